@@ -1,0 +1,75 @@
+//! Reading the audit log (administrators).
+
+use actix_web::{get, web};
+use serde::{Deserialize, Serialize};
+
+use super::extract::QueryParams;
+use super::pagination::{Page, PageRequest};
+use super::{instant, parse_instant};
+use crate::app::AppState;
+use crate::auth::CurrentUser;
+use crate::domain::role::Role;
+use crate::error::{ApiError, Validator};
+use crate::model::audit::{AuditEntry, AuditFilter};
+
+#[derive(Serialize)]
+pub struct AuditView {
+    id: String,
+    at: String,
+    actor_id: Option<String>,
+    client_addr: Option<String>,
+    action: String,
+    entity_type: String,
+    entity_id: String,
+    before: Option<serde_json::Value>,
+    after: Option<serde_json::Value>,
+}
+
+impl From<AuditEntry> for AuditView {
+    fn from(e: AuditEntry) -> Self {
+        let parse = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
+        AuditView {
+            id: e.id,
+            at: instant(e.at),
+            actor_id: e.actor_id,
+            client_addr: e.client_addr,
+            action: e.action,
+            entity_type: e.entity_type,
+            entity_id: e.entity_id,
+            before: parse(e.before),
+            after: parse(e.after),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditQuery {
+    entity_type: Option<String>,
+    entity_id: Option<String>,
+    actor_id: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+/// Newest first.
+#[get("/audit")]
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: CurrentUser,
+    q: QueryParams<AuditQuery>,
+) -> Result<web::Json<Page<AuditView>>, ApiError> {
+    caller.require(&[Role::Admin])?;
+    let q = q.0;
+    let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
+    let mut v = Validator::new();
+    let from = parse_instant(&mut v, "from", q.from.as_deref());
+    let to = parse_instant(&mut v, "to", q.to.as_deref());
+    v.finish()?;
+    let filter = AuditFilter { entity_type: q.entity_type, entity_id: q.entity_id, actor_id: q.actor_id, from, to };
+    let (before, fetch) = (page.after.clone(), page.fetch());
+    let rows = state.db(move |conn| Ok(AuditEntry::list(conn, &filter, before.as_deref(), fetch)?)).await?;
+    Ok(web::Json(page.page(rows, |e| e.id.clone(), AuditView::from)))
+}

@@ -1,0 +1,193 @@
+//! Sign-in, token refresh and sign-out.
+
+use actix_web::{HttpRequest, HttpResponse, post, web};
+use chrono::{Duration, NaiveDateTime};
+use serde::{Deserialize, Serialize};
+
+use super::extract::{JsonBody, client_addr};
+use crate::app::AppState;
+use crate::auth::CurrentUser;
+use crate::auth::{password, token};
+use crate::db::{DbConn, write_tx};
+use crate::error::{ApiError, Validator};
+use crate::model::audit::AuditEntry;
+use crate::model::login_failure::{self, FailureKey};
+use crate::model::session::{RefreshToken, Session};
+use crate::model::user::User;
+use crate::model::{Actor, new_id};
+
+#[derive(Deserialize)]
+pub struct LoginRequest {
+    username: Option<String>,
+    password: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct RefreshRequest {
+    refresh_token: Option<String>,
+}
+
+#[derive(Serialize)]
+pub struct TokenPair {
+    access_token: String,
+    token_type: &'static str,
+    expires_in: i64,
+    refresh_token: String,
+}
+
+/// Issues an access token and a fresh refresh token for a session.
+fn issue_pair(
+    state: &AppState,
+    conn: &mut DbConn,
+    session: &Session,
+    now: NaiveDateTime,
+) -> Result<TokenPair, ApiError> {
+    let auth = &state.settings.auth;
+    let (refresh_token, digest) = token::new_refresh_token();
+    let expires_at = now + Duration::seconds(auth.refresh_token_ttl_secs);
+    RefreshToken { token_hash: digest, session_id: session.id.clone(), issued_at: now, expires_at, used_at: None }
+        .insert(conn)?;
+    Session::extend(conn, &session.id, expires_at)?;
+    let access = state
+        .tokens
+        .issue(&session.user_id, &session.id, now.and_utc().timestamp(), auth.access_token_ttl_secs)
+        .map_err(ApiError::internal)?;
+    Ok(TokenPair { access_token: access, token_type: "Bearer", expires_in: auth.access_token_ttl_secs, refresh_token })
+}
+
+/// 429 when the username or the address has too many recent failures.
+fn check_throttle(
+    state: &AppState,
+    conn: &mut DbConn,
+    username: &str,
+    addr: &str,
+    now: NaiveDateTime,
+) -> Result<(), ApiError> {
+    let auth = &state.settings.auth;
+    let window = Duration::seconds(auth.failure_window_secs);
+    for (key, max) in [
+        (FailureKey::Username(username), auth.max_failures_per_username),
+        (FailureKey::Address(addr), auth.max_failures_per_address),
+    ] {
+        let (count, oldest) = login_failure::recent(conn, key, now - window)?;
+        if count >= max {
+            let free_at = oldest.unwrap_or(now) + window;
+            return Err(ApiError::Throttled { retry_after_secs: (free_at - now).num_seconds().max(1) });
+        }
+    }
+    Ok(())
+}
+
+#[post("/auth/login")]
+pub async fn login(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: JsonBody<LoginRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let body = body.0;
+    let mut v = Validator::new();
+    let username = v.require("username", body.username.filter(|u| !u.trim().is_empty()));
+    let password = v.require("password", body.password.filter(|p| !p.is_empty()));
+    v.finish()?;
+    let (username, password) = (username.unwrap_or_default().trim().to_lowercase(), password.unwrap_or_default());
+    let addr = client_addr(&req);
+    let st = state.clone();
+    let pair = state
+        .db(move |conn| {
+            let now = st.clock.now_naive();
+            check_throttle(&st, conn, &username, &addr, now)?;
+            let user = User::find_by_username(conn, &username)?;
+            let verified = match &user {
+                Some(u) => password::verify(&password, &u.password_hash),
+                None => {
+                    password::verify_dummy(&password);
+                    false
+                }
+            };
+            let user = match user {
+                Some(u) if verified && u.active => u,
+                _ => {
+                    let forget = now - Duration::seconds(st.settings.auth.failure_window_secs);
+                    write_tx(conn, |conn| login_failure::record(conn, &username, &addr, now, forget))?;
+                    tracing::warn!(username = %username, client = %addr, "failed sign-in");
+                    return Err(ApiError::Unauthorized);
+                }
+            };
+            write_tx(conn, |conn| {
+                login_failure::clear(conn, &username)?;
+                let session = Session {
+                    id: new_id(),
+                    user_id: user.id.clone(),
+                    client_addr: Some(addr.clone()),
+                    created_at: now,
+                    expires_at: now,
+                    revoked_at: None,
+                };
+                session.insert(conn)?;
+                let actor = Actor { user_id: Some(user.id.clone()), client_addr: Some(addr.clone()) };
+                AuditEntry::record(conn, &actor, now, "login", "session", &session.id, None, None)?;
+                issue_pair(&st, conn, &session, now)
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(pair))
+}
+
+#[post("/auth/refresh")]
+pub async fn refresh(state: web::Data<AppState>, body: JsonBody<RefreshRequest>) -> Result<HttpResponse, ApiError> {
+    let mut v = Validator::new();
+    let presented = v.require("refresh_token", body.0.refresh_token.filter(|t| !t.is_empty()));
+    v.finish()?;
+    let digest = token::digest(&presented.unwrap_or_default());
+    let st = state.clone();
+    let pair = state
+        .db(move |conn| {
+            let now = st.clock.now_naive();
+            let outcome = write_tx(conn, |conn| -> Result<Result<TokenPair, &'static str>, ApiError> {
+                let Some(stored) = RefreshToken::find(conn, &digest)? else { return Ok(Err("unknown")) };
+                if !RefreshToken::spend(conn, &digest, now)? {
+                    // A spent token presented again: someone holds a copy. End the whole sign-in.
+                    Session::revoke(conn, &stored.session_id, now)?;
+                    AuditEntry::record(
+                        conn,
+                        &Actor::system(),
+                        now,
+                        "refresh_reuse_revoked",
+                        "session",
+                        &stored.session_id,
+                        None,
+                        None,
+                    )?;
+                    return Ok(Err("reused"));
+                }
+                let session = Session::find(conn, &stored.session_id)?.ok_or(ApiError::Unauthorized)?;
+                if stored.expires_at <= now || Session::active_user(conn, &session.id, &session.user_id, now)?.is_none()
+                {
+                    return Ok(Err("expired or revoked"));
+                }
+                Ok(Ok(issue_pair(&st, conn, &session, now)?))
+            })?;
+            outcome.map_err(|why| {
+                tracing::warn!(reason = why, "refresh refused");
+                ApiError::Unauthorized
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(pair))
+}
+
+#[post("/auth/logout")]
+pub async fn logout(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpResponse, ApiError> {
+    let st = state.clone();
+    state
+        .db(move |conn| {
+            let now = st.clock.now_naive();
+            write_tx(conn, |conn| {
+                Session::revoke(conn, &user.session_id, now)?;
+                AuditEntry::record(conn, &user.actor(), now, "logout", "session", &user.session_id, None, None)?;
+                Ok::<_, ApiError>(())
+            })
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}

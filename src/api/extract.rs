@@ -1,0 +1,181 @@
+//! Request extractors that answer with problem+json naming the field at fault.
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+use futures_util::future::{LocalBoxFuture, Ready, ready};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer};
+
+use crate::app::AppState;
+use crate::error::{ApiError, FieldError};
+
+/// A JSON body: 415 for another content type, 413 past `server.body_limit_bytes`,
+/// 400 when it is not JSON, 422 naming the field whose value has the wrong form.
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| {
+                let essence = v.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+                essence == "application/json" || essence.ends_with("+json")
+            })
+            .unwrap_or(false);
+        if !is_json {
+            return Box::pin(ready(Err(ApiError::UnsupportedMediaType(
+                "Send the request body as JSON with Content-Type: application/json.".into(),
+            ))));
+        }
+        let bytes = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            let bytes = bytes.await.map_err(|e| match e.as_error::<actix_web::error::PayloadError>() {
+                Some(actix_web::error::PayloadError::Overflow) => ApiError::PayloadTooLarge,
+                _ if e.as_response_error().status_code() == 413 => ApiError::PayloadTooLarge,
+                _ => ApiError::BadRequest("The request body could not be read.".into()),
+            })?;
+            parse_json(&bytes).map(JsonBody)
+        })
+    }
+}
+
+/// Parses a JSON body with the same error rules as [`JsonBody`]; every field the
+/// target does not know is listed in one 422.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut unknown = Vec::new();
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let mut on_unknown = |path: serde_ignored::Path<'_>| unknown.push(path.to_string());
+    let ignoring = serde_ignored::Deserializer::new(&mut de, &mut on_unknown);
+    let result = serde_path_to_error::deserialize::<_, T>(ignoring);
+    let value = match result {
+        Ok(v) => v,
+        Err(err) => {
+            let path = err.path().to_string();
+            let inner = err.into_inner();
+            return match inner.classify() {
+                serde_json::error::Category::Data if path != "." => {
+                    Err(ApiError::field(&path, describe_serde(&inner.to_string())))
+                }
+                serde_json::error::Category::Data => {
+                    Err(ApiError::BadRequest("The request body must be a JSON object.".into()))
+                }
+                _ => Err(ApiError::BadRequest(format!(
+                    "The request body is not valid JSON (line {}, column {}).",
+                    inner.line(),
+                    inner.column()
+                ))),
+            };
+        }
+    };
+    if unknown.is_empty() {
+        Ok(value)
+    } else {
+        Err(ApiError::Validation(
+            unknown
+                .into_iter()
+                .map(|field| FieldError { field, message: "This field is not recognised.".into() })
+                .collect(),
+        ))
+    }
+}
+
+/// Turns serde's wording into a sentence for the person who filled the form.
+fn describe_serde(msg: &str) -> String {
+    let msg = msg.split(" at line ").next().unwrap_or(msg);
+    if let Some(rest) = msg.strip_prefix("invalid type: ") {
+        let expected = rest.split(", expected ").nth(1).unwrap_or("another kind of value");
+        return format!("Has the wrong kind of value: expected {expected}.");
+    }
+    if msg.starts_with("unknown field") {
+        return "This field is not recognised.".into();
+    }
+    format!("Is not valid: {msg}.")
+}
+
+/// Query-string parameters: 422 naming the parameter whose value has the wrong form.
+pub struct QueryParams<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest for QueryParams<T> {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let pairs = form_urlencoded::parse(req.query_string().as_bytes());
+        let de = serde_urlencoded::Deserializer::new(pairs);
+        ready(serde_path_to_error::deserialize::<_, T>(de).map(QueryParams).map_err(|err| {
+            let path = err.path().to_string();
+            let msg = err.into_inner().to_string();
+            let field = if path == "." {
+                msg.strip_prefix("unknown field `").and_then(|r| r.split('`').next()).unwrap_or("query").to_string()
+            } else {
+                path
+            };
+            ApiError::field(&field, describe_serde(&msg))
+        }))
+    }
+}
+
+/// The version named by `If-Match`, when one was sent (`*` matches any).
+pub struct IfMatch(pub Option<i64>);
+
+impl FromRequest for IfMatch {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let Some(raw) = req.headers().get(header::IF_MATCH) else {
+            return ready(Ok(IfMatch(None)));
+        };
+        let text = raw.to_str().unwrap_or("").trim();
+        if text == "*" {
+            return ready(Ok(IfMatch(None)));
+        }
+        // An unreadable tag cannot match the current version.
+        let version = text.trim_start_matches("W/").trim_matches('"').parse::<i64>().unwrap_or(-1);
+        ready(Ok(IfMatch(Some(version))))
+    }
+}
+
+impl IfMatch {
+    /// 412 unless the request's If-Match (if any) names `current`.
+    pub fn check(&self, current: i64) -> Result<(), ApiError> {
+        match self.0 {
+            Some(v) if v != current => Err(ApiError::PreconditionFailed),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The strong ETag of a resource version.
+pub fn etag(version: i64) -> String {
+    format!("\"{version}\"")
+}
+
+/// The client's address: the socket peer, or X-Forwarded-For behind a trusted proxy.
+pub fn client_addr(req: &HttpRequest) -> String {
+    let trust = req.app_data::<web::Data<AppState>>().map(|s| s.settings.server.trust_forwarded_for).unwrap_or(false);
+    if trust && let Some(ip) = req.connection_info().realip_remote_addr() {
+        return ip.to_string();
+    }
+    req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into())
+}
+
+/// A path id: anything that is not a UUID cannot name a record, so it is a 404.
+pub fn parse_id(raw: &str) -> Result<String, ApiError> {
+    uuid::Uuid::parse_str(raw).map(|u| u.to_string()).map_err(|_| ApiError::NotFound)
+}
+
+/// For PATCH fields that may be cleared: absent → None, null → Some(None), value → Some(Some(v)).
+pub fn double_option<'de, T, D>(de: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: Deserialize<'de>,
+    D: Deserializer<'de>,
+{
+    Option::<T>::deserialize(de).map(Some)
+}

@@ -1,0 +1,56 @@
+//! Response middleware: request ids on every response, problem+json on every error.
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers, Next};
+use actix_web::{Error, HttpMessage};
+use tracing_actix_web::RequestId;
+
+use crate::error::problem_response;
+
+/// Adds `X-Request-Id` (the id the logs carry) to every response.
+pub async fn request_id_header(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let id = req.extensions().get::<RequestId>().map(|r| r.to_string());
+    let mut res = next.call(req).await?;
+    if let Some(value) = id.and_then(|id| HeaderValue::from_str(&id).ok()) {
+        res.headers_mut().insert(header::HeaderName::from_static("x-request-id"), value);
+    }
+    Ok(res)
+}
+
+/// Rewrites any error response that is not already problem+json (actix's own 404, 405, …).
+pub fn problem_for_bare_errors<B: MessageBody + 'static>() -> ErrorHandlers<B> {
+    ErrorHandlers::new().default_handler(|res: ServiceResponse<B>| {
+        let is_problem = res
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+        if is_problem {
+            return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
+        }
+        let status = res.status();
+        let (code, title, detail) = match status.as_u16() {
+            404 => ("not-found", "Not found", "There is nothing at this address.".to_string()),
+            405 => {
+                ("method-not-allowed", "Method not allowed", "This address does not accept that method.".to_string())
+            }
+            s if s >= 500 => (
+                "internal-error",
+                "Internal error",
+                "Something went wrong on our side. The error was logged; please try again.".to_string(),
+            ),
+            _ => (
+                "bad-request",
+                "The request could not be handled",
+                status.canonical_reason().unwrap_or("Error").to_string(),
+            ),
+        };
+        let (req, _) = res.into_parts();
+        let problem: actix_web::HttpResponse<BoxBody> = problem_response(status, code, title, detail, Vec::new());
+        Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, problem).map_into_right_body()))
+    })
+}

@@ -1,0 +1,62 @@
+//! The HTTP API: one module per resource, thin handlers.
+
+pub mod audit;
+pub mod auth;
+pub mod extract;
+pub mod health;
+pub mod me;
+pub mod middleware;
+pub mod pagination;
+pub mod units;
+pub mod users;
+
+use actix_web::web;
+use chrono::{NaiveDate, NaiveDateTime, SecondsFormat};
+
+use crate::config::Settings;
+use crate::error::{ApiError, Validator};
+
+/// Mounts every route.
+pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
+    cfg.app_data(web::PayloadConfig::new(settings.server.body_limit_bytes))
+        .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()))
+        .service(health::healthz)
+        .service(health::readyz)
+        .service(
+            web::scope("/api/v1")
+                .service(auth::login)
+                .service(auth::refresh)
+                .service(auth::logout)
+                .service(me::me)
+                .service(me::change_password)
+                .service(users::list)
+                .service(users::create)
+                .service(users::get)
+                .service(users::update)
+                .service(units::list)
+                .service(units::create)
+                .service(units::get)
+                .service(units::tree)
+                .service(units::update)
+                .service(audit::list),
+        )
+        .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(ApiError::NotFound) }));
+}
+
+/// An instant as served: RFC 3339 in UTC, to the second.
+pub fn instant(t: NaiveDateTime) -> String {
+    t.and_utc().to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// Reads an instant filter: RFC 3339, or a date (its start, UTC). Records a bad value in `v`.
+pub fn parse_instant(v: &mut Validator, field: &str, raw: Option<&str>) -> Option<NaiveDateTime> {
+    let raw = raw?;
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(raw) {
+        return Some(t.naive_utc());
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
+        return d.and_hms_opt(0, 0, 0);
+    }
+    v.add(field, "Use a date (2024-09-25) or an instant (2024-09-25T03:00:00Z).");
+    None
+}

@@ -1,0 +1,337 @@
+//! Accounts (administrators manage them; users are deactivated, never deleted).
+
+use actix_web::{HttpResponse, get, patch, post, web};
+use serde::{Deserialize, Serialize};
+
+use super::extract::{IfMatch, JsonBody, QueryParams, double_option, etag, parse_id};
+use super::instant;
+use super::pagination::{Page, PageRequest};
+use crate::app::AppState;
+use crate::auth::{CurrentUser, password};
+use crate::db::{DbConn, write_tx};
+use crate::domain::role::{Role, one_of};
+use crate::domain::text;
+use crate::error::{ApiError, Validator};
+use crate::model::audit::AuditEntry;
+use crate::model::new_id;
+use crate::model::session::Session;
+use crate::model::unit::Unit;
+use crate::model::user::{User, UserFilter};
+
+/// A user as served: never the password hash.
+#[derive(Serialize)]
+pub struct UserView {
+    pub id: String,
+    pub username: String,
+    pub full_name: String,
+    pub email: Option<String>,
+    pub role: String,
+    pub unit_id: Option<String>,
+    pub active: bool,
+    pub version: i64,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+impl From<User> for UserView {
+    fn from(u: User) -> Self {
+        UserView {
+            id: u.id,
+            username: u.username,
+            full_name: u.full_name,
+            email: u.email,
+            role: u.role,
+            unit_id: u.unit_id,
+            active: u.active,
+            version: u.version,
+            created_at: instant(u.created_at),
+            updated_at: instant(u.updated_at),
+        }
+    }
+}
+
+/// A freshly created user, with the generated password shown this once.
+#[derive(Serialize)]
+struct CreatedUser {
+    #[serde(flatten)]
+    user: UserView,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    initial_password: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct NewUserRequest {
+    username: Option<String>,
+    full_name: Option<String>,
+    email: Option<String>,
+    role: Option<String>,
+    unit_id: Option<String>,
+    password: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct UserPatch {
+    full_name: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    email: Option<Option<String>>,
+    role: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    unit_id: Option<Option<String>>,
+    active: Option<bool>,
+    password: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserQuery {
+    role: Option<String>,
+    unit_id: Option<String>,
+    active: Option<bool>,
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+/// Everything that a new user can be created from, once validated.
+pub struct UserInput {
+    pub username: String,
+    pub full_name: String,
+    pub email: Option<String>,
+    pub role: Role,
+    pub unit_id: Option<String>,
+}
+
+/// Checks that a role's unit requirement holds and the unit exists.
+fn check_unit(conn: &mut DbConn, v: &mut Validator, role: Role, unit_id: Option<&str>) -> Result<(), ApiError> {
+    match unit_id {
+        None if role.needs_unit() => v.add("unit_id", "Reviewers and unit heads must belong to a unit."),
+        Some(id) if Unit::find(conn, id)?.is_none() => v.add("unit_id", "There is no unit with this id."),
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Creates a user with a hashed password and its audit record (used by the API and the CLI).
+pub fn create_user(
+    conn: &mut DbConn,
+    actor: &crate::model::Actor,
+    input: UserInput,
+    password: &str,
+    now: chrono::NaiveDateTime,
+) -> Result<User, ApiError> {
+    let hash = password::hash(password).map_err(ApiError::internal)?;
+    write_tx(conn, |conn| {
+        if User::find_by_username(conn, &input.username)?.is_some() {
+            return Err(ApiError::Conflict(format!("The username \"{}\" is already taken.", input.username)));
+        }
+        let user = User {
+            id: new_id(),
+            username: input.username,
+            full_name: input.full_name,
+            email: input.email,
+            role: input.role.as_str().to_string(),
+            unit_id: input.unit_id,
+            active: true,
+            password_hash: hash,
+            password_changed_at: now,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        user.insert(conn)?;
+        AuditEntry::record(conn, actor, now, "create", "user", &user.id, None, Some(user.audit_snapshot()))?;
+        Ok(user)
+    })
+}
+
+#[post("/users")]
+pub async fn create(
+    state: web::Data<AppState>,
+    caller: CurrentUser,
+    body: JsonBody<NewUserRequest>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&[Role::Admin])?;
+    let b = body.0;
+    let mut v = Validator::new();
+    let username =
+        v.require("username", b.username).and_then(|u| text::clean_username(&u).map_err(|m| v.add("username", m)).ok());
+    let full_name = v
+        .require("full_name", b.full_name)
+        .and_then(|n| text::clean_required(&n, 200).map_err(|m| v.add("full_name", m)).ok());
+    let email = b.email.and_then(|e| text::clean_email(&e).map_err(|m| v.add("email", m)).ok());
+    let role = v.require("role", b.role).and_then(|r| {
+        let parsed = Role::parse(&r);
+        v.check(parsed.is_some(), "role", one_of(&Role::ALL.map(Role::as_str)));
+        parsed
+    });
+    let generated = b.password.is_none();
+    let password = b.password.unwrap_or_else(password::generate);
+    if let Some(name) = &username
+        && let Err(m) = text::check_new_password(&password, name)
+    {
+        v.add("password", m);
+    }
+    let unit_id = match b.unit_id.as_deref().map(parse_id).transpose() {
+        Ok(u) => u,
+        Err(_) => {
+            v.add("unit_id", "There is no unit with this id.");
+            None
+        }
+    };
+    let unit_malformed = b.unit_id.is_some() && unit_id.is_none();
+    let st = state.clone();
+    let shown_password = generated.then(|| password.clone());
+    let user = state
+        .db(move |conn| {
+            if let (Some(role), false) = (role, unit_malformed) {
+                check_unit(conn, &mut v, role, unit_id.as_deref())?;
+            }
+            v.finish()?;
+            let input = UserInput {
+                username: username.unwrap_or_default(),
+                full_name: full_name.unwrap_or_default(),
+                email,
+                role: role.unwrap_or(Role::Inspector),
+                unit_id,
+            };
+            create_user(conn, &caller.actor(), input, &password, st.clock.now_naive())
+        })
+        .await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Location", format!("/api/v1/users/{}", user.id)))
+        .insert_header(("ETag", etag(user.version)))
+        .insert_header(("Cache-Control", "no-store"))
+        .json(CreatedUser { user: user.into(), initial_password: shown_password }))
+}
+
+#[get("/users")]
+pub async fn list(
+    state: web::Data<AppState>,
+    caller: CurrentUser,
+    q: QueryParams<UserQuery>,
+) -> Result<web::Json<Page<UserView>>, ApiError> {
+    caller.require(&[Role::Admin])?;
+    let q = q.0;
+    let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
+    let mut v = Validator::new();
+    if let Some(r) = &q.role {
+        v.check(Role::parse(r).is_some(), "role", one_of(&Role::ALL.map(Role::as_str)));
+    }
+    v.finish()?;
+    let filter = UserFilter { role: q.role, unit_id: q.unit_id, active: q.active };
+    let (after, fetch) = (page.after.clone(), page.fetch());
+    let rows = state.db(move |conn| Ok(User::list(conn, &filter, after.as_deref(), fetch)?)).await?;
+    Ok(web::Json(page.page(rows, |u| u.id.clone(), UserView::from)))
+}
+
+#[get("/users/{id}")]
+pub async fn get(
+    state: web::Data<AppState>,
+    caller: CurrentUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&[Role::Admin])?;
+    let id = parse_id(&path)?;
+    let user = state.db(move |conn| User::find(conn, &id)?.ok_or(ApiError::NotFound)).await?;
+    Ok(HttpResponse::Ok().insert_header(("ETag", etag(user.version))).json(UserView::from(user)))
+}
+
+#[patch("/users/{id}")]
+pub async fn update(
+    state: web::Data<AppState>,
+    caller: CurrentUser,
+    path: web::Path<String>,
+    if_match: IfMatch,
+    body: JsonBody<UserPatch>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&[Role::Admin])?;
+    let id = parse_id(&path)?;
+    let p = body.0;
+    let st = state.clone();
+    let user = state
+        .db(move |conn| {
+            let now = st.clock.now_naive();
+            let new_hash = match &p.password {
+                Some(pw) => {
+                    let current = User::find(conn, &id)?.ok_or(ApiError::NotFound)?;
+                    text::check_new_password(pw, &current.username).map_err(|m| ApiError::field("password", m))?;
+                    Some(password::hash(pw).map_err(ApiError::internal)?)
+                }
+                None => None,
+            };
+            write_tx(conn, |conn| {
+                let before = User::find(conn, &id)?.ok_or(ApiError::NotFound)?;
+                if_match.check(before.version)?;
+                let mut after = before.clone();
+                let mut v = Validator::new();
+                if let Some(n) = p.full_name {
+                    match text::clean_required(&n, 200) {
+                        Ok(n) => after.full_name = n,
+                        Err(m) => v.add("full_name", m),
+                    }
+                }
+                if let Some(e) = p.email {
+                    match e.map(|e| text::clean_email(&e)).transpose() {
+                        Ok(e) => after.email = e,
+                        Err(m) => v.add("email", m),
+                    }
+                }
+                if let Some(r) = p.role {
+                    match Role::parse(&r) {
+                        Some(r) => after.role = r.as_str().to_string(),
+                        None => v.add("role", one_of(&Role::ALL.map(Role::as_str))),
+                    }
+                }
+                if let Some(u) = p.unit_id {
+                    match u.as_deref().map(parse_id).transpose() {
+                        Ok(u) => after.unit_id = u,
+                        Err(_) => v.add("unit_id", "There is no unit with this id."),
+                    }
+                }
+                if let Some(a) = p.active {
+                    after.active = a;
+                }
+                let role = Role::parse(&after.role).unwrap_or(Role::Inspector);
+                if v.is_ok() {
+                    check_unit(conn, &mut v, role, after.unit_id.as_deref())?;
+                }
+                v.finish()?;
+                let stops_being_admin =
+                    before.role == "admin" && before.active && (!after.active || role != Role::Admin);
+                if stops_being_admin && before.id == caller.user.id {
+                    return Err(ApiError::Conflict(
+                        "You cannot deactivate your own account or remove your own administrator role.".into(),
+                    ));
+                }
+                if stops_being_admin && User::active_admins(conn)? <= 1 {
+                    return Err(ApiError::Conflict(
+                        "This is the last active administrator; create another one first.".into(),
+                    ));
+                }
+                if let Some(h) = &new_hash {
+                    after.password_hash = h.clone();
+                    after.password_changed_at = now;
+                }
+                after.version = before.version + 1;
+                after.updated_at = now;
+                if !after.update_if_version(conn, before.version)? {
+                    return Err(ApiError::PreconditionFailed);
+                }
+                if !after.active || new_hash.is_some() {
+                    Session::revoke_all_of_user(conn, &after.id, None, now)?;
+                }
+                AuditEntry::record(
+                    conn,
+                    &caller.actor(),
+                    now,
+                    "update",
+                    "user",
+                    &after.id,
+                    Some(before.audit_snapshot()),
+                    Some(after.audit_snapshot()),
+                )?;
+                Ok(after)
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().insert_header(("ETag", etag(user.version))).json(UserView::from(user)))
+}

@@ -1,0 +1,123 @@
+//! Building the service: pool, migrations, signing keys, routes, HTTP server.
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::sync::Arc;
+
+use actix_web::dev::Server;
+use actix_web::{App, HttpServer, web};
+use secrecy::ExposeSecret;
+use tracing_actix_web::TracingLogger;
+
+use crate::auth::token::TokenKeys;
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::db::{self, DbConn, DbPool};
+use crate::error::ApiError;
+
+/// What every handler shares.
+pub struct AppState {
+    pub pool: DbPool,
+    pub settings: Arc<Settings>,
+    pub tokens: TokenKeys,
+    pub clock: Clock,
+}
+
+impl AppState {
+    /// Runs blocking database work on the blocking pool with one pooled connection.
+    pub async fn db<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        web::block(move || {
+            let mut conn = pool.get()?;
+            f(&mut conn)
+        })
+        .await?
+    }
+}
+
+/// Opens the pool and applies pending migrations (what `migrate` does, and `serve` first).
+pub fn prepare_database(settings: &Settings) -> Result<DbPool, String> {
+    let url = settings.db_url().map_err(|e| e.to_string())?;
+    let pool = db::build_pool(&url, settings.database.pool_size)?;
+    let mut conn = pool.get().map_err(|e| format!("cannot connect to the database: {e}"))?;
+    let applied = db::migrate::run_pending(&mut conn).map_err(|e| format!("migration failed: {e}"))?;
+    if applied > 0 {
+        tracing::info!(applied, "database migrations applied");
+    }
+    Ok(pool)
+}
+
+/// The signing secret: configured, or (SQLite only) generated once and kept beside the database.
+pub fn jwt_secret(settings: &Settings) -> Result<Vec<u8>, String> {
+    if let Some(secret) = &settings.auth.jwt_secret {
+        return Ok(secret.expose_secret().as_bytes().to_vec());
+    }
+    let db_path = settings
+        .db_url()
+        .map_err(|e| e.to_string())?
+        .sqlite_path()
+        .ok_or("configuration key `auth.jwt_secret`: is required with PostgreSQL")?;
+    let dir = db_path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let file = dir.join("jwt_secret");
+    if let Ok(existing) = std::fs::read_to_string(&file) {
+        return Ok(existing.trim().as_bytes().to_vec());
+    }
+    let secret = crate::auth::password::generate() + &crate::auth::password::generate();
+    write_private(&file, &secret).map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+    Ok(secret.into_bytes())
+}
+
+fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)?.write_all(content.as_bytes())
+}
+
+/// A bound, not yet running server.
+pub struct Application {
+    port: u16,
+    server: Server,
+    pub state: web::Data<AppState>,
+}
+
+impl Application {
+    /// Prepares the database and binds `server.bind` (port 0 picks a free port).
+    pub fn build(settings: Settings, clock: Clock) -> Result<Self, String> {
+        let pool = prepare_database(&settings)?;
+        let tokens = TokenKeys::new(&jwt_secret(&settings)?);
+        let listener = TcpListener::bind(&settings.server.bind)
+            .map_err(|e| format!("configuration key `server.bind`: cannot listen on {}: {e}", settings.server.bind))?;
+        let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+        let state = web::Data::new(AppState { pool, settings: Arc::new(settings), tokens, clock });
+        let data = state.clone();
+        let server = HttpServer::new(move || {
+            App::new()
+                .wrap(crate::api::middleware::problem_for_bare_errors())
+                .wrap(actix_web::middleware::from_fn(crate::api::middleware::request_id_header))
+                .wrap(TracingLogger::default())
+                .app_data(data.clone())
+                .configure(|cfg| crate::api::configure(cfg, &data.settings))
+        })
+        .shutdown_timeout(30)
+        .listen(listener)
+        .map_err(|e| e.to_string())?
+        .run();
+        Ok(Application { port, server, state })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGTERM/SIGINT, then finishes in-flight requests (graceful shutdown).
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}

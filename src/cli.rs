@@ -1,0 +1,175 @@
+//! The subcommands of the `casetrack` binary.
+
+use std::io::Read;
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use crate::api::users::{UserInput, create_user};
+use crate::app::{Application, prepare_database};
+use crate::auth::password;
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::db::DbConn;
+use crate::domain::role::Role;
+use crate::domain::text;
+use crate::model::Actor;
+use crate::model::unit::Unit;
+use crate::model::user::User;
+
+#[derive(Parser)]
+#[command(
+    name = "casetrack",
+    version,
+    about = "Directive compliance: inspection campaigns, violation cases, escalation"
+)]
+pub struct Cli {
+    /// Folder holding default.toml and the profile files.
+    #[arg(long, global = true, default_value = "config", env = "CASETRACK_CONFIG_DIR")]
+    pub config_dir: PathBuf,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Apply pending migrations, then serve HTTP.
+    Serve {
+        /// Do not run the overdue sweep in this process.
+        #[arg(long)]
+        no_sweeper: bool,
+    },
+    /// Apply pending migrations and exit.
+    Migrate,
+    /// Manage user accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum UserCommand {
+    /// Create an account; without --password-stdin a strong password is generated and printed once.
+    Create {
+        #[arg(long)]
+        username: String,
+        /// admin, inspector, reviewer or unit_head.
+        #[arg(long)]
+        role: String,
+        /// Code of the user's unit.
+        #[arg(long)]
+        unit: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
+        #[arg(long)]
+        full_name: Option<String>,
+        /// Read the password from standard input instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+type CliResult = Result<(), String>;
+
+/// Runs the parsed command line.
+pub async fn run(cli: Cli, settings: Settings) -> CliResult {
+    match cli.command {
+        Command::Serve { no_sweeper } => serve(settings, no_sweeper).await,
+        Command::Migrate => {
+            prepare_database(&settings)?;
+            println!("Database is up to date.");
+            Ok(())
+        }
+        Command::User { command: UserCommand::Create { username, role, unit, email, full_name, password_stdin } } => {
+            let pool = prepare_database(&settings)?;
+            let mut conn = pool.get().map_err(|e| e.to_string())?;
+            let password = if password_stdin {
+                let mut line = String::new();
+                std::io::stdin().read_to_string(&mut line).map_err(|e| format!("cannot read the password: {e}"))?;
+                Some(line.trim_end_matches(['\r', '\n']).to_string())
+            } else {
+                None
+            };
+            let request = NewAccount { username, role, unit, email, full_name, password };
+            let (user, generated) = create_account(&mut conn, request)?;
+            println!("Created user {} ({}).", user.username, user.role);
+            if let Some(pw) = generated {
+                println!("Password (shown once): {pw}");
+            }
+            Ok(())
+        }
+    }
+}
+
+/// What `user create` was given.
+pub struct NewAccount {
+    pub username: String,
+    pub role: String,
+    pub unit: Option<String>,
+    pub email: Option<String>,
+    pub full_name: Option<String>,
+    pub password: Option<String>,
+}
+
+/// Validates and creates an account; returns the generated password when none was given.
+pub fn create_account(conn: &mut DbConn, a: NewAccount) -> Result<(User, Option<String>), String> {
+    let username = text::clean_username(&a.username).map_err(|m| format!("--username: {m}"))?;
+    let role = Role::parse(&a.role)
+        .ok_or_else(|| format!("--role: {}", crate::domain::role::one_of(&Role::ALL.map(Role::as_str))))?;
+    let unit_id = match &a.unit {
+        Some(code) => {
+            let code = text::clean_code(code).map_err(|m| format!("--unit: {m}"))?;
+            let unit = Unit::find_by_code(conn, &code).map_err(|e| e.to_string())?;
+            Some(unit.ok_or_else(|| format!("--unit: there is no unit with code {code}"))?.id)
+        }
+        None if role.needs_unit() => return Err("--unit: reviewers and unit heads must belong to a unit".into()),
+        None => None,
+    };
+    let email = a.email.map(|e| text::clean_email(&e).map_err(|m| format!("--email: {m}"))).transpose()?;
+    let full_name = text::clean_required(a.full_name.as_deref().unwrap_or(&username), 200)
+        .map_err(|m| format!("--full-name: {m}"))?;
+    let generated = a.password.is_none();
+    let password = a.password.unwrap_or_else(password::generate);
+    text::check_new_password(&password, &username).map_err(|m| format!("password: {m}"))?;
+    let input = UserInput { username, full_name, email, role, unit_id };
+    let user = create_user(conn, &Actor::system(), input, &password, Clock::system().now_naive())
+        .map_err(|e| e.to_string())?;
+    Ok((user, generated.then_some(password)))
+}
+
+/// First run: when no active administrator exists, create `admin` and print its password once.
+fn bootstrap_admin(conn: &mut DbConn) -> CliResult {
+    if User::active_admins(conn).map_err(|e| e.to_string())? > 0 {
+        return Ok(());
+    }
+    let account = NewAccount {
+        username: "admin".into(),
+        role: "admin".into(),
+        unit: None,
+        email: None,
+        full_name: Some("Administrator".into()),
+        password: None,
+    };
+    let (user, password) = create_account(conn, account)?;
+    let password = password.unwrap_or_default();
+    println!("==============================================================");
+    println!(" casetrack: created the first administrator account");
+    println!("   username: {}", user.username);
+    println!("   password: {password}");
+    println!(" It is shown only this once. Sign in and change it with");
+    println!(" POST /api/v1/me/password.");
+    println!("==============================================================");
+    Ok(())
+}
+
+async fn serve(settings: Settings, _no_sweeper: bool) -> CliResult {
+    let bind = settings.server.bind.clone();
+    let app = Application::build(settings, Clock::system())?;
+    {
+        let mut conn = app.state.pool.get().map_err(|e| e.to_string())?;
+        bootstrap_admin(&mut conn)?;
+    }
+    tracing::info!(bind = %bind, port = app.port(), "casetrack is serving");
+    app.run_until_stopped().await.map_err(|e| e.to_string())
+}

@@ -1,0 +1,246 @@
+//! Typed settings, layered from files and environment, validated with key names in errors.
+
+use std::path::{Path, PathBuf};
+
+use config::{Config, Environment, File, FileFormat};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+use crate::db::{Backend, DbUrl};
+
+/// The built-in defaults: the same file that ships as `config/default.toml`.
+const BUILT_IN: &str = include_str!("../config/default.toml");
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    pub database: DatabaseSettings,
+    pub server: ServerSettings,
+    pub auth: AuthSettings,
+    pub mail: MailSettings,
+    pub escalation: EscalationSettings,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatabaseSettings {
+    /// May carry a password, hence secret; `Settings::db_url` parses it.
+    pub url: SecretString,
+    pub pool_size: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServerSettings {
+    pub bind: String,
+    pub public_url: String,
+    pub body_limit_bytes: usize,
+    pub trust_forwarded_for: bool,
+    pub timezone: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AuthSettings {
+    pub jwt_secret: Option<SecretString>,
+    pub access_token_ttl_secs: i64,
+    pub refresh_token_ttl_secs: i64,
+    pub max_failures_per_username: i64,
+    pub max_failures_per_address: i64,
+    pub failure_window_secs: i64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct MailSettings {
+    pub transport: String,
+    pub outbox_dir: PathBuf,
+    /// May carry credentials, hence secret.
+    pub smtp_url: Option<SecretString>,
+    pub from: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct EscalationSettings {
+    pub interval_secs: u64,
+    pub review_days: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct LogSettings {
+    pub format: String,
+    pub level: String,
+}
+
+/// A configuration problem, always naming the key at fault.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration key `{key}`: {message}")]
+pub struct ConfigError {
+    pub key: String,
+    pub message: String,
+}
+
+fn bad(key: &str, message: impl Into<String>) -> ConfigError {
+    ConfigError { key: key.to_string(), message: message.into() }
+}
+
+impl Settings {
+    /// Loads the layers from `config_dir` and the process environment, then validates.
+    pub fn load(config_dir: &Path) -> Result<Self, ConfigError> {
+        let mut builder = Config::builder()
+            .add_source(File::from_str(BUILT_IN, FileFormat::Toml))
+            .add_source(File::from(config_dir.join("default.toml")).required(false));
+        if let Ok(profile) = std::env::var("CASETRACK_PROFILE") {
+            builder = builder.add_source(File::from(config_dir.join(format!("{profile}.toml"))).required(true));
+        }
+        let built = builder
+            .add_source(Environment::with_prefix("CASETRACK").prefix_separator("__").separator("__").try_parsing(true))
+            .set_override_option("database.url", std::env::var("DATABASE_URL").ok())
+            .and_then(|b| b.build())
+            .map_err(config_error)?;
+        let settings: Settings = built.try_deserialize().map_err(config_error)?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// The built-in defaults alone, validated (what tests start from).
+    pub fn defaults() -> Self {
+        let built = Config::builder()
+            .add_source(File::from_str(BUILT_IN, FileFormat::Toml))
+            .build()
+            .expect("built-in configuration parses");
+        built.try_deserialize().expect("built-in configuration is complete")
+    }
+
+    /// Refuses any value the service could not use.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let db = self.db_url()?;
+        if self.database.pool_size == 0 {
+            return Err(bad("database.pool_size", "must be at least 1"));
+        }
+        if self.server.bind.trim().is_empty() || !self.server.bind.contains(':') {
+            return Err(bad("server.bind", "must be HOST:PORT, e.g. 127.0.0.1:8080"));
+        }
+        match url::Url::parse(&self.server.public_url) {
+            Ok(u) if u.scheme() == "http" || u.scheme() == "https" => {}
+            _ => return Err(bad("server.public_url", "must be an http:// or https:// URL")),
+        }
+        if self.server.body_limit_bytes < 1024 {
+            return Err(bad("server.body_limit_bytes", "must be at least 1024"));
+        }
+        self.time_zone()?;
+        match &self.auth.jwt_secret {
+            Some(secret) if secret.expose_secret().len() < 32 => {
+                return Err(bad("auth.jwt_secret", "must be at least 32 characters long"));
+            }
+            None if db.backend == Backend::Postgres => {
+                return Err(bad(
+                    "auth.jwt_secret",
+                    "is required with PostgreSQL, so that every instance signs tokens alike \
+                     (set CASETRACK__AUTH__JWT_SECRET)",
+                ));
+            }
+            _ => {}
+        }
+        for (key, value) in [
+            ("auth.access_token_ttl_secs", self.auth.access_token_ttl_secs),
+            ("auth.refresh_token_ttl_secs", self.auth.refresh_token_ttl_secs),
+            ("auth.max_failures_per_username", self.auth.max_failures_per_username),
+            ("auth.max_failures_per_address", self.auth.max_failures_per_address),
+            ("auth.failure_window_secs", self.auth.failure_window_secs),
+        ] {
+            if value <= 0 {
+                return Err(bad(key, "must be a positive number"));
+            }
+        }
+        match self.mail.transport.as_str() {
+            "file" => {}
+            "smtp" => {
+                let Some(url) = &self.mail.smtp_url else {
+                    return Err(bad("mail.smtp_url", "is required when mail.transport is \"smtp\""));
+                };
+                let parsed = url::Url::parse(url.expose_secret())
+                    .map_err(|_| bad("mail.smtp_url", "is not a valid URL (e.g. smtp://127.0.0.1:2525)"))?;
+                if parsed.scheme() != "smtp" && parsed.scheme() != "smtps" {
+                    return Err(bad("mail.smtp_url", "must start with smtp:// or smtps://"));
+                }
+            }
+            other => {
+                return Err(bad(
+                    "mail.transport",
+                    format!("unknown transport \"{other}\" (expected \"file\" or \"smtp\")"),
+                ));
+            }
+        }
+        if self.mail.from.parse::<lettre::message::Mailbox>().is_err() {
+            return Err(bad("mail.from", "is not a valid email address"));
+        }
+        if self.escalation.interval_secs == 0 {
+            return Err(bad("escalation.interval_secs", "must be at least 1"));
+        }
+        if self.escalation.review_days == 0 {
+            return Err(bad("escalation.review_days", "must be at least 1"));
+        }
+        if self.log.format != "plain" && self.log.format != "json" {
+            return Err(bad("log.format", "must be \"plain\" or \"json\""));
+        }
+        Ok(())
+    }
+
+    /// The parsed database URL.
+    pub fn db_url(&self) -> Result<DbUrl, ConfigError> {
+        DbUrl::parse(self.database.url.expose_secret()).map_err(|m| bad("database.url", m))
+    }
+
+    /// The deployment time zone.
+    pub fn time_zone(&self) -> Result<chrono_tz::Tz, ConfigError> {
+        self.server
+            .timezone
+            .parse()
+            .map_err(|_| bad("server.timezone", "is not a known IANA time zone, e.g. Asia/Ho_Chi_Minh"))
+    }
+}
+
+/// Maps the layering crate's errors (which name the key where they can) to ours.
+fn config_error(err: config::ConfigError) -> ConfigError {
+    let text = err.to_string();
+    let key = text.split("for key `").nth(1).and_then(|rest| rest.split('`').next()).unwrap_or("(configuration)");
+    bad(key, text.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid() {
+        Settings::defaults().validate().unwrap();
+    }
+
+    #[test]
+    fn unusable_values_name_their_key() {
+        let mut s = Settings::defaults();
+        s.mail.transport = "pigeon".into();
+        assert_eq!(s.validate().unwrap_err().key, "mail.transport");
+
+        let mut s = Settings::defaults();
+        s.database.url = SecretString::from("mysql://localhost/x");
+        assert_eq!(s.validate().unwrap_err().key, "database.url");
+
+        let mut s = Settings::defaults();
+        s.database.url = SecretString::from("postgres://postgres@127.0.0.1/x");
+        assert_eq!(s.validate().unwrap_err().key, "auth.jwt_secret");
+
+        let mut s = Settings::defaults();
+        s.mail.transport = "smtp".into();
+        assert_eq!(s.validate().unwrap_err().key, "mail.smtp_url");
+
+        let mut s = Settings::defaults();
+        s.server.timezone = "Mars/Olympus".into();
+        assert_eq!(s.validate().unwrap_err().key, "server.timezone");
+    }
+
+    #[test]
+    fn secrets_do_not_print() {
+        let mut s = Settings::defaults();
+        s.auth.jwt_secret = Some(SecretString::from("a-very-secret-value-that-is-long-enough"));
+        let printed = format!("{s:?}");
+        assert!(!printed.contains("a-very-secret-value"));
+    }
+}

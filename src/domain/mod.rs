@@ -1,0 +1,4 @@
+//! Rules with no I/O.
+
+pub mod role;
+pub mod text;

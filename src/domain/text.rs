@@ -1,0 +1,88 @@
+//! Checks on free text typed by users (names, codes, email addresses).
+
+/// Trims and checks a required text field; returns the message when unusable.
+pub fn clean_required(value: &str, max_chars: usize) -> Result<String, String> {
+    let trimmed = value.trim();
+    if trimmed.is_empty() {
+        return Err("Must not be empty.".into());
+    }
+    if trimmed.chars().count() > max_chars {
+        return Err(format!("Must be at most {max_chars} characters."));
+    }
+    if trimmed.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err("Must not contain control characters.".into());
+    }
+    Ok(trimmed.to_string())
+}
+
+/// Usernames: 3–64 of a–z, 0–9, dot, dash, underscore; stored lower-case.
+pub fn clean_username(value: &str) -> Result<String, String> {
+    let name = value.trim().to_lowercase();
+    let ok_chars = name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c));
+    if !(3..=64).contains(&name.len()) || !ok_chars {
+        return Err("Use 3 to 64 characters: letters a–z, digits, dot, dash or underscore.".into());
+    }
+    Ok(name)
+}
+
+/// Unit codes: 1–32 of A–Z, 0–9, dot, dash, underscore; stored upper-case.
+pub fn clean_code(value: &str) -> Result<String, String> {
+    let code = value.trim().to_uppercase();
+    let ok_chars = code.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || "._-".contains(c));
+    if !(1..=32).contains(&code.len()) || !ok_chars {
+        return Err("Use 1 to 32 characters: letters A–Z, digits, dot, dash or underscore.".into());
+    }
+    Ok(code)
+}
+
+/// An email address lettre can send to.
+pub fn clean_email(value: &str) -> Result<String, String> {
+    let addr = value.trim();
+    if addr.len() > 254 || addr.parse::<lettre::Address>().is_err() {
+        return Err("Is not a valid email address.".into());
+    }
+    Ok(addr.to_string())
+}
+
+/// New passwords: 10–128 characters and not the username.
+pub fn check_new_password(password: &str, username: &str) -> Result<(), String> {
+    let n = password.chars().count();
+    if n < 10 {
+        return Err("Must be at least 10 characters long.".into());
+    }
+    if n > 128 {
+        return Err("Must be at most 128 characters long.".into());
+    }
+    if password.to_lowercase().contains(&username.to_lowercase()) {
+        return Err("Must not contain the username.".into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn vietnamese_text_is_kept_and_trimmed() {
+        assert_eq!(clean_required("  Phường Điện Biên ", 100).unwrap(), "Phường Điện Biên");
+        assert!(clean_required("   ", 100).is_err());
+        assert!(clean_required(&"ă".repeat(101), 100).is_err());
+    }
+
+    #[test]
+    fn usernames_and_codes_are_normalised() {
+        assert_eq!(clean_username(" Nguyen.Van-A ").unwrap(), "nguyen.van-a");
+        assert!(clean_username("ng").is_err());
+        assert!(clean_username("nguyễn").is_err());
+        assert_eq!(clean_code("ba-dinh").unwrap(), "BA-DINH");
+        assert!(clean_code("ba dinh").is_err());
+    }
+
+    #[test]
+    fn passwords_need_length_and_not_the_username() {
+        assert!(check_new_password("short", "an").is_err());
+        assert!(check_new_password("xx-nguyenvana-xx", "nguyenvana").is_err());
+        assert!(check_new_password("correct horse battery", "nguyenvana").is_ok());
+    }
+}

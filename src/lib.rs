@@ -1,0 +1,13 @@
+//! casetrack: directive compliance tracking — campaigns, violation cases, handling, escalation.
+
+pub mod api;
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod model;
+pub mod telemetry;

@@ -1,0 +1,90 @@
+//! The append-only audit log.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::{Actor, new_id};
+use crate::db::DbConn;
+use crate::db::schema::audit_log;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = audit_log)]
+pub struct AuditEntry {
+    pub id: String,
+    pub at: NaiveDateTime,
+    pub actor_id: Option<String>,
+    pub client_addr: Option<String>,
+    pub action: String,
+    pub entity_type: String,
+    pub entity_id: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+/// Filters of `GET /audit`.
+#[derive(Debug, Default)]
+pub struct AuditFilter {
+    pub entity_type: Option<String>,
+    pub entity_id: Option<String>,
+    pub actor_id: Option<String>,
+    pub from: Option<NaiveDateTime>,
+    pub to: Option<NaiveDateTime>,
+}
+
+impl AuditEntry {
+    /// Records one write; call it inside the write's transaction.
+    #[allow(clippy::too_many_arguments)]
+    pub fn record(
+        conn: &mut DbConn,
+        actor: &Actor,
+        at: NaiveDateTime,
+        action: &str,
+        entity_type: &str,
+        entity_id: &str,
+        before: Option<serde_json::Value>,
+        after: Option<serde_json::Value>,
+    ) -> QueryResult<()> {
+        let entry = AuditEntry {
+            id: new_id(),
+            at,
+            actor_id: actor.user_id.clone(),
+            client_addr: actor.client_addr.clone(),
+            action: action.to_string(),
+            entity_type: entity_type.to_string(),
+            entity_id: entity_id.to_string(),
+            before: before.map(|v| v.to_string()),
+            after: after.map(|v| v.to_string()),
+        };
+        diesel::insert_into(audit_log::table).values(&entry).execute(conn)?;
+        Ok(())
+    }
+
+    /// Newest first, keyset-paginated by id (ids are time-ordered).
+    pub fn list(
+        conn: &mut DbConn,
+        f: &AuditFilter,
+        before_id: Option<&str>,
+        limit: i64,
+    ) -> QueryResult<Vec<AuditEntry>> {
+        let mut q = audit_log::table.select(AuditEntry::as_select()).into_boxed();
+        if let Some(v) = &f.entity_type {
+            q = q.filter(audit_log::entity_type.eq(v.clone()));
+        }
+        if let Some(v) = &f.entity_id {
+            q = q.filter(audit_log::entity_id.eq(v.clone()));
+        }
+        if let Some(v) = &f.actor_id {
+            q = q.filter(audit_log::actor_id.eq(v.clone()));
+        }
+        if let Some(v) = f.from {
+            q = q.filter(audit_log::at.ge(v));
+        }
+        if let Some(v) = f.to {
+            q = q.filter(audit_log::at.lt(v));
+        }
+        if let Some(id) = before_id {
+            q = q.filter(audit_log::id.lt(id.to_string()));
+        }
+        q.order(audit_log::id.desc()).limit(limit).load(conn)
+    }
+}

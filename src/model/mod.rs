@@ -1,0 +1,26 @@
+//! Rows and their queries, one file per aggregate.
+
+pub mod audit;
+pub mod login_failure;
+pub mod session;
+pub mod unit;
+pub mod user;
+
+/// A new time-ordered id (UUID v7), so ordering by id follows creation.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// Who performs a write, and from where: stamped on its audit record.
+#[derive(Debug, Clone, Default)]
+pub struct Actor {
+    pub user_id: Option<String>,
+    pub client_addr: Option<String>,
+}
+
+impl Actor {
+    /// Work done by the command line or the service itself.
+    pub fn system() -> Self {
+        Actor::default()
+    }
+}

@@ -1,0 +1,156 @@
+//! Units and their hierarchy (kept as a closure table: every ancestor–descendant pair).
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::sql_types::Text;
+use serde_json::json;
+
+use crate::db::DbConn;
+use crate::db::schema::{unit_closure, units};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, Identifiable)]
+#[diesel(table_name = units, treat_none_as_null = true)]
+pub struct Unit {
+    pub id: String,
+    pub code: String,
+    pub name: String,
+    pub kind: String,
+    pub parent_id: Option<String>,
+    pub head_user_id: Option<String>,
+    pub email: Option<String>,
+    pub version: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// Filters of `GET /units`.
+#[derive(Debug, Default)]
+pub struct UnitFilter {
+    pub parent_id: Option<String>,
+    pub kind: Option<String>,
+}
+
+impl Unit {
+    pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<Unit>> {
+        units::table.find(id).select(Unit::as_select()).first(conn).optional()
+    }
+
+    pub fn find_by_code(conn: &mut DbConn, code: &str) -> QueryResult<Option<Unit>> {
+        units::table.filter(units::code.eq(code)).select(Unit::as_select()).first(conn).optional()
+    }
+
+    /// Inserts the unit and links it under every ancestor of its parent.
+    pub fn insert(&self, conn: &mut DbConn) -> QueryResult<()> {
+        diesel::insert_into(units::table).values(self).execute(conn)?;
+        diesel::insert_into(unit_closure::table)
+            .values((
+                unit_closure::ancestor_id.eq(&self.id),
+                unit_closure::descendant_id.eq(&self.id),
+                unit_closure::depth.eq(0),
+            ))
+            .execute(conn)?;
+        if let Some(parent) = &self.parent_id {
+            self.link_subtree_under(conn, parent)?;
+        }
+        Ok(())
+    }
+
+    /// Links this unit's subtree under `parent` and each of its ancestors:
+    /// one INSERT … SELECT per ancestor, so the work stays in the database.
+    fn link_subtree_under(&self, conn: &mut DbConn, parent: &str) -> QueryResult<()> {
+        let ancestors: Vec<(String, i32)> = unit_closure::table
+            .filter(unit_closure::descendant_id.eq(parent))
+            .select((unit_closure::ancestor_id, unit_closure::depth))
+            .load(conn)?;
+        for (ancestor, depth) in ancestors {
+            let rows = unit_closure::table.filter(unit_closure::ancestor_id.eq(&self.id)).select((
+                ancestor.into_sql::<Text>(),
+                unit_closure::descendant_id,
+                unit_closure::depth + (depth + 1),
+            ));
+            diesel::insert_into(unit_closure::table)
+                .values(rows)
+                .into_columns((unit_closure::ancestor_id, unit_closure::descendant_id, unit_closure::depth))
+                .execute(conn)?;
+        }
+        Ok(())
+    }
+
+    /// Writes `self` if still at `expected_version`, re-linking the subtree when the parent changed.
+    pub fn update_if_version(
+        &self,
+        conn: &mut DbConn,
+        expected_version: i64,
+        old_parent: Option<&str>,
+    ) -> QueryResult<bool> {
+        let n = diesel::update(units::table.find(&self.id).filter(units::version.eq(expected_version)))
+            .set(self)
+            .execute(conn)?;
+        if n == 1 && old_parent != self.parent_id.as_deref() {
+            self.relink_subtree(conn)?;
+        }
+        Ok(n == 1)
+    }
+
+    /// After a move: drop the links from the old ancestors to this subtree, add the new ones.
+    fn relink_subtree(&self, conn: &mut DbConn) -> QueryResult<()> {
+        let members: Vec<String> = unit_closure::table
+            .filter(unit_closure::ancestor_id.eq(&self.id))
+            .select(unit_closure::descendant_id)
+            .load(conn)?;
+        diesel::delete(
+            unit_closure::table
+                .filter(unit_closure::descendant_id.eq_any(&members))
+                .filter(unit_closure::ancestor_id.ne_all(&members)),
+        )
+        .execute(conn)?;
+        match &self.parent_id {
+            Some(parent) => self.link_subtree_under(conn, parent),
+            None => Ok(()),
+        }
+    }
+
+    /// True when `candidate` is `root` or lies below it.
+    pub fn is_in_subtree(conn: &mut DbConn, root: &str, candidate: &str) -> QueryResult<bool> {
+        diesel::select(diesel::dsl::exists(
+            unit_closure::table
+                .filter(unit_closure::ancestor_id.eq(root))
+                .filter(unit_closure::descendant_id.eq(candidate)),
+        ))
+        .get_result(conn)
+    }
+
+    /// The unit and everything below it, with each one's depth under `root`, shallowest first.
+    pub fn subtree(conn: &mut DbConn, root: &str) -> QueryResult<Vec<(Unit, i32)>> {
+        unit_closure::table
+            .inner_join(units::table.on(units::id.eq(unit_closure::descendant_id)))
+            .filter(unit_closure::ancestor_id.eq(root))
+            .order((unit_closure::depth.asc(), units::code.asc()))
+            .select((Unit::as_select(), unit_closure::depth))
+            .load(conn)
+    }
+
+    /// Keyset page in id order.
+    pub fn list(conn: &mut DbConn, f: &UnitFilter, after_id: Option<&str>, limit: i64) -> QueryResult<Vec<Unit>> {
+        let mut q = units::table.select(Unit::as_select()).into_boxed();
+        if let Some(parent) = &f.parent_id {
+            q = q.filter(units::parent_id.eq(parent.clone()));
+        }
+        if let Some(kind) = &f.kind {
+            q = q.filter(units::kind.eq(kind.clone()));
+        }
+        if let Some(id) = after_id {
+            q = q.filter(units::id.gt(id.to_string()));
+        }
+        q.order(units::id.asc()).limit(limit).load(conn)
+    }
+
+    /// What the audit log keeps of a unit.
+    pub fn audit_snapshot(&self) -> serde_json::Value {
+        json!({
+            "id": self.id, "code": self.code, "name": self.name, "kind": self.kind,
+            "parent_id": self.parent_id, "head_user_id": self.head_user_id,
+            "email": self.email, "version": self.version,
+        })
+    }
+}

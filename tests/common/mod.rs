@@ -1,0 +1,262 @@
+//! Test harness: a real server on port 0 over a database of its own.
+//!
+//! Without `TEST_DATABASE_URL` each test gets a temporary SQLite file; with
+//! `TEST_DATABASE_URL=postgres://…` each test gets a freshly created PostgreSQL
+//! database, dropped when the test ends.
+#![allow(dead_code)]
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use actix_web::web;
+use casetrack::api::users::{UserInput, create_user};
+use casetrack::app::{AppState, Application};
+use casetrack::clock::Clock;
+use casetrack::config::Settings;
+use casetrack::db::Backend;
+use casetrack::domain::role::Role;
+use casetrack::model::unit::Unit;
+use casetrack::model::user::User;
+use casetrack::model::{Actor, new_id};
+use chrono::{TimeZone, Utc};
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection};
+use reqwest::{Method, StatusCode};
+use secrecy::SecretString;
+use serde_json::{Value, json};
+
+pub const JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123";
+pub const PASSWORD: &str = "mật-khẩu-thử-nghiệm-2024";
+
+/// A database that exists for one test.
+pub enum TestDb {
+    Sqlite { dir: tempfile::TempDir },
+    Postgres { server_url: String, name: String },
+}
+
+impl TestDb {
+    /// A new, empty database on the backend the environment selects.
+    pub fn new() -> Self {
+        match std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
+            None => TestDb::Sqlite { dir: tempfile::tempdir().expect("temp dir") },
+            Some(url) => {
+                static SEQ: AtomicUsize = AtomicUsize::new(0);
+                let name = format!(
+                    "casetrack_test_{}_{}_{}",
+                    std::process::id(),
+                    SEQ.fetch_add(1, Ordering::SeqCst),
+                    &new_id()[24..]
+                );
+                let mut admin = PgConnection::establish(&url)
+                    .unwrap_or_else(|e| panic!("TEST_DATABASE_URL is set but PostgreSQL is unreachable: {e}"));
+                admin.batch_execute(&format!("CREATE DATABASE {name}")).expect("create test database");
+                TestDb::Postgres { server_url: url, name }
+            }
+        }
+    }
+
+    pub fn url(&self) -> String {
+        match self {
+            TestDb::Sqlite { dir } => format!("sqlite://{}", dir.path().join("casetrack.db").display()),
+            TestDb::Postgres { server_url, name } => {
+                let mut u = url::Url::parse(server_url).expect("TEST_DATABASE_URL parses");
+                u.set_path(name);
+                u.to_string()
+            }
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            TestDb::Sqlite { .. } => Backend::Sqlite,
+            TestDb::Postgres { .. } => Backend::Postgres,
+        }
+    }
+
+    /// Settings pointing at this database, a free port and a fixed secret.
+    pub fn settings(&self) -> Settings {
+        let mut s = Settings::defaults();
+        s.database.url = SecretString::from(self.url());
+        s.database.pool_size = 4;
+        s.server.bind = "127.0.0.1:0".into();
+        s.auth.jwt_secret = Some(SecretString::from(JWT_SECRET));
+        s
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let TestDb::Postgres { server_url, name } = self
+            && let Ok(mut admin) = PgConnection::establish(server_url)
+        {
+            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+        }
+    }
+}
+
+/// A running server and what a test needs to talk to it.
+pub struct TestApp {
+    pub base: String,
+    pub http: reqwest::Client,
+    pub state: web::Data<AppState>,
+    pub clock: Clock,
+    pub db: TestDb,
+}
+
+/// A signed-in user of a test.
+pub struct Login {
+    pub user: User,
+    pub token: String,
+    pub refresh_token: String,
+}
+
+/// A response read in full.
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl Reply {
+    /// The field names a 422 lists.
+    pub fn error_fields(&self) -> Vec<String> {
+        self.body["errors"]
+            .as_array()
+            .map(|a| a.iter().map(|e| e["field"].as_str().unwrap_or("").to_string()).collect())
+            .unwrap_or_default()
+    }
+
+    pub fn header(&self, name: &str) -> Option<String> {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
+    }
+
+    /// Asserts the status and that an error is problem+json.
+    #[track_caller]
+    pub fn expect(self, status: u16) -> Self {
+        assert_eq!(self.status.as_u16(), status, "unexpected status; body: {}", self.body);
+        if status >= 400 {
+            assert_eq!(self.header("content-type").as_deref(), Some("application/problem+json"), "{}", self.body);
+            assert_eq!(self.body["status"], json!(status));
+        }
+        self
+    }
+}
+
+pub async fn spawn() -> TestApp {
+    spawn_with(|_| {}).await
+}
+
+/// Starts a server after `tune` adjusts its settings.
+pub async fn spawn_with(tune: impl FnOnce(&mut Settings)) -> TestApp {
+    let db = TestDb::new();
+    let mut settings = db.settings();
+    tune(&mut settings);
+    let clock = Clock::manual(Utc.with_ymd_and_hms(2024, 9, 25, 3, 0, 0).unwrap());
+    let app = Application::build(settings, clock.clone()).expect("application builds");
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let state = app.state.clone();
+    tokio::spawn(app.run_until_stopped());
+    TestApp { base, http: reqwest::Client::new(), state, clock, db }
+}
+
+impl TestApp {
+    /// Sends a request; `body` is sent as JSON when given.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+        extra: &[(&str, &str)],
+    ) -> Reply {
+        let mut req = self.http.request(method, format!("{}{}", self.base, path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.header("content-type", "application/json").body(b.to_string());
+        }
+        for (k, v) in extra {
+            req = req.header(*k, *v);
+        }
+        let res = req.send().await.expect("request sent");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let text = res.text().await.expect("body read");
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Reply { status, headers, body }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Reply {
+        self.call(Method::GET, path, Some(token), None, &[]).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Reply {
+        self.call(Method::POST, path, token, Some(body), &[]).await
+    }
+
+    pub async fn patch(&self, path: &str, token: &str, body: Value, if_match: Option<&str>) -> Reply {
+        let extra: Vec<(&str, &str)> = if_match.map(|v| vec![("if-match", v)]).unwrap_or_default();
+        self.call(Method::PATCH, path, Some(token), Some(body), &extra).await
+    }
+
+    /// Runs database work directly, as the server would.
+    pub fn with_conn<T>(&self, f: impl FnOnce(&mut casetrack::db::DbConn) -> T) -> T {
+        let mut conn = self.state.pool.get().expect("pooled connection");
+        f(&mut conn)
+    }
+
+    /// Creates a unit directly (no HTTP), under `parent` when given.
+    pub fn unit(&self, code: &str, name: &str, kind: &str, parent: Option<&Unit>) -> Unit {
+        let now = self.clock.now_naive();
+        let unit = Unit {
+            id: new_id(),
+            code: code.into(),
+            name: name.into(),
+            kind: kind.into(),
+            parent_id: parent.map(|p| p.id.clone()),
+            head_user_id: None,
+            email: None,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        self.with_conn(|c| unit.insert(c)).expect("unit inserted");
+        unit
+    }
+
+    /// Creates a user directly with [`PASSWORD`].
+    pub fn user(&self, username: &str, role: Role, unit: Option<&Unit>) -> User {
+        let input = UserInput {
+            username: username.into(),
+            full_name: format!("Nguyễn Văn {username}"),
+            email: Some(format!("{username}@example.vn")),
+            role,
+            unit_id: unit.map(|u| u.id.clone()),
+        };
+        let now = self.clock.now_naive();
+        self.with_conn(|c| create_user(c, &Actor::system(), input, PASSWORD, now)).expect("user created")
+    }
+
+    /// Signs in over HTTP.
+    pub async fn login(&self, username: &str, password: &str) -> Reply {
+        self.post("/api/v1/auth/login", None, json!({"username": username, "password": password})).await
+    }
+
+    /// Creates a user and signs them in.
+    pub async fn signed_in(&self, username: &str, role: Role, unit: Option<&Unit>) -> Login {
+        let user = self.user(username, role, unit);
+        let r = self.login(username, PASSWORD).await.expect(200);
+        Login {
+            user,
+            token: r.body["access_token"].as_str().unwrap().to_string(),
+            refresh_token: r.body["refresh_token"].as_str().unwrap().to_string(),
+        }
+    }
+
+    /// Rows in the audit log (to show that a refused request wrote nothing).
+    pub fn audit_count(&self) -> i64 {
+        use casetrack::db::schema::audit_log;
+        use diesel::prelude::*;
+        self.with_conn(|c| audit_log::table.count().get_result(c)).expect("count audit")
+    }
+}
