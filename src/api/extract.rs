@@ -48,6 +48,10 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
 /// Parses a JSON body with the same error rules as [`JsonBody`]; every field the
 /// target does not know is listed in one 422.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    // serde would also fill a struct from an array, by position; bodies are objects.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()).is_some_and(|b| *b != b'{') {
+        return Err(ApiError::BadRequest("The request body must be a JSON object.".into()));
+    }
     let mut unknown = Vec::new();
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let mut on_unknown = |path: serde_ignored::Path<'_>| unknown.push(path.to_string());

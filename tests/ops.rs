@@ -1,0 +1,223 @@
+//! Operations: probes, first run of the real binary, the command line, migrations under contention.
+
+mod common;
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use casetrack::app::prepare_database;
+use casetrack::auth::password;
+use casetrack::db::Backend;
+use casetrack::model::user::User;
+use common::{JWT_SECRET, TestDb, spawn};
+use diesel::connection::SimpleConnection;
+use serde_json::json;
+
+const BIN: &str = env!("CARGO_BIN_EXE_casetrack");
+
+/// The binary, run in `dir` against `db`, with nothing inherited from a developer's configuration.
+fn casetrack(db: &TestDb, dir: &std::path::Path) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.current_dir(dir)
+        .env("DATABASE_URL", db.url())
+        .env("RUST_LOG", "warn")
+        .env_remove("CASETRACK_PROFILE")
+        .env_remove("CASETRACK_CONFIG_DIR");
+    if db.backend() == Backend::Postgres {
+        cmd.env("CASETRACK__AUTH__JWT_SECRET", JWT_SECRET);
+    }
+    cmd
+}
+
+/// A child process that is stopped if the test fails before it does.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+#[tokio::test]
+async fn probes_report_liveness_and_readiness() {
+    let app = spawn().await;
+    let r = app.call(reqwest::Method::GET, "/healthz", None, None, &[]).await.expect(200);
+    assert_eq!(r.body["status"], "ok");
+    let r = app.call(reqwest::Method::GET, "/readyz", None, None, &[]).await.expect(200);
+    assert_eq!(r.body["status"], "ready");
+
+    // Forget that a migration ran: the instance is no longer ready.
+    app.with_conn(|c| match c {
+        casetrack::db::DbConn::Pg(pg) => pg.batch_execute("DELETE FROM __diesel_schema_migrations"),
+        casetrack::db::DbConn::Sqlite(s) => s.batch_execute("DELETE FROM __diesel_schema_migrations"),
+    })
+    .unwrap();
+    let r = app.call(reqwest::Method::GET, "/readyz", None, None, &[]).await;
+    assert_eq!(r.status, 503);
+}
+
+#[test]
+fn first_run_creates_the_database_and_an_administrator_whose_password_is_printed_once() {
+    let db = TestDb::new();
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut serve = casetrack(&db, dir.path());
+    serve.arg("serve").env("CASETRACK__SERVER__BIND", format!("127.0.0.1:{port}")).stdout(Stdio::piped());
+    if db.backend() == Backend::Sqlite {
+        // The zero-configuration default: data/casetrack.db under the working folder.
+        serve.env_remove("DATABASE_URL");
+    }
+    let mut child = KillOnDrop(serve.spawn().unwrap());
+    let mut lines = BufReader::new(child.0.stdout.take().unwrap()).lines();
+    let password = loop {
+        let line = lines.next().expect("serve printed the first administrator").unwrap();
+        if let Some(pw) = line.trim().strip_prefix("password: ") {
+            break pw.to_string();
+        }
+    };
+    if db.backend() == Backend::Sqlite {
+        assert!(dir.path().join("data/casetrack.db").exists());
+    }
+
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let status = rt.block_on(async {
+        wait_ready(port).await;
+        let http = reqwest::Client::new();
+        let r = http
+            .post(format!("{base}/api/v1/auth/login"))
+            .json(&json!({"username": "admin", "password": password}))
+            .send()
+            .await
+            .unwrap();
+        r.status().as_u16()
+    });
+    assert_eq!(status, 200);
+
+    // SIGTERM: a graceful stop.
+    Command::new("kill").args(["-TERM", &child.0.id().to_string()]).status().unwrap();
+    assert!(child.0.wait().unwrap().success());
+
+    // A second start finds the administrator and prints no password.
+    let port = free_port();
+    serve.env("CASETRACK__SERVER__BIND", format!("127.0.0.1:{port}"));
+    let mut child = KillOnDrop(serve.spawn().unwrap());
+    let mut stdout = child.0.stdout.take().unwrap();
+    rt.block_on(wait_ready(port));
+    Command::new("kill").args(["-TERM", &child.0.id().to_string()]).status().unwrap();
+    let mut printed = String::new();
+    std::io::Read::read_to_string(&mut stdout, &mut printed).unwrap();
+    assert!(child.0.wait().unwrap().success());
+    assert!(!printed.contains("password"), "{printed}");
+}
+
+async fn wait_ready(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while reqwest::get(format!("http://127.0.0.1:{port}/readyz")).await.is_err() {
+        assert!(Instant::now() < deadline, "server did not come up");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[test]
+fn user_create_takes_the_password_from_stdin_or_generates_one() {
+    let db = TestDb::new();
+    let dir = tempfile::tempdir().unwrap();
+    let pool = prepare_database(&db.settings()).unwrap();
+    let mut conn = pool.get().unwrap();
+    let now = chrono::Utc::now().naive_utc();
+    casetrack::model::unit::Unit {
+        id: casetrack::model::new_id(),
+        code: "HN".into(),
+        name: "Hà Nội".into(),
+        kind: "city".into(),
+        parent_id: None,
+        head_user_id: None,
+        email: None,
+        version: 1,
+        created_at: now,
+        updated_at: now,
+    }
+    .insert(&mut conn)
+    .unwrap();
+
+    let mut child = casetrack(&db, dir.path())
+        .args(["user", "create", "--username", "uvkt", "--role", "reviewer", "--unit", "hn"])
+        .args(["--full-name", "Vũ Văn Kiểm", "--email", "kiem@hanoi.gov.vn", "--password-stdin"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all("mật khẩu từ stdin\n".as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("Password"));
+    let user = User::find_by_username(&mut conn, "uvkt").unwrap().unwrap();
+    assert_eq!((user.full_name.as_str(), user.role.as_str()), ("Vũ Văn Kiểm", "reviewer"));
+    assert!(password::verify("mật khẩu từ stdin", &user.password_hash));
+
+    let out = casetrack(&db, dir.path())
+        .args(["user", "create", "--username", "ttv", "--role", "inspector"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let generated = stdout.lines().find_map(|l| l.strip_prefix("Password (shown once): ")).unwrap();
+    let user = User::find_by_username(&mut conn, "ttv").unwrap().unwrap();
+    assert!(password::verify(generated, &user.password_hash));
+
+    let out = casetrack(&db, dir.path())
+        .args(["user", "create", "--username", "truongdv", "--role", "unit_head"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--unit"), "{stderr}");
+}
+
+#[test]
+fn unusable_configuration_stops_startup_naming_the_key() {
+    let db = TestDb::new();
+    let dir = tempfile::tempdir().unwrap();
+    for (key, value, named) in [
+        ("CASETRACK__MAIL__TRANSPORT", "pigeon", "mail.transport"),
+        ("DATABASE_URL", "mysql://localhost/casetrack", "database.url"),
+        ("CASETRACK__SERVER__PUBLIC_URL", "not a url", "server.public_url"),
+        ("CASETRACK__ESCALATION__INTERVAL_SECS", "soon", "escalation.interval_secs"),
+    ] {
+        let out = casetrack(&db, dir.path()).arg("migrate").env(key, value).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{key}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(named), "{key}: {stderr}");
+    }
+    let out = casetrack(&db, dir.path())
+        .arg("migrate")
+        .env("DATABASE_URL", "postgres://postgres@127.0.0.1/x")
+        .env_remove("CASETRACK__AUTH__JWT_SECRET")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("auth.jwt_secret"));
+}
+
+#[test]
+fn instances_starting_together_apply_migrations_once() {
+    let db = TestDb::new();
+    let settings = db.settings();
+    let handles: Vec<_> = (0..4)
+        .map(|_| {
+            let s = settings.clone();
+            std::thread::spawn(move || prepare_database(&s).map(|_| ()))
+        })
+        .collect();
+    for h in handles {
+        h.join().unwrap().unwrap();
+    }
+    let pool = prepare_database(&settings).unwrap();
+    assert!(casetrack::db::migrate::is_up_to_date(&mut pool.get().unwrap()).unwrap());
+}
