@@ -39,7 +39,8 @@ impl AppState {
     }
 }
 
-/// Opens the pool and applies pending migrations (what `migrate` does, and `serve` first).
+/// Opens the pool, applies pending migrations and loads the default catalog if missing
+/// (what `migrate` does, and `serve` first).
 pub fn prepare_database(settings: &Settings) -> Result<DbPool, String> {
     let url = settings.db_url().map_err(|e| e.to_string())?;
     let pool = db::build_pool(&url, settings.database.pool_size)?;
@@ -47,6 +48,9 @@ pub fn prepare_database(settings: &Settings) -> Result<DbPool, String> {
     let applied = db::migrate::run_pending(&mut conn).map_err(|e| format!("migration failed: {e}"))?;
     if applied > 0 {
         tracing::info!(applied, "database migrations applied");
+    }
+    if crate::model::directive::seed_default(&mut conn, chrono::Utc::now().naive_utc())? {
+        tracing::info!("default catalog 24-CT/TU loaded");
     }
     Ok(pool)
 }

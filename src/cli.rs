@@ -41,10 +41,24 @@ pub enum Command {
     },
     /// Apply pending migrations and exit.
     Migrate,
+    /// Manage directive catalogs.
+    Catalog {
+        #[command(subcommand)]
+        command: CatalogCommand,
+    },
     /// Manage user accounts.
     User {
         #[command(subcommand)]
         command: UserCommand,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum CatalogCommand {
+    /// Load or update a directive with its indicators from a catalog file (see config/catalogs/).
+    Import {
+        /// The catalog file (TOML).
+        file: PathBuf,
     },
 }
 
@@ -79,6 +93,28 @@ pub async fn run(cli: Cli, settings: Settings) -> CliResult {
         Command::Migrate => {
             prepare_database(&settings)?;
             println!("Database is up to date.");
+            Ok(())
+        }
+        Command::Catalog { command: CatalogCommand::Import { file } } => {
+            let text = std::fs::read_to_string(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+            let catalog =
+                crate::domain::catalog::Catalog::from_toml(&text).map_err(|e| format!("{}: {e}", file.display()))?;
+            let pool = prepare_database(&settings)?;
+            let mut conn = pool.get().map_err(|e| e.to_string())?;
+            let now = Clock::system().now_naive();
+            let (directive, summary) = crate::db::write_tx(&mut conn, |conn| {
+                crate::model::directive::Directive::import(conn, &catalog, &Actor::system(), now)
+            })
+            .map_err(|e| format!("import failed: {e}"))?;
+            println!(
+                "{} {} (catalog {}): {} indicators added, {} updated, {} retired.",
+                if summary.created { "Loaded" } else { "Updated" },
+                directive.code,
+                directive.catalog_version,
+                summary.indicators_added,
+                summary.indicators_updated,
+                summary.indicators_retired
+            );
             Ok(())
         }
         Command::User { command: UserCommand::Create { username, role, unit, email, full_name, password_stdin } } => {

@@ -17,6 +17,7 @@ pub struct Settings {
     pub server: ServerSettings,
     pub auth: AuthSettings,
     pub mail: MailSettings,
+    pub cases: CaseSettings,
     pub escalation: EscalationSettings,
     pub log: LogSettings,
 }
@@ -54,6 +55,21 @@ pub struct MailSettings {
     /// May carry credentials, hence secret.
     pub smtp_url: Option<SecretString>,
     pub from: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct CaseSettings {
+    pub attachment_dir: PathBuf,
+    pub attachment_max_bytes: usize,
+    pub attachment_types: Vec<String>,
+    pub measures: Vec<MeasureSetting>,
+}
+
+/// A handling measure a decision may record.
+#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+pub struct MeasureSetting {
+    pub code: String,
+    pub label: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -170,6 +186,15 @@ impl Settings {
         }
         if self.mail.from.parse::<lettre::message::Mailbox>().is_err() {
             return Err(bad("mail.from", "is not a valid email address"));
+        }
+        if self.cases.measures.is_empty() || self.cases.measures.iter().any(|m| m.code.trim().is_empty()) {
+            return Err(bad("cases.measures", "must list at least one measure, each with a code"));
+        }
+        if self.cases.attachment_max_bytes == 0 {
+            return Err(bad("cases.attachment_max_bytes", "must be at least 1"));
+        }
+        if self.cases.attachment_types.iter().any(|t| !t.contains('/')) {
+            return Err(bad("cases.attachment_types", "must be MIME types such as application/pdf"));
         }
         if self.escalation.interval_secs == 0 {
             return Err(bad("escalation.interval_secs", "must be at least 1"));

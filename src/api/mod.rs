@@ -2,6 +2,9 @@
 
 pub mod audit;
 pub mod auth;
+pub mod campaigns;
+pub mod cases;
+pub mod directives;
 pub mod extract;
 pub mod health;
 pub mod me;
@@ -38,6 +41,22 @@ pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
                 .service(units::get)
                 .service(units::tree)
                 .service(units::update)
+                .service(directives::list)
+                .service(directives::get)
+                .service(directives::import)
+                .service(directives::list_indicators)
+                .service(directives::measures)
+                .service(campaigns::list)
+                .service(campaigns::create)
+                .service(campaigns::get)
+                .service(campaigns::update)
+                .service(cases::list)
+                .service(cases::create)
+                .service(cases::get)
+                .service(cases::update)
+                .service(cases::transition)
+                .service(cases::events)
+                .service(cases::comment)
                 .service(audit::list),
         )
         .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(ApiError::NotFound) }));

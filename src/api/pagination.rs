@@ -45,7 +45,7 @@ impl PageRequest {
     }
 
     /// Cuts the fetched rows to the page and makes the cursor from the last key.
-    pub fn page<R, T>(&self, mut rows: Vec<R>, key: impl Fn(&R) -> String, view: impl Fn(R) -> T) -> Page<T> {
+    pub fn page<R, T>(&self, mut rows: Vec<R>, key: impl Fn(&R) -> String, view: impl FnMut(R) -> T) -> Page<T> {
         let more = rows.len() as i64 > self.limit;
         rows.truncate(self.limit as usize);
         let next_cursor = if more { rows.last().map(|r| URL_SAFE_NO_PAD.encode(key(r))) } else { None };

@@ -20,14 +20,21 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// starting together apply each migration once.
 pub fn run_pending(conn: &mut DbConn) -> Result<usize, BoxError> {
     write_tx(conn, |conn| -> Result<usize, BoxError> {
+        lock_setup(conn)?;
         match conn {
-            DbConn::Pg(pg) => {
-                pg.batch_execute(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})"))?;
-                Ok(pg.run_pending_migrations(PG_MIGRATIONS)?.len())
-            }
+            DbConn::Pg(pg) => Ok(pg.run_pending_migrations(PG_MIGRATIONS)?.len()),
             DbConn::Sqlite(sqlite) => Ok(sqlite.run_pending_migrations(SQLITE_MIGRATIONS)?.len()),
         }
     })
+}
+
+/// Serialises one-time set-up (migrations, seeding) across instances for the rest of
+/// the current transaction; on SQLite the write transaction already does.
+pub fn lock_setup(conn: &mut DbConn) -> diesel::QueryResult<()> {
+    match conn {
+        DbConn::Pg(pg) => pg.batch_execute(&format!("SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})")),
+        DbConn::Sqlite(_) => Ok(()),
+    }
 }
 
 /// True when every embedded migration has been applied.

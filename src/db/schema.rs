@@ -88,7 +88,169 @@ diesel::joinable!(users -> units (unit_id));
 diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(refresh_tokens -> sessions (session_id));
 
+diesel::table! {
+    directives (id) {
+        id -> Text,
+        code -> Text,
+        kind -> Text,
+        title -> Text,
+        issued_on -> Nullable<Date>,
+        issuer -> Nullable<Text>,
+        catalog_version -> Text,
+        note -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    indicators (id) {
+        id -> Text,
+        directive_id -> Text,
+        code -> Text,
+        group_code -> Text,
+        group_title -> Text,
+        title -> Text,
+        description -> Text,
+        position -> Integer,
+        retired -> Bool,
+    }
+}
+
+diesel::table! {
+    campaigns (id) {
+        id -> Text,
+        title -> Text,
+        kind -> Text,
+        directive_id -> Text,
+        starts_on -> Date,
+        ends_on -> Date,
+        status -> Text,
+        lead_id -> Text,
+        created_by -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    campaign_members (campaign_id, user_id) {
+        campaign_id -> Text,
+        user_id -> Text,
+    }
+}
+
+diesel::table! {
+    campaign_targets (campaign_id, unit_id) {
+        campaign_id -> Text,
+        unit_id -> Text,
+    }
+}
+
+diesel::table! {
+    case_counters (year) {
+        year -> Integer,
+        last_number -> BigInt,
+    }
+}
+
+diesel::table! {
+    cases (id) {
+        id -> Text,
+        number -> Text,
+        campaign_id -> Text,
+        directive_id -> Text,
+        subject_kind -> Text,
+        subject_unit_id -> Text,
+        person_name -> Nullable<Text>,
+        person_position -> Nullable<Text>,
+        subject_key -> Text,
+        title -> Text,
+        description -> Text,
+        detected_on -> Date,
+        severity -> Text,
+        status -> Text,
+        responsible_unit_id -> Nullable<Text>,
+        due_at -> Nullable<Timestamp>,
+        deadline_at -> Nullable<Timestamp>,
+        decision_measure -> Nullable<Text>,
+        decision_decided_on -> Nullable<Date>,
+        decision_reference -> Nullable<Text>,
+        closed_at -> Nullable<Timestamp>,
+        search_text -> Text,
+        created_by -> Text,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    case_indicators (case_id, indicator_id) {
+        case_id -> Text,
+        indicator_id -> Text,
+    }
+}
+
+diesel::table! {
+    case_events (id) {
+        id -> Text,
+        case_id -> Text,
+        at -> Timestamp,
+        actor_id -> Nullable<Text>,
+        kind -> Text,
+        detail -> Text,
+    }
+}
+
+diesel::table! {
+    case_comments (id) {
+        id -> Text,
+        case_id -> Text,
+        author_id -> Text,
+        body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    case_attachments (id) {
+        id -> Text,
+        case_id -> Text,
+        uploaded_by -> Text,
+        file_name -> Text,
+        content_type -> Text,
+        size_bytes -> BigInt,
+        sha256 -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(indicators -> directives (directive_id));
+diesel::joinable!(campaigns -> directives (directive_id));
+diesel::joinable!(campaign_members -> campaigns (campaign_id));
+diesel::joinable!(campaign_targets -> campaigns (campaign_id));
+diesel::joinable!(cases -> campaigns (campaign_id));
+diesel::joinable!(case_indicators -> cases (case_id));
+diesel::joinable!(case_indicators -> indicators (indicator_id));
+diesel::joinable!(case_events -> cases (case_id));
+diesel::joinable!(case_comments -> cases (case_id));
+diesel::joinable!(case_attachments -> cases (case_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
+    directives,
+    indicators,
+    campaigns,
+    campaign_members,
+    campaign_targets,
+    case_counters,
+    cases,
+    case_indicators,
+    case_events,
+    case_comments,
+    case_attachments,
     units,
     unit_closure,
     users,

@@ -1,4 +1,8 @@
 //! Rules with no I/O.
 
+pub mod catalog;
+pub mod deadline;
+pub mod fold;
 pub mod role;
 pub mod text;
+pub mod workflow;

@@ -1,6 +1,9 @@
 //! Rows and their queries, one file per aggregate.
 
 pub mod audit;
+pub mod campaign;
+pub mod case;
+pub mod directive;
 pub mod login_failure;
 pub mod session;
 pub mod unit;

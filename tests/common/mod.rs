@@ -5,6 +5,8 @@
 //! database, dropped when the test ends.
 #![allow(dead_code)]
 
+pub mod world;
+
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use actix_web::web;

@@ -1,0 +1,11 @@
+DROP TABLE case_attachments;
+DROP TABLE case_comments;
+DROP TABLE case_events;
+DROP TABLE case_indicators;
+DROP TABLE cases;
+DROP TABLE case_counters;
+DROP TABLE campaign_targets;
+DROP TABLE campaign_members;
+DROP TABLE campaigns;
+DROP TABLE indicators;
+DROP TABLE directives;

@@ -1,0 +1,158 @@
+//! Directives, their indicators, and catalog import.
+
+use actix_web::{HttpResponse, get, post, web};
+use serde::{Deserialize, Serialize};
+
+use super::extract::{JsonBody, QueryParams, etag, parse_id};
+use super::instant;
+use crate::app::AppState;
+use crate::auth::CurrentUser;
+use crate::db::write_tx;
+use crate::domain::catalog::Catalog;
+use crate::domain::role::Role;
+use crate::error::ApiError;
+use crate::model::directive::{Directive, ImportSummary, Indicator};
+
+#[derive(Serialize)]
+pub struct IndicatorView {
+    id: String,
+    directive_id: String,
+    code: String,
+    group: String,
+    group_title: String,
+    title: String,
+    description: String,
+    retired: bool,
+}
+
+impl From<Indicator> for IndicatorView {
+    fn from(i: Indicator) -> Self {
+        IndicatorView {
+            id: i.id,
+            directive_id: i.directive_id,
+            code: i.code,
+            group: i.group_code,
+            group_title: i.group_title,
+            title: i.title,
+            description: i.description,
+            retired: i.retired,
+        }
+    }
+}
+
+#[derive(Serialize)]
+pub struct DirectiveView {
+    id: String,
+    code: String,
+    kind: String,
+    title: String,
+    issued_on: Option<chrono::NaiveDate>,
+    issuer: Option<String>,
+    catalog_version: String,
+    note: Option<String>,
+    version: i64,
+    updated_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    indicators: Option<Vec<IndicatorView>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    import: Option<ImportSummary>,
+}
+
+impl DirectiveView {
+    fn new(d: Directive, with_indicators: Option<Vec<Indicator>>) -> Self {
+        DirectiveView {
+            id: d.id,
+            code: d.code,
+            kind: d.kind,
+            title: d.title,
+            issued_on: d.issued_on,
+            issuer: d.issuer,
+            catalog_version: d.catalog_version,
+            note: d.note,
+            version: d.version,
+            updated_at: instant(d.updated_at),
+            indicators: with_indicators.map(|v| v.into_iter().map(IndicatorView::from).collect()),
+            import: None,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Items<T> {
+    items: Vec<T>,
+    next_cursor: Option<String>,
+}
+
+#[get("/directives")]
+pub async fn list(state: web::Data<AppState>, _caller: CurrentUser) -> Result<HttpResponse, ApiError> {
+    let rows = state.db(|conn| Ok(Directive::list(conn)?)).await?;
+    let items = rows.into_iter().map(|d| DirectiveView::new(d, None)).collect();
+    Ok(HttpResponse::Ok().json(Items { items, next_cursor: None }))
+}
+
+#[get("/directives/{id}")]
+pub async fn get(
+    state: web::Data<AppState>,
+    _caller: CurrentUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_id(&path)?;
+    let (d, inds) = state
+        .db(move |conn| {
+            let d = Directive::find(conn, &id)?.ok_or(ApiError::NotFound)?;
+            let inds = Indicator::of_directive(conn, &d.id, true)?;
+            Ok((d, inds))
+        })
+        .await?;
+    Ok(HttpResponse::Ok().insert_header(("ETag", etag(d.version))).json(DirectiveView::new(d, Some(inds))))
+}
+
+/// Imports a whole catalog (the shape of the files in `config/catalogs/`, as JSON).
+#[post("/directives")]
+pub async fn import(
+    state: web::Data<AppState>,
+    caller: CurrentUser,
+    body: JsonBody<Catalog>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&[Role::Admin])?;
+    let catalog = body.0;
+    catalog.validate().map_err(ApiError::Validation)?;
+    let st = state.clone();
+    let (d, summary, inds) = state
+        .db(move |conn| {
+            let now = st.clock.now_naive();
+            write_tx(conn, |conn| {
+                let (d, summary) = Directive::import(conn, &catalog, &caller.actor(), now)?;
+                let inds = Indicator::of_directive(conn, &d.id, true)?;
+                Ok::<_, ApiError>((d, summary, inds))
+            })
+        })
+        .await?;
+    let status = if summary.created { actix_web::http::StatusCode::CREATED } else { actix_web::http::StatusCode::OK };
+    let mut view = DirectiveView::new(d, Some(inds));
+    view.import = Some(summary);
+    Ok(HttpResponse::build(status).json(view))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndicatorQuery {
+    directive_id: Option<String>,
+}
+
+#[get("/indicators")]
+pub async fn list_indicators(
+    state: web::Data<AppState>,
+    _caller: CurrentUser,
+    q: QueryParams<IndicatorQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let directive = q.0.directive_id;
+    let rows = state.db(move |conn| Ok(Indicator::list(conn, directive.as_deref())?)).await?;
+    Ok(HttpResponse::Ok().json(Items { items: rows.into_iter().map(IndicatorView::from).collect(), next_cursor: None }))
+}
+
+/// The handling measures a decision may record (from configuration).
+#[get("/measures")]
+pub async fn measures(state: web::Data<AppState>, _caller: CurrentUser) -> HttpResponse {
+    HttpResponse::Ok().json(Items { items: state.settings.cases.measures.clone(), next_cursor: None })
+}

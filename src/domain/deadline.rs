@@ -1,0 +1,54 @@
+//! Deadlines: a date-only deadline ends at the end of that day in the deployment time zone.
+
+use chrono::{DateTime, Days, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono_tz::Tz;
+
+/// The instant a deadline given as `raw` passes: an RFC 3339 instant as is, or a
+/// date (`YYYY-MM-DD`) at the following local midnight.
+pub fn parse_deadline(raw: &str, tz: Tz) -> Option<NaiveDateTime> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
+        return Some(t.with_timezone(&Utc).naive_utc());
+    }
+    let date = NaiveDate::parse_from_str(raw, "%Y-%m-%d").ok()?;
+    Some(end_of_day(date, tz))
+}
+
+/// The first instant after `date` in `tz`, as UTC.
+pub fn end_of_day(date: NaiveDate, tz: Tz) -> NaiveDateTime {
+    let next = date.checked_add_days(Days::new(1)).unwrap_or(date).and_hms_opt(0, 0, 0).expect("midnight exists");
+    tz.from_local_datetime(&next).earliest().map(|t| t.with_timezone(&Utc).naive_utc()).unwrap_or(next)
+}
+
+/// The review deadline of a case logged at `logged_at`.
+pub fn review_deadline(logged_at: NaiveDateTime, review_days: u32) -> NaiveDateTime {
+    logged_at + chrono::Duration::days(i64::from(review_days))
+}
+
+/// Overdue: in a state that can be, with its deadline passed.
+pub fn is_overdue(can_be_overdue: bool, deadline: Option<NaiveDateTime>, now: NaiveDateTime) -> bool {
+    can_be_overdue && deadline.is_some_and(|d| d <= now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_date_ends_at_local_midnight() {
+        // 2024-10-15 ends at 2024-10-16 00:00 in Hanoi (UTC+7) = 2024-10-15 17:00 UTC.
+        let d = parse_deadline("2024-10-15", chrono_tz::Asia::Ho_Chi_Minh).unwrap();
+        assert_eq!(d.to_string(), "2024-10-15 17:00:00");
+        let i = parse_deadline("2024-10-15T03:00:00Z", chrono_tz::Asia::Ho_Chi_Minh).unwrap();
+        assert_eq!(i.to_string(), "2024-10-15 03:00:00");
+        assert!(parse_deadline("15/10/2024", chrono_tz::Asia::Ho_Chi_Minh).is_none());
+    }
+
+    #[test]
+    fn overdue_needs_a_passed_deadline_in_an_open_state() {
+        let d = parse_deadline("2024-10-15T03:00:00Z", chrono_tz::UTC).unwrap();
+        assert!(!is_overdue(true, Some(d), d - chrono::Duration::seconds(1)));
+        assert!(is_overdue(true, Some(d), d));
+        assert!(!is_overdue(false, Some(d), d));
+        assert!(!is_overdue(true, None, d));
+    }
+}

@@ -1,0 +1,310 @@
+//! Violation cases: rows, numbering, scoped queries, and their timeline.
+
+use std::collections::HashMap;
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Integer};
+
+use super::new_id;
+use crate::db::DbConn;
+use crate::db::schema::{campaign_members, case_events, case_indicators, cases, unit_closure};
+use crate::domain::fold;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, Identifiable)]
+#[diesel(table_name = cases, treat_none_as_null = true)]
+pub struct Case {
+    pub id: String,
+    pub number: String,
+    pub campaign_id: String,
+    pub directive_id: String,
+    pub subject_kind: String,
+    pub subject_unit_id: String,
+    pub person_name: Option<String>,
+    pub person_position: Option<String>,
+    pub subject_key: String,
+    pub title: String,
+    pub description: String,
+    pub detected_on: NaiveDate,
+    pub severity: String,
+    pub status: String,
+    pub responsible_unit_id: Option<String>,
+    pub due_at: Option<NaiveDateTime>,
+    pub deadline_at: Option<NaiveDateTime>,
+    pub decision_measure: Option<String>,
+    pub decision_decided_on: Option<NaiveDate>,
+    pub decision_reference: Option<String>,
+    pub closed_at: Option<NaiveDateTime>,
+    pub search_text: String,
+    pub created_by: String,
+    pub version: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// Which cases a caller may see; applied inside every query that returns or counts cases.
+#[derive(Debug, Clone)]
+pub enum CaseScope {
+    /// Inspectors: cases of the campaigns they belong to.
+    CampaignsOf(String),
+    /// Reviewers and unit heads: subject or responsible unit in this unit's subtree.
+    Subtree(String),
+    /// Callers who see no cases.
+    Nothing,
+}
+
+/// Filters of `GET /cases`.
+#[derive(Debug, Default, Clone)]
+pub struct CaseFilter {
+    pub campaign_id: Option<String>,
+    pub unit_id: Option<String>,
+    pub indicator_id: Option<String>,
+    pub status: Option<String>,
+    /// Some(true): overdue only; Some(false): not overdue.
+    pub overdue: Option<bool>,
+    pub q: Option<String>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+}
+
+type BoxedCases<'a> = cases::BoxedQuery<'a, <DbConn as Connection>::Backend>;
+
+/// Restricts a case query to what `scope` may see.
+pub fn scoped<'a>(q: BoxedCases<'a>, scope: &CaseScope) -> BoxedCases<'a> {
+    match scope {
+        CaseScope::CampaignsOf(user) => q.filter(
+            cases::campaign_id.eq_any(
+                campaign_members::table
+                    .filter(campaign_members::user_id.eq(user.clone()))
+                    .select(campaign_members::campaign_id),
+            ),
+        ),
+        CaseScope::Subtree(unit) => {
+            let subtree = || {
+                unit_closure::table
+                    .filter(unit_closure::ancestor_id.eq(unit.clone()))
+                    .select(unit_closure::descendant_id)
+            };
+            q.filter(
+                cases::subject_unit_id
+                    .eq_any(subtree())
+                    .or(cases::responsible_unit_id.eq_any(subtree().select(unit_closure::descendant_id.nullable()))),
+            )
+        }
+        CaseScope::Nothing => q.filter(cases::id.is_null()),
+    }
+}
+
+/// Applies the list filters (everything but scope and paging).
+pub fn filtered<'a>(mut q: BoxedCases<'a>, f: &CaseFilter, now: NaiveDateTime) -> BoxedCases<'a> {
+    if let Some(c) = &f.campaign_id {
+        q = q.filter(cases::campaign_id.eq(c.clone()));
+    }
+    if let Some(u) = &f.unit_id {
+        let subtree = || unit_closure::table.filter(unit_closure::ancestor_id.eq(u.clone()));
+        q = q.filter(
+            cases::subject_unit_id
+                .eq_any(subtree().select(unit_closure::descendant_id))
+                .or(cases::responsible_unit_id.eq_any(subtree().select(unit_closure::descendant_id.nullable()))),
+        );
+    }
+    if let Some(i) = &f.indicator_id {
+        q = q.filter(cases::id.eq_any(
+            case_indicators::table.filter(case_indicators::indicator_id.eq(i.clone())).select(case_indicators::case_id),
+        ));
+    }
+    if let Some(s) = &f.status {
+        q = q.filter(cases::status.eq(s.clone()));
+    }
+    match f.overdue {
+        Some(true) => q = q.filter(overdue_at(now)),
+        Some(false) => q = q.filter(diesel::dsl::not(overdue_at(now))),
+        None => {}
+    }
+    if let Some(text) = f.q.as_deref().filter(|t| !t.trim().is_empty()) {
+        q = q.filter(cases::search_text.like(fold::like_pattern(text)).escape('\\'));
+    }
+    if let Some(from) = f.from {
+        q = q.filter(cases::detected_on.ge(from));
+    }
+    if let Some(to) = f.to {
+        q = q.filter(cases::detected_on.le(to));
+    }
+    q
+}
+
+/// SQL for "overdue at `now`": an open or in-handling case whose deadline has passed.
+#[diesel::dsl::auto_type]
+pub fn overdue_at(now: NaiveDateTime) -> _ {
+    let states: [&'static str; 2] = ["open", "in_handling"];
+    cases::status.eq_any(states).and(cases::deadline_at.is_not_null()).and(cases::deadline_at.le(now).assume_not_null())
+}
+
+#[derive(QueryableByName)]
+struct Counter {
+    #[diesel(sql_type = BigInt)]
+    last_number: i64,
+}
+
+impl Case {
+    /// Hands out the next number of `year` (`2024-000123`); unique under concurrent creates
+    /// because the counter row is upserted, and so locked, in the creating transaction.
+    pub fn next_number(conn: &mut DbConn, year: i32) -> QueryResult<String> {
+        const PG: &str = "INSERT INTO case_counters (year, last_number) VALUES ($1, 1) \
+                          ON CONFLICT (year) DO UPDATE SET last_number = case_counters.last_number + 1 \
+                          RETURNING last_number";
+        const SQLITE: &str = "INSERT INTO case_counters (year, last_number) VALUES (?, 1) \
+                              ON CONFLICT (year) DO UPDATE SET last_number = case_counters.last_number + 1 \
+                              RETURNING last_number";
+        let counter: Counter = match conn {
+            DbConn::Pg(c) => diesel::sql_query(PG).bind::<Integer, _>(year).get_result(c)?,
+            DbConn::Sqlite(c) => diesel::sql_query(SQLITE).bind::<Integer, _>(year).get_result(c)?,
+        };
+        Ok(format!("{year}-{:06}", counter.last_number))
+    }
+
+    /// The folded text `q` searches: title, description, subject names.
+    pub fn search_text_of(&self, unit_name: &str) -> String {
+        let parts = [
+            self.title.as_str(),
+            self.description.as_str(),
+            self.person_name.as_deref().unwrap_or(""),
+            self.person_position.as_deref().unwrap_or(""),
+            unit_name,
+            self.number.as_str(),
+        ];
+        fold::fold(&parts.join(" \u{1f} "))
+    }
+
+    pub fn insert(&self, conn: &mut DbConn, indicator_ids: &[String]) -> QueryResult<()> {
+        diesel::insert_into(cases::table).values(self).execute(conn)?;
+        Case::set_indicators(conn, &self.id, indicator_ids)
+    }
+
+    /// Replaces the indicators a case cites.
+    pub fn set_indicators(conn: &mut DbConn, case_id: &str, indicator_ids: &[String]) -> QueryResult<()> {
+        diesel::delete(case_indicators::table.filter(case_indicators::case_id.eq(case_id))).execute(conn)?;
+        for i in indicator_ids {
+            diesel::insert_into(case_indicators::table)
+                .values((case_indicators::case_id.eq(case_id), case_indicators::indicator_id.eq(i)))
+                .execute(conn)?;
+        }
+        Ok(())
+    }
+
+    /// Writes `self` if the stored version is still `expected_version`.
+    pub fn update_if_version(&self, conn: &mut DbConn, expected_version: i64) -> QueryResult<bool> {
+        let n = diesel::update(cases::table.find(&self.id).filter(cases::version.eq(expected_version)))
+            .set(self)
+            .execute(conn)?;
+        Ok(n == 1)
+    }
+
+    /// One case, if `scope` may see it.
+    pub fn find_visible(conn: &mut DbConn, id: &str, scope: &CaseScope) -> QueryResult<Option<Case>> {
+        scoped(cases::table.into_boxed(), scope)
+            .filter(cases::id.eq(id.to_string()))
+            .select(Case::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    /// A keyset page of visible cases, newest first.
+    pub fn list_visible(
+        conn: &mut DbConn,
+        scope: &CaseScope,
+        f: &CaseFilter,
+        now: NaiveDateTime,
+        before_id: Option<&str>,
+        limit: i64,
+    ) -> QueryResult<Vec<Case>> {
+        let mut q = filtered(scoped(cases::table.into_boxed(), scope), f, now);
+        if let Some(id) = before_id {
+            q = q.filter(cases::id.lt(id.to_string()));
+        }
+        q.order(cases::id.desc()).limit(limit).select(Case::as_select()).load(conn)
+    }
+
+    /// Indicator ids of each case, in one query.
+    pub fn indicators_of(conn: &mut DbConn, case_ids: &[String]) -> QueryResult<HashMap<String, Vec<String>>> {
+        let rows: Vec<(String, String)> = case_indicators::table
+            .filter(case_indicators::case_id.eq_any(case_ids))
+            .order((case_indicators::case_id, case_indicators::indicator_id))
+            .select((case_indicators::case_id, case_indicators::indicator_id))
+            .load(conn)?;
+        let mut map: HashMap<String, Vec<String>> = HashMap::new();
+        for (c, i) in rows {
+            map.entry(c).or_default().push(i);
+        }
+        Ok(map)
+    }
+}
+
+/// One entry of a case's timeline.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = case_events)]
+pub struct CaseEvent {
+    pub id: String,
+    pub case_id: String,
+    pub at: NaiveDateTime,
+    pub actor_id: Option<String>,
+    pub kind: String,
+    pub detail: String,
+}
+
+impl CaseEvent {
+    /// Appends to the timeline; call inside the change's transaction.
+    pub fn record(
+        conn: &mut DbConn,
+        case_id: &str,
+        actor_id: Option<&str>,
+        at: NaiveDateTime,
+        kind: &str,
+        detail: serde_json::Value,
+    ) -> QueryResult<()> {
+        let event = CaseEvent {
+            id: new_id(),
+            case_id: case_id.to_string(),
+            at,
+            actor_id: actor_id.map(str::to_string),
+            kind: kind.to_string(),
+            detail: detail.to_string(),
+        };
+        diesel::insert_into(case_events::table).values(&event).execute(conn).map(drop)
+    }
+
+    /// The timeline in order, keyset-paged.
+    pub fn list(conn: &mut DbConn, case_id: &str, after_id: Option<&str>, limit: i64) -> QueryResult<Vec<CaseEvent>> {
+        let mut q = case_events::table.filter(case_events::case_id.eq(case_id.to_string())).into_boxed();
+        if let Some(id) = after_id {
+            q = q.filter(case_events::id.gt(id.to_string()));
+        }
+        q.order(case_events::id.asc()).limit(limit).select(CaseEvent::as_select()).load(conn)
+    }
+}
+
+/// A comment on a case (also an event on its timeline).
+pub struct Comment;
+
+impl Comment {
+    pub fn insert(
+        conn: &mut DbConn,
+        id: &str,
+        case_id: &str,
+        author_id: &str,
+        body: &str,
+        at: NaiveDateTime,
+    ) -> QueryResult<()> {
+        use crate::db::schema::case_comments;
+        diesel::insert_into(case_comments::table)
+            .values((
+                case_comments::id.eq(id),
+                case_comments::case_id.eq(case_id),
+                case_comments::author_id.eq(author_id),
+                case_comments::body.eq(body),
+                case_comments::created_at.eq(at),
+            ))
+            .execute(conn)
+            .map(drop)
+    }
+}
