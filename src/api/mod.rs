@@ -1,5 +1,6 @@
 //! The HTTP API: one module per resource, thin handlers.
 
+pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod campaigns;
@@ -57,6 +58,9 @@ pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
                 .service(cases::transition)
                 .service(cases::events)
                 .service(cases::comment)
+                .service(attachments::upload)
+                .service(attachments::list)
+                .service(attachments::download)
                 .service(audit::list),
         )
         .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(ApiError::NotFound) }));

@@ -1,5 +1,6 @@
 //! Rows and their queries, one file per aggregate.
 
+pub mod attachment;
 pub mod audit;
 pub mod campaign;
 pub mod case;
