@@ -443,6 +443,14 @@ pub async fn list(
     )))
 }
 
+/// The unit a request names, if the id is well-formed and exists.
+fn find_unit(conn: &mut DbConn, raw: &str) -> Result<Option<Unit>, ApiError> {
+    match parse_id(raw) {
+        Ok(id) => Ok(Unit::find(conn, &id)?),
+        Err(_) => Ok(None),
+    }
+}
+
 /// Another writer got in between our read and our versioned write: stale for a
 /// client that named a version, a conflict for one that did not.
 fn lost_race(if_match: &IfMatch) -> ApiError {
@@ -521,7 +529,7 @@ pub async fn update(
                         );
                     } else {
                         if let Some(u) = &input.responsible_unit_id {
-                            match parse_id(u).ok().map(|u| Unit::find(conn, &u)).transpose()?.flatten() {
+                            match find_unit(conn, u)? {
                                 Some(unit) => draft.case.responsible_unit_id = Some(unit.id),
                                 None => v.add("responsible_unit_id", "There is no unit with this id."),
                             }
@@ -643,7 +651,7 @@ pub async fn transition(
                         },
                         Need::ResponsibleUnit => match req.responsible_unit_id.as_deref() {
                             None => v.add(field, "Name the unit responsible for handling the case."),
-                            Some(u) => match parse_id(u).ok().map(|u| Unit::find(conn, &u)).transpose()?.flatten() {
+                            Some(u) => match find_unit(conn, u)? {
                                 Some(unit) => after.responsible_unit_id = Some(unit.id),
                                 None => v.add(field, "There is no unit with this id."),
                             },
@@ -687,12 +695,12 @@ pub async fn transition(
                     }
                 }
                 if action == Action::Reopen && after.responsible_unit_id.is_none() {
-                    match req.responsible_unit_id.as_deref().map(|u| parse_id(u).ok().map(|u| Unit::find(conn, &u))) {
-                        Some(Some(found)) => match found? {
+                    // Dismissed straight from open: nobody was ever made responsible.
+                    match req.responsible_unit_id.as_deref() {
+                        Some(u) => match find_unit(conn, u)? {
                             Some(unit) => after.responsible_unit_id = Some(unit.id),
                             None => v.add("responsible_unit_id", "There is no unit with this id."),
                         },
-                        Some(None) => v.add("responsible_unit_id", "There is no unit with this id."),
                         None => v.add("responsible_unit_id", "This case has no responsible unit yet; name one."),
                     }
                 }
