@@ -29,6 +29,17 @@ use serde_json::{Value, json};
 pub const JWT_SECRET: &str = "test-secret-test-secret-test-secret-0123";
 pub const PASSWORD: &str = "mật-khẩu-thử-nghiệm-2024";
 
+/// Loopback test connections need no TLS. Keeping libpq away from OpenSSL also
+/// avoids a known crash at process exit: an r2d2 worker still connecting while
+/// OpenSSL is being torn down (rust-openssl#1133, diesel#3441).
+fn without_tls(url: &str) -> String {
+    let mut u = url::Url::parse(url).expect("TEST_DATABASE_URL parses");
+    if !u.query_pairs().any(|(k, _)| k == "sslmode") {
+        u.query_pairs_mut().append_pair("sslmode", "disable");
+    }
+    u.to_string()
+}
+
 /// A database that exists for one test.
 pub enum TestDb {
     Sqlite { dir: tempfile::TempDir },
@@ -41,6 +52,7 @@ impl TestDb {
         match std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
             None => TestDb::Sqlite { dir: tempfile::tempdir().expect("temp dir") },
             Some(url) => {
+                let url = without_tls(&url);
                 static SEQ: AtomicUsize = AtomicUsize::new(0);
                 let name = format!(
                     "casetrack_test_{}_{}_{}",
