@@ -41,6 +41,12 @@ pub enum Command {
     },
     /// Apply pending migrations and exit.
     Migrate,
+    /// Run the overdue sweep and deliver the outbox.
+    Escalate {
+        /// One sweep and one delivery pass, then exit (for cron).
+        #[arg(long)]
+        once: bool,
+    },
     /// Manage directive catalogs.
     Catalog {
         #[command(subcommand)]
@@ -90,6 +96,31 @@ type CliResult = Result<(), String>;
 pub async fn run(cli: Cli, settings: Settings) -> CliResult {
     match cli.command {
         Command::Serve { no_sweeper } => serve(settings, no_sweeper).await,
+        Command::Escalate { once } => {
+            let pool = prepare_database(&settings)?;
+            let mailer = crate::mail::Mailer::from_settings(&settings.mail)?;
+            let clock = Clock::system();
+            loop {
+                let (s, d) =
+                    crate::jobs::run_once(&pool, &settings, &mailer, &clock).await.map_err(|e| e.to_string())?;
+                println!(
+                    "Sweep: {} step(s), {} alert(s), {} message(s) queued{}. Delivery: {} sent, {} to retry, {} failed, {} cancelled{}.",
+                    s.steps,
+                    s.alerts,
+                    s.messages,
+                    if s.ran { "" } else { " (another instance was sweeping)" },
+                    d.sent,
+                    d.retried,
+                    d.failed,
+                    d.cancelled,
+                    if d.outside_window { " (outside the sending window)" } else { "" }
+                );
+                if once {
+                    return Ok(());
+                }
+                tokio::time::sleep(std::time::Duration::from_secs(settings.escalation.interval_secs)).await;
+            }
+        }
         Command::Migrate => {
             prepare_database(&settings)?;
             println!("Database is up to date.");
@@ -199,9 +230,13 @@ fn bootstrap_admin(conn: &mut DbConn) -> CliResult {
     Ok(())
 }
 
-async fn serve(settings: Settings, _no_sweeper: bool) -> CliResult {
+async fn serve(settings: Settings, no_sweeper: bool) -> CliResult {
     let bind = settings.server.bind.clone();
-    let app = Application::build(settings, Clock::system())?;
+    let mailer = crate::mail::Mailer::from_settings(&settings.mail)?;
+    let app = Application::build(settings.clone(), Clock::system())?;
+    if !no_sweeper {
+        crate::jobs::spawn_background(app.state.pool.clone(), settings, mailer, Clock::system());
+    }
     {
         let mut conn = app.state.pool.get().map_err(|e| e.to_string())?;
         bootstrap_admin(&mut conn)?;

@@ -33,6 +33,12 @@ impl Clock {
         self.now().naive_utc()
     }
 
+    /// Sets a manual clock to `at`; the system clock cannot be set.
+    pub fn set(&self, at: DateTime<Utc>) {
+        let t = self.manual.as_ref().expect("only a manual clock can be set");
+        *t.lock().expect("clock lock") = at;
+    }
+
     /// Moves a manual clock forward; the system clock cannot be moved.
     pub fn advance(&self, by: Duration) {
         let t = self.manual.as_ref().expect("only a manual clock can be advanced");

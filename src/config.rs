@@ -76,6 +76,40 @@ pub struct MeasureSetting {
 pub struct EscalationSettings {
     pub interval_secs: u64,
     pub review_days: u32,
+    pub digest: bool,
+    pub send_window: String,
+    pub max_attempts: i32,
+    pub retry_base_secs: i64,
+    pub levels: Vec<LevelSetting>,
+}
+
+/// One escalation level: when (relative to the deadline) and whom to alert.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LevelSetting {
+    pub name: String,
+    /// Shown in messages; defaults to the name.
+    #[serde(default)]
+    pub label: String,
+    pub offset_days: i64,
+    pub notify: Vec<String>,
+}
+
+/// Who a level can notify.
+pub const NOTIFY_KINDS: [&str; 4] = ["responsible_head", "parent_head", "reviewers", "city_reviewers"];
+
+impl EscalationSettings {
+    /// The sending window as local (start, end) times, when one is set.
+    pub fn window(&self) -> Result<Option<(chrono::NaiveTime, chrono::NaiveTime)>, ConfigError> {
+        let w = self.send_window.trim();
+        if w.is_empty() {
+            return Ok(None);
+        }
+        let parse = |t: &str| chrono::NaiveTime::parse_from_str(t.trim(), "%H:%M").ok();
+        match w.split_once('-').map(|(a, b)| (parse(a), parse(b))) {
+            Some((Some(a), Some(b))) if a < b => Ok(Some((a, b))),
+            _ => Err(bad("escalation.send_window", "must be empty or HH:MM-HH:MM with the start before the end")),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -202,6 +236,26 @@ impl Settings {
         if self.escalation.review_days == 0 {
             return Err(bad("escalation.review_days", "must be at least 1"));
         }
+        self.escalation.window()?;
+        if self.escalation.max_attempts < 1 {
+            return Err(bad("escalation.max_attempts", "must be at least 1"));
+        }
+        if self.escalation.retry_base_secs < 1 {
+            return Err(bad("escalation.retry_base_secs", "must be at least 1"));
+        }
+        let levels = &self.escalation.levels;
+        for (i, level) in levels.iter().enumerate() {
+            let key = format!("escalation.levels[{i}]");
+            if level.name.trim().is_empty() || levels.iter().filter(|l| l.name == level.name).count() > 1 {
+                return Err(bad(&key, "each level needs a unique name"));
+            }
+            if i > 0 && level.offset_days <= levels[i - 1].offset_days {
+                return Err(bad(&key, "levels must be listed in increasing offset_days"));
+            }
+            if level.notify.is_empty() || level.notify.iter().any(|n| !NOTIFY_KINDS.contains(&n.as_str())) {
+                return Err(bad(&key, format!("notify must list some of: {}", NOTIFY_KINDS.join(", "))));
+            }
+        }
         if self.log.format != "plain" && self.log.format != "json" {
             return Err(bad("log.format", "must be \"plain\" or \"json\""));
         }
@@ -259,6 +313,18 @@ mod tests {
         let mut s = Settings::defaults();
         s.server.timezone = "Mars/Olympus".into();
         assert_eq!(s.validate().unwrap_err().key, "server.timezone");
+
+        let mut s = Settings::defaults();
+        s.escalation.send_window = "17:00-08:00".into();
+        assert_eq!(s.validate().unwrap_err().key, "escalation.send_window");
+
+        let mut s = Settings::defaults();
+        s.escalation.levels[1].notify = vec!["the_mayor".into()];
+        assert_eq!(s.validate().unwrap_err().key, "escalation.levels[1]");
+
+        let mut s = Settings::defaults();
+        s.escalation.levels.swap(0, 1);
+        assert_eq!(s.validate().unwrap_err().key, "escalation.levels[1]");
     }
 
     #[test]

@@ -190,6 +190,7 @@ fn unusable_configuration_stops_startup_naming_the_key() {
         ("DATABASE_URL", "mysql://localhost/casetrack", "database.url"),
         ("CASETRACK__SERVER__PUBLIC_URL", "not a url", "server.public_url"),
         ("CASETRACK__ESCALATION__INTERVAL_SECS", "soon", "escalation.interval_secs"),
+        ("CASETRACK__ESCALATION__SEND_WINDOW", "late", "escalation.send_window"),
     ] {
         let out = casetrack(&db, dir.path()).arg("migrate").env(key, value).output().unwrap();
         assert_eq!(out.status.code(), Some(2), "{key}");
@@ -203,6 +204,25 @@ fn unusable_configuration_stops_startup_naming_the_key() {
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stderr).contains("auth.jwt_secret"));
+    let out = casetrack(&db, dir.path())
+        .arg("migrate")
+        .env("CASETRACK__MAIL__TRANSPORT", "smtp")
+        .env("CASETRACK__MAIL__SMTP_URL", "http://mail.example")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("mail.smtp_url"));
+}
+
+#[test]
+fn escalate_once_sweeps_delivers_and_exits() {
+    let db = TestDb::new();
+    let dir = tempfile::tempdir().unwrap();
+    let out = casetrack(&db, dir.path()).args(["escalate", "--once"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.contains("Sweep: 0 step(s), 0 alert(s)") && stdout.contains("Delivery: 0 sent"), "{stdout}");
+    assert!(dir.path().join("data/outbox").is_dir(), "the file transport's folder is created");
 }
 
 #[test]

@@ -17,6 +17,7 @@ use crate::domain::role::{Role, one_of};
 use crate::domain::text;
 use crate::domain::workflow::{self, Action, Need, Refusal, Status};
 use crate::error::{ApiError, Validator};
+use crate::model::alert::Alert;
 use crate::model::audit::AuditEntry;
 use crate::model::campaign::Campaign;
 use crate::model::case::{Case, CaseEvent, CaseFilter, CaseScope};
@@ -556,6 +557,9 @@ pub async fn update(
                 if !after.update_if_version(conn, before.version)? {
                     return Err(lost_race(&if_match));
                 }
+                if after.deadline_at != before.deadline_at {
+                    Alert::cancel_pending_for_case(conn, &after.id)?;
+                }
                 if indicator_ids != before_ids {
                     Case::set_indicators(conn, &after.id, &indicator_ids)?;
                 }
@@ -723,6 +727,11 @@ pub async fn transition(
                 after.updated_at = now;
                 if !after.update_if_version(conn, before.version)? {
                     return Err(lost_race(&if_match));
+                }
+                if after.deadline_at != before.deadline_at {
+                    // Closed, dismissed, remediated or given a new deadline: what was not sent
+                    // about the old deadline no longer applies; a new deadline starts a new series.
+                    Alert::cancel_pending_for_case(conn, &after.id)?;
                 }
                 let detail = json!({
                     "action": action.as_str(), "from": from.as_str(), "to": rule.to.as_str(),

@@ -10,6 +10,7 @@ pub mod extract;
 pub mod health;
 pub mod me;
 pub mod middleware;
+pub mod notifications;
 pub mod pagination;
 pub mod units;
 pub mod users;
@@ -61,6 +62,10 @@ pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
                 .service(attachments::upload)
                 .service(attachments::list)
                 .service(attachments::download)
+                .service(notifications::mine)
+                .service(notifications::mark_read)
+                .service(notifications::outbox)
+                .service(notifications::retry)
                 .service(audit::list),
         )
         .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(ApiError::NotFound) }));

@@ -228,6 +228,51 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    escalation_steps (case_id, deadline_at, level) {
+        case_id -> Text,
+        deadline_at -> Timestamp,
+        level -> Text,
+        fired -> Bool,
+        decided_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> Text,
+        recipient_email -> Text,
+        recipient_name -> Text,
+        status -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        claimed_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        message_id -> Text,
+        subject -> Nullable<Text>,
+        created_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    alerts (id) {
+        id -> Text,
+        case_id -> Text,
+        deadline_at -> Timestamp,
+        level -> Text,
+        recipient_user_id -> Nullable<Text>,
+        recipient_email -> Text,
+        recipient_name -> Text,
+        outbox_id -> Text,
+        status -> Text,
+        created_at -> Timestamp,
+        read_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(alerts -> cases (case_id));
+diesel::joinable!(alerts -> outbox (outbox_id));
 diesel::joinable!(indicators -> directives (directive_id));
 diesel::joinable!(campaigns -> directives (directive_id));
 diesel::joinable!(campaign_members -> campaigns (campaign_id));
@@ -251,6 +296,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     case_events,
     case_comments,
     case_attachments,
+    escalation_steps,
+    outbox,
+    alerts,
     units,
     unit_closure,
     users,

@@ -51,6 +51,8 @@ pub enum CaseScope {
     Subtree(String),
     /// Callers who see no cases.
     Nothing,
+    /// The service itself (the escalation sweep).
+    All,
 }
 
 /// Filters of `GET /cases`.
@@ -92,6 +94,7 @@ pub fn scoped<'a>(q: BoxedCases<'a>, scope: &CaseScope) -> BoxedCases<'a> {
             )
         }
         CaseScope::Nothing => q.filter(cases::id.is_null()),
+        CaseScope::All => q,
     }
 }
 

@@ -1,5 +1,6 @@
 //! Rows and their queries, one file per aggregate.
 
+pub mod alert;
 pub mod attachment;
 pub mod audit;
 pub mod campaign;

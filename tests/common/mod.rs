@@ -5,6 +5,7 @@
 //! database, dropped when the test ends.
 #![allow(dead_code)]
 
+pub mod smtp;
 pub mod world;
 
 use std::sync::atomic::{AtomicUsize, Ordering};

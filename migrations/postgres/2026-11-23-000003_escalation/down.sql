@@ -1,0 +1,3 @@
+DROP TABLE alerts;
+DROP TABLE outbox;
+DROP TABLE escalation_steps;

@@ -1,0 +1,181 @@
+//! Alerts as users see them, and the mail outbox as administrators manage it.
+
+use actix_web::{HttpResponse, get, post, web};
+use serde::{Deserialize, Serialize};
+
+use super::extract::{QueryParams, parse_id};
+use super::instant;
+use super::pagination::{Page, PageRequest};
+use crate::app::AppState;
+use crate::auth::CurrentUser;
+use crate::db::write_tx;
+use crate::domain::role::{Role, one_of};
+use crate::error::ApiError;
+use crate::model::alert::{Alert, OutboxMessage};
+use crate::model::audit::AuditEntry;
+
+#[derive(Serialize)]
+pub struct NotificationView {
+    id: String,
+    case_id: String,
+    case_number: String,
+    case_title: String,
+    level: String,
+    deadline_at: String,
+    status: String,
+    read: bool,
+    created_at: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NotificationQuery {
+    unread: Option<bool>,
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+/// The caller's alerts, newest first (`?unread=true` for unread only).
+#[get("/me/notifications")]
+pub async fn mine(
+    state: web::Data<AppState>,
+    caller: CurrentUser,
+    q: QueryParams<NotificationQuery>,
+) -> Result<web::Json<Page<NotificationView>>, ApiError> {
+    let q = q.0;
+    let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
+    let (after, fetch, unread) = (page.after.clone(), page.fetch(), q.unread.unwrap_or(false));
+    let rows =
+        state.db(move |conn| Ok(Alert::of_user(conn, &caller.user.id, unread, after.as_deref(), fetch)?)).await?;
+    Ok(web::Json(page.page(
+        rows,
+        |(a, _, _)| a.id.clone(),
+        |(a, number, title)| NotificationView {
+            id: a.id,
+            case_id: a.case_id,
+            case_number: number,
+            case_title: title,
+            level: a.level,
+            deadline_at: instant(a.deadline_at),
+            status: a.status,
+            read: a.read_at.is_some(),
+            created_at: instant(a.created_at),
+        },
+    )))
+}
+
+#[post("/me/notifications/{id}/read")]
+pub async fn mark_read(
+    state: web::Data<AppState>,
+    caller: CurrentUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = parse_id(&path)?;
+    let st = state.clone();
+    state
+        .db(move |conn| {
+            let now = st.clock.now_naive();
+            if Alert::mark_read(conn, &caller.user.id, &id, now)? { Ok(()) } else { Err(ApiError::NotFound) }
+        })
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[derive(Serialize)]
+pub struct OutboxView {
+    id: String,
+    recipient_email: String,
+    recipient_name: String,
+    status: String,
+    attempts: i32,
+    next_attempt_at: String,
+    last_error: Option<String>,
+    message_id: String,
+    subject: Option<String>,
+    created_at: String,
+    sent_at: Option<String>,
+}
+
+impl From<OutboxMessage> for OutboxView {
+    fn from(m: OutboxMessage) -> Self {
+        OutboxView {
+            id: m.id,
+            recipient_email: m.recipient_email,
+            recipient_name: m.recipient_name,
+            status: m.status,
+            attempts: m.attempts,
+            next_attempt_at: instant(m.next_attempt_at),
+            last_error: m.last_error,
+            message_id: m.message_id,
+            subject: m.subject,
+            created_at: instant(m.created_at),
+            sent_at: m.sent_at.map(instant),
+        }
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutboxQuery {
+    status: Option<String>,
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+const OUTBOX_STATUSES: [&str; 5] = ["pending", "sending", "sent", "failed", "cancelled"];
+
+#[get("/admin/outbox")]
+pub async fn outbox(
+    state: web::Data<AppState>,
+    caller: CurrentUser,
+    q: QueryParams<OutboxQuery>,
+) -> Result<web::Json<Page<OutboxView>>, ApiError> {
+    caller.require(&[Role::Admin])?;
+    let q = q.0;
+    let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
+    if let Some(s) = &q.status
+        && !OUTBOX_STATUSES.contains(&s.as_str())
+    {
+        return Err(ApiError::field("status", one_of(&OUTBOX_STATUSES)));
+    }
+    let (after, fetch, status) = (page.after.clone(), page.fetch(), q.status);
+    let rows = state.db(move |conn| Ok(OutboxMessage::list(conn, status.as_deref(), after.as_deref(), fetch)?)).await?;
+    Ok(web::Json(page.page(rows, |m| m.id.clone(), OutboxView::from)))
+}
+
+/// Requeues a failed message for immediate delivery.
+#[post("/admin/outbox/{id}/retry")]
+pub async fn retry(
+    state: web::Data<AppState>,
+    caller: CurrentUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    caller.require(&[Role::Admin])?;
+    let id = parse_id(&path)?;
+    let st = state.clone();
+    let msg = state
+        .db(move |conn| {
+            let now = st.clock.now_naive();
+            write_tx(conn, |conn| {
+                let before = OutboxMessage::find(conn, &id)?.ok_or(ApiError::NotFound)?;
+                if !OutboxMessage::requeue(conn, &id, now)? {
+                    return Err(ApiError::Conflict(format!("A message that is {} cannot be retried.", before.status)));
+                }
+                let after = OutboxMessage::find(conn, &id)?.ok_or(ApiError::NotFound)?;
+                let snap = |m: &OutboxMessage| serde_json::json!({"status": m.status, "attempts": m.attempts});
+                AuditEntry::record(
+                    conn,
+                    &caller.actor(),
+                    now,
+                    "retry",
+                    "outbox",
+                    &id,
+                    Some(snap(&before)),
+                    Some(snap(&after)),
+                )?;
+                Ok(after)
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(OutboxView::from(msg)))
+}

@@ -1,0 +1,162 @@
+//! The outbox sender: claims due messages, renders them, delivers, retries with backoff.
+
+use chrono::{Duration, NaiveDateTime};
+use chrono_tz::Tz;
+use serde_json::json;
+
+use crate::config::Settings;
+use crate::db::{DbPool, write_tx};
+use crate::mail::{AlertItem, Mailer, build_message, render_alert};
+use crate::model::alert::{Alert, OutboxMessage};
+use crate::model::case::CaseEvent;
+use crate::model::unit::Unit;
+
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct DeliveryReport {
+    pub sent: usize,
+    pub retried: usize,
+    pub failed: usize,
+    pub cancelled: usize,
+    /// True when nothing was sent because of the sending window.
+    pub outside_window: bool,
+}
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// What one message will say, or nothing if all its alerts were cancelled.
+fn compose(
+    pool: &DbPool,
+    settings: &Settings,
+    tz: Tz,
+    msg: &OutboxMessage,
+    now: NaiveDateTime,
+) -> Result<Option<(lettre::Message, String)>, BoxError> {
+    let mut conn = pool.get()?;
+    let pending = Alert::pending_of_message(&mut conn, &msg.id)?;
+    if pending.is_empty() {
+        return Ok(None);
+    }
+    let base = settings.server.public_url.trim_end_matches('/');
+    let mut items = Vec::new();
+    for (alert, case) in pending {
+        let unit_name = Unit::find(&mut conn, &case.subject_unit_id)?.map(|u| u.name).unwrap_or_default();
+        let subject = match (&case.person_name, &case.person_position) {
+            (Some(n), Some(p)) => format!("{n}, {p}"),
+            (Some(n), None) => n.clone(),
+            _ => unit_name.clone(),
+        };
+        let level = settings.escalation.levels.iter().find(|l| l.name == alert.level);
+        let label = level
+            .map(|l| if l.label.is_empty() { l.name.clone() } else { l.label.clone() })
+            .unwrap_or(alert.level.clone());
+        items.push(AlertItem {
+            level_label: label,
+            number: case.number.clone(),
+            title: case.title.clone(),
+            subject,
+            unit: unit_name,
+            deadline: alert.deadline_at.and_utc().with_timezone(&tz).format("%d/%m/%Y %H:%M").to_string(),
+            days_overdue: (now - alert.deadline_at).num_days().max(0),
+            link: format!("{base}/cases/{}", case.id),
+        });
+    }
+    let rendered = render_alert(&msg.recipient_name, &items)?;
+    let message =
+        build_message(&settings.mail.from, &msg.recipient_name, &msg.recipient_email, &msg.message_id, &rendered)?;
+    Ok(Some((message, rendered.subject)))
+}
+
+/// One delivery pass over the due messages.
+pub async fn deliver(
+    pool: &DbPool,
+    settings: &Settings,
+    mailer: &Mailer,
+    now_fn: impl Fn() -> chrono::DateTime<chrono::Utc>,
+) -> Result<DeliveryReport, BoxError> {
+    let tz = settings.time_zone()?;
+    let mut report = DeliveryReport::default();
+    let now = now_fn();
+    if let Some((start, end)) = settings.escalation.window()? {
+        let local = now.with_timezone(&tz).time();
+        if local < start || local >= end {
+            report.outside_window = true;
+            return Ok(report);
+        }
+    }
+    let now = now.naive_utc();
+    loop {
+        let claimed = {
+            let pool = pool.clone();
+            tokio::task::spawn_blocking(move || -> Result<Vec<OutboxMessage>, BoxError> {
+                let mut conn = pool.get()?;
+                Ok(write_tx(&mut conn, |c| OutboxMessage::claim_due(c, now, now + Duration::minutes(10), 20))?)
+            })
+            .await??
+        };
+        if claimed.is_empty() {
+            return Ok(report);
+        }
+        for msg in claimed {
+            let composed = {
+                let (pool, settings, msg) = (pool.clone(), settings.clone(), msg.clone());
+                tokio::task::spawn_blocking(move || compose(&pool, &settings, tz, &msg, now)).await?
+            };
+            let outcome = match composed {
+                Ok(None) => Outcome::Cancelled,
+                Ok(Some((message, subject))) => match mailer.send(message).await {
+                    Ok(()) => Outcome::Sent(subject),
+                    Err(e) => Outcome::Failed(e),
+                },
+                Err(e) => Outcome::Failed(format!("could not compose the message: {e}")),
+            };
+            let (pool, policy) = (pool.clone(), settings.escalation.clone());
+            let msg_id = msg.id.clone();
+            let attempts = msg.attempts;
+            let kind = tokio::task::spawn_blocking(move || -> Result<&'static str, BoxError> {
+                let mut conn = pool.get()?;
+                Ok(write_tx(&mut conn, |conn| -> diesel::QueryResult<&'static str> {
+                    match outcome {
+                        Outcome::Cancelled => {
+                            OutboxMessage::mark_cancelled(conn, &msg_id)?;
+                            Ok("cancelled")
+                        }
+                        Outcome::Sent(subject) => {
+                            OutboxMessage::mark_sent(conn, &msg_id, &subject, now)?;
+                            for a in Alert::settle_message(conn, &msg_id, "sent")? {
+                                let detail = json!({"level": a.level, "recipient": a.recipient_name, "email": a.recipient_email});
+                                CaseEvent::record(conn, &a.case_id, None, now, "alert_sent", detail)?;
+                            }
+                            Ok("sent")
+                        }
+                        Outcome::Failed(error) => {
+                            let give_up = attempts + 1 >= policy.max_attempts;
+                            let backoff = policy.retry_base_secs.saturating_mul(1i64 << attempts.clamp(0, 20));
+                            OutboxMessage::mark_attempt_failed(conn, &msg_id, &error, now + Duration::seconds(backoff), give_up)?;
+                            if give_up {
+                                Alert::settle_message(conn, &msg_id, "failed")?;
+                                tracing::error!(outbox = %msg_id, error = %error, "giving up on an alert email");
+                                Ok("failed")
+                            } else {
+                                tracing::warn!(outbox = %msg_id, error = %error, "alert email not delivered; will retry");
+                                Ok("retried")
+                            }
+                        }
+                    }
+                })?)
+            })
+            .await??;
+            match kind {
+                "sent" => report.sent += 1,
+                "cancelled" => report.cancelled += 1,
+                "failed" => report.failed += 1,
+                _ => report.retried += 1,
+            }
+        }
+    }
+}
+
+enum Outcome {
+    Sent(String),
+    Failed(String),
+    Cancelled,
+}

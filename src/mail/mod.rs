@@ -1,0 +1,150 @@
+//! Email: one `Mailer` over lettre's SMTP or file transport, and the alert templates.
+
+use std::time::Duration;
+
+use lettre::message::{Mailbox, MultiPart};
+use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use minijinja::Environment;
+use secrecy::ExposeSecret;
+use serde::Serialize;
+
+use crate::config::MailSettings;
+
+/// Where mail goes: an SMTP server, or .eml files in a folder (the embedded default).
+#[derive(Clone)]
+pub enum Mailer {
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    File(AsyncFileTransport<Tokio1Executor>),
+}
+
+impl Mailer {
+    /// Builds the transport `mail.transport` names (settings are validated at startup).
+    pub fn from_settings(mail: &MailSettings) -> Result<Mailer, String> {
+        match mail.transport.as_str() {
+            "smtp" => {
+                let url = mail.smtp_url.as_ref().ok_or("configuration key `mail.smtp_url`: is required")?;
+                let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose_secret())
+                    .map_err(|e| format!("configuration key `mail.smtp_url`: {e}"))?
+                    .timeout(Some(Duration::from_secs(15)))
+                    .build();
+                Ok(Mailer::Smtp(transport))
+            }
+            _ => {
+                std::fs::create_dir_all(&mail.outbox_dir)
+                    .map_err(|e| format!("configuration key `mail.outbox_dir`: cannot create it: {e}"))?;
+                Ok(Mailer::File(AsyncFileTransport::new(&mail.outbox_dir)))
+            }
+        }
+    }
+
+    /// Sends one message; the error text is safe to store and show to administrators.
+    pub async fn send(&self, message: Message) -> Result<(), String> {
+        match self {
+            Mailer::Smtp(t) => t.send(message).await.map(drop).map_err(|e| e.to_string()),
+            Mailer::File(t) => t.send(message).await.map(drop).map_err(|e| e.to_string()),
+        }
+    }
+}
+
+/// One case line of an alert message.
+#[derive(Debug, Serialize)]
+pub struct AlertItem {
+    pub level_label: String,
+    pub number: String,
+    pub title: String,
+    pub subject: String,
+    pub unit: String,
+    pub deadline: String,
+    pub days_overdue: i64,
+    pub link: String,
+}
+
+/// The rendered alert: subject, plain text and HTML.
+pub struct Rendered {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+fn environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.add_template("alert_digest.txt", include_str!("../../templates/alert_digest.txt"))
+        .expect("text template parses");
+    env.add_template("alert_digest.html", include_str!("../../templates/alert_digest.html"))
+        .expect("html template parses");
+    env
+}
+
+/// Renders the alert message for `recipient_name` about `items` (HTML is escaped).
+pub fn render_alert(recipient_name: &str, items: &[AlertItem]) -> Result<Rendered, String> {
+    let subject = match items {
+        [one] => format!("[casetrack] {}: vụ việc {} — {}", one.level_label, one.number, one.title),
+        many => format!("[casetrack] {} vụ việc cần xử lý", many.len()),
+    };
+    let env = environment();
+    let items = minijinja::Value::from(minijinja::value::Serde(items));
+    let ctx = minijinja::context! { recipient_name, items, subject => subject.clone() };
+    let text = env.get_template("alert_digest.txt").and_then(|t| t.render(&ctx)).map_err(|e| e.to_string())?;
+    let html = env.get_template("alert_digest.html").and_then(|t| t.render(&ctx)).map_err(|e| e.to_string())?;
+    Ok(Rendered { subject, text, html })
+}
+
+/// Assembles the email: encoded Vietnamese names and subject, a stable Message-ID,
+/// plain text and HTML alternatives.
+pub fn build_message(
+    from: &str,
+    to_name: &str,
+    to_email: &str,
+    message_id: &str,
+    r: &Rendered,
+) -> Result<Message, String> {
+    let from: Mailbox = from.parse().map_err(|e| format!("mail.from: {e}"))?;
+    let to = Mailbox::new(Some(to_name.to_string()), to_email.parse().map_err(|e| format!("recipient address: {e}"))?);
+    Message::builder()
+        .from(from)
+        .to(to)
+        .subject(r.subject.clone())
+        .message_id(Some(message_id.to_string()))
+        .multipart(MultiPart::alternative_plain_html(r.text.clone(), r.html.clone()))
+        .map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(number: &str) -> AlertItem {
+        AlertItem {
+            level_label: "Đã quá hạn".into(),
+            number: number.into(),
+            title: "Chậm giải ngân <vốn>".into(),
+            subject: "Nguyễn Văn Bình, Phó trưởng phòng".into(),
+            unit: "Phường Điện Biên".into(),
+            deadline: "10/10/2024 10:00".into(),
+            days_overdue: 3,
+            link: "http://127.0.0.1:8080/cases/x".into(),
+        }
+    }
+
+    #[test]
+    fn a_digest_lists_every_case_and_escapes_html() {
+        let r = render_alert("Trần Thị Hương", &[item("2024-000001"), item("2024-000002")]).unwrap();
+        assert_eq!(r.subject, "[casetrack] 2 vụ việc cần xử lý");
+        assert!(r.text.contains("Kính gửi Trần Thị Hương"));
+        assert!(r.text.contains("2024-000001") && r.text.contains("2024-000002"));
+        assert!(r.text.contains("quá hạn 3 ngày"));
+        assert!(r.html.contains("Chậm giải ngân &lt;vốn&gt;"), "{}", r.html);
+    }
+
+    #[test]
+    fn headers_carry_vietnamese_names_encoded() {
+        let r = render_alert("Trần Thị Hương", &[item("2024-000001")]).unwrap();
+        let m =
+            build_message("casetrack@hanoi.gov.vn", "Trần Thị Hương", "huong@hanoi.gov.vn", "<abc@hanoi.gov.vn>", &r)
+                .unwrap();
+        let raw = String::from_utf8(m.formatted()).unwrap();
+        assert!(raw.contains("Message-ID: <abc@hanoi.gov.vn>"), "{raw}");
+        assert!(raw.contains("=?utf-8?"), "non-ASCII headers are encoded: {raw}");
+        assert!(!raw.lines().any(|l| l.starts_with("To:") && l.contains("Trần")));
+    }
+}

@@ -1,0 +1,302 @@
+//! Escalation steps, alerts and the outbox they are delivered through.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::sql_types::{Integer, Text, Timestamp};
+
+use crate::db::DbConn;
+use crate::db::schema::{alerts, cases, escalation_steps, outbox};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = escalation_steps)]
+pub struct Step {
+    pub case_id: String,
+    pub deadline_at: NaiveDateTime,
+    pub level: String,
+    pub fired: bool,
+    pub decided_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = alerts)]
+pub struct Alert {
+    pub id: String,
+    pub case_id: String,
+    pub deadline_at: NaiveDateTime,
+    pub level: String,
+    pub recipient_user_id: Option<String>,
+    pub recipient_email: String,
+    pub recipient_name: String,
+    pub outbox_id: String,
+    pub status: String,
+    pub created_at: NaiveDateTime,
+    pub read_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = outbox)]
+pub struct OutboxMessage {
+    pub id: String,
+    pub recipient_email: String,
+    pub recipient_name: String,
+    pub status: String,
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub claimed_until: Option<NaiveDateTime>,
+    pub last_error: Option<String>,
+    pub message_id: String,
+    pub subject: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub sent_at: Option<NaiveDateTime>,
+}
+
+impl Step {
+    pub fn insert(&self, conn: &mut DbConn) -> QueryResult<()> {
+        diesel::insert_into(escalation_steps::table).values(self).execute(conn).map(drop)
+    }
+
+    /// Ids and deadlines of the cases for which `level` is due at `now` and not yet decided.
+    pub fn due_cases(conn: &mut DbConn, level: &str, offset_days: i64, now: NaiveDateTime) -> QueryResult<Vec<String>> {
+        let threshold = now - chrono::Duration::days(offset_days);
+        let states: [&str; 2] = ["open", "in_handling"];
+        cases::table
+            .filter(cases::status.eq_any(states))
+            .filter(cases::deadline_at.le(threshold))
+            .filter(diesel::dsl::not(diesel::dsl::exists(
+                escalation_steps::table
+                    .filter(escalation_steps::case_id.eq(cases::id))
+                    .filter(escalation_steps::deadline_at.nullable().eq(cases::deadline_at))
+                    .filter(escalation_steps::level.eq(level.to_string())),
+            )))
+            .order(cases::id.asc())
+            .select(cases::id)
+            .load(conn)
+    }
+
+    /// True when this (case, deadline, level) was already decided.
+    pub fn exists(conn: &mut DbConn, case_id: &str, deadline_at: NaiveDateTime, level: &str) -> QueryResult<bool> {
+        diesel::select(diesel::dsl::exists(
+            escalation_steps::table
+                .filter(escalation_steps::case_id.eq(case_id))
+                .filter(escalation_steps::deadline_at.eq(deadline_at))
+                .filter(escalation_steps::level.eq(level)),
+        ))
+        .get_result(conn)
+    }
+}
+
+impl Alert {
+    pub fn insert(&self, conn: &mut DbConn) -> QueryResult<()> {
+        diesel::insert_into(alerts::table).values(self).execute(conn).map(drop)
+    }
+
+    /// Pending alerts of one outbox message, with their cases, oldest first.
+    pub fn pending_of_message(
+        conn: &mut DbConn,
+        outbox_id: &str,
+    ) -> QueryResult<Vec<(Alert, crate::model::case::Case)>> {
+        alerts::table
+            .inner_join(cases::table)
+            .filter(alerts::outbox_id.eq(outbox_id))
+            .filter(alerts::status.eq("pending"))
+            .order(alerts::id.asc())
+            .select((Alert::as_select(), crate::model::case::Case::as_select()))
+            .load(conn)
+    }
+
+    /// Marks the message's pending alerts with `status` (sent or failed).
+    pub fn settle_message(conn: &mut DbConn, outbox_id: &str, status: &str) -> QueryResult<Vec<Alert>> {
+        let settled: Vec<Alert> = alerts::table
+            .filter(alerts::outbox_id.eq(outbox_id))
+            .filter(alerts::status.eq("pending"))
+            .select(Alert::as_select())
+            .load(conn)?;
+        diesel::update(alerts::table.filter(alerts::outbox_id.eq(outbox_id)).filter(alerts::status.eq("pending")))
+            .set(alerts::status.eq(status))
+            .execute(conn)?;
+        Ok(settled)
+    }
+
+    /// Cancels what has not been sent for a case (closed, dismissed, remediated, or a new
+    /// deadline); a message left with nothing to say is cancelled too.
+    pub fn cancel_pending_for_case(conn: &mut DbConn, case_id: &str) -> QueryResult<usize> {
+        let outbox_ids: Vec<String> = alerts::table
+            .filter(alerts::case_id.eq(case_id))
+            .filter(alerts::status.eq("pending"))
+            .select(alerts::outbox_id)
+            .distinct()
+            .load(conn)?;
+        let n = diesel::update(alerts::table.filter(alerts::case_id.eq(case_id)).filter(alerts::status.eq("pending")))
+            .set(alerts::status.eq("cancelled"))
+            .execute(conn)?;
+        for id in outbox_ids {
+            let remaining: i64 = alerts::table
+                .filter(alerts::outbox_id.eq(&id))
+                .filter(alerts::status.eq("pending"))
+                .count()
+                .get_result(conn)?;
+            if remaining == 0 {
+                diesel::update(outbox::table.find(&id).filter(outbox::status.eq_any(["pending", "sending"])))
+                    .set(outbox::status.eq("cancelled"))
+                    .execute(conn)?;
+            }
+        }
+        Ok(n)
+    }
+
+    /// A user's alerts, newest first, with the case number and title.
+    pub fn of_user(
+        conn: &mut DbConn,
+        user_id: &str,
+        unread_only: bool,
+        before_id: Option<&str>,
+        limit: i64,
+    ) -> QueryResult<Vec<(Alert, String, String)>> {
+        let mut q = alerts::table
+            .inner_join(cases::table)
+            .filter(alerts::recipient_user_id.eq(user_id.to_string()))
+            .filter(alerts::status.ne("cancelled"))
+            .into_boxed();
+        if unread_only {
+            q = q.filter(alerts::read_at.is_null());
+        }
+        if let Some(id) = before_id {
+            q = q.filter(alerts::id.lt(id.to_string()));
+        }
+        q.order(alerts::id.desc()).limit(limit).select((Alert::as_select(), cases::number, cases::title)).load(conn)
+    }
+
+    /// Marks one of the user's alerts read; false when there is no such alert of theirs.
+    pub fn mark_read(conn: &mut DbConn, user_id: &str, id: &str, now: NaiveDateTime) -> QueryResult<bool> {
+        let n = diesel::update(alerts::table.find(id).filter(alerts::recipient_user_id.eq(user_id)))
+            .set(alerts::read_at.eq(now))
+            .execute(conn)?;
+        Ok(n == 1)
+    }
+}
+
+#[derive(QueryableByName)]
+struct IdRow {
+    #[diesel(sql_type = Text)]
+    id: String,
+}
+
+impl OutboxMessage {
+    pub fn insert(&self, conn: &mut DbConn) -> QueryResult<()> {
+        diesel::insert_into(outbox::table).values(self).execute(conn).map(drop)
+    }
+
+    pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<OutboxMessage>> {
+        outbox::table.find(id).select(OutboxMessage::as_select()).first(conn).optional()
+    }
+
+    /// Claims up to `limit` messages due at `now` (or whose previous claim lapsed) until
+    /// `lease_until`; two senders never claim the same row. Call inside a write transaction.
+    pub fn claim_due(
+        conn: &mut DbConn,
+        now: NaiveDateTime,
+        lease_until: NaiveDateTime,
+        limit: i64,
+    ) -> QueryResult<Vec<OutboxMessage>> {
+        const PG: &str = "SELECT id FROM outbox \
+                          WHERE (status = 'pending' AND next_attempt_at <= $1) OR (status = 'sending' AND claimed_until < $1) \
+                          ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED";
+        let ids: Vec<String> = match conn {
+            // Other senders skip the rows this one has locked instead of waiting for them.
+            DbConn::Pg(c) => diesel::sql_query(PG)
+                .bind::<Timestamp, _>(now)
+                .bind::<Integer, _>(limit as i32)
+                .load::<IdRow>(c)?
+                .into_iter()
+                .map(|r| r.id)
+                .collect(),
+            // SQLite: the surrounding BEGIN IMMEDIATE already excludes other writers.
+            DbConn::Sqlite(_) => outbox::table
+                .filter(
+                    outbox::status
+                        .eq("pending")
+                        .and(outbox::next_attempt_at.le(now))
+                        .or(outbox::status.eq("sending").and(outbox::claimed_until.lt(now).assume_not_null())),
+                )
+                .order(outbox::next_attempt_at.asc())
+                .limit(limit)
+                .select(outbox::id)
+                .load(conn)?,
+        };
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        diesel::update(outbox::table.filter(outbox::id.eq_any(&ids)))
+            .set((outbox::status.eq("sending"), outbox::claimed_until.eq(lease_until)))
+            .execute(conn)?;
+        outbox::table.filter(outbox::id.eq_any(&ids)).select(OutboxMessage::as_select()).load(conn)
+    }
+
+    pub fn mark_sent(conn: &mut DbConn, id: &str, subject: &str, now: NaiveDateTime) -> QueryResult<()> {
+        diesel::update(outbox::table.find(id))
+            .set((
+                outbox::status.eq("sent"),
+                outbox::sent_at.eq(now),
+                outbox::subject.eq(subject),
+                outbox::attempts.eq(outbox::attempts + 1),
+                outbox::claimed_until.eq(None::<NaiveDateTime>),
+                outbox::last_error.eq(None::<String>),
+            ))
+            .execute(conn)
+            .map(drop)
+    }
+
+    /// Records a failed attempt: retried at `retry_at`, or `failed` when `give_up`.
+    pub fn mark_attempt_failed(
+        conn: &mut DbConn,
+        id: &str,
+        error: &str,
+        retry_at: NaiveDateTime,
+        give_up: bool,
+    ) -> QueryResult<()> {
+        diesel::update(outbox::table.find(id))
+            .set((
+                outbox::status.eq(if give_up { "failed" } else { "pending" }),
+                outbox::attempts.eq(outbox::attempts + 1),
+                outbox::next_attempt_at.eq(retry_at),
+                outbox::claimed_until.eq(None::<NaiveDateTime>),
+                outbox::last_error.eq(error),
+            ))
+            .execute(conn)
+            .map(drop)
+    }
+
+    pub fn mark_cancelled(conn: &mut DbConn, id: &str) -> QueryResult<()> {
+        diesel::update(outbox::table.find(id)).set(outbox::status.eq("cancelled")).execute(conn).map(drop)
+    }
+
+    /// Requeues a message for immediate delivery (its alerts too); false if it was not failed or cancelled.
+    pub fn requeue(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> QueryResult<bool> {
+        let n = diesel::update(outbox::table.find(id).filter(outbox::status.eq_any(["failed", "pending"])))
+            .set((outbox::status.eq("pending"), outbox::attempts.eq(0), outbox::next_attempt_at.eq(now)))
+            .execute(conn)?;
+        if n == 1 {
+            diesel::update(alerts::table.filter(alerts::outbox_id.eq(id)).filter(alerts::status.eq("failed")))
+                .set(alerts::status.eq("pending"))
+                .execute(conn)?;
+        }
+        Ok(n == 1)
+    }
+
+    /// Newest first, optionally of one status.
+    pub fn list(
+        conn: &mut DbConn,
+        status: Option<&str>,
+        before_id: Option<&str>,
+        limit: i64,
+    ) -> QueryResult<Vec<OutboxMessage>> {
+        let mut q = outbox::table.select(OutboxMessage::as_select()).into_boxed();
+        if let Some(s) = status {
+            q = q.filter(outbox::status.eq(s.to_string()));
+        }
+        if let Some(id) = before_id {
+            q = q.filter(outbox::id.lt(id.to_string()));
+        }
+        q.order(outbox::id.desc()).limit(limit).load(conn)
+    }
+}

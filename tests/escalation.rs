@@ -1,0 +1,350 @@
+//! Overdue escalation over a real SMTP conversation on loopback, with an injected clock.
+
+mod common;
+
+use casetrack::config::Settings;
+use casetrack::db::schema::{outbox, units};
+use casetrack::jobs::{self, sender::DeliveryReport, sweep::SweepReport};
+use casetrack::mail::Mailer;
+use chrono::{DateTime, TimeZone, Utc};
+use common::smtp::SmtpSink;
+use common::world::World;
+use common::{PASSWORD, TestApp, spawn_with};
+use diesel::prelude::*;
+use secrecy::SecretString;
+use serde_json::{Value, json};
+
+struct Scene {
+    app: TestApp,
+    w: World,
+    sink: SmtpSink,
+}
+
+fn at(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(y, m, d, h, 0, 0).unwrap()
+}
+
+impl Scene {
+    async fn new(tune: impl FnOnce(&mut Settings) + Send + 'static) -> Scene {
+        let sink = SmtpSink::start().await;
+        let url = sink.url();
+        let app = spawn_with(move |s| {
+            s.mail.transport = "smtp".into();
+            s.mail.smtp_url = Some(SecretString::from(url));
+            s.mail.from = "Hệ thống casetrack <casetrack@hanoi.gov.vn>".into();
+            s.server.public_url = "https://casetrack.hanoi.gov.vn".into();
+            tune(s);
+        })
+        .await;
+        let w = World::new(&app).await;
+        // Heads: Ba Đình and Cầu Giấy have one; the city has none but a mailbox.
+        app.with_conn(|c| {
+            diesel::update(units::table.find(&w.ba_dinh.id))
+                .set(units::head_user_id.eq(&w.ba_dinh_head.user.id))
+                .execute(c)?;
+            diesel::update(units::table.find(&w.cau_giay.id))
+                .set(units::head_user_id.eq(&w.cau_giay_head.user.id))
+                .execute(c)?;
+            diesel::update(units::table.find(&w.city.id)).set(units::email.eq("vanphong@hanoi.gov.vn")).execute(c)
+        })
+        .unwrap();
+        Scene { app, w, sink }
+    }
+
+    async fn run(&self) -> (SweepReport, DeliveryReport) {
+        let settings = &self.app.state.settings;
+        let mailer = Mailer::from_settings(&settings.mail).unwrap();
+        jobs::run_once(&self.app.state.pool, settings, &mailer, &self.app.clock).await.unwrap()
+    }
+
+    /// A Điện Biên case accepted with Ba Đình responsible, due at the end of 2024-10-31 (17:00 UTC).
+    async fn case_in_handling(&self, title: &str) -> Value {
+        let case = self.w.log_case(&self.app, &self.w.dien_bien, title).await;
+        self.w.act(&self.app, &self.w.city_reviewer, &case, self.w.transition_body("accept")).await.expect(200).body
+    }
+
+    fn outbox_statuses(&self) -> Vec<String> {
+        self.app.with_conn(|c| outbox::table.order(outbox::id).select(outbox::status).load(c)).unwrap()
+    }
+
+    async fn token(&self, username: &str) -> String {
+        self.app.login(username, PASSWORD).await.expect(200).body["access_token"].as_str().unwrap().to_string()
+    }
+}
+
+fn recipients(sink: &SmtpSink) -> Vec<String> {
+    let mut all: Vec<String> = sink.messages().iter().flat_map(|m| m.rcpt_to.clone()).collect();
+    all.sort();
+    all
+}
+
+#[tokio::test]
+async fn each_level_reaches_its_people_exactly_once() {
+    let s = Scene::new(|_| {}).await;
+    let case = s.case_in_handling("Chậm giải ngân vốn đầu tư công").await;
+    let number = case["number"].as_str().unwrap().to_string();
+
+    // Nothing is due yet.
+    s.app.clock.set(at(2024, 10, 28, 0));
+    assert_eq!(s.run().await.0.steps, 0);
+
+    // Three days before the deadline: a reminder to the head of the responsible unit.
+    s.app.clock.set(at(2024, 10, 29, 0));
+    let (swept, delivered) = s.run().await;
+    assert_eq!((swept.steps, swept.alerts, delivered.sent), (1, 1, 1));
+    assert_eq!(recipients(&s.sink), vec!["truong.badinh@example.vn"]);
+    let mail = &s.sink.messages()[0];
+    assert!(mail.subject().contains("Sắp đến hạn") && mail.subject().contains(&number), "{}", mail.subject());
+    assert!(mail.header("To").contains("Nguyễn Văn truong.badinh"), "{}", mail.header("To"));
+    assert!(mail.header("Message-ID").ends_with("@hanoi.gov.vn>"));
+    let text = mail.text();
+    assert!(text.contains("Kính gửi Nguyễn Văn truong.badinh"), "{text}");
+    assert!(text.contains("Chậm giải ngân vốn đầu tư công") && text.contains("01/11/2024 00:00"), "{text}");
+    assert!(text.contains(&format!("https://casetrack.hanoi.gov.vn/cases/{}", case["id"].as_str().unwrap())));
+
+    // Sweeping again at the same moment, or later before the next level, sends nothing more.
+    s.run().await;
+    s.app.clock.set(at(2024, 10, 31, 12));
+    let (swept, delivered) = s.run().await;
+    assert_eq!((swept.steps, delivered.sent), (0, 0));
+    assert_eq!(s.sink.messages().len(), 1);
+
+    // At the deadline: the head again.
+    s.app.clock.set(at(2024, 11, 1, 0));
+    assert_eq!(s.run().await.1.sent, 1);
+    // Seven days on: the head of the unit above (the city has no head: its mailbox) and the reviewers.
+    s.app.clock.set(at(2024, 11, 8, 0));
+    assert_eq!(s.run().await.1.sent, 3);
+    // Thirty days on: the city-level reviewers.
+    s.app.clock.set(at(2024, 12, 1, 0));
+    assert_eq!(s.run().await.1.sent, 1);
+    assert_eq!(
+        recipients(&s.sink),
+        vec![
+            "truong.badinh@example.vn",
+            "truong.badinh@example.vn",
+            "ubkt.badinh@example.vn",
+            "ubkt.thanhpho@example.vn",
+            "ubkt.thanhpho@example.vn",
+            "vanphong@hanoi.gov.vn",
+        ]
+    );
+    assert_eq!(s.run().await.1.sent, 0);
+
+    // In the product: the head's notifications and the case's timeline.
+    let token = s.token("truong.badinh").await;
+    let mine = s.app.get("/api/v1/me/notifications", &token).await.expect(200).body;
+    let levels: Vec<&str> = mine["items"].as_array().unwrap().iter().map(|n| n["level"].as_str().unwrap()).collect();
+    assert_eq!(levels, vec!["overdue", "reminder"]);
+    assert_eq!(mine["items"][0]["case_number"], json!(number));
+    let first = mine["items"][0]["id"].as_str().unwrap();
+    let r = s
+        .app
+        .call(reqwest::Method::POST, &format!("/api/v1/me/notifications/{first}/read"), Some(&token), None, &[])
+        .await;
+    assert_eq!(r.status, 204);
+    let unread = s.app.get("/api/v1/me/notifications?unread=true", &token).await.expect(200).body;
+    assert_eq!(unread["items"].as_array().unwrap().len(), 1);
+
+    let reviewer = s.token("ubkt.thanhpho").await;
+    let events = s
+        .app
+        .get(&format!("/api/v1/cases/{}/events?limit=500", case["id"].as_str().unwrap()), &reviewer)
+        .await
+        .expect(200);
+    let kinds: Vec<&str> =
+        events.body["items"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds.iter().filter(|k| **k == "alert").count(), 4);
+    assert_eq!(kinds.iter().filter(|k| **k == "alert_sent").count(), 6);
+}
+
+#[tokio::test]
+async fn an_open_case_past_its_review_deadline_alerts_its_reviewers() {
+    let s = Scene::new(|_| {}).await;
+    s.w.log_case(&s.app, &s.w.dien_bien, "Chưa được xem xét").await;
+    // Logged 2024-09-25T03:00Z; review deadline 15 days later. Far past it, only the
+    // highest due level fires: the lower ones are passed over, not sent late.
+    s.app.clock.set(at(2024, 10, 10, 4));
+    let (swept, delivered) = s.run().await;
+    assert_eq!((swept.steps, delivered.sent), (1, 2));
+    assert_eq!(recipients(&s.sink), vec!["ubkt.badinh@example.vn", "ubkt.thanhpho@example.vn"]);
+    assert!(s.sink.messages()[0].subject().contains("Đã quá hạn"));
+}
+
+#[tokio::test]
+async fn a_recipient_gets_one_digest_per_sweep() {
+    let s = Scene::new(|_| {}).await;
+    let mut numbers = Vec::new();
+    for i in 0..3 {
+        numbers.push(s.case_in_handling(&format!("Vụ việc thứ {i}")).await["number"].as_str().unwrap().to_string());
+    }
+    s.app.clock.set(at(2024, 11, 1, 0));
+    let (swept, delivered) = s.run().await;
+    assert_eq!((swept.steps, swept.alerts, swept.messages, delivered.sent), (3, 3, 1, 1));
+    let mail = &s.sink.messages()[0];
+    assert_eq!(mail.subject(), "[casetrack] 3 vụ việc cần xử lý");
+    for n in &numbers {
+        assert!(mail.text().contains(n.as_str()), "digest lists {n}");
+    }
+}
+
+#[tokio::test]
+async fn without_digest_each_alert_is_its_own_message() {
+    let s = Scene::new(|s| s.escalation.digest = false).await;
+    for i in 0..3 {
+        s.case_in_handling(&format!("Vụ việc thứ {i}")).await;
+    }
+    s.app.clock.set(at(2024, 11, 1, 0));
+    assert_eq!(s.run().await.1.sent, 3);
+}
+
+#[tokio::test]
+async fn an_smtp_outage_loses_nothing_and_doubles_nothing() {
+    let s = Scene::new(|s| s.escalation.retry_base_secs = 60).await;
+    s.case_in_handling("Gửi khi máy chủ thư ngừng").await;
+    let port = s.sink.addr.port();
+    s.sink.stop();
+
+    s.app.clock.set(at(2024, 11, 1, 0));
+    let (swept, delivered) = s.run().await;
+    assert_eq!((swept.alerts, delivered.sent, delivered.retried), (1, 0, 1));
+    assert_eq!(s.outbox_statuses(), vec!["pending"]);
+    let admin = s.token("quantri").await;
+    let listed = s.app.get("/api/v1/admin/outbox?status=pending", &admin).await.expect(200).body;
+    assert_eq!(listed["items"][0]["attempts"], 1);
+    assert!(listed["items"][0]["last_error"].as_str().is_some_and(|e| !e.is_empty()));
+    // Still down a minute later: the next attempt waits twice as long.
+    s.app.clock.advance(chrono::Duration::seconds(61));
+    assert_eq!(s.run().await.1.retried, 1);
+    s.app.clock.advance(chrono::Duration::seconds(61));
+    assert_eq!(s.run().await.1, DeliveryReport::default(), "backing off");
+
+    // The server is back: delivered exactly once.
+    let back = SmtpSink::start_on(port, s.sink.received.clone()).await;
+    s.app.clock.advance(chrono::Duration::seconds(60));
+    assert_eq!(s.run().await.1.sent, 1);
+    assert_eq!(s.run().await.1.sent, 0);
+    assert_eq!(back.messages().len(), 1);
+    assert_eq!(s.outbox_statuses(), vec!["sent"]);
+}
+
+#[tokio::test]
+async fn a_message_that_keeps_failing_is_marked_failed_and_an_administrator_requeues_it() {
+    let s = Scene::new(|s| {
+        s.escalation.max_attempts = 2;
+        s.escalation.retry_base_secs = 1;
+    })
+    .await;
+    s.case_in_handling("Không gửi được").await;
+    let port = s.sink.addr.port();
+    s.sink.stop();
+    s.app.clock.set(at(2024, 11, 1, 0));
+    s.run().await;
+    s.app.clock.advance(chrono::Duration::seconds(5));
+    assert_eq!(s.run().await.1.failed, 1);
+    assert_eq!(s.outbox_statuses(), vec!["failed"]);
+
+    let admin = s.token("quantri").await;
+    let failed = s.app.get("/api/v1/admin/outbox?status=failed", &admin).await.expect(200).body;
+    let id = failed["items"][0]["id"].as_str().unwrap().to_string();
+    let inspector = s.token("thanhtra1").await;
+    s.app.post(&format!("/api/v1/admin/outbox/{id}/retry"), Some(&inspector), json!({})).await.expect(403);
+    let r =
+        s.app.call(reqwest::Method::POST, &format!("/api/v1/admin/outbox/{id}/retry"), Some(&admin), None, &[]).await;
+    assert_eq!(r.expect(200).body["status"], "pending");
+
+    let back = SmtpSink::start_on(port, s.sink.received.clone()).await;
+    assert_eq!(s.run().await.1.sent, 1);
+    assert_eq!(back.messages().len(), 1);
+}
+
+#[tokio::test]
+async fn closing_a_case_cancels_what_was_not_sent() {
+    let s = Scene::new(|_| {}).await;
+    let case = s.case_in_handling("Sẽ được đóng trước khi gửi").await;
+    s.sink.stop();
+    s.app.clock.set(at(2024, 11, 1, 0));
+    assert_eq!(s.run().await.1.retried, 1);
+
+    let reviewer = s.token("ubkt.thanhpho").await;
+    let path = format!("/api/v1/cases/{}/transitions", case["id"].as_str().unwrap());
+    let mut body = s.w.transition_body("close");
+    body["decision"]["decided_on"] = json!("2024-10-30");
+    s.app.post(&path, Some(&reviewer), body).await.expect(200);
+    assert_eq!(s.outbox_statuses(), vec!["cancelled"]);
+
+    let _back = SmtpSink::start_on(s.sink.addr.port(), s.sink.received.clone()).await;
+    s.app.clock.advance(chrono::Duration::hours(1));
+    let (swept, delivered) = s.run().await;
+    assert_eq!((swept.steps, delivered.sent), (0, 0));
+    assert!(s.sink.messages().is_empty());
+}
+
+#[tokio::test]
+async fn a_new_deadline_starts_a_new_series() {
+    let s = Scene::new(|_| {}).await;
+    let case = s.case_in_handling("Được gia hạn").await;
+    s.app.clock.set(at(2024, 11, 1, 0));
+    assert_eq!(s.run().await.1.sent, 1);
+
+    let reviewer = s.token("ubkt.thanhpho").await;
+    let path = format!("/api/v1/cases/{}", case["id"].as_str().unwrap());
+    s.app.patch(&path, &reviewer, json!({"due_at": "2024-11-20"}), None).await.expect(200);
+    s.app.clock.set(at(2024, 11, 2, 0));
+    assert_eq!(s.run().await.0.steps, 0, "no longer overdue");
+    s.app.clock.set(at(2024, 11, 21, 0));
+    let (swept, delivered) = s.run().await;
+    assert_eq!((swept.steps, delivered.sent), (1, 1));
+    assert_eq!(s.sink.messages().len(), 2);
+}
+
+#[tokio::test]
+async fn concurrent_sweepers_alert_each_step_once() {
+    let s = Scene::new(|_| {}).await;
+    for i in 0..4 {
+        s.case_in_handling(&format!("Đồng thời {i}")).await;
+    }
+    s.app.clock.set(at(2024, 11, 1, 0));
+    let settings = &s.app.state.settings;
+    let mailer = Mailer::from_settings(&settings.mail).unwrap();
+    let run = || jobs::run_once(&s.app.state.pool, settings, &mailer, &s.app.clock);
+    let (a, b, c) = tokio::join!(run(), run(), run());
+    let (a, b, c) = (a.unwrap(), b.unwrap(), c.unwrap());
+    assert_eq!(a.0.steps + b.0.steps + c.0.steps, 4);
+    assert_eq!(a.1.sent + b.1.sent + c.1.sent, 1, "one digest to the head");
+    assert_eq!(s.sink.messages().len(), 1);
+    assert_eq!(s.sink.messages()[0].text().matches("Đồng thời").count(), 4);
+}
+
+#[tokio::test]
+async fn mail_waits_for_the_sending_window() {
+    let s = Scene::new(|s| s.escalation.send_window = "07:30-17:30".into()).await;
+    s.case_in_handling("Ngoài giờ hành chính").await;
+    // 2024-11-01 13:00 UTC is 20:00 in Hanoi: the alert is decided but held.
+    s.app.clock.set(at(2024, 11, 1, 13));
+    let (swept, delivered) = s.run().await;
+    assert_eq!(swept.alerts, 1);
+    assert!(delivered.outside_window);
+    assert!(s.sink.messages().is_empty());
+    // 02:00 UTC is 09:00 in Hanoi.
+    s.app.clock.set(at(2024, 11, 2, 2));
+    assert_eq!(s.run().await.1.sent, 1);
+}
+
+#[tokio::test]
+async fn the_file_transport_writes_each_message_to_the_outbox_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().to_path_buf();
+    let s = Scene::new(move |s| {
+        s.mail.transport = "file".into();
+        s.mail.outbox_dir = folder;
+    })
+    .await;
+    s.case_in_handling("Ghi ra tệp").await;
+    s.app.clock.set(at(2024, 11, 1, 0));
+    assert_eq!(s.run().await.1.sent, 1);
+    let files: Vec<_> = std::fs::read_dir(dir.path()).unwrap().filter_map(Result::ok).collect();
+    assert_eq!(files.len(), 1);
+    let raw = std::fs::read_to_string(files[0].path()).unwrap();
+    assert!(raw.contains("Message-ID:"));
+}
