@@ -12,6 +12,7 @@ pub mod me;
 pub mod middleware;
 pub mod notifications;
 pub mod pagination;
+pub mod reports;
 pub mod units;
 pub mod users;
 
@@ -66,6 +67,8 @@ pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
                 .service(notifications::mark_read)
                 .service(notifications::outbox)
                 .service(notifications::retry)
+                .service(reports::summary)
+                .service(reports::series)
                 .service(audit::list),
         )
         .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(ApiError::NotFound) }));

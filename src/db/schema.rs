@@ -307,3 +307,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     login_failures,
     audit_log,
 );
+
+// Reports group cases by indicator and status together.
+diesel::allow_columns_to_appear_in_same_group_by_clause!(case_indicators::indicator_id, cases::status);

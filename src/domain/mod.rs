@@ -3,6 +3,7 @@
 pub mod catalog;
 pub mod deadline;
 pub mod fold;
+pub mod report;
 pub mod role;
 pub mod text;
 pub mod workflow;

@@ -58,8 +58,12 @@ pub enum CaseScope {
 /// Filters of `GET /cases`.
 #[derive(Debug, Default, Clone)]
 pub struct CaseFilter {
+    pub directive_id: Option<String>,
     pub campaign_id: Option<String>,
+    /// Subject or responsible unit in this unit's subtree.
     pub unit_id: Option<String>,
+    /// Subject unit in this unit's subtree (report roll-ups, which must add up).
+    pub subject_unit_id: Option<String>,
     pub indicator_id: Option<String>,
     pub status: Option<String>,
     /// Some(true): overdue only; Some(false): not overdue.
@@ -69,72 +73,7 @@ pub struct CaseFilter {
     pub to: Option<NaiveDate>,
 }
 
-type BoxedCases<'a> = cases::BoxedQuery<'a, <DbConn as Connection>::Backend>;
-
-/// Restricts a case query to what `scope` may see.
-pub fn scoped<'a>(q: BoxedCases<'a>, scope: &CaseScope) -> BoxedCases<'a> {
-    match scope {
-        CaseScope::CampaignsOf(user) => q.filter(
-            cases::campaign_id.eq_any(
-                campaign_members::table
-                    .filter(campaign_members::user_id.eq(user.clone()))
-                    .select(campaign_members::campaign_id),
-            ),
-        ),
-        CaseScope::Subtree(unit) => {
-            let subtree = || {
-                unit_closure::table
-                    .filter(unit_closure::ancestor_id.eq(unit.clone()))
-                    .select(unit_closure::descendant_id)
-            };
-            q.filter(
-                cases::subject_unit_id
-                    .eq_any(subtree())
-                    .or(cases::responsible_unit_id.eq_any(subtree().select(unit_closure::descendant_id.nullable()))),
-            )
-        }
-        CaseScope::Nothing => q.filter(cases::id.is_null()),
-        CaseScope::All => q,
-    }
-}
-
-/// Applies the list filters (everything but scope and paging).
-pub fn filtered<'a>(mut q: BoxedCases<'a>, f: &CaseFilter, now: NaiveDateTime) -> BoxedCases<'a> {
-    if let Some(c) = &f.campaign_id {
-        q = q.filter(cases::campaign_id.eq(c.clone()));
-    }
-    if let Some(u) = &f.unit_id {
-        let subtree = || unit_closure::table.filter(unit_closure::ancestor_id.eq(u.clone()));
-        q = q.filter(
-            cases::subject_unit_id
-                .eq_any(subtree().select(unit_closure::descendant_id))
-                .or(cases::responsible_unit_id.eq_any(subtree().select(unit_closure::descendant_id.nullable()))),
-        );
-    }
-    if let Some(i) = &f.indicator_id {
-        q = q.filter(cases::id.eq_any(
-            case_indicators::table.filter(case_indicators::indicator_id.eq(i.clone())).select(case_indicators::case_id),
-        ));
-    }
-    if let Some(s) = &f.status {
-        q = q.filter(cases::status.eq(s.clone()));
-    }
-    match f.overdue {
-        Some(true) => q = q.filter(overdue_at(now)),
-        Some(false) => q = q.filter(diesel::dsl::not(overdue_at(now))),
-        None => {}
-    }
-    if let Some(text) = f.q.as_deref().filter(|t| !t.trim().is_empty()) {
-        q = q.filter(cases::search_text.like(fold::like_pattern(text)).escape('\\'));
-    }
-    if let Some(from) = f.from {
-        q = q.filter(cases::detected_on.ge(from));
-    }
-    if let Some(to) = f.to {
-        q = q.filter(cases::detected_on.le(to));
-    }
-    q
-}
+pub type BoxedCases<'a> = cases::BoxedQuery<'a, <DbConn as Connection>::Backend>;
 
 /// SQL for "overdue at `now`": an open or in-handling case whose deadline has passed.
 #[diesel::dsl::auto_type]
@@ -205,7 +144,9 @@ impl Case {
 
     /// One case, if `scope` may see it.
     pub fn find_visible(conn: &mut DbConn, id: &str, scope: &CaseScope) -> QueryResult<Option<Case>> {
-        scoped(cases::table.into_boxed(), scope)
+        cases::table
+            .into_boxed()
+            .filter(case_predicate(scope, &CaseFilter::default(), NaiveDateTime::default()))
             .filter(cases::id.eq(id.to_string()))
             .select(Case::as_select())
             .first(conn)
@@ -221,7 +162,7 @@ impl Case {
         before_id: Option<&str>,
         limit: i64,
     ) -> QueryResult<Vec<Case>> {
-        let mut q = filtered(scoped(cases::table.into_boxed(), scope), f, now);
+        let mut q = cases::table.into_boxed().filter(case_predicate(scope, f, now));
         if let Some(id) = before_id {
             q = q.filter(cases::id.lt(id.to_string()));
         }
@@ -311,3 +252,113 @@ impl Comment {
             .map(drop)
     }
 }
+
+/// The backend of [`DbConn`] queries.
+pub type Db = <DbConn as Connection>::Backend;
+
+// The indicator filter's subquery reads case_indicators under another name, so it
+// stays valid in queries that join case_indicators themselves.
+diesel::alias!(case_indicators as cited: CitedIndicators);
+
+/// Scope and filters as one boxed predicate, stamped out for each query source that
+/// holds `cases` (plain, or joined for reports), so reports filter exactly like lists.
+macro_rules! case_predicate {
+    ($(#[$doc:meta])* $name:ident, $qs:ty) => {
+        $(#[$doc])*
+        pub fn $name<'a>(
+            scope: &CaseScope,
+            f: &CaseFilter,
+            now: NaiveDateTime,
+        ) -> Box<dyn BoxableExpression<$qs, Db, SqlType = diesel::sql_types::Bool> + 'a>
+        {
+            type Pred<'a> = Box<dyn BoxableExpression<$qs, Db, SqlType = diesel::sql_types::Bool> + 'a>;
+            let mut p: Pred<'a> = match scope {
+                CaseScope::CampaignsOf(user) => Box::new(
+                    cases::campaign_id.eq_any(
+                        campaign_members::table
+                            .filter(campaign_members::user_id.eq(user.clone()))
+                            .select(campaign_members::campaign_id),
+                    ),
+                ),
+                CaseScope::Subtree(unit) => {
+                    let subtree =
+                        || unit_closure::table.filter(unit_closure::ancestor_id.eq(unit.clone())).select(unit_closure::descendant_id);
+                    Box::new(
+                        cases::subject_unit_id
+                            .eq_any(subtree())
+                            .or(cases::responsible_unit_id.eq_any(subtree().select(unit_closure::descendant_id.nullable())))
+                            .assume_not_null(),
+                    )
+                }
+                CaseScope::Nothing => Box::new(cases::id.is_null()),
+                CaseScope::All => Box::new(cases::id.is_not_null()),
+            };
+            if let Some(d) = &f.directive_id {
+                p = Box::new(p.and(cases::directive_id.eq(d.clone())));
+            }
+            if let Some(c) = &f.campaign_id {
+                p = Box::new(p.and(cases::campaign_id.eq(c.clone())));
+            }
+            if let Some(u) = &f.unit_id {
+                let subtree = || unit_closure::table.filter(unit_closure::ancestor_id.eq(u.clone()));
+                p = Box::new(
+                    p.and(
+                        cases::subject_unit_id
+                            .eq_any(subtree().select(unit_closure::descendant_id))
+                            .or(cases::responsible_unit_id.eq_any(subtree().select(unit_closure::descendant_id.nullable())))
+                            .assume_not_null(),
+                    ),
+                );
+            }
+            if let Some(u) = &f.subject_unit_id {
+                let subtree = unit_closure::table.filter(unit_closure::ancestor_id.eq(u.clone()));
+                p = Box::new(p.and(cases::subject_unit_id.eq_any(subtree.select(unit_closure::descendant_id))));
+            }
+            if let Some(i) = &f.indicator_id {
+                // Aliased, so the filter also works where case_indicators is joined already.
+                p = Box::new(
+                    p.and(
+                        cases::id.eq_any(
+                            cited
+                                .filter(cited.field(case_indicators::indicator_id).eq(i.clone()))
+                                .select(cited.field(case_indicators::case_id)),
+                        ),
+                    ),
+                );
+            }
+            if let Some(s) = &f.status {
+                p = Box::new(p.and(cases::status.eq(s.clone())));
+            }
+            let states: [&'static str; 2] = ["open", "in_handling"];
+            let overdue = move || {
+                cases::status.eq_any(states).and(cases::deadline_at.is_not_null()).and(cases::deadline_at.le(now).assume_not_null())
+            };
+            match f.overdue {
+                Some(true) => p = Box::new(p.and(overdue())),
+                Some(false) => p = Box::new(p.and(diesel::dsl::not(overdue()))),
+                None => {}
+            }
+            if let Some(text) = f.q.as_deref().filter(|t| !t.trim().is_empty()) {
+                p = Box::new(p.and(cases::search_text.like(fold::like_pattern(text)).escape('\\')));
+            }
+            if let Some(from) = f.from {
+                p = Box::new(p.and(cases::detected_on.ge(from)));
+            }
+            if let Some(to) = f.to {
+                p = Box::new(p.and(cases::detected_on.le(to)));
+            }
+            p
+        }
+    };
+}
+
+case_predicate!(
+    /// Visible, filtered cases.
+    case_predicate,
+    cases::table
+);
+case_predicate!(
+    /// The same over cases joined with the indicators they cite.
+    case_indicator_predicate,
+    diesel::dsl::InnerJoinQuerySource<cases::table, case_indicators::table>
+);

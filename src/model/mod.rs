@@ -7,6 +7,7 @@ pub mod campaign;
 pub mod case;
 pub mod directive;
 pub mod login_failure;
+pub mod report;
 pub mod session;
 pub mod unit;
 pub mod user;

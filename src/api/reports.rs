@@ -1,0 +1,279 @@
+//! Reports: detected vs handled at any cut, scoped to what the caller may see.
+
+use std::collections::BTreeMap;
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, get, web};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+
+use super::cases::scope_of;
+use super::extract::{QueryParams, parse_id};
+use crate::app::AppState;
+use crate::auth::CurrentUser;
+use crate::domain::report::{Counts, handling_rate};
+use crate::domain::role::Role;
+use crate::error::{ApiError, Validator};
+use crate::model::case::{CaseFilter, CaseScope};
+use crate::model::directive::Indicator;
+use crate::model::report;
+use crate::model::unit::Unit;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReportQuery {
+    from: Option<String>,
+    to: Option<String>,
+    directive_id: Option<String>,
+    campaign_id: Option<String>,
+    unit_id: Option<String>,
+    format: Option<String>,
+    interval: Option<String>,
+}
+
+#[derive(Serialize)]
+struct SubjectCounts {
+    detected: i64,
+    handled: i64,
+}
+
+#[derive(Serialize)]
+struct IndicatorRow {
+    indicator_id: String,
+    code: String,
+    group: String,
+    title: String,
+    #[serde(flatten)]
+    counts: Counts,
+}
+
+#[derive(Serialize)]
+struct UnitRow {
+    unit_id: String,
+    code: String,
+    name: String,
+    #[serde(flatten)]
+    counts: Counts,
+}
+
+#[derive(Serialize)]
+struct MeasureRow {
+    measure: String,
+    label: String,
+    count: i64,
+}
+
+#[derive(Serialize)]
+pub struct Summary {
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+    cases: Counts,
+    subjects: SubjectCounts,
+    handling_rate: f64,
+    by_indicator: Vec<IndicatorRow>,
+    by_unit: Vec<UnitRow>,
+    by_measure: Vec<MeasureRow>,
+}
+
+/// Validates the report filters; reports are for reviewers and unit heads.
+fn prepare(caller: &CurrentUser, q: &ReportQuery) -> Result<(CaseScope, CaseFilter), ApiError> {
+    caller.require(&[Role::Reviewer, Role::UnitHead])?;
+    let scope = scope_of(caller)?;
+    let mut v = Validator::new();
+    let mut date = |field: &str, raw: &Option<String>| {
+        raw.as_deref().and_then(|r| {
+            NaiveDate::parse_from_str(r, "%Y-%m-%d").map_err(|_| v.add(field, "Use a date like 2024-09-25.")).ok()
+        })
+    };
+    let (from, to) = (date("from", &q.from), date("to", &q.to));
+    if let (Some(f), Some(t)) = (from, to) {
+        v.check(f <= t, "to", "Must not be before from.");
+    }
+    for (field, id) in [("directive_id", &q.directive_id), ("campaign_id", &q.campaign_id), ("unit_id", &q.unit_id)] {
+        if let Some(id) = id {
+            v.check(parse_id(id).is_ok(), field, "Is not a valid id.");
+        }
+    }
+    if let Some(f) = &q.format {
+        v.check(f == "json" || f == "csv", "format", "Must be one of: json, csv.");
+    }
+    v.finish()?;
+    let filter = CaseFilter {
+        directive_id: q.directive_id.clone(),
+        campaign_id: q.campaign_id.clone(),
+        unit_id: q.unit_id.clone(),
+        from,
+        to,
+        ..CaseFilter::default()
+    };
+    Ok((scope, filter))
+}
+
+fn wants_csv(req: &HttpRequest, q: &ReportQuery) -> bool {
+    q.format.as_deref() == Some("csv")
+        || req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/csv"))
+}
+
+#[get("/reports/summary")]
+pub async fn summary(
+    state: web::Data<AppState>,
+    caller: CurrentUser,
+    req: HttpRequest,
+    q: QueryParams<ReportQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = q.0;
+    let (scope, filter) = prepare(&caller, &q)?;
+    let root = q.unit_id.clone().or(caller.user.unit_id.clone());
+    let now = state.clock.now_naive();
+    let measures = state.settings.cases.measures.clone();
+    let body = state
+        .db(move |conn| {
+            let roots = match &root {
+                Some(r) => report::unit_and_children(conn, r)?,
+                None => Vec::new(),
+            };
+            let agg = report::summary(conn, &scope, &filter, now, &roots)?;
+            let indicator_ids: Vec<String> = agg.by_indicator.keys().cloned().collect();
+            let mut indicators = Indicator::find_many(conn, &indicator_ids)?;
+            indicators.sort_by(|a, b| (&a.directive_id, a.position).cmp(&(&b.directive_id, b.position)));
+            let by_indicator = indicators
+                .into_iter()
+                .map(|i| IndicatorRow {
+                    counts: agg.by_indicator.get(&i.id).cloned().unwrap_or_default(),
+                    indicator_id: i.id,
+                    code: i.code,
+                    group: i.group_code,
+                    title: i.title,
+                })
+                .collect();
+            let mut by_unit = Vec::new();
+            for id in &roots {
+                if let (Some(counts), Some(unit)) = (agg.by_unit.get(id), Unit::find(conn, id)?) {
+                    by_unit.push(UnitRow {
+                        unit_id: unit.id,
+                        code: unit.code,
+                        name: unit.name,
+                        counts: counts.clone(),
+                    });
+                }
+            }
+            let by_measure = agg
+                .by_measure
+                .iter()
+                .map(|(m, n)| MeasureRow {
+                    label: measures.iter().find(|x| &x.code == m).map(|x| x.label.clone()).unwrap_or_else(|| m.clone()),
+                    measure: m.clone(),
+                    count: *n,
+                })
+                .collect();
+            Ok(Summary {
+                from: filter.from,
+                to: filter.to,
+                handling_rate: handling_rate(&agg.cases),
+                subjects: SubjectCounts {
+                    detected: agg.subjects_detected,
+                    handled: agg.subjects_detected - agg.subjects_unhandled,
+                },
+                cases: agg.cases,
+                by_indicator,
+                by_unit,
+                by_measure,
+            })
+        })
+        .await?;
+    if wants_csv(&req, &q) {
+        return csv_response(&summary_csv(&body)?, "bao-cao-tong-hop.csv");
+    }
+    Ok(HttpResponse::Ok().json(body))
+}
+
+/// The summary as one table a spreadsheet opens as is.
+fn summary_csv(s: &Summary) -> Result<Vec<u8>, ApiError> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let header = [
+        "Mục",
+        "Mã",
+        "Tên",
+        "Phát hiện",
+        "Đã xử lý",
+        "Không vi phạm",
+        "Chưa tiếp nhận",
+        "Đang xử lý",
+        "Đã khắc phục",
+        "Quá hạn",
+    ];
+    // Every row as wide as the header.
+    let pad = |mut r: Vec<String>| {
+        r.resize(header.len(), String::new());
+        r
+    };
+    let row = |section: &str, code: &str, name: &str, c: &Counts| -> Vec<String> {
+        let mut r = vec![section.to_string(), code.to_string(), name.to_string()];
+        r.extend(
+            [c.detected, c.handled, c.dismissed, c.open, c.in_handling, c.remediated, c.overdue].map(|n| n.to_string()),
+        );
+        r
+    };
+    let io = |e: csv::Error| ApiError::internal(format!("csv: {e}"));
+    w.write_record(header).map_err(io)?;
+    w.write_record(row("Tổng số vụ việc", "", "", &s.cases)).map_err(io)?;
+    let subjects = Counts { detected: s.subjects.detected, handled: s.subjects.handled, ..Counts::default() };
+    let mut subject_row = row("Tổ chức, cá nhân", "", "", &subjects);
+    subject_row.truncate(5);
+    w.write_record(pad(subject_row)).map_err(io)?;
+    let rate = format!("{:.1}%", s.handling_rate * 100.0);
+    w.write_record(pad(vec!["Tỷ lệ xử lý".into(), String::new(), String::new(), rate])).map_err(io)?;
+    for i in &s.by_indicator {
+        w.write_record(row("Biểu hiện", &i.code, &i.title, &i.counts)).map_err(io)?;
+    }
+    for u in &s.by_unit {
+        w.write_record(row("Đơn vị", &u.code, &u.name, &u.counts)).map_err(io)?;
+    }
+    for m in &s.by_measure {
+        let r = vec!["Hình thức xử lý".to_string(), m.measure.clone(), m.label.clone(), m.count.to_string()];
+        w.write_record(pad(r)).map_err(io)?;
+    }
+    w.into_inner().map_err(|e| ApiError::internal(format!("csv: {e}")))
+}
+
+/// UTF-8 with a byte-order mark, so spreadsheets read the Vietnamese correctly.
+fn csv_response(body: &[u8], file_name: &str) -> Result<HttpResponse, ApiError> {
+    let mut bytes = "\u{feff}".as_bytes().to_vec();
+    bytes.extend_from_slice(body);
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
+        .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file_name}\"")))
+        .body(bytes))
+}
+
+#[derive(Serialize)]
+struct SeriesPoint {
+    period: String,
+    detected: i64,
+    handled: i64,
+}
+
+/// Detected and handled cases per month of detection.
+#[get("/reports/series")]
+pub async fn series(
+    state: web::Data<AppState>,
+    caller: CurrentUser,
+    q: QueryParams<ReportQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = q.0;
+    let (scope, filter) = prepare(&caller, &q)?;
+    if q.interval.as_deref().unwrap_or("month") != "month" {
+        return Err(ApiError::field("interval", "Must be: month."));
+    }
+    let now = state.clock.now_naive();
+    let rows = state.db(move |conn| Ok(report::per_day(conn, &scope, &filter, now)?)).await?;
+    let mut months: BTreeMap<String, Counts> = BTreeMap::new();
+    for (day, status, n) in rows {
+        months.entry(day.format("%Y-%m").to_string()).or_default().add(&status, n);
+    }
+    let items: Vec<SeriesPoint> = months
+        .into_iter()
+        .map(|(period, c)| SeriesPoint { period, detected: c.detected, handled: c.handled })
+        .collect();
+    Ok(HttpResponse::Ok().json(serde_json::json!({"interval": "month", "items": items})))
+}

@@ -1,0 +1,181 @@
+//! Report figures and their definitions, scoping, CSV and the monthly series.
+
+mod common;
+
+use common::world::World;
+use common::{Login, PASSWORD, TestApp, spawn};
+use serde_json::{Value, json};
+
+/// Cases shaped like the public reporting, small enough to count by hand:
+/// - A, B: the same individual in Điện Biên (Ba Đình); A closed, B in handling
+/// - C: the Cầu Giấy district as an organisation, closed; D: the same, dismissed
+/// - E: another individual in Ba Đình, still open (detected a few days later)
+async fn scenario(app: &TestApp, w: &World) {
+    let reviewer = &w.city_reviewer;
+    let close = |case: Value, measure: &'static str| async move {
+        let case = w.act(app, reviewer, &case, w.transition_body("accept")).await.expect(200).body;
+        let mut body = w.transition_body("close");
+        body["decision"]["measure"] = json!(measure);
+        w.act(app, reviewer, &case, body).await.expect(200);
+    };
+    let a = w.log_case(app, &w.dien_bien, "A").await;
+    close(a, "reprimand").await;
+    let b = w.log_case(app, &w.dien_bien, "B").await;
+    w.act(app, reviewer, &b, w.transition_body("accept")).await.expect(200);
+    let org = |title: &str| {
+        let mut body = w.case_body(&w.cau_giay, title);
+        body["subject"] = json!({"kind": "organization", "unit_id": w.cau_giay.id});
+        body["indicator_ids"] = json!([w.indicator("3.1").id]);
+        body
+    };
+    let c = app.post("/api/v1/cases", Some(&w.inspector.token), org("C")).await.expect(201).body;
+    close(c, "warning").await;
+    let d = app.post("/api/v1/cases", Some(&w.inspector.token), org("D")).await.expect(201).body;
+    w.act(app, reviewer, &d, json!({"action": "dismiss", "note": "Không có vi phạm"})).await.expect(200);
+    let mut e = w.case_body(&w.ba_dinh, "E");
+    e["subject"]["person_name"] = json!("Trần Văn Cường");
+    e["detected_on"] = json!("2024-09-24");
+    app.post("/api/v1/cases", Some(&w.inspector.token), e).await.expect(201);
+}
+
+async fn relogin(app: &TestApp, who: &Login) -> String {
+    app.login(&who.user.username, PASSWORD).await.expect(200).body["access_token"].as_str().unwrap().to_string()
+}
+
+fn counts(v: &Value) -> Vec<i64> {
+    ["detected", "handled", "dismissed", "open", "in_handling", "remediated", "overdue"]
+        .iter()
+        .map(|k| v[*k].as_i64().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn the_summary_counts_cases_and_subjects_as_official_reports_do() {
+    let app = spawn().await;
+    let w = World::new(&app).await;
+    scenario(&app, &w).await;
+    // E was logged 2024-09-25T03:00Z: past its review deadline on 2024-10-11.
+    app.clock.set(chrono::TimeZone::with_ymd_and_hms(&chrono::Utc, 2024, 10, 11, 0, 0, 0).unwrap());
+    let token = relogin(&app, &w.city_reviewer).await;
+
+    let r = app.get("/api/v1/reports/summary", &token).await.expect(200).body;
+    assert_eq!(counts(&r["cases"]), vec![4, 2, 1, 1, 1, 0, 1], "{r}");
+    // Three subjects with a standing violation; only Cầu Giấy has all of its cases closed.
+    assert_eq!(r["subjects"], json!({"detected": 3, "handled": 1}));
+    assert_eq!(r["handling_rate"], 0.5);
+
+    let rows = r["by_indicator"].as_array().unwrap();
+    assert_eq!(rows.len(), 2);
+    assert_eq!((rows[0]["code"].as_str(), counts(&rows[0])), (Some("2.5"), vec![3, 1, 0, 1, 1, 0, 1]));
+    assert_eq!((rows[1]["code"].as_str(), counts(&rows[1])), (Some("3.1"), vec![1, 1, 1, 0, 0, 0, 0]));
+    assert_eq!(rows[1]["title"], json!(w.indicator("3.1").title));
+
+    let units: Vec<(String, Vec<i64>)> =
+        r["by_unit"].as_array().unwrap().iter().map(|u| (u["code"].as_str().unwrap().into(), counts(u))).collect();
+    assert_eq!(
+        units,
+        vec![
+            ("HN".into(), vec![4, 2, 1, 1, 1, 0, 1]),
+            ("BA-DINH".into(), vec![3, 1, 0, 1, 1, 0, 1]),
+            ("CAU-GIAY".into(), vec![1, 1, 1, 0, 0, 0, 0]),
+        ]
+    );
+    let mut measures: Vec<(String, i64)> = r["by_measure"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| (m["label"].as_str().unwrap().to_string(), m["count"].as_i64().unwrap()))
+        .collect();
+    measures.sort();
+    assert_eq!(measures, vec![("Cảnh cáo".to_string(), 1), ("Khiển trách".to_string(), 1)]);
+}
+
+#[tokio::test]
+async fn cuts_by_period_campaign_and_unit() {
+    let app = spawn().await;
+    let w = World::new(&app).await;
+    scenario(&app, &w).await;
+    let t = &w.city_reviewer.token;
+    // E was detected on 2024-09-24, the others on 2024-09-20: both period edges are inclusive.
+    let r = app.get("/api/v1/reports/summary?from=2024-09-20&to=2024-09-23", t).await.expect(200).body;
+    assert_eq!(r["cases"]["detected"], 3);
+    let r = app.get("/api/v1/reports/summary?from=2024-09-24&to=2024-09-24", t).await.expect(200).body;
+    assert_eq!((r["cases"]["detected"].as_i64(), r["subjects"]["detected"].as_i64()), (Some(1), Some(1)));
+    let r = app.get(&format!("/api/v1/reports/summary?unit_id={}", w.cau_giay.id), t).await.expect(200).body;
+    assert_eq!(r["subjects"], json!({"detected": 1, "handled": 1}));
+    assert_eq!(r["by_unit"][0]["code"], "CAU-GIAY");
+    let r = app.get(&format!("/api/v1/reports/summary?campaign_id={}", w.campaign.id), t).await.expect(200).body;
+    assert_eq!(r["cases"]["detected"], 4);
+    let r =
+        app.get(&format!("/api/v1/reports/summary?directive_id={}", w.campaign.directive_id), t).await.expect(200).body;
+    assert_eq!(r["cases"]["detected"], 4);
+    let bad = app.get("/api/v1/reports/summary?from=2024-10-01&to=2024-09-01&unit_id=x", t).await.expect(422);
+    assert_eq!(bad.error_fields(), vec!["to", "unit_id"]);
+}
+
+#[tokio::test]
+async fn each_reader_counts_only_their_subtree() {
+    let app = spawn().await;
+    let w = World::new(&app).await;
+    scenario(&app, &w).await;
+    let r = app.get("/api/v1/reports/summary", &w.cau_giay_head.token).await.expect(200).body;
+    assert_eq!(counts(&r["cases"]), vec![1, 1, 1, 0, 0, 0, 0]);
+    assert_eq!(r["subjects"], json!({"detected": 1, "handled": 1}));
+    // Ba Đình's reviewer sees its own three cases and C, which Ba Đình was made responsible for.
+    let r = app.get("/api/v1/reports/summary", &w.ba_dinh_reviewer.token).await.expect(200).body;
+    assert_eq!(counts(&r["cases"]), vec![4, 2, 0, 1, 1, 0, 0]);
+    assert_eq!(r["subjects"], json!({"detected": 3, "handled": 1}));
+    // Asking for a wider cut does not widen the scope.
+    let r = app.get(&format!("/api/v1/reports/summary?unit_id={}", w.city.id), &w.cau_giay_head.token).await;
+    assert_eq!(counts(&r.expect(200).body["cases"]), vec![1, 1, 1, 0, 0, 0, 0]);
+    app.get("/api/v1/reports/summary", &w.inspector.token).await.expect(403);
+    app.get("/api/v1/reports/summary", &w.admin.token).await.expect(403);
+}
+
+#[tokio::test]
+async fn the_summary_exports_as_csv_a_spreadsheet_opens() {
+    let app = spawn().await;
+    let w = World::new(&app).await;
+    scenario(&app, &w).await;
+    for (path, accept) in [("/api/v1/reports/summary?format=csv", "*/*"), ("/api/v1/reports/summary", "text/csv")] {
+        let res = app
+            .http
+            .get(format!("{}{path}", app.base))
+            .bearer_auth(&w.city_reviewer.token)
+            .header("accept", accept)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        assert_eq!(res.headers()["content-type"], "text/csv; charset=utf-8");
+        let bytes = res.bytes().await.unwrap();
+        assert!(bytes.starts_with("\u{feff}".as_bytes()), "UTF-8 byte-order mark");
+        let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        let header = reader.headers().unwrap().clone();
+        assert_eq!(&header[3], "Phát hiện");
+        let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
+        assert_eq!(&rows[0][0], "Tổng số vụ việc");
+        assert_eq!(&rows[0][3], "4");
+        assert_eq!(&rows[0][4], "2");
+        assert_eq!((&rows[1][3], &rows[1][4]), ("3", "1"));
+        let indicator = rows.iter().find(|r| &r[1] == "3.1").unwrap();
+        assert_eq!(&indicator[2], w.indicator("3.1").title.as_str());
+    }
+}
+
+#[tokio::test]
+async fn the_monthly_series_counts_by_month_of_detection() {
+    let app = spawn().await;
+    let w = World::new(&app).await;
+    scenario(&app, &w).await;
+    let mut body = w.case_body(&w.ba_dinh, "Tháng tám");
+    body["detected_on"] = json!("2024-08-30");
+    app.post("/api/v1/cases", Some(&w.inspector.token), body).await.expect(201);
+    let r = app.get("/api/v1/reports/series?interval=month", &w.city_reviewer.token).await.expect(200).body;
+    assert_eq!(
+        r["items"],
+        json!([{"period": "2024-08", "detected": 1, "handled": 0}, {"period": "2024-09", "detected": 4, "handled": 2}])
+    );
+    app.get("/api/v1/reports/series?interval=week", &w.city_reviewer.token).await.expect(422);
+}
