@@ -179,3 +179,33 @@ async fn the_monthly_series_counts_by_month_of_detection() {
     );
     app.get("/api/v1/reports/series?interval=week", &w.city_reviewer.token).await.expect(422);
 }
+
+#[tokio::test]
+async fn the_case_list_exports_as_csv_with_its_filters_and_scope() {
+    let app = spawn().await;
+    let w = World::new(&app).await;
+    scenario(&app, &w).await;
+    let export = |token: String, query: &'static str| {
+        let app = &app;
+        async move {
+            let res =
+                app.http.get(format!("{}/api/v1/cases?{query}", app.base)).bearer_auth(token).send().await.unwrap();
+            assert_eq!(res.status(), 200);
+            assert_eq!(res.headers()["content-type"], "text/csv; charset=utf-8");
+            let bytes = res.bytes().await.unwrap();
+            assert!(bytes.starts_with("\u{feff}".as_bytes()));
+            let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
+            csv::Reader::from_reader(text.as_bytes()).records().map(Result::unwrap).collect::<Vec<_>>()
+        }
+    };
+    let rows = export(w.city_reviewer.token.clone(), "format=csv&status=closed").await;
+    let mut titles: Vec<&str> = rows.iter().map(|r| &r[3]).collect();
+    titles.sort();
+    assert_eq!(titles, vec!["A", "C"]);
+    let a = rows.iter().find(|r| &r[3] == "A").unwrap();
+    assert_eq!((&a[5], &a[6], &a[8], &a[13]), ("Phường Điện Biên", "Nguyễn Văn Bình", "2.5", "reprimand"));
+    assert_eq!(export(w.city_reviewer.token.clone(), "format=csv").await.len(), 5);
+    // A unit head exports only their subtree: Cầu Giấy's two cases.
+    assert_eq!(export(w.cau_giay_head.token.clone(), "format=csv").await.len(), 2);
+    app.get("/api/v1/cases?format=pdf", &w.city_reviewer.token).await.expect(422);
+}

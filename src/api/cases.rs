@@ -382,9 +382,11 @@ pub struct CaseQuery {
     to: Option<String>,
     limit: Option<i64>,
     cursor: Option<String>,
+    /// `csv` exports every matching case instead of a page.
+    format: Option<String>,
 }
 
-/// Validates the list filters (shared by the list and, later, its exports).
+/// Validates the list filters (shared by the list and its export).
 pub fn case_filter(q: &CaseQuery) -> Result<CaseFilter, ApiError> {
     let mut v = Validator::new();
     let mut date = |field: &str, raw: &Option<String>| {
@@ -421,10 +423,22 @@ pub fn case_filter(q: &CaseQuery) -> Result<CaseFilter, ApiError> {
 pub async fn list(
     state: web::Data<AppState>,
     caller: CurrentUser,
+    req: actix_web::HttpRequest,
     q: QueryParams<CaseQuery>,
-) -> Result<web::Json<Page<CaseView>>, ApiError> {
+) -> Result<HttpResponse, ApiError> {
     let scope = scope_of(&caller)?;
     let q = q.0;
+    let accept_csv = req
+        .headers()
+        .get(actix_web::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/csv"));
+    match q.format.as_deref() {
+        Some("csv") => return super::case_export::csv(state, scope, case_filter(&q)?).await,
+        None if accept_csv => return super::case_export::csv(state, scope, case_filter(&q)?).await,
+        None | Some("json") => {}
+        Some(_) => return Err(ApiError::field("format", "Must be one of: json, csv.")),
+    }
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
     let filter = case_filter(&q)?;
     let now = state.clock.now_naive();
@@ -436,7 +450,7 @@ pub async fn list(
             Ok((rows, Case::indicators_of(conn, &ids)?))
         })
         .await?;
-    Ok(web::Json(page.page(
+    Ok(HttpResponse::Ok().json(page.page(
         rows,
         |c| c.id.clone(),
         |c| {

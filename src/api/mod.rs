@@ -4,6 +4,7 @@ pub mod attachments;
 pub mod audit;
 pub mod auth;
 pub mod campaigns;
+pub mod case_export;
 pub mod cases;
 pub mod directives;
 pub mod extract;

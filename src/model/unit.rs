@@ -35,6 +35,10 @@ impl Unit {
         units::table.find(id).select(Unit::as_select()).first(conn).optional()
     }
 
+    pub fn find_many(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<Unit>> {
+        units::table.filter(units::id.eq_any(ids)).select(Unit::as_select()).load(conn)
+    }
+
     pub fn find_by_code(conn: &mut DbConn, code: &str) -> QueryResult<Option<Unit>> {
         units::table.filter(units::code.eq(code)).select(Unit::as_select()).first(conn).optional()
     }

@@ -1,0 +1,96 @@
+//! The case list as a CSV file: every case matching the list's filters, within scope.
+
+use std::collections::HashMap;
+
+use actix_web::http::header;
+use actix_web::{HttpResponse, web};
+
+use super::instant;
+use crate::app::AppState;
+use crate::domain::deadline::is_overdue;
+use crate::domain::workflow::Status;
+use crate::error::ApiError;
+use crate::model::case::{Case, CaseFilter, CaseScope};
+use crate::model::directive::Indicator;
+use crate::model::unit::Unit;
+
+/// The most rows one export carries; narrow the filters for more.
+pub const MAX_ROWS: i64 = 100_000;
+
+pub async fn csv(state: web::Data<AppState>, scope: CaseScope, filter: CaseFilter) -> Result<HttpResponse, ApiError> {
+    let now = state.clock.now_naive();
+    let tz = state.settings.time_zone().map_err(ApiError::internal)?;
+    let body = state
+        .db(move |conn| {
+            let rows = Case::list_visible(conn, &scope, &filter, now, None, MAX_ROWS)?;
+            let ids: Vec<String> = rows.iter().map(|c| c.id.clone()).collect();
+            let cited = Case::indicators_of(conn, &ids)?;
+            let indicator_ids: Vec<String> = cited.values().flatten().cloned().collect();
+            let codes: HashMap<String, String> =
+                Indicator::find_many(conn, &indicator_ids)?.into_iter().map(|i| (i.id, i.code)).collect();
+            let mut unit_ids: Vec<String> = rows.iter().map(|c| c.subject_unit_id.clone()).collect();
+            unit_ids.extend(rows.iter().filter_map(|c| c.responsible_unit_id.clone()));
+            let units: HashMap<String, String> =
+                Unit::find_many(conn, &unit_ids)?.into_iter().map(|u| (u.id, u.name)).collect();
+
+            let mut w = csv::Writer::from_writer(Vec::new());
+            let io = |e: csv::Error| ApiError::internal(format!("csv: {e}"));
+            w.write_record([
+                "Số vụ việc",
+                "Trạng thái",
+                "Quá hạn",
+                "Nội dung",
+                "Đối tượng",
+                "Đơn vị",
+                "Họ tên",
+                "Chức vụ",
+                "Biểu hiện",
+                "Ngày phát hiện",
+                "Mức độ",
+                "Đơn vị chịu trách nhiệm",
+                "Hạn xử lý",
+                "Hình thức xử lý",
+                "Ngày quyết định",
+                "Số quyết định",
+                "Ngày ghi nhận",
+            ])
+            .map_err(io)?;
+            for c in rows {
+                let overdue =
+                    is_overdue(Status::parse(&c.status).is_some_and(Status::can_be_overdue), c.deadline_at, now);
+                let mut cited_codes: Vec<&str> =
+                    cited.get(&c.id).into_iter().flatten().filter_map(|i| codes.get(i).map(String::as_str)).collect();
+                cited_codes.sort();
+                let local =
+                    |t: chrono::NaiveDateTime| t.and_utc().with_timezone(&tz).format("%d/%m/%Y %H:%M").to_string();
+                w.write_record([
+                    c.number.clone(),
+                    c.status.clone(),
+                    if overdue { "có" } else { "" }.to_string(),
+                    c.title.clone(),
+                    if c.subject_kind == "individual" { "Cá nhân" } else { "Tổ chức" }.to_string(),
+                    units.get(&c.subject_unit_id).cloned().unwrap_or_default(),
+                    c.person_name.clone().unwrap_or_default(),
+                    c.person_position.clone().unwrap_or_default(),
+                    cited_codes.join(", "),
+                    c.detected_on.format("%d/%m/%Y").to_string(),
+                    c.severity.clone(),
+                    c.responsible_unit_id.as_ref().and_then(|u| units.get(u)).cloned().unwrap_or_default(),
+                    c.due_at.map(local).unwrap_or_default(),
+                    c.decision_measure.clone().unwrap_or_default(),
+                    c.decision_decided_on.map(|d| d.format("%d/%m/%Y").to_string()).unwrap_or_default(),
+                    c.decision_reference.clone().unwrap_or_default(),
+                    instant(c.created_at),
+                ])
+                .map_err(io)?;
+            }
+            w.into_inner().map_err(|e| ApiError::internal(format!("csv: {e}")))
+        })
+        .await?;
+    let mut bytes = "\u{feff}".as_bytes().to_vec();
+    bytes.extend_from_slice(&body);
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
+        .insert_header((header::CONTENT_DISPOSITION, "attachment; filename=\"danh-sach-vu-viec.csv\""))
+        .body(bytes))
+}
