@@ -47,6 +47,15 @@ pub enum Command {
         #[arg(long)]
         once: bool,
     },
+    /// Load a realistic demo dataset and print the demo logins.
+    Demo {
+        /// Add the demo even if the database already holds cases.
+        #[arg(long)]
+        force: bool,
+        /// How many cases to generate.
+        #[arg(long, default_value_t = 900)]
+        cases: usize,
+    },
     /// Manage directive catalogs.
     Catalog {
         #[command(subcommand)]
@@ -120,6 +129,18 @@ pub async fn run(cli: Cli, settings: Settings) -> CliResult {
                 }
                 tokio::time::sleep(std::time::Duration::from_secs(settings.escalation.interval_secs)).await;
             }
+        }
+        Command::Demo { force, cases } => {
+            let pool = prepare_database(&settings)?;
+            let mut conn = pool.get().map_err(|e| e.to_string())?;
+            let summary = crate::demo::load(&mut conn, &settings, Clock::system().now_naive(), force, cases)?;
+            println!("Demo data loaded: {} units, {} cases, 3 campaigns.", summary.units, summary.cases);
+            println!("Demo logins (every demo user has the password {}):", summary.password);
+            for (username, what) in summary.logins {
+                println!("  {username:<16} {what}");
+            }
+            println!("  truong.<district code> for every district's head, thanhtra1..3 for inspectors.");
+            Ok(())
         }
         Command::Migrate => {
             prepare_database(&settings)?;
