@@ -209,3 +209,42 @@ async fn the_case_list_exports_as_csv_with_its_filters_and_scope() {
     assert_eq!(export(w.cau_giay_head.token.clone(), "format=csv").await.len(), 2);
     app.get("/api/v1/cases?format=pdf", &w.city_reviewer.token).await.expect(422);
 }
+
+async fn fetch(app: &TestApp, token: &str, path: &str) -> (String, Vec<u8>) {
+    let res = app.http.get(format!("{}{path}", app.base)).bearer_auth(token).send().await.unwrap();
+    assert_eq!(res.status(), 200, "{path}");
+    let ct = res.headers()["content-type"].to_str().unwrap().to_string();
+    (ct, res.bytes().await.unwrap().to_vec())
+}
+
+fn sheet(bytes: Vec<u8>) -> Vec<Vec<calamine::Data>> {
+    use calamine::Reader;
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+    let range = book.worksheet_range_at(0).unwrap().unwrap();
+    range.rows().map(|r| r.to_vec()).collect()
+}
+
+#[tokio::test]
+async fn the_summary_and_the_case_list_export_as_xlsx() {
+    use calamine::Data;
+    let app = spawn().await;
+    let w = World::new(&app).await;
+    scenario(&app, &w).await;
+    let (ct, bytes) = fetch(&app, &w.city_reviewer.token, "/api/v1/reports/summary?format=xlsx&from=2024-09-01").await;
+    assert_eq!(ct, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+    let rows = sheet(bytes);
+    assert!(rows[0][0].to_string().starts_with("Báo cáo tổng hợp"), "{:?}", rows[0]);
+    assert!(rows[0][0].to_string().contains("01/09/2024"));
+    assert_eq!(rows[2][3], Data::String("Phát hiện".into()));
+    assert_eq!(rows[3][0], Data::String("Tổng số vụ việc".into()));
+    assert_eq!((rows[3][3].clone(), rows[3][4].clone()), (Data::Float(4.0), Data::Float(2.0)), "figures are numbers");
+    assert!(
+        rows.iter()
+            .any(|r| r[1] == Data::String("3.1".into()) && r[2] == Data::String(w.indicator("3.1").title.clone()))
+    );
+
+    let (_, bytes) = fetch(&app, &w.cau_giay_head.token, "/api/v1/cases?format=xlsx").await;
+    let rows = sheet(bytes);
+    assert_eq!(rows[2][0], Data::String("Số vụ việc".into()));
+    assert_eq!(rows.len(), 3 + 2, "title, blank, header and Cầu Giấy's two cases");
+}

@@ -1,9 +1,10 @@
-//! The case list as a CSV file: every case matching the list's filters, within scope.
+//! The case list as a file: every case matching the list's filters, within scope.
 
 use std::collections::HashMap;
 
-use actix_web::http::header;
 use actix_web::{HttpResponse, web};
+
+use super::export::{FileFormat, Table};
 
 use super::instant;
 use crate::app::AppState;
@@ -17,10 +18,15 @@ use crate::model::unit::Unit;
 /// The most rows one export carries; narrow the filters for more.
 pub const MAX_ROWS: i64 = 100_000;
 
-pub async fn csv(state: web::Data<AppState>, scope: CaseScope, filter: CaseFilter) -> Result<HttpResponse, ApiError> {
+pub async fn export(
+    state: web::Data<AppState>,
+    scope: CaseScope,
+    filter: CaseFilter,
+    format: FileFormat,
+) -> Result<HttpResponse, ApiError> {
     let now = state.clock.now_naive();
     let tz = state.settings.time_zone().map_err(ApiError::internal)?;
-    let body = state
+    let table = state
         .db(move |conn| {
             let rows = Case::list_visible(conn, &scope, &filter, now, None, MAX_ROWS)?;
             let ids: Vec<String> = rows.iter().map(|c| c.id.clone()).collect();
@@ -33,9 +39,7 @@ pub async fn csv(state: web::Data<AppState>, scope: CaseScope, filter: CaseFilte
             let units: HashMap<String, String> =
                 Unit::find_many(conn, &unit_ids)?.into_iter().map(|u| (u.id, u.name)).collect();
 
-            let mut w = csv::Writer::from_writer(Vec::new());
-            let io = |e: csv::Error| ApiError::internal(format!("csv: {e}"));
-            w.write_record([
+            let header = [
                 "Số vụ việc",
                 "Trạng thái",
                 "Quá hạn",
@@ -53,8 +57,8 @@ pub async fn csv(state: web::Data<AppState>, scope: CaseScope, filter: CaseFilte
                 "Ngày quyết định",
                 "Số quyết định",
                 "Ngày ghi nhận",
-            ])
-            .map_err(io)?;
+            ];
+            let mut out = Vec::with_capacity(rows.len());
             for c in rows {
                 let overdue =
                     is_overdue(Status::parse(&c.status).is_some_and(Status::can_be_overdue), c.deadline_at, now);
@@ -63,7 +67,7 @@ pub async fn csv(state: web::Data<AppState>, scope: CaseScope, filter: CaseFilte
                 cited_codes.sort();
                 let local =
                     |t: chrono::NaiveDateTime| t.and_utc().with_timezone(&tz).format("%d/%m/%Y %H:%M").to_string();
-                w.write_record([
+                out.push(vec![
                     c.number.clone(),
                     c.status.clone(),
                     if overdue { "có" } else { "" }.to_string(),
@@ -81,16 +85,10 @@ pub async fn csv(state: web::Data<AppState>, scope: CaseScope, filter: CaseFilte
                     c.decision_decided_on.map(|d| d.format("%d/%m/%Y").to_string()).unwrap_or_default(),
                     c.decision_reference.clone().unwrap_or_default(),
                     instant(c.created_at),
-                ])
-                .map_err(io)?;
+                ]);
             }
-            w.into_inner().map_err(|e| ApiError::internal(format!("csv: {e}")))
+            Ok(Table { title: "Danh sách vụ việc".into(), header: header.map(String::from).to_vec(), rows: out })
         })
         .await?;
-    let mut bytes = "\u{feff}".as_bytes().to_vec();
-    bytes.extend_from_slice(&body);
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
-        .insert_header((header::CONTENT_DISPOSITION, "attachment; filename=\"danh-sach-vu-viec.csv\""))
-        .body(bytes))
+    table.respond(format, "danh-sach-vu-viec")
 }

@@ -382,7 +382,7 @@ pub struct CaseQuery {
     to: Option<String>,
     limit: Option<i64>,
     cursor: Option<String>,
-    /// `csv` exports every matching case instead of a page.
+    /// `csv` or `xlsx` exports every matching case instead of a page.
     format: Option<String>,
 }
 
@@ -428,16 +428,9 @@ pub async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let scope = scope_of(&caller)?;
     let q = q.0;
-    let accept_csv = req
-        .headers()
-        .get(actix_web::http::header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|a| a.contains("text/csv"));
-    match q.format.as_deref() {
-        Some("csv") => return super::case_export::csv(state, scope, case_filter(&q)?).await,
-        None if accept_csv => return super::case_export::csv(state, scope, case_filter(&q)?).await,
-        None | Some("json") => {}
-        Some(_) => return Err(ApiError::field("format", "Must be one of: json, csv.")),
+    let accept = req.headers().get(actix_web::http::header::ACCEPT).and_then(|v| v.to_str().ok());
+    if let Some(format) = super::export::FileFormat::pick(q.format.as_deref(), accept)? {
+        return super::case_export::export(state, scope, case_filter(&q)?, format).await;
     }
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
     let filter = case_filter(&q)?;

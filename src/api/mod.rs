@@ -7,6 +7,7 @@ pub mod campaigns;
 pub mod case_export;
 pub mod cases;
 pub mod directives;
+pub mod export;
 pub mod extract;
 pub mod health;
 pub mod me;

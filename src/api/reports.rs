@@ -8,6 +8,7 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
 use super::cases::scope_of;
+use super::export::{FileFormat, Table};
 use super::extract::{QueryParams, parse_id};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
@@ -94,9 +95,6 @@ fn prepare(caller: &CurrentUser, q: &ReportQuery) -> Result<(CaseScope, CaseFilt
             v.check(parse_id(id).is_ok(), field, "Is not a valid id.");
         }
     }
-    if let Some(f) = &q.format {
-        v.check(f == "json" || f == "csv", "format", "Must be one of: json, csv.");
-    }
     v.finish()?;
     let filter = CaseFilter {
         directive_id: q.directive_id.clone(),
@@ -107,11 +105,6 @@ fn prepare(caller: &CurrentUser, q: &ReportQuery) -> Result<(CaseScope, CaseFilt
         ..CaseFilter::default()
     };
     Ok((scope, filter))
-}
-
-fn wants_csv(req: &HttpRequest, q: &ReportQuery) -> bool {
-    q.format.as_deref() == Some("csv")
-        || req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok()).is_some_and(|a| a.contains("text/csv"))
 }
 
 #[get("/reports/summary")]
@@ -181,15 +174,15 @@ pub async fn summary(
             })
         })
         .await?;
-    if wants_csv(&req, &q) {
-        return csv_response(&summary_csv(&body)?, "bao-cao-tong-hop.csv");
+    let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok());
+    match FileFormat::pick(q.format.as_deref(), accept)? {
+        Some(format) => summary_table(&body).respond(format, "bao-cao-tong-hop"),
+        None => Ok(HttpResponse::Ok().json(body)),
     }
-    Ok(HttpResponse::Ok().json(body))
 }
 
 /// The summary as one table a spreadsheet opens as is.
-fn summary_csv(s: &Summary) -> Result<Vec<u8>, ApiError> {
-    let mut w = csv::Writer::from_writer(Vec::new());
+fn summary_table(s: &Summary) -> Table {
     let header = [
         "Mục",
         "Mã",
@@ -202,11 +195,6 @@ fn summary_csv(s: &Summary) -> Result<Vec<u8>, ApiError> {
         "Đã khắc phục",
         "Quá hạn",
     ];
-    // Every row as wide as the header.
-    let pad = |mut r: Vec<String>| {
-        r.resize(header.len(), String::new());
-        r
-    };
     let row = |section: &str, code: &str, name: &str, c: &Counts| -> Vec<String> {
         let mut r = vec![section.to_string(), code.to_string(), name.to_string()];
         r.extend(
@@ -214,36 +202,35 @@ fn summary_csv(s: &Summary) -> Result<Vec<u8>, ApiError> {
         );
         r
     };
-    let io = |e: csv::Error| ApiError::internal(format!("csv: {e}"));
-    w.write_record(header).map_err(io)?;
-    w.write_record(row("Tổng số vụ việc", "", "", &s.cases)).map_err(io)?;
-    let subjects = Counts { detected: s.subjects.detected, handled: s.subjects.handled, ..Counts::default() };
-    let mut subject_row = row("Tổ chức, cá nhân", "", "", &subjects);
-    subject_row.truncate(5);
-    w.write_record(pad(subject_row)).map_err(io)?;
-    let rate = format!("{:.1}%", s.handling_rate * 100.0);
-    w.write_record(pad(vec!["Tỷ lệ xử lý".into(), String::new(), String::new(), rate])).map_err(io)?;
-    for i in &s.by_indicator {
-        w.write_record(row("Biểu hiện", &i.code, &i.title, &i.counts)).map_err(io)?;
+    let mut rows = vec![row("Tổng số vụ việc", "", "", &s.cases)];
+    rows.push(vec![
+        "Tổ chức, cá nhân".into(),
+        String::new(),
+        String::new(),
+        s.subjects.detected.to_string(),
+        s.subjects.handled.to_string(),
+    ]);
+    rows.push(vec!["Tỷ lệ xử lý".into(), String::new(), String::new(), format!("{:.1}%", s.handling_rate * 100.0)]);
+    rows.extend(s.by_indicator.iter().map(|i| row("Biểu hiện", &i.code, &i.title, &i.counts)));
+    rows.extend(s.by_unit.iter().map(|u| row("Đơn vị", &u.code, &u.name, &u.counts)));
+    rows.extend(
+        s.by_measure
+            .iter()
+            .map(|m| vec!["Hình thức xử lý".into(), m.measure.clone(), m.label.clone(), m.count.to_string()]),
+    );
+    let period = match (s.from, s.to) {
+        (None, None) => "toàn bộ thời gian".to_string(),
+        (f, t) => format!(
+            "{} – {}",
+            f.map(|d| d.format("%d/%m/%Y").to_string()).unwrap_or_default(),
+            t.map(|d| d.format("%d/%m/%Y").to_string()).unwrap_or_default()
+        ),
+    };
+    Table {
+        title: format!("Báo cáo tổng hợp kết quả phát hiện, xử lý vi phạm ({period})"),
+        header: header.map(String::from).to_vec(),
+        rows,
     }
-    for u in &s.by_unit {
-        w.write_record(row("Đơn vị", &u.code, &u.name, &u.counts)).map_err(io)?;
-    }
-    for m in &s.by_measure {
-        let r = vec!["Hình thức xử lý".to_string(), m.measure.clone(), m.label.clone(), m.count.to_string()];
-        w.write_record(pad(r)).map_err(io)?;
-    }
-    w.into_inner().map_err(|e| ApiError::internal(format!("csv: {e}")))
-}
-
-/// UTF-8 with a byte-order mark, so spreadsheets read the Vietnamese correctly.
-fn csv_response(body: &[u8], file_name: &str) -> Result<HttpResponse, ApiError> {
-    let mut bytes = "\u{feff}".as_bytes().to_vec();
-    bytes.extend_from_slice(body);
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
-        .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file_name}\"")))
-        .body(bytes))
 }
 
 #[derive(Serialize)]
