@@ -389,15 +389,7 @@ pub struct CaseQuery {
 /// Validates the list filters (shared by the list and its export).
 pub fn case_filter(q: &CaseQuery) -> Result<CaseFilter, ApiError> {
     let mut v = Validator::new();
-    let mut date = |field: &str, raw: &Option<String>| {
-        raw.as_deref().and_then(|r| {
-            NaiveDate::parse_from_str(r, "%Y-%m-%d").map_err(|_| v.add(field, "Use a date like 2024-09-25.")).ok()
-        })
-    };
-    let (from, to) = (date("from", &q.from), date("to", &q.to));
-    if let (Some(f), Some(t)) = (from, to) {
-        v.check(f <= t, "to", "Must not be before from.");
-    }
+    let (from, to) = super::parse_period(&mut v, q.from.as_deref(), q.to.as_deref());
     if let Some(s) = &q.status {
         v.check(Status::parse(s).is_some(), "status", one_of(&Status::ALL.map(Status::as_str)));
     }

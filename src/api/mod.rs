@@ -93,3 +93,18 @@ pub fn parse_instant(v: &mut Validator, field: &str, raw: Option<&str>) -> Optio
     v.add(field, "Use a date (2024-09-25) or an instant (2024-09-25T03:00:00Z).");
     None
 }
+
+/// Reads a `from`/`to` pair of dates (both inclusive), recording bad values and a
+/// reversed period in `v`.
+pub fn parse_period(v: &mut Validator, from: Option<&str>, to: Option<&str>) -> (Option<NaiveDate>, Option<NaiveDate>) {
+    let mut date = |field: &str, raw: Option<&str>| {
+        raw.and_then(|r| {
+            NaiveDate::parse_from_str(r, "%Y-%m-%d").map_err(|_| v.add(field, "Use a date like 2024-09-25.")).ok()
+        })
+    };
+    let (from, to) = (date("from", from), date("to", to));
+    if let (Some(f), Some(t)) = (from, to) {
+        v.check(f <= t, "to", "Must not be before from.");
+    }
+    (from, to)
+}

@@ -81,15 +81,7 @@ fn prepare(caller: &CurrentUser, q: &ReportQuery) -> Result<(CaseScope, CaseFilt
     caller.require(&[Role::Reviewer, Role::UnitHead])?;
     let scope = scope_of(caller)?;
     let mut v = Validator::new();
-    let mut date = |field: &str, raw: &Option<String>| {
-        raw.as_deref().and_then(|r| {
-            NaiveDate::parse_from_str(r, "%Y-%m-%d").map_err(|_| v.add(field, "Use a date like 2024-09-25.")).ok()
-        })
-    };
-    let (from, to) = (date("from", &q.from), date("to", &q.to));
-    if let (Some(f), Some(t)) = (from, to) {
-        v.check(f <= t, "to", "Must not be before from.");
-    }
+    let (from, to) = super::parse_period(&mut v, q.from.as_deref(), q.to.as_deref());
     for (field, id) in [("directive_id", &q.directive_id), ("campaign_id", &q.campaign_id), ("unit_id", &q.unit_id)] {
         if let Some(id) = id {
             v.check(parse_id(id).is_ok(), field, "Is not a valid id.");

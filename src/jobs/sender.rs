@@ -37,9 +37,13 @@ fn compose(
         return Ok(None);
     }
     let base = settings.server.public_url.trim_end_matches('/');
+    // One lookup for every unit the digest names, not one per line.
+    let unit_ids: Vec<String> = pending.iter().map(|(_, c)| c.subject_unit_id.clone()).collect();
+    let names: std::collections::HashMap<String, String> =
+        Unit::find_many(&mut conn, &unit_ids)?.into_iter().map(|u| (u.id, u.name)).collect();
     let mut items = Vec::new();
     for (alert, case) in pending {
-        let unit_name = Unit::find(&mut conn, &case.subject_unit_id)?.map(|u| u.name).unwrap_or_default();
+        let unit_name = names.get(&case.subject_unit_id).cloned().unwrap_or_default();
         let subject = match (&case.person_name, &case.person_position) {
             (Some(n), Some(p)) => format!("{n}, {p}"),
             (Some(n), None) => n.clone(),

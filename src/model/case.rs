@@ -73,8 +73,6 @@ pub struct CaseFilter {
     pub to: Option<NaiveDate>,
 }
 
-pub type BoxedCases<'a> = cases::BoxedQuery<'a, <DbConn as Connection>::Backend>;
-
 /// SQL for "overdue at `now`": an open or in-handling case whose deadline has passed.
 #[diesel::dsl::auto_type]
 pub fn overdue_at(now: NaiveDateTime) -> _ {
