@@ -8,6 +8,7 @@ use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
 use secrecy::ExposeSecret;
 use tracing_actix_web::TracingLogger;
+use utoipa_actix_web::AppExt;
 
 use crate::auth::token::TokenKeys;
 use crate::clock::Clock;
@@ -107,7 +108,11 @@ impl Application {
                 .wrap(actix_web::middleware::from_fn(crate::api::middleware::request_id_header))
                 .wrap(TracingLogger::default())
                 .app_data(data.clone())
-                .configure(|cfg| crate::api::configure(cfg, &data.settings))
+                .app_data(web::PayloadConfig::new(data.settings.server.body_limit_bytes))
+                .app_data(web::PathConfig::default().error_handler(|_, _| crate::error::ApiError::NotFound.into()))
+                .into_utoipa_app()
+                .configure(crate::api::configure)
+                .into_app()
         })
         .shutdown_timeout(30)
         .listen(listener)

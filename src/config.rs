@@ -66,7 +66,7 @@ pub struct CaseSettings {
 }
 
 /// A handling measure a decision may record.
-#[derive(Debug, Clone, Deserialize, serde::Serialize)]
+#[derive(Debug, Clone, Deserialize, serde::Serialize, utoipa::ToSchema)]
 pub struct MeasureSetting {
     pub code: String,
     pub label: String,

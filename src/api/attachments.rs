@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 use super::cases::scope_of;
 use super::extract::parse_id;
 use super::instant;
+use super::pagination::Page;
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::db::write_tx;
@@ -24,7 +25,15 @@ use crate::model::audit::AuditEntry;
 use crate::model::case::{Case, CaseEvent};
 use crate::model::new_id;
 
-#[derive(Serialize)]
+/// The multipart form of an upload: one part named `file`.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct UploadForm {
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct AttachmentView {
     id: String,
     case_id: String,
@@ -89,6 +98,7 @@ fn store(dir: &std::path::Path, sha256: &str, bytes: &[u8]) -> std::io::Result<(
 }
 
 /// `POST /cases/{id}/attachments`, multipart with one part named `file`.
+#[utoipa::path(tag = "cases", request_body(content = inline(UploadForm), content_type = "multipart/form-data"), responses((status = 201, description = "Stored", body = AttachmentView), (status = 409, description = "Not allowed in the case's state", content_type = "application/problem+json", body = crate::error::Problem)))]
 #[post("/cases/{id}/attachments")]
 pub async fn upload(
     state: web::Data<AppState>,
@@ -191,6 +201,7 @@ fn multipart_error(err: actix_multipart::MultipartError) -> ApiError {
     }
 }
 
+#[utoipa::path(tag = "cases", responses((status = 200, description = "The case's attachments", body = Page<AttachmentView>)))]
 #[get("/cases/{id}/attachments")]
 pub async fn list(
     state: web::Data<AppState>,
@@ -206,9 +217,10 @@ pub async fn list(
         })
         .await?;
     let items: Vec<AttachmentView> = rows.into_iter().map(AttachmentView::from).collect();
-    Ok(HttpResponse::Ok().json(json!({"items": items, "next_cursor": null})))
+    Ok(HttpResponse::Ok().json(Page { items, next_cursor: None }))
 }
 
+#[utoipa::path(tag = "cases", responses((status = 200, description = "The file as uploaded", content_type = "application/octet-stream", body = Vec<u8>)))]
 #[get("/cases/{id}/attachments/{aid}")]
 pub async fn download(
     state: web::Data<AppState>,

@@ -12,7 +12,7 @@ use crate::domain::role::Role;
 use crate::error::{ApiError, Validator};
 use crate::model::audit::{AuditEntry, AuditFilter};
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct AuditView {
     id: String,
     at: String,
@@ -42,8 +42,9 @@ impl From<AuditEntry> for AuditView {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
     entity_type: Option<String>,
     entity_id: Option<String>,
@@ -55,6 +56,7 @@ pub struct AuditQuery {
 }
 
 /// Newest first.
+#[utoipa::path(tag = "audit", params(AuditQuery), responses((status = 200, description = "A page of audit records, newest first", body = Page<AuditView>)))]
 #[get("/audit")]
 pub async fn list(
     state: web::Data<AppState>,

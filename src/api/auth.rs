@@ -16,18 +16,18 @@ use crate::model::session::{RefreshToken, Session};
 use crate::model::user::User;
 use crate::model::{Actor, new_id};
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct LoginRequest {
     username: Option<String>,
     password: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct RefreshRequest {
     refresh_token: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct TokenPair {
     access_token: String,
     token_type: &'static str,
@@ -78,6 +78,7 @@ fn check_throttle(
     Ok(())
 }
 
+#[utoipa::path(tag = "auth", security(()), request_body = LoginRequest, responses((status = 200, description = "Signed in", body = TokenPair), (status = 401, description = "Wrong user name or password", content_type = "application/problem+json", body = crate::error::Problem), (status = 429, description = "Too many failed attempts; see Retry-After", content_type = "application/problem+json", body = crate::error::Problem)))]
 #[post("/auth/login")]
 pub async fn login(
     state: web::Data<AppState>,
@@ -133,6 +134,7 @@ pub async fn login(
     Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(pair))
 }
 
+#[utoipa::path(tag = "auth", security(()), request_body = RefreshRequest, responses((status = 200, description = "A new pair; the presented refresh token is spent", body = TokenPair), (status = 401, description = "Unknown, spent or expired refresh token", content_type = "application/problem+json", body = crate::error::Problem)))]
 #[post("/auth/refresh")]
 pub async fn refresh(state: web::Data<AppState>, body: JsonBody<RefreshRequest>) -> Result<HttpResponse, ApiError> {
     let mut v = Validator::new();
@@ -176,6 +178,7 @@ pub async fn refresh(state: web::Data<AppState>, body: JsonBody<RefreshRequest>)
     Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(pair))
 }
 
+#[utoipa::path(tag = "auth", responses((status = 204, description = "The sign-in is ended")))]
 #[post("/auth/logout")]
 pub async fn logout(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpResponse, ApiError> {
     let st = state.clone();

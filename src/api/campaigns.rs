@@ -23,7 +23,7 @@ use crate::model::user::User;
 pub const KINDS: [&str; 3] = ["inspection", "supervision", "duty_audit"];
 pub const STATUSES: [&str; 3] = ["planned", "active", "concluded"];
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct CampaignView {
     id: String,
     title: String,
@@ -63,7 +63,7 @@ impl CampaignView {
 }
 
 /// Body of POST and PATCH: on PATCH every field is optional.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 pub struct CampaignInput {
     title: Option<String>,
     kind: Option<String>,
@@ -76,8 +76,9 @@ pub struct CampaignInput {
     target_unit_ids: Option<Vec<String>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct CampaignQuery {
     status: Option<String>,
     directive_id: Option<String>,
@@ -152,6 +153,7 @@ fn apply(
     Ok(())
 }
 
+#[utoipa::path(tag = "campaigns", request_body = CampaignInput, responses((status = 201, description = "Created", body = CampaignView)))]
 #[post("/campaigns")]
 pub async fn create(
     state: web::Data<AppState>,
@@ -215,6 +217,7 @@ fn find_visible(conn: &mut DbConn, caller: &CurrentUser, id: &str) -> Result<Cam
     Ok(c)
 }
 
+#[utoipa::path(tag = "campaigns", params(CampaignQuery), responses((status = 200, description = "A page of campaigns", body = Page<CampaignView>)))]
 #[get("/campaigns")]
 pub async fn list(
     state: web::Data<AppState>,
@@ -246,6 +249,7 @@ pub async fn list(
     )))
 }
 
+#[utoipa::path(tag = "campaigns", responses((status = 200, description = "The campaign", body = CampaignView, headers(("ETag" = String, description = "The version, for If-Match")))))]
 #[get("/campaigns/{id}")]
 pub async fn get(
     state: web::Data<AppState>,
@@ -265,6 +269,7 @@ pub async fn get(
     Ok(HttpResponse::Ok().insert_header(("ETag", etag(c.version))).json(CampaignView::new(c, m, t)))
 }
 
+#[utoipa::path(tag = "campaigns", params(("If-Match" = Option<String>, Header, description = "The version you read (its ETag); a stale one gets 412")), request_body = CampaignInput, responses((status = 200, description = "Updated", body = CampaignView, headers(("ETag" = String, description = "The version, for If-Match"))), (status = 409, description = "Conflicting change", content_type = "application/problem+json", body = crate::error::Problem), (status = 412, description = "Stale If-Match", content_type = "application/problem+json", body = crate::error::Problem)))]
 #[patch("/campaigns/{id}")]
 pub async fn update(
     state: web::Data<AppState>,

@@ -42,7 +42,7 @@ pub fn scope_of(caller: &CurrentUser) -> Result<CaseScope, ApiError> {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct SubjectView {
     kind: String,
     unit_id: String,
@@ -50,14 +50,14 @@ pub struct SubjectView {
     person_position: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct DecisionView {
     measure: String,
     decided_on: Option<NaiveDate>,
     reference: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct CaseView {
     id: String,
     number: String,
@@ -120,7 +120,7 @@ impl CaseView {
     }
 }
 
-#[derive(Deserialize, Default, Clone)]
+#[derive(Deserialize, Default, Clone, utoipa::ToSchema)]
 pub struct SubjectInput {
     kind: Option<String>,
     unit_id: Option<String>,
@@ -129,7 +129,7 @@ pub struct SubjectInput {
 }
 
 /// Body of POST (all needed) and PATCH (any subset).
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 pub struct CaseInput {
     campaign_id: Option<String>,
     subject: Option<SubjectInput>,
@@ -263,6 +263,7 @@ fn snapshot(c: &Case, indicator_ids: &[String]) -> Value {
     })
 }
 
+#[utoipa::path(tag = "cases", request_body = CaseInput, responses((status = 201, description = "Logged", body = CaseView)))]
 #[post("/cases")]
 pub async fn create(
     state: web::Data<AppState>,
@@ -369,8 +370,9 @@ pub async fn create(
         .json(CaseView::new(case, indicator_ids, now)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct CaseQuery {
     campaign_id: Option<String>,
     unit_id: Option<String>,
@@ -411,6 +413,7 @@ pub fn case_filter(q: &CaseQuery) -> Result<CaseFilter, ApiError> {
     })
 }
 
+#[utoipa::path(tag = "cases", params(CaseQuery), responses((status = 200, description = "A page of the cases the caller may see; with format=csv|xlsx (or Accept) every matching case as a file", content((Page<CaseView> = "application/json"), (String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))))]
 #[get("/cases")]
 pub async fn list(
     state: web::Data<AppState>,
@@ -470,6 +473,7 @@ fn load(conn: &mut DbConn, scope: &CaseScope, id: &str) -> Result<(Case, Vec<Str
     Ok((case, ids))
 }
 
+#[utoipa::path(tag = "cases", responses((status = 200, description = "The case", body = CaseView, headers(("ETag" = String, description = "The version, for If-Match")))))]
 #[get("/cases/{id}")]
 pub async fn get(
     state: web::Data<AppState>,
@@ -483,6 +487,7 @@ pub async fn get(
     Ok(HttpResponse::Ok().insert_header(("ETag", etag(case.version))).json(CaseView::new(case, ids, now)))
 }
 
+#[utoipa::path(tag = "cases", params(("If-Match" = Option<String>, Header, description = "The version you read (its ETag); a stale one gets 412")), request_body = CaseInput, responses((status = 200, description = "Updated", body = CaseView, headers(("ETag" = String, description = "The version, for If-Match"))), (status = 409, description = "Not allowed in the case's state, or a concurrent change", content_type = "application/problem+json", body = crate::error::Problem), (status = 412, description = "Stale If-Match", content_type = "application/problem+json", body = crate::error::Problem)))]
 #[patch("/cases/{id}")]
 pub async fn update(
     state: web::Data<AppState>,
@@ -579,14 +584,14 @@ pub async fn update(
     Ok(HttpResponse::Ok().insert_header(("ETag", etag(case.version))).json(CaseView::new(case, ids, now)))
 }
 
-#[derive(Deserialize, Clone)]
+#[derive(Deserialize, Clone, utoipa::ToSchema)]
 pub struct DecisionInput {
     measure: Option<String>,
     decided_on: Option<String>,
     reference: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct TransitionRequest {
     action: Option<String>,
     note: Option<String>,
@@ -595,6 +600,7 @@ pub struct TransitionRequest {
     decision: Option<DecisionInput>,
 }
 
+#[utoipa::path(tag = "cases", params(("If-Match" = Option<String>, Header, description = "The version you read (its ETag); a stale one gets 412")), request_body = TransitionRequest, responses((status = 200, description = "The case in its new state", body = CaseView, headers(("ETag" = String, description = "The version, for If-Match"))), (status = 409, description = "Not allowed in the case's state, or a concurrent change", content_type = "application/problem+json", body = crate::error::Problem), (status = 412, description = "Stale If-Match", content_type = "application/problem+json", body = crate::error::Problem)))]
 #[post("/cases/{id}/transitions")]
 pub async fn transition(
     state: web::Data<AppState>,
@@ -761,7 +767,7 @@ pub async fn transition(
     Ok(HttpResponse::Ok().insert_header(("ETag", etag(case.version))).json(CaseView::new(case, ids, now)))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct EventView {
     id: String,
     at: String,
@@ -770,13 +776,15 @@ pub struct EventView {
     detail: Value,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
     limit: Option<i64>,
     cursor: Option<String>,
 }
 
+#[utoipa::path(tag = "cases", params(PageQuery), responses((status = 200, description = "The case's timeline, oldest first", body = Page<EventView>)))]
 #[get("/cases/{id}/events")]
 pub async fn events(
     state: web::Data<AppState>,
@@ -807,11 +815,12 @@ pub async fn events(
     )))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct CommentRequest {
     body: Option<String>,
 }
 
+#[utoipa::path(tag = "cases", request_body = CommentRequest, responses((status = 201, description = "The comment, as a timeline event", body = EventView)))]
 #[post("/cases/{id}/comments")]
 pub async fn comment(
     state: web::Data<AppState>,

@@ -5,6 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::extract::{JsonBody, QueryParams, etag, parse_id};
 use super::instant;
+use super::pagination::Page;
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::db::write_tx;
@@ -13,7 +14,7 @@ use crate::domain::role::Role;
 use crate::error::ApiError;
 use crate::model::directive::{Directive, ImportSummary, Indicator};
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct IndicatorView {
     id: String,
     directive_id: String,
@@ -40,7 +41,7 @@ impl From<Indicator> for IndicatorView {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct DirectiveView {
     id: String,
     code: String,
@@ -77,19 +78,15 @@ impl DirectiveView {
     }
 }
 
-#[derive(Serialize)]
-struct Items<T> {
-    items: Vec<T>,
-    next_cursor: Option<String>,
-}
-
+#[utoipa::path(tag = "catalog", responses((status = 200, description = "Every directive", body = Page<DirectiveView>)))]
 #[get("/directives")]
 pub async fn list(state: web::Data<AppState>, _caller: CurrentUser) -> Result<HttpResponse, ApiError> {
     let rows = state.db(|conn| Ok(Directive::list(conn)?)).await?;
     let items = rows.into_iter().map(|d| DirectiveView::new(d, None)).collect();
-    Ok(HttpResponse::Ok().json(Items { items, next_cursor: None }))
+    Ok(HttpResponse::Ok().json(Page { items, next_cursor: None }))
 }
 
+#[utoipa::path(tag = "catalog", responses((status = 200, description = "The directive with its indicators", body = DirectiveView, headers(("ETag" = String, description = "The version, for If-Match")))))]
 #[get("/directives/{id}")]
 pub async fn get(
     state: web::Data<AppState>,
@@ -108,6 +105,7 @@ pub async fn get(
 }
 
 /// Imports a whole catalog (the shape of the files in `config/catalogs/`, as JSON).
+#[utoipa::path(tag = "catalog", request_body = Catalog, responses((status = 200, description = "An existing directive was updated", body = DirectiveView), (status = 201, description = "A new directive was loaded", body = DirectiveView), (status = 409, description = "Conflicts with cases already logged", content_type = "application/problem+json", body = crate::error::Problem)))]
 #[post("/directives")]
 pub async fn import(
     state: web::Data<AppState>,
@@ -134,12 +132,14 @@ pub async fn import(
     Ok(HttpResponse::build(status).json(view))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct IndicatorQuery {
     directive_id: Option<String>,
 }
 
+#[utoipa::path(tag = "catalog", params(IndicatorQuery), responses((status = 200, description = "Indicators, in catalog order", body = Page<IndicatorView>)))]
 #[get("/indicators")]
 pub async fn list_indicators(
     state: web::Data<AppState>,
@@ -148,11 +148,12 @@ pub async fn list_indicators(
 ) -> Result<HttpResponse, ApiError> {
     let directive = q.0.directive_id;
     let rows = state.db(move |conn| Ok(Indicator::list(conn, directive.as_deref())?)).await?;
-    Ok(HttpResponse::Ok().json(Items { items: rows.into_iter().map(IndicatorView::from).collect(), next_cursor: None }))
+    Ok(HttpResponse::Ok().json(Page { items: rows.into_iter().map(IndicatorView::from).collect(), next_cursor: None }))
 }
 
 /// The handling measures a decision may record (from configuration).
+#[utoipa::path(tag = "catalog", responses((status = 200, description = "The decision measures a closed case may carry", body = Page<crate::config::MeasureSetting>)))]
 #[get("/measures")]
 pub async fn measures(state: web::Data<AppState>, _caller: CurrentUser) -> HttpResponse {
-    HttpResponse::Ok().json(Items { items: state.settings.cases.measures.clone(), next_cursor: None })
+    HttpResponse::Ok().json(Page { items: state.settings.cases.measures.clone(), next_cursor: None })
 }

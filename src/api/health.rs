@@ -8,12 +8,14 @@ use crate::db::migrate;
 use crate::error::ApiError;
 
 /// The process is alive.
+#[utoipa::path(tag = "operations", security(()), responses((status = 200, description = "The process is alive", body = Object)))]
 #[get("/healthz")]
 pub async fn healthz() -> HttpResponse {
     HttpResponse::Ok().json(json!({"status": "ok"}))
 }
 
 /// The database answers and every migration is applied.
+#[utoipa::path(tag = "operations", security(()), responses((status = 200, description = "Ready", body = Object), (status = 503, description = "Database unreachable or migrations pending", body = Object)))]
 #[get("/readyz")]
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let ready = state

@@ -13,6 +13,7 @@ pub mod health;
 pub mod me;
 pub mod middleware;
 pub mod notifications;
+pub mod openapi;
 pub mod pagination;
 pub mod reports;
 pub mod units;
@@ -20,60 +21,65 @@ pub mod users;
 
 use actix_web::web;
 use chrono::{NaiveDate, NaiveDateTime, SecondsFormat};
+use utoipa_actix_web::scope;
+use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::config::Settings;
 use crate::error::{ApiError, Validator};
 
-/// Mounts every route.
-pub fn configure(cfg: &mut web::ServiceConfig, settings: &Settings) {
-    cfg.app_data(web::PayloadConfig::new(settings.server.body_limit_bytes))
-        .app_data(web::PathConfig::default().error_handler(|_, _| ApiError::NotFound.into()))
-        .service(health::healthz)
-        .service(health::readyz)
-        .service(
-            web::scope("/api/v1")
-                .service(auth::login)
-                .service(auth::refresh)
-                .service(auth::logout)
-                .service(me::me)
-                .service(me::change_password)
-                .service(users::list)
-                .service(users::create)
-                .service(users::get)
-                .service(users::update)
-                .service(units::list)
-                .service(units::create)
-                .service(units::get)
-                .service(units::tree)
-                .service(units::update)
-                .service(directives::list)
-                .service(directives::get)
-                .service(directives::import)
-                .service(directives::list_indicators)
-                .service(directives::measures)
-                .service(campaigns::list)
-                .service(campaigns::create)
-                .service(campaigns::get)
-                .service(campaigns::update)
-                .service(cases::list)
-                .service(cases::create)
-                .service(cases::get)
-                .service(cases::update)
-                .service(cases::transition)
-                .service(cases::events)
-                .service(cases::comment)
-                .service(attachments::upload)
-                .service(attachments::list)
-                .service(attachments::download)
-                .service(notifications::mine)
-                .service(notifications::mark_read)
-                .service(notifications::outbox)
-                .service(notifications::retry)
-                .service(reports::summary)
-                .service(reports::series)
-                .service(audit::list),
-        )
-        .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(ApiError::NotFound) }));
+/// Mounts every route; each is collected into the OpenAPI document as it is mounted.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(health::healthz);
+    cfg.service(health::readyz);
+    cfg.service(openapi::page);
+    cfg.service(openapi::asset);
+    cfg.service(scope("/api/v1").configure(api_v1));
+    cfg.default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(ApiError::NotFound) }));
+}
+
+/// The routes under `/api/v1`, mounted one by one (a long builder chain overflows
+/// a worker's stack in debug builds).
+fn api_v1(cfg: &mut ServiceConfig) {
+    cfg.service(openapi::openapi_json);
+    cfg.service(auth::login);
+    cfg.service(auth::refresh);
+    cfg.service(auth::logout);
+    cfg.service(me::me);
+    cfg.service(me::change_password);
+    cfg.service(users::list);
+    cfg.service(users::create);
+    cfg.service(users::get);
+    cfg.service(users::update);
+    cfg.service(units::list);
+    cfg.service(units::create);
+    cfg.service(units::get);
+    cfg.service(units::tree);
+    cfg.service(units::update);
+    cfg.service(directives::list);
+    cfg.service(directives::get);
+    cfg.service(directives::import);
+    cfg.service(directives::list_indicators);
+    cfg.service(directives::measures);
+    cfg.service(campaigns::list);
+    cfg.service(campaigns::create);
+    cfg.service(campaigns::get);
+    cfg.service(campaigns::update);
+    cfg.service(cases::list);
+    cfg.service(cases::create);
+    cfg.service(cases::get);
+    cfg.service(cases::update);
+    cfg.service(cases::transition);
+    cfg.service(cases::events);
+    cfg.service(cases::comment);
+    cfg.service(attachments::upload);
+    cfg.service(attachments::list);
+    cfg.service(attachments::download);
+    cfg.service(notifications::mine);
+    cfg.service(notifications::mark_read);
+    cfg.service(notifications::outbox);
+    cfg.service(notifications::retry);
+    cfg.service(reports::summary);
+    cfg.service(reports::series);
+    cfg.service(audit::list);
 }
 
 /// An instant as served: RFC 3339 in UTC, to the second.

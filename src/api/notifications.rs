@@ -14,7 +14,7 @@ use crate::error::ApiError;
 use crate::model::alert::{Alert, OutboxMessage};
 use crate::model::audit::AuditEntry;
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct NotificationView {
     id: String,
     case_id: String,
@@ -27,8 +27,9 @@ pub struct NotificationView {
     created_at: String,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct NotificationQuery {
     unread: Option<bool>,
     limit: Option<i64>,
@@ -36,6 +37,7 @@ pub struct NotificationQuery {
 }
 
 /// The caller's alerts, newest first (`?unread=true` for unread only).
+#[utoipa::path(tag = "notifications", params(NotificationQuery), responses((status = 200, description = "The caller's alerts, newest first", body = Page<NotificationView>)))]
 #[get("/me/notifications")]
 pub async fn mine(
     state: web::Data<AppState>,
@@ -64,6 +66,7 @@ pub async fn mine(
     )))
 }
 
+#[utoipa::path(tag = "notifications", responses((status = 204, description = "Marked as read")))]
 #[post("/me/notifications/{id}/read")]
 pub async fn mark_read(
     state: web::Data<AppState>,
@@ -81,7 +84,7 @@ pub async fn mark_read(
     Ok(HttpResponse::NoContent().finish())
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct OutboxView {
     id: String,
     recipient_email: String,
@@ -114,8 +117,9 @@ impl From<OutboxMessage> for OutboxView {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct OutboxQuery {
     status: Option<String>,
     limit: Option<i64>,
@@ -124,6 +128,7 @@ pub struct OutboxQuery {
 
 const OUTBOX_STATUSES: [&str; 5] = ["pending", "sending", "sent", "failed", "cancelled"];
 
+#[utoipa::path(tag = "notifications", params(OutboxQuery), responses((status = 200, description = "A page of outgoing e-mails", body = Page<OutboxView>)))]
 #[get("/admin/outbox")]
 pub async fn outbox(
     state: web::Data<AppState>,
@@ -144,6 +149,7 @@ pub async fn outbox(
 }
 
 /// Requeues a failed message for immediate delivery.
+#[utoipa::path(tag = "notifications", responses((status = 200, description = "Requeued", body = OutboxView), (status = 409, description = "Only failed messages can be retried", content_type = "application/problem+json", body = crate::error::Problem)))]
 #[post("/admin/outbox/{id}/retry")]
 pub async fn retry(
     state: web::Data<AppState>,

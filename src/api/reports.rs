@@ -20,8 +20,9 @@ use crate::model::directive::Indicator;
 use crate::model::report;
 use crate::model::unit::Unit;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ReportQuery {
     from: Option<String>,
     to: Option<String>,
@@ -32,13 +33,13 @@ pub struct ReportQuery {
     interval: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct SubjectCounts {
     detected: i64,
     handled: i64,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct IndicatorRow {
     indicator_id: String,
     code: String,
@@ -48,7 +49,7 @@ struct IndicatorRow {
     counts: Counts,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct UnitRow {
     unit_id: String,
     code: String,
@@ -57,14 +58,14 @@ struct UnitRow {
     counts: Counts,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct MeasureRow {
     measure: String,
     label: String,
     count: i64,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Summary {
     from: Option<NaiveDate>,
     to: Option<NaiveDate>,
@@ -99,6 +100,7 @@ fn prepare(caller: &CurrentUser, q: &ReportQuery) -> Result<(CaseScope, CaseFilt
     Ok((scope, filter))
 }
 
+#[utoipa::path(tag = "reports", params(ReportQuery), responses((status = 200, description = "The figures; with format=csv|xlsx (or Accept) the same as a file", content((Summary = "application/json"), (String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))))]
 #[get("/reports/summary")]
 pub async fn summary(
     state: web::Data<AppState>,
@@ -225,7 +227,14 @@ fn summary_table(s: &Summary) -> Table {
     }
 }
 
-#[derive(Serialize)]
+/// A monthly series: `period` is `YYYY-MM`.
+#[derive(Serialize, utoipa::ToSchema)]
+struct Series {
+    interval: &'static str,
+    items: Vec<SeriesPoint>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
 struct SeriesPoint {
     period: String,
     detected: i64,
@@ -233,6 +242,7 @@ struct SeriesPoint {
 }
 
 /// Detected and handled cases per month of detection.
+#[utoipa::path(tag = "reports", params(ReportQuery), responses((status = 200, description = "Detected and handled cases per month of detection", body = Series)))]
 #[get("/reports/series")]
 pub async fn series(
     state: web::Data<AppState>,
@@ -254,5 +264,5 @@ pub async fn series(
         .into_iter()
         .map(|(period, c)| SeriesPoint { period, detected: c.detected, handled: c.handled })
         .collect();
-    Ok(HttpResponse::Ok().json(serde_json::json!({"interval": "month", "items": items})))
+    Ok(HttpResponse::Ok().json(Series { interval: "month", items }))
 }

@@ -17,7 +17,7 @@ use crate::model::new_id;
 use crate::model::unit::{Unit, UnitFilter};
 use crate::model::user::User;
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct UnitView {
     pub id: String,
     pub code: String,
@@ -49,14 +49,15 @@ impl From<Unit> for UnitView {
 }
 
 /// A unit with the units below it, as `GET /units/{id}/tree` serves it.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct UnitTree {
     #[serde(flatten)]
     unit: UnitView,
+    #[schema(no_recursion)]
     children: Vec<UnitTree>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct NewUnitRequest {
     code: Option<String>,
     name: Option<String>,
@@ -66,7 +67,7 @@ pub struct NewUnitRequest {
     email: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct UnitPatch {
     code: Option<String>,
     name: Option<String>,
@@ -79,8 +80,9 @@ pub struct UnitPatch {
     email: Option<Option<String>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct UnitQuery {
     parent_id: Option<String>,
     kind: Option<String>,
@@ -131,6 +133,7 @@ fn check_fields(conn: &mut DbConn, v: &mut Validator, unit: &mut Unit) -> Result
     Ok(())
 }
 
+#[utoipa::path(tag = "units", request_body = NewUnitRequest, responses((status = 201, description = "Created", body = UnitView), (status = 409, description = "The code is taken", content_type = "application/problem+json", body = crate::error::Problem)))]
 #[post("/units")]
 pub async fn create(
     state: web::Data<AppState>,
@@ -183,6 +186,7 @@ pub async fn create(
         .json(UnitView::from(unit)))
 }
 
+#[utoipa::path(tag = "units", params(UnitQuery), responses((status = 200, description = "A page of units", body = Page<UnitView>)))]
 #[get("/units")]
 pub async fn list(
     state: web::Data<AppState>,
@@ -202,6 +206,7 @@ pub async fn list(
     Ok(web::Json(page.page(rows, |u| u.id.clone(), UnitView::from)))
 }
 
+#[utoipa::path(tag = "units", responses((status = 200, description = "The unit", body = UnitView, headers(("ETag" = String, description = "The version, for If-Match")))))]
 #[get("/units/{id}")]
 pub async fn get(
     state: web::Data<AppState>,
@@ -213,6 +218,7 @@ pub async fn get(
     Ok(HttpResponse::Ok().insert_header(("ETag", etag(unit.version))).json(UnitView::from(unit)))
 }
 
+#[utoipa::path(tag = "units", responses((status = 200, description = "The unit and everything under it", body = UnitTree)))]
 #[get("/units/{id}/tree")]
 pub async fn tree(
     state: web::Data<AppState>,
@@ -245,6 +251,7 @@ fn build_tree(rows: Vec<(Unit, i32)>) -> Option<UnitTree> {
     Some(attach(root, &mut children))
 }
 
+#[utoipa::path(tag = "units", params(("If-Match" = Option<String>, Header, description = "The version you read (its ETag); a stale one gets 412")), request_body = UnitPatch, responses((status = 200, description = "Updated", body = UnitView, headers(("ETag" = String, description = "The version, for If-Match"))), (status = 409, description = "Conflicting change (a cycle, a taken code)", content_type = "application/problem+json", body = crate::error::Problem), (status = 412, description = "Stale If-Match", content_type = "application/problem+json", body = crate::error::Problem)))]
 #[patch("/units/{id}")]
 pub async fn update(
     state: web::Data<AppState>,

@@ -19,7 +19,7 @@ use crate::model::unit::Unit;
 use crate::model::user::{User, UserFilter};
 
 /// A user as served: never the password hash.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct UserView {
     pub id: String,
     pub username: String,
@@ -51,7 +51,7 @@ impl From<User> for UserView {
 }
 
 /// A freshly created user, with the generated password shown this once.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct CreatedUser {
     #[serde(flatten)]
     user: UserView,
@@ -59,7 +59,7 @@ struct CreatedUser {
     initial_password: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct NewUserRequest {
     username: Option<String>,
     full_name: Option<String>,
@@ -69,7 +69,7 @@ pub struct NewUserRequest {
     password: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct UserPatch {
     full_name: Option<String>,
     #[serde(default, deserialize_with = "double_option")]
@@ -81,8 +81,9 @@ pub struct UserPatch {
     password: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct UserQuery {
     role: Option<String>,
     unit_id: Option<String>,
@@ -143,6 +144,7 @@ pub fn create_user(
     })
 }
 
+#[utoipa::path(tag = "users", request_body = NewUserRequest, responses((status = 201, description = "Created; the generated password, if any, is shown once", body = CreatedUser), (status = 409, description = "The user name is taken", content_type = "application/problem+json", body = crate::error::Problem)))]
 #[post("/users")]
 pub async fn create(
     state: web::Data<AppState>,
@@ -203,6 +205,7 @@ pub async fn create(
         .json(CreatedUser { user: user.into(), initial_password: shown_password }))
 }
 
+#[utoipa::path(tag = "users", params(UserQuery), responses((status = 200, description = "A page of users", body = Page<UserView>)))]
 #[get("/users")]
 pub async fn list(
     state: web::Data<AppState>,
@@ -223,6 +226,7 @@ pub async fn list(
     Ok(web::Json(page.page(rows, |u| u.id.clone(), UserView::from)))
 }
 
+#[utoipa::path(tag = "users", responses((status = 200, description = "The user", body = UserView, headers(("ETag" = String, description = "The version, for If-Match")))))]
 #[get("/users/{id}")]
 pub async fn get(
     state: web::Data<AppState>,
@@ -235,6 +239,7 @@ pub async fn get(
     Ok(HttpResponse::Ok().insert_header(("ETag", etag(user.version))).json(UserView::from(user)))
 }
 
+#[utoipa::path(tag = "users", params(("If-Match" = Option<String>, Header, description = "The version you read (its ETag); a stale one gets 412")), request_body = UserPatch, responses((status = 200, description = "Updated", body = UserView, headers(("ETag" = String, description = "The version, for If-Match"))), (status = 409, description = "Conflicting change", content_type = "application/problem+json", body = crate::error::Problem), (status = 412, description = "Stale If-Match", content_type = "application/problem+json", body = crate::error::Problem)))]
 #[patch("/users/{id}")]
 pub async fn update(
     state: web::Data<AppState>,

@@ -29,7 +29,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::{FieldError, Validator};
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Catalog {
     pub directive: DirectiveEntry,
@@ -38,7 +38,7 @@ pub struct Catalog {
     pub indicators: Vec<IndicatorEntry>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DirectiveEntry {
     pub code: String,
@@ -50,14 +50,14 @@ pub struct DirectiveEntry {
     pub note: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GroupEntry {
     pub code: String,
     pub title: String,
 }
 
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IndicatorEntry {
     pub code: String,

@@ -3,7 +3,7 @@
 use serde::Serialize;
 
 /// Case counts of one report row.
-#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Counts {
     /// Every logged case whose violation stands: all but dismissed ones.
     pub detected: i64,

@@ -43,7 +43,7 @@ pub struct Indicator {
 }
 
 /// What an import changed.
-#[derive(Debug, Default, serde::Serialize)]
+#[derive(Debug, Default, serde::Serialize, utoipa::ToSchema)]
 pub struct ImportSummary {
     pub created: bool,
     pub indicators_added: usize,

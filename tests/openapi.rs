@@ -1,0 +1,141 @@
+//! The OpenAPI document: every route the source declares is mounted and described,
+//! nothing else is described, and `/docs` renders it from this server alone.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use casetrack::domain::role::Role;
+use common::spawn;
+use reqwest::Method;
+
+/// A (METHOD, full path) pair such as ("GET", "/api/v1/cases/{id}").
+type Route = (String, String);
+
+/// The routes handlers declare with actix's attributes, with the prefix `api::configure`
+/// mounts each under; fails when a declared handler is not mounted at all.
+fn declared_routes() -> BTreeSet<Route> {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/src/api");
+    let mount = std::fs::read_to_string(format!("{dir}/mod.rs")).unwrap();
+    let (top, v1) = mount.split_once("fn api_v1").expect("api::configure mounts /api/v1 through fn api_v1");
+    let mut routes = BTreeSet::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let module = path.file_stem().unwrap().to_str().unwrap().to_string();
+        let source = std::fs::read_to_string(&path).unwrap();
+        let mut pending: Option<(String, String)> = None;
+        for line in source.lines().map(str::trim) {
+            for method in ["get", "post", "patch", "put", "delete"] {
+                if let Some(rest) = line.strip_prefix(&format!("#[{method}(\"")) {
+                    let route = rest.split('"').next().unwrap().to_string();
+                    pending = Some((method.to_uppercase(), route));
+                }
+            }
+            if let Some(rest) = line.strip_prefix("pub async fn ")
+                && let Some((method, route)) = pending.take()
+            {
+                let name = rest.split('(').next().unwrap();
+                let handler = format!(".service({module}::{name})");
+                let prefix = if v1.contains(&handler) {
+                    "/api/v1"
+                } else if top.contains(&handler) {
+                    ""
+                } else {
+                    panic!("{module}::{name} declares {method} {route} but api::configure does not mount it");
+                };
+                routes.insert((method, format!("{prefix}{route}")));
+            }
+        }
+    }
+    routes
+}
+
+#[tokio::test]
+async fn every_mounted_route_is_described_and_nothing_else() {
+    let app = spawn().await;
+    let doc = app.call(Method::GET, "/api/v1/openapi.json", None, None, &[]).await.expect(200).body;
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3."), "an OpenAPI 3 document");
+    let mut described = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            described.insert((method.to_uppercase(), path.clone()));
+        }
+    }
+    let declared = declared_routes();
+    assert!(declared.len() > 40, "the scan found the handlers: {declared:?}");
+    let undocumented: Vec<_> = declared.difference(&described).collect();
+    let phantom: Vec<_> = described.difference(&declared).collect();
+    assert!(undocumented.is_empty(), "mounted but not in the OpenAPI document: {undocumented:?}");
+    assert!(phantom.is_empty(), "described but not declared by any handler: {phantom:?}");
+
+    // Each described operation answers from a handler: no 405, and no 404 where no id is involved.
+    let admin = app.signed_in("root", Role::Admin, None).await;
+    for (method, path) in &described {
+        if path == "/api/v1/auth/logout" {
+            continue; // would end the sign-in the rest of the loop uses
+        }
+        let concrete =
+            path.replace("{id}", &uuid::Uuid::now_v7().to_string()).replace("{aid}", "x").replace("{file}", "init.js");
+        let body = (method != "GET").then(|| serde_json::json!({}));
+        let method = Method::from_bytes(method.as_bytes()).unwrap();
+        let r = app.call(method.clone(), &concrete, Some(&admin.token), body, &[]).await;
+        assert_ne!(r.status.as_u16(), 405, "{method} {path}");
+        assert!(r.status.as_u16() < 500, "{method} {path}: {}", r.body);
+        if !path.contains("{id}") {
+            assert_ne!(r.status.as_u16(), 404, "{method} {path} is not mounted: {}", r.body);
+        }
+    }
+}
+
+#[tokio::test]
+async fn operations_name_their_sign_in_errors_and_bodies() {
+    let app = spawn().await;
+    let doc = app.call(Method::GET, "/api/v1/openapi.json", None, None, &[]).await.expect(200).body;
+    let op = |path: &str, method: &str| doc["paths"][path][method].clone();
+
+    // Signed-in operations carry the bearer scheme and a 401; sign-in itself does not.
+    assert_eq!(doc["components"]["securitySchemes"]["bearer"]["scheme"], "bearer");
+    let cases = op("/api/v1/cases", "get");
+    assert_eq!(cases["security"][0]["bearer"], serde_json::json!([]));
+    assert!(cases["responses"]["401"].is_object());
+    assert!(cases["parameters"].as_array().unwrap().iter().any(|p| p["name"] == "q" && p["in"] == "query"));
+    let login = op("/api/v1/auth/login", "post");
+    assert_eq!(login["security"], serde_json::json!([{}]));
+    assert!(login["responses"]["429"].is_object());
+
+    // Bodies and errors point at real schemas.
+    let create = op("/api/v1/cases", "post");
+    assert_eq!(
+        create["requestBody"]["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/CaseInput"
+    );
+    assert_eq!(
+        create["responses"]["422"]["content"]["application/problem+json"]["schema"]["$ref"],
+        "#/components/schemas/Problem"
+    );
+    let case = &doc["components"]["schemas"]["CaseView"]["properties"];
+    for field in ["id", "number", "status", "overdue", "deadline_at", "version"] {
+        assert!(case[field].is_object(), "CaseView describes {field}");
+    }
+    let summary = op("/api/v1/reports/summary", "get");
+    let kinds: Vec<&String> = summary["responses"]["200"]["content"].as_object().unwrap().keys().collect();
+    assert!(kinds.iter().any(|k| k.as_str() == "text/csv"), "{kinds:?}");
+}
+
+#[tokio::test]
+async fn the_docs_page_renders_from_this_server_alone() {
+    let app = spawn().await;
+    let page = app.call(Method::GET, "/docs", None, None, &[]).await.expect(200);
+    assert!(page.header("content-type").unwrap().starts_with("text/html"));
+    let html = page.body.as_str().unwrap().to_string();
+    assert!(!html.contains("http://") && !html.contains("https://"), "no external address: {html}");
+    for asset in ["/docs/swagger-ui-bundle.js", "/docs/swagger-ui.css", "/docs/init.js"] {
+        assert!(html.contains(asset), "the page loads {asset}");
+        let r = app.http.get(format!("{}{asset}", app.base)).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{asset}");
+        assert!(r.bytes().await.unwrap().len() > 50, "{asset} has content");
+    }
+    let init = app.http.get(format!("{}/docs/init.js", app.base)).send().await.unwrap().text().await.unwrap();
+    assert!(init.contains("/api/v1/openapi.json"), "{init}");
+    app.call(Method::GET, "/docs/other.js", None, None, &[]).await.expect(404);
+}
