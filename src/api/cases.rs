@@ -273,101 +273,109 @@ pub async fn create(
     caller.require(&[Role::Inspector])?;
     let input = body.0;
     let st = state.clone();
-    let (case, indicator_ids) = state
-        .db(move |conn| {
-            let now = st.clock.now_naive();
-            let mut v = Validator::new();
-            let campaign = match v.require("campaign_id", input.campaign_id.as_deref()) {
-                Some(id) if parse_id(id).is_ok() && Campaign::is_member(conn, id, &caller.user.id)? => {
-                    Campaign::find(conn, id)?
-                }
-                Some(_) => {
-                    v.add("campaign_id", "There is no campaign with this id that you belong to.");
-                    None
-                }
-                None => None,
-            };
-            if let Some(c) = &campaign {
-                v.check(
-                    c.status != "concluded",
-                    "campaign_id",
-                    "This campaign is concluded; no more cases can be logged in it.",
-                );
-            }
-            v.require("subject", input.subject.as_ref());
-            v.require("indicator_ids", input.indicator_ids.as_ref());
-            v.require("title", input.title.as_ref());
-            v.require("description", input.description.as_ref());
-            v.require("detected_on", input.detected_on.as_ref());
-            v.require("severity", input.severity.as_ref());
-            let Some(campaign) = campaign else { return Err(v.finish().err().unwrap_or(ApiError::NotFound)) };
-            let mut draft = Draft {
-                case: Case {
-                    id: new_id(),
-                    number: String::new(),
-                    campaign_id: campaign.id.clone(),
-                    directive_id: campaign.directive_id.clone(),
-                    subject_kind: String::new(),
-                    subject_unit_id: String::new(),
-                    person_name: None,
-                    person_position: None,
-                    subject_key: String::new(),
-                    title: String::new(),
-                    description: String::new(),
-                    detected_on: campaign.starts_on,
-                    severity: String::new(),
-                    status: Status::Open.as_str().into(),
-                    responsible_unit_id: None,
-                    due_at: None,
-                    deadline_at: Some(review_deadline(now, st.settings.escalation.review_days)),
-                    decision_measure: None,
-                    decision_decided_on: None,
-                    decision_reference: None,
-                    closed_at: None,
-                    search_text: String::new(),
-                    created_by: caller.user.id.clone(),
-                    version: 1,
-                    created_at: now,
-                    updated_at: now,
-                },
-                indicator_ids: Vec::new(),
-            };
-            v.check(
-                input.responsible_unit_id.is_none(),
-                "responsible_unit_id",
-                "Is set by a reviewer when accepting the case.",
-            );
-            v.check(input.due_at.is_none(), "due_at", "Is set by a reviewer when accepting the case.");
-            apply_fields(&st, conn, &mut v, &mut draft, &campaign, &input)?;
-            v.finish()?;
-            let tz = st.settings.time_zone().map_err(ApiError::internal)?;
-            let year = st.clock.now().with_timezone(&tz).year();
-            write_tx(conn, |conn| {
-                let Draft { mut case, indicator_ids } = draft;
-                case.number = Case::next_number(conn, year)?;
-                derive(conn, &mut case)?;
-                case.insert(conn, &indicator_ids)?;
-                let detail = json!({"number": case.number, "title": case.title});
-                CaseEvent::record(conn, &case.id, Some(&caller.user.id), now, "created", detail)?;
-                AuditEntry::record(
-                    conn,
-                    &caller.actor(),
-                    now,
-                    "create",
-                    "case",
-                    &case.id,
-                    None,
-                    Some(snapshot(&case, &indicator_ids)),
-                )?;
-                Ok((case, indicator_ids))
-            })
-        })
-        .await?;
+    let (case, indicator_ids) = state.db(move |conn| log_case(&st, conn, &caller, input)).await?;
     let now = state.clock.now_naive();
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/cases/{}", case.id)))
         .insert_header(("ETag", etag(case.version)))
         .json(CaseView::new(case, indicator_ids, now)))
+}
+
+/// What `POST /cases` does once the request is read: checks the input and, in one
+/// transaction, numbers, stores and records the new case (also run by the benchmark
+/// without HTTP, to compare the two).
+pub fn log_case(
+    st: &AppState,
+    conn: &mut DbConn,
+    caller: &CurrentUser,
+    input: CaseInput,
+) -> Result<(Case, Vec<String>), ApiError> {
+    let now = st.clock.now_naive();
+    let mut v = Validator::new();
+    let campaign = match v.require("campaign_id", input.campaign_id.as_deref()) {
+        Some(id) if parse_id(id).is_ok() && Campaign::is_member(conn, id, &caller.user.id)? => {
+            Campaign::find(conn, id)?
+        }
+        Some(_) => {
+            v.add("campaign_id", "There is no campaign with this id that you belong to.");
+            None
+        }
+        None => None,
+    };
+    if let Some(c) = &campaign {
+        v.check(
+            c.status != "concluded",
+            "campaign_id",
+            "This campaign is concluded; no more cases can be logged in it.",
+        );
+    }
+    v.require("subject", input.subject.as_ref());
+    v.require("indicator_ids", input.indicator_ids.as_ref());
+    v.require("title", input.title.as_ref());
+    v.require("description", input.description.as_ref());
+    v.require("detected_on", input.detected_on.as_ref());
+    v.require("severity", input.severity.as_ref());
+    let Some(campaign) = campaign else { return Err(v.finish().err().unwrap_or(ApiError::NotFound)) };
+    let mut draft = Draft {
+        case: Case {
+            id: new_id(),
+            number: String::new(),
+            campaign_id: campaign.id.clone(),
+            directive_id: campaign.directive_id.clone(),
+            subject_kind: String::new(),
+            subject_unit_id: String::new(),
+            person_name: None,
+            person_position: None,
+            subject_key: String::new(),
+            title: String::new(),
+            description: String::new(),
+            detected_on: campaign.starts_on,
+            severity: String::new(),
+            status: Status::Open.as_str().into(),
+            responsible_unit_id: None,
+            due_at: None,
+            deadline_at: Some(review_deadline(now, st.settings.escalation.review_days)),
+            decision_measure: None,
+            decision_decided_on: None,
+            decision_reference: None,
+            closed_at: None,
+            search_text: String::new(),
+            created_by: caller.user.id.clone(),
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        },
+        indicator_ids: Vec::new(),
+    };
+    v.check(
+        input.responsible_unit_id.is_none(),
+        "responsible_unit_id",
+        "Is set by a reviewer when accepting the case.",
+    );
+    v.check(input.due_at.is_none(), "due_at", "Is set by a reviewer when accepting the case.");
+    apply_fields(st, conn, &mut v, &mut draft, &campaign, &input)?;
+    v.finish()?;
+    let tz = st.settings.time_zone().map_err(ApiError::internal)?;
+    let year = st.clock.now().with_timezone(&tz).year();
+    write_tx(conn, |conn| {
+        let Draft { mut case, indicator_ids } = draft;
+        case.number = Case::next_number(conn, year)?;
+        derive(conn, &mut case)?;
+        case.insert(conn, &indicator_ids)?;
+        let detail = json!({"number": case.number, "title": case.title});
+        CaseEvent::record(conn, &case.id, Some(&caller.user.id), now, "created", detail)?;
+        AuditEntry::record(
+            conn,
+            &caller.actor(),
+            now,
+            "create",
+            "case",
+            &case.id,
+            None,
+            Some(snapshot(&case, &indicator_ids)),
+        )?;
+        Ok((case, indicator_ids))
+    })
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -815,12 +823,22 @@ pub async fn events(
     )))
 }
 
+/// A comment as stored; it also appears on the timeline as a `comment` event.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CommentView {
+    id: String,
+    case_id: String,
+    author_id: String,
+    body: String,
+    created_at: String,
+}
+
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct CommentRequest {
     body: Option<String>,
 }
 
-#[utoipa::path(tag = "cases", request_body = CommentRequest, responses((status = 201, description = "The comment, as a timeline event", body = EventView)))]
+#[utoipa::path(tag = "cases", request_body = CommentRequest, responses((status = 201, description = "The comment", body = CommentView)))]
 #[post("/cases/{id}/comments")]
 pub async fn comment(
     state: web::Data<AppState>,
@@ -846,7 +864,13 @@ pub async fn comment(
                 let detail = json!({"comment_id": comment_id, "body": text});
                 CaseEvent::record(conn, &id, Some(&caller.user.id), now, "comment", detail.clone())?;
                 AuditEntry::record(conn, &caller.actor(), now, "comment", "case", &id, None, Some(detail))?;
-                Ok::<_, ApiError>(json!({"id": comment_id, "case_id": id, "author_id": caller.user.id, "body": text, "created_at": instant(now)}))
+                Ok::<_, ApiError>(CommentView {
+                    id: comment_id,
+                    case_id: id,
+                    author_id: caller.user.id.clone(),
+                    body: text,
+                    created_at: instant(now),
+                })
             })
         })
         .await?;

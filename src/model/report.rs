@@ -8,7 +8,7 @@ use diesel::prelude::*;
 
 use super::case::{CaseFilter, CaseScope, case_indicator_predicate, case_predicate, overdue_at};
 use crate::db::DbConn;
-use crate::db::schema::{case_indicators, cases, units};
+use crate::db::schema::{case_indicators, cases, unit_closure, units};
 use crate::domain::report::Counts;
 
 /// Everything the summary needs, grouped by key.
@@ -41,6 +41,51 @@ fn counts(conn: &mut DbConn, scope: &CaseScope, f: &CaseFilter, now: NaiveDateTi
         .count()
         .get_result(conn)?;
     Ok(c)
+}
+
+/// Counts per unit of `roots`, each over its whole subtree: the cases are grouped
+/// by subject unit in SQL (two queries, whatever the number of roots), and each
+/// group is added to the roots above it.
+fn by_unit(
+    conn: &mut DbConn,
+    scope: &CaseScope,
+    f: &CaseFilter,
+    now: NaiveDateTime,
+    roots: &[String],
+) -> QueryResult<HashMap<String, Counts>> {
+    let mut above: HashMap<String, Vec<String>> = HashMap::new();
+    let pairs: Vec<(String, String)> = unit_closure::table
+        .filter(unit_closure::ancestor_id.eq_any(roots))
+        .select((unit_closure::descendant_id, unit_closure::ancestor_id))
+        .load(conn)?;
+    for (unit, root) in pairs {
+        above.entry(unit).or_default().push(root);
+    }
+    let by_status: Vec<(String, String, i64)> = cases::table
+        .group_by((cases::subject_unit_id, cases::status))
+        .select((cases::subject_unit_id, cases::status, count_star()))
+        .into_boxed()
+        .filter(case_predicate(scope, f, now))
+        .load(conn)?;
+    let overdue: Vec<(String, i64)> = cases::table
+        .group_by(cases::subject_unit_id)
+        .select((cases::subject_unit_id, count_star()))
+        .into_boxed()
+        .filter(case_predicate(scope, f, now))
+        .filter(overdue_at(now))
+        .load(conn)?;
+    let mut out: HashMap<String, Counts> = HashMap::new();
+    for (unit, status, n) in by_status {
+        for root in above.get(&unit).into_iter().flatten() {
+            out.entry(root.clone()).or_default().add(&status, n);
+        }
+    }
+    for (unit, n) in overdue {
+        for root in above.get(&unit).into_iter().flatten() {
+            out.entry(root.clone()).or_default().overdue += n;
+        }
+    }
+    Ok(out)
 }
 
 /// Computes the summary aggregates; `unit_roots` are the units the by-unit rows are for.
@@ -94,13 +139,7 @@ pub fn summary(
         out.by_indicator.entry(indicator).or_default().overdue = n;
     }
 
-    for root in unit_roots {
-        let cut = CaseFilter { subject_unit_id: Some(root.clone()), ..f.clone() };
-        let c = counts(conn, scope, &cut, now)?;
-        if c.detected + c.dismissed > 0 {
-            out.by_unit.insert(root.clone(), c);
-        }
-    }
+    out.by_unit = by_unit(conn, scope, f, now, unit_roots)?;
 
     let measures: Vec<(Option<String>, i64)> = cases::table
         .group_by(cases::decision_measure)

@@ -1,0 +1,540 @@
+//! The main paths under load, on SQLite and on PostgreSQL.
+//!
+//! `cargo bench --bench api [-- --quick] [--backend sqlite|postgres] [--rows N] [--secs S]`
+//!
+//! For each backend: loads `casetrack demo` and multiplies its cases with SQL up to
+//! the row count, times the overdue sweep directly at a tenth of the rows and at all
+//! of them, starts the release binary (`serve --no-sweeper`), drives HTTP load with
+//! wrk (many keep-alive connections), and prints one `BENCH` line per scenario.
+//! Needs `wrk` on the PATH and, for PostgreSQL, a server at `BENCH_PG_URL`
+//! (default `postgres://postgres@127.0.0.1:5432/postgres`).
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use casetrack::api::cases::{CaseInput, log_case};
+use casetrack::app::{AppState, prepare_database};
+use casetrack::auth::CurrentUser;
+use casetrack::auth::token::TokenKeys;
+use casetrack::clock::Clock;
+use casetrack::config::Settings;
+use casetrack::db::{Backend, DbConn, DbPool};
+use casetrack::domain::role::Role;
+use casetrack::model::user::User;
+use chrono::{Duration as Span, NaiveDateTime, Utc};
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection, RunQueryDsl};
+use serde_json::{Value, json};
+
+const BIN: &str = env!("CARGO_BIN_EXE_casetrack");
+const CONFIG_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/config");
+const SECRET: &str = "benchmark-only-signing-secret-0123456789abcdef0123456789";
+/// Cases the overdue scenario makes due before each timed sweep.
+const DUE: i64 = 1000;
+const SWEEP_RUNS: usize = 3;
+const SEARCH: &str = "ho so qua han";
+
+struct Opts {
+    rows: i64,
+    secs: u64,
+    backends: Vec<Backend>,
+    pg: String,
+}
+
+fn opts() -> Opts {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let value = |name: &str| args.iter().position(|a| a == name).and_then(|i| args.get(i + 1)).cloned();
+    let quick = args.iter().any(|a| a == "--quick");
+    let backends = match value("--backend").as_deref() {
+        Some("sqlite") => vec![Backend::Sqlite],
+        Some("postgres") => vec![Backend::Postgres],
+        _ => vec![Backend::Sqlite, Backend::Postgres],
+    };
+    Opts {
+        rows: value("--rows").and_then(|v| v.parse().ok()).unwrap_or(if quick { 100_000 } else { 1_000_000 }),
+        secs: value("--secs").and_then(|v| v.parse().ok()).unwrap_or(if quick { 5 } else { 15 }),
+        backends,
+        pg: std::env::var("BENCH_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into()),
+    }
+}
+
+fn main() {
+    let opts = opts();
+    if Command::new("wrk").arg("--version").output().is_err() {
+        eprintln!("The benchmark drives load with wrk: install it first (apt-get install wrk).");
+        std::process::exit(2);
+    }
+    for backend in &opts.backends {
+        let started = Instant::now();
+        run(&opts, *backend);
+        eprintln!("# {} done in {:.0?}", name(*backend), started.elapsed());
+    }
+}
+
+fn name(b: Backend) -> &'static str {
+    match b {
+        Backend::Sqlite => "sqlite",
+        Backend::Postgres => "postgres",
+    }
+}
+
+/// A database for one run, dropped afterwards (PostgreSQL) or deleted with its folder.
+struct BenchDb {
+    url: String,
+    pg_drop: Option<(String, String)>,
+}
+
+impl Drop for BenchDb {
+    fn drop(&mut self) {
+        if let Some((server, db)) = &self.pg_drop
+            && let Ok(mut c) = PgConnection::establish(server)
+        {
+            let _ = c.batch_execute(&format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"));
+        }
+    }
+}
+
+fn database(opts: &Opts, backend: Backend, dir: &Path) -> BenchDb {
+    match backend {
+        Backend::Sqlite => BenchDb { url: format!("sqlite://{}/bench.db", dir.display()), pg_drop: None },
+        Backend::Postgres => {
+            let db = format!("casetrack_bench_{}", std::process::id());
+            let mut c = PgConnection::establish(&opts.pg).expect("PostgreSQL reachable at BENCH_PG_URL");
+            c.batch_execute(&format!("DROP DATABASE IF EXISTS {db}; CREATE DATABASE {db}")).unwrap();
+            let server = opts.pg.rsplit_once('/').unwrap().0;
+            BenchDb { url: format!("{server}/{db}?sslmode=disable"), pg_drop: Some((opts.pg.clone(), db)) }
+        }
+    }
+}
+
+fn command(db: &BenchDb, dir: &Path) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.current_dir(dir)
+        .arg("--config-dir")
+        .arg(CONFIG_DIR)
+        .env("DATABASE_URL", &db.url)
+        .env("CASETRACK__AUTH__JWT_SECRET", SECRET)
+        .env("CASETRACK__CASES__ATTACHMENT_DIR", dir.join("attachments"))
+        .env("RUST_LOG", "warn");
+    cmd
+}
+
+fn run(opts: &Opts, backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = database(opts, backend, dir.path());
+    let demo = command(&db, dir.path()).arg("demo").output().expect("casetrack demo runs");
+    assert!(demo.status.success(), "demo failed: {}", String::from_utf8_lossy(&demo.stderr));
+    let demo_out = String::from_utf8_lossy(&demo.stdout).to_string();
+    let password = demo_out
+        .split("every demo user has the password ")
+        .nth(1)
+        .and_then(|s| s.split(')').next())
+        .expect("demo prints its password")
+        .to_string();
+
+    let mut settings = Settings::defaults();
+    settings.database.url = db.url.clone().into();
+    let pool = prepare_database(&settings).expect("database prepared");
+    let originals = count(&pool);
+    let label = name(backend);
+
+    // The sweep at a tenth of the rows, then at all of them: its cost should follow the due cases.
+    let small = (opts.rows / 10).max(10_000).max(originals);
+    grow(&pool, backend, small);
+    let (small_rows, small_ms) = sweeps(&pool, &settings);
+    grow(&pool, backend, opts.rows);
+    let (rows, big_ms) = sweeps(&pool, &settings);
+    print_sweep(label, small_rows, &small_ms, None);
+    print_sweep(label, rows, &big_ms, Some(median(&big_ms) / median(&small_ms)));
+
+    // The server, on the loaded database.
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut server = Server(
+        command(&db, dir.path())
+            .args(["serve", "--no-sweeper"])
+            .env("CASETRACK__SERVER__BIND", format!("127.0.0.1:{port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("server starts"),
+    );
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let http = reqwest::Client::new();
+    rt.block_on(wait_ready(&http, &base));
+    let idle_rss = rss_mb(server.0.id(), "VmRSS");
+
+    let fx = rt.block_on(Fixture::load(&http, &base, &password));
+    let wrk = Wrk { base: base.clone(), dir: dir.path().to_path_buf(), secs: opts.secs };
+
+    let health = wrk.run("healthz", 32, None, &Script::get("/healthz"));
+    let line = |scenario: &str, conc: u32, r: &WrkResult, ratio: Option<f64>| {
+        let ratio = ratio.map(|x| format!(" ratio={x:.2}")).unwrap_or_default();
+        println!(
+            "BENCH scenario={scenario} backend={label} rows={rows} conc={conc} rps={:.0} p50_ms={:.2} p99_ms={:.2}{ratio}",
+            r.rps, r.p50_ms, r.p99_ms
+        );
+    };
+    line("healthz", 32, &health, None);
+
+    let get = wrk.run("get_case", 32, Some(&fx.reviewer), &Script::get_random_case(&fx.case_ids));
+    line("get_case", 32, &get, Some(get.rps / health.rps));
+
+    let list = format!("/api/v1/cases?unit_id={}&status=in_handling&limit=50", fx.district_id);
+    line("list_cases", 8, &wrk.run("list_cases", 8, Some(&fx.reviewer), &Script::get(&list)), None);
+
+    let search = format!("/api/v1/cases?q={}&limit=50", SEARCH.replace(' ', "%20"));
+    line("search", 8, &wrk.run("search", 8, Some(&fx.reviewer), &Script::get(&search)), None);
+
+    let city = wrk.run("report_city", 4, Some(&fx.reviewer), &Script::get("/api/v1/reports/summary"));
+    line("report_summary_city", 4, &city, None);
+    let district = wrk.run("report_district", 4, Some(&fx.district_head), &Script::get("/api/v1/reports/summary"));
+    line("report_summary_district", 4, &district, None);
+
+    let create = wrk.run("create_case", 32, Some(&fx.inspector), &Script::post("/api/v1/cases", &fx.case_body));
+    let raw = raw_creates(&pool, &settings, &fx.case_body, 32, Duration::from_secs(opts.secs));
+    line("create_case", 32, &create, Some(create.rps / raw));
+    println!("BENCH scenario=create_case_raw backend={label} rows={rows} conc=32 raw_rps={raw:.0}");
+
+    let peak_rss = rss_mb(server.0.id(), "VmHWM");
+    println!("BENCH memory backend={label} idle_rss_mb={idle_rss:.1} peak_rss_mb={peak_rss:.1}");
+    drop(server.0.kill());
+}
+
+/// Stops the server if the run panics.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn count(pool: &DbPool) -> i64 {
+    #[derive(diesel::QueryableByName)]
+    struct N {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let mut conn = pool.get().unwrap();
+    diesel::sql_query("SELECT COUNT(*) AS n FROM cases").get_result::<N>(&mut *conn).unwrap().n
+}
+
+fn ts(t: NaiveDateTime) -> String {
+    t.format("%Y-%m-%d %H:%M:%S").to_string()
+}
+
+/// Copies the demo's cases (with their indicators) until the table holds `target` rows.
+/// Copies of unfinished cases get a far deadline, so only the sweep scenario makes cases due.
+fn grow(pool: &DbPool, backend: Backend, target: i64) {
+    let have = count(pool);
+    let originals: i64 = {
+        #[derive(diesel::QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let mut conn = pool.get().unwrap();
+        diesel::sql_query("SELECT COUNT(*) AS n FROM cases WHERE number NOT LIKE 'X%'")
+            .get_result::<N>(&mut *conn)
+            .unwrap()
+            .n
+    };
+    if have >= target {
+        return;
+    }
+    let first = (have - originals) / originals + 1;
+    let last = (target - originals + originals - 1) / originals;
+    let started = Instant::now();
+    let (series, uuid) = match backend {
+        Backend::Postgres => (format!("generate_series({first}, {last}) AS g(n)"), "gen_random_uuid()::text".to_string()),
+        Backend::Sqlite => (
+            format!("(WITH RECURSIVE s(n) AS (SELECT {first} UNION ALL SELECT n + 1 FROM s WHERE n < {last}) SELECT n FROM s) AS g"),
+            // Materialised first: SQLite may evaluate randomblob() once per reference.
+            "substr(h, 1, 8) || '-' || substr(h, 9, 4) || '-7' || substr(h, 14, 3) || '-8' || substr(h, 18, 3) || '-' || substr(h, 21, 12)".to_string(),
+        ),
+    };
+    let far = ts((Utc::now() + Span::days(3650)).naive_utc());
+    let map = match backend {
+        Backend::Postgres => format!(
+            "CREATE TEMP TABLE bench_map AS SELECT c.id AS old_id, {uuid} AS new_id, g.n AS n \
+             FROM cases c CROSS JOIN {series} WHERE c.number NOT LIKE 'X%';"
+        ),
+        Backend::Sqlite => format!(
+            "CREATE TEMP TABLE bench_raw AS SELECT c.id AS old_id, lower(hex(randomblob(16))) AS h, g.n AS n \
+             FROM cases c CROSS JOIN {series} WHERE c.number NOT LIKE 'X%'; \
+             CREATE TEMP TABLE bench_map AS SELECT old_id, {uuid} AS new_id, n FROM bench_raw; DROP TABLE bench_raw;"
+        ),
+    };
+    let sql = format!(
+        "BEGIN; {map} \
+         INSERT INTO cases (id, number, campaign_id, directive_id, subject_kind, subject_unit_id, person_name, \
+           person_position, subject_key, title, description, detected_on, severity, status, responsible_unit_id, \
+           due_at, deadline_at, decision_measure, decision_decided_on, decision_reference, closed_at, search_text, \
+           created_by, version, created_at, updated_at) \
+         SELECT m.new_id, 'X' || m.n || '-' || c.number, c.campaign_id, c.directive_id, c.subject_kind, \
+           c.subject_unit_id, c.person_name, c.person_position, c.subject_key, c.title, c.description, c.detected_on, \
+           c.severity, c.status, c.responsible_unit_id, c.due_at, \
+           CASE WHEN c.status IN ('open', 'in_handling') THEN '{far}' ELSE c.deadline_at END, \
+           c.decision_measure, c.decision_decided_on, c.decision_reference, c.closed_at, c.search_text, c.created_by, \
+           c.version, c.created_at, c.updated_at \
+         FROM bench_map m JOIN cases c ON c.id = m.old_id; \
+         INSERT INTO case_indicators (case_id, indicator_id) \
+           SELECT m.new_id, ci.indicator_id FROM bench_map m JOIN case_indicators ci ON ci.case_id = m.old_id; \
+         DROP TABLE bench_map; COMMIT; ANALYZE;"
+    );
+    let sql = if backend == Backend::Postgres { sql.replace("'{far}'", &format!("'{far}'::timestamp")) } else { sql };
+    let mut conn = pool.get().unwrap();
+    conn.batch_execute(&sql).expect("bulk copy of cases");
+    eprintln!("# {} cases loaded in {:.1?}", count(pool), started.elapsed());
+}
+
+/// Clears what is already due, then times `SWEEP_RUNS` sweeps that each find `DUE` newly due cases.
+fn sweeps(pool: &DbPool, settings: &Settings) -> (i64, Vec<f64>) {
+    let mut conn = pool.get().unwrap();
+    let now = Utc::now().naive_utc();
+    casetrack::jobs::sweep::sweep(&mut conn, &settings.escalation, now, "bench.local").unwrap();
+    let mut times = Vec::new();
+    for _ in 0..SWEEP_RUNS {
+        let sql = format!(
+            "UPDATE cases SET deadline_at = '{}' WHERE id IN (SELECT id FROM cases \
+             WHERE status IN ('open', 'in_handling') AND deadline_at > '{}' ORDER BY id LIMIT {DUE})",
+            ts(now - Span::hours(1)),
+            ts(now + Span::days(365)),
+        );
+        conn.batch_execute(&sql).unwrap();
+        let started = Instant::now();
+        let report = casetrack::jobs::sweep::sweep(&mut conn, &settings.escalation, now, "bench.local").unwrap();
+        times.push(started.elapsed().as_secs_f64() * 1000.0);
+        assert_eq!(report.steps as i64, DUE, "the sweep found the due cases");
+    }
+    (count(pool), times)
+}
+
+fn median(v: &[f64]) -> f64 {
+    let mut v = v.to_vec();
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+fn print_sweep(label: &str, rows: i64, ms: &[f64], ratio: Option<f64>) {
+    let max = ms.iter().cloned().fold(0.0, f64::max);
+    let ratio = ratio.map(|x| format!(" ratio={x:.2}")).unwrap_or_default();
+    println!(
+        "BENCH scenario=overdue_sweep backend={label} rows={rows} conc=1 due={DUE} rps={:.2} p50_ms={:.1} p99_ms={max:.1}{ratio}",
+        1000.0 / median(ms),
+        median(ms)
+    );
+}
+
+/// The `POST /cases` transaction run in-process by `conc` threads for `span`: cases per second.
+fn raw_creates(pool: &DbPool, settings: &Settings, body: &Value, conc: usize, span: Duration) -> f64 {
+    let state = Arc::new(AppState {
+        pool: pool.clone(),
+        settings: Arc::new(settings.clone()),
+        tokens: TokenKeys::new(SECRET.as_bytes()),
+        clock: Clock::system(),
+    });
+    let user = {
+        let mut conn = pool.get().unwrap();
+        User::find_by_username(&mut conn, "thanhtra1").unwrap().expect("the demo inspector")
+    };
+    let caller = Arc::new(CurrentUser {
+        user,
+        role: Role::Inspector,
+        session_id: "bench".into(),
+        client_addr: "127.0.0.1".into(),
+    });
+    let done = Arc::new(AtomicU64::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let started = Instant::now();
+    let threads: Vec<_> = (0..conc)
+        .map(|_| {
+            let (state, caller, done, stop, body) =
+                (state.clone(), caller.clone(), done.clone(), stop.clone(), body.clone());
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let mut conn = state.pool.get().unwrap();
+                    let input: CaseInput = serde_json::from_value(body.clone()).unwrap();
+                    let conn: &mut DbConn = &mut conn;
+                    log_case(&state, conn, &caller, input).expect("case logged");
+                    done.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(span);
+    stop.store(true, Ordering::Relaxed);
+    for t in threads {
+        t.join().unwrap();
+    }
+    done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn rss_mb(pid: u32, field: &str) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{field}:")))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map(|kb| kb / 1024.0)
+        .unwrap_or(f64::NAN)
+}
+
+async fn wait_ready(http: &reqwest::Client, base: &str) {
+    for _ in 0..300 {
+        if http.get(format!("{base}/readyz")).send().await.is_ok_and(|r| r.status().is_success()) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("the server did not become ready");
+}
+
+/// Tokens and ids the scenarios use, read from the running server.
+struct Fixture {
+    reviewer: String,
+    district_head: String,
+    inspector: String,
+    district_id: String,
+    case_ids: Vec<String>,
+    case_body: Value,
+}
+
+impl Fixture {
+    async fn load(http: &reqwest::Client, base: &str, password: &str) -> Self {
+        let login = |user: &'static str| {
+            let url = format!("{base}/api/v1/auth/login");
+            let body = json!({"username": user, "password": password});
+            async move {
+                let r: Value = http.post(url).json(&body).send().await.unwrap().json().await.unwrap();
+                r["access_token"].as_str().unwrap_or_else(|| panic!("{user} signs in: {r}")).to_string()
+            }
+        };
+        let (reviewer, district_head, inspector) =
+            (login("ubkt.thanhpho").await, login("truong.ba-dinh").await, login("thanhtra1").await);
+        let get = |path: String, token: String| async move {
+            let r = http.get(format!("{base}{path}")).bearer_auth(token).send().await.unwrap();
+            assert!(r.status().is_success(), "GET {path}: {}", r.status());
+            r.json::<Value>().await.unwrap()
+        };
+        let me = get("/api/v1/me".into(), district_head.clone()).await;
+        let district_id = me["unit_id"].as_str().unwrap().to_string();
+        let cases = get("/api/v1/cases?limit=500".into(), reviewer.clone()).await;
+        let case_ids =
+            cases["items"].as_array().unwrap().iter().map(|c| c["id"].as_str().unwrap().to_string()).collect();
+        let campaigns = get("/api/v1/campaigns".into(), inspector.clone()).await;
+        let campaign = campaigns["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["status"] == "active")
+            .expect("the inspector has an active campaign")
+            .clone();
+        let target = campaign["target_unit_ids"][0].as_str().unwrap().to_string();
+        let directive = campaign["directive_id"].as_str().unwrap().to_string();
+        let indicators = get(format!("/api/v1/indicators?directive_id={directive}"), inspector.clone()).await;
+        let case_body = json!({
+            "campaign_id": campaign["id"],
+            "subject": {"kind": "organization", "unit_id": target},
+            "indicator_ids": [indicators["items"][0]["id"]],
+            "title": "Chậm giải quyết hồ sơ của người dân",
+            "description": "Ghi nhận trong đợt kiểm tra (benchmark).",
+            "detected_on": campaign["starts_on"],
+            "severity": "medium",
+        });
+        let probe =
+            http.post(format!("{base}/api/v1/cases")).bearer_auth(&inspector).json(&case_body).send().await.unwrap();
+        assert_eq!(probe.status(), 201, "the benchmark's case is valid: {}", probe.text().await.unwrap());
+        Fixture { reviewer, district_head, inspector, district_id, case_ids, case_body }
+    }
+}
+
+/// A wrk Lua script.
+struct Script(String);
+
+impl Script {
+    fn get(path: &str) -> Self {
+        Script(format!("wrk.method = \"GET\"\nwrk.path = \"{path}\"\n"))
+    }
+
+    fn get_random_case(ids: &[String]) -> Self {
+        let list: Vec<String> = ids.iter().map(|i| format!("\"{i}\"")).collect();
+        Script(format!(
+            "local ids = {{{}}}\nrequest = function()\n  return wrk.format(\"GET\", \"/api/v1/cases/\" .. ids[math.random(#ids)])\nend\n",
+            list.join(",")
+        ))
+    }
+
+    fn post(path: &str, body: &Value) -> Self {
+        let body = body.to_string().replace('\\', "\\\\").replace('"', "\\\"");
+        Script(format!(
+            "wrk.method = \"POST\"\nwrk.path = \"{path}\"\nwrk.body = \"{body}\"\nwrk.headers[\"Content-Type\"] = \"application/json\"\n"
+        ))
+    }
+}
+
+struct Wrk {
+    base: String,
+    dir: PathBuf,
+    secs: u64,
+}
+
+struct WrkResult {
+    rps: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+}
+
+impl Wrk {
+    /// Runs wrk with `conc` keep-alive connections; fails on any non-2xx answer.
+    fn run(&self, scenario: &str, conc: u32, token: Option<&str>, script: &Script) -> WrkResult {
+        let path = self.dir.join(format!("{scenario}.lua"));
+        let mut lua = script.0.clone();
+        if let Some(t) = token {
+            lua.push_str(&format!("wrk.headers[\"Authorization\"] = \"Bearer {t}\"\n"));
+        }
+        std::fs::File::create(&path).unwrap().write_all(lua.as_bytes()).unwrap();
+        let out = Command::new("wrk")
+            .args(["-t2", &format!("-c{conc}"), &format!("-d{}s", self.secs), "--latency", "-s"])
+            .arg(&path)
+            .arg(&self.base)
+            .output()
+            .expect("wrk runs");
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        assert!(out.status.success() && !text.contains("Non-2xx"), "{scenario}: wrk reported errors:\n{text}");
+        let field = |prefix: &str| {
+            text.lines()
+                .find_map(|l| l.trim().strip_prefix(prefix).map(|v| v.trim().to_string()))
+                .unwrap_or_else(|| panic!("{scenario}: no {prefix} in\n{text}"))
+        };
+        WrkResult {
+            rps: field("Requests/sec:").parse().unwrap(),
+            p50_ms: millis(&field("50%")),
+            p99_ms: millis(&field("99%")),
+        }
+    }
+}
+
+/// wrk's "1.23ms", "456.00us", "1.02s" as milliseconds.
+fn millis(v: &str) -> f64 {
+    let (num, factor) = if let Some(n) = v.strip_suffix("us") {
+        (n, 0.001)
+    } else if let Some(n) = v.strip_suffix("ms") {
+        (n, 1.0)
+    } else if let Some(n) = v.strip_suffix('s') {
+        (n, 1000.0)
+    } else {
+        (v, 1.0)
+    };
+    num.parse::<f64>().unwrap() * factor
+}
