@@ -104,7 +104,9 @@ fn database(opts: &Opts, backend: Backend, dir: &Path) -> BenchDb {
         Backend::Postgres => {
             let db = format!("casetrack_bench_{}", std::process::id());
             let mut c = PgConnection::establish(&opts.pg).expect("PostgreSQL reachable at BENCH_PG_URL");
-            c.batch_execute(&format!("DROP DATABASE IF EXISTS {db}; CREATE DATABASE {db}")).unwrap();
+            // Separate statements: CREATE DATABASE refuses to run inside a multi-statement batch.
+            c.batch_execute(&format!("DROP DATABASE IF EXISTS {db}")).unwrap();
+            c.batch_execute(&format!("CREATE DATABASE {db}")).unwrap();
             let server = opts.pg.rsplit_once('/').unwrap().0;
             BenchDb { url: format!("{server}/{db}?sslmode=disable"), pg_drop: Some((opts.pg.clone(), db)) }
         }
