@@ -116,3 +116,19 @@ async fn vietnamese_text_round_trips_unchanged() {
         .expect(201);
     assert_eq!(r.body["full_name"], "Đỗ Thị Hằng");
 }
+
+/// Found by the schema fuzzer: PostgreSQL refuses text holding NUL, which made a 500.
+#[tokio::test]
+async fn the_nul_character_is_refused_by_name_not_with_a_500() {
+    let app = spawn().await;
+    let admin = app.signed_in("root", Role::Admin, None).await;
+    let r = app.get("/api/v1/users?unit_id=%00x&active=false", &admin.token).await.expect(422);
+    assert_eq!(r.error_fields(), vec!["unit_id"]);
+    let before = app.audit_count();
+    let body = json!({"code": "X\u{0}", "name": "Phường", "kind": "ward"});
+    app.post("/api/v1/units", Some(&admin.token), body).await.expect(400);
+    assert_eq!(app.audit_count(), before, "nothing was written");
+    // A backslash before "u0000" is ordinary text.
+    let body = json!({"code": "BS-1", "name": "Tổ \\u0000", "kind": "department"});
+    app.post("/api/v1/units", Some(&admin.token), body).await.expect(201);
+}

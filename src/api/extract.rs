@@ -10,6 +10,24 @@ use serde::{Deserialize, Deserializer};
 use crate::app::AppState;
 use crate::error::{ApiError, FieldError};
 
+const NUL_MESSAGE: &str = "Text may not contain the NUL character (\\u0000).";
+
+/// True when a JSON text holds the escape `\u0000` (raw NUL bytes are not valid JSON).
+fn escapes_nul(json: &[u8]) -> bool {
+    let mut i = 0;
+    while i < json.len() {
+        if json[i] == b'\\' {
+            if json.get(i + 1) == Some(&b'u') && json.get(i + 2..i + 6) == Some(b"0000") {
+                return true;
+            }
+            i += 2;
+        } else {
+            i += 1;
+        }
+    }
+    false
+}
+
 /// A JSON body: 415 for another content type, 413 past `server.body_limit_bytes`,
 /// 400 when it is not JSON, 422 naming the field whose value has the wrong form.
 pub struct JsonBody<T>(pub T);
@@ -48,6 +66,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
 /// Parses a JSON body with the same error rules as [`JsonBody`]; every field the
 /// target does not know is listed in one 422.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if escapes_nul(bytes) {
+        return Err(ApiError::BadRequest(NUL_MESSAGE.into()));
+    }
     // serde would also fill a struct from an array, by position; bodies are objects.
     if bytes.iter().find(|b| !b.is_ascii_whitespace()).is_some_and(|b| *b != b'{') {
         return Err(ApiError::BadRequest("The request body must be a JSON object.".into()));
@@ -111,6 +132,10 @@ impl<T: DeserializeOwned> FromRequest for QueryParams<T> {
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let pairs = form_urlencoded::parse(req.query_string().as_bytes());
+        // PostgreSQL cannot store or compare text holding NUL; no user types one.
+        if let Some((name, _)) = pairs.clone().find(|(_, v)| v.contains('\0')) {
+            return ready(Err(ApiError::field(&name, NUL_MESSAGE)));
+        }
         let de = serde_urlencoded::Deserializer::new(pairs);
         ready(serde_path_to_error::deserialize::<_, T>(de).map(QueryParams).map_err(|err| {
             let path = err.path().to_string();
