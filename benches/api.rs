@@ -217,14 +217,19 @@ impl Drop for Server {
     }
 }
 
-fn count(pool: &DbPool) -> i64 {
+/// The one BIGINT a `SELECT COUNT(*) AS n …` answers.
+fn scalar(pool: &DbPool, sql: &str) -> i64 {
     #[derive(diesel::QueryableByName)]
     struct N {
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         n: i64,
     }
     let mut conn = pool.get().unwrap();
-    diesel::sql_query("SELECT COUNT(*) AS n FROM cases").get_result::<N>(&mut *conn).unwrap().n
+    diesel::sql_query(sql).get_result::<N>(&mut *conn).unwrap().n
+}
+
+fn count(pool: &DbPool) -> i64 {
+    scalar(pool, "SELECT COUNT(*) AS n FROM cases")
 }
 
 fn ts(t: NaiveDateTime) -> String {
@@ -235,18 +240,7 @@ fn ts(t: NaiveDateTime) -> String {
 /// Copies of unfinished cases get a far deadline, so only the sweep scenario makes cases due.
 fn grow(pool: &DbPool, backend: Backend, target: i64) {
     let have = count(pool);
-    let originals: i64 = {
-        #[derive(diesel::QueryableByName)]
-        struct N {
-            #[diesel(sql_type = diesel::sql_types::BigInt)]
-            n: i64,
-        }
-        let mut conn = pool.get().unwrap();
-        diesel::sql_query("SELECT COUNT(*) AS n FROM cases WHERE number NOT LIKE 'X%'")
-            .get_result::<N>(&mut *conn)
-            .unwrap()
-            .n
-    };
+    let originals = scalar(pool, "SELECT COUNT(*) AS n FROM cases WHERE number NOT LIKE 'X%'");
     if have >= target {
         return;
     }
