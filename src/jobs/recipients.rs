@@ -1,5 +1,7 @@
 //! Who an escalation level reaches, resolved through the unit tree and users' roles.
 
+use std::collections::HashMap;
+
 use diesel::prelude::*;
 
 use crate::db::DbConn;
@@ -23,9 +25,82 @@ impl Recipient {
     }
 }
 
+/// Resolves who alerts go to, remembering each answer for the rest of one sweep: the
+/// same few unit heads and reviewers are asked for again and again.
+#[derive(Default)]
+pub struct Resolver {
+    heads: HashMap<String, Option<Recipient>>,
+    parents: HashMap<String, Option<String>>,
+    reviewers: HashMap<(String, Option<String>), Vec<Recipient>>,
+    city: Option<Vec<Recipient>>,
+}
+
+impl Resolver {
+    /// Everyone `notify` names for `case`, without duplicates.
+    pub fn resolve(&mut self, conn: &mut DbConn, case: &Case, notify: &[String]) -> QueryResult<Vec<Recipient>> {
+        let handling_unit = case.responsible_unit_id.clone().unwrap_or_else(|| case.subject_unit_id.clone());
+        let mut out: Vec<Recipient> = Vec::new();
+        for kind in notify {
+            let found = match kind.as_str() {
+                // An open case has no responsible unit yet: its reviewers must act.
+                "responsible_head" if case.status == "open" => self.reviewers_of(conn, case)?,
+                "responsible_head" => self.head_of(conn, &handling_unit)?.into_iter().collect(),
+                "parent_head" => match self.parent_of(conn, &handling_unit)? {
+                    Some(parent) => self.head_of(conn, &parent)?.into_iter().collect(),
+                    None => Vec::new(),
+                },
+                "reviewers" => self.reviewers_of(conn, case)?,
+                "city_reviewers" => self.city_reviewers(conn)?,
+                _ => Vec::new(),
+            };
+            for r in found {
+                if !out.iter().any(|o| o.email.eq_ignore_ascii_case(&r.email)) {
+                    out.push(r);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn head_of(&mut self, conn: &mut DbConn, unit_id: &str) -> QueryResult<Option<Recipient>> {
+        if let Some(found) = self.heads.get(unit_id) {
+            return Ok(found.clone());
+        }
+        let found = head_of(conn, unit_id)?;
+        self.heads.insert(unit_id.to_string(), found.clone());
+        Ok(found)
+    }
+
+    fn parent_of(&mut self, conn: &mut DbConn, unit_id: &str) -> QueryResult<Option<String>> {
+        if let Some(found) = self.parents.get(unit_id) {
+            return Ok(found.clone());
+        }
+        let found = Unit::find(conn, unit_id)?.and_then(|u| u.parent_id);
+        self.parents.insert(unit_id.to_string(), found.clone());
+        Ok(found)
+    }
+
+    fn reviewers_of(&mut self, conn: &mut DbConn, case: &Case) -> QueryResult<Vec<Recipient>> {
+        let key = (case.subject_unit_id.clone(), case.responsible_unit_id.clone());
+        if let Some(found) = self.reviewers.get(&key) {
+            return Ok(found.clone());
+        }
+        let found = reviewers_of(conn, case)?;
+        self.reviewers.insert(key, found.clone());
+        Ok(found)
+    }
+
+    fn city_reviewers(&mut self, conn: &mut DbConn) -> QueryResult<Vec<Recipient>> {
+        if self.city.is_none() {
+            self.city = Some(city_reviewers(conn)?);
+        }
+        Ok(self.city.clone().unwrap_or_default())
+    }
+}
+
 /// The head of `unit_id`; a unit without a reachable head falls back to its own
 /// email, then to its parent's head, and so on up the tree.
-pub fn head_of(conn: &mut DbConn, unit_id: &str) -> QueryResult<Option<Recipient>> {
+fn head_of(conn: &mut DbConn, unit_id: &str) -> QueryResult<Option<Recipient>> {
     let mut next = Some(unit_id.to_string());
     while let Some(id) = next {
         let Some(unit) = Unit::find(conn, &id)? else { return Ok(None) };
@@ -44,7 +119,7 @@ pub fn head_of(conn: &mut DbConn, unit_id: &str) -> QueryResult<Option<Recipient
 }
 
 /// Active reviewers whose unit's subtree holds the case (its subject or responsible unit).
-pub fn reviewers_of(conn: &mut DbConn, case: &Case) -> QueryResult<Vec<Recipient>> {
+fn reviewers_of(conn: &mut DbConn, case: &Case) -> QueryResult<Vec<Recipient>> {
     let mut units = vec![case.subject_unit_id.clone()];
     units.extend(case.responsible_unit_id.clone());
     let found: Vec<User> = users::table
@@ -60,7 +135,7 @@ pub fn reviewers_of(conn: &mut DbConn, case: &Case) -> QueryResult<Vec<Recipient
 }
 
 /// Active reviewers of top-level units (the city).
-pub fn city_reviewers(conn: &mut DbConn) -> QueryResult<Vec<Recipient>> {
+fn city_reviewers(conn: &mut DbConn) -> QueryResult<Vec<Recipient>> {
     let found: Vec<User> = users::table
         .inner_join(units::table.on(units::id.nullable().eq(users::unit_id)))
         .filter(units::parent_id.is_null())
@@ -70,30 +145,4 @@ pub fn city_reviewers(conn: &mut DbConn) -> QueryResult<Vec<Recipient>> {
         .order(users::id)
         .load(conn)?;
     Ok(found.into_iter().filter_map(Recipient::user).collect())
-}
-
-/// Everyone `notify` names for `case`, without duplicates.
-pub fn resolve(conn: &mut DbConn, case: &Case, notify: &[String]) -> QueryResult<Vec<Recipient>> {
-    let handling_unit = case.responsible_unit_id.clone().unwrap_or_else(|| case.subject_unit_id.clone());
-    let mut out: Vec<Recipient> = Vec::new();
-    for kind in notify {
-        let found = match kind.as_str() {
-            // An open case has no responsible unit yet: its reviewers must act.
-            "responsible_head" if case.status == "open" => reviewers_of(conn, case)?,
-            "responsible_head" => head_of(conn, &handling_unit)?.into_iter().collect(),
-            "parent_head" => match Unit::find(conn, &handling_unit)?.and_then(|u| u.parent_id) {
-                Some(parent) => head_of(conn, &parent)?.into_iter().collect(),
-                None => Vec::new(),
-            },
-            "reviewers" => reviewers_of(conn, case)?,
-            "city_reviewers" => city_reviewers(conn)?,
-            _ => Vec::new(),
-        };
-        for r in found {
-            if !out.iter().any(|o| o.email.eq_ignore_ascii_case(&r.email)) {
-                out.push(r);
-            }
-        }
-    }
-    Ok(out)
 }

@@ -6,11 +6,12 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use serde_json::json;
 
-use super::recipients::{self, Recipient};
+use super::recipients::{Recipient, Resolver};
 use crate::config::EscalationSettings;
+use crate::db::schema::{alerts, case_events, escalation_steps, outbox};
 use crate::db::{DbConn, write_tx};
 use crate::model::alert::{Alert, OutboxMessage, Step};
-use crate::model::case::{Case, CaseEvent};
+use crate::model::case::CaseEvent;
 use crate::model::new_id;
 
 /// Advisory-lock key that lets one sweeper at a time work on PostgreSQL.
@@ -51,52 +52,46 @@ pub fn sweep(
         let mut report = SweepReport { ran: true, ..SweepReport::default() };
         // One outbox message per recipient in this sweep when digesting.
         let mut digests: HashMap<String, String> = HashMap::new();
+        let mut resolver = Resolver::default();
         // Highest level first: a case that is already far overdue gets that level only,
-        // and the lower ones are recorded as passed over.
+        // and the lower ones are recorded as passed over. Each level's rows are written
+        // before the next level looks for its due cases, so those see them.
         for (index, level) in policy.levels.iter().enumerate().rev() {
-            for case_id in Step::due_cases(conn, &level.name, level.offset_days, now)? {
-                let Some(case) = Case::find_visible(conn, &case_id, &crate::model::case::CaseScope::All)? else {
-                    continue;
-                };
+            let due = Step::due_cases(conn, &level.name, level.offset_days, now)?;
+            let ids: Vec<String> = due.iter().map(|c| c.id.clone()).collect();
+            let decided = Step::decided_for(conn, &ids)?;
+            let mut rows = Rows::default();
+            for case in &due {
                 let Some(deadline) = case.deadline_at else { continue };
-                Step {
+                let step = |level: &str, fired: bool| Step {
                     case_id: case.id.clone(),
                     deadline_at: deadline,
-                    level: level.name.clone(),
-                    fired: true,
+                    level: level.to_string(),
+                    fired,
                     decided_at: now,
-                }
-                .insert(conn)?;
+                };
+                rows.steps.push(step(&level.name, true));
                 for lower in &policy.levels[..index] {
-                    if !Step::exists(conn, &case.id, deadline, &lower.name)? {
-                        Step {
-                            case_id: case.id.clone(),
-                            deadline_at: deadline,
-                            level: lower.name.clone(),
-                            fired: false,
-                            decided_at: now,
-                        }
-                        .insert(conn)?;
+                    if !decided.contains(&(case.id.clone(), deadline, lower.name.clone())) {
+                        rows.steps.push(step(&lower.name, false));
                     }
                 }
                 report.steps += 1;
-                let recipients = recipients::resolve(conn, &case, &level.notify)?;
+                let recipients = resolver.resolve(conn, case, &level.notify)?;
                 for r in &recipients {
-                    let outbox_id = if policy.digest {
-                        match digests.get(&r.email.to_lowercase()) {
-                            Some(id) => id.clone(),
-                            None => {
-                                let id = queue_message(conn, r, now, mail_domain)?;
-                                digests.insert(r.email.to_lowercase(), id.clone());
-                                report.messages += 1;
-                                id
-                            }
+                    let key = r.email.to_lowercase();
+                    let outbox_id = match digests.get(&key).filter(|_| policy.digest) {
+                        Some(id) => id.clone(),
+                        None => {
+                            let message = message_to(r, now, mail_domain);
+                            digests.insert(key, message.id.clone());
+                            report.messages += 1;
+                            let id = message.id.clone();
+                            rows.messages.push(message);
+                            id
                         }
-                    } else {
-                        report.messages += 1;
-                        queue_message(conn, r, now, mail_domain)?
                     };
-                    Alert {
+                    rows.alerts.push(Alert {
                         id: new_id(),
                         case_id: case.id.clone(),
                         deadline_at: deadline,
@@ -108,27 +103,71 @@ pub fn sweep(
                         status: "pending".into(),
                         created_at: now,
                         read_at: None,
-                    }
-                    .insert(conn)?;
+                    });
                     report.alerts += 1;
                 }
                 let names: Vec<&str> = recipients.iter().map(|r| r.name.as_str()).collect();
                 let detail =
                     json!({"level": level.name, "deadline_at": crate::api::instant(deadline), "recipients": names});
-                CaseEvent::record(conn, &case.id, None, now, "alert", detail)?;
+                rows.events.push(CaseEvent {
+                    id: new_id(),
+                    case_id: case.id.clone(),
+                    at: now,
+                    actor_id: None,
+                    kind: "alert".into(),
+                    detail: detail.to_string(),
+                });
                 if recipients.is_empty() {
                     tracing::warn!(case = %case.number, level = %level.name, "escalation step has nobody to alert");
                 }
             }
+            rows.write(conn)?;
         }
         Ok(report)
     })
 }
 
-fn queue_message(conn: &mut DbConn, r: &Recipient, now: NaiveDateTime, mail_domain: &str) -> QueryResult<String> {
+/// What one level of a sweep writes, inserted a few hundred rows per statement.
+#[derive(Default)]
+struct Rows {
+    steps: Vec<Step>,
+    messages: Vec<OutboxMessage>,
+    alerts: Vec<Alert>,
+    events: Vec<CaseEvent>,
+}
+
+/// Rows per INSERT: well under both backends' limits on bound parameters.
+const CHUNK: usize = 400;
+
+/// Inserts `rows` into `table` in multi-row statements (written per backend, since
+/// the multi-backend connection only inserts one row at a time).
+macro_rules! insert_chunked {
+    ($conn:expr, $table:expr, $rows:expr) => {
+        for chunk in $rows.chunks(CHUNK) {
+            match &mut *$conn {
+                DbConn::Pg(c) => diesel::insert_into($table).values(chunk).execute(c)?,
+                DbConn::Sqlite(c) => diesel::insert_into($table).values(chunk).execute(c)?,
+            };
+        }
+    };
+}
+
+impl Rows {
+    /// Outbox messages before the alerts that point at them.
+    fn write(&self, conn: &mut DbConn) -> QueryResult<()> {
+        insert_chunked!(conn, escalation_steps::table, self.steps);
+        insert_chunked!(conn, outbox::table, self.messages);
+        insert_chunked!(conn, alerts::table, self.alerts);
+        insert_chunked!(conn, case_events::table, self.events);
+        Ok(())
+    }
+}
+
+fn message_to(r: &Recipient, now: NaiveDateTime, mail_domain: &str) -> OutboxMessage {
     let id = new_id();
     OutboxMessage {
-        id: id.clone(),
+        message_id: format!("<{id}@{mail_domain}>"),
+        id,
         recipient_email: r.email.clone(),
         recipient_name: r.name.clone(),
         status: "pending".into(),
@@ -136,11 +175,8 @@ fn queue_message(conn: &mut DbConn, r: &Recipient, now: NaiveDateTime, mail_doma
         next_attempt_at: now,
         claimed_until: None,
         last_error: None,
-        message_id: format!("<{id}@{mail_domain}>"),
         subject: None,
         created_at: now,
         sent_at: None,
     }
-    .insert(conn)?;
-    Ok(id)
 }

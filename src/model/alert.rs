@@ -1,11 +1,14 @@
 //! Escalation steps, alerts and the outbox they are delivered through.
 
+use std::collections::HashSet;
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use diesel::sql_types::{Integer, Text, Timestamp};
 
 use crate::db::DbConn;
 use crate::db::schema::{alerts, cases, escalation_steps, outbox};
+use crate::model::case::Case;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = escalation_steps)]
@@ -51,12 +54,8 @@ pub struct OutboxMessage {
 }
 
 impl Step {
-    pub fn insert(&self, conn: &mut DbConn) -> QueryResult<()> {
-        diesel::insert_into(escalation_steps::table).values(self).execute(conn).map(drop)
-    }
-
-    /// Ids and deadlines of the cases for which `level` is due at `now` and not yet decided.
-    pub fn due_cases(conn: &mut DbConn, level: &str, offset_days: i64, now: NaiveDateTime) -> QueryResult<Vec<String>> {
+    /// The unfinished cases for which `level` is due at `now` and not yet decided, by id.
+    pub fn due_cases(conn: &mut DbConn, level: &str, offset_days: i64, now: NaiveDateTime) -> QueryResult<Vec<Case>> {
         let threshold = now - chrono::Duration::days(offset_days);
         let states: [&str; 2] = ["open", "in_handling"];
         cases::table
@@ -68,28 +67,34 @@ impl Step {
                     .filter(escalation_steps::deadline_at.nullable().eq(cases::deadline_at))
                     .filter(escalation_steps::level.eq(level.to_string())),
             )))
-            .order(cases::id.asc())
-            .select(cases::id)
+            .select(Case::as_select())
             .load(conn)
+            .map(|mut due: Vec<Case>| {
+                // Sorted here: asked of SQLite, the order makes it walk every case by id
+                // instead of seeking the (status, deadline_at) index.
+                due.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+                due
+            })
     }
 
-    /// True when this (case, deadline, level) was already decided.
-    pub fn exists(conn: &mut DbConn, case_id: &str, deadline_at: NaiveDateTime, level: &str) -> QueryResult<bool> {
-        diesel::select(diesel::dsl::exists(
-            escalation_steps::table
-                .filter(escalation_steps::case_id.eq(case_id))
-                .filter(escalation_steps::deadline_at.eq(deadline_at))
-                .filter(escalation_steps::level.eq(level)),
-        ))
-        .get_result(conn)
+    /// The (case, deadline, level) steps already decided for any of `case_ids`.
+    pub fn decided_for(
+        conn: &mut DbConn,
+        case_ids: &[String],
+    ) -> QueryResult<HashSet<(String, NaiveDateTime, String)>> {
+        let mut out = HashSet::new();
+        for chunk in case_ids.chunks(500) {
+            let rows: Vec<(String, NaiveDateTime, String)> = escalation_steps::table
+                .filter(escalation_steps::case_id.eq_any(chunk))
+                .select((escalation_steps::case_id, escalation_steps::deadline_at, escalation_steps::level))
+                .load(conn)?;
+            out.extend(rows);
+        }
+        Ok(out)
     }
 }
 
 impl Alert {
-    pub fn insert(&self, conn: &mut DbConn) -> QueryResult<()> {
-        diesel::insert_into(alerts::table).values(self).execute(conn).map(drop)
-    }
-
     /// Pending alerts of one outbox message, with their cases, oldest first.
     pub fn pending_of_message(
         conn: &mut DbConn,
@@ -182,10 +187,6 @@ struct IdRow {
 }
 
 impl OutboxMessage {
-    pub fn insert(&self, conn: &mut DbConn) -> QueryResult<()> {
-        diesel::insert_into(outbox::table).values(self).execute(conn).map(drop)
-    }
-
     pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<OutboxMessage>> {
         outbox::table.find(id).select(OutboxMessage::as_select()).first(conn).optional()
     }
