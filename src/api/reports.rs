@@ -1,6 +1,6 @@
 //! Reports: detected vs handled at any cut, scoped to what the caller may see.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, web};
@@ -119,6 +119,7 @@ pub async fn summary(
                 Some(r) => report::unit_and_children(conn, r)?,
                 None => Vec::new(),
             };
+            let scope = report::widest_equivalent(conn, scope)?;
             let agg = report::summary(conn, &scope, &filter, now, &roots)?;
             let indicator_ids: Vec<String> = agg.by_indicator.keys().cloned().collect();
             let mut indicators = Indicator::find_many(conn, &indicator_ids)?;
@@ -133,17 +134,15 @@ pub async fn summary(
                     title: i.title,
                 })
                 .collect();
-            let mut by_unit = Vec::new();
-            for id in &roots {
-                if let (Some(counts), Some(unit)) = (agg.by_unit.get(id), Unit::find(conn, id)?) {
-                    by_unit.push(UnitRow {
-                        unit_id: unit.id,
-                        code: unit.code,
-                        name: unit.name,
-                        counts: counts.clone(),
-                    });
-                }
-            }
+            let mut units: HashMap<String, Unit> =
+                Unit::find_many(conn, &roots)?.into_iter().map(|u| (u.id.clone(), u)).collect();
+            let by_unit = roots
+                .iter()
+                .filter_map(|id| {
+                    let (counts, unit) = (agg.by_unit.get(id)?, units.remove(id)?);
+                    Some(UnitRow { unit_id: unit.id, code: unit.code, name: unit.name, counts: counts.clone() })
+                })
+                .collect();
             let by_measure = agg
                 .by_measure
                 .iter()
@@ -255,7 +254,12 @@ pub async fn series(
         return Err(ApiError::field("interval", "Must be: month."));
     }
     let now = state.clock.now_naive();
-    let rows = state.db(move |conn| Ok(report::per_day(conn, &scope, &filter, now)?)).await?;
+    let rows = state
+        .db(move |conn| {
+            let scope = report::widest_equivalent(conn, scope)?;
+            Ok(report::per_day(conn, &scope, &filter, now)?)
+        })
+        .await?;
     let mut months: BTreeMap<String, Counts> = BTreeMap::new();
     for (day, status, n) in rows {
         months.entry(day.format("%Y-%m").to_string()).or_default().add(&status, n);

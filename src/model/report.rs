@@ -1,9 +1,9 @@
 //! Report aggregates, computed in SQL over the cases a caller may see.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{NaiveDate, NaiveDateTime};
-use diesel::dsl::count_star;
+use diesel::dsl::{case_when, count_star};
 use diesel::prelude::*;
 
 use super::case::{CaseFilter, CaseScope, case_indicator_predicate, case_predicate, overdue_at};
@@ -22,48 +22,39 @@ pub struct Aggregates {
     pub by_measure: Vec<(String, i64)>,
 }
 
-/// Case counts (by status, plus overdue) of the visible cases matching `f`.
-fn counts(conn: &mut DbConn, scope: &CaseScope, f: &CaseFilter, now: NaiveDateTime) -> QueryResult<Counts> {
-    let mut c = Counts::default();
-    let rows: Vec<(String, i64)> = cases::table
-        .group_by(cases::status)
-        .select((cases::status, count_star()))
-        .into_boxed()
-        .filter(case_predicate(scope, f, now))
-        .load(conn)?;
-    for (status, n) in rows {
-        c.add(&status, n);
-    }
-    c.overdue = cases::table
-        .into_boxed()
-        .filter(case_predicate(scope, f, now))
-        .filter(overdue_at(now))
+/// The scope a report can run with: a subtree that holds every unit is the same as
+/// no unit restriction, and saying so spares the database two lookups per case.
+pub fn widest_equivalent(conn: &mut DbConn, scope: CaseScope) -> QueryResult<CaseScope> {
+    let CaseScope::Subtree(unit) = &scope else { return Ok(scope) };
+    let outside: i64 = units::table
+        .filter(diesel::dsl::not(units::id.eq_any(
+            unit_closure::table.filter(unit_closure::ancestor_id.eq(unit.clone())).select(unit_closure::descendant_id),
+        )))
         .count()
         .get_result(conn)?;
-    Ok(c)
+    Ok(if outside == 0 { CaseScope::All } else { scope })
 }
 
-/// Counts per unit of `roots`, each over its whole subtree: the cases are grouped
-/// by subject unit in SQL (two queries, whatever the number of roots), and each
-/// group is added to the roots above it.
-fn by_unit(
+/// Computes the summary aggregates; `unit_roots` are the units the by-unit rows are for.
+///
+/// Three passes over the visible cases (grouped by subject unit, status and measure;
+/// distinct subjects; grouped by indicator) and two over the overdue ones, which the
+/// `(status, deadline_at)` index finds without reading the rest. Totals, by-unit rows
+/// and measures are all folded from the first pass. A by-unit row counts the cases
+/// whose subject unit lies in that unit's subtree, so the rows of a unit's children
+/// add up to the unit's own row.
+pub fn summary(
     conn: &mut DbConn,
     scope: &CaseScope,
     f: &CaseFilter,
     now: NaiveDateTime,
-    roots: &[String],
-) -> QueryResult<HashMap<String, Counts>> {
-    let mut above: HashMap<String, Vec<String>> = HashMap::new();
-    let pairs: Vec<(String, String)> = unit_closure::table
-        .filter(unit_closure::ancestor_id.eq_any(roots))
-        .select((unit_closure::descendant_id, unit_closure::ancestor_id))
-        .load(conn)?;
-    for (unit, root) in pairs {
-        above.entry(unit).or_default().push(root);
-    }
-    let by_status: Vec<(String, String, i64)> = cases::table
-        .group_by((cases::subject_unit_id, cases::status))
-        .select((cases::subject_unit_id, cases::status, count_star()))
+    unit_roots: &[String],
+) -> QueryResult<Aggregates> {
+    let mut out = Aggregates::default();
+
+    let groups: Vec<(String, String, Option<String>, i64)> = cases::table
+        .group_by((cases::subject_unit_id, cases::status, cases::decision_measure))
+        .select((cases::subject_unit_id, cases::status, cases::decision_measure, count_star()))
         .into_boxed()
         .filter(case_predicate(scope, f, now))
         .load(conn)?;
@@ -74,48 +65,36 @@ fn by_unit(
         .filter(case_predicate(scope, f, now))
         .filter(overdue_at(now))
         .load(conn)?;
-    let mut out: HashMap<String, Counts> = HashMap::new();
-    for (unit, status, n) in by_status {
+    let above = roots_above(conn, unit_roots)?;
+    let mut measures: BTreeMap<String, i64> = BTreeMap::new();
+    for (unit, status, measure, n) in groups {
+        out.cases.add(&status, n);
+        if status == "closed" {
+            *measures.entry(measure.unwrap_or_default()).or_default() += n;
+        }
         for root in above.get(&unit).into_iter().flatten() {
-            out.entry(root.clone()).or_default().add(&status, n);
+            out.by_unit.entry(root.clone()).or_default().add(&status, n);
         }
     }
     for (unit, n) in overdue {
+        out.cases.overdue += n;
         for root in above.get(&unit).into_iter().flatten() {
-            out.entry(root.clone()).or_default().overdue += n;
+            out.by_unit.entry(root.clone()).or_default().overdue += n;
         }
     }
-    Ok(out)
-}
+    out.by_measure = measures.into_iter().collect();
 
-/// Computes the summary aggregates; `unit_roots` are the units the by-unit rows are for.
-///
-/// A by-unit row counts the cases whose subject unit lies in that unit's subtree, so
-/// the rows of a unit's children add up to the unit's own row.
-pub fn summary(
-    conn: &mut DbConn,
-    scope: &CaseScope,
-    f: &CaseFilter,
-    now: NaiveDateTime,
-    unit_roots: &[String],
-) -> QueryResult<Aggregates> {
-    let mut out = Aggregates { cases: counts(conn, scope, f, now)?, ..Aggregates::default() };
-
-    #[allow(deprecated)] // its replacement does not build for MultiBackend queries
-    let distinct_subjects = || diesel::dsl::count_distinct(cases::subject_key);
-    out.subjects_detected = cases::table
-        .select(distinct_subjects())
-        .into_boxed()
-        .filter(case_predicate(scope, f, now))
-        .filter(cases::status.ne("dismissed"))
-        .first(conn)?;
     let not_handled: [&str; 2] = ["dismissed", "closed"];
-    out.subjects_unhandled = cases::table
-        .select(distinct_subjects())
+    #[allow(deprecated)] // its replacement does not build for MultiBackend queries
+    let subjects = cases::table
+        .select((
+            diesel::dsl::count_distinct(case_when(cases::status.ne("dismissed"), cases::subject_key)),
+            diesel::dsl::count_distinct(case_when(cases::status.ne_all(not_handled), cases::subject_key)),
+        ))
         .into_boxed()
         .filter(case_predicate(scope, f, now))
-        .filter(cases::status.ne_all(not_handled))
         .first(conn)?;
+    (out.subjects_detected, out.subjects_unhandled) = subjects;
 
     let rows: Vec<(String, String, i64)> = cases::table
         .inner_join(case_indicators::table)
@@ -138,18 +117,20 @@ pub fn summary(
     for (indicator, n) in rows {
         out.by_indicator.entry(indicator).or_default().overdue = n;
     }
-
-    out.by_unit = by_unit(conn, scope, f, now, unit_roots)?;
-
-    let measures: Vec<(Option<String>, i64)> = cases::table
-        .group_by(cases::decision_measure)
-        .select((cases::decision_measure, count_star()))
-        .into_boxed()
-        .filter(case_predicate(scope, f, now))
-        .filter(cases::status.eq("closed"))
-        .load(conn)?;
-    out.by_measure = measures.into_iter().map(|(m, n)| (m.unwrap_or_default(), n)).collect();
     Ok(out)
+}
+
+/// For each unit under any of `roots`, the roots its cases roll up to.
+fn roots_above(conn: &mut DbConn, roots: &[String]) -> QueryResult<HashMap<String, Vec<String>>> {
+    let mut above: HashMap<String, Vec<String>> = HashMap::new();
+    let pairs: Vec<(String, String)> = unit_closure::table
+        .filter(unit_closure::ancestor_id.eq_any(roots))
+        .select((unit_closure::descendant_id, unit_closure::ancestor_id))
+        .load(conn)?;
+    for (unit, root) in pairs {
+        above.entry(unit).or_default().push(root);
+    }
+    Ok(above)
 }
 
 /// A unit and its direct children: the rows a by-unit breakdown rolls up to.
