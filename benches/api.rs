@@ -1,6 +1,7 @@
 //! The main paths under load, on SQLite and on PostgreSQL.
 //!
-//! `cargo bench --bench api [-- --quick] [--backend sqlite|postgres] [--rows N] [--secs S]`
+//! `cargo bench --bench api [-- --quick] [--backend sqlite|postgres] [--rows N] [--secs S]
+//! [--only SCENARIO,…] [--keep]`
 //!
 //! For each backend: loads `casetrack demo` and multiplies its cases with SQL up to
 //! the row count, times the overdue sweep directly at a tenth of the rows and at all
@@ -43,6 +44,16 @@ struct Opts {
     secs: u64,
     backends: Vec<Backend>,
     pg: String,
+    /// Scenario name prefixes to run (all when empty).
+    only: Vec<String>,
+    /// Leave the loaded database behind, for profiling by hand.
+    keep: bool,
+}
+
+impl Opts {
+    fn wants(&self, scenario: &str) -> bool {
+        self.only.is_empty() || self.only.iter().any(|p| scenario.starts_with(p.as_str()))
+    }
 }
 
 fn opts() -> Opts {
@@ -59,6 +70,8 @@ fn opts() -> Opts {
         secs: value("--secs").and_then(|v| v.parse().ok()).unwrap_or(if quick { 5 } else { 15 }),
         backends,
         pg: std::env::var("BENCH_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into()),
+        only: value("--only").map(|v| v.split(',').map(str::to_string).collect()).unwrap_or_default(),
+        keep: args.iter().any(|a| a == "--keep"),
     }
 }
 
@@ -108,7 +121,8 @@ fn database(opts: &Opts, backend: Backend, dir: &Path) -> BenchDb {
             c.batch_execute(&format!("DROP DATABASE IF EXISTS {db}")).unwrap();
             c.batch_execute(&format!("CREATE DATABASE {db}")).unwrap();
             let server = opts.pg.rsplit_once('/').unwrap().0;
-            BenchDb { url: format!("{server}/{db}?sslmode=disable"), pg_drop: Some((opts.pg.clone(), db)) }
+            let url = format!("{server}/{db}?sslmode=disable");
+            BenchDb { url, pg_drop: (!opts.keep).then(|| (opts.pg.clone(), db)) }
         }
     }
 }
@@ -128,6 +142,7 @@ fn command(db: &BenchDb, dir: &Path) -> Command {
 fn run(opts: &Opts, backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
     let db = database(opts, backend, dir.path());
+    let dir = Folder { dir: Some(dir), keep: opts.keep, url: db.url.clone() };
     let demo = command(&db, dir.path()).arg("demo").output().expect("casetrack demo runs");
     assert!(demo.status.success(), "demo failed: {}", String::from_utf8_lossy(&demo.stderr));
     let demo_out = String::from_utf8_lossy(&demo.stdout).to_string();
@@ -145,13 +160,18 @@ fn run(opts: &Opts, backend: Backend) {
     let label = name(backend);
 
     // The sweep at a tenth of the rows, then at all of them: its cost should follow the due cases.
-    let small = (opts.rows / 10).max(10_000).max(originals);
-    grow(&pool, backend, small);
-    let (small_rows, small_ms) = sweeps(&pool, &settings);
-    grow(&pool, backend, opts.rows);
-    let (rows, big_ms) = sweeps(&pool, &settings);
-    print_sweep(label, small_rows, &small_ms, None);
-    print_sweep(label, rows, &big_ms, Some(median(&big_ms) / median(&small_ms)));
+    if opts.wants("overdue_sweep") {
+        let small = (opts.rows / 10).max(10_000).max(originals);
+        grow(&pool, backend, small);
+        let (small_rows, small_ms) = sweeps(&pool, &settings);
+        grow(&pool, backend, opts.rows);
+        let (rows, big_ms) = sweeps(&pool, &settings);
+        print_sweep(label, small_rows, &small_ms, None);
+        print_sweep(label, rows, &big_ms, Some(median(&big_ms) / median(&small_ms)));
+    } else {
+        grow(&pool, backend, opts.rows);
+    }
+    let rows = count(&pool);
 
     // The server, on the loaded database.
     let port = free_port();
@@ -173,7 +193,6 @@ fn run(opts: &Opts, backend: Backend) {
     let fx = rt.block_on(Fixture::load(&http, &base, &password));
     let wrk = Wrk { base: base.clone(), dir: dir.path().to_path_buf(), secs: opts.secs };
 
-    let health = wrk.run("healthz", 32, None, &Script::get("/healthz"));
     let line = |scenario: &str, conc: u32, r: &WrkResult, ratio: Option<f64>| {
         let ratio = ratio.map(|x| format!(" ratio={x:.2}")).unwrap_or_default();
         println!(
@@ -181,30 +200,66 @@ fn run(opts: &Opts, backend: Backend) {
             r.rps, r.p50_ms, r.p99_ms
         );
     };
-    line("healthz", 32, &health, None);
+    // A scenario: run if wanted, print its line, hand back the result.
+    let scenario = |name: &str, conc: u32, user: Option<&str>, script: &Script| {
+        opts.wants(name).then(|| {
+            let r = wrk.run(name, conc, user, script);
+            line(name, conc, &r, None);
+            r
+        })
+    };
 
-    let get = wrk.run("get_case", 32, Some(&fx.reviewer), &Script::get_random_case(&fx.case_ids));
-    line("get_case", 32, &get, Some(get.rps / health.rps));
+    let health = (opts.wants("healthz") || opts.wants("get_case"))
+        .then(|| wrk.run("healthz", 32, None, &Script::get("/healthz")));
+    if let Some(h) = &health {
+        line("healthz", 32, h, None);
+    }
+    if let Some(h) = health.filter(|_| opts.wants("get_case")) {
+        let get = wrk.run("get_case", 32, Some(&fx.reviewer), &Script::get_random_case(&fx.case_ids));
+        line("get_case", 32, &get, Some(get.rps / h.rps));
+    }
 
     let list = format!("/api/v1/cases?unit_id={}&status=in_handling&limit=50", fx.district_id);
-    line("list_cases", 8, &wrk.run("list_cases", 8, Some(&fx.reviewer), &Script::get(&list)), None);
-
+    scenario("list_cases", 8, Some(&fx.reviewer), &Script::get(&list));
     let search = format!("/api/v1/cases?q={}&limit=50", SEARCH.replace(' ', "%20"));
-    line("search", 8, &wrk.run("search", 8, Some(&fx.reviewer), &Script::get(&search)), None);
+    scenario("search", 8, Some(&fx.reviewer), &Script::get(&search));
+    let summary = Script::get("/api/v1/reports/summary");
+    scenario("report_summary_city", 4, Some(&fx.reviewer), &summary);
+    scenario("report_summary_district", 4, Some(&fx.district_head), &summary);
 
-    let city = wrk.run("report_city", 4, Some(&fx.reviewer), &Script::get("/api/v1/reports/summary"));
-    line("report_summary_city", 4, &city, None);
-    let district = wrk.run("report_district", 4, Some(&fx.district_head), &Script::get("/api/v1/reports/summary"));
-    line("report_summary_district", 4, &district, None);
-
-    let create = wrk.run("create_case", 32, Some(&fx.inspector), &Script::post("/api/v1/cases", &fx.case_body));
-    let raw = raw_creates(&pool, &settings, &fx.case_body, 32, Duration::from_secs(opts.secs));
-    line("create_case", 32, &create, Some(create.rps / raw));
-    println!("BENCH scenario=create_case_raw backend={label} rows={rows} conc=32 raw_rps={raw:.0}");
+    if opts.wants("create_case") {
+        let create = wrk.run("create_case", 32, Some(&fx.inspector), &Script::post("/api/v1/cases", &fx.case_body));
+        let raw = raw_creates(&pool, &settings, &fx.case_body, 32, Duration::from_secs(opts.secs));
+        line("create_case", 32, &create, Some(create.rps / raw));
+        println!("BENCH scenario=create_case_raw backend={label} rows={rows} conc=32 raw_rps={raw:.0}");
+    }
 
     let peak_rss = rss_mb(server.0.id(), "VmHWM");
     println!("BENCH memory backend={label} idle_rss_mb={idle_rss:.1} peak_rss_mb={peak_rss:.1}");
     drop(server.0.kill());
+}
+
+/// The run's folder: deleted afterwards unless `--keep` asked to leave it (and the database).
+struct Folder {
+    dir: Option<tempfile::TempDir>,
+    keep: bool,
+    url: String,
+}
+
+impl Folder {
+    fn path(&self) -> &Path {
+        self.dir.as_ref().expect("folder present until dropped").path()
+    }
+}
+
+impl Drop for Folder {
+    fn drop(&mut self) {
+        if self.keep
+            && let Some(dir) = self.dir.take()
+        {
+            eprintln!("# kept: {} (DATABASE_URL={})", dir.keep().display(), self.url);
+        }
+    }
 }
 
 /// Stops the server if the run panics.
@@ -287,6 +342,11 @@ fn grow(pool: &DbPool, backend: Backend, target: i64) {
     let sql = if backend == Backend::Postgres { sql.replace("'{far}'", &format!("'{far}'::timestamp")) } else { sql };
     let mut conn = pool.get().unwrap();
     conn.batch_execute(&sql).expect("bulk copy of cases");
+    if backend == Backend::Postgres {
+        // What autovacuum does after a bulk insert: it sets the visibility map, which
+        // index-only scans need. Its own statement: VACUUM refuses to run in a batch.
+        conn.batch_execute("VACUUM ANALYZE cases").expect("vacuum");
+    }
     eprintln!("# {} cases loaded in {:.1?}", count(pool), started.elapsed());
 }
 
@@ -330,12 +390,12 @@ fn print_sweep(label: &str, rows: i64, ms: &[f64], ratio: Option<f64>) {
 
 /// The `POST /cases` transaction run in-process by `conc` threads for `span`: cases per second.
 fn raw_creates(pool: &DbPool, settings: &Settings, body: &Value, conc: usize, span: Duration) -> f64 {
-    let state = Arc::new(AppState {
-        pool: pool.clone(),
-        settings: Arc::new(settings.clone()),
-        tokens: TokenKeys::new(SECRET.as_bytes()),
-        clock: Clock::system(),
-    });
+    let state = Arc::new(AppState::new(
+        pool.clone(),
+        Arc::new(settings.clone()),
+        TokenKeys::new(SECRET.as_bytes()),
+        Clock::system(),
+    ));
     let user = {
         let mut conn = pool.get().unwrap();
         User::find_by_username(&mut conn, "thanhtra1").unwrap().expect("the demo inspector")

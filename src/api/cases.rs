@@ -477,7 +477,7 @@ fn lost_race(if_match: &IfMatch) -> ApiError {
 /// Loads a visible case with its indicator ids, or 404.
 fn load(conn: &mut DbConn, scope: &CaseScope, id: &str) -> Result<(Case, Vec<String>), ApiError> {
     let case = Case::find_visible(conn, id, scope)?.ok_or(ApiError::NotFound)?;
-    let ids = Case::indicators_of(conn, std::slice::from_ref(&case.id))?.remove(&case.id).unwrap_or_default();
+    let ids = Case::indicators_of_one(conn, &case.id)?;
     Ok((case, ids))
 }
 

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use chrono::{NaiveDate, NaiveDateTime};
+use diesel::dsl::exists;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer};
 
@@ -141,14 +142,45 @@ impl Case {
     }
 
     /// One case, if `scope` may see it.
+    ///
+    /// The scope is spelled out per variant rather than boxed (as `case_predicate` does
+    /// for lists) so that each variant's statement is prepared once per connection: this
+    /// is the hottest read of the service.
     pub fn find_visible(conn: &mut DbConn, id: &str, scope: &CaseScope) -> QueryResult<Option<Case>> {
-        cases::table
-            .into_boxed()
-            .filter(case_predicate(scope, &CaseFilter::default(), NaiveDateTime::default()))
-            .filter(cases::id.eq(id.to_string()))
-            .select(Case::as_select())
-            .first(conn)
-            .optional()
+        let by_id = cases::table.filter(cases::id.eq(id)).select(Case::as_select());
+        match scope {
+            CaseScope::CampaignsOf(user) => by_id
+                .filter(
+                    cases::campaign_id.eq_any(
+                        campaign_members::table
+                            .filter(campaign_members::user_id.eq(user))
+                            .select(campaign_members::campaign_id),
+                    ),
+                )
+                .first(conn)
+                .optional(),
+            CaseScope::Subtree(unit) => {
+                // Two probes of the closure's primary key, instead of listing the subtree.
+                let under = || unit_closure::table.filter(unit_closure::ancestor_id.eq(unit));
+                by_id
+                    .filter(exists(under().filter(unit_closure::descendant_id.eq(cases::subject_unit_id))).or(exists(
+                        under().filter(unit_closure::descendant_id.nullable().eq(cases::responsible_unit_id)),
+                    )))
+                    .first(conn)
+                    .optional()
+            }
+            CaseScope::Nothing => Ok(None),
+            CaseScope::All => by_id.first(conn).optional(),
+        }
+    }
+
+    /// Indicator ids one case cites, in order.
+    pub fn indicators_of_one(conn: &mut DbConn, case_id: &str) -> QueryResult<Vec<String>> {
+        case_indicators::table
+            .filter(case_indicators::case_id.eq(case_id))
+            .order(case_indicators::indicator_id)
+            .select(case_indicators::indicator_id)
+            .load(conn)
     }
 
     /// A keyset page of visible cases, newest first.
