@@ -561,7 +561,8 @@ impl Wrk {
         }
         std::fs::File::create(&path).unwrap().write_all(lua.as_bytes()).unwrap();
         let out = Command::new("wrk")
-            .args(["-t2", &format!("-c{conc}"), &format!("-d{}s", self.secs), "--latency", "-s"])
+            // A long timeout: a slow scenario must show its latency, not drop out as zero.
+            .args(["-t2", &format!("-c{conc}"), &format!("-d{}s", self.secs), "--timeout", "60s", "--latency", "-s"])
             .arg(&path)
             .arg(&self.base)
             .output()
