@@ -390,12 +390,12 @@ fn print_sweep(label: &str, rows: i64, ms: &[f64], ratio: Option<f64>) {
 
 /// The `POST /cases` transaction run in-process by `conc` threads for `span`: cases per second.
 fn raw_creates(pool: &DbPool, settings: &Settings, body: &Value, conc: usize, span: Duration) -> f64 {
-    let state = Arc::new(AppState::new(
-        pool.clone(),
-        Arc::new(settings.clone()),
-        TokenKeys::new(SECRET.as_bytes()),
-        Clock::system(),
-    ));
+    let state = Arc::new(AppState {
+        pool: pool.clone(),
+        settings: Arc::new(settings.clone()),
+        tokens: TokenKeys::new(SECRET.as_bytes()),
+        clock: Clock::system(),
+    });
     let user = {
         let mut conn = pool.get().unwrap();
         User::find_by_username(&mut conn, "thanhtra1").unwrap().expect("the demo inspector")

@@ -7,7 +7,6 @@ use std::sync::Arc;
 use actix_web::dev::Server;
 use actix_web::{App, HttpServer, web};
 use secrecy::ExposeSecret;
-use tokio::sync::Semaphore;
 use tracing_actix_web::TracingLogger;
 use utoipa_actix_web::AppExt;
 
@@ -23,27 +22,17 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub tokens: TokenKeys,
     pub clock: Clock,
-    /// One permit per pooled connection: requests queue here, asynchronously, rather
-    /// than as blocked threads fighting over the pool.
-    db_gate: Arc<Semaphore>,
 }
 
 impl AppState {
-    pub fn new(pool: DbPool, settings: Arc<Settings>, tokens: TokenKeys, clock: Clock) -> AppState {
-        let permits = pool.max_size() as usize;
-        AppState { pool, settings, tokens, clock, db_gate: Arc::new(Semaphore::new(permits)) }
-    }
-
     /// Runs blocking database work on the blocking pool with one pooled connection.
     pub async fn db<T, F>(&self, f: F) -> Result<T, ApiError>
     where
         F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
-        let permit = self.db_gate.clone().acquire_owned().await.map_err(ApiError::internal)?;
         let pool = self.pool.clone();
         web::block(move || {
-            let _permit = permit;
             let mut conn = pool.get()?;
             f(&mut conn)
         })
@@ -111,7 +100,7 @@ impl Application {
         let listener = TcpListener::bind(&settings.server.bind)
             .map_err(|e| format!("configuration key `server.bind`: cannot listen on {}: {e}", settings.server.bind))?;
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();
-        let state = web::Data::new(AppState::new(pool, Arc::new(settings), tokens, clock));
+        let state = web::Data::new(AppState { pool, settings: Arc::new(settings), tokens, clock });
         let data = state.clone();
         let server = HttpServer::new(move || {
             App::new()
