@@ -119,7 +119,6 @@ pub async fn summary(
                 Some(r) => report::unit_and_children(conn, r)?,
                 None => Vec::new(),
             };
-            let scope = report::widest_equivalent(conn, scope)?;
             let agg = report::summary(conn, &scope, &filter, now, &roots)?;
             let indicator_ids: Vec<String> = agg.by_indicator.keys().cloned().collect();
             let mut indicators = Indicator::find_many(conn, &indicator_ids)?;
@@ -254,12 +253,7 @@ pub async fn series(
         return Err(ApiError::field("interval", "Must be: month."));
     }
     let now = state.clock.now_naive();
-    let rows = state
-        .db(move |conn| {
-            let scope = report::widest_equivalent(conn, scope)?;
-            Ok(report::per_day(conn, &scope, &filter, now)?)
-        })
-        .await?;
+    let rows = state.db(move |conn| Ok(report::per_day(conn, &scope, &filter, now)?)).await?;
     let mut months: BTreeMap<String, Counts> = BTreeMap::new();
     for (day, status, n) in rows {
         months.entry(day.format("%Y-%m").to_string()).or_default().add(&status, n);

@@ -24,15 +24,15 @@ pub struct Aggregates {
 
 /// The scope a report can run with: a subtree that holds every unit is the same as
 /// no unit restriction, and saying so spares the database two lookups per case.
-pub fn widest_equivalent(conn: &mut DbConn, scope: CaseScope) -> QueryResult<CaseScope> {
-    let CaseScope::Subtree(unit) = &scope else { return Ok(scope) };
+fn widest_equivalent(conn: &mut DbConn, scope: &CaseScope) -> QueryResult<CaseScope> {
+    let CaseScope::Subtree(unit) = scope else { return Ok(scope.clone()) };
     let outside: i64 = units::table
         .filter(diesel::dsl::not(units::id.eq_any(
             unit_closure::table.filter(unit_closure::ancestor_id.eq(unit.clone())).select(unit_closure::descendant_id),
         )))
         .count()
         .get_result(conn)?;
-    Ok(if outside == 0 { CaseScope::All } else { scope })
+    Ok(if outside == 0 { CaseScope::All } else { scope.clone() })
 }
 
 /// Computes the summary aggregates; `unit_roots` are the units the by-unit rows are for.
@@ -50,6 +50,7 @@ pub fn summary(
     now: NaiveDateTime,
     unit_roots: &[String],
 ) -> QueryResult<Aggregates> {
+    let scope = &widest_equivalent(conn, scope)?;
     let mut out = Aggregates::default();
 
     let groups: Vec<(String, String, Option<String>, i64)> = cases::table
@@ -149,6 +150,7 @@ pub fn per_day(
     f: &CaseFilter,
     now: NaiveDateTime,
 ) -> QueryResult<Vec<(NaiveDate, String, i64)>> {
+    let scope = &widest_equivalent(conn, scope)?;
     cases::table
         .group_by((cases::detected_on, cases::status))
         .select((cases::detected_on, cases::status, count_star()))
