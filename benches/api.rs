@@ -292,7 +292,12 @@ fn ts(t: NaiveDateTime) -> String {
 }
 
 /// Copies the demo's cases (with their indicators) until the table holds `target` rows.
-/// Copies of unfinished cases get a far deadline, so only the sweep scenario makes cases due.
+///
+/// Copies of unfinished cases get a far deadline, so only the sweep scenario makes cases
+/// due. So that the data looks like a city's over years rather than one year repeated,
+/// copy `n` is detected `n mod 10` years earlier, and its individuals are the demo's
+/// people in one of 100 generations (`n mod 100`): about 50,000 distinct people, where
+/// a verbatim copy would leave the demo's few hundred.
 fn grow(pool: &DbPool, backend: Backend, target: i64) {
     let have = count(pool);
     let originals = scalar(pool, "SELECT COUNT(*) AS n FROM cases WHERE number NOT LIKE 'X%'");
@@ -311,6 +316,10 @@ fn grow(pool: &DbPool, backend: Backend, target: i64) {
         ),
     };
     let far = ts((Utc::now() + Span::days(3650)).naive_utc());
+    let detected = match backend {
+        Backend::Postgres => "(c.detected_on - make_interval(years => (m.n % 10)::int))::date",
+        Backend::Sqlite => "date(c.detected_on, '-' || (m.n % 10) || ' years')",
+    };
     let map = match backend {
         Backend::Postgres => format!(
             "CREATE TEMP TABLE bench_map AS SELECT c.id AS old_id, {uuid} AS new_id, g.n AS n \
@@ -329,7 +338,9 @@ fn grow(pool: &DbPool, backend: Backend, target: i64) {
            due_at, deadline_at, decision_measure, decision_decided_on, decision_reference, closed_at, search_text, \
            created_by, version, created_at, updated_at) \
          SELECT m.new_id, 'X' || m.n || '-' || c.number, c.campaign_id, c.directive_id, c.subject_kind, \
-           c.subject_unit_id, c.person_name, c.person_position, c.subject_key, c.title, c.description, c.detected_on, \
+           c.subject_unit_id, c.person_name, c.person_position, \
+           CASE WHEN c.subject_kind = 'individual' THEN c.subject_key || '~' || (m.n % 100) ELSE c.subject_key END, \
+           c.title, c.description, {detected}, \
            c.severity, c.status, c.responsible_unit_id, c.due_at, \
            CASE WHEN c.status IN ('open', 'in_handling') THEN '{far}' ELSE c.deadline_at END, \
            c.decision_measure, c.decision_decided_on, c.decision_reference, c.closed_at, c.search_text, c.created_by, \
@@ -337,15 +348,18 @@ fn grow(pool: &DbPool, backend: Backend, target: i64) {
          FROM bench_map m JOIN cases c ON c.id = m.old_id; \
          INSERT INTO case_indicators (case_id, indicator_id) \
            SELECT m.new_id, ci.indicator_id FROM bench_map m JOIN case_indicators ci ON ci.case_id = m.old_id; \
-         DROP TABLE bench_map; COMMIT; ANALYZE;"
+         DROP TABLE bench_map; COMMIT;"
     );
     let sql = if backend == Backend::Postgres { sql.replace("'{far}'", &format!("'{far}'::timestamp")) } else { sql };
     let mut conn = pool.get().unwrap();
     conn.batch_execute(&sql).expect("bulk copy of cases");
-    if backend == Backend::Postgres {
+    // What `casetrack reports recount` does after cases were written in SQL.
+    casetrack::model::stats::rebuild(&mut conn).expect("recount of the report rollup");
+    match backend {
         // What autovacuum does after a bulk insert: it sets the visibility map, which
         // index-only scans need. Its own statement: VACUUM refuses to run in a batch.
-        conn.batch_execute("VACUUM ANALYZE cases").expect("vacuum");
+        Backend::Postgres => conn.batch_execute("VACUUM ANALYZE cases, case_stats").expect("vacuum"),
+        Backend::Sqlite => conn.batch_execute("ANALYZE").expect("analyze"),
     }
     eprintln!("# {} cases loaded in {:.1?}", count(pool), started.elapsed());
 }

@@ -66,6 +66,17 @@ pub enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Maintain what reports read.
+    Reports {
+        #[command(subcommand)]
+        command: ReportsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ReportsCommand {
+    /// Recount the report rollup from the cases (after cases were loaded or repaired in SQL).
+    Recount,
 }
 
 #[derive(Subcommand)]
@@ -140,6 +151,13 @@ pub async fn run(cli: Cli, settings: Settings) -> CliResult {
                 println!("  {username:<16} {what}");
             }
             println!("  truong.<district code> for every district's head, thanhtra1..3 for inspectors.");
+            Ok(())
+        }
+        Command::Reports { command: ReportsCommand::Recount } => {
+            let pool = prepare_database(&settings)?;
+            let mut conn = pool.get().map_err(|e| e.to_string())?;
+            crate::model::stats::rebuild(&mut conn).map_err(|e| format!("recount failed: {e}"))?;
+            println!("Report figures recounted from the cases.");
             Ok(())
         }
         Command::Migrate => {

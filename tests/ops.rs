@@ -226,6 +226,33 @@ fn escalate_once_sweeps_delivers_and_exits() {
 }
 
 #[test]
+fn reports_recount_rebuilds_the_rollup_from_cases_written_in_sql() {
+    let db = TestDb::new();
+    let dir = tempfile::tempdir().unwrap();
+    let demo = casetrack(&db, dir.path()).args(["demo", "--cases", "40"]).output().unwrap();
+    assert!(demo.status.success(), "{}", String::from_utf8_lossy(&demo.stderr));
+    let total = |sql: &str| -> i64 {
+        #[derive(diesel::QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let mut conn = db.settings().db_url().unwrap().connect().unwrap();
+        diesel::RunQueryDsl::get_result::<N>(diesel::sql_query(sql), &mut conn).unwrap().n
+    };
+    let counted = "SELECT CAST(COALESCE(SUM(cases), 0) AS BIGINT) AS n FROM case_stats WHERE indicator_id = ''";
+    assert_eq!(total(counted), 40, "the demo's cases were counted as they were logged");
+    let mut conn = db.settings().db_url().unwrap().connect().unwrap();
+    conn.batch_execute("DELETE FROM case_stats; UPDATE cases SET status = 'closed' WHERE status = 'open'").unwrap();
+    let out = casetrack(&db, dir.path()).args(["reports", "recount"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("recounted"));
+    assert_eq!(total(counted), 40);
+    let open = "SELECT CAST(COALESCE(SUM(cases), 0) AS BIGINT) AS n FROM case_stats WHERE status = 'open'";
+    assert_eq!(total(open), 0, "the recount reads the cases as they are now");
+}
+
+#[test]
 fn instances_starting_together_apply_migrations_once() {
     let db = TestDb::new();
     let settings = db.settings();

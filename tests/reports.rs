@@ -109,8 +109,79 @@ async fn cuts_by_period_campaign_and_unit() {
     let r =
         app.get(&format!("/api/v1/reports/summary?directive_id={}", w.campaign.directive_id), t).await.expect(200).body;
     assert_eq!(r["cases"]["detected"], 4);
+    // Whole months come from the report rollup, ragged ends from the cases: each mix agrees.
+    for (period, detected, subjects) in [
+        ("from=2024-09-01&to=2024-09-30", 4, 3),
+        ("from=2024-08-15&to=2024-10-10", 4, 3),
+        ("from=2024-09-21&to=2024-10-31", 1, 1),
+        ("from=2024-09-01&to=2024-09-23", 3, 2),
+        ("to=2024-08-31", 0, 0),
+        ("from=2024-10-01", 0, 0),
+    ] {
+        let r = app.get(&format!("/api/v1/reports/summary?{period}"), t).await.expect(200).body;
+        let found = (r["cases"]["detected"].as_i64(), r["subjects"]["detected"].as_i64());
+        assert_eq!(found, (Some(detected), Some(subjects)), "{period}");
+        let cited: i64 = r["by_indicator"].as_array().unwrap().iter().map(|i| i["detected"].as_i64().unwrap()).sum();
+        assert_eq!(cited, detected, "{period}: each case here cites one indicator");
+    }
     let bad = app.get("/api/v1/reports/summary?from=2024-10-01&to=2024-09-01&unit_id=x", t).await.expect(422);
     assert_eq!(bad.error_fields(), vec!["to", "unit_id"]);
+}
+
+type RollupRow = (String, chrono::NaiveDate, String, String, String, String, String, i32);
+
+/// The rollup's rows with a non-zero count, in key order.
+fn rollup(app: &TestApp) -> Vec<RollupRow> {
+    use casetrack::db::schema::case_stats as s;
+    use diesel::prelude::*;
+    app.with_conn(|c| {
+        s::table
+            .filter(s::cases.ne(0))
+            .order((s::indicator_id, s::detected_month, s::subject_unit_id, s::responsible_unit_id, s::status))
+            .then_order_by(s::decision_measure)
+            .select((
+                s::indicator_id,
+                s::detected_month,
+                s::subject_unit_id,
+                s::responsible_unit_id,
+                s::campaign_id,
+                s::status,
+                s::decision_measure,
+                s::cases,
+            ))
+            .load(c)
+            .unwrap()
+    })
+}
+
+#[tokio::test]
+async fn the_report_rollup_matches_a_recount_after_every_kind_of_change() {
+    let app = spawn().await;
+    let w = World::new(&app).await;
+    scenario(&app, &w).await;
+    // An edit that moves a case to another month, unit and pair of indicators...
+    let moved = w.log_case(&app, &w.dien_bien, "F").await;
+    let path = format!("/api/v1/cases/{}", moved["id"].as_str().unwrap());
+    let edit = json!({
+        "detected_on": "2024-08-30",
+        "subject": {"kind": "organization", "unit_id": w.cau_giay.id},
+        "indicator_ids": [w.indicator("1.6").id, w.indicator("3.1").id],
+    });
+    app.patch(&path, &w.inspector.token, edit, None).await.expect(200);
+    // ...and a closed case reopened, which clears its decision.
+    let closed = w.case_in(&app, "closed").await;
+    let reopen = json!({"action": "reopen", "note": "Phát hiện thêm tình tiết mới", "due_at": "2024-11-30"});
+    w.act(&app, &w.city_reviewer, &closed, reopen).await.expect(200);
+
+    let kept = rollup(&app);
+    let august: Vec<&RollupRow> = kept.iter().filter(|r| r.1.to_string() == "2024-08-01").collect();
+    assert_eq!(august.len(), 3, "F counts once as a case and once per indicator: {august:?}");
+    assert!(august.iter().all(|r| r.2 == w.cau_giay.id && r.7 == 1));
+    app.with_conn(|c| casetrack::model::stats::rebuild(c).unwrap());
+    assert_eq!(rollup(&app), kept, "what each change wrote is what a recount finds");
+    let r = app.get("/api/v1/reports/summary", &w.city_reviewer.token).await.expect(200).body;
+    assert_eq!(r["cases"]["detected"], 6);
+    assert_eq!(r["cases"]["in_handling"], 2, "B and the reopened case");
 }
 
 #[tokio::test]

@@ -568,14 +568,11 @@ pub async fn update(
                 derive(conn, &mut after)?;
                 after.version = before.version + 1;
                 after.updated_at = now;
-                if !after.update_if_version(conn, before.version)? {
+                if !after.replace(conn, (&before, &before_ids), &indicator_ids)? {
                     return Err(lost_race(&if_match));
                 }
                 if after.deadline_at != before.deadline_at {
                     Alert::cancel_pending_for_case(conn, &after.id)?;
-                }
-                if indicator_ids != before_ids {
-                    Case::set_indicators(conn, &after.id, &indicator_ids)?;
                 }
                 let (b, a) = (snapshot(&before, &before_ids), snapshot(&after, &indicator_ids));
                 let changed: Vec<&String> = a
@@ -740,7 +737,7 @@ pub async fn transition(
                 }
                 after.version = before.version + 1;
                 after.updated_at = now;
-                if !after.update_if_version(conn, before.version)? {
+                if !after.replace(conn, (&before, &ids), &ids)? {
                     return Err(lost_race(&if_match));
                 }
                 if after.deadline_at != before.deadline_at {

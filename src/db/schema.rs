@@ -157,6 +157,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    case_stats (indicator_id, detected_month, subject_unit_id, responsible_unit_id, campaign_id, directive_id, status, decision_measure) {
+        indicator_id -> Text,
+        detected_month -> Date,
+        subject_unit_id -> Text,
+        responsible_unit_id -> Text,
+        campaign_id -> Text,
+        directive_id -> Text,
+        status -> Text,
+        decision_measure -> Text,
+        cases -> Integer,
+    }
+}
+
+diesel::table! {
     cases (id) {
         id -> Text,
         number -> Text,
@@ -291,6 +305,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     campaign_members,
     campaign_targets,
     case_counters,
+    case_stats,
     cases,
     case_indicators,
     case_events,

@@ -9,6 +9,7 @@ pub mod directive;
 pub mod login_failure;
 pub mod report;
 pub mod session;
+pub mod stats;
 pub mod unit;
 pub mod user;
 

@@ -3,13 +3,15 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{NaiveDate, NaiveDateTime};
-use diesel::dsl::{case_when, count_star};
+use diesel::dsl::{case_when, count_star, max, sum};
 use diesel::prelude::*;
+use diesel::sql_types::Integer;
 
 use super::case::{CaseFilter, CaseScope, case_indicator_predicate, case_predicate, overdue_at};
+use super::stats;
 use crate::db::DbConn;
 use crate::db::schema::{case_indicators, cases, unit_closure, units};
-use crate::domain::report::Counts;
+use crate::domain::report::{Counts, PeriodSplit, split_period};
 
 /// Everything the summary needs, grouped by key.
 #[derive(Debug, Default)]
@@ -37,12 +39,14 @@ fn widest_equivalent(conn: &mut DbConn, scope: &CaseScope) -> QueryResult<CaseSc
 
 /// Computes the summary aggregates; `unit_roots` are the units the by-unit rows are for.
 ///
-/// Three passes over the visible cases (grouped by subject unit, status and measure;
-/// distinct subjects; grouped by indicator) and two over the overdue ones, which the
-/// `(status, deadline_at)` index finds without reading the rest. Totals, by-unit rows
-/// and measures are all folded from the first pass. A by-unit row counts the cases
-/// whose subject unit lies in that unit's subtree, so the rows of a unit's children
-/// add up to the unit's own row.
+/// Case and indicator counts come from the rollup (`case_stats`) for the whole months of
+/// the period and from `cases` for the days around them. Overdue counts depend on the
+/// clock, so they come from `cases`, where the `(status, deadline_at)` index finds the
+/// overdue ones without reading the rest; distinct subjects are not additive, so they are
+/// counted over `cases` too, through the subject-first index. Totals, by-unit rows and measures are folded from the
+/// (subject unit, status, measure) groups. A by-unit row counts the cases whose subject
+/// unit lies in that unit's subtree, so the rows of a unit's children add up to the
+/// unit's own row.
 pub fn summary(
     conn: &mut DbConn,
     scope: &CaseScope,
@@ -53,12 +57,36 @@ pub fn summary(
     let scope = &widest_equivalent(conn, scope)?;
     let mut out = Aggregates::default();
 
-    let groups: Vec<(String, String, Option<String>, i64)> = cases::table
-        .group_by((cases::subject_unit_id, cases::status, cases::decision_measure))
-        .select((cases::subject_unit_id, cases::status, cases::decision_measure, count_star()))
-        .into_boxed()
-        .filter(case_predicate(scope, f, now))
-        .load(conn)?;
+    let split = if stats::answers(f) {
+        split_period(f.from, f.to)
+    } else {
+        PeriodSplit { months: None, days: vec![(f.from, f.to)] }
+    };
+    let mut groups = Vec::new();
+    let mut cited = Vec::new();
+    if let Some(months) = split.months {
+        groups = stats::case_groups(conn, scope, f, months)?;
+        cited = stats::indicator_groups(conn, scope, f, months)?;
+    }
+    for (from, to) in split.days {
+        let f = &CaseFilter { from, to, ..f.clone() };
+        let rows: Vec<(String, String, Option<String>, i64)> = cases::table
+            .group_by((cases::subject_unit_id, cases::status, cases::decision_measure))
+            .select((cases::subject_unit_id, cases::status, cases::decision_measure, count_star()))
+            .into_boxed()
+            .filter(case_predicate(scope, f, now))
+            .load(conn)?;
+        groups.extend(rows.into_iter().map(|(u, s, m, n)| (u, s, m.unwrap_or_default(), n)));
+        cited.extend(
+            cases::table
+                .inner_join(case_indicators::table)
+                .group_by((case_indicators::indicator_id, cases::status))
+                .select((case_indicators::indicator_id, cases::status, count_star()))
+                .into_boxed()
+                .filter(case_indicator_predicate(scope, f, now))
+                .load::<(String, String, i64)>(conn)?,
+        );
+    }
     let overdue: Vec<(String, i64)> = cases::table
         .group_by(cases::subject_unit_id)
         .select((cases::subject_unit_id, count_star()))
@@ -71,7 +99,7 @@ pub fn summary(
     for (unit, status, measure, n) in groups {
         out.cases.add(&status, n);
         if status == "closed" {
-            *measures.entry(measure.unwrap_or_default()).or_default() += n;
+            *measures.entry(measure).or_default() += n;
         }
         for root in above.get(&unit).into_iter().flatten() {
             out.by_unit.entry(root.clone()).or_default().add(&status, n);
@@ -83,30 +111,28 @@ pub fn summary(
             out.by_unit.entry(root.clone()).or_default().overdue += n;
         }
     }
-    out.by_measure = measures.into_iter().collect();
-
-    let not_handled: [&str; 2] = ["dismissed", "closed"];
-    #[allow(deprecated)] // its replacement does not build for MultiBackend queries
-    let subjects = cases::table
-        .select((
-            diesel::dsl::count_distinct(case_when(cases::status.ne("dismissed"), cases::subject_key)),
-            diesel::dsl::count_distinct(case_when(cases::status.ne_all(not_handled), cases::subject_key)),
-        ))
-        .into_boxed()
-        .filter(case_predicate(scope, f, now))
-        .first(conn)?;
-    (out.subjects_detected, out.subjects_unhandled) = subjects;
-
-    let rows: Vec<(String, String, i64)> = cases::table
-        .inner_join(case_indicators::table)
-        .group_by((case_indicators::indicator_id, cases::status))
-        .select((case_indicators::indicator_id, cases::status, count_star()))
-        .into_boxed()
-        .filter(case_indicator_predicate(scope, f, now))
-        .load(conn)?;
-    for (indicator, status, n) in rows {
+    out.by_measure = measures.into_iter().filter(|(_, n)| *n != 0).collect();
+    for (indicator, status, n) in cited {
         out.by_indicator.entry(indicator).or_default().add(&status, n);
     }
+
+    // Grouped by subject over the subject-first index, which meets each subject's cases
+    // together; the window sums over the groups, so only one row comes back.
+    let open: [&str; 2] = ["dismissed", "closed"];
+    let unhandled = case_when(cases::status.ne_all(open), 1.into_sql::<Integer>()).otherwise(0.into_sql::<Integer>());
+    let subjects: Option<(i64, Option<i64>)> = cases::table
+        .group_by(cases::subject_key)
+        .select((count_star().over(), sum(max(unhandled)).over()))
+        .into_boxed()
+        .filter(case_predicate(scope, f, now))
+        .filter(cases::status.ne("dismissed"))
+        .limit(1)
+        .first(conn)
+        .optional()?;
+    if let Some((detected, unhandled)) = subjects {
+        (out.subjects_detected, out.subjects_unhandled) = (detected, unhandled.unwrap_or(0));
+    }
+
     let rows: Vec<(String, i64)> = cases::table
         .inner_join(case_indicators::table)
         .group_by(case_indicators::indicator_id)

@@ -1,0 +1,4 @@
+DROP INDEX cases_subject_idx;
+CREATE INDEX cases_report_idx
+    ON cases (subject_unit_id, status, decision_measure, responsible_unit_id, subject_key, deadline_at);
+DROP TABLE case_stats;

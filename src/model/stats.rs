@@ -1,0 +1,199 @@
+//! The report rollup (`case_stats`): case counts per detection month and per every
+//! column a report filters or groups by, kept in step with `cases` inside each change's
+//! own transaction, so that a report reads a few thousand rows instead of every case.
+
+use std::collections::BTreeMap;
+
+use chrono::{Datelike, NaiveDate};
+use diesel::connection::SimpleConnection;
+use diesel::dsl::sum;
+use diesel::prelude::*;
+use diesel::upsert::excluded;
+
+use super::case::{Case, CaseFilter, CaseScope, Db};
+use crate::db::DbConn;
+use crate::db::schema::{campaign_members, case_stats, unit_closure};
+use crate::domain::report::Period;
+
+/// One rollup row: `cases` counts the cases (indicator_id '') or the citations of one
+/// indicator with these values; '' stands for a missing unit or measure.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Insertable)]
+#[diesel(table_name = case_stats)]
+struct StatRow {
+    indicator_id: String,
+    detected_month: NaiveDate,
+    subject_unit_id: String,
+    responsible_unit_id: String,
+    campaign_id: String,
+    directive_id: String,
+    status: String,
+    decision_measure: String,
+    cases: i32,
+}
+
+/// An upsert that adds the given rows' counts to the rollup.
+macro_rules! add_to {
+    ($values:expr) => {{
+        use case_stats::dsl as s;
+        diesel::insert_into(s::case_stats)
+            .values($values)
+            .on_conflict((
+                s::indicator_id,
+                s::detected_month,
+                s::subject_unit_id,
+                s::responsible_unit_id,
+                s::campaign_id,
+                s::directive_id,
+                s::status,
+                s::decision_measure,
+            ))
+            .do_update()
+            .set(s::cases.eq(s::cases + excluded(s::cases)))
+    }};
+}
+
+/// The rows one case counts in, each with `cases` 0: the case itself and each indicator it cites.
+fn keys_of<'a>(case: &'a Case, indicator_ids: &'a [String]) -> impl Iterator<Item = StatRow> + 'a {
+    std::iter::once("").chain(indicator_ids.iter().map(String::as_str)).map(move |indicator| StatRow {
+        indicator_id: indicator.to_string(),
+        detected_month: case.detected_on.with_day(1).expect("every month has a first day"),
+        subject_unit_id: case.subject_unit_id.clone(),
+        responsible_unit_id: case.responsible_unit_id.clone().unwrap_or_default(),
+        campaign_id: case.campaign_id.clone(),
+        directive_id: case.directive_id.clone(),
+        status: case.status.clone(),
+        decision_measure: case.decision_measure.clone().unwrap_or_default(),
+        cases: 0,
+    })
+}
+
+/// Moves a case's counts from what it was (`None` when new) to what it is now.
+///
+/// The net changes are written in one statement, in key order, so that concurrent
+/// changes lock rollup rows in the same order and cannot deadlock each other.
+pub fn record(conn: &mut DbConn, before: Option<(&Case, &[String])>, after: (&Case, &[String])) -> QueryResult<()> {
+    let mut net: BTreeMap<StatRow, i32> = BTreeMap::new();
+    for key in before.into_iter().flat_map(|(c, i)| keys_of(c, i)) {
+        *net.entry(key).or_default() -= 1;
+    }
+    for key in keys_of(after.0, after.1) {
+        *net.entry(key).or_default() += 1;
+    }
+    let rows: Vec<StatRow> =
+        net.into_iter().filter(|(_, n)| *n != 0).map(|(key, n)| StatRow { cases: n, ..key }).collect();
+    if rows.is_empty() {
+        return Ok(());
+    }
+    match conn {
+        DbConn::Pg(c) => add_to!(&rows).execute(c).map(drop),
+        // Diesel writes SQLite batches as single INSERTs anyway; in-process they cost little.
+        DbConn::Sqlite(c) => rows.iter().try_for_each(|row| add_to!(row).execute(c).map(drop)),
+    }
+}
+
+/// Recounts the whole rollup from `cases`: after cases were loaded or repaired by hand in SQL.
+pub fn rebuild(conn: &mut DbConn) -> QueryResult<()> {
+    let (lock, month) = match conn {
+        // Writers wait until the recount commits, then apply their change on top of it.
+        DbConn::Pg(_) => ("LOCK TABLE case_stats IN EXCLUSIVE MODE;", "date_trunc('month', c.detected_on)::date"),
+        DbConn::Sqlite(_) => ("", "date(c.detected_on, 'start of month')"),
+    };
+    let sql = format!(
+        "{lock} DELETE FROM case_stats; \
+         INSERT INTO case_stats \
+           SELECT '', {month}, c.subject_unit_id, COALESCE(c.responsible_unit_id, ''), c.campaign_id, \
+             c.directive_id, c.status, COALESCE(c.decision_measure, ''), COUNT(*) \
+           FROM cases c GROUP BY 2, 3, 4, 5, 6, 7, 8; \
+         INSERT INTO case_stats \
+           SELECT ci.indicator_id, {month}, c.subject_unit_id, COALESCE(c.responsible_unit_id, ''), c.campaign_id, \
+             c.directive_id, c.status, COALESCE(c.decision_measure, ''), COUNT(*) \
+           FROM cases c JOIN case_indicators ci ON ci.case_id = c.id GROUP BY 1, 2, 3, 4, 5, 6, 7, 8;"
+    );
+    crate::db::write_tx(conn, |conn| conn.batch_execute(&sql))
+}
+
+/// Whether the rollup can answer a filter: it holds only the columns reports filter by.
+pub fn answers(f: &CaseFilter) -> bool {
+    f.indicator_id.is_none() && f.status.is_none() && f.overdue.is_none() && f.q.as_deref().is_none_or(str::is_empty)
+}
+
+type Pred<'a> = Box<dyn BoxableExpression<case_stats::table, Db, SqlType = diesel::sql_types::Bool> + 'a>;
+
+/// Scope, filters and whole months as a predicate over the rollup, meaning what
+/// `case_predicate` means over `cases` (for the filters [`answers`] accepts).
+fn predicate<'a>(scope: &CaseScope, f: &CaseFilter, (first, last): Period) -> Pred<'a> {
+    let in_subtree = |unit: &String| -> Pred<'a> {
+        let subtree = || unit_closure::table.filter(unit_closure::ancestor_id.eq(unit.clone()));
+        Box::new(
+            case_stats::subject_unit_id
+                .eq_any(subtree().select(unit_closure::descendant_id))
+                .or(case_stats::responsible_unit_id.eq_any(subtree().select(unit_closure::descendant_id))),
+        )
+    };
+    let mut p: Pred<'a> = match scope {
+        CaseScope::CampaignsOf(user) => Box::new(
+            case_stats::campaign_id.eq_any(
+                campaign_members::table
+                    .filter(campaign_members::user_id.eq(user.clone()))
+                    .select(campaign_members::campaign_id),
+            ),
+        ),
+        CaseScope::Subtree(unit) => in_subtree(unit),
+        CaseScope::Nothing => Box::new(case_stats::cases.ne(case_stats::cases)),
+        CaseScope::All => Box::new(case_stats::cases.eq(case_stats::cases)),
+    };
+    if let Some(d) = &f.directive_id {
+        p = Box::new(p.and(case_stats::directive_id.eq(d.clone())));
+    }
+    if let Some(c) = &f.campaign_id {
+        p = Box::new(p.and(case_stats::campaign_id.eq(c.clone())));
+    }
+    if let Some(u) = &f.unit_id {
+        p = Box::new(p.and(in_subtree(u)));
+    }
+    if let Some(u) = &f.subject_unit_id {
+        let subtree = unit_closure::table.filter(unit_closure::ancestor_id.eq(u.clone()));
+        p = Box::new(p.and(case_stats::subject_unit_id.eq_any(subtree.select(unit_closure::descendant_id))));
+    }
+    if let Some(m) = first {
+        p = Box::new(p.and(case_stats::detected_month.ge(m)));
+    }
+    if let Some(m) = last {
+        p = Box::new(p.and(case_stats::detected_month.le(m)));
+    }
+    p
+}
+
+/// Cases per (subject unit, status, measure) over whole `months`.
+pub fn case_groups(
+    conn: &mut DbConn,
+    scope: &CaseScope,
+    f: &CaseFilter,
+    months: Period,
+) -> QueryResult<Vec<(String, String, String, i64)>> {
+    let rows: Vec<(String, String, String, Option<i64>)> = case_stats::table
+        .filter(case_stats::indicator_id.eq(""))
+        .group_by((case_stats::subject_unit_id, case_stats::status, case_stats::decision_measure))
+        .select((case_stats::subject_unit_id, case_stats::status, case_stats::decision_measure, sum(case_stats::cases)))
+        .into_boxed()
+        .filter(predicate(scope, f, months))
+        .load(conn)?;
+    Ok(rows.into_iter().map(|(u, s, m, n)| (u, s, m, n.unwrap_or(0))).collect())
+}
+
+/// Citations per (indicator, status) over whole `months`.
+pub fn indicator_groups(
+    conn: &mut DbConn,
+    scope: &CaseScope,
+    f: &CaseFilter,
+    months: Period,
+) -> QueryResult<Vec<(String, String, i64)>> {
+    let rows: Vec<(String, String, Option<i64>)> = case_stats::table
+        .filter(case_stats::indicator_id.ne(""))
+        .group_by((case_stats::indicator_id, case_stats::status))
+        .select((case_stats::indicator_id, case_stats::status, sum(case_stats::cases)))
+        .into_boxed()
+        .filter(predicate(scope, f, months))
+        .load(conn)?;
+    Ok(rows.into_iter().map(|(i, s, n)| (i, s, n.unwrap_or(0))).collect())
+}
