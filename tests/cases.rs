@@ -377,3 +377,22 @@ async fn roles_other_than_admin_cannot_read_the_audit_log() {
         app.get("/api/v1/audit", &who.token).await.expect(403);
     }
 }
+
+#[tokio::test]
+async fn reading_a_case_checks_the_session_on_every_request() {
+    let app = spawn().await;
+    let w = World::new(&app).await;
+    let case = w.log_case(&app, &w.dien_bien, "Đọc sau khi đăng xuất").await;
+    let path = format!("/api/v1/cases/{}", case["id"].as_str().unwrap());
+    let reader = app.signed_in("doc.hoso", Role::Reviewer, Some(&w.city)).await;
+    app.get(&path, &reader.token).await.expect(200);
+    app.get(&path, "not-a-token").await.expect(401);
+    app.call(reqwest::Method::GET, &path, None, None, &[]).await.expect(401);
+
+    let r = app.call(reqwest::Method::POST, "/api/v1/auth/logout", Some(&reader.token), None, &[]).await;
+    assert_eq!(r.status, 204);
+    // The token is still within its lifetime; the ended session is what refuses it, and
+    // before anything about the case is looked at.
+    app.get(&path, &reader.token).await.expect(401);
+    app.get("/api/v1/cases/not-an-id", &reader.token).await.expect(401);
+}

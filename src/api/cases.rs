@@ -9,7 +9,7 @@ use super::extract::{IfMatch, JsonBody, QueryParams, etag, parse_id};
 use super::instant;
 use super::pagination::{Page, PageRequest};
 use crate::app::AppState;
-use crate::auth::CurrentUser;
+use crate::auth::{CurrentUser, Verified};
 use crate::db::{DbConn, write_tx};
 use crate::domain::deadline::{is_overdue, parse_deadline, review_deadline};
 use crate::domain::fold::fold;
@@ -485,13 +485,17 @@ fn load(conn: &mut DbConn, scope: &CaseScope, id: &str) -> Result<(Case, Vec<Str
 #[get("/cases/{id}")]
 pub async fn get(
     state: web::Data<AppState>,
-    caller: CurrentUser,
+    caller: Verified,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let scope = scope_of(&caller)?;
-    let id = parse_id(&path)?;
-    let (case, ids) = state.db(move |conn| load(conn, &scope, &id)).await?;
     let now = state.clock.now_naive();
+    // The session check and the reads share one trip to the pool: this is the hottest read.
+    let (case, ids) = state
+        .db(move |conn| {
+            let scope = scope_of(&caller.resolve(conn, now)?)?;
+            load(conn, &scope, &parse_id(&path)?)
+        })
+        .await?;
     Ok(HttpResponse::Ok().insert_header(("ETag", etag(case.version))).json(CaseView::new(case, ids, now)))
 }
 

@@ -3,10 +3,12 @@
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
-use futures_util::future::LocalBoxFuture;
+use chrono::NaiveDateTime;
+use futures_util::future::{LocalBoxFuture, Ready, ready};
 
 use crate::api::extract::client_addr;
 use crate::app::AppState;
+use crate::db::DbConn;
 use crate::domain::role::Role;
 use crate::error::ApiError;
 use crate::model::Actor;
@@ -41,27 +43,52 @@ fn bearer(req: &HttpRequest) -> Option<String> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_string())
 }
 
+/// A caller whose token is valid but whose session is not yet checked: for the hottest
+/// reads, which check it with [`Verified::resolve`] on the connection their own queries
+/// use, in the same trip to the database pool.
+#[derive(Debug, Clone)]
+pub struct Verified {
+    session_id: String,
+    user_id: String,
+    client_addr: String,
+}
+
+impl Verified {
+    /// The caller, if the session is still live and the account active (else 401).
+    pub fn resolve(self, conn: &mut DbConn, now: NaiveDateTime) -> Result<CurrentUser, ApiError> {
+        let user = Session::active_user(conn, &self.session_id, &self.user_id, now)?.ok_or(ApiError::Unauthorized)?;
+        let role = Role::parse(&user.role).ok_or_else(|| ApiError::internal("stored role unknown"))?;
+        Ok(CurrentUser { user, role, session_id: self.session_id, client_addr: self.client_addr })
+    }
+
+    fn from_request(req: &HttpRequest) -> Result<(Verified, web::Data<AppState>), ApiError> {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
+        let token = bearer(req).ok_or(ApiError::Unauthorized)?;
+        let claims = state.tokens.verify(&token, state.clock.now().timestamp()).ok_or(ApiError::Unauthorized)?;
+        Ok((Verified { session_id: claims.sid, user_id: claims.sub, client_addr: client_addr(req) }, state))
+    }
+}
+
+impl FromRequest for Verified {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Verified::from_request(req).map(|(v, _)| v))
+    }
+}
+
 impl FromRequest for CurrentUser {
     type Error = ApiError;
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let token = bearer(req);
-        let addr = client_addr(req);
+        let verified = Verified::from_request(req);
         Box::pin(async move {
-            let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
-            let token = token.ok_or(ApiError::Unauthorized)?;
-            let now = state.clock.now();
-            let claims = state.tokens.verify(&token, now.timestamp()).ok_or(ApiError::Unauthorized)?;
-            let naive_now = now.naive_utc();
-            let (sid, sub) = (claims.sid.clone(), claims.sub.clone());
-            let user = state
-                .db(move |conn| Ok(Session::active_user(conn, &sid, &sub, naive_now)?))
-                .await?
-                .ok_or(ApiError::Unauthorized)?;
-            let role = Role::parse(&user.role).ok_or_else(|| ApiError::internal("stored role unknown"))?;
-            Ok(CurrentUser { user, role, session_id: claims.sid, client_addr: addr })
+            let (verified, state) = verified?;
+            let now = state.clock.now_naive();
+            state.db(move |conn| verified.resolve(conn, now)).await
         })
     }
 }
