@@ -412,6 +412,7 @@ pub fn case_filter(q: &CaseQuery) -> Result<CaseFilter, ApiError> {
         campaign_id: q.campaign_id.clone(),
         unit_id: q.unit_id.clone(),
         subject_unit_id: None,
+        responsible_only_unit_id: None,
         indicator_id: q.indicator_id.clone(),
         status: q.status.clone(),
         overdue: q.overdue,

@@ -63,8 +63,11 @@ pub struct CaseFilter {
     pub campaign_id: Option<String>,
     /// Subject or responsible unit in this unit's subtree.
     pub unit_id: Option<String>,
-    /// Subject unit in this unit's subtree (report roll-ups, which must add up).
+    /// Subject unit in this unit's subtree.
     pub subject_unit_id: Option<String>,
+    /// Responsible unit in this unit's subtree and subject unit outside it: the cases a
+    /// subtree holds only because one of its units handles them.
+    pub responsible_only_unit_id: Option<String>,
     pub indicator_id: Option<String>,
     pub status: Option<String>,
     /// Some(true): overdue only; Some(false): not overdue.
@@ -361,6 +364,17 @@ macro_rules! case_predicate {
             if let Some(u) = &f.subject_unit_id {
                 let subtree = unit_closure::table.filter(unit_closure::ancestor_id.eq(u.clone()));
                 p = Box::new(p.and(cases::subject_unit_id.eq_any(subtree.select(unit_closure::descendant_id))));
+            }
+            if let Some(u) = &f.responsible_only_unit_id {
+                let subtree = || unit_closure::table.filter(unit_closure::ancestor_id.eq(u.clone()));
+                p = Box::new(
+                    p.and(
+                        cases::responsible_unit_id
+                            .eq_any(subtree().select(unit_closure::descendant_id.nullable()))
+                            .assume_not_null(),
+                    )
+                    .and(diesel::dsl::not(cases::subject_unit_id.eq_any(subtree().select(unit_closure::descendant_id)))),
+                );
             }
             if let Some(i) = &f.indicator_id {
                 // Aliased, so the filter also works where case_indicators is joined already.

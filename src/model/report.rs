@@ -116,22 +116,7 @@ pub fn summary(
         out.by_indicator.entry(indicator).or_default().add(&status, n);
     }
 
-    // Grouped by subject over the subject-first index, which meets each subject's cases
-    // together; the window sums over the groups, so only one row comes back.
-    let open: [&str; 2] = ["dismissed", "closed"];
-    let unhandled = case_when(cases::status.ne_all(open), 1.into_sql::<Integer>()).otherwise(0.into_sql::<Integer>());
-    let subjects: Option<(i64, Option<i64>)> = cases::table
-        .group_by(cases::subject_key)
-        .select((count_star().over(), sum(max(unhandled)).over()))
-        .into_boxed()
-        .filter(case_predicate(scope, f, now))
-        .filter(cases::status.ne("dismissed"))
-        .limit(1)
-        .first(conn)
-        .optional()?;
-    if let Some((detected, unhandled)) = subjects {
-        (out.subjects_detected, out.subjects_unhandled) = (detected, unhandled.unwrap_or(0));
-    }
+    (out.subjects_detected, out.subjects_unhandled) = subjects(conn, scope, f, now)?;
 
     let rows: Vec<(String, i64)> = cases::table
         .inner_join(case_indicators::table)
@@ -145,6 +130,49 @@ pub fn summary(
         out.by_indicator.entry(indicator).or_default().overdue = n;
     }
     Ok(out)
+}
+
+/// Distinct subjects with a standing violation, and those of them not yet handled.
+///
+/// A subject key names its subject unit, so the subjects whose unit lies in a subtree
+/// and those reached only through a responsible unit in it are disjoint, and their
+/// counts add up. Counting the two parts apart lets each seek its own index instead of
+/// scanning every case for "subject or responsible unit in the subtree".
+fn subjects(conn: &mut DbConn, scope: &CaseScope, f: &CaseFilter, now: NaiveDateTime) -> QueryResult<(i64, i64)> {
+    let unit = match scope {
+        CaseScope::Subtree(unit) => Some((CaseScope::All, f.clone(), unit.clone())),
+        CaseScope::All => f.unit_id.clone().map(|u| (CaseScope::All, CaseFilter { unit_id: None, ..f.clone() }, u)),
+        _ => None,
+    };
+    let parts = match unit {
+        Some((all, rest, unit)) if f.subject_unit_id.is_none() && f.responsible_only_unit_id.is_none() => vec![
+            (all.clone(), CaseFilter { subject_unit_id: Some(unit.clone()), ..rest.clone() }),
+            (all, CaseFilter { responsible_only_unit_id: Some(unit), ..rest }),
+        ],
+        _ => vec![(scope.clone(), f.clone())],
+    };
+    let mut total = (0, 0);
+    for (scope, f) in &parts {
+        // Grouped by subject over the subject-first index, which meets each subject's
+        // cases together; the window sums over the groups, so one row comes back.
+        let open: [&str; 2] = ["dismissed", "closed"];
+        let unhandled =
+            case_when(cases::status.ne_all(open), 1.into_sql::<Integer>()).otherwise(0.into_sql::<Integer>());
+        let counted: Option<(i64, Option<i64>)> = cases::table
+            .group_by((cases::subject_unit_id, cases::subject_key))
+            .select((count_star().over(), sum(max(unhandled)).over()))
+            .into_boxed()
+            .filter(case_predicate(scope, f, now))
+            .filter(cases::status.ne("dismissed"))
+            .limit(1)
+            .first(conn)
+            .optional()?;
+        if let Some((detected, unhandled)) = counted {
+            total.0 += detected;
+            total.1 += unhandled.unwrap_or(0);
+        }
+    }
+    Ok(total)
 }
 
 /// For each unit under any of `roots`, the roots its cases roll up to.

@@ -114,7 +114,11 @@ pub fn rebuild(conn: &mut DbConn) -> QueryResult<()> {
 
 /// Whether the rollup can answer a filter: it holds only the columns reports filter by.
 pub fn answers(f: &CaseFilter) -> bool {
-    f.indicator_id.is_none() && f.status.is_none() && f.overdue.is_none() && f.q.as_deref().is_none_or(str::is_empty)
+    f.responsible_only_unit_id.is_none()
+        && f.indicator_id.is_none()
+        && f.status.is_none()
+        && f.overdue.is_none()
+        && f.q.as_deref().is_none_or(str::is_empty)
 }
 
 type Pred<'a> = Box<dyn BoxableExpression<case_stats::table, Db, SqlType = diesel::sql_types::Bool> + 'a>;

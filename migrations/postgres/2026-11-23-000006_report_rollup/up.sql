@@ -29,9 +29,15 @@ SELECT ci.indicator_id, date_trunc('month', c.detected_on)::date, c.subject_unit
 FROM cases c JOIN case_indicators ci ON ci.case_id = c.id
 GROUP BY 1, 2, 3, 4, 5, 6, 7, 8;
 
--- Distinct subjects are counted over cases, and with the subject first an index scan
--- meets each subject's cases together: SQLite counts them without a temporary tree.
--- The unit columns answer the reader's scope from the index entry. Grouping by subject
--- unit, status and measure now reads the rollup, so the index that served it goes.
+-- Distinct subjects are counted over cases, grouped by subject unit and subject. With
+-- those first, an index scan meets each subject's cases together and both databases
+-- count them without sorting; a subtree's subjects are a run of entries per unit.
+-- Grouping by subject unit, status and measure now reads the rollup, so the index that
+-- served it goes.
 DROP INDEX cases_report_idx;
-CREATE INDEX cases_subject_idx ON cases (subject_key, status, subject_unit_id, responsible_unit_id);
+CREATE INDEX cases_subject_idx ON cases (subject_unit_id, subject_key, status);
+
+-- A subtree's cases also include those its units are responsible for about subjects
+-- elsewhere. The subject columns let that part be counted from the index entries.
+DROP INDEX cases_responsible_unit_idx;
+CREATE INDEX cases_responsible_unit_idx ON cases (responsible_unit_id, id, subject_unit_id, subject_key, status);
