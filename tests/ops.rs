@@ -243,13 +243,22 @@ fn reports_recount_rebuilds_the_rollup_from_cases_written_in_sql() {
     let counted = "SELECT CAST(COALESCE(SUM(cases), 0) AS BIGINT) AS n FROM case_stats WHERE indicator_id = ''";
     assert_eq!(total(counted), 40, "the demo's cases were counted as they were logged");
     let mut conn = db.settings().db_url().unwrap().connect().unwrap();
-    conn.batch_execute("DELETE FROM case_stats; UPDATE cases SET status = 'closed' WHERE status = 'open'").unwrap();
+    conn.batch_execute(
+        "DELETE FROM case_stats; DELETE FROM subject_stats; UPDATE cases SET status = 'closed' WHERE status = 'open'",
+    )
+    .unwrap();
     let out = casetrack(&db, dir.path()).args(["reports", "recount"]).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("recounted"));
     assert_eq!(total(counted), 40);
     let open = "SELECT CAST(COALESCE(SUM(cases), 0) AS BIGINT) AS n FROM case_stats WHERE status = 'open'";
     assert_eq!(total(open), 0, "the recount reads the cases as they are now");
+    let standing = "SELECT COUNT(*) AS n FROM cases WHERE status <> 'dismissed'";
+    let per_subject = "SELECT CAST(COALESCE(SUM(detected), 0) AS BIGINT) AS n FROM subject_stats";
+    assert_eq!(total(per_subject), total(standing), "each standing case counts once for its subject");
+    let unclosed = "SELECT COUNT(*) AS n FROM cases WHERE status NOT IN ('dismissed', 'closed')";
+    let unhandled = "SELECT CAST(COALESCE(SUM(unhandled), 0) AS BIGINT) AS n FROM subject_stats";
+    assert_eq!(total(unhandled), total(unclosed));
 }
 
 #[test]

@@ -154,6 +154,20 @@ fn rollup(app: &TestApp) -> Vec<RollupRow> {
     })
 }
 
+/// The subject rollup's rows with a count, in key order.
+fn subject_rollup(app: &TestApp) -> Vec<(String, String, i32, i32)> {
+    use casetrack::db::schema::subject_stats as s;
+    use diesel::prelude::*;
+    app.with_conn(|c| {
+        s::table
+            .filter(s::detected.ne(0).or(s::unhandled.ne(0)))
+            .order(s::subject_key)
+            .select((s::subject_key, s::subject_unit_id, s::detected, s::unhandled))
+            .load(c)
+            .unwrap()
+    })
+}
+
 #[tokio::test]
 async fn the_report_rollup_matches_a_recount_after_every_kind_of_change() {
     let app = spawn().await;
@@ -177,8 +191,13 @@ async fn the_report_rollup_matches_a_recount_after_every_kind_of_change() {
     let august: Vec<&RollupRow> = kept.iter().filter(|r| r.1.to_string() == "2024-08-01").collect();
     assert_eq!(august.len(), 3, "F counts once as a case and once per indicator: {august:?}");
     assert!(august.iter().all(|r| r.2 == w.cau_giay.id && r.7 == 1));
+    let subjects = subject_rollup(&app);
+    let org = format!("org:{}", w.cau_giay.id);
+    let cau_giay: Vec<_> = subjects.iter().filter(|s| s.0 == org).collect();
+    assert_eq!(cau_giay, vec![&(org.clone(), w.cau_giay.id.clone(), 2, 1)], "C closed, D dismissed, F open");
     app.with_conn(|c| casetrack::model::stats::rebuild(c).unwrap());
     assert_eq!(rollup(&app), kept, "what each change wrote is what a recount finds");
+    assert_eq!(subject_rollup(&app), subjects);
     let r = app.get("/api/v1/reports/summary", &w.city_reviewer.token).await.expect(200).body;
     assert_eq!(r["cases"]["detected"], 6);
     assert_eq!(r["cases"]["in_handling"], 2, "B and the reopened case");

@@ -171,6 +171,15 @@ diesel::table! {
 }
 
 diesel::table! {
+    subject_stats (subject_key) {
+        subject_key -> Text,
+        subject_unit_id -> Text,
+        detected -> Integer,
+        unhandled -> Integer,
+    }
+}
+
+diesel::table! {
     cases (id) {
         id -> Text,
         number -> Text,
@@ -306,6 +315,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     campaign_targets,
     case_counters,
     case_stats,
+    subject_stats,
     cases,
     case_indicators,
     case_events,

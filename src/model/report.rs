@@ -3,7 +3,7 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{NaiveDate, NaiveDateTime};
-use diesel::dsl::{case_when, count_star, max, sum};
+use diesel::dsl::{case_when, count, count_star, max, sum};
 use diesel::prelude::*;
 use diesel::sql_types::Integer;
 
@@ -42,8 +42,8 @@ fn widest_equivalent(conn: &mut DbConn, scope: &CaseScope) -> QueryResult<CaseSc
 /// Case and indicator counts come from the rollup (`case_stats`) for the whole months of
 /// the period and from `cases` for the days around them. Overdue counts depend on the
 /// clock, so they come from `cases`, where the `(status, deadline_at)` index finds the
-/// overdue ones without reading the rest; distinct subjects are not additive, so they are
-/// counted over `cases` too, through the subject-first index. Totals, by-unit rows and measures are folded from the
+/// overdue ones without reading the rest. Distinct subjects are not additive across
+/// months: see [`subjects`]. Totals, by-unit rows and measures are folded from the
 /// (subject unit, status, measure) groups. A by-unit row counts the cases whose subject
 /// unit lies in that unit's subtree, so the rows of a unit's children add up to the
 /// unit's own row.
@@ -134,45 +134,67 @@ pub fn summary(
 
 /// Distinct subjects with a standing violation, and those of them not yet handled.
 ///
-/// A subject key names its subject unit, so the subjects whose unit lies in a subtree
-/// and those reached only through a responsible unit in it are disjoint, and their
-/// counts add up. Counting the two parts apart lets each seek its own index instead of
-/// scanning every case for "subject or responsible unit in the subtree".
+/// Over all time, subjects of units in the cut come from the subject rollup. Otherwise,
+/// city-wide, the cases are grouped by subject over the subject index, which both
+/// databases walk in order without sorting. For a subtree, a subject key names its
+/// subject unit, so the subjects whose unit lies in the subtree and those reached only
+/// through a responsible unit in it are disjoint, and their counts add up. Counting
+/// the two parts apart lets each seek its own index instead of scanning every case for
+/// "subject or responsible unit in the subtree"; a seek returns a subtree's cases in no
+/// useful order, so there the distinct subjects are counted directly.
 fn subjects(conn: &mut DbConn, scope: &CaseScope, f: &CaseFilter, now: NaiveDateTime) -> QueryResult<(i64, i64)> {
-    let unit = match scope {
-        CaseScope::Subtree(unit) => Some((CaseScope::All, f.clone(), unit.clone())),
-        CaseScope::All => f.unit_id.clone().map(|u| (CaseScope::All, CaseFilter { unit_id: None, ..f.clone() }, u)),
+    let cut = match scope {
+        CaseScope::Subtree(unit) => Some((f.clone(), unit.clone())),
+        CaseScope::All => f.unit_id.clone().map(|u| (CaseFilter { unit_id: None, ..f.clone() }, u)),
         _ => None,
     };
-    let parts = match unit {
-        Some((all, rest, unit)) if f.subject_unit_id.is_none() && f.responsible_only_unit_id.is_none() => vec![
-            (all.clone(), CaseFilter { subject_unit_id: Some(unit.clone()), ..rest.clone() }),
-            (all, CaseFilter { responsible_only_unit_id: Some(unit), ..rest }),
-        ],
-        _ => vec![(scope.clone(), f.clone())],
-    };
-    let mut total = (0, 0);
-    for (scope, f) in &parts {
-        // Grouped by subject over the subject-first index, which meets each subject's
-        // cases together; the window sums over the groups, so one row comes back.
-        let open: [&str; 2] = ["dismissed", "closed"];
-        let unhandled =
-            case_when(cases::status.ne_all(open), 1.into_sql::<Integer>()).otherwise(0.into_sql::<Integer>());
-        let counted: Option<(i64, Option<i64>)> = cases::table
-            .group_by((cases::subject_unit_id, cases::subject_key))
-            .select((count_star().over(), sum(max(unhandled)).over()))
-            .into_boxed()
-            .filter(case_predicate(scope, f, now))
-            .filter(cases::status.ne("dismissed"))
-            .limit(1)
-            .first(conn)
-            .optional()?;
-        if let Some((detected, unhandled)) = counted {
-            total.0 += detected;
-            total.1 += unhandled.unwrap_or(0);
+    let Some((rest, unit)) = cut.filter(|_| f.subject_unit_id.is_none() && f.responsible_only_unit_id.is_none()) else {
+        if matches!(scope, CaseScope::All) && stats::whole_history(f) {
+            return stats::subject_counts(conn, None);
         }
-    }
-    Ok(total)
+        return subjects_grouped(conn, scope, f, now);
+    };
+    let not_handled: [&str; 2] = ["dismissed", "closed"];
+    let distinct = |conn: &mut DbConn, part: &CaseFilter, excluded: &[&str]| -> QueryResult<i64> {
+        cases::table
+            .select(count(cases::subject_key).aggregate_distinct())
+            .into_boxed()
+            .filter(case_predicate(&CaseScope::All, part, now))
+            .filter(cases::status.ne_all(excluded.iter().map(|s| s.to_string()).collect::<Vec<_>>()))
+            .first(conn)
+    };
+    let inside = if stats::whole_history(&rest) {
+        stats::subject_counts(conn, Some(&unit))?
+    } else {
+        let part = CaseFilter { subject_unit_id: Some(unit.clone()), ..rest.clone() };
+        (distinct(conn, &part, &not_handled[..1])?, distinct(conn, &part, &not_handled)?)
+    };
+    let part = CaseFilter { responsible_only_unit_id: Some(unit), ..rest };
+    let outside = (distinct(conn, &part, &not_handled[..1])?, distinct(conn, &part, &not_handled)?);
+    Ok((inside.0 + outside.0, inside.1 + outside.1))
+}
+
+/// [`subjects`] in one pass grouped by subject; the window sums over the groups, so
+/// one row comes back.
+fn subjects_grouped(
+    conn: &mut DbConn,
+    scope: &CaseScope,
+    f: &CaseFilter,
+    now: NaiveDateTime,
+) -> QueryResult<(i64, i64)> {
+    let not_handled: [&str; 2] = ["dismissed", "closed"];
+    let unhandled =
+        case_when(cases::status.ne_all(not_handled), 1.into_sql::<Integer>()).otherwise(0.into_sql::<Integer>());
+    let counted: Option<(i64, Option<i64>)> = cases::table
+        .group_by((cases::subject_unit_id, cases::subject_key))
+        .select((count_star().over(), sum(max(unhandled)).over()))
+        .into_boxed()
+        .filter(case_predicate(scope, f, now))
+        .filter(cases::status.ne("dismissed"))
+        .limit(1)
+        .first(conn)
+        .optional()?;
+    Ok(counted.map_or((0, 0), |(detected, unhandled)| (detected, unhandled.unwrap_or(0))))
 }
 
 /// For each unit under any of `roots`, the roots its cases roll up to.

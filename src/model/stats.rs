@@ -1,6 +1,7 @@
-//! The report rollup (`case_stats`): case counts per detection month and per every
-//! column a report filters or groups by, kept in step with `cases` inside each change's
-//! own transaction, so that a report reads a few thousand rows instead of every case.
+//! The report rollups, kept in step with `cases` inside each change's own transaction:
+//! `case_stats` (case counts per detection month and per every column a report filters
+//! or groups by) and `subject_stats` (per subject over all time), so that a report
+//! reads a few thousand rows instead of every case.
 
 use std::collections::BTreeMap;
 
@@ -12,7 +13,7 @@ use diesel::upsert::excluded;
 
 use super::case::{Case, CaseFilter, CaseScope, Db};
 use crate::db::DbConn;
-use crate::db::schema::{campaign_members, case_stats, unit_closure};
+use crate::db::schema::{campaign_members, case_stats, subject_stats, unit_closure};
 use crate::domain::report::Period;
 
 /// One rollup row: `cases` counts the cases (indicator_id '') or the citations of one
@@ -52,6 +53,34 @@ macro_rules! add_to {
     }};
 }
 
+/// One subject's standing cases (all but dismissed) and, of those, the ones not closed.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Insertable)]
+#[diesel(table_name = subject_stats)]
+struct SubjectRow {
+    subject_key: String,
+    subject_unit_id: String,
+    detected: i32,
+    unhandled: i32,
+}
+
+/// An upsert that adds the given rows' counts to the subject rollup.
+macro_rules! add_to_subjects {
+    ($values:expr) => {{
+        use subject_stats::dsl as s;
+        diesel::insert_into(s::subject_stats).values($values).on_conflict(s::subject_key).do_update().set((
+            s::detected.eq(s::detected + excluded(s::detected)),
+            s::unhandled.eq(s::unhandled + excluded(s::unhandled)),
+        ))
+    }};
+}
+
+/// What one case adds to its subject's row.
+fn subject_of(case: &Case) -> ((String, String), (i32, i32)) {
+    let standing = case.status != "dismissed";
+    let unhandled = standing && case.status != "closed";
+    ((case.subject_key.clone(), case.subject_unit_id.clone()), (i32::from(standing), i32::from(unhandled)))
+}
+
 /// The rows one case counts in, each with `cases` 0: the case itself and each indicator it cites.
 fn keys_of<'a>(case: &'a Case, indicator_ids: &'a [String]) -> impl Iterator<Item = StatRow> + 'a {
     std::iter::once("").chain(indicator_ids.iter().map(String::as_str)).map(move |indicator| StatRow {
@@ -81,21 +110,55 @@ pub fn record(conn: &mut DbConn, before: Option<(&Case, &[String])>, after: (&Ca
     }
     let rows: Vec<StatRow> =
         net.into_iter().filter(|(_, n)| *n != 0).map(|(key, n)| StatRow { cases: n, ..key }).collect();
-    if rows.is_empty() {
-        return Ok(());
+    let mut subjects: BTreeMap<(String, String), (i32, i32)> = BTreeMap::new();
+    if let Some((case, _)) = before {
+        let (key, (d, u)) = subject_of(case);
+        let n = subjects.entry(key).or_default();
+        (n.0, n.1) = (n.0 - d, n.1 - u);
     }
+    let (key, (d, u)) = subject_of(after.0);
+    let n = subjects.entry(key).or_default();
+    (n.0, n.1) = (n.0 + d, n.1 + u);
+    let subjects: Vec<SubjectRow> = subjects
+        .into_iter()
+        .filter(|(_, n)| *n != (0, 0))
+        .map(|((subject_key, subject_unit_id), (detected, unhandled))| SubjectRow {
+            subject_key,
+            subject_unit_id,
+            detected,
+            unhandled,
+        })
+        .collect();
+    // Always case_stats first, then subject_stats, each in key order.
     match conn {
-        DbConn::Pg(c) => add_to!(&rows).execute(c).map(drop),
+        DbConn::Pg(c) => {
+            if !rows.is_empty() {
+                add_to!(&rows).execute(c)?;
+            }
+            if !subjects.is_empty() {
+                add_to_subjects!(&subjects).execute(c)?;
+            }
+        }
         // Diesel writes SQLite batches as single INSERTs anyway; in-process they cost little.
-        DbConn::Sqlite(c) => rows.iter().try_for_each(|row| add_to!(row).execute(c).map(drop)),
+        DbConn::Sqlite(c) => {
+            for row in &rows {
+                add_to!(row).execute(c)?;
+            }
+            for row in &subjects {
+                add_to_subjects!(row).execute(c)?;
+            }
+        }
     }
+    Ok(())
 }
 
-/// Recounts the whole rollup from `cases`: after cases were loaded or repaired by hand in SQL.
+/// Recounts both rollups from `cases`: after cases were loaded or repaired by hand in SQL.
 pub fn rebuild(conn: &mut DbConn) -> QueryResult<()> {
     let (lock, month) = match conn {
         // Writers wait until the recount commits, then apply their change on top of it.
-        DbConn::Pg(_) => ("LOCK TABLE case_stats IN EXCLUSIVE MODE;", "date_trunc('month', c.detected_on)::date"),
+        DbConn::Pg(_) => {
+            ("LOCK TABLE case_stats, subject_stats IN EXCLUSIVE MODE;", "date_trunc('month', c.detected_on)::date")
+        }
         DbConn::Sqlite(_) => ("", "date(c.detected_on, 'start of month')"),
     };
     let sql = format!(
@@ -107,7 +170,12 @@ pub fn rebuild(conn: &mut DbConn) -> QueryResult<()> {
          INSERT INTO case_stats \
            SELECT ci.indicator_id, {month}, c.subject_unit_id, COALESCE(c.responsible_unit_id, ''), c.campaign_id, \
              c.directive_id, c.status, COALESCE(c.decision_measure, ''), COUNT(*) \
-           FROM cases c JOIN case_indicators ci ON ci.case_id = c.id GROUP BY 1, 2, 3, 4, 5, 6, 7, 8;"
+           FROM cases c JOIN case_indicators ci ON ci.case_id = c.id GROUP BY 1, 2, 3, 4, 5, 6, 7, 8; \
+         DELETE FROM subject_stats; \
+         INSERT INTO subject_stats \
+           SELECT subject_key, MIN(subject_unit_id), SUM(CASE WHEN status <> 'dismissed' THEN 1 ELSE 0 END), \
+             SUM(CASE WHEN status NOT IN ('dismissed', 'closed') THEN 1 ELSE 0 END) \
+           FROM cases GROUP BY subject_key;"
     );
     crate::db::write_tx(conn, |conn| conn.batch_execute(&sql))
 }
@@ -200,4 +268,48 @@ pub fn indicator_groups(
         .filter(predicate(scope, f, months))
         .load(conn)?;
     Ok(rows.into_iter().map(|(i, s, n)| (i, s, n.unwrap_or(0))).collect())
+}
+
+/// Whether a filter cuts nothing but units: then subjects can be counted over all time.
+pub fn whole_history(f: &CaseFilter) -> bool {
+    let CaseFilter {
+        directive_id,
+        campaign_id,
+        unit_id,
+        subject_unit_id,
+        responsible_only_unit_id,
+        indicator_id,
+        status,
+        overdue,
+        q,
+        from,
+        to,
+    } = f;
+    directive_id.is_none()
+        && campaign_id.is_none()
+        && unit_id.is_none()
+        && subject_unit_id.is_none()
+        && responsible_only_unit_id.is_none()
+        && indicator_id.is_none()
+        && status.is_none()
+        && overdue.is_none()
+        && q.is_none()
+        && from.is_none()
+        && to.is_none()
+}
+
+/// Over all time: subjects with a standing case, and those with one not yet closed;
+/// only subjects of units in `unit`'s subtree when given.
+pub fn subject_counts(conn: &mut DbConn, unit: Option<&str>) -> QueryResult<(i64, i64)> {
+    let of_unit = || {
+        let mut q = subject_stats::table.into_boxed();
+        if let Some(u) = unit {
+            let subtree = unit_closure::table.filter(unit_closure::ancestor_id.eq(u.to_string()));
+            q = q.filter(subject_stats::subject_unit_id.eq_any(subtree.select(unit_closure::descendant_id)));
+        }
+        q
+    };
+    let detected = of_unit().filter(subject_stats::detected.gt(0)).count().get_result(conn)?;
+    let unhandled = of_unit().filter(subject_stats::unhandled.gt(0)).count().get_result(conn)?;
+    Ok((detected, unhandled))
 }

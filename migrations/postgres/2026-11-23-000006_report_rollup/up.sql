@@ -29,6 +29,25 @@ SELECT ci.indicator_id, date_trunc('month', c.detected_on)::date, c.subject_unit
 FROM cases c JOIN case_indicators ci ON ci.case_id = c.id
 GROUP BY 1, 2, 3, 4, 5, 6, 7, 8;
 
+-- Subjects over the whole history: per subject, how many of its cases stand (all but
+-- dismissed) and how many of those are not closed. Distinct subjects are not additive
+-- across months, so a report over all time counts these rows (one per organisation or
+-- individual) instead of grouping every case; kept in step like case_stats.
+CREATE TABLE subject_stats (
+    subject_key TEXT PRIMARY KEY NOT NULL,
+    subject_unit_id TEXT NOT NULL,
+    detected INTEGER NOT NULL,
+    unhandled INTEGER NOT NULL
+);
+CREATE INDEX subject_stats_unit_idx ON subject_stats (subject_unit_id, detected, unhandled);
+
+INSERT INTO subject_stats
+SELECT subject_key, MIN(subject_unit_id),
+       SUM(CASE WHEN status <> 'dismissed' THEN 1 ELSE 0 END),
+       SUM(CASE WHEN status NOT IN ('dismissed', 'closed') THEN 1 ELSE 0 END)
+FROM cases
+GROUP BY subject_key;
+
 -- Distinct subjects are counted over cases, grouped by subject unit and subject. With
 -- those first, an index scan meets each subject's cases together and both databases
 -- count them without sorting; a subtree's subjects are a run of entries per unit.
