@@ -3,9 +3,8 @@
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{NaiveDate, NaiveDateTime};
-use diesel::dsl::{case_when, count, count_star, max, sum};
+use diesel::dsl::{count, count_star};
 use diesel::prelude::*;
-use diesel::sql_types::Integer;
 
 use super::case::{CaseFilter, CaseScope, case_indicator_predicate, case_predicate, overdue_at};
 use super::stats;
@@ -134,67 +133,45 @@ pub fn summary(
 
 /// Distinct subjects with a standing violation, and those of them not yet handled.
 ///
-/// Over all time, subjects of units in the cut come from the subject rollup. Otherwise,
-/// city-wide, the cases are grouped by subject over the subject index, which both
-/// databases walk in order without sorting. For a subtree, a subject key names its
-/// subject unit, so the subjects whose unit lies in the subtree and those reached only
-/// through a responsible unit in it are disjoint, and their counts add up. Counting
-/// the two parts apart lets each seek its own index instead of scanning every case for
-/// "subject or responsible unit in the subtree"; a seek returns a subtree's cases in no
-/// useful order, so there the distinct subjects are counted directly.
+/// Over all time, subjects of units in the cut come from the subject rollup. Otherwise
+/// each figure is a distinct count over the cut's cases, which the database finds
+/// through the index of whatever the cut names (a period, a campaign, units) with the
+/// subject beside it. For a subtree, a subject key names its subject unit, so the
+/// subjects whose unit lies in the subtree and those reached only through a responsible
+/// unit in it are disjoint, and their counts add up: counting the two parts apart lets
+/// each seek its own index instead of scanning every case for "subject or responsible
+/// unit in the subtree".
 fn subjects(conn: &mut DbConn, scope: &CaseScope, f: &CaseFilter, now: NaiveDateTime) -> QueryResult<(i64, i64)> {
-    let cut = match scope {
+    let counted = |conn: &mut DbConn, scope: &CaseScope, cut: &CaseFilter| -> QueryResult<(i64, i64)> {
+        let distinct = |conn: &mut DbConn, excluded: &[&str]| -> QueryResult<i64> {
+            cases::table
+                .select(count(cases::subject_key).aggregate_distinct())
+                .into_boxed()
+                .filter(case_predicate(scope, cut, now))
+                .filter(cases::status.ne_all(excluded.iter().map(|s| s.to_string()).collect::<Vec<_>>()))
+                .first(conn)
+        };
+        Ok((distinct(conn, &["dismissed"])?, distinct(conn, &["dismissed", "closed"])?))
+    };
+    let unit_cut = match scope {
         CaseScope::Subtree(unit) => Some((f.clone(), unit.clone())),
         CaseScope::All => f.unit_id.clone().map(|u| (CaseFilter { unit_id: None, ..f.clone() }, u)),
         _ => None,
     };
-    let Some((rest, unit)) = cut.filter(|_| f.subject_unit_id.is_none() && f.responsible_only_unit_id.is_none()) else {
+    let Some((rest, unit)) = unit_cut.filter(|_| f.subject_unit_id.is_none() && f.responsible_only_unit_id.is_none())
+    else {
         if matches!(scope, CaseScope::All) && stats::whole_history(f) {
             return stats::subject_counts(conn, None);
         }
-        return subjects_grouped(conn, scope, f, now);
-    };
-    let not_handled: [&str; 2] = ["dismissed", "closed"];
-    let distinct = |conn: &mut DbConn, part: &CaseFilter, excluded: &[&str]| -> QueryResult<i64> {
-        cases::table
-            .select(count(cases::subject_key).aggregate_distinct())
-            .into_boxed()
-            .filter(case_predicate(&CaseScope::All, part, now))
-            .filter(cases::status.ne_all(excluded.iter().map(|s| s.to_string()).collect::<Vec<_>>()))
-            .first(conn)
+        return counted(conn, scope, f);
     };
     let inside = if stats::whole_history(&rest) {
         stats::subject_counts(conn, Some(&unit))?
     } else {
-        let part = CaseFilter { subject_unit_id: Some(unit.clone()), ..rest.clone() };
-        (distinct(conn, &part, &not_handled[..1])?, distinct(conn, &part, &not_handled)?)
+        counted(conn, &CaseScope::All, &CaseFilter { subject_unit_id: Some(unit.clone()), ..rest.clone() })?
     };
-    let part = CaseFilter { responsible_only_unit_id: Some(unit), ..rest };
-    let outside = (distinct(conn, &part, &not_handled[..1])?, distinct(conn, &part, &not_handled)?);
+    let outside = counted(conn, &CaseScope::All, &CaseFilter { responsible_only_unit_id: Some(unit), ..rest })?;
     Ok((inside.0 + outside.0, inside.1 + outside.1))
-}
-
-/// [`subjects`] in one pass grouped by subject; the window sums over the groups, so
-/// one row comes back.
-fn subjects_grouped(
-    conn: &mut DbConn,
-    scope: &CaseScope,
-    f: &CaseFilter,
-    now: NaiveDateTime,
-) -> QueryResult<(i64, i64)> {
-    let not_handled: [&str; 2] = ["dismissed", "closed"];
-    let unhandled =
-        case_when(cases::status.ne_all(not_handled), 1.into_sql::<Integer>()).otherwise(0.into_sql::<Integer>());
-    let counted: Option<(i64, Option<i64>)> = cases::table
-        .group_by((cases::subject_unit_id, cases::subject_key))
-        .select((count_star().over(), sum(max(unhandled)).over()))
-        .into_boxed()
-        .filter(case_predicate(scope, f, now))
-        .filter(cases::status.ne("dismissed"))
-        .limit(1)
-        .first(conn)
-        .optional()?;
-    Ok(counted.map_or((0, 0), |(detected, unhandled)| (detected, unhandled.unwrap_or(0))))
 }
 
 /// For each unit under any of `roots`, the roots its cases roll up to.

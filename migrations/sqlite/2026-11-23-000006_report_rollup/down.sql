@@ -1,3 +1,5 @@
+DROP INDEX cases_detected_on_idx;
+CREATE INDEX cases_detected_on_idx ON cases (detected_on);
 DROP INDEX cases_responsible_unit_idx;
 CREATE INDEX cases_responsible_unit_idx ON cases (responsible_unit_id, id);
 DROP INDEX cases_subject_idx;

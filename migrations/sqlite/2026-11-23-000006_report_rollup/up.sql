@@ -60,3 +60,8 @@ CREATE INDEX cases_subject_idx ON cases (subject_unit_id, subject_key, status);
 -- elsewhere. The subject columns let that part be counted from the index entries.
 DROP INDEX cases_responsible_unit_idx;
 CREATE INDEX cases_responsible_unit_idx ON cases (responsible_unit_id, id, subject_unit_id, subject_key, status);
+
+-- A report for a period counts that period's distinct subjects: with the subject columns
+-- beside the date, the period's cases are counted from index entries.
+DROP INDEX cases_detected_on_idx;
+CREATE INDEX cases_detected_on_idx ON cases (detected_on, subject_unit_id, subject_key, status);
