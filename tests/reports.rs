@@ -174,7 +174,9 @@ async fn the_report_rollup_matches_a_recount_after_every_kind_of_change() {
     let w = World::new(&app).await;
     scenario(&app, &w).await;
     // An edit that moves a case to another month, unit and pair of indicators...
-    let moved = w.log_case(&app, &w.dien_bien, "F").await;
+    let mut f = w.case_body(&w.dien_bien, "F");
+    f["indicator_ids"] = json!([w.indicator("1.1").id]);
+    let moved = app.post("/api/v1/cases", Some(&w.inspector.token), f).await.expect(201).body;
     let path = format!("/api/v1/cases/{}", moved["id"].as_str().unwrap());
     let edit = json!({
         "detected_on": "2024-08-30",
@@ -191,6 +193,9 @@ async fn the_report_rollup_matches_a_recount_after_every_kind_of_change() {
     let august: Vec<&RollupRow> = kept.iter().filter(|r| r.1.to_string() == "2024-08-01").collect();
     assert_eq!(august.len(), 3, "F counts once as a case and once per indicator: {august:?}");
     assert!(august.iter().all(|r| r.2 == w.cau_giay.id && r.7 == 1));
+    let r = app.get("/api/v1/reports/summary", &w.city_reviewer.token).await.expect(200).body;
+    let codes: Vec<&str> = r["by_indicator"].as_array().unwrap().iter().map(|i| i["code"].as_str().unwrap()).collect();
+    assert_eq!(codes, vec!["1.6", "2.5", "3.1"], "1.1 lost its only case to the edit, and is no row");
     let subjects = subject_rollup(&app);
     let org = format!("org:{}", w.cau_giay.id);
     let cau_giay: Vec<_> = subjects.iter().filter(|s| s.0 == org).collect();

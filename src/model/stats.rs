@@ -98,8 +98,9 @@ fn keys_of<'a>(case: &'a Case, indicator_ids: &'a [String]) -> impl Iterator<Ite
 
 /// Moves a case's counts from what it was (`None` when new) to what it is now.
 ///
-/// The net changes are written in one statement, in key order, so that concurrent
-/// changes lock rollup rows in the same order and cannot deadlock each other.
+/// Only net changes are written, `case_stats` before `subject_stats` and each in key
+/// order, so that concurrent changes lock rollup rows in one order and cannot deadlock
+/// each other.
 pub fn record(conn: &mut DbConn, before: Option<(&Case, &[String])>, after: (&Case, &[String])) -> QueryResult<()> {
     let mut net: BTreeMap<StatRow, i32> = BTreeMap::new();
     for key in before.into_iter().flat_map(|(c, i)| keys_of(c, i)) {
@@ -129,7 +130,6 @@ pub fn record(conn: &mut DbConn, before: Option<(&Case, &[String])>, after: (&Ca
             unhandled,
         })
         .collect();
-    // Always case_stats first, then subject_stats, each in key order.
     match conn {
         DbConn::Pg(c) => {
             if !rows.is_empty() {
@@ -250,7 +250,8 @@ pub fn case_groups(
         .into_boxed()
         .filter(predicate(scope, f, months))
         .load(conn)?;
-    Ok(rows.into_iter().map(|(u, s, m, n)| (u, s, m, n.unwrap_or(0))).collect())
+    // A group whose cases all moved elsewhere sums to 0: it is no group.
+    Ok(rows.into_iter().filter_map(|(u, s, m, n)| n.filter(|n| *n != 0).map(|n| (u, s, m, n))).collect())
 }
 
 /// Citations per (indicator, status) over whole `months`.
@@ -267,7 +268,7 @@ pub fn indicator_groups(
         .into_boxed()
         .filter(predicate(scope, f, months))
         .load(conn)?;
-    Ok(rows.into_iter().map(|(i, s, n)| (i, s, n.unwrap_or(0))).collect())
+    Ok(rows.into_iter().filter_map(|(i, s, n)| n.filter(|n| *n != 0).map(|n| (i, s, n))).collect())
 }
 
 /// Whether a filter cuts nothing but units: then subjects can be counted over all time.
