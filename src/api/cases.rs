@@ -477,9 +477,7 @@ fn lost_race(if_match: &IfMatch) -> ApiError {
 
 /// Loads a visible case with its indicator ids, or 404.
 fn load(conn: &mut DbConn, scope: &CaseScope, id: &str) -> Result<(Case, Vec<String>), ApiError> {
-    let case = Case::find_visible(conn, id, scope)?.ok_or(ApiError::NotFound)?;
-    let ids = Case::indicators_of_one(conn, &case.id)?;
-    Ok((case, ids))
+    Case::find_visible(conn, id, scope)?.ok_or(ApiError::NotFound)
 }
 
 #[utoipa::path(tag = "cases", responses((status = 200, description = "The case", body = CaseView, headers(("ETag" = String, description = "The version, for If-Match")))))]

@@ -160,14 +160,18 @@ impl Case {
         Ok(true)
     }
 
-    /// One case, if `scope` may see it.
+    /// One case with the indicator ids it cites (in order), if `scope` may see it.
     ///
-    /// The scope is spelled out per variant rather than boxed (as `case_predicate` does
-    /// for lists) so that each variant's statement is prepared once per connection: this
-    /// is the hottest read of the service.
-    pub fn find_visible(conn: &mut DbConn, id: &str, scope: &CaseScope) -> QueryResult<Option<Case>> {
-        let by_id = cases::table.filter(cases::id.eq(id)).select(Case::as_select());
-        match scope {
+    /// One statement, the indicators joined in. The scope is spelled out per variant
+    /// rather than boxed (as `case_predicate` does for lists) so that each variant's
+    /// statement is prepared once per connection: this is the hottest read of the service.
+    pub fn find_visible(conn: &mut DbConn, id: &str, scope: &CaseScope) -> QueryResult<Option<(Case, Vec<String>)>> {
+        let by_id = cases::table
+            .left_join(case_indicators::table)
+            .filter(cases::id.eq(id))
+            .order(case_indicators::indicator_id)
+            .select((Case::as_select(), case_indicators::indicator_id.nullable()));
+        let rows: Vec<(Case, Option<String>)> = match scope {
             CaseScope::CampaignsOf(user) => by_id
                 .filter(
                     cases::campaign_id.eq_any(
@@ -176,8 +180,7 @@ impl Case {
                             .select(campaign_members::campaign_id),
                     ),
                 )
-                .first(conn)
-                .optional(),
+                .load(conn)?,
             CaseScope::Subtree(unit) => {
                 // Two probes of the closure's primary key, instead of listing the subtree.
                 let under = || unit_closure::table.filter(unit_closure::ancestor_id.eq(unit));
@@ -185,21 +188,16 @@ impl Case {
                     .filter(exists(under().filter(unit_closure::descendant_id.eq(cases::subject_unit_id))).or(exists(
                         under().filter(unit_closure::descendant_id.nullable().eq(cases::responsible_unit_id)),
                     )))
-                    .first(conn)
-                    .optional()
+                    .load(conn)?
             }
-            CaseScope::Nothing => Ok(None),
-            CaseScope::All => by_id.first(conn).optional(),
-        }
-    }
-
-    /// Indicator ids one case cites, in order.
-    pub fn indicators_of_one(conn: &mut DbConn, case_id: &str) -> QueryResult<Vec<String>> {
-        case_indicators::table
-            .filter(case_indicators::case_id.eq(case_id))
-            .order(case_indicators::indicator_id)
-            .select(case_indicators::indicator_id)
-            .load(conn)
+            CaseScope::Nothing => Vec::new(),
+            CaseScope::All => by_id.load(conn)?,
+        };
+        let mut rows = rows.into_iter();
+        Ok(rows.next().map(|(case, first)| {
+            let ids: Vec<String> = first.into_iter().chain(rows.filter_map(|(_, i)| i)).collect();
+            (case, ids)
+        }))
     }
 
     /// A keyset page of visible cases, newest first.
