@@ -226,7 +226,7 @@ fn run(opts: &Opts, backend: Backend) {
     let summary = Script::get("/api/v1/reports/summary");
     scenario("report_summary_city", 4, Some(&fx.reviewer), &summary);
     scenario("report_summary_district", 4, Some(&fx.district_head), &summary);
-    // Not an aim of its own: a cut by period, whose distinct subjects group that period's cases.
+    // Not an aim of its own: a cut by period, whose subjects are counted over that period's cases.
     let year = Script::get("/api/v1/reports/summary?from=2024-01-01&to=2024-12-31");
     scenario("report_summary_city_year", 4, Some(&fx.reviewer), &year);
 

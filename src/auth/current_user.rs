@@ -61,7 +61,8 @@ impl Verified {
         Ok(CurrentUser { user, role, session_id: self.session_id, client_addr: self.client_addr })
     }
 
-    fn from_request(req: &HttpRequest) -> Result<(Verified, web::Data<AppState>), ApiError> {
+    /// Checks the bearer token's signature and lifetime; no database involved.
+    fn verify(req: &HttpRequest) -> Result<(Verified, web::Data<AppState>), ApiError> {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
         let token = bearer(req).ok_or(ApiError::Unauthorized)?;
@@ -75,7 +76,7 @@ impl FromRequest for Verified {
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(Verified::from_request(req).map(|(v, _)| v))
+        ready(Verified::verify(req).map(|(v, _)| v))
     }
 }
 
@@ -84,7 +85,7 @@ impl FromRequest for CurrentUser {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let verified = Verified::from_request(req);
+        let verified = Verified::verify(req);
         Box::pin(async move {
             let (verified, state) = verified?;
             let now = state.clock.now_naive();

@@ -57,7 +57,7 @@ pub enum CaseScope {
 }
 
 /// Filters of `GET /cases`.
-#[derive(Debug, Default, Clone)]
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
 pub struct CaseFilter {
     pub directive_id: Option<String>,
     pub campaign_id: Option<String>,

@@ -271,46 +271,21 @@ pub fn indicator_groups(
     Ok(rows.into_iter().filter_map(|(i, s, n)| n.filter(|n| *n != 0).map(|n| (i, s, n))).collect())
 }
 
-/// Whether a filter cuts nothing but units: then subjects can be counted over all time.
+/// Whether a filter cuts nothing (a unit cut comes as the scope): then subjects can be
+/// counted over all time.
 pub fn whole_history(f: &CaseFilter) -> bool {
-    let CaseFilter {
-        directive_id,
-        campaign_id,
-        unit_id,
-        subject_unit_id,
-        responsible_only_unit_id,
-        indicator_id,
-        status,
-        overdue,
-        q,
-        from,
-        to,
-    } = f;
-    directive_id.is_none()
-        && campaign_id.is_none()
-        && unit_id.is_none()
-        && subject_unit_id.is_none()
-        && responsible_only_unit_id.is_none()
-        && indicator_id.is_none()
-        && status.is_none()
-        && overdue.is_none()
-        && q.is_none()
-        && from.is_none()
-        && to.is_none()
+    *f == CaseFilter::default()
 }
 
 /// Over all time: subjects with a standing case, and those with one not yet closed;
 /// only subjects of units in `unit`'s subtree when given.
 pub fn subject_counts(conn: &mut DbConn, unit: Option<&str>) -> QueryResult<(i64, i64)> {
-    let of_unit = || {
-        let mut q = subject_stats::table.into_boxed();
-        if let Some(u) = unit {
-            let subtree = unit_closure::table.filter(unit_closure::ancestor_id.eq(u.to_string()));
-            q = q.filter(subject_stats::subject_unit_id.eq_any(subtree.select(unit_closure::descendant_id)));
-        }
-        q
-    };
+    let mut q = subject_stats::table.into_boxed().filter(subject_stats::detected.gt(0));
+    if let Some(u) = unit {
+        let subtree = unit_closure::table.filter(unit_closure::ancestor_id.eq(u.to_string()));
+        q = q.filter(subject_stats::subject_unit_id.eq_any(subtree.select(unit_closure::descendant_id)));
+    }
     // Unhandled subjects are a part of the detected ones: both in one pass.
     let unhandled = case_when(subject_stats::unhandled.gt(0), subject_stats::subject_key);
-    of_unit().filter(subject_stats::detected.gt(0)).select((count_star(), count(unhandled))).first(conn)
+    q.select((count_star(), count(unhandled))).first(conn)
 }
