@@ -283,7 +283,7 @@ fn scalar(pool: &DbPool, sql: &str) -> i64 {
         n: i64,
     }
     let mut conn = pool.get().unwrap();
-    diesel::sql_query(sql).get_result::<N>(&mut *conn).unwrap().n
+    diesel::sql_query(sql).get_result::<N>(&mut **conn).unwrap().n
 }
 
 fn count(pool: &DbPool) -> i64 {

@@ -35,13 +35,14 @@ fn the_demo_loads_a_realistic_city_once_and_its_logins_work() {
     let pw = stdout.split("the password ").nth(1).and_then(|r| r.split(')').next()).unwrap().to_string();
 
     let pool = prepare_database(&db.settings()).unwrap();
-    let mut conn = pool.get().unwrap();
+    let mut pooled = pool.get().unwrap();
+    let conn: &mut casetrack::db::DbConn = &mut pooled;
     for username in ["thanhtra1", "ubkt.thanhpho", "ubkt.ba-dinh", "truong.ba-dinh", "truong.thanh-tri"] {
-        let user = User::find_by_username(&mut conn, username).unwrap().unwrap_or_else(|| panic!("{username} exists"));
+        let user = User::find_by_username(conn, username).unwrap().unwrap_or_else(|| panic!("{username} exists"));
         assert!(password::verify(&pw, &user.password_hash), "{username}'s printed password works");
     }
     let by_status: Vec<(String, i64)> =
-        cases::table.group_by(cases::status).select((cases::status, count_star())).load(&mut conn).unwrap();
+        cases::table.group_by(cases::status).select((cases::status, count_star())).load(conn).unwrap();
     let count = |s: &str| by_status.iter().find(|(k, _)| k == s).map(|(_, n)| *n).unwrap_or(0);
     assert_eq!(by_status.iter().map(|(_, n)| n).sum::<i64>(), 300);
     for s in ["open", "in_handling", "remediated", "closed", "dismissed"] {
@@ -53,7 +54,7 @@ fn the_demo_loads_a_realistic_city_once_and_its_logins_work() {
     let indicators: i64 = cases::table
         .inner_join(casetrack::db::schema::case_indicators::table)
         .select(diesel::dsl::count_distinct(casetrack::db::schema::case_indicators::indicator_id))
-        .first(&mut conn)
+        .first(conn)
         .unwrap();
     assert!(indicators >= 20, "cases spread over the indicators, got {indicators}");
 

@@ -8,10 +8,11 @@ use std::time::{Duration, Instant};
 
 use casetrack::app::prepare_database;
 use casetrack::auth::password;
-use casetrack::db::Backend;
+use casetrack::db::{Backend, DbUrl, PING_AFTER_IDLE, build_pool};
 use casetrack::model::user::User;
 use common::{JWT_SECRET, TestDb, spawn};
 use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
 use serde_json::json;
 
 const BIN: &str = env!("CARGO_BIN_EXE_casetrack");
@@ -276,4 +277,48 @@ fn instances_starting_together_apply_migrations_once() {
     }
     let pool = prepare_database(&settings).unwrap();
     assert!(casetrack::db::migrate::is_up_to_date(&mut pool.get().unwrap()).unwrap());
+}
+
+/// The server-side id of a pooled PostgreSQL connection.
+fn backend_pid(conn: &mut casetrack::db::DbConn) -> QueryResult<i32> {
+    let casetrack::db::DbConn::Pg(pg) = conn else { panic!("a PostgreSQL connection") };
+    diesel::select(diesel::dsl::sql::<diesel::sql_types::Integer>("pg_backend_pid()")).get_result(pg)
+}
+
+#[test]
+fn the_pool_keeps_live_connections_and_replaces_ones_the_server_dropped() {
+    let db = TestDb::new();
+    let pool = build_pool(&DbUrl::parse(&db.url()).unwrap(), 1).unwrap();
+
+    // A temporary table lives as long as its connection: it tells whether the pool kept it.
+    let mut conn = pool.get().unwrap();
+    conn.batch_execute("CREATE TEMPORARY TABLE marker (x INTEGER)").unwrap();
+    assert!(conn.batch_execute("SELECT no_such_column FROM marker").is_err());
+    drop(conn);
+    let mut conn = pool.get().unwrap();
+    conn.batch_execute("SELECT x FROM marker").expect("a live connection is kept after a failed statement");
+    drop(conn);
+
+    if db.backend() == Backend::Postgres {
+        let mut admin = diesel::PgConnection::establish(&db.url()).unwrap();
+        let mut end = |pid: i32| admin.batch_execute(&format!("SELECT pg_terminate_backend({pid})")).unwrap();
+
+        // Dropped while in use: the one request that meets it fails, and the pool replaces it.
+        let mut conn = pool.get().unwrap();
+        let first = backend_pid(&mut conn).unwrap();
+        end(first);
+        assert!(backend_pid(&mut conn).is_err());
+        drop(conn);
+        let mut conn = pool.get().unwrap();
+        let second = backend_pid(&mut conn).expect("a new connection replaced the dead one");
+        assert_ne!(second, first);
+        drop(conn);
+
+        // Dropped during a lull: the pool finds out before handing it out.
+        end(second);
+        std::thread::sleep(PING_AFTER_IDLE + Duration::from_millis(100));
+        let mut conn = pool.get().unwrap();
+        let third = backend_pid(&mut conn).expect("the dead connection was not handed out");
+        assert_ne!(third, second);
+    }
 }
