@@ -245,7 +245,8 @@ fn reports_recount_rebuilds_the_rollup_from_cases_written_in_sql() {
     assert_eq!(total(counted), 40, "the demo's cases were counted as they were logged");
     let mut conn = db.settings().db_url().unwrap().connect().unwrap();
     conn.batch_execute(
-        "DELETE FROM case_stats; DELETE FROM subject_stats; UPDATE cases SET status = 'closed' WHERE status = 'open'",
+        "DELETE FROM case_stats; DELETE FROM subject_stats; DELETE FROM responsible_subject_stats; \
+         UPDATE cases SET status = 'closed' WHERE status = 'open'",
     )
     .unwrap();
     let out = casetrack(&db, dir.path()).args(["reports", "recount"]).output().unwrap();
@@ -260,6 +261,11 @@ fn reports_recount_rebuilds_the_rollup_from_cases_written_in_sql() {
     let unclosed = "SELECT COUNT(*) AS n FROM cases WHERE status NOT IN ('dismissed', 'closed')";
     let unhandled = "SELECT CAST(COALESCE(SUM(unhandled), 0) AS BIGINT) AS n FROM subject_stats";
     assert_eq!(total(unhandled), total(unclosed));
+    let with_responsible =
+        "SELECT COUNT(*) AS n FROM cases WHERE status <> 'dismissed' AND responsible_unit_id IS NOT NULL";
+    let per_responsible = "SELECT CAST(COALESCE(SUM(detected), 0) AS BIGINT) AS n FROM responsible_subject_stats";
+    assert!(total(with_responsible) > 0, "the demo names responsible units");
+    assert_eq!(total(per_responsible), total(with_responsible), "and once per responsible unit");
 }
 
 #[test]

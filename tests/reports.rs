@@ -168,6 +168,20 @@ fn subject_rollup(app: &TestApp) -> Vec<(String, String, i32, i32)> {
     })
 }
 
+/// The responsible-unit rollup's rows with a count, in key order.
+fn responsible_rollup(app: &TestApp) -> Vec<(String, String, String, i32, i32)> {
+    use casetrack::db::schema::responsible_subject_stats as r;
+    use diesel::prelude::*;
+    app.with_conn(|c| {
+        r::table
+            .filter(r::detected.ne(0).or(r::unhandled.ne(0)))
+            .order((r::responsible_unit_id, r::subject_key))
+            .select((r::responsible_unit_id, r::subject_key, r::subject_unit_id, r::detected, r::unhandled))
+            .load(c)
+            .unwrap()
+    })
+}
+
 #[tokio::test]
 async fn the_report_rollup_matches_a_recount_after_every_kind_of_change() {
     let app = spawn().await;
@@ -184,10 +198,14 @@ async fn the_report_rollup_matches_a_recount_after_every_kind_of_change() {
         "indicator_ids": [w.indicator("1.6").id, w.indicator("3.1").id],
     });
     app.patch(&path, &w.inspector.token, edit, None).await.expect(200);
-    // ...and a closed case reopened, which clears its decision.
+    // ...a closed case reopened, which clears its decision...
     let closed = w.case_in(&app, "closed").await;
     let reopen = json!({"action": "reopen", "note": "Phát hiện thêm tình tiết mới", "due_at": "2024-11-30"});
     w.act(&app, &w.city_reviewer, &closed, reopen).await.expect(200);
+    // ...and handed to another responsible unit.
+    let path = format!("/api/v1/cases/{}", closed["id"].as_str().unwrap());
+    let hand_over = json!({"responsible_unit_id": w.cau_giay.id});
+    app.patch(&path, &w.city_reviewer.token, hand_over, None).await.expect(200);
 
     let kept = rollup(&app);
     let august: Vec<&RollupRow> = kept.iter().filter(|r| r.1.to_string() == "2024-08-01").collect();
@@ -200,9 +218,12 @@ async fn the_report_rollup_matches_a_recount_after_every_kind_of_change() {
     let org = format!("org:{}", w.cau_giay.id);
     let cau_giay: Vec<_> = subjects.iter().filter(|s| s.0 == org).collect();
     assert_eq!(cau_giay, vec![&(org.clone(), w.cau_giay.id.clone(), 2, 1)], "C closed, D dismissed, F open");
+    let responsible = responsible_rollup(&app);
+    assert!(!responsible.is_empty(), "the scenario names responsible units");
     app.with_conn(|c| casetrack::model::stats::rebuild(c).unwrap());
     assert_eq!(rollup(&app), kept, "what each change wrote is what a recount finds");
     assert_eq!(subject_rollup(&app), subjects);
+    assert_eq!(responsible_rollup(&app), responsible);
     let r = app.get("/api/v1/reports/summary", &w.city_reviewer.token).await.expect(200).body;
     assert_eq!(r["cases"]["detected"], 6);
     assert_eq!(r["cases"]["in_handling"], 2, "B and the reopened case");

@@ -180,6 +180,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    responsible_subject_stats (responsible_unit_id, subject_key) {
+        responsible_unit_id -> Text,
+        subject_key -> Text,
+        subject_unit_id -> Text,
+        detected -> Integer,
+        unhandled -> Integer,
+    }
+}
+
+diesel::table! {
     cases (id) {
         id -> Text,
         number -> Text,
@@ -316,6 +326,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     case_counters,
     case_stats,
     subject_stats,
+    responsible_subject_stats,
     cases,
     case_indicators,
     case_events,

@@ -133,7 +133,7 @@ pub fn summary(
 
 /// Distinct subjects with a standing violation, and those of them not yet handled.
 ///
-/// Over all time, subjects of units in the cut come from the subject rollup. Otherwise
+/// Over all time, subjects come from the subject rollups. Otherwise
 /// each figure is a distinct count over the cut's cases, which the database finds
 /// through the index of whatever the cut names (a period, a campaign, units) with the
 /// subject beside it. For a subtree, a subject key names its subject unit, so the
@@ -169,7 +169,11 @@ fn subjects(conn: &mut DbConn, scope: &CaseScope, f: &CaseFilter, now: NaiveDate
     } else {
         counted(conn, &CaseScope::All, &CaseFilter { subject_unit_id: Some(unit.clone()), ..rest.clone() })?
     };
-    let outside = counted(conn, &CaseScope::All, &CaseFilter { responsible_only_unit_id: Some(unit), ..rest })?;
+    let outside = if stats::whole_history(&rest) {
+        stats::responsible_only_counts(conn, &unit)?
+    } else {
+        counted(conn, &CaseScope::All, &CaseFilter { responsible_only_unit_id: Some(unit), ..rest })?
+    };
     Ok((inside.0 + outside.0, inside.1 + outside.1))
 }
 

@@ -1,7 +1,8 @@
 //! The report rollups, kept in step with `cases` inside each change's own transaction:
 //! `case_stats` (case counts per detection month and per every column a report filters
-//! or groups by) and `subject_stats` (per subject over all time), so that a report
-//! reads a few thousand rows instead of every case.
+//! or groups by), `subject_stats` (per subject over all time) and
+//! `responsible_subject_stats` (per responsible unit and subject over all time), so that
+//! a report reads a few thousand rows instead of every case.
 
 use std::collections::BTreeMap;
 
@@ -13,7 +14,7 @@ use diesel::upsert::excluded;
 
 use super::case::{Case, CaseFilter, CaseScope, Db};
 use crate::db::DbConn;
-use crate::db::schema::{campaign_members, case_stats, subject_stats, unit_closure};
+use crate::db::schema::{campaign_members, case_stats, responsible_subject_stats, subject_stats, unit_closure};
 use crate::domain::report::Period;
 
 /// One rollup row: `cases` counts the cases (indicator_id '') or the citations of one
@@ -74,11 +75,44 @@ macro_rules! add_to_subjects {
     }};
 }
 
-/// What one case adds to its subject's row.
-fn subject_of(case: &Case) -> ((String, String), (i32, i32)) {
-    let standing = case.status != "dismissed";
-    let unhandled = standing && case.status != "closed";
-    ((case.subject_key.clone(), case.subject_unit_id.clone()), (i32::from(standing), i32::from(unhandled)))
+/// The same counts per (responsible unit, subject), for cases that name a responsible unit.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Insertable)]
+#[diesel(table_name = responsible_subject_stats)]
+struct ResponsibleRow {
+    responsible_unit_id: String,
+    subject_key: String,
+    subject_unit_id: String,
+    detected: i32,
+    unhandled: i32,
+}
+
+/// An upsert that adds the given rows' counts to the responsible-unit rollup.
+macro_rules! add_to_responsible {
+    ($values:expr) => {{
+        use responsible_subject_stats::dsl as s;
+        diesel::insert_into(s::responsible_subject_stats)
+            .values($values)
+            .on_conflict((s::responsible_unit_id, s::subject_key))
+            .do_update()
+            .set((
+                s::detected.eq(s::detected + excluded(s::detected)),
+                s::unhandled.eq(s::unhandled + excluded(s::unhandled)),
+            ))
+    }};
+}
+
+/// The net change of (standing, not closed) counts per key from `before` to `after`,
+/// in key order; a case whose `key` is `None` counts nowhere.
+fn net_standing<K: Ord>(before: Option<&Case>, after: &Case, key: impl Fn(&Case) -> Option<K>) -> Vec<(K, i32, i32)> {
+    let mut net: BTreeMap<K, (i32, i32)> = BTreeMap::new();
+    for (case, sign) in before.map(|c| (c, -1)).into_iter().chain([(after, 1)]) {
+        let Some(k) = key(case) else { continue };
+        let standing = case.status != "dismissed";
+        let unhandled = standing && case.status != "closed";
+        let n = net.entry(k).or_default();
+        (n.0, n.1) = (n.0 + sign * i32::from(standing), n.1 + sign * i32::from(unhandled));
+    }
+    net.into_iter().filter(|(_, n)| *n != (0, 0)).map(|(k, (d, u))| (k, d, u)).collect()
 }
 
 /// The rows one case counts in, each with `cases` 0: the case itself and each indicator it cites.
@@ -98,8 +132,8 @@ fn keys_of<'a>(case: &'a Case, indicator_ids: &'a [String]) -> impl Iterator<Ite
 
 /// Moves a case's counts from what it was (`None` when new) to what it is now.
 ///
-/// Only net changes are written, `case_stats` before `subject_stats` and each in key
-/// order, so that concurrent changes lock rollup rows in one order and cannot deadlock
+/// Only net changes are written, table by table in the order the module names them
+/// and each in key order, so that concurrent changes lock rollup rows in one order and cannot deadlock
 /// each other.
 pub fn record(conn: &mut DbConn, before: Option<(&Case, &[String])>, after: (&Case, &[String])) -> QueryResult<()> {
     let mut net: BTreeMap<StatRow, i32> = BTreeMap::new();
@@ -111,25 +145,29 @@ pub fn record(conn: &mut DbConn, before: Option<(&Case, &[String])>, after: (&Ca
     }
     let rows: Vec<StatRow> =
         net.into_iter().filter(|(_, n)| *n != 0).map(|(key, n)| StatRow { cases: n, ..key }).collect();
-    let mut subjects: BTreeMap<(String, String), (i32, i32)> = BTreeMap::new();
-    if let Some((case, _)) = before {
-        let (key, (d, u)) = subject_of(case);
-        let n = subjects.entry(key).or_default();
-        (n.0, n.1) = (n.0 - d, n.1 - u);
-    }
-    let (key, (d, u)) = subject_of(after.0);
-    let n = subjects.entry(key).or_default();
-    (n.0, n.1) = (n.0 + d, n.1 + u);
-    let subjects: Vec<SubjectRow> = subjects
-        .into_iter()
-        .filter(|(_, n)| *n != (0, 0))
-        .map(|((subject_key, subject_unit_id), (detected, unhandled))| SubjectRow {
-            subject_key,
-            subject_unit_id,
-            detected,
-            unhandled,
-        })
-        .collect();
+    let before_case = before.map(|(c, _)| c);
+    let subjects: Vec<SubjectRow> =
+        net_standing(before_case, after.0, |c| Some((c.subject_key.clone(), c.subject_unit_id.clone())))
+            .into_iter()
+            .map(|((subject_key, subject_unit_id), detected, unhandled)| SubjectRow {
+                subject_key,
+                subject_unit_id,
+                detected,
+                unhandled,
+            })
+            .collect();
+    let responsible: Vec<ResponsibleRow> = net_standing(before_case, after.0, |c| {
+        c.responsible_unit_id.clone().map(|r| (r, c.subject_key.clone(), c.subject_unit_id.clone()))
+    })
+    .into_iter()
+    .map(|((responsible_unit_id, subject_key, subject_unit_id), detected, unhandled)| ResponsibleRow {
+        responsible_unit_id,
+        subject_key,
+        subject_unit_id,
+        detected,
+        unhandled,
+    })
+    .collect();
     match conn {
         DbConn::Pg(c) => {
             if !rows.is_empty() {
@@ -137,6 +175,9 @@ pub fn record(conn: &mut DbConn, before: Option<(&Case, &[String])>, after: (&Ca
             }
             if !subjects.is_empty() {
                 add_to_subjects!(&subjects).execute(c)?;
+            }
+            if !responsible.is_empty() {
+                add_to_responsible!(&responsible).execute(c)?;
             }
         }
         // Diesel writes SQLite batches as single INSERTs anyway; in-process they cost little.
@@ -147,18 +188,22 @@ pub fn record(conn: &mut DbConn, before: Option<(&Case, &[String])>, after: (&Ca
             for row in &subjects {
                 add_to_subjects!(row).execute(c)?;
             }
+            for row in &responsible {
+                add_to_responsible!(row).execute(c)?;
+            }
         }
     }
     Ok(())
 }
 
-/// Recounts both rollups from `cases`: after cases were loaded or repaired by hand in SQL.
+/// Recounts the rollups from `cases`: after cases were loaded or repaired by hand in SQL.
 pub fn rebuild(conn: &mut DbConn) -> QueryResult<()> {
     let (lock, month) = match conn {
         // Writers wait until the recount commits, then apply their change on top of it.
-        DbConn::Pg(_) => {
-            ("LOCK TABLE case_stats, subject_stats IN EXCLUSIVE MODE;", "date_trunc('month', c.detected_on)::date")
-        }
+        DbConn::Pg(_) => (
+            "LOCK TABLE case_stats, subject_stats, responsible_subject_stats IN EXCLUSIVE MODE;",
+            "date_trunc('month', c.detected_on)::date",
+        ),
         DbConn::Sqlite(_) => ("", "date(c.detected_on, 'start of month')"),
     };
     let sql = format!(
@@ -175,7 +220,13 @@ pub fn rebuild(conn: &mut DbConn) -> QueryResult<()> {
          INSERT INTO subject_stats \
            SELECT subject_key, MIN(subject_unit_id), SUM(CASE WHEN status <> 'dismissed' THEN 1 ELSE 0 END), \
              SUM(CASE WHEN status NOT IN ('dismissed', 'closed') THEN 1 ELSE 0 END) \
-           FROM cases GROUP BY subject_key;"
+           FROM cases GROUP BY subject_key; \
+         DELETE FROM responsible_subject_stats; \
+         INSERT INTO responsible_subject_stats \
+           SELECT responsible_unit_id, subject_key, MIN(subject_unit_id), \
+             SUM(CASE WHEN status <> 'dismissed' THEN 1 ELSE 0 END), \
+             SUM(CASE WHEN status NOT IN ('dismissed', 'closed') THEN 1 ELSE 0 END) \
+           FROM cases WHERE responsible_unit_id IS NOT NULL GROUP BY responsible_unit_id, subject_key;"
     );
     crate::db::write_tx(conn, |conn| conn.batch_execute(&sql))
 }
@@ -282,10 +333,33 @@ pub fn whole_history(f: &CaseFilter) -> bool {
 pub fn subject_counts(conn: &mut DbConn, unit: Option<&str>) -> QueryResult<(i64, i64)> {
     let mut q = subject_stats::table.into_boxed().filter(subject_stats::detected.gt(0));
     if let Some(u) = unit {
-        let subtree = unit_closure::table.filter(unit_closure::ancestor_id.eq(u.to_string()));
-        q = q.filter(subject_stats::subject_unit_id.eq_any(subtree.select(unit_closure::descendant_id)));
+        q = q.filter(subject_stats::subject_unit_id.eq_any(subtree(u)));
     }
-    // Unhandled subjects are a part of the detected ones: both in one pass.
-    let unhandled = case_when(subject_stats::unhandled.gt(0), subject_stats::subject_key);
+    // Both in one pass. The unit column is never null, so counting it counts the rows;
+    // the unit index holds it, so the index alone answers.
+    let unhandled = case_when(subject_stats::unhandled.gt(0), subject_stats::subject_unit_id);
     q.select((count_star(), count(unhandled))).first(conn)
+}
+
+/// Over all time, the same two counts for the subjects outside `unit`'s subtree that a
+/// unit inside it was made responsible for.
+pub fn responsible_only_counts(conn: &mut DbConn, unit: &str) -> QueryResult<(i64, i64)> {
+    use responsible_subject_stats as r;
+    let unhandled = case_when(r::unhandled.gt(0), r::subject_key);
+    r::table
+        .filter(r::detected.gt(0))
+        .filter(r::responsible_unit_id.eq_any(subtree(unit)))
+        .filter(diesel::dsl::not(r::subject_unit_id.eq_any(subtree(unit))))
+        .select((count(r::subject_key).aggregate_distinct(), count(unhandled).aggregate_distinct()))
+        .first(conn)
+}
+
+/// The units of `unit`'s subtree, as a subquery.
+fn subtree(
+    unit: &str,
+) -> diesel::dsl::Select<
+    diesel::dsl::Filter<unit_closure::table, diesel::dsl::Eq<unit_closure::ancestor_id, String>>,
+    unit_closure::descendant_id,
+> {
+    unit_closure::table.filter(unit_closure::ancestor_id.eq(unit.to_string())).select(unit_closure::descendant_id)
 }

@@ -1,0 +1,1 @@
+DROP TABLE responsible_subject_stats;
