@@ -132,9 +132,9 @@ fn keys_of<'a>(case: &'a Case, indicator_ids: &'a [String]) -> impl Iterator<Ite
 
 /// Moves a case's counts from what it was (`None` when new) to what it is now.
 ///
-/// Only net changes are written, table by table in the order the module names them
-/// and each in key order, so that concurrent changes lock rollup rows in one order and cannot deadlock
-/// each other.
+/// Only net changes are written, table by table in the order the module names them and
+/// each in key order, so that concurrent changes lock rollup rows in one order and
+/// cannot deadlock each other.
 pub fn record(conn: &mut DbConn, before: Option<(&Case, &[String])>, after: (&Case, &[String])) -> QueryResult<()> {
     let mut net: BTreeMap<StatRow, i32> = BTreeMap::new();
     for key in before.into_iter().flat_map(|(c, i)| keys_of(c, i)) {
