@@ -7,6 +7,7 @@ use diesel::dsl::exists;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer};
 
+use super::unit::subtree_ids;
 use super::{new_id, stats};
 use crate::db::DbConn;
 use crate::db::schema::{campaign_members, case_events, case_indicators, cases, unit_closure};
@@ -328,12 +329,11 @@ macro_rules! case_predicate {
                     ),
                 ),
                 CaseScope::Subtree(unit) => {
-                    let subtree =
-                        || unit_closure::table.filter(unit_closure::ancestor_id.eq(unit.clone())).select(unit_closure::descendant_id);
                     Box::new(
                         cases::subject_unit_id
-                            .eq_any(subtree())
-                            .or(cases::responsible_unit_id.eq_any(subtree().select(unit_closure::descendant_id.nullable())))
+                            .eq_any(subtree_ids(unit))
+                            .or(cases::responsible_unit_id
+                                .eq_any(subtree_ids(unit).select(unit_closure::descendant_id.nullable())))
                             .assume_not_null(),
                     )
                 }
@@ -349,29 +349,27 @@ macro_rules! case_predicate {
                 p = Box::new(p.and(cases::campaign_id.eq(c.clone())));
             }
             if let Some(u) = &f.unit_id {
-                let subtree = || unit_closure::table.filter(unit_closure::ancestor_id.eq(u.clone()));
                 p = Box::new(
                     p.and(
                         cases::subject_unit_id
-                            .eq_any(subtree().select(unit_closure::descendant_id))
-                            .or(cases::responsible_unit_id.eq_any(subtree().select(unit_closure::descendant_id.nullable())))
+                            .eq_any(subtree_ids(u))
+                            .or(cases::responsible_unit_id
+                                .eq_any(subtree_ids(u).select(unit_closure::descendant_id.nullable())))
                             .assume_not_null(),
                     ),
                 );
             }
             if let Some(u) = &f.subject_unit_id {
-                let subtree = unit_closure::table.filter(unit_closure::ancestor_id.eq(u.clone()));
-                p = Box::new(p.and(cases::subject_unit_id.eq_any(subtree.select(unit_closure::descendant_id))));
+                p = Box::new(p.and(cases::subject_unit_id.eq_any(subtree_ids(u))));
             }
             if let Some(u) = &f.responsible_only_unit_id {
-                let subtree = || unit_closure::table.filter(unit_closure::ancestor_id.eq(u.clone()));
                 p = Box::new(
                     p.and(
                         cases::responsible_unit_id
-                            .eq_any(subtree().select(unit_closure::descendant_id.nullable()))
+                            .eq_any(subtree_ids(u).select(unit_closure::descendant_id.nullable()))
                             .assume_not_null(),
                     )
-                    .and(diesel::dsl::not(cases::subject_unit_id.eq_any(subtree().select(unit_closure::descendant_id)))),
+                    .and(diesel::dsl::not(cases::subject_unit_id.eq_any(subtree_ids(u)))),
                 );
             }
             if let Some(i) = &f.indicator_id {

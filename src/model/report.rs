@@ -8,6 +8,7 @@ use diesel::prelude::*;
 
 use super::case::{CaseFilter, CaseScope, case_indicator_predicate, case_predicate, overdue_at};
 use super::stats;
+use super::unit::subtree_ids;
 use crate::db::DbConn;
 use crate::db::schema::{case_indicators, cases, unit_closure, units};
 use crate::domain::report::{Counts, PeriodSplit, split_period};
@@ -27,12 +28,8 @@ pub struct Aggregates {
 /// no unit restriction, and saying so spares the database two lookups per case.
 fn widest_equivalent(conn: &mut DbConn, scope: &CaseScope) -> QueryResult<CaseScope> {
     let CaseScope::Subtree(unit) = scope else { return Ok(scope.clone()) };
-    let outside: i64 = units::table
-        .filter(diesel::dsl::not(units::id.eq_any(
-            unit_closure::table.filter(unit_closure::ancestor_id.eq(unit.clone())).select(unit_closure::descendant_id),
-        )))
-        .count()
-        .get_result(conn)?;
+    let outside: i64 =
+        units::table.filter(diesel::dsl::not(units::id.eq_any(subtree_ids(unit)))).count().get_result(conn)?;
     Ok(if outside == 0 { CaseScope::All } else { scope.clone() })
 }
 

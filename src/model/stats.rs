@@ -13,8 +13,9 @@ use diesel::prelude::*;
 use diesel::upsert::excluded;
 
 use super::case::{Case, CaseFilter, CaseScope, Db};
+use super::unit::subtree_ids;
 use crate::db::DbConn;
-use crate::db::schema::{campaign_members, case_stats, responsible_subject_stats, subject_stats, unit_closure};
+use crate::db::schema::{campaign_members, case_stats, responsible_subject_stats, subject_stats};
 use crate::domain::report::Period;
 
 /// One rollup row: `cases` counts the cases (indicator_id '') or the citations of one
@@ -246,11 +247,10 @@ type Pred<'a> = Box<dyn BoxableExpression<case_stats::table, Db, SqlType = diese
 /// `case_predicate` means over `cases` (for the filters [`answers`] accepts).
 fn predicate<'a>(scope: &CaseScope, f: &CaseFilter, (first, last): Period) -> Pred<'a> {
     let in_subtree = |unit: &String| -> Pred<'a> {
-        let subtree = || unit_closure::table.filter(unit_closure::ancestor_id.eq(unit.clone()));
         Box::new(
             case_stats::subject_unit_id
-                .eq_any(subtree().select(unit_closure::descendant_id))
-                .or(case_stats::responsible_unit_id.eq_any(subtree().select(unit_closure::descendant_id))),
+                .eq_any(subtree_ids(unit))
+                .or(case_stats::responsible_unit_id.eq_any(subtree_ids(unit))),
         )
     };
     let mut p: Pred<'a> = match scope {
@@ -275,8 +275,7 @@ fn predicate<'a>(scope: &CaseScope, f: &CaseFilter, (first, last): Period) -> Pr
         p = Box::new(p.and(in_subtree(u)));
     }
     if let Some(u) = &f.subject_unit_id {
-        let subtree = unit_closure::table.filter(unit_closure::ancestor_id.eq(u.clone()));
-        p = Box::new(p.and(case_stats::subject_unit_id.eq_any(subtree.select(unit_closure::descendant_id))));
+        p = Box::new(p.and(case_stats::subject_unit_id.eq_any(subtree_ids(u))));
     }
     if let Some(m) = first {
         p = Box::new(p.and(case_stats::detected_month.ge(m)));
@@ -333,7 +332,7 @@ pub fn whole_history(f: &CaseFilter) -> bool {
 pub fn subject_counts(conn: &mut DbConn, unit: Option<&str>) -> QueryResult<(i64, i64)> {
     let mut q = subject_stats::table.into_boxed().filter(subject_stats::detected.gt(0));
     if let Some(u) = unit {
-        q = q.filter(subject_stats::subject_unit_id.eq_any(subtree(u)));
+        q = q.filter(subject_stats::subject_unit_id.eq_any(subtree_ids(u)));
     }
     // Both in one pass. The unit column is never null, so counting it counts the rows;
     // the unit index holds it, so the index alone answers.
@@ -348,18 +347,8 @@ pub fn responsible_only_counts(conn: &mut DbConn, unit: &str) -> QueryResult<(i6
     let unhandled = case_when(r::unhandled.gt(0), r::subject_key);
     r::table
         .filter(r::detected.gt(0))
-        .filter(r::responsible_unit_id.eq_any(subtree(unit)))
-        .filter(diesel::dsl::not(r::subject_unit_id.eq_any(subtree(unit))))
+        .filter(r::responsible_unit_id.eq_any(subtree_ids(unit)))
+        .filter(diesel::dsl::not(r::subject_unit_id.eq_any(subtree_ids(unit))))
         .select((count(r::subject_key).aggregate_distinct(), count(unhandled).aggregate_distinct()))
         .first(conn)
-}
-
-/// The units of `unit`'s subtree, as a subquery.
-fn subtree(
-    unit: &str,
-) -> diesel::dsl::Select<
-    diesel::dsl::Filter<unit_closure::table, diesel::dsl::Eq<unit_closure::ancestor_id, String>>,
-    unit_closure::descendant_id,
-> {
-    unit_closure::table.filter(unit_closure::ancestor_id.eq(unit.to_string())).select(unit_closure::descendant_id)
 }

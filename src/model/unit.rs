@@ -8,6 +8,17 @@ use serde_json::json;
 use crate::db::DbConn;
 use crate::db::schema::{unit_closure, units};
 
+/// The query [`subtree_ids`] builds.
+pub type SubtreeIds = diesel::dsl::Select<
+    diesel::dsl::Filter<unit_closure::table, diesel::dsl::Eq<unit_closure::ancestor_id, String>>,
+    unit_closure::descendant_id,
+>;
+
+/// The ids of `unit` and every unit under it, as a subquery (`… IN (subtree)`).
+pub fn subtree_ids(unit: &str) -> SubtreeIds {
+    unit_closure::table.filter(unit_closure::ancestor_id.eq(unit.to_string())).select(unit_closure::descendant_id)
+}
+
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, Identifiable)]
 #[diesel(table_name = units, treat_none_as_null = true)]
 pub struct Unit {
