@@ -161,15 +161,12 @@ fn subjects(conn: &mut DbConn, scope: &CaseScope, f: &CaseFilter, now: NaiveDate
         }
         return counted(conn, scope, f);
     };
-    let inside = if stats::whole_history(&rest) {
-        stats::subject_counts(conn, Some(&unit))?
+    let (inside, outside) = if stats::whole_history(&rest) {
+        (stats::subject_counts(conn, Some(&unit))?, stats::responsible_only_counts(conn, &unit)?)
     } else {
-        counted(conn, &CaseScope::All, &CaseFilter { subject_unit_id: Some(unit.clone()), ..rest.clone() })?
-    };
-    let outside = if stats::whole_history(&rest) {
-        stats::responsible_only_counts(conn, &unit)?
-    } else {
-        counted(conn, &CaseScope::All, &CaseFilter { responsible_only_unit_id: Some(unit), ..rest })?
+        let inside = CaseFilter { subject_unit_id: Some(unit.clone()), ..rest.clone() };
+        let outside = CaseFilter { responsible_only_unit_id: Some(unit), ..rest };
+        (counted(conn, &CaseScope::All, &inside)?, counted(conn, &CaseScope::All, &outside)?)
     };
     Ok((inside.0 + outside.0, inside.1 + outside.1))
 }
