@@ -102,6 +102,11 @@ impl Application {
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();
         let state = web::Data::new(AppState { pool, settings: Arc::new(settings), tokens, clock });
         let data = state.clone();
+        // As many blocking threads in all as pooled connections: requests wait in the blocking
+        // queue, first come first served, not on r2d2's condvar, where a late arrival can take a
+        // returned connection ahead of a waiter (PostgreSQL get_case p99 halved, docs/BENCHMARKS.md).
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let blocking = (state.settings.database.pool_size as usize).div_ceil(workers).max(1);
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(crate::api::middleware::problem_for_bare_errors())
@@ -115,6 +120,8 @@ impl Application {
                 .into_app()
         })
         .shutdown_timeout(30)
+        .workers(workers)
+        .worker_max_blocking_threads(blocking)
         .listen(listener)
         .map_err(|e| e.to_string())?
         .run();
