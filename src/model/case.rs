@@ -320,6 +320,16 @@ macro_rules! case_predicate {
         ) -> Box<dyn BoxableExpression<$qs, Db, SqlType = diesel::sql_types::Bool> + 'a>
         {
             type Pred<'a> = Box<dyn BoxableExpression<$qs, Db, SqlType = diesel::sql_types::Bool> + 'a>;
+            // Subject or responsible unit under `unit`.
+            let in_subtree = |unit: &str| -> Pred<'a> {
+                Box::new(
+                    cases::subject_unit_id
+                        .eq_any(subtree_ids(unit))
+                        .or(cases::responsible_unit_id
+                            .eq_any(subtree_ids(unit).select(unit_closure::descendant_id.nullable())))
+                        .assume_not_null(),
+                )
+            };
             let mut p: Pred<'a> = match scope {
                 CaseScope::CampaignsOf(user) => Box::new(
                     cases::campaign_id.eq_any(
@@ -328,15 +338,7 @@ macro_rules! case_predicate {
                             .select(campaign_members::campaign_id),
                     ),
                 ),
-                CaseScope::Subtree(unit) => {
-                    Box::new(
-                        cases::subject_unit_id
-                            .eq_any(subtree_ids(unit))
-                            .or(cases::responsible_unit_id
-                                .eq_any(subtree_ids(unit).select(unit_closure::descendant_id.nullable())))
-                            .assume_not_null(),
-                    )
-                }
+                CaseScope::Subtree(unit) => in_subtree(unit),
                 CaseScope::Nothing => Box::new(cases::id.is_null()),
                 // A constant, not a column test: an index that covers the rest of a query
                 // must not be given up for this.
@@ -349,15 +351,7 @@ macro_rules! case_predicate {
                 p = Box::new(p.and(cases::campaign_id.eq(c.clone())));
             }
             if let Some(u) = &f.unit_id {
-                p = Box::new(
-                    p.and(
-                        cases::subject_unit_id
-                            .eq_any(subtree_ids(u))
-                            .or(cases::responsible_unit_id
-                                .eq_any(subtree_ids(u).select(unit_closure::descendant_id.nullable())))
-                            .assume_not_null(),
-                    ),
-                );
+                p = Box::new(p.and(in_subtree(u)));
             }
             if let Some(u) = &f.subject_unit_id {
                 p = Box::new(p.and(cases::subject_unit_id.eq_any(subtree_ids(u))));
