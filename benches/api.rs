@@ -17,10 +17,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use casetrack::api::cases::{CaseInput, log_case};
+use casetrack::api::cases::{CaseInput, log_case, read_case};
 use casetrack::app::{AppState, prepare_database};
-use casetrack::auth::CurrentUser;
 use casetrack::auth::token::TokenKeys;
+use casetrack::auth::{CurrentUser, Verified};
 use casetrack::clock::Clock;
 use casetrack::config::Settings;
 use casetrack::db::{Backend, DbConn, DbPool};
@@ -217,6 +217,15 @@ fn run(opts: &Opts, backend: Backend) {
     if let Some(h) = health.filter(|_| opts.wants("get_case")) {
         let get = wrk.run("get_case", 32, Some(&fx.reviewer), &Script::get_random_case(&fx.case_ids));
         line("get_case", 32, &get, Some(get.rps / h.rps));
+        // The same reads without HTTP: what the database allows on this machine, and what
+        // share of /healthz that is before any HTTP work is added.
+        // As many threads as pooled connections, as the server's blocking pool has.
+        let conc = settings.database.pool_size as usize;
+        let raw = raw_reads(&pool, &fx.reviewer, &fx.case_ids, conc, Duration::from_secs(opts.secs));
+        println!(
+            "BENCH scenario=get_case_raw backend={label} rows={rows} conc={conc} raw_rps={raw:.0} of_healthz={:.2}",
+            raw / h.rps
+        );
     }
 
     let list = format!("/api/v1/cases?unit_id={}&status=in_handling&limit=50", fx.district_id);
@@ -409,38 +418,33 @@ fn print_sweep(label: &str, rows: i64, ms: &[f64], ratio: Option<f64>) {
     );
 }
 
-/// The `POST /cases` transaction run in-process by `conc` threads for `span`: cases per second.
-fn raw_creates(pool: &DbPool, settings: &Settings, body: &Value, conc: usize, span: Duration) -> f64 {
-    let state = Arc::new(AppState {
+/// The app's state over the benchmark's pool, for running handlers' transactions in-process.
+fn app_state(pool: &DbPool, settings: &Settings) -> AppState {
+    AppState {
         pool: pool.clone(),
         settings: Arc::new(settings.clone()),
         tokens: TokenKeys::new(SECRET.as_bytes()),
         clock: Clock::system(),
-    });
-    let user = {
-        let mut conn = pool.get().unwrap();
-        User::find_by_username(&mut conn, "thanhtra1").unwrap().expect("the demo inspector")
-    };
-    let caller = Arc::new(CurrentUser {
-        user,
-        role: Role::Inspector,
-        session_id: "bench".into(),
-        client_addr: "127.0.0.1".into(),
-    });
+    }
+}
+
+/// `work` run over and over by `conc` threads for `span`, each time on a connection from
+/// `pool`, as a request would get one: runs per second.
+fn raw_rate<W>(pool: &DbPool, conc: usize, span: Duration, work: W) -> f64
+where
+    W: Fn(&mut DbConn, u64) + Send + Sync + 'static,
+{
+    let work = Arc::new(work);
     let done = Arc::new(AtomicU64::new(0));
     let stop = Arc::new(AtomicBool::new(false));
     let started = Instant::now();
     let threads: Vec<_> = (0..conc)
         .map(|_| {
-            let (state, caller, done, stop, body) =
-                (state.clone(), caller.clone(), done.clone(), stop.clone(), body.clone());
+            let (pool, work, done, stop) = (pool.clone(), work.clone(), done.clone(), stop.clone());
             std::thread::spawn(move || {
                 while !stop.load(Ordering::Relaxed) {
-                    let mut conn = state.pool.get().unwrap();
-                    let input: CaseInput = serde_json::from_value(body.clone()).unwrap();
-                    let conn: &mut DbConn = &mut conn;
-                    log_case(&state, conn, &caller, input).expect("case logged");
-                    done.fetch_add(1, Ordering::Relaxed);
+                    let mut conn = pool.get().unwrap();
+                    work(&mut conn, done.fetch_add(1, Ordering::Relaxed));
                 }
             })
         })
@@ -451,6 +455,34 @@ fn raw_creates(pool: &DbPool, settings: &Settings, body: &Value, conc: usize, sp
         t.join().unwrap();
     }
     done.load(Ordering::Relaxed) as f64 / started.elapsed().as_secs_f64()
+}
+
+/// The `POST /cases` transaction run in-process by `conc` threads for `span`: cases per second.
+fn raw_creates(pool: &DbPool, settings: &Settings, body: &Value, conc: usize, span: Duration) -> f64 {
+    let state = app_state(pool, settings);
+    let user = {
+        let mut conn = pool.get().unwrap();
+        User::find_by_username(&mut conn, "thanhtra1").unwrap().expect("the demo inspector")
+    };
+    let caller =
+        CurrentUser { user, role: Role::Inspector, session_id: "bench".into(), client_addr: "127.0.0.1".into() };
+    let body = body.clone();
+    raw_rate(pool, conc, span, move |conn, _| {
+        let input: CaseInput = serde_json::from_value(body.clone()).unwrap();
+        log_case(&state, conn, &caller, input).expect("case logged");
+    })
+}
+
+/// What `GET /cases/{id}` reads (session check, scoped case read) run in-process by `conc`
+/// threads for `span`, over the same case ids as the HTTP scenario: reads per second.
+fn raw_reads(pool: &DbPool, token: &str, ids: &[String], conc: usize, span: Duration) -> f64 {
+    let keys = TokenKeys::new(SECRET.as_bytes());
+    let caller = Verified::from_token(&keys, token, Utc::now().timestamp(), "127.0.0.1".into()).expect("a live token");
+    let ids = ids.to_vec();
+    raw_rate(pool, conc, span, move |conn, n| {
+        let id = &ids[(n as usize).wrapping_mul(2_654_435_761) % ids.len()];
+        read_case(conn, caller.clone(), id, Utc::now().naive_utc()).expect("case read");
+    })
 }
 
 fn free_port() -> u16 {

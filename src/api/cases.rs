@@ -1,7 +1,7 @@
 //! Violation cases: logging, reading within scope, editing, the workflow, the timeline.
 
 use actix_web::{HttpResponse, get, patch, post, web};
-use chrono::{Datelike, NaiveDate};
+use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -480,6 +480,19 @@ fn load(conn: &mut DbConn, scope: &CaseScope, id: &str) -> Result<(Case, Vec<Str
     Case::find_visible(conn, id, scope)?.ok_or(ApiError::NotFound)
 }
 
+/// What `GET /cases/{id}` reads: the caller's session (401 unless live), then the case
+/// if it is within the caller's scope (404 otherwise). Public for the benchmark, which
+/// runs it without HTTP.
+pub fn read_case(
+    conn: &mut DbConn,
+    caller: Verified,
+    id: &str,
+    now: NaiveDateTime,
+) -> Result<(Case, Vec<String>), ApiError> {
+    let scope = scope_of(&caller.resolve(conn, now)?)?;
+    load(conn, &scope, &parse_id(id)?)
+}
+
 #[utoipa::path(tag = "cases", responses((status = 200, description = "The case", body = CaseView, headers(("ETag" = String, description = "The version, for If-Match")))))]
 #[get("/cases/{id}")]
 pub async fn get(
@@ -489,12 +502,7 @@ pub async fn get(
 ) -> Result<HttpResponse, ApiError> {
     let now = state.clock.now_naive();
     // The session check and the reads share one trip to the pool: this is the hottest read.
-    let (case, ids) = state
-        .db(move |conn| {
-            let scope = scope_of(&caller.resolve(conn, now)?)?;
-            load(conn, &scope, &parse_id(&path)?)
-        })
-        .await?;
+    let (case, ids) = state.db(move |conn| read_case(conn, caller, &path, now)).await?;
     Ok(HttpResponse::Ok().insert_header(("ETag", etag(case.version))).json(CaseView::new(case, ids, now)))
 }
 

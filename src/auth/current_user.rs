@@ -8,6 +8,7 @@ use futures_util::future::{LocalBoxFuture, Ready, ready};
 
 use crate::api::extract::client_addr;
 use crate::app::AppState;
+use crate::auth::token::TokenKeys;
 use crate::db::DbConn;
 use crate::domain::role::Role;
 use crate::error::ApiError;
@@ -61,13 +62,22 @@ impl Verified {
         Ok(CurrentUser { user, role, session_id: self.session_id, client_addr: self.client_addr })
     }
 
-    /// Checks the bearer token's signature and lifetime; no database involved.
+    /// The caller an access token names, if its signature and lifetime check out (at `now`,
+    /// in Unix seconds); no database involved.
+    pub fn from_token(keys: &TokenKeys, token: &str, now: i64, client_addr: String) -> Option<Verified> {
+        let claims = keys.verify(token, now)?;
+        Some(Verified { session_id: claims.sid, user_id: claims.sub, client_addr })
+    }
+
+    /// Checks the bearer token of a request.
     fn verify(req: &HttpRequest) -> Result<(Verified, web::Data<AppState>), ApiError> {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
         let token = bearer(req).ok_or(ApiError::Unauthorized)?;
-        let claims = state.tokens.verify(&token, state.clock.now().timestamp()).ok_or(ApiError::Unauthorized)?;
-        Ok((Verified { session_id: claims.sid, user_id: claims.sub, client_addr: client_addr(req) }, state))
+        let now = state.clock.now().timestamp();
+        let verified =
+            Verified::from_token(&state.tokens, &token, now, client_addr(req)).ok_or(ApiError::Unauthorized)?;
+        Ok((verified, state))
     }
 }
 

@@ -17,6 +17,23 @@ pub enum DbConn {
     Sqlite(SqliteConnection),
 }
 
+/// Runs `$body` with `$c` bound to the concrete connection of whichever backend `$conn`
+/// talks to; the body is compiled once per backend.
+///
+/// For hot statements and for what the multi-backend connection cannot do (multi-row
+/// INSERT). Through `DbConn`, diesel renders a statement's whole SQL text twice on every
+/// execution, even when the prepared statement is cached; on the concrete connection a
+/// cached statement is found by its type alone (docs/BENCHMARKS.md, get_case).
+#[macro_export]
+macro_rules! per_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConn::Pg($c) => $body,
+            $crate::db::DbConn::Sqlite($c) => $body,
+        }
+    };
+}
+
 /// The two supported backends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

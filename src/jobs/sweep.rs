@@ -13,6 +13,7 @@ use crate::db::{DbConn, write_tx};
 use crate::model::alert::{Alert, OutboxMessage, Step};
 use crate::model::case::CaseEvent;
 use crate::model::new_id;
+use crate::per_backend;
 
 /// Advisory-lock key that lets one sweeper at a time work on PostgreSQL.
 const SWEEP_LOCK_KEY: i64 = 0x6361_7365_7377_6570; // "casesweep"
@@ -139,15 +140,12 @@ struct Rows {
 /// Rows per INSERT: well under both backends' limits on bound parameters.
 const CHUNK: usize = 400;
 
-/// Inserts `rows` into `table` in multi-row statements (written per backend, since
+/// Inserts `rows` into `table` in multi-row statements (on the concrete connection, since
 /// the multi-backend connection only inserts one row at a time).
 macro_rules! insert_chunked {
     ($conn:expr, $table:expr, $rows:expr) => {
         for chunk in $rows.chunks(CHUNK) {
-            match &mut *$conn {
-                DbConn::Pg(c) => diesel::insert_into($table).values(chunk).execute(c)?,
-                DbConn::Sqlite(c) => diesel::insert_into($table).values(chunk).execute(c)?,
-            };
+            per_backend!(&mut *$conn, |c| diesel::insert_into($table).values(chunk).execute(c))?;
         }
     };
 }

@@ -12,6 +12,7 @@ use super::{new_id, stats};
 use crate::db::DbConn;
 use crate::db::schema::{campaign_members, case_events, case_indicators, cases, unit_closure};
 use crate::domain::fold;
+use crate::per_backend;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, Identifiable)]
 #[diesel(table_name = cases, treat_none_as_null = true)]
@@ -167,33 +168,38 @@ impl Case {
     /// rather than boxed (as `case_predicate` does for lists) so that each variant's
     /// statement is prepared once per connection: this is the hottest read of the service.
     pub fn find_visible(conn: &mut DbConn, id: &str, scope: &CaseScope) -> QueryResult<Option<(Case, Vec<String>)>> {
-        let by_id = cases::table
-            .left_join(case_indicators::table)
-            .filter(cases::id.eq(id))
-            .order(case_indicators::indicator_id)
-            .select((Case::as_select(), case_indicators::indicator_id.nullable()));
-        let rows: Vec<(Case, Option<String>)> = match scope {
-            CaseScope::CampaignsOf(user) => by_id
-                .filter(
-                    cases::campaign_id.eq_any(
-                        campaign_members::table
-                            .filter(campaign_members::user_id.eq(user))
-                            .select(campaign_members::campaign_id),
-                    ),
-                )
-                .load(conn)?,
-            CaseScope::Subtree(unit) => {
-                // Two probes of the closure's primary key, instead of listing the subtree.
-                let under = || unit_closure::table.filter(unit_closure::ancestor_id.eq(unit));
-                by_id
-                    .filter(exists(under().filter(unit_closure::descendant_id.eq(cases::subject_unit_id))).or(exists(
-                        under().filter(unit_closure::descendant_id.nullable().eq(cases::responsible_unit_id)),
-                    )))
-                    .load(conn)?
+        // On the concrete connection (see `per_backend`): the query is built once per backend.
+        let rows: Vec<(Case, Option<String>)> = per_backend!(conn, |c| {
+            let by_id = cases::table
+                .left_join(case_indicators::table)
+                .filter(cases::id.eq(id))
+                .order(case_indicators::indicator_id)
+                .select((Case::as_select(), case_indicators::indicator_id.nullable()));
+            match scope {
+                CaseScope::CampaignsOf(user) => by_id
+                    .filter(
+                        cases::campaign_id.eq_any(
+                            campaign_members::table
+                                .filter(campaign_members::user_id.eq(user))
+                                .select(campaign_members::campaign_id),
+                        ),
+                    )
+                    .load(c)?,
+                CaseScope::Subtree(unit) => {
+                    // Two probes of the closure's primary key, instead of listing the subtree.
+                    let under = || unit_closure::table.filter(unit_closure::ancestor_id.eq(unit));
+                    by_id
+                        .filter(exists(under().filter(unit_closure::descendant_id.eq(cases::subject_unit_id))).or(
+                            exists(
+                                under().filter(unit_closure::descendant_id.nullable().eq(cases::responsible_unit_id)),
+                            ),
+                        ))
+                        .load(c)?
+                }
+                CaseScope::Nothing => Vec::new(),
+                CaseScope::All => by_id.load(c)?,
             }
-            CaseScope::Nothing => Vec::new(),
-            CaseScope::All => by_id.load(conn)?,
-        };
+        });
         let mut rows = rows.into_iter();
         Ok(rows.next().map(|(case, first)| {
             let ids: Vec<String> = first.into_iter().chain(rows.filter_map(|(_, i)| i)).collect();

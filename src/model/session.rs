@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use super::user::User;
 use crate::db::DbConn;
 use crate::db::schema::{refresh_tokens, sessions, users};
+use crate::per_backend;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = sessions)]
@@ -44,7 +45,8 @@ impl Session {
         user_id: &str,
         now: NaiveDateTime,
     ) -> QueryResult<Option<User>> {
-        sessions::table
+        // Every authenticated request runs this: on the concrete connection (see `per_backend`).
+        per_backend!(conn, |c| sessions::table
             .inner_join(users::table)
             .filter(sessions::id.eq(session_id))
             .filter(sessions::user_id.eq(user_id))
@@ -52,8 +54,8 @@ impl Session {
             .filter(sessions::expires_at.gt(now))
             .filter(users::active.eq(true))
             .select(User::as_select())
-            .first(conn)
-            .optional()
+            .first(c)
+            .optional())
     }
 
     /// Pushes a session's end forward when its refresh token is rotated.
