@@ -218,8 +218,8 @@ fn run(opts: &Opts, backend: Backend) {
         let get = wrk.run("get_case", 32, Some(&fx.reviewer), &Script::get_random_case(&fx.case_ids));
         line("get_case", 32, &get, Some(get.rps / h.rps));
         // The same reads without HTTP: what the database allows on this machine, and what
-        // share of /healthz that is before any HTTP work is added.
-        // As many threads as pooled connections, as the server's blocking pool has.
+        // share of /healthz that is before any HTTP work is added. As many threads as
+        // pooled connections, as the server's blocking pool has.
         let conc = settings.database.pool_size as usize;
         let raw = raw_reads(&pool, &fx.reviewer, &fx.case_ids, conc, Duration::from_secs(opts.secs));
         println!(
@@ -418,16 +418,6 @@ fn print_sweep(label: &str, rows: i64, ms: &[f64], ratio: Option<f64>) {
     );
 }
 
-/// The app's state over the benchmark's pool, for running handlers' transactions in-process.
-fn app_state(pool: &DbPool, settings: &Settings) -> AppState {
-    AppState {
-        pool: pool.clone(),
-        settings: Arc::new(settings.clone()),
-        tokens: TokenKeys::new(SECRET.as_bytes()),
-        clock: Clock::system(),
-    }
-}
-
 /// `work` run over and over by `conc` threads for `span`, each time on a connection from
 /// `pool`, as a request would get one: runs per second.
 fn raw_rate<W>(pool: &DbPool, conc: usize, span: Duration, work: W) -> f64
@@ -459,7 +449,12 @@ where
 
 /// The `POST /cases` transaction run in-process by `conc` threads for `span`: cases per second.
 fn raw_creates(pool: &DbPool, settings: &Settings, body: &Value, conc: usize, span: Duration) -> f64 {
-    let state = app_state(pool, settings);
+    let state = AppState {
+        pool: pool.clone(),
+        settings: Arc::new(settings.clone()),
+        tokens: TokenKeys::new(SECRET.as_bytes()),
+        clock: Clock::system(),
+    };
     let user = {
         let mut conn = pool.get().unwrap();
         User::find_by_username(&mut conn, "thanhtra1").unwrap().expect("the demo inspector")
