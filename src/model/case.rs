@@ -168,7 +168,7 @@ impl Case {
     /// rather than boxed (as `case_predicate` does for lists) so that each variant's
     /// statement is prepared once per connection: this is the hottest read of the service.
     pub fn find_visible(conn: &mut DbConn, id: &str, scope: &CaseScope) -> QueryResult<Option<(Case, Vec<String>)>> {
-        // On the concrete connection (see `per_backend`): the query is built once per backend.
+        // On the concrete connection (see `per_backend`), so the body is compiled once per backend.
         let rows: Vec<(Case, Option<String>)> = per_backend!(conn, |c| {
             let by_id = cases::table
                 .left_join(case_indicators::table)
