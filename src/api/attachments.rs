@@ -78,6 +78,23 @@ fn clean_file_name(raw: Option<&str>) -> String {
     if cleaned.trim().is_empty() { "tep-dinh-kem".into() } else { cleaned.trim().to_string() }
 }
 
+/// The name a download is served under: the uploaded name, with an extension that matches
+/// the checked type (a PDF uploaded as `bao-cao.exe` downloads as `bao-cao.exe.pdf`).
+fn served_name(file_name: &str, content_type: &str) -> String {
+    let Some(fitting) = mime_guess::get_mime_extensions_str(content_type) else { return file_name.to_string() };
+    let ext = file_name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase());
+    if ext.is_some_and(|e| fitting.contains(&e.as_str())) {
+        return file_name.to_string();
+    }
+    // The first extension listed is not always the usual one (`jpe` for JPEG).
+    let preferred = match content_type {
+        "image/jpeg" => "jpg",
+        "text/plain" => "txt",
+        _ => fitting[0],
+    };
+    format!("{file_name}.{preferred}")
+}
+
 fn stored_path(dir: &std::path::Path, sha256: &str) -> PathBuf {
     dir.join(&sha256[..2]).join(sha256)
 }
@@ -239,10 +256,10 @@ pub async fn download(
     let bytes = web::block(move || std::fs::read(file))
         .await?
         .map_err(|e| ApiError::internal(format!("reading attachment: {e}")))?;
+    let name = served_name(&a.file_name, &a.content_type);
     let ascii: String =
-        a.file_name.chars().map(|c| if c.is_ascii_alphanumeric() || ".-_".contains(c) { c } else { '_' }).collect();
-    let encoded: String =
-        url::form_urlencoded::byte_serialize(a.file_name.as_bytes()).collect::<String>().replace('+', "%20");
+        name.chars().map(|c| if c.is_ascii_alphanumeric() || ".-_".contains(c) { c } else { '_' }).collect();
+    let encoded: String = url::form_urlencoded::byte_serialize(name.as_bytes()).collect::<String>().replace('+', "%20");
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, a.content_type))
         .insert_header((
@@ -252,4 +269,20 @@ pub async fn download(
         .insert_header(("X-Content-Type-Options", "nosniff"))
         .insert_header((header::ETAG, format!("\"{}\"", a.sha256)))
         .body(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::served_name;
+
+    #[test]
+    fn a_download_is_named_for_its_checked_type() {
+        assert_eq!(served_name("bien-ban.pdf", "application/pdf"), "bien-ban.pdf");
+        assert_eq!(served_name("Biên bản.PDF", "application/pdf"), "Biên bản.PDF");
+        assert_eq!(served_name("bao-cao.exe", "application/pdf"), "bao-cao.exe.pdf");
+        assert_eq!(served_name("anh.jpeg", "image/jpeg"), "anh.jpeg");
+        assert_eq!(served_name("anh.html", "image/jpeg"), "anh.html.jpg");
+        assert_eq!(served_name("ghi-chu", "text/plain"), "ghi-chu.txt");
+        assert_eq!(served_name("so-do.svg", "image/png"), "so-do.svg.png");
+    }
 }

