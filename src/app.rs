@@ -110,6 +110,7 @@ impl Application {
         let server = HttpServer::new(move || {
             App::new()
                 .wrap(crate::api::middleware::problem_for_bare_errors())
+                .wrap(actix_web::middleware::from_fn(crate::api::middleware::refuse_long_urls))
                 .wrap(actix_web::middleware::from_fn(crate::api::middleware::request_id_header))
                 .wrap(TracingLogger::default())
                 .app_data(data.clone())

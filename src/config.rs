@@ -61,6 +61,8 @@ pub struct MailSettings {
 pub struct CaseSettings {
     pub attachment_dir: PathBuf,
     pub attachment_max_bytes: usize,
+    /// The most cases one CSV/XLSX export may hold; a larger one is refused with a 422.
+    pub export_max_rows: i64,
     pub attachment_types: Vec<String>,
     pub measures: Vec<MeasureSetting>,
 }
@@ -223,6 +225,9 @@ impl Settings {
         }
         if self.cases.measures.is_empty() || self.cases.measures.iter().any(|m| m.code.trim().is_empty()) {
             return Err(bad("cases.measures", "must list at least one measure, each with a code"));
+        }
+        if !(1..=1_000_000).contains(&self.cases.export_max_rows) {
+            return Err(bad("cases.export_max_rows", "must be between 1 and 1000000"));
         }
         if self.cases.attachment_max_bytes == 0 {
             return Err(bad("cases.attachment_max_bytes", "must be at least 1"));

@@ -4,6 +4,9 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
+/// The longest path and query a request may have; every filter fits well within it.
+pub const MAX_URL_BYTES: usize = 8192;
+
 /// One bad field of a request, with a message meant for the person who typed it.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct FieldError {
@@ -22,12 +25,15 @@ pub enum ApiError {
     Forbidden,
     #[error("not found")]
     NotFound,
-    #[error("conflict: {0}")]
-    Conflict(String),
+    /// 409 with its own problem code (`username-taken`, `transition-not-allowed`, …).
+    #[error("conflict ({code}): {detail}")]
+    Conflict { code: &'static str, detail: String },
     #[error("stale If-Match")]
     PreconditionFailed,
     #[error("body too large")]
     PayloadTooLarge,
+    #[error("URL too long")]
+    UriTooLong,
     #[error("unsupported media type: {0}")]
     UnsupportedMediaType(String),
     #[error("validation failed")]
@@ -46,6 +52,11 @@ impl ApiError {
         ApiError::Validation(vec![FieldError { field: field.into(), message: message.into() }])
     }
 
+    /// A 409 whose problem `type` ends in `code`, so clients can tell clashes apart.
+    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
+        ApiError::Conflict { code, detail: detail.into() }
+    }
+
     /// Any unexpected failure; the detail goes to the log, never to the client.
     pub fn internal(err: impl std::fmt::Display) -> Self {
         ApiError::Internal(err.to_string())
@@ -57,9 +68,10 @@ impl ApiError {
             ApiError::Unauthorized => "unauthorized",
             ApiError::Forbidden => "forbidden",
             ApiError::NotFound => "not-found",
-            ApiError::Conflict(_) => "conflict",
+            ApiError::Conflict { code, .. } => code,
             ApiError::PreconditionFailed => "stale-version",
             ApiError::PayloadTooLarge => "payload-too-large",
+            ApiError::UriTooLong => "uri-too-long",
             ApiError::UnsupportedMediaType(_) => "unsupported-media-type",
             ApiError::Validation(_) => "validation-failed",
             ApiError::Throttled { .. } => "too-many-attempts",
@@ -77,12 +89,18 @@ impl ApiError {
             ),
             ApiError::Forbidden => ("Not allowed", "Your role does not allow this action.".into()),
             ApiError::NotFound => ("Not found", "There is nothing here, or you do not have access to it.".into()),
-            ApiError::Conflict(d) => ("Conflict", d.clone()),
+            ApiError::Conflict { detail, .. } => ("Conflict", detail.clone()),
             ApiError::PreconditionFailed => (
                 "Changed by someone else",
                 "This record was changed since you loaded it. Reload it and apply your change again.".into(),
             ),
             ApiError::PayloadTooLarge => ("Too large", "The request body is larger than allowed.".into()),
+            ApiError::UriTooLong => (
+                "Address too long",
+                format!(
+                    "The address (path and query) may be at most {MAX_URL_BYTES} bytes; send fewer or shorter filters."
+                ),
+            ),
             ApiError::UnsupportedMediaType(d) => ("Unsupported content type", d.clone()),
             ApiError::Validation(errors) => (
                 "Some fields are not valid",
@@ -145,9 +163,10 @@ impl ResponseError for ApiError {
             ApiError::Unauthorized => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
-            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UriTooLong => StatusCode::URI_TOO_LONG,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -179,8 +198,15 @@ impl ResponseError for ApiError {
 
 impl From<diesel::result::Error> for ApiError {
     fn from(err: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
         match err {
-            diesel::result::Error::NotFound => ApiError::NotFound,
+            Error::NotFound => ApiError::NotFound,
+            // The checks before a write run under a lock (`db::lock`), so this is a safety
+            // net: a clash the checks did not foresee is still a 409, never a 500.
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+                tracing::warn!(error = %info.message(), "uniqueness clash caught by the database");
+                ApiError::conflict("already-exists", "A record with the same identifying value already exists.")
+            }
             other => ApiError::internal(format!("database: {other}")),
         }
     }
@@ -228,6 +254,11 @@ impl Validator {
             self.add(field, "This field is required.");
         }
         value
+    }
+
+    /// True when `field` already has a problem recorded.
+    pub fn has(&self, field: &str) -> bool {
+        self.errors.iter().any(|e| e.field == field)
     }
 
     pub fn is_ok(&self) -> bool {

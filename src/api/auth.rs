@@ -8,7 +8,7 @@ use super::extract::{JsonBody, client_addr};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::auth::{password, token};
-use crate::db::{DbConn, write_tx};
+use crate::db::{self, DbConn, write_tx};
 use crate::error::{ApiError, Validator};
 use crate::model::audit::AuditEntry;
 use crate::model::login_failure::{self, FailureKey};
@@ -55,27 +55,35 @@ fn issue_pair(
     Ok(TokenPair { access_token: access, token_type: "Bearer", expires_in: auth.access_token_ttl_secs, refresh_token })
 }
 
-/// 429 when the username or the address has too many recent failures.
-fn check_throttle(
+/// Counts this sign-in attempt against the username and the address, or answers 429 when
+/// either has too many recent failures. The check and the record are one step under a lock
+/// per username and per address, so a burst of parallel guesses gets no more attempts than
+/// a sequence would: every attempt counts as a failure until its password has verified.
+/// Returns the id of the recorded attempt, to forget it if the password is right.
+fn reserve_attempt(
     state: &AppState,
     conn: &mut DbConn,
     username: &str,
     addr: &str,
     now: NaiveDateTime,
-) -> Result<(), ApiError> {
+) -> Result<String, ApiError> {
     let auth = &state.settings.auth;
     let window = Duration::seconds(auth.failure_window_secs);
-    for (key, max) in [
-        (FailureKey::Username(username), auth.max_failures_per_username),
-        (FailureKey::Address(addr), auth.max_failures_per_address),
-    ] {
-        let (count, oldest) = login_failure::recent(conn, key, now - window)?;
-        if count >= max {
-            let free_at = oldest.unwrap_or(now) + window;
-            return Err(ApiError::Throttled { retry_after_secs: (free_at - now).num_seconds().max(1) });
+    write_tx(conn, |conn| {
+        // Always the username first, then the address: two attempts never wait on each other in turn.
+        db::lock(conn, &[&format!("login-user:{username}"), &format!("login-addr:{addr}")])?;
+        for (key, max) in [
+            (FailureKey::Username(username), auth.max_failures_per_username),
+            (FailureKey::Address(addr), auth.max_failures_per_address),
+        ] {
+            let (count, oldest) = login_failure::recent(conn, key, now - window)?;
+            if count >= max {
+                let free_at = oldest.unwrap_or(now) + window;
+                return Err(ApiError::Throttled { retry_after_secs: (free_at - now).num_seconds().max(1) });
+            }
         }
-    }
-    Ok(())
+        Ok(login_failure::record(conn, username, addr, now, now - window)?)
+    })
 }
 
 #[utoipa::path(tag = "auth", security(()), request_body = LoginRequest, responses((status = 200, description = "Signed in", body = TokenPair), (status = 401, description = "Wrong user name or password", content_type = "application/problem+json", body = crate::error::Problem), (status = 429, description = "Too many failed attempts; see Retry-After", content_type = "application/problem+json", body = crate::error::Problem)))]
@@ -96,7 +104,7 @@ pub async fn login(
     let pair = state
         .db(move |conn| {
             let now = st.clock.now_naive();
-            check_throttle(&st, conn, &username, &addr, now)?;
+            let attempt = reserve_attempt(&st, conn, &username, &addr, now)?;
             let user = User::find_by_username(conn, &username)?;
             let verified = match &user {
                 Some(u) => password::verify(&password, &u.password_hash),
@@ -108,13 +116,13 @@ pub async fn login(
             let user = match user {
                 Some(u) if verified && u.active => u,
                 _ => {
-                    let forget = now - Duration::seconds(st.settings.auth.failure_window_secs);
-                    write_tx(conn, |conn| login_failure::record(conn, &username, &addr, now, forget))?;
+                    // The attempt stays recorded: it was a failure.
                     tracing::warn!(username = %username, client = %addr, "failed sign-in");
                     return Err(ApiError::Unauthorized);
                 }
             };
             write_tx(conn, |conn| {
+                login_failure::forget(conn, &attempt)?;
                 login_failure::clear(conn, &username)?;
                 let session = Session {
                     id: new_id(),

@@ -9,7 +9,8 @@ use super::instant;
 use super::pagination::{Page, PageRequest};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
-use crate::db::{DbConn, write_tx};
+use crate::db::{self, DbConn, write_tx};
+use crate::domain::dates;
 use crate::domain::role::{Role, one_of};
 use crate::domain::text;
 use crate::error::{ApiError, Validator};
@@ -68,8 +69,12 @@ pub struct CampaignInput {
     title: Option<String>,
     kind: Option<String>,
     directive_id: Option<String>,
-    starts_on: Option<NaiveDate>,
-    ends_on: Option<NaiveDate>,
+    /// A date, `YYYY-MM-DD`.
+    #[schema(value_type = Option<NaiveDate>)]
+    starts_on: Option<String>,
+    /// A date, `YYYY-MM-DD`.
+    #[schema(value_type = Option<NaiveDate>)]
+    ends_on: Option<String>,
     status: Option<String>,
     lead_id: Option<String>,
     member_ids: Option<Vec<String>>,
@@ -86,9 +91,22 @@ pub struct CampaignQuery {
     cursor: Option<String>,
 }
 
+/// For a reviewer, the units their campaigns may target: their own unit's subtree. Members
+/// of a campaign read every case logged in it, so a reviewer who could target other units
+/// (or change a campaign that does) could let an inspector read cases the reviewer may not.
+/// Administrators are not limited; an inspector who leads a campaign already reads all of
+/// its cases, so the members they add see nothing the lead does not.
+fn target_limit(caller: &CurrentUser) -> Option<&str> {
+    match caller.role {
+        Role::Reviewer => Some(caller.user.unit_id.as_deref().unwrap_or("")),
+        _ => None,
+    }
+}
+
 /// Applies `input` onto `c` (and its member/target sets), recording every problem in `v`.
 fn apply(
     conn: &mut DbConn,
+    caller: &CurrentUser,
     v: &mut Validator,
     c: &mut Campaign,
     members: &mut Vec<String>,
@@ -110,13 +128,18 @@ fn apply(
         v.check(exists, "directive_id", "There is no directive with this id.");
         c.directive_id = d;
     }
-    if let Some(d) = input.starts_on {
-        c.starts_on = d;
+    for (field, raw, day) in
+        [("starts_on", &input.starts_on, &mut c.starts_on), ("ends_on", &input.ends_on, &mut c.ends_on)]
+    {
+        match raw.as_deref().map(dates::parse_date) {
+            Some(Ok(d)) => *day = d,
+            Some(Err(m)) => v.add(field, m),
+            None => {}
+        }
     }
-    if let Some(d) = input.ends_on {
-        c.ends_on = d;
+    if !v.has("starts_on") && !v.has("ends_on") {
+        v.check(c.ends_on >= c.starts_on, "ends_on", "Must not be before starts_on.");
     }
-    v.check(c.ends_on >= c.starts_on, "ends_on", "Must not be before starts_on.");
     if let Some(s) = input.status {
         v.check(STATUSES.contains(&s.as_str()), "status", one_of(&STATUSES));
         c.status = s;
@@ -126,12 +149,14 @@ fn apply(
     }
     match parse_id(&c.lead_id).ok().map(|id| User::find(conn, &id)).transpose()?.flatten() {
         Some(u) if u.active && (u.role == "inspector" || u.role == "reviewer") => {}
+        // Already reported as missing.
+        _ if c.lead_id.is_empty() && v.has("lead_id") => {}
         _ => v.add("lead_id", "Must be an active inspector or reviewer."),
     }
     if let Some(m) = input.member_ids {
         *members = m;
     }
-    if !members.contains(&c.lead_id) {
+    if !c.lead_id.is_empty() && !members.contains(&c.lead_id) {
         members.push(c.lead_id.clone());
     }
     members.sort();
@@ -147,8 +172,17 @@ fn apply(
     targets.dedup();
     v.check(!targets.is_empty(), "target_unit_ids", "A campaign needs at least one target unit.");
     for (i, t) in targets.iter().enumerate() {
-        let ok = parse_id(t).is_ok() && Unit::find(conn, t)?.is_some();
-        v.check(ok, &format!("target_unit_ids[{i}]"), "There is no unit with this id.");
+        let field = format!("target_unit_ids[{i}]");
+        if !(parse_id(t).is_ok() && Unit::find(conn, t)?.is_some()) {
+            v.add(&field, "There is no unit with this id.");
+        } else if let Some(own) = target_limit(caller)
+            && !Unit::is_in_subtree(conn, own, t)?
+        {
+            v.add(
+                &field,
+                "Is outside your unit: a reviewer's campaigns target only units in their own unit's subtree.",
+            );
+        }
     }
     Ok(())
 }
@@ -170,8 +204,8 @@ pub async fn create(
             v.require("title", input.title.as_ref());
             v.require("kind", input.kind.as_ref());
             v.require("directive_id", input.directive_id.as_ref());
-            v.require("starts_on", input.starts_on);
-            v.require("ends_on", input.ends_on);
+            v.require("starts_on", input.starts_on.as_ref());
+            v.require("ends_on", input.ends_on.as_ref());
             v.require("target_unit_ids", input.target_unit_ids.as_ref());
             // An inspector who plans a campaign leads it unless they name someone else.
             let default_lead = if caller.role == Role::Inspector { Some(caller.user.id.clone()) } else { None };
@@ -182,8 +216,8 @@ pub async fn create(
                 title: String::new(),
                 kind: String::new(),
                 directive_id: String::new(),
-                starts_on: input.starts_on.unwrap_or_default(),
-                ends_on: input.ends_on.unwrap_or_default(),
+                starts_on: NaiveDate::default(),
+                ends_on: NaiveDate::default(),
                 status: "planned".into(),
                 lead_id: lead.unwrap_or_default(),
                 created_by: caller.user.id.clone(),
@@ -193,7 +227,7 @@ pub async fn create(
             };
             let (mut members, mut targets) = (Vec::new(), Vec::new());
             write_tx(conn, |conn| {
-                apply(conn, &mut v, &mut c, &mut members, &mut targets, input)?;
+                apply(conn, &caller, &mut v, &mut c, &mut members, &mut targets, input)?;
                 v.finish()?;
                 c.insert(conn, &members, &targets)?;
                 let after = c.audit_snapshot(&members, &targets);
@@ -286,6 +320,7 @@ pub async fn update(
         .db(move |conn| {
             let now = st.clock.now_naive();
             write_tx(conn, |conn| {
+                db::lock(conn, &[&super::cases::campaign_lock(&id)])?;
                 let before = find_visible(conn, &caller, &id)?;
                 if caller.role == Role::Inspector && before.lead_id != caller.user.id {
                     return Err(ApiError::Forbidden);
@@ -294,10 +329,17 @@ pub async fn update(
                 let ids = [before.id.clone()];
                 let old_members = Campaign::members_of(conn, &ids)?.remove(&before.id).unwrap_or_default();
                 let old_targets = Campaign::targets_of(conn, &ids)?.remove(&before.id).unwrap_or_default();
+                if let Some(own) = target_limit(&caller) {
+                    for t in &old_targets {
+                        if !Unit::is_in_subtree(conn, own, t)? {
+                            return Err(ApiError::Forbidden);
+                        }
+                    }
+                }
                 let (mut members, mut targets) = (old_members.clone(), old_targets.clone());
                 let mut c = before.clone();
                 let mut v = Validator::new();
-                apply(conn, &mut v, &mut c, &mut members, &mut targets, input)?;
+                apply(conn, &caller, &mut v, &mut c, &mut members, &mut targets, input)?;
                 v.finish()?;
                 c.version = before.version + 1;
                 c.updated_at = now;

@@ -15,9 +15,6 @@ use crate::model::case::{Case, CaseFilter, CaseScope};
 use crate::model::directive::Indicator;
 use crate::model::unit::Unit;
 
-/// The most rows one export carries; narrow the filters for more.
-pub const MAX_ROWS: i64 = 100_000;
-
 pub async fn export(
     state: web::Data<AppState>,
     scope: CaseScope,
@@ -26,9 +23,20 @@ pub async fn export(
 ) -> Result<HttpResponse, ApiError> {
     let now = state.clock.now_naive();
     let tz = state.settings.time_zone().map_err(ApiError::internal)?;
+    let max_rows = state.settings.cases.export_max_rows;
     let table = state
         .db(move |conn| {
-            let rows = Case::list_visible(conn, &scope, &filter, now, None, MAX_ROWS)?;
+            let rows = Case::list_visible(conn, &scope, &filter, now, None, max_rows + 1)?;
+            if rows.len() as i64 > max_rows {
+                // A file cut short would look complete; say so instead.
+                return Err(ApiError::field(
+                    "format",
+                    format!(
+                        "More than {max_rows} cases match; an export holds at most {max_rows}. \
+                         Narrow the list (from, to, campaign_id, unit_id, status) and export each part."
+                    ),
+                ));
+            }
             let ids: Vec<String> = rows.iter().map(|c| c.id.clone()).collect();
             let cited = Case::indicators_of(conn, &ids)?;
             let indicator_ids: Vec<String> = cited.values().flatten().cloned().collect();

@@ -10,7 +10,8 @@ use super::instant;
 use super::pagination::{Page, PageRequest};
 use crate::app::AppState;
 use crate::auth::{CurrentUser, Verified};
-use crate::db::{DbConn, write_tx};
+use crate::db::{self, DbConn, write_tx};
+use crate::domain::dates;
 use crate::domain::deadline::{is_overdue, parse_deadline, review_deadline};
 use crate::domain::fold::fold;
 use crate::domain::role::{Role, one_of};
@@ -30,6 +31,12 @@ pub const SUBJECT_KINDS: [&str; 2] = ["organization", "individual"];
 const TITLE_MAX: usize = 300;
 const DESCRIPTION_MAX: usize = 10_000;
 const NOTE_MAX: usize = 5_000;
+const CONCLUDED: &str = "This campaign is concluded; no more cases can be logged in it.";
+
+/// The lock that orders case creation (shared) against changes to their campaign (exclusive).
+pub fn campaign_lock(campaign_id: &str) -> String {
+    format!("campaign:{campaign_id}")
+}
 
 /// The cases a caller may see; administrators do not work on cases.
 pub fn scope_of(caller: &CurrentUser) -> Result<CaseScope, ApiError> {
@@ -154,7 +161,7 @@ fn apply_fields(
     conn: &mut DbConn,
     v: &mut Validator,
     d: &mut Draft,
-    campaign: &Campaign,
+    campaign: Option<&Campaign>,
     input: &CaseInput,
 ) -> Result<(), ApiError> {
     let tz = st.settings.time_zone().map_err(ApiError::internal)?;
@@ -176,11 +183,13 @@ fn apply_fields(
     }
     if let Some(raw) = &input.detected_on {
         let today = st.clock.now().with_timezone(&tz).date_naive();
-        match NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
+        match dates::parse_date(raw) {
             Ok(date) if date > today => v.add("detected_on", "Must not be in the future."),
-            Ok(date) if date < campaign.starts_on => v.add("detected_on", "Must not be before the campaign starts."),
+            Ok(date) if campaign.is_some_and(|c| date < c.starts_on) => {
+                v.add("detected_on", "Must not be before the campaign starts.")
+            }
             Ok(date) => d.case.detected_on = date,
-            Err(_) => v.add("detected_on", "Use a date like 2024-09-25."),
+            Err(m) => v.add("detected_on", m),
         }
     }
     if let Some(s) = &input.subject {
@@ -194,7 +203,12 @@ fn apply_fields(
             Some(u) if parse_id(u).is_err() || Unit::find(conn, u)?.is_none() => {
                 v.add("subject.unit_id", "There is no unit with this id.")
             }
-            Some(u) if !Campaign::targets_unit(conn, &campaign.id, u)? => {
+            Some(u)
+                if match campaign {
+                    Some(c) => !Campaign::targets_unit(conn, &c.id, u)?,
+                    None => false,
+                } =>
+            {
                 v.add("subject.unit_id", "This unit is not among the campaign's target units or below them.")
             }
             Some(u) => d.case.subject_unit_id = u.to_string(),
@@ -227,7 +241,7 @@ fn apply_fields(
         for (i, id) in ids.iter().enumerate() {
             match found.iter().find(|f| &f.id == id) {
                 None => v.add(&format!("indicator_ids[{i}]"), "There is no indicator with this id."),
-                Some(f) if f.directive_id != campaign.directive_id => v.add(
+                Some(f) if campaign.is_some_and(|c| f.directive_id != c.directive_id) => v.add(
                     &format!("indicator_ids[{i}]"),
                     "This indicator belongs to another directive than the campaign's.",
                 ),
@@ -303,11 +317,7 @@ pub fn log_case(
         None => None,
     };
     if let Some(c) = &campaign {
-        v.check(
-            c.status != "concluded",
-            "campaign_id",
-            "This campaign is concluded; no more cases can be logged in it.",
-        );
+        v.check(c.status != "concluded", "campaign_id", CONCLUDED);
     }
     v.require("subject", input.subject.as_ref());
     v.require("indicator_ids", input.indicator_ids.as_ref());
@@ -315,13 +325,17 @@ pub fn log_case(
     v.require("description", input.description.as_ref());
     v.require("detected_on", input.detected_on.as_ref());
     v.require("severity", input.severity.as_ref());
-    let Some(campaign) = campaign else { return Err(v.finish().err().unwrap_or(ApiError::NotFound)) };
+    // Without a campaign every other field is still checked, so one answer lists them all.
+    let (campaign_id, directive_id, starts_on) = match &campaign {
+        Some(c) => (c.id.clone(), c.directive_id.clone(), c.starts_on),
+        None => (String::new(), String::new(), NaiveDate::MIN),
+    };
     let mut draft = Draft {
         case: Case {
             id: new_id(),
             number: String::new(),
-            campaign_id: campaign.id.clone(),
-            directive_id: campaign.directive_id.clone(),
+            campaign_id,
+            directive_id,
             subject_kind: String::new(),
             subject_unit_id: String::new(),
             person_name: None,
@@ -329,7 +343,7 @@ pub fn log_case(
             subject_key: String::new(),
             title: String::new(),
             description: String::new(),
-            detected_on: campaign.starts_on,
+            detected_on: starts_on,
             severity: String::new(),
             status: Status::Open.as_str().into(),
             responsible_unit_id: None,
@@ -353,12 +367,18 @@ pub fn log_case(
         "Is set by a reviewer when accepting the case.",
     );
     v.check(input.due_at.is_none(), "due_at", "Is set by a reviewer when accepting the case.");
-    apply_fields(st, conn, &mut v, &mut draft, &campaign, &input)?;
+    apply_fields(st, conn, &mut v, &mut draft, campaign.as_ref(), &input)?;
     v.finish()?;
     let tz = st.settings.time_zone().map_err(ApiError::internal)?;
     let year = st.clock.now().with_timezone(&tz).year();
     write_tx(conn, |conn| {
         let Draft { mut case, indicator_ids } = draft;
+        // Concluding a campaign takes this lock exclusively: checked again here, the campaign
+        // cannot be concluded between this check and the insert.
+        db::lock_shared(conn, &campaign_lock(&case.campaign_id))?;
+        if Campaign::find(conn, &case.campaign_id)?.is_none_or(|c| c.status == "concluded") {
+            return Err(ApiError::field("campaign_id", CONCLUDED));
+        }
         case.number = Case::next_number(conn, year)?;
         derive(conn, &mut case)?;
         case.insert(conn, &indicator_ids)?;
@@ -471,7 +491,10 @@ fn lost_race(if_match: &IfMatch) -> ApiError {
     if if_match.0.is_some() {
         ApiError::PreconditionFailed
     } else {
-        ApiError::Conflict("The case was changed by someone else at the same moment. Reload it and try again.".into())
+        ApiError::conflict(
+            "concurrent-change",
+            "The case was changed by someone else at the same moment. Reload it and try again.",
+        )
     }
 }
 
@@ -537,16 +560,16 @@ pub async fn update(
                     _ => matches!(status, Status::Open | Status::InHandling | Status::Remediated),
                 };
                 if !editable {
-                    return Err(ApiError::Conflict(format!(
-                        "A case that is {} can no longer be edited.",
-                        status.as_str()
-                    )));
+                    return Err(ApiError::conflict(
+                        "not-editable",
+                        format!("A case that is {} can no longer be edited.", status.as_str()),
+                    ));
                 }
                 let mut v = Validator::new();
                 v.check(input.campaign_id.is_none(), "campaign_id", "A case cannot move to another campaign.");
                 let campaign = Campaign::find(conn, &before.campaign_id)?.ok_or(ApiError::NotFound)?;
                 let mut draft = Draft { case: before.clone(), indicator_ids: before_ids.clone() };
-                apply_fields(&st, conn, &mut v, &mut draft, &campaign, &input)?;
+                apply_fields(&st, conn, &mut v, &mut draft, Some(&campaign), &input)?;
                 if input.responsible_unit_id.is_some() || input.due_at.is_some() {
                     if caller.role != Role::Reviewer || status != Status::InHandling {
                         v.add(
@@ -562,14 +585,12 @@ pub async fn update(
                         }
                         if let Some(raw) = &input.due_at {
                             match parse_deadline(raw, tz) {
-                                Some(d) if d > now => {
+                                Ok(d) if d > now => {
                                     draft.case.due_at = Some(d);
                                     draft.case.deadline_at = Some(d);
                                 }
-                                Some(_) => v.add("due_at", "Must be in the future."),
-                                None => {
-                                    v.add("due_at", "Use a date (2024-10-15) or an instant (2024-10-15T10:00:00Z).")
-                                }
+                                Ok(_) => v.add("due_at", "Must be in the future."),
+                                Err(m) => v.add("due_at", m),
                             }
                         }
                     }
@@ -646,11 +667,14 @@ pub async fn transition(
                     Err(Refusal::Role) => return Err(ApiError::Forbidden),
                     Err(Refusal::State) => {
                         if_match.check(before.version)?;
-                        return Err(ApiError::Conflict(format!(
-                            "The action \"{}\" is not possible on a case that is {}.",
-                            action.as_str(),
-                            from.as_str()
-                        )));
+                        return Err(ApiError::conflict(
+                            "transition-not-allowed",
+                            format!(
+                                "The action \"{}\" is not possible on a case that is {}.",
+                                action.as_str(),
+                                from.as_str()
+                            ),
+                        ));
                     }
                     Ok(rule) => rule,
                 };
@@ -685,9 +709,9 @@ pub async fn transition(
                         },
                         Need::DueAt => match req.due_at.as_deref().map(|raw| parse_deadline(raw, tz)) {
                             None => v.add(field, "Set the deadline for handling."),
-                            Some(None) => v.add(field, "Use a date (2024-10-15) or an instant (2024-10-15T10:00:00Z)."),
-                            Some(Some(d)) if d <= now => v.add(field, "Must be in the future."),
-                            Some(Some(d)) => after.due_at = Some(d),
+                            Some(Err(m)) => v.add(field, m),
+                            Some(Ok(d)) if d <= now => v.add(field, "Must be in the future."),
+                            Some(Ok(d)) => after.due_at = Some(d),
                         },
                         Need::Decision => match &req.decision {
                             None => v.add(field, "Record the decision: its measure and the date it was taken."),
@@ -704,12 +728,12 @@ pub async fn transition(
                                     None => v.add("decision.measure", "This field is required."),
                                 }
                                 let today = st.clock.now().with_timezone(&tz).date_naive();
-                                match d.decided_on.as_deref().map(|r| NaiveDate::parse_from_str(r, "%Y-%m-%d")) {
+                                match d.decided_on.as_deref().map(dates::parse_date) {
                                     Some(Ok(day)) if day > today => {
                                         v.add("decision.decided_on", "Must not be in the future.")
                                     }
                                     Some(Ok(day)) => after.decision_decided_on = Some(day),
-                                    Some(Err(_)) => v.add("decision.decided_on", "Use a date like 2024-09-25."),
+                                    Some(Err(m)) => v.add("decision.decided_on", m),
                                     None => v.add("decision.decided_on", "This field is required."),
                                 }
                                 match d.reference.as_deref().map(|r| text::clean_required(r, 100)) {

@@ -7,7 +7,19 @@ use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers, Next};
 use actix_web::{Error, HttpMessage};
 use tracing_actix_web::RequestId;
 
-use crate::error::problem_response;
+use crate::error::{ApiError, MAX_URL_BYTES, problem_response};
+
+/// Refuses, with a 414 problem, an address longer than any the service hands out or takes.
+pub async fn refuse_long_urls(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let len = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
+    if len > MAX_URL_BYTES {
+        return Err(ApiError::UriTooLong.into());
+    }
+    next.call(req).await
+}
 
 /// Adds `X-Request-Id` (the id the logs carry) to every response.
 pub async fn request_id_header(

@@ -89,24 +89,14 @@ pub fn instant(t: NaiveDateTime) -> String {
 
 /// Reads an instant filter: RFC 3339, or a date (its start, UTC). Records a bad value in `v`.
 pub fn parse_instant(v: &mut Validator, field: &str, raw: Option<&str>) -> Option<NaiveDateTime> {
-    let raw = raw?;
-    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(raw) {
-        return Some(t.naive_utc());
-    }
-    if let Ok(d) = NaiveDate::parse_from_str(raw, "%Y-%m-%d") {
-        return d.and_hms_opt(0, 0, 0);
-    }
-    v.add(field, "Use a date (2024-09-25) or an instant (2024-09-25T03:00:00Z).");
-    None
+    crate::domain::dates::parse_instant(raw?).map_err(|m| v.add(field, m)).ok()
 }
 
 /// Reads a `from`/`to` pair of dates (both inclusive), recording bad values and a
 /// reversed period in `v`.
 pub fn parse_period(v: &mut Validator, from: Option<&str>, to: Option<&str>) -> (Option<NaiveDate>, Option<NaiveDate>) {
     let mut date = |field: &str, raw: Option<&str>| {
-        raw.and_then(|r| {
-            NaiveDate::parse_from_str(r, "%Y-%m-%d").map_err(|_| v.add(field, "Use a date like 2024-09-25.")).ok()
-        })
+        raw.and_then(|r| crate::domain::dates::parse_date(r).map_err(|m| v.add(field, m)).ok())
     };
     let (from, to) = (date("from", from), date("to", to));
     if let (Some(f), Some(t)) = (from, to) {

@@ -3,6 +3,7 @@
 use actix_web::{HttpResponse, get, post, web};
 use serde::{Deserialize, Serialize};
 
+use super::cases::scope_of;
 use super::extract::{QueryParams, parse_id};
 use super::instant;
 use super::pagination::{Page, PageRequest};
@@ -13,6 +14,7 @@ use crate::domain::role::{Role, one_of};
 use crate::error::ApiError;
 use crate::model::alert::{Alert, OutboxMessage};
 use crate::model::audit::AuditEntry;
+use crate::model::case::CaseScope;
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct NotificationView {
@@ -47,8 +49,12 @@ pub async fn mine(
     let q = q.0;
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
     let (after, fetch, unread) = (page.after.clone(), page.fetch(), q.unread.unwrap_or(false));
-    let rows =
-        state.db(move |conn| Ok(Alert::of_user(conn, &caller.user.id, unread, after.as_deref(), fetch)?)).await?;
+    // Alerts outlive a move to another unit; the cases they name stay behind the caller's scope.
+    let scope = scope_of(&caller).unwrap_or(CaseScope::Nothing);
+    let now = state.clock.now_naive();
+    let rows = state
+        .db(move |conn| Ok(Alert::of_user(conn, &caller.user.id, &scope, now, unread, after.as_deref(), fetch)?))
+        .await?;
     Ok(web::Json(page.page(
         rows,
         |(a, _, _)| a.id.clone(),
@@ -165,7 +171,10 @@ pub async fn retry(
             write_tx(conn, |conn| {
                 let before = OutboxMessage::find(conn, &id)?.ok_or(ApiError::NotFound)?;
                 if !OutboxMessage::requeue(conn, &id, now)? {
-                    return Err(ApiError::Conflict(format!("A message that is {} cannot be retried.", before.status)));
+                    return Err(ApiError::conflict(
+                        "not-retryable",
+                        format!("Only failed messages can be retried; this one is {}.", before.status),
+                    ));
                 }
                 let after = OutboxMessage::find(conn, &id)?.ok_or(ApiError::NotFound)?;
                 let snap = |m: &OutboxMessage| serde_json::json!({"status": m.status, "attempts": m.attempts});

@@ -31,7 +31,13 @@ impl PageRequest {
         let after = match cursor.filter(|c| !c.is_empty()) {
             None => None,
             Some(c) => {
-                let decoded = URL_SAFE_NO_PAD.decode(c).ok().and_then(|b| String::from_utf8(b).ok());
+                // Every list is keyed by id: a cursor decodes to one, checked here before it
+                // reaches SQL (PostgreSQL cannot even compare text holding a NUL byte).
+                let decoded = URL_SAFE_NO_PAD
+                    .decode(c)
+                    .ok()
+                    .and_then(|b| String::from_utf8(b).ok())
+                    .filter(|key| uuid::Uuid::parse_str(key).is_ok_and(|u| u.to_string() == *key));
                 v.check(decoded.is_some(), "cursor", "Is not a cursor this service handed out.");
                 decoded
             }

@@ -8,7 +8,7 @@ use super::instant;
 use super::pagination::{Page, PageRequest};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
-use crate::db::{DbConn, write_tx};
+use crate::db::{self, DbConn, write_tx};
 use crate::domain::role::{Role, UnitKind, one_of};
 use crate::domain::text;
 use crate::error::{ApiError, Validator};
@@ -90,6 +90,10 @@ pub struct UnitQuery {
     cursor: Option<String>,
 }
 
+/// The lock every change to units takes: a move is checked against the tree as it is
+/// (no cycle), and a code against every other unit's, without another change in between.
+const UNIT_TREE: &str = "unit-tree";
+
 /// Field rules shared by create and update; records problems in `v`.
 fn check_fields(conn: &mut DbConn, v: &mut Validator, unit: &mut Unit) -> Result<(), ApiError> {
     match text::clean_code(&unit.code) {
@@ -128,7 +132,10 @@ fn check_fields(conn: &mut DbConn, v: &mut Validator, unit: &mut Unit) -> Result
         && let Some(other) = Unit::find_by_code(conn, &unit.code)?
         && other.id != unit.id
     {
-        return Err(ApiError::Conflict(format!("Another unit already has the code \"{}\".", unit.code)));
+        return Err(ApiError::conflict(
+            "unit-code-taken",
+            format!("Another unit already has the code \"{}\".", unit.code),
+        ));
     }
     Ok(())
 }
@@ -163,6 +170,7 @@ pub async fn create(
                 updated_at: now,
             };
             write_tx(conn, |conn| {
+                db::lock(conn, &[UNIT_TREE])?;
                 check_fields(conn, &mut v, &mut unit)?;
                 v.finish()?;
                 unit.insert(conn)?;
@@ -268,6 +276,7 @@ pub async fn update(
         .db(move |conn| {
             let now = st.clock.now_naive();
             write_tx(conn, |conn| {
+                db::lock(conn, &[UNIT_TREE])?;
                 let before = Unit::find(conn, &id)?.ok_or(ApiError::NotFound)?;
                 if_match.check(before.version)?;
                 let mut after = before.clone();

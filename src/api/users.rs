@@ -8,7 +8,7 @@ use super::instant;
 use super::pagination::{Page, PageRequest};
 use crate::app::AppState;
 use crate::auth::{CurrentUser, password};
-use crate::db::{DbConn, write_tx};
+use crate::db::{self, DbConn, write_tx};
 use crate::domain::role::{Role, one_of};
 use crate::domain::text;
 use crate::error::{ApiError, Validator};
@@ -121,8 +121,12 @@ pub fn create_user(
 ) -> Result<User, ApiError> {
     let hash = password::hash(password).map_err(ApiError::internal)?;
     write_tx(conn, |conn| {
+        db::lock(conn, &[&format!("username:{}", input.username)])?;
         if User::find_by_username(conn, &input.username)?.is_some() {
-            return Err(ApiError::Conflict(format!("The username \"{}\" is already taken.", input.username)));
+            return Err(ApiError::conflict(
+                "username-taken",
+                format!("The username \"{}\" is already taken.", input.username),
+            ));
         }
         let user = User {
             id: new_id(),
@@ -255,15 +259,22 @@ pub async fn update(
     let user = state
         .db(move |conn| {
             let now = st.clock.now_naive();
+            // Hashed before the transaction (it is slow); a weak password is reported with
+            // every other bad field below.
             let new_hash = match &p.password {
                 Some(pw) => {
                     let current = User::find(conn, &id)?.ok_or(ApiError::NotFound)?;
-                    text::check_new_password(pw, &current.username).map_err(|m| ApiError::field("password", m))?;
-                    Some(password::hash(pw).map_err(ApiError::internal)?)
+                    match text::check_new_password(pw, &current.username) {
+                        Ok(()) => Ok(Some(password::hash(pw).map_err(ApiError::internal)?)),
+                        Err(m) => Err(m),
+                    }
                 }
-                None => None,
+                None => Ok(None),
             };
             write_tx(conn, |conn| {
+                // Every account change takes this turn, so two administrators deactivating
+                // each other cannot both count the other as still active.
+                db::lock(conn, &["accounts"])?;
                 let before = User::find(conn, &id)?.ok_or(ApiError::NotFound)?;
                 if_match.check(before.version)?;
                 let mut after = before.clone();
@@ -296,20 +307,26 @@ pub async fn update(
                     after.active = a;
                 }
                 let role = Role::parse(&after.role).unwrap_or(Role::Inspector);
-                if v.is_ok() {
+                if !v.has("unit_id") {
                     check_unit(conn, &mut v, role, after.unit_id.as_deref())?;
                 }
+                let new_hash = new_hash.unwrap_or_else(|m| {
+                    v.add("password", m);
+                    None
+                });
                 v.finish()?;
                 let stops_being_admin =
                     before.role == "admin" && before.active && (!after.active || role != Role::Admin);
                 if stops_being_admin && before.id == caller.user.id {
-                    return Err(ApiError::Conflict(
-                        "You cannot deactivate your own account or remove your own administrator role.".into(),
+                    return Err(ApiError::conflict(
+                        "own-admin-account",
+                        "You cannot deactivate your own account or remove your own administrator role.",
                     ));
                 }
                 if stops_being_admin && User::active_admins(conn)? <= 1 {
-                    return Err(ApiError::Conflict(
-                        "This is the last active administrator; create another one first.".into(),
+                    return Err(ApiError::conflict(
+                        "last-admin",
+                        "This is the last active administrator; create another one first.",
                     ));
                 }
                 if let Some(h) = &new_hash {

@@ -195,3 +195,34 @@ where
         }
     }
 }
+
+/// Makes writers that check an invariant before writing take turns, so that each one's
+/// check sees what the others wrote (a username still free, a unit tree without a cycle,
+/// one more active administrator, a campaign not concluded).
+///
+/// On PostgreSQL each key is a transaction-scoped advisory lock, taken in the order given
+/// and released at commit or rollback; a plain `BEGIN` there is READ COMMITTED, so without
+/// it two transactions can both pass a check before either writes. On SQLite it does
+/// nothing: [`write_tx`] begins with `BEGIN IMMEDIATE`, which already admits one writer at
+/// a time. Call it inside `write_tx`, before the reads the check relies on.
+pub fn lock(conn: &mut DbConn, keys: &[&str]) -> QueryResult<()> {
+    advisory(conn, keys, "pg_advisory_xact_lock")
+}
+
+/// Like [`lock`], but shared: holders of a shared lock on a key do not wait for each other,
+/// only for (and block) an exclusive holder. For writers that rely on a fact that another
+/// kind of writer may change (cases logged into a campaign while it may be concluded).
+pub fn lock_shared(conn: &mut DbConn, key: &str) -> QueryResult<()> {
+    advisory(conn, &[key], "pg_advisory_xact_lock_shared")
+}
+
+fn advisory(conn: &mut DbConn, keys: &[&str], function: &str) -> QueryResult<()> {
+    if let DbConn::Pg(c) = conn {
+        for key in keys {
+            diesel::sql_query(format!("SELECT {function}(hashtextextended($1, 0))"))
+                .bind::<diesel::sql_types::Text, _>(*key)
+                .execute(c)?;
+        }
+    }
+    Ok(())
+}

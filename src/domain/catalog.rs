@@ -89,6 +89,9 @@ impl Catalog {
         v.check(KINDS.contains(&d.kind.as_str()), "directive.kind", "Must be one of: directive, resolution, plan.");
         v.check(!d.title.trim().is_empty(), "directive.title", "Must not be empty.");
         v.check(!d.catalog_version.trim().is_empty(), "directive.catalog_version", "Must not be empty.");
+        if let Some(day) = d.issued_on {
+            v.check(super::dates::in_range(day), "directive.issued_on", super::dates::out_of_range());
+        }
         for (i, g) in self.groups.iter().enumerate() {
             v.check(!g.code.trim().is_empty(), &format!("groups[{i}].code"), "Must not be empty.");
             v.check(!g.title.trim().is_empty(), &format!("groups[{i}].title"), "Must not be empty.");

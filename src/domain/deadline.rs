@@ -1,16 +1,20 @@
 //! Deadlines: a date-only deadline ends at the end of that day in the deployment time zone.
 
-use chrono::{DateTime, Days, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{Days, NaiveDate, NaiveDateTime, TimeZone, Utc};
+
+use super::dates;
 use chrono_tz::Tz;
 
 /// The instant a deadline given as `raw` passes: an RFC 3339 instant as is, or a
-/// date (`YYYY-MM-DD`) at the following local midnight.
-pub fn parse_deadline(raw: &str, tz: Tz) -> Option<NaiveDateTime> {
-    if let Ok(t) = DateTime::parse_from_rfc3339(raw) {
-        return Some(t.with_timezone(&Utc).naive_utc());
+/// date (`YYYY-MM-DD`) at the following local midnight; within [`dates`]' range, or the
+/// message to show.
+pub fn parse_deadline(raw: &str, tz: Tz) -> Result<NaiveDateTime, String> {
+    if let Some(t) = dates::parse_rfc3339(raw) {
+        return t;
     }
-    let date = NaiveDate::parse_from_str(raw, "%Y-%m-%d").ok()?;
-    Some(end_of_day(date, tz))
+    let date = dates::parse_date(raw).map_err(|m| if m.starts_with("Use") { dates::instant_form() } else { m })?;
+    let end = end_of_day(date, tz);
+    if dates::in_range(end.date()) { Ok(end) } else { Err(dates::out_of_range()) }
 }
 
 /// The first instant after `date` in `tz`, as UTC.
@@ -40,7 +44,10 @@ mod tests {
         assert_eq!(d.to_string(), "2024-10-15 17:00:00");
         let i = parse_deadline("2024-10-15T03:00:00Z", chrono_tz::Asia::Ho_Chi_Minh).unwrap();
         assert_eq!(i.to_string(), "2024-10-15 03:00:00");
-        assert!(parse_deadline("15/10/2024", chrono_tz::Asia::Ho_Chi_Minh).is_none());
+        assert!(parse_deadline("15/10/2024", chrono_tz::Asia::Ho_Chi_Minh).is_err());
+        assert!(parse_deadline("+99999-12-31", chrono_tz::Asia::Ho_Chi_Minh).is_err());
+        // The last day of year 9999 ends in year 10000 in UTC: outside the range.
+        assert!(parse_deadline("9999-12-31", chrono_tz::UTC).is_err());
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Rules with no I/O.
 
 pub mod catalog;
+pub mod dates;
 pub mod deadline;
 pub mod fold;
 pub mod report;

@@ -99,10 +99,16 @@ impl Resolver {
 }
 
 /// The head of `unit_id`; a unit without a reachable head falls back to its own
-/// email, then to its parent's head, and so on up the tree.
+/// email, then to its parent's head, and so on up the tree. Each unit is visited once,
+/// so parents that point in a circle (bad data) end the walk instead of hanging the sweep.
 fn head_of(conn: &mut DbConn, unit_id: &str) -> QueryResult<Option<Recipient>> {
+    let mut visited = std::collections::HashSet::new();
     let mut next = Some(unit_id.to_string());
     while let Some(id) = next {
+        if !visited.insert(id.clone()) {
+            tracing::warn!(unit = %id, "the unit tree has a cycle in parent_id; no head found above it");
+            return Ok(None);
+        }
         let Some(unit) = Unit::find(conn, &id)? else { return Ok(None) };
         if let Some(head) = &unit.head_user_id
             && let Some(user) = User::find(conn, head)?.filter(|u| u.active)

@@ -8,7 +8,7 @@ use diesel::sql_types::{Integer, Text, Timestamp};
 
 use crate::db::DbConn;
 use crate::db::schema::{alerts, cases, escalation_steps, outbox};
-use crate::model::case::Case;
+use crate::model::case::{Case, CaseFilter, CaseScope, alert_case_predicate};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = escalation_steps)]
@@ -149,10 +149,13 @@ impl Alert {
         Ok(n)
     }
 
-    /// A user's alerts, newest first, with the case number and title.
+    /// A user's alerts about cases `scope` still shows them, newest first, with the case
+    /// number and title.
     pub fn of_user(
         conn: &mut DbConn,
         user_id: &str,
+        scope: &CaseScope,
+        now: NaiveDateTime,
         unread_only: bool,
         before_id: Option<&str>,
         limit: i64,
@@ -160,6 +163,7 @@ impl Alert {
         let mut q = alerts::table
             .inner_join(cases::table)
             .filter(alerts::recipient_user_id.eq(user_id.to_string()))
+            .filter(alert_case_predicate(scope, &CaseFilter::default(), now))
             .filter(alerts::status.ne("cancelled"))
             .into_boxed();
         if unread_only {
@@ -271,9 +275,9 @@ impl OutboxMessage {
         diesel::update(outbox::table.find(id)).set(outbox::status.eq("cancelled")).execute(conn).map(drop)
     }
 
-    /// Requeues a message for immediate delivery (its alerts too); false if it was not failed or cancelled.
+    /// Requeues a failed message for immediate delivery (its alerts too); false for any other status.
     pub fn requeue(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> QueryResult<bool> {
-        let n = diesel::update(outbox::table.find(id).filter(outbox::status.eq_any(["failed", "pending"])))
+        let n = diesel::update(outbox::table.find(id).filter(outbox::status.eq("failed")))
             .set((outbox::status.eq("pending"), outbox::attempts.eq(0), outbox::next_attempt_at.eq(now)))
             .execute(conn)?;
         if n == 1 {

@@ -416,6 +416,12 @@ case_predicate!(
     cases::table
 );
 case_predicate!(
+    /// The same over alerts joined with their cases: a user's notifications show only the
+    /// cases they may still see (after a move to another unit, the old unit's are gone).
+    alert_case_predicate,
+    diesel::dsl::InnerJoinQuerySource<crate::db::schema::alerts::table, cases::table>
+);
+case_predicate!(
     /// The same over cases joined with the indicators they cite.
     case_indicator_predicate,
     diesel::dsl::InnerJoinQuerySource<cases::table, case_indicators::table>

@@ -28,24 +28,31 @@ pub fn recent(
     q.select((count_star(), min(login_failures::failed_at))).first(conn)
 }
 
-/// Records one failure, and forgets failures too old to matter.
+/// Records one failure (or an attempt not yet verified), and forgets failures too old to
+/// matter; returns the new record's id.
 pub fn record(
     conn: &mut DbConn,
     username: &str,
     client_addr: &str,
     at: NaiveDateTime,
     forget_before: NaiveDateTime,
-) -> QueryResult<()> {
+) -> QueryResult<String> {
     diesel::delete(login_failures::table.filter(login_failures::failed_at.lt(forget_before))).execute(conn)?;
+    let id = new_id();
     diesel::insert_into(login_failures::table)
         .values((
-            login_failures::id.eq(new_id()),
+            login_failures::id.eq(&id),
             login_failures::username.eq(username),
             login_failures::client_addr.eq(client_addr),
             login_failures::failed_at.eq(at),
         ))
         .execute(conn)?;
-    Ok(())
+    Ok(id)
+}
+
+/// Forgets one recorded attempt: its password turned out to be right.
+pub fn forget(conn: &mut DbConn, id: &str) -> QueryResult<()> {
+    diesel::delete(login_failures::table.find(id)).execute(conn).map(drop)
 }
 
 /// A successful sign-in clears that username's failures.
