@@ -4,46 +4,17 @@ mod common;
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use casetrack::app::prepare_database;
 use casetrack::auth::password;
 use casetrack::db::{Backend, DbUrl, PING_AFTER_IDLE, build_pool};
 use casetrack::model::user::User;
-use common::{JWT_SECRET, TestDb, spawn};
+use common::binary::{KillOnDrop, casetrack, free_port, wait_ready};
+use common::{TestDb, spawn};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
 use serde_json::json;
-
-const BIN: &str = env!("CARGO_BIN_EXE_casetrack");
-
-/// The binary, run in `dir` against `db`, with nothing inherited from a developer's configuration.
-fn casetrack(db: &TestDb, dir: &std::path::Path) -> Command {
-    let mut cmd = Command::new(BIN);
-    cmd.current_dir(dir)
-        .env("DATABASE_URL", db.url())
-        .env("RUST_LOG", "warn")
-        .env_remove("CASETRACK_PROFILE")
-        .env_remove("CASETRACK_CONFIG_DIR");
-    if db.backend() == Backend::Postgres {
-        cmd.env("CASETRACK__AUTH__JWT_SECRET", JWT_SECRET);
-    }
-    cmd
-}
-
-/// A child process that is stopped if the test fails before it does.
-struct KillOnDrop(std::process::Child);
-
-impl Drop for KillOnDrop {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
 
 #[tokio::test]
 async fn probes_report_liveness_and_readiness() {
@@ -116,14 +87,6 @@ fn first_run_creates_the_database_and_an_administrator_whose_password_is_printed
     std::io::Read::read_to_string(&mut stdout, &mut printed).unwrap();
     assert!(child.0.wait().unwrap().success());
     assert!(!printed.contains("password"), "{printed}");
-}
-
-async fn wait_ready(port: u16) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while reqwest::get(format!("http://127.0.0.1:{port}/readyz")).await.is_err() {
-        assert!(Instant::now() < deadline, "server did not come up");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 #[test]

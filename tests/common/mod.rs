@@ -5,6 +5,7 @@
 //! database, dropped when the test ends.
 #![allow(dead_code)]
 
+pub mod binary;
 pub mod smtp;
 pub mod world;
 
@@ -142,6 +143,13 @@ impl Reply {
 
     pub fn header(&self, name: &str) -> Option<String> {
         self.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_string)
+    }
+
+    /// Asserts that the reply is a problem+json document for its status.
+    #[track_caller]
+    pub fn expect_problem(self) -> Self {
+        let status = self.status.as_u16();
+        self.expect(status)
     }
 
     /// Asserts the status and that an error is problem+json.
