@@ -4,12 +4,18 @@ use std::net::TcpListener;
 use std::path::Path;
 use std::sync::Arc;
 
-use actix_web::dev::Server;
-use actix_web::{App, HttpServer, web};
+use actix_http::error::DispatchError;
+use actix_http::{HttpService, Protocol};
+use actix_server::Server;
+use actix_service::{IntoServiceFactory, ServiceFactoryExt, fn_service, map_config};
+use actix_web::dev::AppConfig;
+use actix_web::{App, web};
 use secrecy::ExposeSecret;
+use tokio::net::TcpStream;
 use tracing_actix_web::TracingLogger;
 use utoipa_actix_web::AppExt;
 
+use crate::api::wire::ProblemIo;
 use crate::auth::token::TokenKeys;
 use crate::clock::Clock;
 use crate::config::Settings;
@@ -99,7 +105,8 @@ impl Application {
         let tokens = TokenKeys::new(&jwt_secret(&settings)?);
         let listener = TcpListener::bind(&settings.server.bind)
             .map_err(|e| format!("configuration key `server.bind`: cannot listen on {}: {e}", settings.server.bind))?;
-        let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+        let local = listener.local_addr().map_err(|e| e.to_string())?;
+        let port = local.port();
         let state = web::Data::new(AppState { pool, settings: Arc::new(settings), tokens, clock });
         let data = state.clone();
         // As many blocking threads in all as pooled connections: requests wait in the blocking
@@ -107,25 +114,39 @@ impl Application {
         // returned connection ahead of a waiter (PostgreSQL get_case p99 halved, docs/BENCHMARKS.md).
         let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
         let blocking = (state.settings.database.pool_size as usize).div_ceil(workers).max(1);
-        let server = HttpServer::new(move || {
-            App::new()
-                .wrap(crate::api::middleware::problem_for_bare_errors())
-                .wrap(actix_web::middleware::from_fn(crate::api::middleware::refuse_long_urls))
-                .wrap(actix_web::middleware::from_fn(crate::api::middleware::request_id_header))
-                .wrap(TracingLogger::default())
-                .app_data(data.clone())
-                .app_data(web::PayloadConfig::new(data.settings.server.body_limit_bytes))
-                .app_data(web::PathConfig::default().error_handler(|_, _| crate::error::ApiError::NotFound.into()))
-                .into_utoipa_app()
-                .configure(crate::api::configure)
-                .into_app()
-        })
-        .shutdown_timeout(30)
-        .workers(workers)
-        .worker_max_blocking_threads(blocking)
-        .listen(listener)
-        .map_err(|e| e.to_string())?
-        .run();
+        // The stack HttpServer builds, with one addition: each connection is wrapped so the
+        // errors actix-http answers before any of our code runs leave as problem+json too.
+        let server = actix_server::Server::build()
+            .workers(workers)
+            .worker_max_blocking_threads(blocking)
+            .shutdown_timeout(30)
+            .listen("casetrack", listener, move || {
+                let data = data.clone();
+                let app = App::new()
+                    .wrap(crate::api::middleware::problem_for_bare_errors())
+                    .wrap(actix_web::middleware::from_fn(crate::api::middleware::refuse_long_urls))
+                    .wrap(actix_web::middleware::from_fn(crate::api::middleware::request_id_header))
+                    .wrap(TracingLogger::default())
+                    .app_data(data.clone())
+                    .app_data(web::PayloadConfig::new(data.settings.server.body_limit_bytes))
+                    .app_data(web::PathConfig::default().error_handler(|_, _| crate::error::ApiError::NotFound.into()))
+                    .into_utoipa_app()
+                    .configure(crate::api::configure)
+                    .into_app();
+                // HttpServer's defaults, stated: 5 s keep-alive and head timeouts, 1 s to close.
+                let http = HttpService::build()
+                    .client_disconnect_timeout(std::time::Duration::from_secs(1))
+                    .local_addr(local)
+                    .finish(map_config(app.into_factory().map_err(|e| e.error_response()), |_| AppConfig::default()));
+                fn_service(|io: TcpStream| async move {
+                    let peer = io.peer_addr().ok();
+                    let _ = io.set_nodelay(true);
+                    Ok::<_, DispatchError>((ProblemIo::new(io), Protocol::Http1, peer))
+                })
+                .and_then(http)
+            })
+            .map_err(|e| e.to_string())?
+            .run();
         Ok(Application { port, server, state })
     }
 

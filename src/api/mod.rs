@@ -18,6 +18,7 @@ pub mod pagination;
 pub mod reports;
 pub mod units;
 pub mod users;
+pub mod wire;
 
 use actix_web::web;
 use chrono::{NaiveDate, NaiveDateTime, SecondsFormat};
