@@ -17,11 +17,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use casetrack::api::cases::{CaseInput, log_case, read_case};
-use casetrack::app::{AppState, prepare_database};
+use casetrack::app::prepare_database;
 use casetrack::auth::token::TokenKeys;
 use casetrack::auth::{CurrentUser, Verified};
-use casetrack::clock::Clock;
+use casetrack::casework::{self, CaseInput, Ctx};
 use casetrack::config::Settings;
 use casetrack::db::{Backend, DbConn, DbPool};
 use casetrack::domain::role::Role;
@@ -449,12 +448,7 @@ where
 
 /// The `POST /cases` transaction run in-process by `conc` threads for `span`: cases per second.
 fn raw_creates(pool: &DbPool, settings: &Settings, body: &Value, conc: usize, span: Duration) -> f64 {
-    let state = AppState {
-        pool: pool.clone(),
-        settings: Arc::new(settings.clone()),
-        tokens: TokenKeys::new(SECRET.as_bytes()),
-        clock: Clock::system(),
-    };
+    let settings = Arc::new(settings.clone());
     let user = {
         let mut conn = pool.get().unwrap();
         User::find_by_username(&mut conn, "thanhtra1").unwrap().expect("the demo inspector")
@@ -464,7 +458,8 @@ fn raw_creates(pool: &DbPool, settings: &Settings, body: &Value, conc: usize, sp
     let body = body.clone();
     raw_rate(pool, conc, span, move |conn, _| {
         let input: CaseInput = serde_json::from_value(body.clone()).unwrap();
-        log_case(&state, conn, &caller, input).expect("case logged");
+        let ctx = Ctx::new(settings.clone(), Utc::now());
+        casework::log(conn, &ctx, &caller, input).expect("case logged");
     })
 }
 
@@ -476,7 +471,7 @@ fn raw_reads(pool: &DbPool, token: &str, ids: &[String], conc: usize, span: Dura
     let ids = ids.to_vec();
     raw_rate(pool, conc, span, move |conn, n| {
         let id = &ids[(n as usize).wrapping_mul(2_654_435_761) % ids.len()];
-        read_case(conn, caller.clone(), id, Utc::now().naive_utc()).expect("case read");
+        casework::read(conn, caller.clone(), id, Utc::now().naive_utc()).expect("case read");
     })
 }
 

@@ -46,6 +46,24 @@ impl AppState {
     }
 }
 
+impl AppState {
+    /// The context an operation runs in: the settings and this moment of the clock.
+    pub fn ctx(&self) -> crate::casework::Ctx {
+        crate::casework::Ctx::new(self.settings.clone(), self.clock.now())
+    }
+
+    /// Runs an operation on the blocking pool with one pooled connection and its context:
+    /// what every handler that changes something does.
+    pub async fn op<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConn, &crate::casework::Ctx) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let ctx = self.ctx();
+        self.db(move |conn| f(conn, &ctx)).await
+    }
+}
+
 /// Opens the pool, applies pending migrations and loads the default catalog if missing
 /// (what `migrate` does, and `serve` first).
 pub fn prepare_database(settings: &Settings) -> Result<DbPool, String> {

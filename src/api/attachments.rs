@@ -1,29 +1,21 @@
 //! Evidence files on a case: size-limited, type-checked, stored outside the database
 //! under their SHA-256, served only to those who can see the case.
 
-use std::io::Write;
-use std::path::PathBuf;
-
 use actix_multipart::Multipart;
 use actix_web::http::header;
 use actix_web::{HttpResponse, get, post, web};
 use futures_util::StreamExt;
 use serde::Serialize;
-use serde_json::json;
-use sha2::{Digest, Sha256};
 
-use super::cases::scope_of;
 use super::extract::parse_id;
 use super::instant;
 use super::pagination::Page;
 use crate::app::AppState;
 use crate::auth::CurrentUser;
-use crate::db::write_tx;
+use crate::casework::{self, Upload, scope_of};
 use crate::error::ApiError;
 use crate::model::attachment::Attachment;
-use crate::model::audit::AuditEntry;
-use crate::model::case::{Case, CaseEvent};
-use crate::model::new_id;
+use crate::model::case::Case;
 
 /// The multipart form of an upload: one part named `file`.
 #[derive(utoipa::ToSchema)]
@@ -60,17 +52,6 @@ impl From<Attachment> for AttachmentView {
     }
 }
 
-/// Does the content look like what it claims to be? (Types without a signature pass.)
-fn content_matches(content_type: &str, bytes: &[u8]) -> bool {
-    match content_type {
-        "application/pdf" => bytes.starts_with(b"%PDF-"),
-        "image/png" => bytes.starts_with(b"\x89PNG\r\n\x1a\n"),
-        "image/jpeg" => bytes.starts_with(&[0xFF, 0xD8, 0xFF]),
-        t if t.starts_with("text/") => std::str::from_utf8(bytes).is_ok_and(|s| !s.contains('\0')),
-        _ => true,
-    }
-}
-
 /// Keeps only the last path component and printable characters; never empty.
 fn clean_file_name(raw: Option<&str>) -> String {
     let base = raw.unwrap_or("").rsplit(['/', '\\']).next().unwrap_or("");
@@ -95,25 +76,6 @@ fn served_name(file_name: &str, content_type: &str) -> String {
     format!("{file_name}.{preferred}")
 }
 
-fn stored_path(dir: &std::path::Path, sha256: &str) -> PathBuf {
-    dir.join(&sha256[..2]).join(sha256)
-}
-
-/// Writes the file under its digest (once; the same content is stored once).
-fn store(dir: &std::path::Path, sha256: &str, bytes: &[u8]) -> std::io::Result<()> {
-    let path = stored_path(dir, sha256);
-    if path.exists() {
-        return Ok(());
-    }
-    let folder = path.parent().expect("digest path has a folder");
-    std::fs::create_dir_all(folder)?;
-    let tmp = folder.join(format!(".{}.tmp", new_id()));
-    let mut file = std::fs::File::create(&tmp)?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    std::fs::rename(tmp, path)
-}
-
 /// `POST /cases/{id}/attachments`, multipart with one part named `file`.
 #[utoipa::path(tag = "cases", request_body(content = inline(UploadForm), content_type = "multipart/form-data"), responses((status = 201, description = "Stored", body = AttachmentView), (status = 409, description = "Not allowed in the case's state", content_type = "application/problem+json", body = crate::error::Problem)))]
 #[post("/cases/{id}/attachments")]
@@ -123,14 +85,11 @@ pub async fn upload(
     path: web::Path<String>,
     mut form: Multipart,
 ) -> Result<HttpResponse, ApiError> {
-    let scope = scope_of(&caller)?;
-    let id = parse_id(&path)?;
-    let check_scope = scope.clone();
-    let case_id = id.clone();
-    state.db(move |conn| Case::find_visible(conn, &case_id, &check_scope)?.ok_or(ApiError::NotFound)).await?;
-
-    let limits = &state.settings.cases;
-    let mut upload: Option<(String, String, Vec<u8>)> = None;
+    // Nothing is read for a case the caller may not see.
+    let (who, id) = (caller.clone(), path.clone());
+    state.db(move |conn| casework::visible(conn, &who, &id).map(drop)).await?;
+    let max_bytes = state.settings.cases.attachment_max_bytes;
+    let mut upload: Option<Upload> = None;
     while let Some(part) = form.next().await {
         let mut part = part.map_err(multipart_error)?;
         if part.name() != Some("file") || upload.is_some() {
@@ -140,68 +99,20 @@ pub async fn upload(
             }
             continue;
         }
-        let declared = part.content_type().map(|m| m.essence_str().to_string()).unwrap_or_default();
-        let name = clean_file_name(part.content_disposition().and_then(|d| d.get_filename()));
+        let content_type = part.content_type().map(|m| m.essence_str().to_string()).unwrap_or_default();
+        let file_name = clean_file_name(part.content_disposition().and_then(|d| d.get_filename()));
         let mut bytes = Vec::new();
         while let Some(chunk) = part.next().await {
             let chunk = chunk.map_err(multipart_error)?;
-            if bytes.len() + chunk.len() > limits.attachment_max_bytes {
+            if bytes.len() + chunk.len() > max_bytes {
                 return Err(ApiError::PayloadTooLarge);
             }
             bytes.extend_from_slice(&chunk);
         }
-        upload = Some((declared, name, bytes));
+        upload = Some(Upload { file_name, content_type, bytes });
     }
-    let Some((content_type, file_name, bytes)) = upload else {
-        return Err(ApiError::field("file", "Attach the file in a form field named \"file\"."));
-    };
-    if bytes.is_empty() {
-        return Err(ApiError::field("file", "The file is empty."));
-    }
-    if !limits.attachment_types.iter().any(|t| t == &content_type) {
-        return Err(ApiError::field(
-            "file",
-            format!(
-                "Files of type \"{content_type}\" are not accepted. Accepted: {}.",
-                limits.attachment_types.join(", ")
-            ),
-        ));
-    }
-    if !content_matches(&content_type, &bytes) {
-        return Err(ApiError::field("file", format!("The file's content is not a valid {content_type} file.")));
-    }
-    let sha256 = hex::encode(Sha256::digest(&bytes));
-    let size_bytes = bytes.len() as i64;
-    let dir = limits.attachment_dir.clone();
-    let digest = sha256.clone();
-    web::block(move || store(&dir, &digest, &bytes))
-        .await?
-        .map_err(|e| ApiError::internal(format!("storing attachment: {e}")))?;
-
-    let st = state.clone();
-    let attachment = state
-        .db(move |conn| {
-            let now = st.clock.now_naive();
-            write_tx(conn, |conn| {
-                Case::find_visible(conn, &id, &scope)?.ok_or(ApiError::NotFound)?;
-                let a = Attachment {
-                    id: new_id(),
-                    case_id: id.clone(),
-                    uploaded_by: caller.user.id.clone(),
-                    file_name,
-                    content_type,
-                    size_bytes,
-                    sha256,
-                    created_at: now,
-                };
-                a.insert(conn)?;
-                let detail = json!({"attachment_id": a.id, "file_name": a.file_name, "size_bytes": a.size_bytes, "sha256": a.sha256});
-                CaseEvent::record(conn, &id, Some(&caller.user.id), now, "attachment", detail.clone())?;
-                AuditEntry::record(conn, &caller.actor(), now, "attach", "case", &id, None, Some(detail))?;
-                Ok::<_, ApiError>(a)
-            })
-        })
-        .await?;
+    let upload = upload.ok_or_else(|| ApiError::field("file", "Attach the file in a form field named \"file\"."))?;
+    let attachment = state.op(move |conn, ctx| casework::attach(conn, ctx, &caller, &path, upload)).await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/cases/{}/attachments/{}", attachment.case_id, attachment.id)))
         .json(AttachmentView::from(attachment)))
@@ -252,7 +163,7 @@ pub async fn download(
             Attachment::find(conn, &id, &aid)?.ok_or(ApiError::NotFound)
         })
         .await?;
-    let file = stored_path(&state.settings.cases.attachment_dir, &a.sha256);
+    let file = casework::stored_path(&state.settings.cases.attachment_dir, &a.sha256);
     let bytes = web::block(move || std::fs::read(file))
         .await?
         .map_err(|e| ApiError::internal(format!("reading attachment: {e}")))?;

@@ -320,7 +320,7 @@ pub async fn update(
         .db(move |conn| {
             let now = st.clock.now_naive();
             write_tx(conn, |conn| {
-                db::lock(conn, &[&super::cases::campaign_lock(&id)])?;
+                db::lock(conn, &[&crate::casework::campaign_lock(&id)])?;
                 let before = find_visible(conn, &caller, &id)?;
                 if caller.role == Role::Inspector && before.lead_id != caller.user.id {
                     return Err(ApiError::Forbidden);

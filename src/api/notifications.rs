@@ -3,12 +3,12 @@
 use actix_web::{HttpResponse, get, post, web};
 use serde::{Deserialize, Serialize};
 
-use super::cases::scope_of;
 use super::extract::{QueryParams, parse_id};
 use super::instant;
 use super::pagination::{Page, PageRequest};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
+use crate::casework::scope_of;
 use crate::db::write_tx;
 use crate::domain::role::{Role, one_of};
 use crate::error::ApiError;

@@ -7,11 +7,11 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::cases::scope_of;
 use super::export::{FileFormat, Table};
 use super::extract::{QueryParams, parse_id};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
+use crate::casework::scope_of;
 use crate::domain::report::{Counts, handling_rate};
 use crate::domain::role::Role;
 use crate::error::{ApiError, Validator};

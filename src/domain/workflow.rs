@@ -1,6 +1,8 @@
-//! The case workflow as data: which action, from which states, by which role, needing what.
-//! The API enforces this table and the tests walk it.
+//! The case workflow as data: which action, from which states, by which role, needing
+//! what, checking what else, and doing what to the case. `casework::transition` applies
+//! this table and nothing besides it; the tests walk it.
 
+use chrono::NaiveDateTime;
 use serde::{Deserialize, Serialize};
 
 use super::role::Role;
@@ -73,16 +75,89 @@ impl Need {
     }
 }
 
+/// A check an action makes besides role, state and needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Check {
+    /// A unit head acts only on a case whose responsible unit lies in their own unit's
+    /// subtree (403 otherwise); other roles are not concerned.
+    UnitHeadHeadsResponsibleUnit,
+    /// A case that never had a responsible unit (dismissed straight from open) must be
+    /// given one (422 on `responsible_unit_id`).
+    ResponsibleUnitWhenNone,
+}
+
+/// What an action does to the deadline that counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeadlineEffect {
+    /// The deadline becomes the case's `due_at` (it is being handled).
+    DueAt,
+    /// No deadline counts any more (remediated, closed, dismissed).
+    Cleared,
+}
+
+/// What an action does to the recorded decision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DecisionEffect {
+    /// The decision the action needs is recorded.
+    Recorded,
+    /// Whatever was recorded stays.
+    Kept,
+    /// The recorded decision is cleared (the timeline keeps it).
+    Cleared,
+}
+
+/// What an action does to a case besides moving it to `to`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Effects {
+    pub deadline: DeadlineEffect,
+    /// Sets `closed_at` to the moment of the action; any other action clears it.
+    pub closes: bool,
+    pub decision: DecisionEffect,
+}
+
 /// One row of the workflow table.
 #[derive(Debug)]
 pub struct Rule {
     pub action: Action,
     pub from: &'static [Status],
     pub to: Status,
-    /// Roles allowed; a unit head must also head (a unit above) the responsible unit.
     pub roles: &'static [Role],
     pub needs: &'static [Need],
+    pub checks: &'static [Check],
+    pub effects: Effects,
 }
+
+/// The workflow fields of a case once a rule has been applied.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Outcome {
+    pub status: Status,
+    pub deadline_at: Option<NaiveDateTime>,
+    pub closed_at: Option<NaiveDateTime>,
+    /// False when the recorded decision must be cleared.
+    pub keeps_decision: bool,
+}
+
+impl Rule {
+    /// What applying this row at `now` makes of a case whose `due_at` (after the action's
+    /// own input) is `due_at`. Pure: the operation writes it, the tests read it.
+    pub fn apply(&self, due_at: Option<NaiveDateTime>, now: NaiveDateTime) -> Outcome {
+        Outcome {
+            status: self.to,
+            deadline_at: match self.effects.deadline {
+                DeadlineEffect::DueAt => due_at,
+                DeadlineEffect::Cleared => None,
+            },
+            closed_at: self.effects.closes.then_some(now),
+            keeps_decision: self.effects.decision != DecisionEffect::Cleared,
+        }
+    }
+
+    pub fn checks(&self, check: Check) -> bool {
+        self.checks.contains(&check)
+    }
+}
+
+const HANDLING: Effects = Effects { deadline: DeadlineEffect::DueAt, closes: false, decision: DecisionEffect::Kept };
 
 /// The table of the contract, row for row.
 pub const RULES: &[Rule] = &[
@@ -92,6 +167,8 @@ pub const RULES: &[Rule] = &[
         to: Status::InHandling,
         roles: &[Role::Reviewer],
         needs: &[Need::ResponsibleUnit, Need::DueAt],
+        checks: &[],
+        effects: HANDLING,
     },
     Rule {
         action: Action::ReportRemediation,
@@ -99,6 +176,8 @@ pub const RULES: &[Rule] = &[
         to: Status::Remediated,
         roles: &[Role::UnitHead, Role::Reviewer],
         needs: &[Need::Note],
+        checks: &[Check::UnitHeadHeadsResponsibleUnit],
+        effects: Effects { deadline: DeadlineEffect::Cleared, closes: false, decision: DecisionEffect::Kept },
     },
     Rule {
         action: Action::Return,
@@ -106,6 +185,8 @@ pub const RULES: &[Rule] = &[
         to: Status::InHandling,
         roles: &[Role::Reviewer],
         needs: &[Need::Note, Need::DueAt],
+        checks: &[],
+        effects: HANDLING,
     },
     Rule {
         action: Action::Close,
@@ -113,6 +194,8 @@ pub const RULES: &[Rule] = &[
         to: Status::Closed,
         roles: &[Role::Reviewer],
         needs: &[Need::Decision],
+        checks: &[],
+        effects: Effects { deadline: DeadlineEffect::Cleared, closes: true, decision: DecisionEffect::Recorded },
     },
     Rule {
         action: Action::Dismiss,
@@ -120,6 +203,8 @@ pub const RULES: &[Rule] = &[
         to: Status::Dismissed,
         roles: &[Role::Reviewer],
         needs: &[Need::Note],
+        checks: &[],
+        effects: Effects { deadline: DeadlineEffect::Cleared, closes: true, decision: DecisionEffect::Kept },
     },
     Rule {
         action: Action::Reopen,
@@ -127,6 +212,8 @@ pub const RULES: &[Rule] = &[
         to: Status::InHandling,
         roles: &[Role::Reviewer],
         needs: &[Need::Note, Need::DueAt],
+        checks: &[Check::ResponsibleUnitWhenNone],
+        effects: Effects { deadline: DeadlineEffect::DueAt, closes: false, decision: DecisionEffect::Cleared },
     },
 ];
 
@@ -153,6 +240,22 @@ impl Action {
     pub fn rule(self) -> &'static Rule {
         RULES.iter().find(|r| r.action == self).expect("every action has a rule")
     }
+}
+
+/// Whether `role` may edit a case's descriptive fields while it is `status`: its author
+/// (an inspector) while it is open; a reviewer until it is closed or dismissed.
+pub fn may_edit(role: Role, status: Status) -> bool {
+    match role {
+        Role::Inspector => status == Status::Open,
+        Role::Reviewer => matches!(status, Status::Open | Status::InHandling | Status::Remediated),
+        Role::UnitHead | Role::Admin => false,
+    }
+}
+
+/// Whether `role` may re-assign a case (`responsible_unit_id`, `due_at`) outside a
+/// transition: a reviewer, while it is in handling.
+pub fn may_reassign(role: Role, status: Status) -> bool {
+    role == Role::Reviewer && status == Status::InHandling
 }
 
 /// Why an action cannot be taken, in the order the API checks.
@@ -195,6 +298,66 @@ mod tests {
                 Action::ALL.into_iter().filter(|a| check(*a, Role::Reviewer, s).is_ok()).collect();
             assert_eq!(allowed, vec![Action::Reopen]);
         }
+    }
+
+    fn at(h: u32) -> NaiveDateTime {
+        chrono::NaiveDate::from_ymd_opt(2024, 10, 1).unwrap().and_hms_opt(h, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn effect_handling_actions_make_due_at_the_deadline_and_reopen_the_case() {
+        for a in [Action::Accept, Action::Return, Action::Reopen] {
+            let o = a.rule().apply(Some(at(17)), at(9));
+            assert_eq!((o.status, o.deadline_at, o.closed_at), (Status::InHandling, Some(at(17)), None), "{a:?}");
+        }
+    }
+
+    #[test]
+    fn effect_remediation_stops_the_clock_without_closing() {
+        let o = Action::ReportRemediation.rule().apply(Some(at(17)), at(9));
+        assert_eq!((o.status, o.deadline_at, o.closed_at, o.keeps_decision), (Status::Remediated, None, None, true));
+    }
+
+    #[test]
+    fn effect_close_and_dismiss_set_closed_at_and_clear_the_deadline() {
+        for (a, to) in [(Action::Close, Status::Closed), (Action::Dismiss, Status::Dismissed)] {
+            let o = a.rule().apply(Some(at(17)), at(9));
+            assert_eq!((o.status, o.deadline_at, o.closed_at), (to, None, Some(at(9))), "{a:?}");
+        }
+        assert_eq!(Action::Close.rule().effects.decision, DecisionEffect::Recorded);
+    }
+
+    #[test]
+    fn effect_only_reopen_clears_the_decision() {
+        for a in Action::ALL {
+            assert_eq!(a.rule().apply(None, at(9)).keeps_decision, a != Action::Reopen, "{a:?}");
+        }
+    }
+
+    #[test]
+    fn check_unit_head_rule_belongs_to_the_only_action_a_unit_head_takes() {
+        for a in Action::ALL {
+            let unit_head_may = a.rule().roles.contains(&Role::UnitHead);
+            assert_eq!(a.rule().checks(Check::UnitHeadHeadsResponsibleUnit), unit_head_may, "{a:?}");
+        }
+    }
+
+    #[test]
+    fn check_reopen_names_a_responsible_unit_when_there_was_none() {
+        let with: Vec<Action> =
+            Action::ALL.into_iter().filter(|a| a.rule().checks(Check::ResponsibleUnitWhenNone)).collect();
+        assert_eq!(with, vec![Action::Reopen]);
+    }
+
+    #[test]
+    fn editing_follows_role_and_state() {
+        let editable = |role| Status::ALL.into_iter().filter(|s| may_edit(role, *s)).collect::<Vec<_>>();
+        assert_eq!(editable(Role::Inspector), vec![Status::Open]);
+        assert_eq!(editable(Role::Reviewer), vec![Status::Open, Status::InHandling, Status::Remediated]);
+        assert!(editable(Role::UnitHead).is_empty() && editable(Role::Admin).is_empty());
+        let reassignable: Vec<Status> = Status::ALL.into_iter().filter(|s| may_reassign(Role::Reviewer, *s)).collect();
+        assert_eq!(reassignable, vec![Status::InHandling]);
+        assert!(!may_reassign(Role::Inspector, Status::InHandling));
     }
 
     #[test]

@@ -1,0 +1,93 @@
+//! Editing a case's descriptive fields (and, for a reviewer while it is in handling,
+//! who handles it and by when).
+
+use serde_json::json;
+
+use super::fields::{CaseInput, Draft, apply_fields, derive};
+use super::{Ctx, check_version, find_unit, lost_race, snapshot, visible};
+use crate::auth::CurrentUser;
+use crate::db::{DbConn, write_tx};
+use crate::domain::deadline::parse_deadline;
+use crate::domain::role::Role;
+use crate::domain::workflow::{self, Status};
+use crate::error::{ApiError, Validator};
+use crate::model::alert::Alert;
+use crate::model::audit::AuditEntry;
+use crate::model::campaign::Campaign;
+use crate::model::case::{Case, CaseEvent};
+
+/// Applies `input` to case `id` as `caller`, if the version they read (`if_match`) is
+/// still current and the workflow lets their role edit the case in its state.
+pub fn edit(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    caller: &CurrentUser,
+    id: &str,
+    if_match: Option<i64>,
+    input: CaseInput,
+) -> Result<(Case, Vec<String>), ApiError> {
+    caller.require(&[Role::Inspector, Role::Reviewer])?;
+    let now = ctx.now();
+    let tz = ctx.tz()?;
+    write_tx(conn, |conn| {
+        let (before, before_ids) = visible(conn, caller, id)?;
+        let status = Status::parse(&before.status).ok_or_else(|| ApiError::internal("stored status unknown"))?;
+        if caller.role == Role::Inspector && before.created_by != caller.user.id {
+            return Err(ApiError::Forbidden);
+        }
+        check_version(if_match, before.version)?;
+        if !workflow::may_edit(caller.role, status) {
+            return Err(ApiError::conflict(
+                "not-editable",
+                format!("A case that is {} can no longer be edited.", status.as_str()),
+            ));
+        }
+        let mut v = Validator::new();
+        v.check(input.campaign_id.is_none(), "campaign_id", "A case cannot move to another campaign.");
+        let campaign = Campaign::find(conn, &before.campaign_id)?.ok_or(ApiError::NotFound)?;
+        let mut draft = Draft { case: before.clone(), indicator_ids: before_ids.clone() };
+        apply_fields(ctx, conn, &mut v, &mut draft, Some(&campaign), &input)?;
+        if input.responsible_unit_id.is_some() || input.due_at.is_some() {
+            if !workflow::may_reassign(caller.role, status) {
+                v.add(
+                    if input.due_at.is_some() { "due_at" } else { "responsible_unit_id" },
+                    "Only a reviewer can change this, while the case is in handling.",
+                );
+            } else {
+                if let Some(u) = &input.responsible_unit_id {
+                    match find_unit(conn, u)? {
+                        Some(unit) => draft.case.responsible_unit_id = Some(unit.id),
+                        None => v.add("responsible_unit_id", "There is no unit with this id."),
+                    }
+                }
+                if let Some(raw) = &input.due_at {
+                    match parse_deadline(raw, tz) {
+                        Ok(d) if d > now => {
+                            draft.case.due_at = Some(d);
+                            draft.case.deadline_at = Some(d);
+                        }
+                        Ok(_) => v.add("due_at", "Must be in the future."),
+                        Err(m) => v.add("due_at", m),
+                    }
+                }
+            }
+        }
+        v.finish()?;
+        let Draft { case: mut after, indicator_ids } = draft;
+        derive(conn, &mut after)?;
+        after.version = before.version + 1;
+        after.updated_at = now;
+        if !after.replace(conn, (&before, &before_ids), &indicator_ids)? {
+            return Err(lost_race(if_match));
+        }
+        if after.deadline_at != before.deadline_at {
+            Alert::cancel_pending_for_case(conn, &after.id)?;
+        }
+        let (b, a) = (snapshot(&before, &before_ids), snapshot(&after, &indicator_ids));
+        let changed: Vec<&String> =
+            a.as_object().map(|o| o.keys().filter(|k| a[*k] != b[*k] && *k != "version").collect()).unwrap_or_default();
+        CaseEvent::record(conn, &after.id, Some(&caller.user.id), now, "updated", json!({"fields": changed}))?;
+        AuditEntry::record(conn, &caller.actor(), now, "update", "case", &after.id, Some(b), Some(a))?;
+        Ok((after, indicator_ids))
+    })
+}

@@ -1,0 +1,158 @@
+//! The descriptive fields of a case: what logging and editing accept, and how they are checked.
+
+use serde::Deserialize;
+
+use super::Ctx;
+use crate::api::extract::parse_id;
+use crate::db::DbConn;
+use crate::domain::dates;
+use crate::domain::fold::fold;
+use crate::domain::role::one_of;
+use crate::domain::text;
+use crate::error::{ApiError, Validator};
+use crate::model::campaign::Campaign;
+use crate::model::case::Case;
+use crate::model::directive::Indicator;
+use crate::model::unit::Unit;
+
+pub const SEVERITIES: [&str; 3] = ["low", "medium", "high"];
+pub const SUBJECT_KINDS: [&str; 2] = ["organization", "individual"];
+const TITLE_MAX: usize = 300;
+const DESCRIPTION_MAX: usize = 10_000;
+
+#[derive(Deserialize, Default, Clone, utoipa::ToSchema)]
+pub struct SubjectInput {
+    pub kind: Option<String>,
+    pub unit_id: Option<String>,
+    pub person_name: Option<String>,
+    pub person_position: Option<String>,
+}
+
+/// Body of POST (all needed) and PATCH (any subset).
+#[derive(Deserialize, Default, utoipa::ToSchema)]
+pub struct CaseInput {
+    pub campaign_id: Option<String>,
+    pub subject: Option<SubjectInput>,
+    pub indicator_ids: Option<Vec<String>>,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub detected_on: Option<String>,
+    pub severity: Option<String>,
+    pub responsible_unit_id: Option<String>,
+    pub due_at: Option<String>,
+}
+
+/// A case plus the indicator ids it cites, while being edited.
+pub(super) struct Draft {
+    pub case: Case,
+    pub indicator_ids: Vec<String>,
+}
+
+/// Applies the descriptive fields of `input`, recording every problem in `v`.
+pub(super) fn apply_fields(
+    ctx: &Ctx,
+    conn: &mut DbConn,
+    v: &mut Validator,
+    d: &mut Draft,
+    campaign: Option<&Campaign>,
+    input: &CaseInput,
+) -> Result<(), ApiError> {
+    if let Some(t) = &input.title {
+        match text::clean_required(t, TITLE_MAX) {
+            Ok(t) => d.case.title = t,
+            Err(m) => v.add("title", m),
+        }
+    }
+    if let Some(t) = &input.description {
+        match text::clean_required(t, DESCRIPTION_MAX) {
+            Ok(t) => d.case.description = t,
+            Err(m) => v.add("description", m),
+        }
+    }
+    if let Some(s) = &input.severity {
+        v.check(SEVERITIES.contains(&s.as_str()), "severity", one_of(&SEVERITIES));
+        d.case.severity = s.clone();
+    }
+    if let Some(raw) = &input.detected_on {
+        let today = ctx.today()?;
+        match dates::parse_date(raw) {
+            Ok(date) if date > today => v.add("detected_on", "Must not be in the future."),
+            Ok(date) if campaign.is_some_and(|c| date < c.starts_on) => {
+                v.add("detected_on", "Must not be before the campaign starts.")
+            }
+            Ok(date) => d.case.detected_on = date,
+            Err(m) => v.add("detected_on", m),
+        }
+    }
+    if let Some(s) = &input.subject {
+        match s.kind.as_deref() {
+            Some(k) if SUBJECT_KINDS.contains(&k) => d.case.subject_kind = k.to_string(),
+            Some(_) => v.add("subject.kind", one_of(&SUBJECT_KINDS)),
+            None => v.add("subject.kind", "This field is required."),
+        }
+        match s.unit_id.as_deref() {
+            None => v.add("subject.unit_id", "This field is required."),
+            Some(u) if parse_id(u).is_err() || Unit::find(conn, u)?.is_none() => {
+                v.add("subject.unit_id", "There is no unit with this id.")
+            }
+            Some(u)
+                if match campaign {
+                    Some(c) => !Campaign::targets_unit(conn, &c.id, u)?,
+                    None => false,
+                } =>
+            {
+                v.add("subject.unit_id", "This unit is not among the campaign's target units or below them.")
+            }
+            Some(u) => d.case.subject_unit_id = u.to_string(),
+        }
+        let name = s.person_name.as_deref().map(|n| text::clean_required(n, 200));
+        let position = s.person_position.as_deref().map(|n| text::clean_required(n, 200));
+        if d.case.subject_kind == "individual" {
+            match name {
+                Some(Ok(n)) => d.case.person_name = Some(n),
+                Some(Err(m)) => v.add("subject.person_name", m),
+                None => v.add("subject.person_name", "An individual subject needs a name."),
+            }
+            match position {
+                Some(Ok(p)) => d.case.person_position = Some(p),
+                Some(Err(m)) => v.add("subject.person_position", m),
+                None => d.case.person_position = None,
+            }
+        } else {
+            d.case.person_name = None;
+            d.case.person_position = None;
+        }
+    }
+    if let Some(ids) = &input.indicator_ids {
+        v.check(!ids.is_empty(), "indicator_ids", "Cite at least one indicator.");
+        let mut ids = ids.clone();
+        ids.sort();
+        ids.dedup();
+        let valid: Vec<String> = ids.iter().filter(|i| parse_id(i).is_ok()).cloned().collect();
+        let found = Indicator::find_many(conn, &valid)?;
+        for (i, id) in ids.iter().enumerate() {
+            match found.iter().find(|f| &f.id == id) {
+                None => v.add(&format!("indicator_ids[{i}]"), "There is no indicator with this id."),
+                Some(f) if campaign.is_some_and(|c| f.directive_id != c.directive_id) => v.add(
+                    &format!("indicator_ids[{i}]"),
+                    "This indicator belongs to another directive than the campaign's.",
+                ),
+                Some(f) if f.retired => v.add(&format!("indicator_ids[{i}]"), "This indicator has been retired."),
+                Some(_) => {}
+            }
+        }
+        d.indicator_ids = ids;
+    }
+    Ok(())
+}
+
+/// Recomputes what is derived from the fields: who the subject is, and the search text.
+pub(super) fn derive(conn: &mut DbConn, case: &mut Case) -> Result<(), ApiError> {
+    case.subject_key = match (&case.subject_kind[..], &case.person_name) {
+        ("individual", Some(name)) => format!("person:{}:{}", case.subject_unit_id, fold(name)),
+        _ => format!("org:{}", case.subject_unit_id),
+    };
+    let unit_name = Unit::find(conn, &case.subject_unit_id)?.map(|u| u.name).unwrap_or_default();
+    case.search_text = case.search_text_of(&unit_name);
+    Ok(())
+}

@@ -1,0 +1,122 @@
+//! Logging a case.
+
+use chrono::{Datelike, NaiveDate};
+use serde_json::json;
+
+use super::fields::{CaseInput, Draft, apply_fields, derive};
+use super::{Ctx, campaign_lock, snapshot};
+use crate::api::extract::parse_id;
+use crate::auth::CurrentUser;
+use crate::db::{self, DbConn, write_tx};
+use crate::domain::deadline::review_deadline;
+use crate::domain::role::Role;
+use crate::domain::workflow::Status;
+use crate::error::{ApiError, Validator};
+use crate::model::audit::AuditEntry;
+use crate::model::campaign::Campaign;
+use crate::model::case::{Case, CaseEvent};
+use crate::model::new_id;
+
+const CONCLUDED: &str = "This campaign is concluded; no more cases can be logged in it.";
+
+/// Logs a new case (inspectors, in a campaign they belong to): checks every field, then
+/// in one transaction numbers, stores and records it.
+pub fn log(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    caller: &CurrentUser,
+    input: CaseInput,
+) -> Result<(Case, Vec<String>), ApiError> {
+    caller.require(&[Role::Inspector])?;
+    let now = ctx.now();
+    let mut v = Validator::new();
+    let campaign = match v.require("campaign_id", input.campaign_id.as_deref()) {
+        Some(id) if parse_id(id).is_ok() && Campaign::is_member(conn, id, &caller.user.id)? => {
+            Campaign::find(conn, id)?
+        }
+        Some(_) => {
+            v.add("campaign_id", "There is no campaign with this id that you belong to.");
+            None
+        }
+        None => None,
+    };
+    if let Some(c) = &campaign {
+        v.check(c.status != "concluded", "campaign_id", CONCLUDED);
+    }
+    v.require("subject", input.subject.as_ref());
+    v.require("indicator_ids", input.indicator_ids.as_ref());
+    v.require("title", input.title.as_ref());
+    v.require("description", input.description.as_ref());
+    v.require("detected_on", input.detected_on.as_ref());
+    v.require("severity", input.severity.as_ref());
+    // Without a campaign every other field is still checked, so one answer lists them all.
+    let (campaign_id, directive_id, starts_on) = match &campaign {
+        Some(c) => (c.id.clone(), c.directive_id.clone(), c.starts_on),
+        None => (String::new(), String::new(), NaiveDate::MIN),
+    };
+    let mut draft = Draft {
+        case: Case {
+            id: new_id(),
+            number: String::new(),
+            campaign_id,
+            directive_id,
+            subject_kind: String::new(),
+            subject_unit_id: String::new(),
+            person_name: None,
+            person_position: None,
+            subject_key: String::new(),
+            title: String::new(),
+            description: String::new(),
+            detected_on: starts_on,
+            severity: String::new(),
+            status: Status::Open.as_str().into(),
+            responsible_unit_id: None,
+            due_at: None,
+            deadline_at: Some(review_deadline(now, ctx.settings.escalation.review_days)),
+            decision_measure: None,
+            decision_decided_on: None,
+            decision_reference: None,
+            closed_at: None,
+            search_text: String::new(),
+            created_by: caller.user.id.clone(),
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        },
+        indicator_ids: Vec::new(),
+    };
+    v.check(
+        input.responsible_unit_id.is_none(),
+        "responsible_unit_id",
+        "Is set by a reviewer when accepting the case.",
+    );
+    v.check(input.due_at.is_none(), "due_at", "Is set by a reviewer when accepting the case.");
+    apply_fields(ctx, conn, &mut v, &mut draft, campaign.as_ref(), &input)?;
+    v.finish()?;
+    let year = ctx.today()?.year();
+    write_tx(conn, |conn| {
+        let Draft { mut case, indicator_ids } = draft;
+        // Concluding a campaign takes this lock exclusively: checked again here, the campaign
+        // cannot be concluded between this check and the insert.
+        db::lock_shared(conn, &campaign_lock(&case.campaign_id))?;
+        if Campaign::find(conn, &case.campaign_id)?.is_none_or(|c| c.status == "concluded") {
+            return Err(ApiError::field("campaign_id", CONCLUDED));
+        }
+        case.number = Case::next_number(conn, year)?;
+        derive(conn, &mut case)?;
+        case.insert(conn, &indicator_ids)?;
+        let detail = json!({"number": case.number, "title": case.title});
+        CaseEvent::record(conn, &case.id, Some(&caller.user.id), now, "created", detail)?;
+        AuditEntry::record(
+            conn,
+            &caller.actor(),
+            now,
+            "create",
+            "case",
+            &case.id,
+            None,
+            Some(snapshot(&case, &indicator_ids)),
+        )?;
+        Ok((case, indicator_ids))
+    })
+}

@@ -1,0 +1,140 @@
+//! Every operation on a case, in one place: log, edit, transition, comment, attach.
+//!
+//! Each takes the caller, a typed input, the moment it happens ([`Ctx`]) and a connection,
+//! and does the whole job in one transaction: load in scope, check, apply, validate
+//! (every bad field at once), write with the version check, cancel stale alerts, record
+//! the timeline event and the audit entry. The JSON API, the command line, the demo and
+//! the benchmark call these and nothing beneath them, so a rule exists once.
+
+mod edit;
+mod fields;
+mod log;
+mod notes;
+mod transition;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use chrono_tz::Tz;
+use serde_json::{Value, json};
+
+pub use edit::edit;
+pub use fields::{CaseInput, SEVERITIES, SUBJECT_KINDS, SubjectInput};
+pub use log::log;
+pub use notes::{Upload, attach, comment, stored_path};
+pub use transition::{DecisionInput, TransitionInput, transition};
+
+use crate::api::instant;
+use crate::auth::CurrentUser;
+use crate::config::Settings;
+use crate::db::DbConn;
+use crate::domain::role::Role;
+use crate::error::ApiError;
+use crate::model::case::{Case, CaseScope};
+use crate::model::unit::Unit;
+
+/// What every operation needs besides its input: the settings and the moment it happens.
+#[derive(Clone)]
+pub struct Ctx {
+    pub settings: Arc<Settings>,
+    pub now: DateTime<Utc>,
+}
+
+impl Ctx {
+    pub fn new(settings: Arc<Settings>, now: DateTime<Utc>) -> Self {
+        Ctx { settings, now }
+    }
+
+    /// The moment, as stored.
+    pub fn now(&self) -> NaiveDateTime {
+        self.now.naive_utc()
+    }
+
+    /// The deployment's time zone (validated at startup).
+    pub fn tz(&self) -> Result<Tz, ApiError> {
+        self.settings.time_zone().map_err(ApiError::internal)
+    }
+
+    /// Today in the deployment's time zone.
+    pub fn today(&self) -> Result<NaiveDate, ApiError> {
+        Ok(self.now.with_timezone(&self.tz()?).date_naive())
+    }
+}
+
+/// The cases a caller may see; administrators do not work on cases.
+pub fn scope_of(caller: &CurrentUser) -> Result<CaseScope, ApiError> {
+    match caller.role {
+        Role::Inspector => Ok(CaseScope::CampaignsOf(caller.user.id.clone())),
+        Role::Reviewer | Role::UnitHead => {
+            Ok(caller.user.unit_id.clone().map(CaseScope::Subtree).unwrap_or(CaseScope::Nothing))
+        }
+        Role::Admin => Err(ApiError::Forbidden),
+    }
+}
+
+/// A case the caller may see, with the indicator ids it cites; 404 otherwise (also
+/// for a malformed id).
+pub fn visible(conn: &mut DbConn, caller: &CurrentUser, id: &str) -> Result<(Case, Vec<String>), ApiError> {
+    let scope = scope_of(caller)?;
+    let id = crate::api::extract::parse_id(id)?;
+    Case::find_visible(conn, &id, &scope)?.ok_or(ApiError::NotFound)
+}
+
+/// What `GET /cases/{id}` reads: the caller's session (401 unless live), then the case if
+/// it is within their scope (404 otherwise), in one trip to the pool.
+pub fn read(
+    conn: &mut DbConn,
+    caller: crate::auth::Verified,
+    id: &str,
+    now: NaiveDateTime,
+) -> Result<(Case, Vec<String>), ApiError> {
+    let caller = caller.resolve(conn, now)?;
+    visible(conn, &caller, id)
+}
+
+/// The lock that orders case creation (shared) against changes to their campaign (exclusive).
+pub fn campaign_lock(campaign_id: &str) -> String {
+    format!("campaign:{campaign_id}")
+}
+
+/// 412 unless the version the client read (if it named one) is still `current`.
+fn check_version(if_match: Option<i64>, current: i64) -> Result<(), ApiError> {
+    match if_match {
+        Some(v) if v != current => Err(ApiError::PreconditionFailed),
+        _ => Ok(()),
+    }
+}
+
+/// Another writer got in between our read and our versioned write: stale for a client
+/// that named a version, a conflict for one that did not.
+fn lost_race(if_match: Option<i64>) -> ApiError {
+    if if_match.is_some() {
+        ApiError::PreconditionFailed
+    } else {
+        ApiError::conflict(
+            "concurrent-change",
+            "The case was changed by someone else at the same moment. Reload it and try again.",
+        )
+    }
+}
+
+/// The unit a request names, if the id is well-formed and exists.
+fn find_unit(conn: &mut DbConn, raw: &str) -> Result<Option<Unit>, ApiError> {
+    match crate::api::extract::parse_id(raw) {
+        Ok(id) => Ok(Unit::find(conn, &id)?),
+        Err(_) => Ok(None),
+    }
+}
+
+/// What the audit log keeps of a case.
+fn snapshot(c: &Case, indicator_ids: &[String]) -> Value {
+    json!({
+        "number": c.number, "status": c.status, "title": c.title, "description": c.description,
+        "subject_kind": c.subject_kind, "subject_unit_id": c.subject_unit_id, "person_name": c.person_name,
+        "person_position": c.person_position, "indicator_ids": indicator_ids, "detected_on": c.detected_on,
+        "severity": c.severity, "responsible_unit_id": c.responsible_unit_id,
+        "due_at": c.due_at.map(instant), "decision_measure": c.decision_measure,
+        "decision_decided_on": c.decision_decided_on, "decision_reference": c.decision_reference,
+        "version": c.version,
+    })
+}

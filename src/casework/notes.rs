@@ -1,0 +1,140 @@
+//! What is added to a case without changing it: comments and evidence files.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde_json::json;
+use sha2::{Digest, Sha256};
+
+use super::{Ctx, visible};
+use crate::auth::CurrentUser;
+use crate::db::{DbConn, write_tx};
+use crate::domain::text;
+use crate::error::ApiError;
+use crate::model::attachment::Attachment;
+use crate::model::audit::AuditEntry;
+use crate::model::case::{CaseEvent, Comment};
+use crate::model::new_id;
+
+const COMMENT_MAX: usize = 5_000;
+
+/// Adds a comment to a case the caller may see; returns its id and cleaned text.
+pub fn comment(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    caller: &CurrentUser,
+    id: &str,
+    body: Option<&str>,
+) -> Result<(String, String), ApiError> {
+    super::scope_of(caller)?;
+    let case_id = crate::api::extract::parse_id(id)?;
+    let text = match body.map(|b| text::clean_required(b, COMMENT_MAX)) {
+        Some(Ok(t)) => t,
+        Some(Err(m)) => return Err(ApiError::field("body", m)),
+        None => return Err(ApiError::field("body", "This field is required.")),
+    };
+    let now = ctx.now();
+    write_tx(conn, |conn| {
+        visible(conn, caller, &case_id)?;
+        let comment_id = new_id();
+        Comment::insert(conn, &comment_id, &case_id, &caller.user.id, &text, now)?;
+        let detail = json!({"comment_id": comment_id, "body": text});
+        CaseEvent::record(conn, &case_id, Some(&caller.user.id), now, "comment", detail.clone())?;
+        AuditEntry::record(conn, &caller.actor(), now, "comment", "case", &case_id, None, Some(detail))?;
+        Ok((comment_id, text))
+    })
+}
+
+/// An evidence file as received.
+pub struct Upload {
+    pub file_name: String,
+    /// The type the sender declared; checked against the content.
+    pub content_type: String,
+    pub bytes: Vec<u8>,
+}
+
+/// Attaches an evidence file to a case the caller may see: checks its type and content,
+/// stores it under its SHA-256 (outside the database, once per content), then records it.
+pub fn attach(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    caller: &CurrentUser,
+    id: &str,
+    upload: Upload,
+) -> Result<Attachment, ApiError> {
+    let limits = &ctx.settings.cases;
+    let Upload { file_name, content_type, bytes } = upload;
+    if bytes.is_empty() {
+        return Err(ApiError::field("file", "The file is empty."));
+    }
+    if bytes.len() > limits.attachment_max_bytes {
+        return Err(ApiError::PayloadTooLarge);
+    }
+    if !limits.attachment_types.iter().any(|t| t == &content_type) {
+        return Err(ApiError::field(
+            "file",
+            format!(
+                "Files of type \"{content_type}\" are not accepted. Accepted: {}.",
+                limits.attachment_types.join(", ")
+            ),
+        ));
+    }
+    if !content_matches(&content_type, &bytes) {
+        return Err(ApiError::field("file", format!("The file's content is not a valid {content_type} file.")));
+    }
+    let (case, _) = visible(conn, caller, id)?;
+    let sha256 = hex::encode(Sha256::digest(&bytes));
+    store(&limits.attachment_dir, &sha256, &bytes)
+        .map_err(|e| ApiError::internal(format!("storing attachment: {e}")))?;
+    let now = ctx.now();
+    write_tx(conn, |conn| {
+        visible(conn, caller, &case.id)?;
+        let a = Attachment {
+            id: new_id(),
+            case_id: case.id.clone(),
+            uploaded_by: caller.user.id.clone(),
+            file_name,
+            content_type,
+            size_bytes: bytes.len() as i64,
+            sha256,
+            created_at: now,
+        };
+        a.insert(conn)?;
+        let detail =
+            json!({"attachment_id": a.id, "file_name": a.file_name, "size_bytes": a.size_bytes, "sha256": a.sha256});
+        CaseEvent::record(conn, &case.id, Some(&caller.user.id), now, "attachment", detail.clone())?;
+        AuditEntry::record(conn, &caller.actor(), now, "attach", "case", &case.id, None, Some(detail))?;
+        Ok(a)
+    })
+}
+
+/// Does the content look like what it claims to be? (Types without a signature pass.)
+fn content_matches(content_type: &str, bytes: &[u8]) -> bool {
+    match content_type {
+        "application/pdf" => bytes.starts_with(b"%PDF-"),
+        "image/png" => bytes.starts_with(b"\x89PNG\r\n\x1a\n"),
+        "image/jpeg" => bytes.starts_with(&[0xFF, 0xD8, 0xFF]),
+        t if t.starts_with("text/") => std::str::from_utf8(bytes).is_ok_and(|s| !s.contains('\0')),
+        _ => true,
+    }
+}
+
+/// Where a stored file with this digest lives.
+pub fn stored_path(dir: &Path, sha256: &str) -> PathBuf {
+    dir.join(&sha256[..2]).join(sha256)
+}
+
+/// Writes the file under its digest (once; the same content is stored once).
+fn store(dir: &Path, sha256: &str, bytes: &[u8]) -> std::io::Result<()> {
+    let path = stored_path(dir, sha256);
+    if path.exists() {
+        return Ok(());
+    }
+    let folder = path.parent().expect("digest path has a folder");
+    std::fs::create_dir_all(folder)?;
+    let tmp = folder.join(format!(".{}.tmp", new_id()));
+    let mut file = std::fs::File::create(&tmp)?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    std::fs::rename(tmp, path)
+}

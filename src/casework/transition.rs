@@ -1,0 +1,191 @@
+//! Moving a case through the workflow: one row of `domain::workflow`'s table, applied.
+
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{Ctx, check_version, find_unit, lost_race, snapshot, visible};
+use crate::api::instant;
+use crate::auth::CurrentUser;
+use crate::db::{DbConn, write_tx};
+use crate::domain::dates;
+use crate::domain::deadline::parse_deadline;
+use crate::domain::role::{Role, one_of};
+use crate::domain::text;
+use crate::domain::workflow::{self, Action, Check, Need, Refusal, Status};
+use crate::error::{ApiError, Validator};
+use crate::model::alert::Alert;
+use crate::model::audit::AuditEntry;
+use crate::model::case::{Case, CaseEvent};
+use crate::model::unit::Unit;
+
+const NOTE_MAX: usize = 5_000;
+
+#[derive(Deserialize, Clone, Default, utoipa::ToSchema)]
+pub struct DecisionInput {
+    pub measure: Option<String>,
+    pub decided_on: Option<String>,
+    pub reference: Option<String>,
+}
+
+/// What a transition is given: the action and whatever its row of the table needs.
+#[derive(Deserialize, Default, utoipa::ToSchema)]
+pub struct TransitionInput {
+    pub action: Option<String>,
+    pub note: Option<String>,
+    pub responsible_unit_id: Option<String>,
+    pub due_at: Option<String>,
+    pub decision: Option<DecisionInput>,
+}
+
+/// Takes `input.action` on case `id` as `caller`: 403 for a role the row does not name
+/// (or a unit head outside the responsible unit), 409 from a state it does not start
+/// from, 412 for a stale `if_match`, 422 listing every missing or bad need.
+pub fn transition(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    caller: &CurrentUser,
+    id: &str,
+    if_match: Option<i64>,
+    input: TransitionInput,
+) -> Result<(Case, Vec<String>), ApiError> {
+    // In the order clients have always seen: an administrator is refused, an id that
+    // names nothing is a 404, and only then is the body read.
+    super::scope_of(caller)?;
+    crate::api::extract::parse_id(id)?;
+    let action = match input.action.as_deref() {
+        None => return Err(ApiError::field("action", "This field is required.")),
+        Some(a) => {
+            Action::parse(a).ok_or_else(|| ApiError::field("action", one_of(&Action::ALL.map(Action::as_str))))?
+        }
+    };
+    let now = ctx.now();
+    let tz = ctx.tz()?;
+    write_tx(conn, |conn| {
+        let (before, ids) = visible(conn, caller, id)?;
+        let from = Status::parse(&before.status).ok_or_else(|| ApiError::internal("stored status unknown"))?;
+        let rule = match workflow::check(action, caller.role, from) {
+            Err(Refusal::Role) => return Err(ApiError::Forbidden),
+            Err(Refusal::State) => {
+                check_version(if_match, before.version)?;
+                return Err(ApiError::conflict(
+                    "transition-not-allowed",
+                    format!("The action \"{}\" is not possible on a case that is {}.", action.as_str(), from.as_str()),
+                ));
+            }
+            Ok(rule) => rule,
+        };
+        if rule.checks(Check::UnitHeadHeadsResponsibleUnit) && caller.role == Role::UnitHead {
+            let (Some(head_unit), Some(resp)) = (&caller.user.unit_id, &before.responsible_unit_id) else {
+                return Err(ApiError::Forbidden);
+            };
+            if !Unit::is_in_subtree(conn, head_unit, resp)? {
+                return Err(ApiError::Forbidden);
+            }
+        }
+        check_version(if_match, before.version)?;
+
+        let mut after = before.clone();
+        let mut v = Validator::new();
+        let note = input.note.as_deref().map(|n| text::clean_required(n, NOTE_MAX));
+        for need in rule.needs {
+            let field = need.field();
+            match need {
+                Need::Note => match &note {
+                    Some(Ok(_)) => {}
+                    Some(Err(m)) => v.add(field, m.clone()),
+                    None => v.add(field, "A note is required for this action."),
+                },
+                Need::ResponsibleUnit => match input.responsible_unit_id.as_deref() {
+                    None => v.add(field, "Name the unit responsible for handling the case."),
+                    Some(u) => match find_unit(conn, u)? {
+                        Some(unit) => after.responsible_unit_id = Some(unit.id),
+                        None => v.add(field, "There is no unit with this id."),
+                    },
+                },
+                Need::DueAt => match input.due_at.as_deref().map(|raw| parse_deadline(raw, tz)) {
+                    None => v.add(field, "Set the deadline for handling."),
+                    Some(Err(m)) => v.add(field, m),
+                    Some(Ok(d)) if d <= now => v.add(field, "Must be in the future."),
+                    Some(Ok(d)) => after.due_at = Some(d),
+                },
+                Need::Decision => match &input.decision {
+                    None => v.add(field, "Record the decision: its measure and the date it was taken."),
+                    Some(d) => record_decision(ctx, &mut v, &mut after, d)?,
+                },
+            }
+        }
+        if rule.checks(Check::ResponsibleUnitWhenNone) && after.responsible_unit_id.is_none() {
+            match input.responsible_unit_id.as_deref() {
+                Some(u) => match find_unit(conn, u)? {
+                    Some(unit) => after.responsible_unit_id = Some(unit.id),
+                    None => v.add("responsible_unit_id", "There is no unit with this id."),
+                },
+                None => v.add("responsible_unit_id", "This case has no responsible unit yet; name one."),
+            }
+        }
+        v.finish()?;
+
+        let outcome = rule.apply(after.due_at, now);
+        after.status = outcome.status.as_str().into();
+        after.deadline_at = outcome.deadline_at;
+        after.closed_at = outcome.closed_at;
+        if !outcome.keeps_decision {
+            after.decision_measure = None;
+            after.decision_decided_on = None;
+            after.decision_reference = None;
+        }
+        after.version = before.version + 1;
+        after.updated_at = now;
+        if !after.replace(conn, (&before, &ids), &ids)? {
+            return Err(lost_race(if_match));
+        }
+        if after.deadline_at != before.deadline_at {
+            // Closed, dismissed, remediated or given a new deadline: what was not sent
+            // about the old deadline no longer applies; a new deadline starts a new series.
+            Alert::cancel_pending_for_case(conn, &after.id)?;
+        }
+        let detail = json!({
+            "action": action.as_str(), "from": from.as_str(), "to": rule.to.as_str(),
+            "note": note.and_then(Result::ok), "responsible_unit_id": after.responsible_unit_id,
+            "due_at": after.due_at.map(instant),
+            "decision": after.decision_measure.as_ref().map(|m| json!({
+                "measure": m, "decided_on": after.decision_decided_on, "reference": after.decision_reference
+            })),
+        });
+        CaseEvent::record(conn, &after.id, Some(&caller.user.id), now, "transition", detail)?;
+        AuditEntry::record(
+            conn,
+            &caller.actor(),
+            now,
+            action.as_str(),
+            "case",
+            &after.id,
+            Some(snapshot(&before, &ids)),
+            Some(snapshot(&after, &ids)),
+        )?;
+        Ok((after, ids))
+    })
+}
+
+/// Checks a decision and writes it onto `case` (for the row whose decision effect is `Recorded`).
+fn record_decision(ctx: &Ctx, v: &mut Validator, case: &mut Case, d: &DecisionInput) -> Result<(), ApiError> {
+    let measures = &ctx.settings.cases.measures;
+    match d.measure.as_deref() {
+        Some(m) if measures.iter().any(|x| x.code == m) => case.decision_measure = Some(m.into()),
+        Some(_) => v.add("decision.measure", one_of(&measures.iter().map(|m| m.code.as_str()).collect::<Vec<_>>())),
+        None => v.add("decision.measure", "This field is required."),
+    }
+    let today = ctx.today()?;
+    match d.decided_on.as_deref().map(dates::parse_date) {
+        Some(Ok(day)) if day > today => v.add("decision.decided_on", "Must not be in the future."),
+        Some(Ok(day)) => case.decision_decided_on = Some(day),
+        Some(Err(m)) => v.add("decision.decided_on", m),
+        None => v.add("decision.decided_on", "This field is required."),
+    }
+    match d.reference.as_deref().map(|r| text::clean_required(r, 100)) {
+        Some(Ok(r)) => case.decision_reference = Some(r),
+        Some(Err(m)) => v.add("decision.reference", m),
+        None => case.decision_reference = None,
+    }
+    Ok(())
+}
