@@ -160,8 +160,16 @@ pub fn build_pool(url: &DbUrl, max_size: u32) -> Result<DbPool, String> {
                 .map_err(|e| format!("cannot create the database folder {}: {e}", dir.display()))?;
         }
         let mut conn = url.connect().map_err(|e| format!("cannot open the SQLite database: {e}"))?;
-        conn.batch_execute("PRAGMA journal_mode = WAL;")
-            .map_err(|e| format!("cannot switch the SQLite database to WAL: {e}"))?;
+        // Switching the journal mode needs the file to itself, and SQLite answers "locked" at
+        // once instead of waiting in the busy handler: several instances (or the CLI) opening
+        // a new file together would fail. Try again for a while.
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while let Err(e) = conn.batch_execute("PRAGMA journal_mode = WAL;") {
+            if Instant::now() > deadline || !e.to_string().contains("locked") {
+                return Err(format!("cannot switch the SQLite database to WAL: {e}"));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
     r2d2::Pool::builder()
         .max_size(max_size)
