@@ -227,6 +227,30 @@ fn run(opts: &Opts, backend: Backend) {
         );
     }
 
+    // Everyone arriving at 8:00: sign-ins at 16 connections while case reads run at 16.
+    // Passwords are hashed on threads of their own with no connection held, so the reads'
+    // tail should stay near its quiet figure (aim: at most 3×).
+    if opts.wants("login_storm") {
+        let reads = Script::get_random_case(&fx.case_ids);
+        let quiet = wrk.run("login_storm_quiet", 16, Some(&fx.reviewer), &reads);
+        let signin = Script::post("/api/v1/auth/login", &json!({"username": "thanhtra2", "password": password}));
+        let (storm, signins) = std::thread::scope(|s| {
+            let signins = s.spawn(|| wrk.run("login_storm_signins", 16, None, &signin));
+            let storm = wrk.run("login_storm_reads", 16, Some(&fx.reviewer), &reads);
+            (storm, signins.join().expect("sign-in load ran"))
+        });
+        println!(
+            "BENCH scenario=login_storm backend={label} rows={rows} conc=16+16 quiet_p99_ms={:.2} storm_p99_ms={:.2} \
+             ratio={:.2} reads_rps={:.0} signin_rps={:.0} signin_p99_ms={:.2}",
+            quiet.p99_ms,
+            storm.p99_ms,
+            storm.p99_ms / quiet.p99_ms,
+            storm.rps,
+            signins.rps,
+            signins.p99_ms
+        );
+    }
+
     let list = format!("/api/v1/cases?unit_id={}&status=in_handling&limit=50", fx.district_id);
     scenario("list_cases", 8, Some(&fx.reviewer), &Script::get(&list));
     let search = format!("/api/v1/cases?q={}&limit=50", SEARCH.replace(' ', "%20"));

@@ -16,6 +16,7 @@ use tracing_actix_web::TracingLogger;
 use utoipa_actix_web::AppExt;
 
 use crate::api::wire::ProblemIo;
+use crate::auth::password::Hasher;
 use crate::auth::token::TokenKeys;
 use crate::clock::Clock;
 use crate::config::Settings;
@@ -28,6 +29,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub tokens: TokenKeys,
     pub clock: Clock,
+    /// Password hashing and verification, on threads of their own.
+    pub hasher: Hasher,
 }
 
 impl AppState {
@@ -125,7 +128,9 @@ impl Application {
             .map_err(|e| format!("configuration key `server.bind`: cannot listen on {}: {e}", settings.server.bind))?;
         let local = listener.local_addr().map_err(|e| e.to_string())?;
         let port = local.port();
-        let state = web::Data::new(AppState { pool, settings: Arc::new(settings), tokens, clock });
+        let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let hasher = Hasher::start(workers);
+        let state = web::Data::new(AppState { pool, settings: Arc::new(settings), tokens, clock, hasher });
         let data = state.clone();
         // As many blocking threads in all as pooled connections: requests wait in the blocking
         // queue, first come first served, not on r2d2's condvar, where a late arrival can take a

@@ -239,8 +239,9 @@ pub fn create_account(conn: &mut DbConn, a: NewAccount) -> Result<(User, Option<
     let password = a.password.unwrap_or_else(password::generate);
     text::check_new_password(&password, &username).map_err(|m| format!("password: {m}"))?;
     let input = UserInput { username, full_name, email, role, unit_id };
-    let user = create_user(conn, &Actor::system(), input, &password, Clock::system().now_naive())
-        .map_err(|e| e.to_string())?;
+    let hash = password::hash(&password)?;
+    let user =
+        create_user(conn, &Actor::system(), input, hash, Clock::system().now_naive()).map_err(|e| e.to_string())?;
     Ok((user, generated.then_some(password)))
 }
 

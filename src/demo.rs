@@ -7,17 +7,21 @@
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
+use std::sync::Arc;
+
 use crate::api::users::{UserInput, create_user};
+use crate::auth::CurrentUser;
+use crate::casework::{self, CaseInput, Ctx, DecisionInput, SubjectInput, TransitionInput};
 use crate::config::Settings;
-use crate::db::schema::{cases, units};
+use crate::db::schema::{campaigns, cases, units};
 use crate::db::{DbConn, write_tx};
-use crate::domain::deadline::review_deadline;
 use crate::domain::fold::fold;
 use crate::domain::role::Role;
+use crate::error::ApiError;
 use crate::model::campaign::Campaign;
-use crate::model::case::{Case, CaseEvent};
 use crate::model::directive::{Directive, Indicator};
 use crate::model::unit::Unit;
+use crate::model::user::User;
 use crate::model::{Actor, new_id};
 
 const DISTRICTS: [&str; 30] = [
@@ -126,6 +130,8 @@ pub fn load(
         return Err("the demo units (code HN) are already present; the demo loads only once per database".into());
     }
     let password = crate::auth::password::generate();
+    // Every demo login shares the password: hashed once.
+    let hash = crate::auth::password::hash(&password)?;
     let err = |e: diesel::result::Error| e.to_string();
     let unit = |conn: &mut DbConn, code: &str, name: &str, kind: &str, parent: Option<&Unit>| -> Result<Unit, String> {
         let u = Unit {
@@ -151,7 +157,7 @@ pub fn load(
             role,
             unit_id: Some(unit.id.clone()),
         };
-        create_user(conn, &Actor::system(), input, &password, now).map_err(|e| e.to_string())
+        create_user(conn, &Actor::system(), input, hash.clone(), now).map_err(|e| e.to_string())
     };
 
     let city = unit(conn, "HN", "Thành phố Hà Nội", "city", None)?;
@@ -182,7 +188,7 @@ pub fn load(
 
     let inspectors: Vec<_> =
         (1..=3).map(|i| user(conn, &format!("thanhtra{i}"), Role::Inspector, &city)).collect::<Result<_, _>>()?;
-    user(conn, "ubkt.thanhpho", Role::Reviewer, &city)?;
+    let reviewer = user(conn, "ubkt.thanhpho", Role::Reviewer, &city)?;
     for d in &districts {
         let head = user(conn, &format!("truong.{}", d.code.to_lowercase()), Role::UnitHead, d)?;
         diesel::update(units::table.find(&d.id)).set(units::head_user_id.eq(&head.id)).execute(conn).map_err(err)?;
@@ -209,7 +215,8 @@ pub fn load(
             directive_id: directive.id.clone(),
             starts_on: starts,
             ends_on: ends,
-            status: status.into(),
+            // Every campaign takes cases while the demo logs them; the first is concluded after.
+            status: if status == "concluded" { "active" } else { status }.into(),
             lead_id: members[0].clone(),
             created_by: members[0].clone(),
             version: 1,
@@ -217,102 +224,139 @@ pub fn load(
             updated_at: now,
         };
         write_tx(conn, |x| c.insert(x, &members, std::slice::from_ref(&city.id))).map_err(err)?;
-        campaign_rows.push(c);
+        campaign_rows.push((c, status));
     }
 
     let mut dice = Dice(24_2023);
     let subjects: Vec<&Unit> = all_units.iter().filter(|u| u.kind != "city").collect();
     let measures: Vec<String> = settings.cases.measures.iter().map(|m| m.code.clone()).collect();
     let mut people: Vec<(String, String, String)> = Vec::new(); // a pool, so some people have several cases
-    write_tx(conn, |conn| -> Result<(), diesel::result::Error> {
-        for n in 0..case_count {
-            let campaign = &campaign_rows[n % campaign_rows.len()];
-            let span = (campaign.ends_on.min(date(2024, 9, 20)) - campaign.starts_on).num_days().max(1);
-            let detected = campaign.starts_on + Duration::days(dice.below(span as usize) as i64);
-            let logged = detected.and_hms_opt(9, 0, 0).expect("time") + Duration::days(dice.below(5) as i64);
-            let mut subject_unit = *dice.pick(&subjects);
-            let individual = dice.below(10) < 7;
-            let (person_name, person_position) = if individual {
-                if !people.is_empty() && dice.below(4) == 0 {
-                    // Someone seen before: the same subject, in the same unit.
-                    let (unit_id, name, pos) = dice.pick(&people).clone();
-                    subject_unit = subjects.iter().find(|u| u.id == unit_id).copied().unwrap_or(subject_unit);
-                    (Some(name), Some(pos))
-                } else {
-                    let name = format!("{} {} {}", dice.pick(&SURNAMES), dice.pick(&MIDDLE), dice.pick(&GIVEN));
-                    let pos = dice.pick(&POSITIONS).to_string();
-                    people.push((subject_unit.id.clone(), name.clone(), pos.clone()));
-                    (Some(name), Some(pos))
-                }
+    // Every case is logged and handled through the same operations the API runs, at the
+    // moments the story needs, so timelines, audit records and rollups are the real ones.
+    let settings = Arc::new(settings.clone());
+    let as_caller = |user: &User, role: Role| CurrentUser {
+        user: user.clone(),
+        role,
+        session_id: "demo".into(),
+        client_addr: "casetrack demo".into(),
+    };
+    let inspectors: Vec<CurrentUser> = inspectors.iter().map(|u| as_caller(u, Role::Inspector)).collect();
+    let reviewer = as_caller(&reviewer, Role::Reviewer);
+    let failed = |what: &str, e: ApiError| format!("demo {what}: {e}");
+    for n in 0..case_count {
+        let campaign = &campaign_rows[n % campaign_rows.len()].0;
+        let span = (campaign.ends_on.min(date(2024, 9, 20)) - campaign.starts_on).num_days().max(1);
+        let detected = campaign.starts_on + Duration::days(dice.below(span as usize) as i64);
+        let logged = detected.and_hms_opt(9, 0, 0).expect("time").and_utc() + Duration::days(dice.below(5) as i64);
+        let mut subject_unit = *dice.pick(&subjects);
+        let individual = dice.below(10) < 7;
+        let (person_name, person_position) = if individual {
+            if !people.is_empty() && dice.below(4) == 0 {
+                // Someone seen before: the same subject, in the same unit.
+                let (unit_id, name, pos) = dice.pick(&people).clone();
+                subject_unit = subjects.iter().find(|u| u.id == unit_id).copied().unwrap_or(subject_unit);
+                (Some(name), Some(pos))
             } else {
-                (None, None)
-            };
-            let indicator = dice.pick(&indicators);
-            let group = indicator.group_code.parse::<usize>().unwrap_or(1).clamp(1, 3) - 1;
-            let title = dice.pick(&TITLES[group]).to_string();
-            // Roughly the public proportions: about 40 % handled, some dismissed, the rest in progress.
-            let roll = dice.below(100);
-            let status = match roll {
-                0..=47 => "closed",
-                48..=54 => "dismissed",
-                55..=71 => "in_handling",
-                72..=77 => "remediated",
-                _ => "open",
-            };
-            let responsible =
-                (status != "open").then(|| subject_unit.parent_id.clone().unwrap_or(subject_unit.id.clone()));
-            let due = (status != "open").then(|| logged + Duration::days(20 + dice.below(60) as i64));
-            let mut case = Case {
-                id: new_id(),
-                number: Case::next_number(conn, chrono::Datelike::year(&logged))?,
-                campaign_id: campaign.id.clone(),
-                directive_id: directive.id.clone(),
-                subject_kind: if individual { "individual" } else { "organization" }.into(),
-                subject_unit_id: subject_unit.id.clone(),
+                let name = format!("{} {} {}", dice.pick(&SURNAMES), dice.pick(&MIDDLE), dice.pick(&GIVEN));
+                let pos = dice.pick(&POSITIONS).to_string();
+                people.push((subject_unit.id.clone(), name.clone(), pos.clone()));
+                (Some(name), Some(pos))
+            }
+        } else {
+            (None, None)
+        };
+        let indicator = dice.pick(&indicators);
+        let group = indicator.group_code.parse::<usize>().unwrap_or(1).clamp(1, 3) - 1;
+        let title = dice.pick(&TITLES[group]).to_string();
+        // Roughly the public proportions: about 40 % handled, some dismissed, the rest in progress.
+        let roll = dice.below(100);
+        let status = match roll {
+            0..=47 => "closed",
+            48..=54 => "dismissed",
+            55..=71 => "in_handling",
+            72..=77 => "remediated",
+            _ => "open",
+        };
+        let input = CaseInput {
+            campaign_id: Some(campaign.id.clone()),
+            subject: Some(SubjectInput {
+                kind: Some(if individual { "individual" } else { "organization" }.into()),
+                unit_id: Some(subject_unit.id.clone()),
                 person_name,
                 person_position,
-                subject_key: String::new(),
-                title: format!("{title} tại {}", subject_unit.name),
-                description: format!("{} — phát hiện qua đợt \"{}\".", indicator.title, campaign.title),
-                detected_on: detected,
-                severity: ["low", "medium", "high"][dice.below(3)].into(),
-                status: status.into(),
-                responsible_unit_id: responsible,
-                due_at: due,
-                deadline_at: match status {
-                    "open" => Some(review_deadline(logged, settings.escalation.review_days)),
-                    "in_handling" => due,
-                    _ => None,
-                },
-                decision_measure: (status == "closed").then(|| dice.pick(&measures).clone()),
-                decision_decided_on: (status == "closed")
-                    .then(|| (logged + Duration::days(30)).date().min(date(2024, 9, 20))),
-                decision_reference: (status == "closed").then(|| format!("{}-QĐ/UBKT", 100 + n)),
-                closed_at: matches!(status, "closed" | "dismissed").then(|| logged + Duration::days(30)),
-                search_text: String::new(),
-                created_by: members[n % members.len()].clone(),
-                version: 1,
-                created_at: logged,
-                updated_at: logged,
+            }),
+            indicator_ids: Some(vec![indicator.id.clone()]),
+            title: Some(format!("{title} tại {}", subject_unit.name)),
+            description: Some(format!("{} — phát hiện qua đợt \"{}\".", indicator.title, campaign.title)),
+            detected_on: Some(detected.to_string()),
+            severity: Some(["low", "medium", "high"][dice.below(3)].into()),
+            ..CaseInput::default()
+        };
+        let author = &inspectors[n % inspectors.len()];
+        let at = |days: i64| Ctx::new(settings.clone(), logged + Duration::days(days));
+        let (case, _) = casework::log(conn, &at(0), author, input).map_err(|e| failed("log", e))?;
+        let act = |conn: &mut DbConn, days: i64, input: TransitionInput| {
+            casework::transition(conn, &at(days), &reviewer, &case.id, None, input).map(drop)
+        };
+        let note = |text: &str| Some(text.to_string());
+        if status != "open" && status != "dismissed" {
+            let responsible = subject_unit.parent_id.clone().unwrap_or(subject_unit.id.clone());
+            let due = (logged + Duration::days(20 + dice.below(60) as i64)).to_rfc3339();
+            let accept = TransitionInput {
+                action: Some("accept".into()),
+                responsible_unit_id: Some(responsible),
+                due_at: Some(due),
+                ..TransitionInput::default()
             };
-            case.subject_key = match &case.person_name {
-                Some(p) => format!("person:{}:{}", case.subject_unit_id, fold(p)),
-                None => format!("org:{}", case.subject_unit_id),
-            };
-            case.search_text = case.search_text_of(&subject_unit.name);
-            case.insert(conn, std::slice::from_ref(&indicator.id))?;
-            CaseEvent::record(
-                conn,
-                &case.id,
-                Some(&case.created_by),
-                logged,
-                "created",
-                serde_json::json!({"number": case.number, "demo": true}),
-            )?;
+            act(conn, 1, accept).map_err(|e| failed("accept", e))?;
         }
-        Ok(())
-    })
-    .map_err(err)?;
+        let next = match status {
+            "remediated" => Some((
+                10,
+                TransitionInput {
+                    action: Some("report_remediation".into()),
+                    note: note("Đã khắc phục xong"),
+                    ..TransitionInput::default()
+                },
+            )),
+            "dismissed" => Some((
+                3,
+                TransitionInput {
+                    action: Some("dismiss".into()),
+                    note: note("Không đủ căn cứ kết luận vi phạm"),
+                    ..TransitionInput::default()
+                },
+            )),
+            "closed" => {
+                let decided = (logged + Duration::days(30)).date_naive().min(date(2024, 9, 20)).max(detected);
+                let decision = DecisionInput {
+                    measure: Some(dice.pick(&measures).clone()),
+                    decided_on: Some(decided.to_string()),
+                    reference: Some(format!("{}-QĐ/UBKT", 100 + n)),
+                };
+                Some((
+                    30,
+                    TransitionInput {
+                        action: Some("close".into()),
+                        decision: Some(decision),
+                        ..TransitionInput::default()
+                    },
+                ))
+            }
+            _ => None,
+        };
+        if let Some((days, input)) = next {
+            act(conn, days, input).map_err(|e| failed(status, e))?;
+        }
+    }
+    for (c, status) in &campaign_rows {
+        if *status == "concluded" {
+            diesel::update(campaigns::table.find(&c.id))
+                .set(campaigns::status.eq("concluded"))
+                .execute(conn)
+                .map_err(err)?;
+        }
+    }
 
     let logins = vec![
         ("thanhtra1".to_string(), "inspector".to_string()),

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::extract::{JsonBody, client_addr};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
-use crate::auth::{password, token};
+use crate::auth::token;
 use crate::db::{self, DbConn, write_tx};
 use crate::error::{ApiError, Validator};
 use crate::model::audit::AuditEntry;
@@ -100,27 +100,29 @@ pub async fn login(
     v.finish()?;
     let (username, password) = (username.unwrap_or_default().trim().to_lowercase(), password.unwrap_or_default());
     let addr = client_addr(&req);
+    let now = state.clock.now_naive();
+    // The attempt is counted, then the password is checked with no connection held: a
+    // burst of sign-ins waits for the hashing threads, not for the pool case reads need.
+    let (name, from) = (username.clone(), addr.clone());
+    let (st, found) = (state.clone(), state.clone());
+    let (attempt, user) = state
+        .db(move |conn| {
+            let attempt = reserve_attempt(&st, conn, &name, &from, now)?;
+            Ok((attempt, User::find_by_username(conn, &name)?))
+        })
+        .await?;
+    let verified = found.hasher.verify(password, user.as_ref().map(|u| u.password_hash.clone())).await;
+    let user = match user {
+        Some(u) if verified && u.active => u,
+        _ => {
+            // The attempt stays recorded: it was a failure.
+            tracing::warn!(username = %username, client = %addr, "failed sign-in");
+            return Err(ApiError::Unauthorized);
+        }
+    };
     let st = state.clone();
     let pair = state
         .db(move |conn| {
-            let now = st.clock.now_naive();
-            let attempt = reserve_attempt(&st, conn, &username, &addr, now)?;
-            let user = User::find_by_username(conn, &username)?;
-            let verified = match &user {
-                Some(u) => password::verify(&password, &u.password_hash),
-                None => {
-                    password::verify_dummy(&password);
-                    false
-                }
-            };
-            let user = match user {
-                Some(u) if verified && u.active => u,
-                _ => {
-                    // The attempt stays recorded: it was a failure.
-                    tracing::warn!(username = %username, client = %addr, "failed sign-in");
-                    return Err(ApiError::Unauthorized);
-                }
-            };
             write_tx(conn, |conn| {
                 login_failure::forget(conn, &attempt)?;
                 login_failure::clear(conn, &username)?;

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use super::extract::{JsonBody, etag};
 use super::users::UserView;
 use crate::app::AppState;
-use crate::auth::{CurrentUser, password};
+use crate::auth::CurrentUser;
 use crate::db::write_tx;
 use crate::domain::text;
 use crate::error::{ApiError, Validator};
@@ -44,13 +44,13 @@ pub async fn change_password(
     }
     v.finish()?;
     let (current, new) = (current.unwrap_or_default(), new.unwrap_or_default());
+    if !state.hasher.verify(current, Some(caller.user.password_hash.clone())).await {
+        return Err(ApiError::field("current_password", "The current password is not correct."));
+    }
+    let hash = state.hasher.hash(new).await.map_err(ApiError::internal)?;
     let st = state.clone();
     state
         .db(move |conn| {
-            if !password::verify(&current, &caller.user.password_hash) {
-                return Err(ApiError::field("current_password", "The current password is not correct."));
-            }
-            let hash = password::hash(&new).map_err(ApiError::internal)?;
             let now = st.clock.now_naive();
             write_tx(conn, |conn| {
                 let mut user = caller.user.clone();

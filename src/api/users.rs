@@ -111,15 +111,15 @@ fn check_unit(conn: &mut DbConn, v: &mut Validator, role: Role, unit_id: Option<
     Ok(())
 }
 
-/// Creates a user with a hashed password and its audit record (used by the API and the CLI).
+/// Creates a user with an already hashed password (`password::hash`, or the service's
+/// `Hasher`) and its audit record (used by the API and the CLI).
 pub fn create_user(
     conn: &mut DbConn,
     actor: &crate::model::Actor,
     input: UserInput,
-    password: &str,
+    hash: String,
     now: chrono::NaiveDateTime,
 ) -> Result<User, ApiError> {
-    let hash = password::hash(password).map_err(ApiError::internal)?;
     write_tx(conn, |conn| {
         db::lock(conn, &[&format!("username:{}", input.username)])?;
         if User::find_by_username(conn, &input.username)?.is_some() {
@@ -186,6 +186,7 @@ pub async fn create(
     let unit_malformed = b.unit_id.is_some() && unit_id.is_none();
     let st = state.clone();
     let shown_password = generated.then(|| password.clone());
+    let hash = state.hasher.hash(password).await.map_err(ApiError::internal)?;
     let user = state
         .db(move |conn| {
             if let (Some(role), false) = (role, unit_malformed) {
@@ -199,7 +200,7 @@ pub async fn create(
                 role: role.unwrap_or(Role::Inspector),
                 unit_id,
             };
-            create_user(conn, &caller.actor(), input, &password, st.clock.now_naive())
+            create_user(conn, &caller.actor(), input, hash, st.clock.now_naive())
         })
         .await?;
     Ok(HttpResponse::Created()
@@ -255,22 +256,23 @@ pub async fn update(
     caller.require(&[Role::Admin])?;
     let id = parse_id(&path)?;
     let p = body.0;
+    // Hashed first, on the hashing threads and with no connection held; a weak password
+    // is reported with every other bad field below.
+    let new_hash = match p.password.clone() {
+        Some(pw) => {
+            let target = id.clone();
+            let current = state.db(move |conn| User::find(conn, &target)?.ok_or(ApiError::NotFound)).await?;
+            match text::check_new_password(&pw, &current.username) {
+                Ok(()) => Ok(Some(state.hasher.hash(pw).await.map_err(ApiError::internal)?)),
+                Err(m) => Err(m),
+            }
+        }
+        None => Ok(None),
+    };
     let st = state.clone();
     let user = state
         .db(move |conn| {
             let now = st.clock.now_naive();
-            // Hashed before the transaction (it is slow); a weak password is reported with
-            // every other bad field below.
-            let new_hash = match &p.password {
-                Some(pw) => {
-                    let current = User::find(conn, &id)?.ok_or(ApiError::NotFound)?;
-                    match text::check_new_password(pw, &current.username) {
-                        Ok(()) => Ok(Some(password::hash(pw).map_err(ApiError::internal)?)),
-                        Err(m) => Err(m),
-                    }
-                }
-                None => Ok(None),
-            };
             write_tx(conn, |conn| {
                 // Every account change takes this turn, so two administrators deactivating
                 // each other cannot both count the other as still active.

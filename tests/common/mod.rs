@@ -257,7 +257,8 @@ impl TestApp {
             unit_id: unit.map(|u| u.id.clone()),
         };
         let now = self.clock.now_naive();
-        self.with_conn(|c| create_user(c, &Actor::system(), input, PASSWORD, now)).expect("user created")
+        let hash = casetrack::auth::password::hash(PASSWORD).expect("hashed");
+        self.with_conn(|c| create_user(c, &Actor::system(), input, hash, now)).expect("user created")
     }
 
     /// Signs in over HTTP.
