@@ -140,13 +140,17 @@ async fn a_parallel_burst_of_wrong_passwords_gets_no_more_attempts_than_the_limi
     // Even the right password now waits.
     app.login("nan.nhan", common::PASSWORD).await.expect(429);
 
-    // Eleven wrong guesses and the right one at once: at most five passwords are ever checked.
+    // Eleven wrong guesses and the right one at once: held to what the same attempts in
+    // some sequence would get. Before a success at most four wrong ones are checked, and
+    // (a success forgetting earlier failures) at most five after it.
     app.user("nan.nhan2", Role::Inspector, None);
     let mut burst: Vec<_> = (0..11).map(|_| app.login("nan.nhan2", "doan-bua-bai")).collect();
     burst.insert(6, app.login("nan.nhan2", common::PASSWORD));
     let replies = join_all(burst).await;
-    let checked = replies.iter().filter(|r| r.status == 401 || r.status == 200).count();
-    assert!(checked <= 5, "{checked} passwords were checked: {:?}", sorted_statuses(&replies));
+    let signed_in = replies.iter().filter(|r| r.status == 200).count();
+    let wrong_checked = replies.iter().filter(|r| r.status == 401).count();
+    let limit = if signed_in == 1 { 4 + 5 } else { 5 };
+    assert!(wrong_checked <= limit, "{wrong_checked} wrong passwords checked: {:?}", sorted_statuses(&replies));
     assert!(replies.iter().all(|r| [200, 401, 429].contains(&r.status.as_u16())));
 }
 

@@ -124,8 +124,7 @@ pub async fn login(
     let pair = state
         .db(move |conn| {
             write_tx(conn, |conn| {
-                login_failure::forget(conn, &attempt)?;
-                login_failure::clear(conn, &username)?;
+                login_failure::clear_upto(conn, &username, &attempt)?;
                 let session = Session {
                     id: new_id(),
                     user_id: user.id.clone(),

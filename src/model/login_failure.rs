@@ -50,13 +50,13 @@ pub fn record(
     Ok(id)
 }
 
-/// Forgets one recorded attempt: its password turned out to be right.
-pub fn forget(conn: &mut DbConn, id: &str) -> QueryResult<()> {
-    diesel::delete(login_failures::table.find(id)).execute(conn).map(drop)
-}
-
-/// A successful sign-in clears that username's failures.
-pub fn clear(conn: &mut DbConn, username: &str) -> QueryResult<()> {
-    diesel::delete(login_failures::table.filter(login_failures::username.eq(username))).execute(conn)?;
+/// A successful sign-in forgets that username's failures up to and including its own
+/// attempt (`upto`, an id: ids follow creation). Attempts still being checked stay
+/// counted, so a parallel burst is held to what the same attempts in sequence would get.
+pub fn clear_upto(conn: &mut DbConn, username: &str, upto: &str) -> QueryResult<()> {
+    diesel::delete(
+        login_failures::table.filter(login_failures::username.eq(username)).filter(login_failures::id.le(upto)),
+    )
+    .execute(conn)?;
     Ok(())
 }
