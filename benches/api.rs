@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use casetrack::app::prepare_database;
 use casetrack::auth::token::TokenKeys;
-use casetrack::auth::{CurrentUser, Verified};
+use casetrack::auth::{CurrentUser, TokenOnly};
 use casetrack::casework::{self, CaseInput, Ctx};
 use casetrack::config::Settings;
 use casetrack::db::{Backend, DbConn, DbPool};
@@ -389,7 +389,7 @@ fn grow(pool: &DbPool, backend: Backend, target: i64) {
     let mut conn = pool.get().unwrap();
     conn.batch_execute(&sql).expect("bulk copy of cases");
     // What `casetrack reports recount` does after cases were written in SQL.
-    casetrack::model::stats::rebuild(&mut conn).expect("recount of the report rollup");
+    casetrack::model::rollup::rebuild(&mut conn).expect("recount of the report rollup");
     match backend {
         // What autovacuum does after a bulk insert: it sets the visibility map, which
         // index-only scans need. Then a checkpoint, so that timing starts on a settled
@@ -491,7 +491,7 @@ fn raw_creates(pool: &DbPool, settings: &Settings, body: &Value, conc: usize, sp
 /// threads for `span`, over the same case ids as the HTTP scenario: reads per second.
 fn raw_reads(pool: &DbPool, token: &str, ids: &[String], conc: usize, span: Duration) -> f64 {
     let keys = TokenKeys::new(SECRET.as_bytes());
-    let caller = Verified::from_token(&keys, token, Utc::now().timestamp(), "127.0.0.1".into()).expect("a live token");
+    let caller = TokenOnly::from_token(&keys, token, Utc::now().timestamp(), "127.0.0.1".into()).expect("a live token");
     let ids = ids.to_vec();
     raw_rate(pool, conc, span, move |conn, n| {
         let id = &ids[(n as usize).wrapping_mul(2_654_435_761) % ids.len()];

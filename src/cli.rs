@@ -156,7 +156,7 @@ pub async fn run(cli: Cli, settings: Settings) -> CliResult {
         Command::Reports { command: ReportsCommand::Recount } => {
             let pool = prepare_database(&settings)?;
             let mut conn = pool.get().map_err(|e| e.to_string())?;
-            crate::model::stats::rebuild(&mut conn).map_err(|e| format!("recount failed: {e}"))?;
+            crate::model::rollup::rebuild(&mut conn).map_err(|e| format!("recount failed: {e}"))?;
             println!("Report figures recounted from the cases.");
             Ok(())
         }

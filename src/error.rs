@@ -4,15 +4,10 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
+pub use crate::domain::validation::{FieldError, Invalid, Validator};
+
 /// The longest path and query a request may have; every filter fits well within it.
 pub const MAX_URL_BYTES: usize = 8192;
-
-/// One bad field of a request, with a message meant for the person who typed it.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
-pub struct FieldError {
-    pub field: String,
-    pub message: String,
-}
 
 /// Everything a request can fail with; each variant has one status and a stable `type`.
 #[derive(Debug, thiserror::Error)]
@@ -225,48 +220,8 @@ impl From<actix_web::error::BlockingError> for ApiError {
     }
 }
 
-/// Collects every bad field of a request before answering 422 once.
-#[derive(Debug, Default)]
-pub struct Validator {
-    errors: Vec<FieldError>,
-}
-
-impl Validator {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Records a bad field.
-    pub fn add(&mut self, field: &str, message: impl Into<String>) {
-        self.errors.push(FieldError { field: field.into(), message: message.into() });
-    }
-
-    /// Records `message` for `field` unless `ok`.
-    pub fn check(&mut self, ok: bool, field: &str, message: impl Into<String>) {
-        if !ok {
-            self.add(field, message);
-        }
-    }
-
-    /// A required value: records "is required" when missing.
-    pub fn require<T>(&mut self, field: &str, value: Option<T>) -> Option<T> {
-        if value.is_none() {
-            self.add(field, "This field is required.");
-        }
-        value
-    }
-
-    /// True when `field` already has a problem recorded.
-    pub fn has(&self, field: &str) -> bool {
-        self.errors.iter().any(|e| e.field == field)
-    }
-
-    pub fn is_ok(&self) -> bool {
-        self.errors.is_empty()
-    }
-
-    /// Ok when nothing was recorded, else the 422 listing every field.
-    pub fn finish(self) -> Result<(), ApiError> {
-        if self.errors.is_empty() { Ok(()) } else { Err(ApiError::Validation(self.errors)) }
+impl From<Invalid> for ApiError {
+    fn from(Invalid(errors): Invalid) -> Self {
+        ApiError::Validation(errors)
     }
 }

@@ -220,7 +220,7 @@ async fn the_report_rollup_matches_a_recount_after_every_kind_of_change() {
     assert_eq!(cau_giay, vec![&(org.clone(), w.cau_giay.id.clone(), 2, 1)], "C closed, D dismissed, F open");
     let responsible = responsible_rollup(&app);
     assert!(!responsible.is_empty(), "the scenario names responsible units");
-    app.with_conn(|c| casetrack::model::stats::rebuild(c).unwrap());
+    app.with_conn(|c| casetrack::model::rollup::rebuild(c).unwrap());
     assert_eq!(rollup(&app), kept, "what each change wrote is what a recount finds");
     assert_eq!(subject_rollup(&app), subjects);
     assert_eq!(responsible_rollup(&app), responsible);

@@ -45,16 +45,16 @@ fn bearer(req: &HttpRequest) -> Option<String> {
 }
 
 /// A caller whose token is valid but whose session is not yet checked: for the hottest
-/// reads, which check it with [`Verified::resolve`] on the connection their own queries
+/// reads, which check it with [`TokenOnly::resolve`] on the connection their own queries
 /// use, in the same trip to the database pool.
 #[derive(Debug, Clone)]
-pub struct Verified {
+pub struct TokenOnly {
     session_id: String,
     user_id: String,
     client_addr: String,
 }
 
-impl Verified {
+impl TokenOnly {
     /// The caller, if the session is still live and the account active (else 401).
     pub fn resolve(self, conn: &mut DbConn, now: NaiveDateTime) -> Result<CurrentUser, ApiError> {
         let user = Session::active_user(conn, &self.session_id, &self.user_id, now)?.ok_or(ApiError::Unauthorized)?;
@@ -64,29 +64,29 @@ impl Verified {
 
     /// The caller an access token names, if its signature and lifetime check out (at `now`,
     /// in Unix seconds); no database involved.
-    pub fn from_token(keys: &TokenKeys, token: &str, now: i64, client_addr: String) -> Option<Verified> {
+    pub fn from_token(keys: &TokenKeys, token: &str, now: i64, client_addr: String) -> Option<TokenOnly> {
         let claims = keys.verify(token, now)?;
-        Some(Verified { session_id: claims.sid, user_id: claims.sub, client_addr })
+        Some(TokenOnly { session_id: claims.sid, user_id: claims.sub, client_addr })
     }
 
     /// Checks the bearer token of a request.
-    fn verify(req: &HttpRequest) -> Result<(Verified, web::Data<AppState>), ApiError> {
+    fn verify(req: &HttpRequest) -> Result<(TokenOnly, web::Data<AppState>), ApiError> {
         let state = req.app_data::<web::Data<AppState>>().cloned();
         let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
         let token = bearer(req).ok_or(ApiError::Unauthorized)?;
         let now = state.clock.now().timestamp();
         let verified =
-            Verified::from_token(&state.tokens, &token, now, client_addr(req)).ok_or(ApiError::Unauthorized)?;
+            TokenOnly::from_token(&state.tokens, &token, now, client_addr(req)).ok_or(ApiError::Unauthorized)?;
         Ok((verified, state))
     }
 }
 
-impl FromRequest for Verified {
+impl FromRequest for TokenOnly {
     type Error = ApiError;
     type Future = Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(Verified::verify(req).map(|(v, _)| v))
+        ready(TokenOnly::verify(req).map(|(v, _)| v))
     }
 }
 
@@ -95,7 +95,7 @@ impl FromRequest for CurrentUser {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let verified = Verified::verify(req);
+        let verified = TokenOnly::verify(req);
         Box::pin(async move {
             let (verified, state) = verified?;
             let now = state.clock.now_naive();

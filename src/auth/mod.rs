@@ -4,4 +4,4 @@ pub mod current_user;
 pub mod password;
 pub mod token;
 
-pub use current_user::{CurrentUser, Verified};
+pub use current_user::{CurrentUser, TokenOnly};

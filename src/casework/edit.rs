@@ -77,7 +77,7 @@ pub fn edit(
         derive(conn, &mut after)?;
         after.version = before.version + 1;
         after.updated_at = now;
-        if !after.replace(conn, (&before, &before_ids), &indicator_ids)? {
+        if !after.replace_if_version(conn, (&before, &before_ids), &indicator_ids)? {
             return Err(lost_race(if_match));
         }
         if after.deadline_at != before.deadline_at {

@@ -84,7 +84,7 @@ pub fn visible(conn: &mut DbConn, caller: &CurrentUser, id: &str) -> Result<(Cas
 /// it is within their scope (404 otherwise), in one trip to the pool.
 pub fn read(
     conn: &mut DbConn,
-    caller: crate::auth::Verified,
+    caller: crate::auth::TokenOnly,
     id: &str,
     now: NaiveDateTime,
 ) -> Result<(Case, Vec<String>), ApiError> {

@@ -136,7 +136,7 @@ pub fn transition(
         }
         after.version = before.version + 1;
         after.updated_at = now;
-        if !after.replace(conn, (&before, &ids), &ids)? {
+        if !after.replace_if_version(conn, (&before, &ids), &ids)? {
             return Err(lost_race(if_match));
         }
         if after.deadline_at != before.deadline_at {

@@ -27,7 +27,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use crate::error::{FieldError, Validator};
+use super::validation::{FieldError, Validator};
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -109,10 +109,7 @@ impl Catalog {
             );
             v.check(!ind.title.trim().is_empty(), &at("title"), "Must not be empty.");
         }
-        v.finish().map_err(|e| match e {
-            crate::error::ApiError::Validation(errors) => errors,
-            _ => Vec::new(),
-        })
+        v.finish().map_err(|invalid| invalid.0)
     }
 
     /// The title of a group, by code.

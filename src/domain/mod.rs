@@ -7,4 +7,5 @@ pub mod fold;
 pub mod report;
 pub mod role;
 pub mod text;
+pub mod validation;
 pub mod workflow;

@@ -8,7 +8,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer};
 
 use super::unit::subtree_ids;
-use super::{new_id, stats};
+use super::{new_id, rollup};
 use crate::db::DbConn;
 use crate::db::schema::{campaign_members, case_events, case_indicators, cases, unit_closure};
 use crate::domain::fold;
@@ -126,7 +126,7 @@ impl Case {
     pub fn insert(&self, conn: &mut DbConn, indicator_ids: &[String]) -> QueryResult<()> {
         diesel::insert_into(cases::table).values(self).execute(conn)?;
         Case::set_indicators(conn, &self.id, indicator_ids)?;
-        stats::record(conn, None, (self, indicator_ids))
+        rollup::record(conn, None, (self, indicator_ids))
     }
 
     /// Replaces the indicators a case cites.
@@ -140,10 +140,10 @@ impl Case {
         Ok(())
     }
 
-    /// Writes `self` (citing `indicator_ids`) over `before` (citing `before_ids`) if the
+    /// Compare-and-swap: writes `self` (citing `indicator_ids`) over `before` (citing `before_ids`) if the
     /// stored version is still `before`'s, and moves its counts in the report rollup.
     /// False, with nothing written, when someone else changed the case first.
-    pub fn replace(
+    pub fn replace_if_version(
         &self,
         conn: &mut DbConn,
         (before, before_ids): (&Case, &[String]),
@@ -158,7 +158,7 @@ impl Case {
         if indicator_ids != before_ids {
             Case::set_indicators(conn, &self.id, indicator_ids)?;
         }
-        stats::record(conn, Some((before, before_ids)), (self, indicator_ids))?;
+        rollup::record(conn, Some((before, before_ids)), (self, indicator_ids))?;
         Ok(true)
     }
 

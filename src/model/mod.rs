@@ -8,8 +8,8 @@ pub mod case;
 pub mod directive;
 pub mod login_failure;
 pub mod report;
+pub mod rollup;
 pub mod session;
-pub mod stats;
 pub mod unit;
 pub mod user;
 

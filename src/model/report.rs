@@ -7,7 +7,7 @@ use diesel::dsl::{case_when, count, count_star};
 use diesel::prelude::*;
 
 use super::case::{CaseFilter, CaseScope, case_indicator_predicate, case_predicate, overdue_at};
-use super::stats;
+use super::rollup;
 use super::unit::subtree_ids;
 use crate::db::DbConn;
 use crate::db::schema::{case_indicators, cases, unit_closure, units};
@@ -53,7 +53,7 @@ pub fn summary(
     let scope = &widest_equivalent(conn, scope)?;
     let mut out = Aggregates::default();
 
-    let split = if stats::answers(f) {
+    let split = if rollup::answers(f) {
         split_period(f.from, f.to)
     } else {
         PeriodSplit { months: None, days: vec![(f.from, f.to)] }
@@ -61,8 +61,8 @@ pub fn summary(
     let mut groups = Vec::new();
     let mut cited = Vec::new();
     if let Some(months) = split.months {
-        groups = stats::case_groups(conn, scope, f, months)?;
-        cited = stats::indicator_groups(conn, scope, f, months)?;
+        groups = rollup::case_groups(conn, scope, f, months)?;
+        cited = rollup::indicator_groups(conn, scope, f, months)?;
     }
     for (from, to) in split.days {
         let f = &CaseFilter { from, to, ..f.clone() };
@@ -156,13 +156,13 @@ fn subjects(conn: &mut DbConn, scope: &CaseScope, f: &CaseFilter, now: NaiveDate
     };
     let Some((rest, unit)) = unit_cut.filter(|_| f.subject_unit_id.is_none() && f.responsible_only_unit_id.is_none())
     else {
-        if matches!(scope, CaseScope::All) && stats::whole_history(f) {
-            return stats::subject_counts(conn, None);
+        if matches!(scope, CaseScope::All) && rollup::whole_history(f) {
+            return rollup::subject_counts(conn, None);
         }
         return counted(conn, scope, f);
     };
-    let (inside, outside) = if stats::whole_history(&rest) {
-        (stats::subject_counts(conn, Some(&unit))?, stats::responsible_only_counts(conn, &unit)?)
+    let (inside, outside) = if rollup::whole_history(&rest) {
+        (rollup::subject_counts(conn, Some(&unit))?, rollup::responsible_only_counts(conn, &unit)?)
     } else {
         let inside = CaseFilter { subject_unit_id: Some(unit.clone()), ..rest.clone() };
         let outside = CaseFilter { responsible_only_unit_id: Some(unit), ..rest };
