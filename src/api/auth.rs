@@ -55,35 +55,33 @@ fn issue_pair(
     Ok(TokenPair { access_token: access, token_type: "Bearer", expires_in: auth.access_token_ttl_secs, refresh_token })
 }
 
-/// Counts this sign-in attempt against the username and the address, or answers 429 when
-/// either has too many recent failures. The check and the record are one step under a lock
-/// per username and per address, so a burst of parallel guesses gets no more attempts than
-/// a sequence would: every attempt counts as a failure until its password has verified.
-/// Returns the id of the recorded attempt, to forget it if the password is right.
-fn reserve_attempt(
+/// 429 when the username or the address has too many failures in the window.
+fn throttled(
     state: &AppState,
     conn: &mut DbConn,
     username: &str,
     addr: &str,
     now: NaiveDateTime,
-) -> Result<String, ApiError> {
+) -> Result<(), ApiError> {
     let auth = &state.settings.auth;
     let window = Duration::seconds(auth.failure_window_secs);
-    write_tx(conn, |conn| {
-        // Always the username first, then the address: two attempts never wait on each other in turn.
-        db::lock(conn, &[&format!("login-user:{username}"), &format!("login-addr:{addr}")])?;
-        for (key, max) in [
-            (FailureKey::Username(username), auth.max_failures_per_username),
-            (FailureKey::Address(addr), auth.max_failures_per_address),
-        ] {
-            let (count, oldest) = login_failure::recent(conn, key, now - window)?;
-            if count >= max {
-                let free_at = oldest.unwrap_or(now) + window;
-                return Err(ApiError::Throttled { retry_after_secs: (free_at - now).num_seconds().max(1) });
-            }
+    for (key, max) in [
+        (FailureKey::Username(username), auth.max_failures_per_username),
+        (FailureKey::Address(addr), auth.max_failures_per_address),
+    ] {
+        let (count, oldest) = login_failure::recent(conn, key, now - window)?;
+        if count >= max {
+            let free_at = oldest.unwrap_or(now) + window;
+            return Err(ApiError::Throttled { retry_after_secs: (free_at - now).num_seconds().max(1) });
         }
-        Ok(login_failure::record(conn, username, addr, now, now - window)?)
-    })
+    }
+    Ok(())
+}
+
+/// How a checked password ends, decided under the throttle's lock.
+enum Verdict {
+    SignedIn(TokenPair),
+    Failed,
 }
 
 #[utoipa::path(tag = "auth", security(()), request_body = LoginRequest, responses((status = 200, description = "Signed in", body = TokenPair), (status = 401, description = "Wrong user name or password", content_type = "application/problem+json", body = crate::error::Problem), (status = 429, description = "Too many failed attempts; see Retry-After", content_type = "application/problem+json", body = crate::error::Problem)))]
@@ -101,45 +99,60 @@ pub async fn login(
     let (username, password) = (username.unwrap_or_default().trim().to_lowercase(), password.unwrap_or_default());
     let addr = client_addr(&req);
     let now = state.clock.now_naive();
-    // The attempt is counted, then the password is checked with no connection held: a
-    // burst of sign-ins waits for the hashing threads, not for the pool case reads need.
-    let (name, from) = (username.clone(), addr.clone());
-    let (st, found) = (state.clone(), state.clone());
-    let (attempt, user) = state
+    // A first look at the throttle, so a throttled burst costs no hashing; then the
+    // password is checked on the hashing threads with no connection held.
+    let (name, from, st) = (username.clone(), addr.clone(), state.clone());
+    let user = state
         .db(move |conn| {
-            let attempt = reserve_attempt(&st, conn, &name, &from, now)?;
-            Ok((attempt, User::find_by_username(conn, &name)?))
+            throttled(&st, conn, &name, &from, now)?;
+            Ok(User::find_by_username(conn, &name)?)
         })
         .await?;
-    let verified = found.hasher.verify(password, user.as_ref().map(|u| u.password_hash.clone())).await;
-    let user = match user {
-        Some(u) if verified && u.active => u,
-        _ => {
-            // The attempt stays recorded: it was a failure.
-            tracing::warn!(username = %username, client = %addr, "failed sign-in");
-            return Err(ApiError::Unauthorized);
-        }
-    };
+    let verified = state.hasher.verify(password, user.as_ref().map(|u| u.password_hash.clone())).await;
+    // The decision, atomically per username and per address: the throttle is checked
+    // again under a lock, and a failure is recorded in the same step. Parallel guesses
+    // are held to what the same guesses in sequence would get, right passwords included
+    // (one checked after the limit was reached is refused like any other), while
+    // sign-ins that succeed never wait for one another.
     let st = state.clone();
-    let pair = state
+    let (name, from) = (username.clone(), addr.clone());
+    let verdict = state
         .db(move |conn| {
             write_tx(conn, |conn| {
-                login_failure::clear_upto(conn, &username, &attempt)?;
+                // Always the username first, then the address: no two sign-ins wait on each other in turn.
+                db::lock(conn, &[&format!("login-user:{name}"), &format!("login-addr:{from}")])?;
+                throttled(&st, conn, &name, &from, now)?;
+                let user = match user {
+                    Some(u) if verified && u.active => u,
+                    _ => {
+                        let forget = now - Duration::seconds(st.settings.auth.failure_window_secs);
+                        login_failure::record(conn, &name, &from, now, forget)?;
+                        return Ok(Verdict::Failed);
+                    }
+                };
+                login_failure::clear(conn, &name)?;
                 let session = Session {
                     id: new_id(),
                     user_id: user.id.clone(),
-                    client_addr: Some(addr.clone()),
+                    client_addr: Some(from.clone()),
                     created_at: now,
                     expires_at: now,
                     revoked_at: None,
                 };
                 session.insert(conn)?;
-                let actor = Actor { user_id: Some(user.id.clone()), client_addr: Some(addr.clone()) };
+                let actor = Actor { user_id: Some(user.id.clone()), client_addr: Some(from.clone()) };
                 AuditEntry::record(conn, &actor, now, "login", "session", &session.id, None, None)?;
-                issue_pair(&st, conn, &session, now)
+                Ok(Verdict::SignedIn(issue_pair(&st, conn, &session, now)?))
             })
         })
         .await?;
+    let pair = match verdict {
+        Verdict::SignedIn(pair) => pair,
+        Verdict::Failed => {
+            tracing::warn!(username = %username, client = %addr, "failed sign-in");
+            return Err(ApiError::Unauthorized);
+        }
+    };
     Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(pair))
 }
 

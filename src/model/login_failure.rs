@@ -28,35 +28,28 @@ pub fn recent(
     q.select((count_star(), min(login_failures::failed_at))).first(conn)
 }
 
-/// Records one failure (or an attempt not yet verified), and forgets failures too old to
-/// matter; returns the new record's id.
+/// Records one failure, and forgets failures too old to matter.
 pub fn record(
     conn: &mut DbConn,
     username: &str,
     client_addr: &str,
     at: NaiveDateTime,
     forget_before: NaiveDateTime,
-) -> QueryResult<String> {
+) -> QueryResult<()> {
     diesel::delete(login_failures::table.filter(login_failures::failed_at.lt(forget_before))).execute(conn)?;
-    let id = new_id();
     diesel::insert_into(login_failures::table)
         .values((
-            login_failures::id.eq(&id),
+            login_failures::id.eq(new_id()),
             login_failures::username.eq(username),
             login_failures::client_addr.eq(client_addr),
             login_failures::failed_at.eq(at),
         ))
         .execute(conn)?;
-    Ok(id)
+    Ok(())
 }
 
-/// A successful sign-in forgets that username's failures up to and including its own
-/// attempt (`upto`, an id: ids follow creation). Attempts still being checked stay
-/// counted, so a parallel burst is held to what the same attempts in sequence would get.
-pub fn clear_upto(conn: &mut DbConn, username: &str, upto: &str) -> QueryResult<()> {
-    diesel::delete(
-        login_failures::table.filter(login_failures::username.eq(username)).filter(login_failures::id.le(upto)),
-    )
-    .execute(conn)?;
+/// A successful sign-in clears that username's failures.
+pub fn clear(conn: &mut DbConn, username: &str) -> QueryResult<()> {
+    diesel::delete(login_failures::table.filter(login_failures::username.eq(username))).execute(conn)?;
     Ok(())
 }
