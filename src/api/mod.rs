@@ -3,6 +3,7 @@
 pub mod attachments;
 pub mod audit;
 pub mod auth;
+pub mod caller;
 pub mod campaigns;
 pub mod case_export;
 pub mod cases;
@@ -21,7 +22,7 @@ pub mod users;
 pub mod wire;
 
 use actix_web::web;
-use chrono::{NaiveDate, NaiveDateTime, SecondsFormat};
+use chrono::{NaiveDate, NaiveDateTime};
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -83,10 +84,7 @@ fn api_v1(cfg: &mut ServiceConfig) {
     cfg.service(audit::list);
 }
 
-/// An instant as served: RFC 3339 in UTC, to the second.
-pub fn instant(t: NaiveDateTime) -> String {
-    t.and_utc().to_rfc3339_opts(SecondsFormat::Secs, true)
-}
+pub use crate::domain::dates::instant;
 
 /// Reads an instant filter: RFC 3339, or a date (its start, UTC). Records a bad value in `v`.
 pub fn parse_instant(v: &mut Validator, field: &str, raw: Option<&str>) -> Option<NaiveDateTime> {

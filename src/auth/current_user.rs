@@ -1,13 +1,8 @@
-//! The signed-in caller, as an extractor: a handler that takes it cannot forget authentication.
+//! The signed-in caller (`api::caller` makes it an extractor: a handler that takes it
+//! cannot forget authentication).
 
-use actix_web::dev::Payload;
-use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, web};
 use chrono::NaiveDateTime;
-use futures_util::future::{LocalBoxFuture, Ready, ready};
 
-use crate::api::extract::client_addr;
-use crate::app::AppState;
 use crate::auth::token::TokenKeys;
 use crate::db::DbConn;
 use crate::domain::role::Role;
@@ -38,12 +33,6 @@ impl CurrentUser {
     }
 }
 
-fn bearer(req: &HttpRequest) -> Option<String> {
-    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_string())
-}
-
 /// A caller whose token is valid but whose session is not yet checked: for the hottest
 /// reads, which check it with [`TokenOnly::resolve`] on the connection their own queries
 /// use, in the same trip to the database pool.
@@ -67,39 +56,5 @@ impl TokenOnly {
     pub fn from_token(keys: &TokenKeys, token: &str, now: i64, client_addr: String) -> Option<TokenOnly> {
         let claims = keys.verify(token, now)?;
         Some(TokenOnly { session_id: claims.sid, user_id: claims.sub, client_addr })
-    }
-
-    /// Checks the bearer token of a request.
-    fn verify(req: &HttpRequest) -> Result<(TokenOnly, web::Data<AppState>), ApiError> {
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
-        let token = bearer(req).ok_or(ApiError::Unauthorized)?;
-        let now = state.clock.now().timestamp();
-        let verified =
-            TokenOnly::from_token(&state.tokens, &token, now, client_addr(req)).ok_or(ApiError::Unauthorized)?;
-        Ok((verified, state))
-    }
-}
-
-impl FromRequest for TokenOnly {
-    type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(TokenOnly::verify(req).map(|(v, _)| v))
-    }
-}
-
-impl FromRequest for CurrentUser {
-    type Error = ApiError;
-    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let verified = TokenOnly::verify(req);
-        Box::pin(async move {
-            let (verified, state) = verified?;
-            let now = state.clock.now_naive();
-            state.db(move |conn| verified.resolve(conn, now)).await
-        })
     }
 }

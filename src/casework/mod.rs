@@ -24,10 +24,10 @@ pub use log::log;
 pub use notes::{Upload, attach, comment, stored_path};
 pub use transition::{DecisionInput, TransitionInput, transition};
 
-use crate::api::instant;
 use crate::auth::CurrentUser;
 use crate::config::Settings;
 use crate::db::DbConn;
+use crate::domain::dates::instant;
 use crate::domain::role::Role;
 use crate::error::ApiError;
 use crate::model::case::{Case, CaseScope};

@@ -4,10 +4,10 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{Ctx, check_version, find_unit, lost_race, snapshot, visible};
-use crate::api::instant;
 use crate::auth::CurrentUser;
 use crate::db::{DbConn, write_tx};
 use crate::domain::dates;
+use crate::domain::dates::instant;
 use crate::domain::deadline::parse_deadline;
 use crate::domain::role::{Role, one_of};
 use crate::domain::text;

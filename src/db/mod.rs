@@ -182,6 +182,18 @@ pub fn build_pool(url: &DbUrl, max_size: u32) -> Result<DbPool, String> {
 ///
 /// On SQLite a plain (deferred) transaction that reads and then writes fails with
 /// SQLITE_BUSY when another writer got in between; `BEGIN IMMEDIATE` queues instead.
+///
+/// Why beginning on the inner connection and committing through `DbConn` is sound: the
+/// transaction manager `derive(MultiConnection)` generates keeps no state of its own; it
+/// hands every call to the inner connection's `AnsiTransactionManager`, whose depth lives
+/// in that inner connection. Beginning there with our own SQL and committing or rolling
+/// back through `DbConn` therefore move one and the same depth counter.
+///
+/// Nesting: on PostgreSQL a `write_tx` inside a transaction becomes a savepoint (diesel's
+/// ordinary nested transaction), released or rolled back with it. On SQLite
+/// `begin_transaction_sql` refuses to run inside a transaction (`AlreadyInTransaction`),
+/// so nesting fails loudly instead of silently downgrading `BEGIN IMMEDIATE`: operations
+/// open one `write_tx` and call only helpers that do not open another.
 pub fn write_tx<T, E>(conn: &mut DbConn, f: impl FnOnce(&mut DbConn) -> Result<T, E>) -> Result<T, E>
 where
     E: From<diesel::result::Error>,

@@ -48,6 +48,11 @@ pub fn parse_instant(raw: &str) -> Result<NaiveDateTime, String> {
     }
 }
 
+/// An instant as served: RFC 3339 in UTC, to the second.
+pub fn instant(t: NaiveDateTime) -> String {
+    t.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+}
+
 /// The message for a value that is neither a date nor an instant.
 pub fn instant_form() -> String {
     INSTANT_FORM.into()

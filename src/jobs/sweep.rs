@@ -108,8 +108,7 @@ pub fn sweep(
                     report.alerts += 1;
                 }
                 let names: Vec<&str> = recipients.iter().map(|r| r.name.as_str()).collect();
-                let detail =
-                    json!({"level": level.name, "deadline_at": crate::api::instant(deadline), "recipients": names});
+                let detail = json!({"level": level.name, "deadline_at": crate::domain::dates::instant(deadline), "recipients": names});
                 rows.events.push(CaseEvent {
                     id: new_id(),
                     case_id: case.id.clone(),
