@@ -128,8 +128,10 @@ impl Application {
             .map_err(|e| format!("configuration key `server.bind`: cannot listen on {}: {e}", settings.server.bind))?;
         let local = listener.local_addr().map_err(|e| e.to_string())?;
         let port = local.port();
-        let workers = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let hasher = Hasher::start(workers);
+        // Half the cores: a storm of sign-ins then leaves the other half to case reads
+        // (login_storm in docs/BENCHMARKS.md).
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let hasher = Hasher::start((cores / 2).max(1));
         let state = web::Data::new(AppState { pool, settings: Arc::new(settings), tokens, clock, hasher });
         let data = state.clone();
         // As many blocking threads in all as pooled connections: requests wait in the blocking

@@ -197,7 +197,7 @@ pub fn client_addr(req: &HttpRequest) -> String {
 
 /// A path id: anything that is not a UUID cannot name a record, so it is a 404.
 pub fn parse_id(raw: &str) -> Result<String, ApiError> {
-    uuid::Uuid::parse_str(raw).map(|u| u.to_string()).map_err(|_| ApiError::NotFound)
+    crate::model::canonical_id(raw).ok_or(ApiError::NotFound)
 }
 
 /// For PATCH fields that may be cleared: absent → None, null → Some(None), value → Some(Some(v)).

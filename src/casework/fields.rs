@@ -3,7 +3,6 @@
 use serde::Deserialize;
 
 use super::Ctx;
-use crate::api::extract::parse_id;
 use crate::db::DbConn;
 use crate::domain::dates;
 use crate::domain::fold::fold;
@@ -11,6 +10,7 @@ use crate::domain::role::one_of;
 use crate::domain::text;
 use crate::error::{ApiError, Validator};
 use crate::model::campaign::Campaign;
+use crate::model::canonical_id;
 use crate::model::case::Case;
 use crate::model::directive::Indicator;
 use crate::model::unit::Unit;
@@ -92,7 +92,7 @@ pub(super) fn apply_fields(
         }
         match s.unit_id.as_deref() {
             None => v.add("subject.unit_id", "This field is required."),
-            Some(u) if parse_id(u).is_err() || Unit::find(conn, u)?.is_none() => {
+            Some(u) if canonical_id(u).is_none() || Unit::find(conn, u)?.is_none() => {
                 v.add("subject.unit_id", "There is no unit with this id.")
             }
             Some(u)
@@ -128,7 +128,7 @@ pub(super) fn apply_fields(
         let mut ids = ids.clone();
         ids.sort();
         ids.dedup();
-        let valid: Vec<String> = ids.iter().filter(|i| parse_id(i).is_ok()).cloned().collect();
+        let valid: Vec<String> = ids.iter().filter(|i| canonical_id(i).is_some()).cloned().collect();
         let found = Indicator::find_many(conn, &valid)?;
         for (i, id) in ids.iter().enumerate() {
             match found.iter().find(|f| &f.id == id) {

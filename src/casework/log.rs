@@ -5,7 +5,6 @@ use serde_json::json;
 
 use super::fields::{CaseInput, Draft, apply_fields, derive};
 use super::{Ctx, campaign_lock, snapshot};
-use crate::api::extract::parse_id;
 use crate::auth::CurrentUser;
 use crate::db::{self, DbConn, write_tx};
 use crate::domain::deadline::review_deadline;
@@ -14,6 +13,7 @@ use crate::domain::workflow::Status;
 use crate::error::{ApiError, Validator};
 use crate::model::audit::AuditEntry;
 use crate::model::campaign::Campaign;
+use crate::model::canonical_id;
 use crate::model::case::{Case, CaseEvent};
 use crate::model::new_id;
 
@@ -31,7 +31,7 @@ pub fn log(
     let now = ctx.now();
     let mut v = Validator::new();
     let campaign = match v.require("campaign_id", input.campaign_id.as_deref()) {
-        Some(id) if parse_id(id).is_ok() && Campaign::is_member(conn, id, &caller.user.id)? => {
+        Some(id) if canonical_id(id).is_some() && Campaign::is_member(conn, id, &caller.user.id)? => {
             Campaign::find(conn, id)?
         }
         Some(_) => {

@@ -30,6 +30,7 @@ use crate::db::DbConn;
 use crate::domain::dates::instant;
 use crate::domain::role::Role;
 use crate::error::ApiError;
+use crate::model::canonical_id;
 use crate::model::case::{Case, CaseScope};
 use crate::model::unit::Unit;
 
@@ -76,7 +77,7 @@ pub fn scope_of(caller: &CurrentUser) -> Result<CaseScope, ApiError> {
 /// for a malformed id).
 pub fn visible(conn: &mut DbConn, caller: &CurrentUser, id: &str) -> Result<(Case, Vec<String>), ApiError> {
     let scope = scope_of(caller)?;
-    let id = crate::api::extract::parse_id(id)?;
+    let id = parse_id(id)?;
     Case::find_visible(conn, &id, &scope)?.ok_or(ApiError::NotFound)
 }
 
@@ -90,6 +91,11 @@ pub fn read(
 ) -> Result<(Case, Vec<String>), ApiError> {
     let caller = caller.resolve(conn, now)?;
     visible(conn, &caller, id)
+}
+
+/// A path id: anything that is not a UUID cannot name a record, so it is a 404.
+fn parse_id(raw: &str) -> Result<String, ApiError> {
+    canonical_id(raw).ok_or(ApiError::NotFound)
 }
 
 /// The lock that orders case creation (shared) against changes to their campaign (exclusive).
@@ -120,9 +126,9 @@ fn lost_race(if_match: Option<i64>) -> ApiError {
 
 /// The unit a request names, if the id is well-formed and exists.
 fn find_unit(conn: &mut DbConn, raw: &str) -> Result<Option<Unit>, ApiError> {
-    match crate::api::extract::parse_id(raw) {
-        Ok(id) => Ok(Unit::find(conn, &id)?),
-        Err(_) => Ok(None),
+    match canonical_id(raw) {
+        Some(id) => Ok(Unit::find(conn, &id)?),
+        None => Ok(None),
     }
 }
 

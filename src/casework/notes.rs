@@ -27,7 +27,7 @@ pub fn comment(
     body: Option<&str>,
 ) -> Result<(String, String), ApiError> {
     super::scope_of(caller)?;
-    let case_id = crate::api::extract::parse_id(id)?;
+    let case_id = super::parse_id(id)?;
     let text = match body.map(|b| text::clean_required(b, COMMENT_MAX)) {
         Some(Ok(t)) => t,
         Some(Err(m)) => return Err(ApiError::field("body", m)),

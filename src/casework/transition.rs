@@ -51,7 +51,7 @@ pub fn transition(
     // In the order clients have always seen: an administrator is refused, an id that
     // names nothing is a 404, and only then is the body read.
     super::scope_of(caller)?;
-    crate::api::extract::parse_id(id)?;
+    super::parse_id(id)?;
     let action = match input.action.as_deref() {
         None => return Err(ApiError::field("action", "This field is required.")),
         Some(a) => {

@@ -13,6 +13,11 @@ pub mod session;
 pub mod unit;
 pub mod user;
 
+/// An id as the service writes them (a UUID, lower-case and hyphenated), if `raw` is one.
+pub fn canonical_id(raw: &str) -> Option<String> {
+    uuid::Uuid::parse_str(raw).ok().map(|u| u.to_string())
+}
+
 /// A new time-ordered id (UUID v7), so ordering by id follows creation.
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
