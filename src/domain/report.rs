@@ -3,6 +3,8 @@
 use chrono::{Datelike, Months, NaiveDate};
 use serde::Serialize;
 
+use super::workflow::Status;
+
 /// Case counts of one report row.
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Counts {
@@ -21,18 +23,18 @@ pub struct Counts {
 impl Counts {
     /// Adds `n` cases in `status`.
     pub fn add(&mut self, status: &str, n: i64) {
+        let Some(status) = Status::parse(status) else { return };
+        if !status.stands() {
+            self.dismissed += n;
+            return;
+        }
+        self.detected += n;
         match status {
-            "dismissed" => self.dismissed += n,
-            other => {
-                self.detected += n;
-                match other {
-                    "closed" => self.handled += n,
-                    "open" => self.open += n,
-                    "in_handling" => self.in_handling += n,
-                    "remediated" => self.remediated += n,
-                    _ => {}
-                }
-            }
+            Status::Closed => self.handled += n,
+            Status::Open => self.open += n,
+            Status::InHandling => self.in_handling += n,
+            Status::Remediated => self.remediated += n,
+            Status::Dismissed => {}
         }
     }
 }

@@ -22,7 +22,7 @@ impl Status {
     pub const ALL: [Status; 5] =
         [Status::Open, Status::InHandling, Status::Remediated, Status::Closed, Status::Dismissed];
 
-    pub fn as_str(self) -> &'static str {
+    pub const fn as_str(self) -> &'static str {
         match self {
             Status::Open => "open",
             Status::InHandling => "in_handling",
@@ -40,7 +40,25 @@ impl Status {
     pub fn can_be_overdue(self) -> bool {
         matches!(self, Status::Open | Status::InHandling)
     }
+
+    /// Whether the violation stands: every case but a dismissed one is *detected*.
+    pub fn stands(self) -> bool {
+        self != Status::Dismissed
+    }
+
+    /// *Handled*: closed, with a decision.
+    pub fn handled(self) -> bool {
+        self == Status::Closed
+    }
 }
+
+/// The stored states a passed deadline makes overdue: what every SQL predicate of
+/// "overdue" (lists, reports, the sweep) is built from.
+pub const OVERDUE_STATES: [&str; 2] = [Status::Open.as_str(), Status::InHandling.as_str()];
+/// The one stored state whose cases do not stand, for SQL (`status <> …`).
+pub const NOT_STANDING: &str = Status::Dismissed.as_str();
+/// The one stored state that counts as handled, for SQL.
+pub const HANDLED: &str = Status::Closed.as_str();
 
 /// A workflow action (`POST /cases/{id}/transitions {"action": …}`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -282,6 +300,16 @@ pub fn check(action: Action, role: Role, from: Status) -> Result<&'static Rule, 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_sql_words_say_what_the_status_methods_say() {
+        let overdue: Vec<&str> = Status::ALL.into_iter().filter(|s| s.can_be_overdue()).map(Status::as_str).collect();
+        assert_eq!(overdue, OVERDUE_STATES);
+        let not_standing: Vec<&str> = Status::ALL.into_iter().filter(|s| !s.stands()).map(Status::as_str).collect();
+        assert_eq!(not_standing, vec![NOT_STANDING]);
+        let handled: Vec<&str> = Status::ALL.into_iter().filter(|s| s.handled()).map(Status::as_str).collect();
+        assert_eq!(handled, vec![HANDLED]);
+    }
 
     #[test]
     fn every_action_has_exactly_one_rule() {

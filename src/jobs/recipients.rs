@@ -6,6 +6,7 @@ use diesel::prelude::*;
 
 use crate::db::DbConn;
 use crate::db::schema::{unit_closure, units, users};
+use crate::domain::workflow::Status;
 use crate::model::case::Case;
 use crate::model::unit::Unit;
 use crate::model::user::User;
@@ -43,7 +44,7 @@ impl Resolver {
         for kind in notify {
             let found = match kind.as_str() {
                 // An open case has no responsible unit yet: its reviewers must act.
-                "responsible_head" if case.status == "open" => self.reviewers_of(conn, case)?,
+                "responsible_head" if case.status == Status::Open.as_str() => self.reviewers_of(conn, case)?,
                 "responsible_head" => self.head_of(conn, &handling_unit)?.into_iter().collect(),
                 "parent_head" => match self.parent_of(conn, &handling_unit)? {
                     Some(parent) => self.head_of(conn, &parent)?.into_iter().collect(),

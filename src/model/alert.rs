@@ -57,9 +57,8 @@ impl Step {
     /// The unfinished cases for which `level` is due at `now` and not yet decided, by id.
     pub fn due_cases(conn: &mut DbConn, level: &str, offset_days: i64, now: NaiveDateTime) -> QueryResult<Vec<Case>> {
         let threshold = now - chrono::Duration::days(offset_days);
-        let states: [&str; 2] = ["open", "in_handling"];
         cases::table
-            .filter(cases::status.eq_any(states))
+            .filter(cases::status.eq_any(crate::domain::workflow::OVERDUE_STATES))
             .filter(cases::deadline_at.le(threshold))
             .filter(diesel::dsl::not(diesel::dsl::exists(
                 escalation_steps::table

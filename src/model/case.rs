@@ -12,6 +12,7 @@ use super::{new_id, rollup};
 use crate::db::DbConn;
 use crate::db::schema::{campaign_members, case_events, case_indicators, cases, unit_closure};
 use crate::domain::fold;
+use crate::domain::workflow::OVERDUE_STATES;
 use crate::per_backend;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, Identifiable)]
@@ -82,8 +83,11 @@ pub struct CaseFilter {
 /// SQL for "overdue at `now`": an open or in-handling case whose deadline has passed.
 #[diesel::dsl::auto_type]
 pub fn overdue_at(now: NaiveDateTime) -> _ {
-    let states: [&'static str; 2] = ["open", "in_handling"];
-    cases::status.eq_any(states).and(cases::deadline_at.is_not_null()).and(cases::deadline_at.le(now).assume_not_null())
+    let states: [&'static str; 2] = OVERDUE_STATES;
+    cases::status
+        .eq_any(states)
+        .and(cases::deadline_at.is_not_null())
+        .and(cases::deadline_at.le(now).assume_not_null())
 }
 
 #[derive(QueryableByName)]
@@ -387,9 +391,8 @@ macro_rules! case_predicate {
             if let Some(s) = &f.status {
                 p = Box::new(p.and(cases::status.eq(s.clone())));
             }
-            let states: [&'static str; 2] = ["open", "in_handling"];
             let overdue = move || {
-                cases::status.eq_any(states).and(cases::deadline_at.is_not_null()).and(cases::deadline_at.le(now).assume_not_null())
+                cases::status.eq_any(OVERDUE_STATES).and(cases::deadline_at.is_not_null()).and(cases::deadline_at.le(now).assume_not_null())
             };
             match f.overdue {
                 Some(true) => p = Box::new(p.and(overdue())),

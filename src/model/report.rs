@@ -12,6 +12,7 @@ use super::unit::subtree_ids;
 use crate::db::DbConn;
 use crate::db::schema::{case_indicators, cases, unit_closure, units};
 use crate::domain::report::{Counts, PeriodSplit, split_period};
+use crate::domain::workflow::{HANDLED, NOT_STANDING};
 
 /// Everything the summary needs, grouped by key.
 #[derive(Debug, Default)]
@@ -94,7 +95,7 @@ pub fn summary(
     let mut measures: BTreeMap<String, i64> = BTreeMap::new();
     for (unit, status, measure, n) in groups {
         out.cases.add(&status, n);
-        if status == "closed" {
+        if status == HANDLED {
             *measures.entry(measure).or_default() += n;
         }
         for root in above.get(&unit).into_iter().flatten() {
@@ -141,12 +142,12 @@ pub fn summary(
 fn subjects(conn: &mut DbConn, scope: &CaseScope, f: &CaseFilter, now: NaiveDateTime) -> QueryResult<(i64, i64)> {
     // Both figures in one pass over the cut's standing cases.
     let counted = |conn: &mut DbConn, scope: &CaseScope, cut: &CaseFilter| -> QueryResult<(i64, i64)> {
-        let unclosed = case_when(cases::status.ne("closed"), cases::subject_key);
+        let unclosed = case_when(cases::status.ne(HANDLED), cases::subject_key);
         cases::table
             .select((count(cases::subject_key).aggregate_distinct(), count(unclosed).aggregate_distinct()))
             .into_boxed()
             .filter(case_predicate(scope, cut, now))
-            .filter(cases::status.ne("dismissed"))
+            .filter(cases::status.ne(NOT_STANDING))
             .first(conn)
     };
     let unit_cut = match scope {

@@ -17,6 +17,7 @@ use super::unit::subtree_ids;
 use crate::db::DbConn;
 use crate::db::schema::{campaign_members, case_stats, responsible_subject_stats, subject_stats};
 use crate::domain::report::Period;
+use crate::domain::workflow::Status;
 
 /// One rollup row: `cases` counts the cases (indicator_id '') or the citations of one
 /// indicator with these values; '' stands for a missing unit or measure.
@@ -108,8 +109,9 @@ fn net_standing<K: Ord>(before: Option<&Case>, after: &Case, key: impl Fn(&Case)
     let mut net: BTreeMap<K, (i32, i32)> = BTreeMap::new();
     for (case, sign) in before.map(|c| (c, -1)).into_iter().chain([(after, 1)]) {
         let Some(k) = key(case) else { continue };
-        let standing = case.status != "dismissed";
-        let unhandled = standing && case.status != "closed";
+        let status = Status::parse(&case.status);
+        let standing = status.is_some_and(Status::stands);
+        let unhandled = standing && !status.is_some_and(Status::handled);
         let n = net.entry(k).or_default();
         (n.0, n.1) = (n.0 + sign * i32::from(standing), n.1 + sign * i32::from(unhandled));
     }
