@@ -396,3 +396,53 @@ async fn reading_a_case_checks_the_session_on_every_request() {
     app.get(&path, &reader.token).await.expect(401);
     app.get("/api/v1/cases/not-an-id", &reader.token).await.expect(401);
 }
+
+#[tokio::test]
+async fn the_single_read_the_list_the_export_and_the_report_select_the_same_cases_for_every_caller() {
+    let app = spawn().await;
+    let w = World::new(&app).await;
+    // Subject in Ba Đình; in Cầu Giấy; in Cầu Giấy but handled by Ba Đình; dismissed in Ba Đình.
+    let a = w.log_case(&app, &w.dien_bien, "Ở Điện Biên").await;
+    let b = w.log_case(&app, &w.cau_giay, "Ở Cầu Giấy").await;
+    let c = w.log_case(&app, &w.cau_giay, "Ở Cầu Giấy, Ba Đình xử lý").await;
+    w.act(&app, &w.city_reviewer, &c, w.transition_body("accept")).await.expect(200);
+    let d = w.log_case(&app, &w.dien_bien, "Không vi phạm").await;
+    w.act(&app, &w.city_reviewer, &d, w.transition_body("dismiss")).await.expect(200);
+    let all: Vec<String> = [&a, &b, &c, &d].iter().map(|x| x["id"].as_str().unwrap().to_string()).collect();
+
+    let callers = [
+        &w.inspector,
+        &w.inspector2,
+        &w.outsider,
+        &w.city_reviewer,
+        &w.ba_dinh_reviewer,
+        &w.ba_dinh_head,
+        &w.cau_giay_head,
+    ];
+    for who in callers {
+        let name = &who.user.username;
+        let mut read = Vec::new();
+        for id in &all {
+            let r = app.get(&format!("/api/v1/cases/{id}"), &who.token).await;
+            assert!(r.status == 200 || r.status == 404, "{name}: {}", r.status);
+            if r.status == 200 {
+                read.push(id.clone());
+            }
+        }
+        read.sort();
+        let mut listed = ids(&app.get("/api/v1/cases?limit=500", &who.token).await.expect(200).body);
+        listed.sort();
+        assert_eq!(listed, read, "{name}: the list selects what the single read does");
+        let csv = app.get("/api/v1/cases?format=csv", &who.token).await.expect(200);
+        let rows = csv.body.as_str().unwrap().trim_start_matches('\u{feff}').lines().count() - 1;
+        assert_eq!(rows, read.len(), "{name}: the export selects what the single read does");
+        let report = app.get("/api/v1/reports/summary", &who.token).await;
+        if who.user.role == "inspector" {
+            report.expect(403);
+        } else {
+            let counts = &report.expect(200).body["cases"];
+            let total = counts["detected"].as_i64().unwrap() + counts["dismissed"].as_i64().unwrap();
+            assert_eq!(total as usize, read.len(), "{name}: the report counts what the single read shows");
+        }
+    }
+}

@@ -84,10 +84,7 @@ pub struct CaseFilter {
 #[diesel::dsl::auto_type]
 pub fn overdue_at(now: NaiveDateTime) -> _ {
     let states: [&'static str; 2] = OVERDUE_STATES;
-    cases::status
-        .eq_any(states)
-        .and(cases::deadline_at.is_not_null())
-        .and(cases::deadline_at.le(now).assume_not_null())
+    cases::status.eq_any(states).and(cases::deadline_at.is_not_null()).and(cases::deadline_at.le(now).assume_not_null())
 }
 
 #[derive(QueryableByName)]
