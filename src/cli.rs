@@ -5,16 +5,14 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 
-use crate::api::users::{UserInput, create_user};
+use crate::accounts;
 use crate::app::{Application, prepare_database};
 use crate::auth::password;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::DbConn;
-use crate::domain::role::Role;
-use crate::domain::text;
+use crate::error::ApiError;
 use crate::model::Actor;
-use crate::model::unit::Unit;
 use crate::model::user::User;
 
 #[derive(Parser)]
@@ -218,31 +216,35 @@ pub struct NewAccount {
     pub password: Option<String>,
 }
 
-/// Validates and creates an account; returns the generated password when none was given.
+/// Validates and creates an account (through `accounts`, as the API does); returns the
+/// generated password when none was given. Problems name the command's flags.
 pub fn create_account(conn: &mut DbConn, a: NewAccount) -> Result<(User, Option<String>), String> {
-    let username = text::clean_username(&a.username).map_err(|m| format!("--username: {m}"))?;
-    let role = Role::parse(&a.role)
-        .ok_or_else(|| format!("--role: {}", crate::domain::role::one_of(&Role::ALL.map(Role::as_str))))?;
-    let unit_id = match &a.unit {
-        Some(code) => {
-            let code = text::clean_code(code).map_err(|m| format!("--unit: {m}"))?;
-            let unit = Unit::find_by_code(conn, &code).map_err(|e| e.to_string())?;
-            Some(unit.ok_or_else(|| format!("--unit: there is no unit with code {code}"))?.id)
-        }
-        None if role.needs_unit() => return Err("--unit: reviewers and unit heads must belong to a unit".into()),
-        None => None,
+    let full_name = a.full_name.or_else(|| Some(a.username.clone()));
+    let account = accounts::NewAccount {
+        username: Some(a.username),
+        full_name,
+        email: a.email,
+        role: Some(a.role),
+        unit: a.unit.map(accounts::UnitRef::Code),
+        password: a.password,
     };
-    let email = a.email.map(|e| text::clean_email(&e).map_err(|m| format!("--email: {m}"))).transpose()?;
-    let full_name = text::clean_required(a.full_name.as_deref().unwrap_or(&username), 200)
-        .map_err(|m| format!("--full-name: {m}"))?;
-    let generated = a.password.is_none();
-    let password = a.password.unwrap_or_else(password::generate);
-    text::check_new_password(&password, &username).map_err(|m| format!("password: {m}"))?;
-    let input = UserInput { username, full_name, email, role, unit_id };
-    let hash = password::hash(&password)?;
+    let flag = |field: &str| match field {
+        "full_name" => "--full-name".to_string(),
+        "unit" | "unit_id" => "--unit".to_string(),
+        "password" => "password".to_string(),
+        other => format!("--{other}"),
+    };
+    let problems = |e: ApiError| match e {
+        ApiError::Validation(errors) => {
+            errors.iter().map(|f| format!("{}: {}", flag(&f.field), f.message)).collect::<Vec<_>>().join("; ")
+        }
+        other => other.to_string(),
+    };
+    let checked = accounts::check(conn, account).map_err(problems)?;
+    let hash = password::hash(&checked.password)?;
     let user =
-        create_user(conn, &Actor::system(), input, hash, Clock::system().now_naive()).map_err(|e| e.to_string())?;
-    Ok((user, generated.then_some(password)))
+        accounts::create(conn, &Actor::system(), checked.input, hash, Clock::system().now_naive()).map_err(problems)?;
+    Ok((user, checked.generated.then_some(checked.password)))
 }
 
 /// First run: when no active administrator exists, create `admin` and print its password once.

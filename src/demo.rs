@@ -9,7 +9,7 @@ use diesel::prelude::*;
 
 use std::sync::Arc;
 
-use crate::api::users::{UserInput, create_user};
+use crate::accounts::{UserInput, create as create_user};
 use crate::auth::CurrentUser;
 use crate::casework::{self, CaseInput, Ctx, DecisionInput, SubjectInput, TransitionInput};
 use crate::config::Settings;

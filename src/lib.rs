@@ -1,5 +1,6 @@
 //! casetrack: directive compliance tracking — campaigns, violation cases, handling, escalation.
 
+pub mod accounts;
 pub mod api;
 pub mod app;
 pub mod auth;

@@ -6,14 +6,14 @@ use serde::{Deserialize, Serialize};
 use super::extract::{IfMatch, JsonBody, QueryParams, double_option, etag, parse_id};
 use super::instant;
 use super::pagination::{Page, PageRequest};
+use crate::accounts::{self, NewAccount, UnitRef};
 use crate::app::AppState;
-use crate::auth::{CurrentUser, password};
+use crate::auth::CurrentUser;
 use crate::db::{self, DbConn, write_tx};
 use crate::domain::role::{Role, one_of};
 use crate::domain::text;
 use crate::error::{ApiError, Validator};
 use crate::model::audit::AuditEntry;
-use crate::model::new_id;
 use crate::model::session::Session;
 use crate::model::unit::Unit;
 use crate::model::user::{User, UserFilter};
@@ -92,15 +92,6 @@ pub struct UserQuery {
     cursor: Option<String>,
 }
 
-/// Everything that a new user can be created from, once validated.
-pub struct UserInput {
-    pub username: String,
-    pub full_name: String,
-    pub email: Option<String>,
-    pub role: Role,
-    pub unit_id: Option<String>,
-}
-
 /// Checks that a role's unit requirement holds and the unit exists.
 fn check_unit(conn: &mut DbConn, v: &mut Validator, role: Role, unit_id: Option<&str>) -> Result<(), ApiError> {
     match unit_id {
@@ -109,43 +100,6 @@ fn check_unit(conn: &mut DbConn, v: &mut Validator, role: Role, unit_id: Option<
         _ => {}
     }
     Ok(())
-}
-
-/// Creates a user with an already hashed password (`password::hash`, or the service's
-/// `Hasher`) and its audit record (used by the API and the CLI).
-pub fn create_user(
-    conn: &mut DbConn,
-    actor: &crate::model::Actor,
-    input: UserInput,
-    hash: String,
-    now: chrono::NaiveDateTime,
-) -> Result<User, ApiError> {
-    write_tx(conn, |conn| {
-        db::lock(conn, &[&format!("username:{}", input.username)])?;
-        if User::find_by_username(conn, &input.username)?.is_some() {
-            return Err(ApiError::conflict(
-                "username-taken",
-                format!("The username \"{}\" is already taken.", input.username),
-            ));
-        }
-        let user = User {
-            id: new_id(),
-            username: input.username,
-            full_name: input.full_name,
-            email: input.email,
-            role: input.role.as_str().to_string(),
-            unit_id: input.unit_id,
-            active: true,
-            password_hash: hash,
-            password_changed_at: now,
-            version: 1,
-            created_at: now,
-            updated_at: now,
-        };
-        user.insert(conn)?;
-        AuditEntry::record(conn, actor, now, "create", "user", &user.id, None, Some(user.audit_snapshot()))?;
-        Ok(user)
-    })
 }
 
 #[utoipa::path(tag = "users", request_body = NewUserRequest, responses((status = 201, description = "Created; the generated password, if any, is shown once", body = CreatedUser), (status = 409, description = "The user name is taken", content_type = "application/problem+json", body = crate::error::Problem)))]
@@ -157,52 +111,19 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Admin])?;
     let b = body.0;
-    let mut v = Validator::new();
-    let username =
-        v.require("username", b.username).and_then(|u| text::clean_username(&u).map_err(|m| v.add("username", m)).ok());
-    let full_name = v
-        .require("full_name", b.full_name)
-        .and_then(|n| text::clean_required(&n, 200).map_err(|m| v.add("full_name", m)).ok());
-    let email = b.email.and_then(|e| text::clean_email(&e).map_err(|m| v.add("email", m)).ok());
-    let role = v.require("role", b.role).and_then(|r| {
-        let parsed = Role::parse(&r);
-        v.check(parsed.is_some(), "role", one_of(&Role::ALL.map(Role::as_str)));
-        parsed
-    });
-    let generated = b.password.is_none();
-    let password = b.password.unwrap_or_else(password::generate);
-    if let Some(name) = &username
-        && let Err(m) = text::check_new_password(&password, name)
-    {
-        v.add("password", m);
-    }
-    let unit_id = match b.unit_id.as_deref().map(parse_id).transpose() {
-        Ok(u) => u,
-        Err(_) => {
-            v.add("unit_id", "There is no unit with this id.");
-            None
-        }
+    let account = NewAccount {
+        username: b.username,
+        full_name: b.full_name,
+        email: b.email,
+        role: b.role,
+        unit: b.unit_id.map(UnitRef::Id),
+        password: b.password,
     };
-    let unit_malformed = b.unit_id.is_some() && unit_id.is_none();
-    let st = state.clone();
-    let shown_password = generated.then(|| password.clone());
-    let hash = state.hasher.hash(password).await.map_err(ApiError::internal)?;
-    let user = state
-        .db(move |conn| {
-            if let (Some(role), false) = (role, unit_malformed) {
-                check_unit(conn, &mut v, role, unit_id.as_deref())?;
-            }
-            v.finish()?;
-            let input = UserInput {
-                username: username.unwrap_or_default(),
-                full_name: full_name.unwrap_or_default(),
-                email,
-                role: role.unwrap_or(Role::Inspector),
-                unit_id,
-            };
-            create_user(conn, &caller.actor(), input, hash, st.clock.now_naive())
-        })
-        .await?;
+    let checked = state.db(move |conn| accounts::check(conn, account)).await?;
+    let hash = state.hasher.hash(checked.password.clone()).await.map_err(ApiError::internal)?;
+    let shown_password = checked.generated.then(|| checked.password.clone());
+    let user =
+        state.op(move |conn, ctx| accounts::create(conn, &caller.actor(), checked.input, hash, ctx.now())).await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/users/{}", user.id)))
         .insert_header(("ETag", etag(user.version)))

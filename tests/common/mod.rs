@@ -12,7 +12,7 @@ pub mod world;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use actix_web::web;
-use casetrack::api::users::{UserInput, create_user};
+use casetrack::accounts::{UserInput, create as create_user};
 use casetrack::app::{AppState, Application};
 use casetrack::clock::Clock;
 use casetrack::config::Settings;
