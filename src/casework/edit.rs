@@ -15,6 +15,7 @@ use crate::model::alert::Alert;
 use crate::model::audit::AuditEntry;
 use crate::model::campaign::Campaign;
 use crate::model::case::{Case, CaseEvent};
+use crate::model::rollup;
 
 /// Applies `input` to case `id` as `caller`, if the version they read (`if_match`) is
 /// still current and the workflow lets their role edit the case in its state.
@@ -80,6 +81,7 @@ pub fn edit(
         if !after.replace_if_version(conn, (&before, &before_ids), &indicator_ids)? {
             return Err(lost_race(if_match));
         }
+        rollup::record(conn, Some((&before, &before_ids)), (&after, &indicator_ids))?;
         if after.deadline_at != before.deadline_at {
             Alert::cancel_pending_for_case(conn, &after.id)?;
         }

@@ -15,7 +15,7 @@ use crate::model::audit::AuditEntry;
 use crate::model::campaign::Campaign;
 use crate::model::canonical_id;
 use crate::model::case::{Case, CaseEvent};
-use crate::model::new_id;
+use crate::model::{new_id, rollup};
 
 const CONCLUDED: &str = "This campaign is concluded; no more cases can be logged in it.";
 
@@ -105,6 +105,7 @@ pub fn log(
         case.number = Case::next_number(conn, year)?;
         derive(conn, &mut case)?;
         case.insert(conn, &indicator_ids)?;
+        rollup::record(conn, None, (&case, &indicator_ids))?;
         let detail = json!({"number": case.number, "title": case.title});
         CaseEvent::record(conn, &case.id, Some(&caller.user.id), now, "created", detail)?;
         AuditEntry::record(

@@ -16,6 +16,7 @@ use crate::error::{ApiError, Validator};
 use crate::model::alert::Alert;
 use crate::model::audit::AuditEntry;
 use crate::model::case::{Case, CaseEvent};
+use crate::model::rollup;
 use crate::model::unit::Unit;
 
 const NOTE_MAX: usize = 5_000;
@@ -139,6 +140,7 @@ pub fn transition(
         if !after.replace_if_version(conn, (&before, &ids), &ids)? {
             return Err(lost_race(if_match));
         }
+        rollup::record(conn, Some((&before, &ids)), (&after, &ids))?;
         if after.deadline_at != before.deadline_at {
             // Closed, dismissed, remediated or given a new deadline: what was not sent
             // about the old deadline no longer applies; a new deadline starts a new series.

@@ -7,8 +7,8 @@ use diesel::dsl::exists;
 use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Integer};
 
+use super::new_id;
 use super::unit::subtree_ids;
-use super::{new_id, rollup};
 use crate::db::DbConn;
 use crate::db::schema::{campaign_members, case_events, case_indicators, cases, unit_closure};
 use crate::domain::fold;
@@ -123,11 +123,11 @@ impl Case {
         fold::fold(&parts.join(" \u{1f} "))
     }
 
-    /// Stores a new case with the indicators it cites, and counts it in the report rollup.
+    /// Stores a new case with the indicators it cites. The report rollups are moved by
+    /// the operation that calls this (`casework`), in the same transaction.
     pub fn insert(&self, conn: &mut DbConn, indicator_ids: &[String]) -> QueryResult<()> {
         diesel::insert_into(cases::table).values(self).execute(conn)?;
-        Case::set_indicators(conn, &self.id, indicator_ids)?;
-        rollup::record(conn, None, (self, indicator_ids))
+        Case::set_indicators(conn, &self.id, indicator_ids)
     }
 
     /// Replaces the indicators a case cites.
@@ -142,8 +142,8 @@ impl Case {
     }
 
     /// Compare-and-swap: writes `self` (citing `indicator_ids`) over `before` (citing `before_ids`) if the
-    /// stored version is still `before`'s, and moves its counts in the report rollup.
-    /// False, with nothing written, when someone else changed the case first.
+    /// stored version is still `before`'s (the rollups are moved by the caller, as for
+    /// `insert`). False, with nothing written, when someone else changed the case first.
     pub fn replace_if_version(
         &self,
         conn: &mut DbConn,
@@ -159,7 +159,6 @@ impl Case {
         if indicator_ids != before_ids {
             Case::set_indicators(conn, &self.id, indicator_ids)?;
         }
-        rollup::record(conn, Some((before, before_ids)), (self, indicator_ids))?;
         Ok(true)
     }
 
