@@ -246,3 +246,42 @@ fn advisory(conn: &mut DbConn, keys: &[&str], function: &str) -> QueryResult<()>
     }
     Ok(())
 }
+
+/// The next case number of `year`: the per-year counter upserted (and so locked until
+/// commit) in the creating transaction. The two dialects differ only in placeholders.
+pub fn next_case_number(conn: &mut DbConn, year: i32) -> QueryResult<i64> {
+    #[derive(diesel::QueryableByName)]
+    struct Counter {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        last_number: i64,
+    }
+    const PG: &str = "INSERT INTO case_counters (year, last_number) VALUES ($1, 1) \
+                      ON CONFLICT (year) DO UPDATE SET last_number = case_counters.last_number + 1 \
+                      RETURNING last_number";
+    const SQLITE: &str = "INSERT INTO case_counters (year, last_number) VALUES (?, 1) \
+                          ON CONFLICT (year) DO UPDATE SET last_number = case_counters.last_number + 1 \
+                          RETURNING last_number";
+    let counter: Counter = match conn {
+        DbConn::Pg(c) => diesel::sql_query(PG).bind::<diesel::sql_types::Integer, _>(year).get_result(c)?,
+        DbConn::Sqlite(c) => diesel::sql_query(SQLITE).bind::<diesel::sql_types::Integer, _>(year).get_result(c)?,
+    };
+    Ok(counter.last_number)
+}
+
+/// Takes the transaction-scoped lock `key` if no other transaction holds it: true when
+/// taken. On SQLite always true, since `write_tx` already admits one writer at a time.
+pub fn try_lock(conn: &mut DbConn, key: i64) -> QueryResult<bool> {
+    #[derive(diesel::QueryableByName)]
+    struct Locked {
+        #[diesel(sql_type = diesel::sql_types::Bool)]
+        locked: bool,
+    }
+    match conn {
+        DbConn::Pg(c) => {
+            let got: Locked =
+                diesel::sql_query(format!("SELECT pg_try_advisory_xact_lock({key}) AS locked")).get_result(c)?;
+            Ok(got.locked)
+        }
+        DbConn::Sqlite(_) => Ok(true),
+    }
+}

@@ -37,18 +37,8 @@ pub fn sweep(
 ) -> QueryResult<SweepReport> {
     write_tx(conn, |conn| {
         // Only one sweeper at a time on PostgreSQL; SQLite's write lock already serialises.
-        if let DbConn::Pg(pg) = conn {
-            #[derive(QueryableByName)]
-            struct Locked {
-                #[diesel(sql_type = diesel::sql_types::Bool)]
-                locked: bool,
-            }
-            let got: Locked =
-                diesel::sql_query(format!("SELECT pg_try_advisory_xact_lock({SWEEP_LOCK_KEY}) AS locked"))
-                    .get_result(pg)?;
-            if !got.locked {
-                return Ok(SweepReport::default());
-            }
+        if !crate::db::try_lock(conn, SWEEP_LOCK_KEY)? {
+            return Ok(SweepReport::default());
         }
         let mut report = SweepReport { ran: true, ..SweepReport::default() };
         // One outbox message per recipient in this sweep when digesting.

@@ -5,7 +5,6 @@ use std::collections::HashMap;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::dsl::exists;
 use diesel::prelude::*;
-use diesel::sql_types::{BigInt, Integer};
 
 use super::new_id;
 use super::unit::subtree_ids;
@@ -87,27 +86,11 @@ pub fn overdue_at(now: NaiveDateTime) -> _ {
     cases::status.eq_any(states).and(cases::deadline_at.is_not_null()).and(cases::deadline_at.le(now).assume_not_null())
 }
 
-#[derive(QueryableByName)]
-struct Counter {
-    #[diesel(sql_type = BigInt)]
-    last_number: i64,
-}
-
 impl Case {
     /// Hands out the next number of `year` (`2024-000123`); unique under concurrent creates
     /// because the counter row is upserted, and so locked, in the creating transaction.
     pub fn next_number(conn: &mut DbConn, year: i32) -> QueryResult<String> {
-        const PG: &str = "INSERT INTO case_counters (year, last_number) VALUES ($1, 1) \
-                          ON CONFLICT (year) DO UPDATE SET last_number = case_counters.last_number + 1 \
-                          RETURNING last_number";
-        const SQLITE: &str = "INSERT INTO case_counters (year, last_number) VALUES (?, 1) \
-                              ON CONFLICT (year) DO UPDATE SET last_number = case_counters.last_number + 1 \
-                              RETURNING last_number";
-        let counter: Counter = match conn {
-            DbConn::Pg(c) => diesel::sql_query(PG).bind::<Integer, _>(year).get_result(c)?,
-            DbConn::Sqlite(c) => diesel::sql_query(SQLITE).bind::<Integer, _>(year).get_result(c)?,
-        };
-        Ok(format!("{year}-{:06}", counter.last_number))
+        Ok(format!("{year}-{:06}", crate::db::next_case_number(conn, year)?))
     }
 
     /// The folded text `q` searches: title, description, subject names.

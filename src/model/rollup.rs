@@ -17,7 +17,7 @@ use super::unit::subtree_ids;
 use crate::db::DbConn;
 use crate::db::schema::{campaign_members, case_stats, responsible_subject_stats, subject_stats};
 use crate::domain::report::Period;
-use crate::domain::workflow::Status;
+use crate::domain::workflow::{HANDLED, NOT_STANDING, Status};
 
 /// One rollup row: `cases` counts the cases (indicator_id '') or the citations of one
 /// indicator with these values; '' stands for a missing unit or measure.
@@ -202,8 +202,10 @@ pub fn record(conn: &mut DbConn, before: Option<(&Case, &[String])>, after: (&Ca
 /// Recounts the rollups from `cases`: after cases were loaded or repaired by hand in SQL.
 pub fn rebuild(conn: &mut DbConn) -> QueryResult<()> {
     // What `net_standing` counts per case, as sums over a group of cases.
-    const STANDING: &str = "SUM(CASE WHEN status <> 'dismissed' THEN 1 ELSE 0 END), \
-         SUM(CASE WHEN status NOT IN ('dismissed', 'closed') THEN 1 ELSE 0 END)";
+    let standing = format!(
+        "SUM(CASE WHEN status <> '{NOT_STANDING}' THEN 1 ELSE 0 END), \
+         SUM(CASE WHEN status NOT IN ('{NOT_STANDING}', '{HANDLED}') THEN 1 ELSE 0 END)"
+    );
     let (lock, month) = match conn {
         // Writers wait until the recount commits, then apply their change on top of it.
         DbConn::Pg(_) => (
@@ -224,10 +226,10 @@ pub fn rebuild(conn: &mut DbConn) -> QueryResult<()> {
            FROM cases c JOIN case_indicators ci ON ci.case_id = c.id GROUP BY 1, 2, 3, 4, 5, 6, 7, 8; \
          DELETE FROM subject_stats; \
          INSERT INTO subject_stats \
-           SELECT subject_key, MIN(subject_unit_id), {STANDING} FROM cases GROUP BY subject_key; \
+           SELECT subject_key, MIN(subject_unit_id), {standing} FROM cases GROUP BY subject_key; \
          DELETE FROM responsible_subject_stats; \
          INSERT INTO responsible_subject_stats \
-           SELECT responsible_unit_id, subject_key, MIN(subject_unit_id), {STANDING} \
+           SELECT responsible_unit_id, subject_key, MIN(subject_unit_id), {standing} \
            FROM cases WHERE responsible_unit_id IS NOT NULL GROUP BY responsible_unit_id, subject_key;"
     );
     crate::db::write_tx(conn, |conn| conn.batch_execute(&sql))
