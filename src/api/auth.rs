@@ -165,8 +165,8 @@ pub async fn refresh(state: web::Data<AppState>, body: JsonBody<RefreshRequest>)
     let digest = token::digest(&presented.unwrap_or_default());
     let st = state.clone();
     let pair = state
-        .db(move |conn| {
-            let now = st.clock.now_naive();
+        .op(move |conn, ctx| {
+            let now = ctx.now();
             let outcome = write_tx(conn, |conn| -> Result<Result<TokenPair, &'static str>, ApiError> {
                 let Some(stored) = RefreshToken::find(conn, &digest)? else { return Ok(Err("unknown")) };
                 if !RefreshToken::spend(conn, &digest, now)? {
@@ -203,10 +203,9 @@ pub async fn refresh(state: web::Data<AppState>, body: JsonBody<RefreshRequest>)
 #[utoipa::path(tag = "auth", responses((status = 204, description = "The sign-in is ended")))]
 #[post("/auth/logout")]
 pub async fn logout(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpResponse, ApiError> {
-    let st = state.clone();
     state
-        .db(move |conn| {
-            let now = st.clock.now_naive();
+        .op(move |conn, ctx| {
+            let now = ctx.now();
             write_tx(conn, |conn| {
                 Session::revoke(conn, &user.session_id, now)?;
                 AuditEntry::record(conn, &user.actor(), now, "logout", "session", &user.session_id, None, None)?;

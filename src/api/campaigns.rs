@@ -196,10 +196,9 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Admin, Role::Reviewer, Role::Inspector])?;
     let input = body.0;
-    let st = state.clone();
     let (c, members, targets) = state
-        .db(move |conn| {
-            let now = st.clock.now_naive();
+        .op(move |conn, ctx| {
+            let now = ctx.now();
             let mut v = Validator::new();
             v.require("title", input.title.as_ref());
             v.require("kind", input.kind.as_ref());
@@ -315,10 +314,9 @@ pub async fn update(
     caller.require(&[Role::Admin, Role::Reviewer, Role::Inspector])?;
     let id = parse_id(&path)?;
     let input = body.0;
-    let st = state.clone();
     let (c, m, t) = state
-        .db(move |conn| {
-            let now = st.clock.now_naive();
+        .op(move |conn, ctx| {
+            let now = ctx.now();
             write_tx(conn, |conn| {
                 db::lock(conn, &[&crate::casework::campaign_lock(&id)])?;
                 let before = find_visible(conn, &caller, &id)?;

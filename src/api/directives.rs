@@ -115,10 +115,9 @@ pub async fn import(
     caller.require(&[Role::Admin])?;
     let catalog = body.0;
     catalog.validate().map_err(ApiError::Validation)?;
-    let st = state.clone();
     let (d, summary, inds) = state
-        .db(move |conn| {
-            let now = st.clock.now_naive();
+        .op(move |conn, ctx| {
+            let now = ctx.now();
             write_tx(conn, |conn| {
                 let (d, summary) = Directive::import(conn, &catalog, &caller.actor(), now)?;
                 let inds = Indicator::of_directive(conn, &d.id, true)?;

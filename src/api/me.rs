@@ -48,10 +48,9 @@ pub async fn change_password(
         return Err(ApiError::field("current_password", "The current password is not correct."));
     }
     let hash = state.hasher.hash(new).await.map_err(ApiError::internal)?;
-    let st = state.clone();
     state
-        .db(move |conn| {
-            let now = st.clock.now_naive();
+        .op(move |conn, ctx| {
+            let now = ctx.now();
             write_tx(conn, |conn| {
                 let mut user = caller.user.clone();
                 user.password_hash = hash;

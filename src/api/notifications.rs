@@ -80,10 +80,9 @@ pub async fn mark_read(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = parse_id(&path)?;
-    let st = state.clone();
     state
-        .db(move |conn| {
-            let now = st.clock.now_naive();
+        .op(move |conn, ctx| {
+            let now = ctx.now();
             if Alert::mark_read(conn, &caller.user.id, &id, now)? { Ok(()) } else { Err(ApiError::NotFound) }
         })
         .await?;
@@ -164,10 +163,9 @@ pub async fn retry(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Admin])?;
     let id = parse_id(&path)?;
-    let st = state.clone();
     let msg = state
-        .db(move |conn| {
-            let now = st.clock.now_naive();
+        .op(move |conn, ctx| {
+            let now = ctx.now();
             write_tx(conn, |conn| {
                 let before = OutboxMessage::find(conn, &id)?.ok_or(ApiError::NotFound)?;
                 if !OutboxMessage::requeue(conn, &id, now)? {

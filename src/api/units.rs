@@ -149,10 +149,9 @@ pub async fn create(
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Admin])?;
     let b = body.0;
-    let st = state.clone();
     let unit = state
-        .db(move |conn| {
-            let now = st.clock.now_naive();
+        .op(move |conn, ctx| {
+            let now = ctx.now();
             let mut v = Validator::new();
             let code = v.require("code", b.code);
             let name = v.require("name", b.name);
@@ -271,10 +270,9 @@ pub async fn update(
     caller.require(&[Role::Admin])?;
     let id = parse_id(&path)?;
     let p = body.0;
-    let st = state.clone();
     let unit = state
-        .db(move |conn| {
-            let now = st.clock.now_naive();
+        .op(move |conn, ctx| {
+            let now = ctx.now();
             write_tx(conn, |conn| {
                 db::lock(conn, &[UNIT_TREE])?;
                 let before = Unit::find(conn, &id)?.ok_or(ApiError::NotFound)?;

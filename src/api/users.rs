@@ -190,10 +190,9 @@ pub async fn update(
         }
         None => Ok(None),
     };
-    let st = state.clone();
     let user = state
-        .db(move |conn| {
-            let now = st.clock.now_naive();
+        .op(move |conn, ctx| {
+            let now = ctx.now();
             write_tx(conn, |conn| {
                 // Every account change takes this turn, so two administrators deactivating
                 // each other cannot both count the other as still active.
