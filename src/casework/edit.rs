@@ -4,18 +4,16 @@
 use serde_json::json;
 
 use super::fields::{CaseInput, Draft, apply_fields, derive};
-use super::{Ctx, check_version, find_unit, lost_race, snapshot, visible};
+use super::{Ctx, check_version, find_unit, snapshot, store_change, visible};
 use crate::auth::CurrentUser;
 use crate::db::{DbConn, write_tx};
 use crate::domain::deadline::parse_deadline;
 use crate::domain::role::Role;
 use crate::domain::workflow::{self, Status};
 use crate::error::{ApiError, Validator};
-use crate::model::alert::Alert;
 use crate::model::audit::AuditEntry;
 use crate::model::campaign::Campaign;
 use crate::model::case::{Case, CaseEvent};
-use crate::model::rollup;
 
 /// Applies `input` to case `id` as `caller`, if the version they read (`if_match`) is
 /// still current and the workflow lets their role edit the case in its state.
@@ -76,15 +74,7 @@ pub fn edit(
         v.finish()?;
         let Draft { case: mut after, indicator_ids } = draft;
         derive(conn, &mut after)?;
-        after.version = before.version + 1;
-        after.updated_at = now;
-        if !after.replace_if_version(conn, (&before, &before_ids), &indicator_ids)? {
-            return Err(lost_race(if_match));
-        }
-        rollup::record(conn, Some((&before, &before_ids)), (&after, &indicator_ids))?;
-        if after.deadline_at != before.deadline_at {
-            Alert::cancel_pending_for_case(conn, &after.id)?;
-        }
+        store_change(conn, (&before, &before_ids), (&mut after, &indicator_ids), if_match, now)?;
         let (b, a) = (snapshot(&before, &before_ids), snapshot(&after, &indicator_ids));
         let changed: Vec<&String> =
             a.as_object().map(|o| o.keys().filter(|k| a[*k] != b[*k] && *k != "version").collect()).unwrap_or_default();

@@ -30,8 +30,10 @@ use crate::db::DbConn;
 use crate::domain::dates::instant;
 use crate::domain::role::Role;
 use crate::error::ApiError;
+use crate::model::alert::Alert;
 use crate::model::canonical_id;
 use crate::model::case::{Case, CaseScope};
+use crate::model::rollup;
 use crate::model::unit::Unit;
 
 /// What every operation needs besides its input: the settings and the moment it happens.
@@ -122,6 +124,29 @@ fn lost_race(if_match: Option<i64>) -> ApiError {
             "The case was changed by someone else at the same moment. Reload it and try again.",
         )
     }
+}
+
+/// Writes `after` over `before` as the next version (a compare-and-swap: a lost race is
+/// 412 or 409), moves the report rollups, and cancels the alerts a changed deadline makes
+/// stale: what closed, dismissed, remediated or re-dated cases had pending no longer
+/// applies, and a new deadline starts a new series.
+fn store_change(
+    conn: &mut DbConn,
+    (before, before_ids): (&Case, &[String]),
+    (after, ids): (&mut Case, &[String]),
+    if_match: Option<i64>,
+    now: NaiveDateTime,
+) -> Result<(), ApiError> {
+    after.version = before.version + 1;
+    after.updated_at = now;
+    if !after.replace_if_version(conn, (before, before_ids), ids)? {
+        return Err(lost_race(if_match));
+    }
+    rollup::record(conn, Some((before, before_ids)), (after, ids))?;
+    if after.deadline_at != before.deadline_at {
+        Alert::cancel_pending_for_case(conn, &after.id)?;
+    }
+    Ok(())
 }
 
 /// The unit a request names, if the id is well-formed and exists.

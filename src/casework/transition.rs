@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{Ctx, check_version, find_unit, lost_race, snapshot, visible};
+use super::{Ctx, check_version, find_unit, snapshot, store_change, visible};
 use crate::auth::CurrentUser;
 use crate::db::{DbConn, write_tx};
 use crate::domain::dates;
@@ -13,10 +13,8 @@ use crate::domain::role::{Role, one_of};
 use crate::domain::text;
 use crate::domain::workflow::{self, Action, Check, Need, Refusal, Status};
 use crate::error::{ApiError, Validator};
-use crate::model::alert::Alert;
 use crate::model::audit::AuditEntry;
 use crate::model::case::{Case, CaseEvent};
-use crate::model::rollup;
 use crate::model::unit::Unit;
 
 const NOTE_MAX: usize = 5_000;
@@ -135,17 +133,7 @@ pub fn transition(
             after.decision_decided_on = None;
             after.decision_reference = None;
         }
-        after.version = before.version + 1;
-        after.updated_at = now;
-        if !after.replace_if_version(conn, (&before, &ids), &ids)? {
-            return Err(lost_race(if_match));
-        }
-        rollup::record(conn, Some((&before, &ids)), (&after, &ids))?;
-        if after.deadline_at != before.deadline_at {
-            // Closed, dismissed, remediated or given a new deadline: what was not sent
-            // about the old deadline no longer applies; a new deadline starts a new series.
-            Alert::cancel_pending_for_case(conn, &after.id)?;
-        }
+        store_change(conn, (&before, &ids), (&mut after, &ids), if_match, now)?;
         let detail = json!({
             "action": action.as_str(), "from": from.as_str(), "to": rule.to.as_str(),
             "note": note.and_then(Result::ok), "responsible_unit_id": after.responsible_unit_id,
