@@ -41,21 +41,18 @@ pub fn parse_instant(raw: &str) -> Result<NaiveDateTime, String> {
     if let Some(t) = parse_rfc3339(raw) {
         return t;
     }
-    match parse_date(raw) {
-        Ok(d) => Ok(d.and_hms_opt(0, 0, 0).expect("midnight exists")),
-        Err(m) if m == DATE_FORM => Err(INSTANT_FORM.into()),
-        Err(m) => Err(m),
-    }
+    instant_date(raw).map(|d| d.and_hms_opt(0, 0, 0).expect("midnight exists"))
+}
+
+/// A date where a date or an instant is accepted: as [`parse_date`], but a value of
+/// the wrong form is told both forms.
+pub fn instant_date(raw: &str) -> Result<NaiveDate, String> {
+    parse_date(raw).map_err(|m| if m == DATE_FORM { INSTANT_FORM.into() } else { m })
 }
 
 /// An instant as served: RFC 3339 in UTC, to the second.
 pub fn instant(t: NaiveDateTime) -> String {
     t.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
-/// The message for a value that is neither a date nor an instant.
-pub fn instant_form() -> String {
-    INSTANT_FORM.into()
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ pub fn parse_deadline(raw: &str, tz: Tz) -> Result<NaiveDateTime, String> {
     if let Some(t) = dates::parse_rfc3339(raw) {
         return t;
     }
-    let date = dates::parse_date(raw).map_err(|m| if m.starts_with("Use") { dates::instant_form() } else { m })?;
+    let date = dates::instant_date(raw)?;
     let end = end_of_day(date, tz);
     if dates::in_range(end.date()) { Ok(end) } else { Err(dates::out_of_range()) }
 }
