@@ -9,6 +9,7 @@ use crate::domain::role::{Role, one_of};
 use crate::domain::text;
 use crate::domain::validation::Validator;
 use crate::error::ApiError;
+use crate::error::msg;
 use crate::model::audit::AuditEntry;
 use crate::model::unit::Unit;
 use crate::model::user::User;
@@ -99,8 +100,8 @@ pub fn check(conn: &mut DbConn, a: NewAccount) -> Result<CheckedAccount, ApiErro
             };
             if found.is_none() {
                 let message = match unit {
-                    UnitRef::Id(_) => "There is no unit with this id.",
-                    UnitRef::Code(_) => "There is no unit with this code.",
+                    UnitRef::Id(_) => msg::no_unit(),
+                    UnitRef::Code(_) => "There is no unit with this code.".into(),
                 };
                 v.add(unit.field(), message);
             }

@@ -123,7 +123,10 @@ impl Application {
     /// Prepares the database and binds `server.bind` (port 0 picks a free port).
     pub fn build(settings: Settings, clock: Clock) -> Result<Self, String> {
         let pool = prepare_database(&settings)?;
-        let tokens = TokenKeys::new(&jwt_secret(&settings)?);
+        let secret = jwt_secret(&settings)?;
+        let tokens = TokenKeys::new(&secret);
+        let tz = settings.time_zone().map_err(|e| e.to_string())?;
+        let console = web::Data::new(crate::console::Console::new(secret, &settings.server.public_url, tz)?);
         let listener = TcpListener::bind(&settings.server.bind)
             .map_err(|e| format!("configuration key `server.bind`: cannot listen on {}: {e}", settings.server.bind))?;
         let local = listener.local_addr().map_err(|e| e.to_string())?;
@@ -149,15 +152,20 @@ impl Application {
                 let data = data.clone();
                 let app = App::new()
                     .wrap(crate::api::middleware::problem_for_bare_errors())
+                    .wrap(actix_web::middleware::from_fn(crate::console::console_layer))
+                    .wrap(actix_web::middleware::Compress::default())
                     .wrap(actix_web::middleware::from_fn(crate::api::middleware::refuse_long_urls))
                     .wrap(actix_web::middleware::from_fn(crate::api::middleware::request_id_header))
                     .wrap(TracingLogger::default())
                     .app_data(data.clone())
+                    .app_data(console.clone())
                     .app_data(web::PayloadConfig::new(data.settings.server.body_limit_bytes))
                     .app_data(web::PathConfig::default().error_handler(|_, _| crate::error::ApiError::NotFound.into()))
                     .into_utoipa_app()
                     .configure(crate::api::configure)
-                    .into_app();
+                    .into_app()
+                    .configure(crate::console::configure)
+                    .default_service(web::to(crate::console::not_found));
                 // HttpServer's defaults, stated: 5 s keep-alive and head timeouts, 1 s to close.
                 let http = HttpService::build()
                     .client_disconnect_timeout(std::time::Duration::from_secs(1))

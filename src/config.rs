@@ -43,6 +43,8 @@ pub struct AuthSettings {
     pub jwt_secret: Option<SecretString>,
     pub access_token_ttl_secs: i64,
     pub refresh_token_ttl_secs: i64,
+    /// How long a console sign-in lasts without use; each visit past half of it renews it.
+    pub console_idle_secs: i64,
     pub max_failures_per_username: i64,
     pub max_failures_per_address: i64,
     pub failure_window_secs: i64,
@@ -193,6 +195,7 @@ impl Settings {
         for (key, value) in [
             ("auth.access_token_ttl_secs", self.auth.access_token_ttl_secs),
             ("auth.refresh_token_ttl_secs", self.auth.refresh_token_ttl_secs),
+            ("auth.console_idle_secs", self.auth.console_idle_secs),
             ("auth.max_failures_per_username", self.auth.max_failures_per_username),
             ("auth.max_failures_per_address", self.auth.max_failures_per_address),
             ("auth.failure_window_secs", self.auth.failure_window_secs),

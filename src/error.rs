@@ -4,7 +4,7 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
-pub use crate::domain::validation::{FieldError, Invalid, Validator};
+pub use crate::domain::validation::{FieldError, Invalid, Message, Validator, msg};
 
 /// The longest path and query a request may have; every filter fits well within it.
 pub const MAX_URL_BYTES: usize = 8192;
@@ -43,8 +43,8 @@ pub enum ApiError {
 
 impl ApiError {
     /// A 422 with a single bad field.
-    pub fn field(field: &str, message: impl Into<String>) -> Self {
-        ApiError::Validation(vec![FieldError { field: field.into(), message: message.into() }])
+    pub fn field(field: &str, message: impl Into<Message>) -> Self {
+        ApiError::Validation(vec![FieldError::new(field, message)])
     }
 
     /// A 409 whose problem `type` ends in `code`, so clients can tell clashes apart.

@@ -514,7 +514,7 @@ async fn a_huge_url_gets_a_problem_document() {
     }
     // Every ordinary exchange passes the connection wrapper untouched.
     app.call(Method::GET, "/healthz", None, None, &[]).await.expect(200);
-    app.call(Method::GET, "/khong-co", None, None, &[]).await.expect(404);
+    app.call(Method::GET, "/api/v1/khong-co", None, None, &[]).await.expect(404);
     let (status, _, body) = raw_get(&app, "/healthz").await;
     assert_eq!((status, body["status"].as_str()), (200, Some("ok")));
 }

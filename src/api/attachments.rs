@@ -83,39 +83,71 @@ pub async fn upload(
     state: web::Data<AppState>,
     caller: CurrentUser,
     path: web::Path<String>,
-    mut form: Multipart,
+    form: Multipart,
 ) -> Result<HttpResponse, ApiError> {
     // Nothing is read for a case the caller may not see.
     let (who, id) = (caller.clone(), path.clone());
     state.db(move |conn| casework::visible(conn, &who, &id).map(drop)).await?;
-    let max_bytes = state.settings.cases.attachment_max_bytes;
-    let mut upload: Option<Upload> = None;
-    while let Some(part) = form.next().await {
-        let mut part = part.map_err(multipart_error)?;
-        if part.name() != Some("file") || upload.is_some() {
-            // Drain parts we do not use.
-            while let Some(chunk) = part.next().await {
-                chunk.map_err(multipart_error)?;
-            }
-            continue;
-        }
-        let content_type = part.content_type().map(|m| m.essence_str().to_string()).unwrap_or_default();
-        let file_name = clean_file_name(part.content_disposition().and_then(|d| d.get_filename()));
-        let mut bytes = Vec::new();
-        while let Some(chunk) = part.next().await {
-            let chunk = chunk.map_err(multipart_error)?;
-            if bytes.len() + chunk.len() > max_bytes {
-                return Err(ApiError::PayloadTooLarge);
-            }
-            bytes.extend_from_slice(&chunk);
-        }
-        upload = Some(Upload { file_name, content_type, bytes });
-    }
+    let received = receive(form, state.settings.cases.attachment_max_bytes, 1).await?;
+    let upload = received.files.into_iter().find(|(name, _)| name == "file").map(|(_, u)| u);
     let upload = upload.ok_or_else(|| ApiError::field("file", "Attach the file in a form field named \"file\"."))?;
     let attachment = state.op(move |conn, ctx| casework::attach(conn, ctx, &caller, &path, upload)).await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/cases/{}/attachments/{}", attachment.case_id, attachment.id)))
         .json(AttachmentView::from(attachment)))
+}
+
+/// A multipart form as received: its text fields (NFC) and its files, by part name.
+pub struct Received {
+    pub fields: Vec<(String, String)>,
+    pub files: Vec<(String, Upload)>,
+}
+
+/// The longest text field, and the most text fields, a multipart form may carry.
+const FIELD_MAX_BYTES: usize = 64 * 1024;
+const FIELDS_MAX: usize = 200;
+
+/// Reads a multipart form: parts with a file name (or named `file`) are files, at most
+/// `max_files` of `max_bytes` each (later ones are read past and dropped); the rest are
+/// text fields.
+pub async fn receive(mut form: Multipart, max_bytes: usize, max_files: usize) -> Result<Received, ApiError> {
+    let mut received = Received { fields: Vec::new(), files: Vec::new() };
+    while let Some(part) = form.next().await {
+        let mut part = part.map_err(multipart_error)?;
+        let name = part.name().unwrap_or_default().to_string();
+        let file_name = part.content_disposition().and_then(|d| d.get_filename()).map(str::to_string);
+        let is_file = file_name.is_some() || name == "file";
+        let wanted = if is_file { received.files.len() < max_files } else { received.fields.len() < FIELDS_MAX };
+        let limit = if is_file { max_bytes } else { FIELD_MAX_BYTES };
+        let mut bytes = Vec::new();
+        while let Some(chunk) = part.next().await {
+            let chunk = chunk.map_err(multipart_error)?;
+            if !wanted {
+                continue;
+            }
+            if bytes.len() + chunk.len() > limit {
+                return Err(ApiError::PayloadTooLarge);
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        if !wanted {
+            continue;
+        }
+        if is_file {
+            // A file input left empty arrives as a part with an empty name and no bytes.
+            if file_name.as_deref() == Some("") && bytes.is_empty() {
+                continue;
+            }
+            let content_type = part.content_type().map(|m| m.essence_str().to_string()).unwrap_or_default();
+            let file_name = clean_file_name(file_name.as_deref());
+            received.files.push((name, Upload { file_name, content_type, bytes }));
+        } else {
+            let text = String::from_utf8(bytes)
+                .map_err(|_| ApiError::BadRequest("A form field is not valid UTF-8 text.".into()))?;
+            received.fields.push((name, unicode_normalization::UnicodeNormalization::nfc(text.as_str()).collect()));
+        }
+    }
+    Ok(received)
 }
 
 fn multipart_error(err: actix_multipart::MultipartError) -> ApiError {
@@ -163,6 +195,11 @@ pub async fn download(
             Attachment::find(conn, &id, &aid)?.ok_or(ApiError::NotFound)
         })
         .await?;
+    serve_file(&state, a).await
+}
+
+/// The stored file of an attachment, as a download under its checked name.
+pub async fn serve_file(state: &AppState, a: Attachment) -> Result<HttpResponse, ApiError> {
     let file = casework::stored_path(&state.settings.cases.attachment_dir, &a.sha256);
     let bytes = web::block(move || std::fs::read(file))
         .await?

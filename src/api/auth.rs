@@ -8,13 +8,11 @@ use super::extract::{JsonBody, client_addr};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::auth::token;
-use crate::db::{self, DbConn, write_tx};
+use crate::db::{DbConn, write_tx};
 use crate::error::{ApiError, Validator};
+use crate::model::Actor;
 use crate::model::audit::AuditEntry;
-use crate::model::login_failure::{self, FailureKey};
 use crate::model::session::{RefreshToken, Session};
-use crate::model::user::User;
-use crate::model::{Actor, new_id};
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct LoginRequest {
@@ -55,35 +53,6 @@ fn issue_pair(
     Ok(TokenPair { access_token: access, token_type: "Bearer", expires_in: auth.access_token_ttl_secs, refresh_token })
 }
 
-/// 429 when the username or the address has too many failures in the window.
-fn throttled(
-    state: &AppState,
-    conn: &mut DbConn,
-    username: &str,
-    addr: &str,
-    now: NaiveDateTime,
-) -> Result<(), ApiError> {
-    let auth = &state.settings.auth;
-    let window = Duration::seconds(auth.failure_window_secs);
-    for (key, max) in [
-        (FailureKey::Username(username), auth.max_failures_per_username),
-        (FailureKey::Address(addr), auth.max_failures_per_address),
-    ] {
-        let (count, oldest) = login_failure::recent(conn, key, now - window)?;
-        if count >= max {
-            let free_at = oldest.unwrap_or(now) + window;
-            return Err(ApiError::Throttled { retry_after_secs: (free_at - now).num_seconds().max(1) });
-        }
-    }
-    Ok(())
-}
-
-/// How a checked password ends, decided under the throttle's lock.
-enum Verdict {
-    SignedIn(TokenPair),
-    Failed,
-}
-
 #[utoipa::path(tag = "auth", security(()), request_body = LoginRequest, responses((status = 200, description = "Signed in", body = TokenPair), (status = 401, description = "Wrong user name or password", content_type = "application/problem+json", body = crate::error::Problem), (status = 429, description = "Too many failed attempts; see Retry-After", content_type = "application/problem+json", body = crate::error::Problem)))]
 #[post("/auth/login")]
 pub async fn login(
@@ -92,67 +61,12 @@ pub async fn login(
     body: JsonBody<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let body = body.0;
-    let mut v = Validator::new();
-    let username = v.require("username", body.username.filter(|u| !u.trim().is_empty()));
-    let password = v.require("password", body.password.filter(|p| !p.is_empty()));
-    v.finish()?;
-    let (username, password) = (username.unwrap_or_default().trim().to_lowercase(), password.unwrap_or_default());
-    let addr = client_addr(&req);
-    let now = state.clock.now_naive();
-    // A first look at the throttle, so a throttled burst costs no hashing; then the
-    // password is checked on the hashing threads with no connection held.
-    let (name, from, st) = (username.clone(), addr.clone(), state.clone());
-    let user = state
-        .db(move |conn| {
-            throttled(&st, conn, &name, &from, now)?;
-            Ok(User::find_by_username(conn, &name)?)
+    let st = state.clone().into_inner();
+    let pair =
+        crate::signin::sign_in(&state, body.username, body.password, client_addr(&req), move |conn, session, now| {
+            issue_pair(&st, conn, session, now)
         })
         .await?;
-    let verified = state.hasher.verify(password, user.as_ref().map(|u| u.password_hash.clone())).await;
-    // The decision, atomically per username and per address: the throttle is checked
-    // again under a lock, and a failure is recorded in the same step. Parallel guesses
-    // are held to what the same guesses in sequence would get, right passwords included
-    // (one checked after the limit was reached is refused like any other), while
-    // sign-ins that succeed never wait for one another.
-    let st = state.clone();
-    let (name, from) = (username.clone(), addr.clone());
-    let verdict = state
-        .db(move |conn| {
-            write_tx(conn, |conn| {
-                // Always the username first, then the address: no two sign-ins wait on each other in turn.
-                db::lock(conn, &[&format!("login-user:{name}"), &format!("login-addr:{from}")])?;
-                throttled(&st, conn, &name, &from, now)?;
-                let user = match user {
-                    Some(u) if verified && u.active => u,
-                    _ => {
-                        let forget = now - Duration::seconds(st.settings.auth.failure_window_secs);
-                        login_failure::record(conn, &name, &from, now, forget)?;
-                        return Ok(Verdict::Failed);
-                    }
-                };
-                login_failure::clear(conn, &name)?;
-                let session = Session {
-                    id: new_id(),
-                    user_id: user.id.clone(),
-                    client_addr: Some(from.clone()),
-                    created_at: now,
-                    expires_at: now,
-                    revoked_at: None,
-                };
-                session.insert(conn)?;
-                let actor = Actor { user_id: Some(user.id.clone()), client_addr: Some(from.clone()) };
-                AuditEntry::record(conn, &actor, now, "login", "session", &session.id, None, None)?;
-                Ok(Verdict::SignedIn(issue_pair(&st, conn, &session, now)?))
-            })
-        })
-        .await?;
-    let pair = match verdict {
-        Verdict::SignedIn(pair) => pair,
-        Verdict::Failed => {
-            tracing::warn!(username = %username, client = %addr, "failed sign-in");
-            return Err(ApiError::Unauthorized);
-        }
-    };
     Ok(HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(pair))
 }
 

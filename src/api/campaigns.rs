@@ -13,6 +13,7 @@ use crate::db::{self, DbConn, write_tx};
 use crate::domain::dates;
 use crate::domain::role::{Role, one_of};
 use crate::domain::text;
+use crate::error::msg;
 use crate::error::{ApiError, Validator};
 use crate::model::audit::AuditEntry;
 use crate::model::campaign::{Campaign, CampaignFilter};
@@ -174,7 +175,7 @@ fn apply(
     for (i, t) in targets.iter().enumerate() {
         let field = format!("target_unit_ids[{i}]");
         if !(parse_id(t).is_ok() && Unit::find(conn, t)?.is_some()) {
-            v.add(&field, "There is no unit with this id.");
+            v.add(&field, msg::no_unit());
         } else if let Some(own) = target_limit(caller)
             && !Unit::is_in_subtree(conn, own, t)?
         {

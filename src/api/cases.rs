@@ -127,18 +127,18 @@ fn changed(case: Case, ids: Vec<String>, now: NaiveDateTime) -> HttpResponse {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct CaseQuery {
-    campaign_id: Option<String>,
-    unit_id: Option<String>,
-    indicator_id: Option<String>,
-    status: Option<String>,
-    overdue: Option<bool>,
-    q: Option<String>,
-    from: Option<String>,
-    to: Option<String>,
-    limit: Option<i64>,
-    cursor: Option<String>,
+    pub campaign_id: Option<String>,
+    pub unit_id: Option<String>,
+    pub indicator_id: Option<String>,
+    pub status: Option<String>,
+    pub overdue: Option<bool>,
+    pub q: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub limit: Option<i64>,
+    pub cursor: Option<String>,
     /// `csv` or `xlsx` exports every matching case instead of a page.
-    format: Option<String>,
+    pub format: Option<String>,
 }
 
 /// Validates the list filters (shared by the list and its export).
@@ -158,6 +158,7 @@ pub fn case_filter(q: &CaseQuery) -> Result<CaseFilter, ApiError> {
         unit_id: q.unit_id.clone(),
         subject_unit_id: None,
         responsible_only_unit_id: None,
+        responsible_unit_id: None,
         indicator_id: q.indicator_id.clone(),
         status: q.status.clone(),
         overdue: q.overdue,

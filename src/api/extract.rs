@@ -102,10 +102,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         Ok(value)
     } else {
         Err(ApiError::Validation(
-            unknown
-                .into_iter()
-                .map(|field| FieldError { field, message: "This field is not recognised.".into() })
-                .collect(),
+            unknown.into_iter().map(|field| FieldError::new(&field, "This field is not recognised.")).collect(),
         ))
     }
 }

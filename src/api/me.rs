@@ -7,11 +7,7 @@ use super::extract::{JsonBody, etag};
 use super::users::UserView;
 use crate::app::AppState;
 use crate::auth::CurrentUser;
-use crate::db::write_tx;
-use crate::domain::text;
-use crate::error::{ApiError, Validator};
-use crate::model::audit::AuditEntry;
-use crate::model::session::Session;
+use crate::error::ApiError;
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct PasswordChange {
@@ -34,37 +30,6 @@ pub async fn change_password(
     body: JsonBody<PasswordChange>,
 ) -> Result<HttpResponse, ApiError> {
     let b = body.0;
-    let mut v = Validator::new();
-    let current = v.require("current_password", b.current_password);
-    let new = v.require("new_password", b.new_password);
-    if let Some(new) = &new
-        && let Err(m) = text::check_new_password(new, &caller.user.username)
-    {
-        v.add("new_password", m);
-    }
-    v.finish()?;
-    let (current, new) = (current.unwrap_or_default(), new.unwrap_or_default());
-    if !state.hasher.verify(current, Some(caller.user.password_hash.clone())).await {
-        return Err(ApiError::field("current_password", "The current password is not correct."));
-    }
-    let hash = state.hasher.hash(new).await.map_err(ApiError::internal)?;
-    state
-        .op(move |conn, ctx| {
-            let now = ctx.now();
-            write_tx(conn, |conn| {
-                let mut user = caller.user.clone();
-                user.password_hash = hash;
-                user.password_changed_at = now;
-                user.version += 1;
-                user.updated_at = now;
-                if !user.update_if_version(conn, caller.user.version)? {
-                    return Err(ApiError::PreconditionFailed);
-                }
-                Session::revoke_all_of_user(conn, &user.id, Some(&caller.session_id), now)?;
-                AuditEntry::record(conn, &caller.actor(), now, "change_password", "user", &user.id, None, None)?;
-                Ok(())
-            })
-        })
-        .await?;
+    crate::signin::change_password(&state, caller, b.current_password, b.new_password).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -37,10 +37,10 @@ pub async fn request_id_header(
 /// Rewrites any error response that is not already problem+json (actix's own 404, 405, …).
 pub fn problem_for_bare_errors<B: MessageBody + 'static>() -> ErrorHandlers<B> {
     ErrorHandlers::new().default_handler(|res: ServiceResponse<B>| {
-        let is_problem = res
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+        // The console's own failures (HTML) become its pages in `console::console_layer`.
+        let is_problem = res.headers().get(header::CONTENT_TYPE).is_some_and(|v| {
+            v.as_bytes().starts_with(b"application/problem+json") || v.as_bytes().starts_with(b"text/html")
+        });
         if is_problem {
             return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
         }

@@ -34,8 +34,13 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(health::readyz);
     cfg.service(openapi::page);
     cfg.service(openapi::asset);
-    cfg.service(scope("/api/v1").configure(api_v1));
-    cfg.default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(ApiError::NotFound) }));
+    cfg.service(scope("/api/v1").configure(api_v1).default_service(web::to(api_not_found)));
+    cfg.service(scope("/api").default_service(web::to(api_not_found)));
+}
+
+/// Any other address under `/api`: a problem+json 404 (elsewhere it is the console's page).
+async fn api_not_found() -> Result<actix_web::HttpResponse, ApiError> {
+    Err(ApiError::NotFound)
 }
 
 /// The routes under `/api/v1`, mounted one by one (a long builder chain overflows

@@ -17,6 +17,11 @@ pub struct Page<T> {
 }
 
 /// The validated limit and the key after which the page starts.
+/// The cursor that continues a list after the row with this key.
+pub fn cursor_for(key: &str) -> String {
+    URL_SAFE_NO_PAD.encode(key)
+}
+
 pub struct PageRequest {
     pub limit: i64,
     pub after: Option<String>,
@@ -55,7 +60,7 @@ impl PageRequest {
     pub fn page<R, T>(&self, mut rows: Vec<R>, key: impl Fn(&R) -> String, view: impl FnMut(R) -> T) -> Page<T> {
         let more = rows.len() as i64 > self.limit;
         rows.truncate(self.limit as usize);
-        let next_cursor = if more { rows.last().map(|r| URL_SAFE_NO_PAD.encode(key(r))) } else { None };
+        let next_cursor = if more { rows.last().map(|r| cursor_for(&key(r))) } else { None };
         Page { items: rows.into_iter().map(view).collect(), next_cursor }
     }
 }

@@ -11,6 +11,7 @@ use crate::auth::CurrentUser;
 use crate::db::{self, DbConn, write_tx};
 use crate::domain::role::{Role, UnitKind, one_of};
 use crate::domain::text;
+use crate::error::msg;
 use crate::error::{ApiError, Validator};
 use crate::model::audit::AuditEntry;
 use crate::model::new_id;
@@ -115,7 +116,7 @@ fn check_fields(conn: &mut DbConn, v: &mut Validator, unit: &mut Unit) -> Result
     }
     if let Some(p) = &unit.parent_id {
         if parse_id(p).is_err() || Unit::find(conn, p)?.is_none() {
-            v.add("parent_id", "There is no unit with this id.");
+            v.add("parent_id", msg::no_unit());
         } else if p == &unit.id || Unit::is_in_subtree(conn, &unit.id, p)? {
             v.add("parent_id", "A unit cannot be placed under itself or under one of its own sub-units.");
         }

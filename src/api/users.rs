@@ -12,6 +12,7 @@ use crate::auth::CurrentUser;
 use crate::db::{self, DbConn, write_tx};
 use crate::domain::role::{Role, one_of};
 use crate::domain::text;
+use crate::error::msg;
 use crate::error::{ApiError, Validator};
 use crate::model::audit::AuditEntry;
 use crate::model::session::Session;
@@ -96,7 +97,7 @@ pub struct UserQuery {
 fn check_unit(conn: &mut DbConn, v: &mut Validator, role: Role, unit_id: Option<&str>) -> Result<(), ApiError> {
     match unit_id {
         None if role.needs_unit() => v.add("unit_id", "Reviewers and unit heads must belong to a unit."),
-        Some(id) if Unit::find(conn, id)?.is_none() => v.add("unit_id", "There is no unit with this id."),
+        Some(id) if Unit::find(conn, id)?.is_none() => v.add("unit_id", msg::no_unit()),
         _ => {}
     }
     Ok(())
@@ -222,7 +223,7 @@ pub async fn update(
                 if let Some(u) = p.unit_id {
                     match u.as_deref().map(parse_id).transpose() {
                         Ok(u) => after.unit_id = u,
-                        Err(_) => v.add("unit_id", "There is no unit with this id."),
+                        Err(_) => v.add("unit_id", msg::no_unit()),
                     }
                 }
                 if let Some(a) = p.active {

@@ -51,6 +51,11 @@ impl TokenOnly {
         Ok(CurrentUser { user, role, session_id: self.session_id, client_addr: self.client_addr })
     }
 
+    /// The caller of a console request: the session and user its cookie names.
+    pub fn from_claims(claims: crate::auth::token::AccessClaims, client_addr: String) -> TokenOnly {
+        TokenOnly { session_id: claims.sid, user_id: claims.sub, client_addr }
+    }
+
     /// The caller an access token names, if its signature and lifetime check out (at `now`,
     /// in Unix seconds); no database involved.
     pub fn from_token(keys: &TokenKeys, token: &str, now: i64, client_addr: String) -> Option<TokenOnly> {

@@ -31,25 +31,43 @@ impl TokenKeys {
 
     /// Signs an access token for `user_id` in session `session_id`.
     pub fn issue(&self, user_id: &str, session_id: &str, now: i64, ttl_secs: i64) -> Result<String, String> {
+        self.issue_kind("access", user_id, session_id, now, ttl_secs)
+    }
+
+    /// Checks signature, algorithm and type; expiry is checked against `now` by the caller's clock.
+    pub fn verify(&self, token: &str, now: i64) -> Option<AccessClaims> {
+        self.verify_kind("access", token, now)
+    }
+
+    /// Signs a token of `kind` (`access` for the API, `console` for the console's cookie):
+    /// a token of one kind is never accepted as the other.
+    pub fn issue_kind(
+        &self,
+        kind: &str,
+        user_id: &str,
+        session_id: &str,
+        now: i64,
+        ttl_secs: i64,
+    ) -> Result<String, String> {
         let claims = AccessClaims {
             sub: user_id.to_string(),
             sid: session_id.to_string(),
             iat: now,
             exp: now + ttl_secs,
-            typ: "access".into(),
+            typ: kind.into(),
         };
         jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|e| format!("token signing failed: {e}"))
     }
 
-    /// Checks signature, algorithm and type; expiry is checked against `now` by the caller's clock.
-    pub fn verify(&self, token: &str, now: i64) -> Option<AccessClaims> {
+    /// Checks a token of `kind`: signature, algorithm, type, and expiry against `now`.
+    pub fn verify_kind(&self, kind: &str, token: &str, now: i64) -> Option<AccessClaims> {
         let mut validation = Validation::new(Algorithm::HS256);
         // Expiry is judged against the injected clock below, not the system time.
         validation.validate_exp = false;
         validation.required_spec_claims = ["exp", "sub"].iter().map(|s| s.to_string()).collect();
         let claims = jsonwebtoken::decode::<AccessClaims>(token, &self.decoding, &validation).ok()?.claims;
-        (claims.typ == "access" && claims.exp > now).then_some(claims)
+        (claims.typ == kind && claims.exp > now).then_some(claims)
     }
 }
 

@@ -10,6 +10,7 @@ use crate::db::{DbConn, write_tx};
 use crate::domain::deadline::parse_deadline;
 use crate::domain::role::Role;
 use crate::domain::workflow::{self, Status};
+use crate::error::msg;
 use crate::error::{ApiError, Validator};
 use crate::model::audit::AuditEntry;
 use crate::model::campaign::Campaign;
@@ -56,7 +57,7 @@ pub fn edit(
                 if let Some(u) = &input.responsible_unit_id {
                     match find_unit(conn, u)? {
                         Some(unit) => draft.case.responsible_unit_id = Some(unit.id),
-                        None => v.add("responsible_unit_id", "There is no unit with this id."),
+                        None => v.add("responsible_unit_id", msg::no_unit()),
                     }
                 }
                 if let Some(raw) = &input.due_at {
@@ -65,7 +66,7 @@ pub fn edit(
                             draft.case.due_at = Some(d);
                             draft.case.deadline_at = Some(d);
                         }
-                        Ok(_) => v.add("due_at", "Must be in the future."),
+                        Ok(_) => v.add("due_at", msg::must_be_future()),
                         Err(m) => v.add("due_at", m),
                     }
                 }

@@ -8,6 +8,7 @@ use crate::domain::dates;
 use crate::domain::fold::fold;
 use crate::domain::role::one_of;
 use crate::domain::text;
+use crate::error::msg;
 use crate::error::{ApiError, Validator};
 use crate::model::campaign::Campaign;
 use crate::model::canonical_id;
@@ -76,10 +77,8 @@ pub(super) fn apply_fields(
     if let Some(raw) = &input.detected_on {
         let today = ctx.today()?;
         match dates::parse_date(raw) {
-            Ok(date) if date > today => v.add("detected_on", "Must not be in the future."),
-            Ok(date) if campaign.is_some_and(|c| date < c.starts_on) => {
-                v.add("detected_on", "Must not be before the campaign starts.")
-            }
+            Ok(date) if date > today => v.add("detected_on", msg::not_future()),
+            Ok(date) if campaign.is_some_and(|c| date < c.starts_on) => v.add("detected_on", msg::before_campaign()),
             Ok(date) => d.case.detected_on = date,
             Err(m) => v.add("detected_on", m),
         }
@@ -88,12 +87,12 @@ pub(super) fn apply_fields(
         match s.kind.as_deref() {
             Some(k) if SUBJECT_KINDS.contains(&k) => d.case.subject_kind = k.to_string(),
             Some(_) => v.add("subject.kind", one_of(&SUBJECT_KINDS)),
-            None => v.add("subject.kind", "This field is required."),
+            None => v.add("subject.kind", msg::required()),
         }
         match s.unit_id.as_deref() {
-            None => v.add("subject.unit_id", "This field is required."),
+            None => v.add("subject.unit_id", msg::required()),
             Some(u) if canonical_id(u).is_none() || Unit::find(conn, u)?.is_none() => {
-                v.add("subject.unit_id", "There is no unit with this id.")
+                v.add("subject.unit_id", msg::no_unit())
             }
             Some(u)
                 if match campaign {
@@ -101,7 +100,7 @@ pub(super) fn apply_fields(
                     None => false,
                 } =>
             {
-                v.add("subject.unit_id", "This unit is not among the campaign's target units or below them.")
+                v.add("subject.unit_id", msg::unit_not_targeted())
             }
             Some(u) => d.case.subject_unit_id = u.to_string(),
         }
@@ -111,7 +110,7 @@ pub(super) fn apply_fields(
             match name {
                 Some(Ok(n)) => d.case.person_name = Some(n),
                 Some(Err(m)) => v.add("subject.person_name", m),
-                None => v.add("subject.person_name", "An individual subject needs a name."),
+                None => v.add("subject.person_name", msg::person_name_needed()),
             }
             match position {
                 Some(Ok(p)) => d.case.person_position = Some(p),
@@ -124,7 +123,7 @@ pub(super) fn apply_fields(
         }
     }
     if let Some(ids) = &input.indicator_ids {
-        v.check(!ids.is_empty(), "indicator_ids", "Cite at least one indicator.");
+        v.check(!ids.is_empty(), "indicator_ids", msg::cite_indicator());
         let mut ids = ids.clone();
         ids.sort();
         ids.dedup();
@@ -132,12 +131,11 @@ pub(super) fn apply_fields(
         let found = Indicator::find_many(conn, &valid)?;
         for (i, id) in ids.iter().enumerate() {
             match found.iter().find(|f| &f.id == id) {
-                None => v.add(&format!("indicator_ids[{i}]"), "There is no indicator with this id."),
-                Some(f) if campaign.is_some_and(|c| f.directive_id != c.directive_id) => v.add(
-                    &format!("indicator_ids[{i}]"),
-                    "This indicator belongs to another directive than the campaign's.",
-                ),
-                Some(f) if f.retired => v.add(&format!("indicator_ids[{i}]"), "This indicator has been retired."),
+                None => v.add(&format!("indicator_ids[{i}]"), msg::no_indicator()),
+                Some(f) if campaign.is_some_and(|c| f.directive_id != c.directive_id) => {
+                    v.add(&format!("indicator_ids[{i}]"), msg::indicator_other_directive())
+                }
+                Some(f) if f.retired => v.add(&format!("indicator_ids[{i}]"), msg::indicator_retired()),
                 Some(_) => {}
             }
         }

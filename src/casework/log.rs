@@ -10,6 +10,7 @@ use crate::db::{self, DbConn, write_tx};
 use crate::domain::deadline::review_deadline;
 use crate::domain::role::Role;
 use crate::domain::workflow::Status;
+use crate::error::msg;
 use crate::error::{ApiError, Validator};
 use crate::model::audit::AuditEntry;
 use crate::model::campaign::Campaign;
@@ -35,7 +36,7 @@ pub fn log(
             Campaign::find(conn, id)?
         }
         Some(_) => {
-            v.add("campaign_id", "There is no campaign with this id that you belong to.");
+            v.add("campaign_id", msg::no_campaign());
             None
         }
         None => None,

@@ -21,8 +21,8 @@ use serde_json::{Value, json};
 pub use edit::edit;
 pub use fields::{CaseInput, SEVERITIES, SUBJECT_KINDS, SubjectInput};
 pub use log::log;
-pub use notes::{Upload, attach, comment, stored_path};
-pub use transition::{DecisionInput, TransitionInput, transition};
+pub use notes::{Upload, attach, check_upload, comment, stored_path};
+pub use transition::{DecisionInput, TransitionInput, actions_for, transition};
 
 use crate::auth::CurrentUser;
 use crate::config::Settings;

@@ -11,6 +11,7 @@ use crate::auth::CurrentUser;
 use crate::db::{DbConn, write_tx};
 use crate::domain::text;
 use crate::error::ApiError;
+use crate::error::msg;
 use crate::model::attachment::Attachment;
 use crate::model::audit::AuditEntry;
 use crate::model::case::{CaseEvent, Comment};
@@ -31,7 +32,7 @@ pub fn comment(
     let text = match body.map(|b| text::clean_required(b, COMMENT_MAX)) {
         Some(Ok(t)) => t,
         Some(Err(m)) => return Err(ApiError::field("body", m)),
-        None => return Err(ApiError::field("body", "This field is required.")),
+        None => return Err(ApiError::field("body", msg::required())),
     };
     let now = ctx.now();
     write_tx(conn, |conn| {
@@ -63,25 +64,8 @@ pub fn attach(
     upload: Upload,
 ) -> Result<Attachment, ApiError> {
     let limits = &ctx.settings.cases;
+    check_upload(limits, &upload)?;
     let Upload { file_name, content_type, bytes } = upload;
-    if bytes.is_empty() {
-        return Err(ApiError::field("file", "The file is empty."));
-    }
-    if bytes.len() > limits.attachment_max_bytes {
-        return Err(ApiError::PayloadTooLarge);
-    }
-    if !limits.attachment_types.iter().any(|t| t == &content_type) {
-        return Err(ApiError::field(
-            "file",
-            format!(
-                "Files of type \"{content_type}\" are not accepted. Accepted: {}.",
-                limits.attachment_types.join(", ")
-            ),
-        ));
-    }
-    if !content_matches(&content_type, &bytes) {
-        return Err(ApiError::field("file", format!("The file's content is not a valid {content_type} file.")));
-    }
     let (case, _) = visible(conn, caller, id)?;
     let sha256 = hex::encode(Sha256::digest(&bytes));
     store(&limits.attachment_dir, &sha256, &bytes)
@@ -106,6 +90,26 @@ pub fn attach(
         AuditEntry::record(conn, &caller.actor(), now, "attach", "case", &case.id, None, Some(detail))?;
         Ok(a)
     })
+}
+
+/// Whether an evidence file would be accepted (size, declared type, content), before
+/// anything is stored: `attach` checks it, and the console checks a new case's files
+/// with it before logging the case.
+pub fn check_upload(limits: &crate::config::CaseSettings, upload: &Upload) -> Result<(), ApiError> {
+    let (content_type, bytes) = (&upload.content_type, &upload.bytes);
+    if bytes.is_empty() {
+        return Err(ApiError::field("file", msg::file_empty()));
+    }
+    if bytes.len() > limits.attachment_max_bytes {
+        return Err(ApiError::PayloadTooLarge);
+    }
+    if !limits.attachment_types.iter().any(|t| t == content_type) {
+        return Err(ApiError::field("file", msg::file_type(content_type, &limits.attachment_types)));
+    }
+    if !content_matches(content_type, bytes) {
+        return Err(ApiError::field("file", msg::file_content(content_type)));
+    }
+    Ok(())
 }
 
 /// Does the content look like what it claims to be? (Types without a signature pass.)

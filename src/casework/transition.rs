@@ -12,6 +12,7 @@ use crate::domain::deadline::parse_deadline;
 use crate::domain::role::{Role, one_of};
 use crate::domain::text;
 use crate::domain::workflow::{self, Action, Check, Need, Refusal, Status};
+use crate::error::msg;
 use crate::error::{ApiError, Validator};
 use crate::model::audit::AuditEntry;
 use crate::model::case::{Case, CaseEvent};
@@ -52,7 +53,7 @@ pub fn transition(
     super::scope_of(caller)?;
     super::parse_id(id)?;
     let action = match input.action.as_deref() {
-        None => return Err(ApiError::field("action", "This field is required.")),
+        None => return Err(ApiError::field("action", msg::required())),
         Some(a) => {
             Action::parse(a).ok_or_else(|| ApiError::field("action", one_of(&Action::ALL.map(Action::as_str))))?
         }
@@ -62,7 +63,7 @@ pub fn transition(
     write_tx(conn, |conn| {
         let (before, ids) = visible(conn, caller, id)?;
         let from = Status::parse(&before.status).ok_or_else(|| ApiError::internal("stored status unknown"))?;
-        let rule = match workflow::check(action, caller.role, from) {
+        let rule = match permitted(conn, caller, action, &before, from)? {
             Err(Refusal::Role) => return Err(ApiError::Forbidden),
             Err(Refusal::State) => {
                 check_version(if_match, before.version)?;
@@ -73,14 +74,6 @@ pub fn transition(
             }
             Ok(rule) => rule,
         };
-        if rule.checks(Check::UnitHeadHeadsResponsibleUnit) && caller.role == Role::UnitHead {
-            let (Some(head_unit), Some(resp)) = (&caller.user.unit_id, &before.responsible_unit_id) else {
-                return Err(ApiError::Forbidden);
-            };
-            if !Unit::is_in_subtree(conn, head_unit, resp)? {
-                return Err(ApiError::Forbidden);
-            }
-        }
         check_version(if_match, before.version)?;
 
         let mut after = before.clone();
@@ -92,23 +85,23 @@ pub fn transition(
                 Need::Note => match &note {
                     Some(Ok(_)) => {}
                     Some(Err(m)) => v.add(field, m.clone()),
-                    None => v.add(field, "A note is required for this action."),
+                    None => v.add(field, msg::note_required()),
                 },
                 Need::ResponsibleUnit => match input.responsible_unit_id.as_deref() {
-                    None => v.add(field, "Name the unit responsible for handling the case."),
+                    None => v.add(field, msg::name_responsible_unit()),
                     Some(u) => match find_unit(conn, u)? {
                         Some(unit) => after.responsible_unit_id = Some(unit.id),
-                        None => v.add(field, "There is no unit with this id."),
+                        None => v.add(field, msg::no_unit()),
                     },
                 },
                 Need::DueAt => match input.due_at.as_deref().map(|raw| parse_deadline(raw, tz)) {
-                    None => v.add(field, "Set the deadline for handling."),
+                    None => v.add(field, msg::set_deadline()),
                     Some(Err(m)) => v.add(field, m),
-                    Some(Ok(d)) if d <= now => v.add(field, "Must be in the future."),
+                    Some(Ok(d)) if d <= now => v.add(field, msg::must_be_future()),
                     Some(Ok(d)) => after.due_at = Some(d),
                 },
                 Need::Decision => match &input.decision {
-                    None => v.add(field, "Record the decision: its measure and the date it was taken."),
+                    None => v.add(field, msg::record_decision()),
                     Some(d) => record_decision(ctx, &mut v, &mut after, d)?,
                 },
             }
@@ -117,9 +110,9 @@ pub fn transition(
             match input.responsible_unit_id.as_deref() {
                 Some(u) => match find_unit(conn, u)? {
                     Some(unit) => after.responsible_unit_id = Some(unit.id),
-                    None => v.add("responsible_unit_id", "There is no unit with this id."),
+                    None => v.add("responsible_unit_id", msg::no_unit()),
                 },
-                None => v.add("responsible_unit_id", "This case has no responsible unit yet; name one."),
+                None => v.add("responsible_unit_id", msg::no_responsible_unit()),
             }
         }
         v.finish()?;
@@ -157,20 +150,56 @@ pub fn transition(
     })
 }
 
+/// Whether `caller` may take `action` on `case` now: the row's roles and states, then its
+/// extra checks (a unit head outside the responsible unit's subtree is refused as by role).
+fn permitted(
+    conn: &mut DbConn,
+    caller: &CurrentUser,
+    action: Action,
+    case: &Case,
+    from: Status,
+) -> Result<Result<&'static workflow::Rule, Refusal>, ApiError> {
+    let rule = match workflow::check(action, caller.role, from) {
+        Ok(rule) => rule,
+        refused => return Ok(refused),
+    };
+    if rule.checks(Check::UnitHeadHeadsResponsibleUnit) && caller.role == Role::UnitHead {
+        let (Some(head_unit), Some(resp)) = (&caller.user.unit_id, &case.responsible_unit_id) else {
+            return Ok(Err(Refusal::Role));
+        };
+        if !Unit::is_in_subtree(conn, head_unit, resp)? {
+            return Ok(Err(Refusal::Role));
+        }
+    }
+    Ok(Ok(rule))
+}
+
+/// The actions `caller` may take on `case` now, in the table's order: what a client offers.
+pub fn actions_for(conn: &mut DbConn, caller: &CurrentUser, case: &Case) -> Result<Vec<Action>, ApiError> {
+    let from = Status::parse(&case.status).ok_or_else(|| ApiError::internal("stored status unknown"))?;
+    let mut allowed = Vec::new();
+    for action in Action::ALL {
+        if permitted(conn, caller, action, case, from)?.is_ok() {
+            allowed.push(action);
+        }
+    }
+    Ok(allowed)
+}
+
 /// Checks a decision and writes it onto `case` (for the row whose decision effect is `Recorded`).
 fn record_decision(ctx: &Ctx, v: &mut Validator, case: &mut Case, d: &DecisionInput) -> Result<(), ApiError> {
     let measures = &ctx.settings.cases.measures;
     match d.measure.as_deref() {
         Some(m) if measures.iter().any(|x| x.code == m) => case.decision_measure = Some(m.into()),
         Some(_) => v.add("decision.measure", one_of(&measures.iter().map(|m| m.code.as_str()).collect::<Vec<_>>())),
-        None => v.add("decision.measure", "This field is required."),
+        None => v.add("decision.measure", msg::required()),
     }
     let today = ctx.today()?;
     match d.decided_on.as_deref().map(dates::parse_date) {
-        Some(Ok(day)) if day > today => v.add("decision.decided_on", "Must not be in the future."),
+        Some(Ok(day)) if day > today => v.add("decision.decided_on", msg::not_future()),
         Some(Ok(day)) => case.decision_decided_on = Some(day),
         Some(Err(m)) => v.add("decision.decided_on", m),
-        None => v.add("decision.decided_on", "This field is required."),
+        None => v.add("decision.decided_on", msg::required()),
     }
     match d.reference.as_deref().map(|r| text::clean_required(r, 100)) {
         Some(Ok(r)) => case.decision_reference = Some(r),

@@ -6,15 +6,14 @@
 
 use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime};
 
+use super::validation::{Message, msg};
+
 pub const MIN_YEAR: i32 = 1900;
 pub const MAX_YEAR: i32 = 9999;
 
-const DATE_FORM: &str = "Use a date like 2024-09-25.";
-const INSTANT_FORM: &str = "Use a date (2024-09-25) or an instant (2024-09-25T03:00:00Z).";
-
 /// The message for a value outside the range.
-pub fn out_of_range() -> String {
-    format!("Must be between {MIN_YEAR}-01-01 and {MAX_YEAR}-12-31.")
+pub fn out_of_range() -> Message {
+    msg::date_range(MIN_YEAR, MAX_YEAR)
 }
 
 /// True for a date within the accepted range.
@@ -23,21 +22,21 @@ pub fn in_range(date: NaiveDate) -> bool {
 }
 
 /// A calendar date written `YYYY-MM-DD`, within the range.
-pub fn parse_date(raw: &str) -> Result<NaiveDate, String> {
+pub fn parse_date(raw: &str) -> Result<NaiveDate, Message> {
     let shaped = raw.len() == 10
         && raw.bytes().enumerate().all(|(i, b)| if i == 4 || i == 7 { b == b'-' } else { b.is_ascii_digit() });
-    let date = NaiveDate::parse_from_str(raw, "%Y-%m-%d").ok().filter(|_| shaped).ok_or(DATE_FORM)?;
+    let date = NaiveDate::parse_from_str(raw, "%Y-%m-%d").ok().filter(|_| shaped).ok_or_else(msg::date_form)?;
     if in_range(date) { Ok(date) } else { Err(out_of_range()) }
 }
 
 /// An RFC 3339 instant (as UTC), within the range.
-pub fn parse_rfc3339(raw: &str) -> Option<Result<NaiveDateTime, String>> {
+pub fn parse_rfc3339(raw: &str) -> Option<Result<NaiveDateTime, Message>> {
     let t = DateTime::parse_from_rfc3339(raw).ok()?.naive_utc();
     Some(if in_range(t.date()) { Ok(t) } else { Err(out_of_range()) })
 }
 
 /// An instant filter: RFC 3339, or a date meaning its first instant in UTC.
-pub fn parse_instant(raw: &str) -> Result<NaiveDateTime, String> {
+pub fn parse_instant(raw: &str) -> Result<NaiveDateTime, Message> {
     if let Some(t) = parse_rfc3339(raw) {
         return t;
     }
@@ -46,8 +45,8 @@ pub fn parse_instant(raw: &str) -> Result<NaiveDateTime, String> {
 
 /// A date where a date or an instant is accepted: as [`parse_date`], but a value of
 /// the wrong form is told both forms.
-pub fn instant_date(raw: &str) -> Result<NaiveDate, String> {
-    parse_date(raw).map_err(|m| if m == DATE_FORM { INSTANT_FORM.into() } else { m })
+pub fn instant_date(raw: &str) -> Result<NaiveDate, Message> {
+    parse_date(raw).map_err(|m| if m == msg::date_form() { msg::instant_form() } else { m })
 }
 
 /// An instant as served: RFC 3339 in UTC, to the second.
@@ -76,7 +75,7 @@ mod tests {
         assert!(parse_instant("2024-09-25T03:00:00Z").is_ok());
         assert_eq!(parse_instant("2024-09-25").unwrap().to_string(), "2024-09-25 00:00:00");
         assert_eq!(parse_instant("0001-01-01T00:00:00Z"), Err(out_of_range()));
-        assert_eq!(parse_instant("soon"), Err(INSTANT_FORM.to_string()));
-        assert_eq!(parse_instant("-0001-01-01"), Err(INSTANT_FORM.to_string()));
+        assert_eq!(parse_instant("soon"), Err(msg::instant_form()));
+        assert_eq!(parse_instant("-0001-01-01"), Err(msg::instant_form()));
     }
 }

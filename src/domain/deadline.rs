@@ -8,7 +8,7 @@ use chrono_tz::Tz;
 /// The instant a deadline given as `raw` passes: an RFC 3339 instant as is, or a
 /// date (`YYYY-MM-DD`) at the following local midnight; within [`dates`]' range, or the
 /// message to show.
-pub fn parse_deadline(raw: &str, tz: Tz) -> Result<NaiveDateTime, String> {
+pub fn parse_deadline(raw: &str, tz: Tz) -> Result<NaiveDateTime, crate::domain::validation::Message> {
     if let Some(t) = dates::parse_rfc3339(raw) {
         return t;
     }

@@ -65,8 +65,8 @@ impl UnitKind {
 }
 
 /// The accepted values of an enumerated field, for validation messages.
-pub fn one_of(values: &[&str]) -> String {
-    format!("Must be one of: {}.", values.join(", "))
+pub fn one_of(values: &[&str]) -> super::validation::Message {
+    super::validation::msg::one_of(values)
 }
 
 #[cfg(test)]

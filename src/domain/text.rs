@@ -1,22 +1,24 @@
 //! Checks on free text typed by users (names, codes, email addresses).
 
+use super::validation::{Message, msg};
+
 /// Trims and checks a required text field; returns the message when unusable.
-pub fn clean_required(value: &str, max_chars: usize) -> Result<String, String> {
+pub fn clean_required(value: &str, max_chars: usize) -> Result<String, Message> {
     let trimmed = value.trim();
     if trimmed.is_empty() {
-        return Err("Must not be empty.".into());
+        return Err(msg::empty());
     }
     if trimmed.chars().count() > max_chars {
-        return Err(format!("Must be at most {max_chars} characters."));
+        return Err(msg::too_long(max_chars));
     }
     if trimmed.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
-        return Err("Must not contain control characters.".into());
+        return Err(msg::control_chars());
     }
     Ok(trimmed.to_string())
 }
 
 /// Usernames: 3–64 of a–z, 0–9, dot, dash, underscore; stored lower-case.
-pub fn clean_username(value: &str) -> Result<String, String> {
+pub fn clean_username(value: &str) -> Result<String, Message> {
     let name = value.trim().to_lowercase();
     let ok_chars = name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c));
     if !(3..=64).contains(&name.len()) || !ok_chars {
@@ -26,7 +28,7 @@ pub fn clean_username(value: &str) -> Result<String, String> {
 }
 
 /// Unit codes: 1–32 of A–Z, 0–9, dot, dash, underscore; stored upper-case.
-pub fn clean_code(value: &str) -> Result<String, String> {
+pub fn clean_code(value: &str) -> Result<String, Message> {
     let code = value.trim().to_uppercase();
     let ok_chars = code.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || "._-".contains(c));
     if !(1..=32).contains(&code.len()) || !ok_chars {
@@ -36,7 +38,7 @@ pub fn clean_code(value: &str) -> Result<String, String> {
 }
 
 /// An email address lettre can send to.
-pub fn clean_email(value: &str) -> Result<String, String> {
+pub fn clean_email(value: &str) -> Result<String, Message> {
     let addr = value.trim();
     if addr.len() > 254 || addr.parse::<lettre::Address>().is_err() {
         return Err("Is not a valid email address.".into());
@@ -45,16 +47,16 @@ pub fn clean_email(value: &str) -> Result<String, String> {
 }
 
 /// New passwords: 10–128 characters and not the username.
-pub fn check_new_password(password: &str, username: &str) -> Result<(), String> {
+pub fn check_new_password(password: &str, username: &str) -> Result<(), Message> {
     let n = password.chars().count();
     if n < 10 {
-        return Err("Must be at least 10 characters long.".into());
+        return Err(msg::password_short());
     }
     if n > 128 {
-        return Err("Must be at most 128 characters long.".into());
+        return Err(msg::password_long());
     }
     if password.to_lowercase().contains(&username.to_lowercase()) {
-        return Err("Must not contain the username.".into());
+        return Err(msg::password_username());
     }
     Ok(())
 }

@@ -70,6 +70,8 @@ pub struct CaseFilter {
     /// Responsible unit in this unit's subtree and subject unit outside it: the cases a
     /// subtree holds only because one of its units handles them.
     pub responsible_only_unit_id: Option<String>,
+    /// Responsible unit in this unit's subtree (a unit head's own cases).
+    pub responsible_unit_id: Option<String>,
     pub indicator_id: Option<String>,
     pub status: Option<String>,
     /// Some(true): overdue only; Some(false): not overdue.
@@ -204,6 +206,30 @@ impl Case {
             q = q.filter(cases::id.lt(id.to_string()));
         }
         q.order(cases::id.desc()).limit(limit).select(Case::as_select()).load(conn)
+    }
+
+    /// The first `limit` visible cases that have a deadline, the nearest (or most overdue)
+    /// first: the work queues.
+    pub fn by_deadline(
+        conn: &mut DbConn,
+        scope: &CaseScope,
+        f: &CaseFilter,
+        now: NaiveDateTime,
+        limit: i64,
+    ) -> QueryResult<Vec<Case>> {
+        cases::table
+            .into_boxed()
+            .filter(case_predicate(scope, f, now))
+            .filter(cases::deadline_at.is_not_null())
+            .order((cases::deadline_at.asc(), cases::id.asc()))
+            .limit(limit)
+            .select(Case::as_select())
+            .load(conn)
+    }
+
+    /// How many visible cases match.
+    pub fn count_visible(conn: &mut DbConn, scope: &CaseScope, f: &CaseFilter, now: NaiveDateTime) -> QueryResult<i64> {
+        cases::table.into_boxed().filter(case_predicate(scope, f, now)).count().get_result(conn)
     }
 
     /// Indicator ids of each case, in one query.
@@ -353,6 +379,15 @@ macro_rules! case_predicate {
                             .assume_not_null(),
                     )
                     .and(diesel::dsl::not(cases::subject_unit_id.eq_any(subtree_ids(u)))),
+                );
+            }
+            if let Some(u) = &f.responsible_unit_id {
+                p = Box::new(
+                    p.and(
+                        cases::responsible_unit_id
+                            .eq_any(subtree_ids(u).select(unit_closure::descendant_id.nullable()))
+                            .assume_not_null(),
+                    ),
                 );
             }
             if let Some(i) = &f.indicator_id {

@@ -37,6 +37,13 @@ impl User {
         users::table.find(id).select(User::as_select()).first(conn).optional()
     }
 
+    /// The full names of these users, by id, in one query.
+    pub fn names_of(conn: &mut DbConn, ids: &[String]) -> QueryResult<std::collections::HashMap<String, String>> {
+        let rows: Vec<(String, String)> =
+            users::table.filter(users::id.eq_any(ids)).select((users::id, users::full_name)).load(conn)?;
+        Ok(rows.into_iter().collect())
+    }
+
     pub fn find_by_username(conn: &mut DbConn, username: &str) -> QueryResult<Option<User>> {
         users::table.filter(users::username.eq(username)).select(User::as_select()).first(conn).optional()
     }

@@ -7,6 +7,7 @@
 
 pub mod binary;
 pub mod smtp;
+pub mod visitor;
 pub mod world;
 
 use std::sync::atomic::{AtomicUsize, Ordering};

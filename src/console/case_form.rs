@@ -1,0 +1,272 @@
+//! Logging a case (campaign first, then what was found) and editing one, through the
+//! same operations as the API; evidence files go with the new case.
+
+use std::collections::BTreeMap;
+
+use actix_multipart::Multipart;
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpResponse, web};
+use minijinja::{Value, context};
+use serde::Deserialize;
+
+use super::form::{FormData, field_errors};
+use super::session::Viewer;
+use super::{Console, Fail};
+use crate::app::AppState;
+use crate::casework::{self, CaseInput, SEVERITIES, SubjectInput};
+use crate::domain::role::Role;
+use crate::error::ApiError;
+use crate::model::campaign::{Campaign, CampaignFilter};
+use crate::model::directive::Indicator;
+use crate::model::unit::Unit;
+
+#[derive(Deserialize)]
+pub struct NewQuery {
+    campaign_id: Option<String>,
+    unit_id: Option<String>,
+}
+
+/// What the form offers for a campaign: its target units with their subtrees, and the
+/// indicators of its directive, grouped as the directive groups them.
+async fn choices(state: &AppState, viewer: &Viewer, campaign_id: Option<String>) -> Result<Value, ApiError> {
+    let user_id = viewer.user.user.id.clone();
+    state
+        .db(move |conn| {
+            let f = CampaignFilter { member: Some(user_id.clone()), ..Default::default() };
+            let campaigns: Vec<Campaign> =
+                Campaign::list(conn, &f, None, 200)?.into_iter().filter(|c| c.status != "concluded").collect();
+            let chosen = campaign_id.and_then(|id| campaigns.iter().find(|c| c.id == id).cloned());
+            let (mut units, mut groups) = (Vec::new(), Vec::<Value>::new());
+            if let Some(c) = &chosen {
+                let targets =
+                    Campaign::targets_of(conn, std::slice::from_ref(&c.id))?.remove(&c.id).unwrap_or_default();
+                let mut seen = std::collections::HashSet::new();
+                for t in targets {
+                    for (u, depth) in Unit::subtree(conn, &t)? {
+                        if seen.insert(u.id.clone()) {
+                            let folded = crate::domain::fold::fold(&u.name);
+                            units.push(context! { id => u.id, name => u.name, depth => depth, folded => folded });
+                        }
+                    }
+                }
+                let mut current: Option<(String, String, Vec<Value>)> = None;
+                for i in Indicator::of_directive(conn, &c.directive_id, false)? {
+                    if current.as_ref().is_none_or(|(code, _, _)| *code != i.group_code) {
+                        if let Some((code, title, items)) = current.take() {
+                            groups.push(context! { code => code, title => title, items => items });
+                        }
+                        current = Some((i.group_code.clone(), i.group_title.clone(), Vec::new()));
+                    }
+                    if let Some((_, _, items)) = current.as_mut() {
+                        items.push(context! { id => i.id, code => i.code, title => i.title });
+                    }
+                }
+                if let Some((code, title, items)) = current {
+                    groups.push(context! { code => code, title => title, items => items });
+                }
+            }
+            let campaigns: Vec<Value> =
+                campaigns.into_iter().map(|c| context! { id => c.id, title => c.title }).collect();
+            Ok(context! {
+                campaigns => campaigns, campaign => chosen.map(|c| context! { id => c.id, title => c.title }),
+                units => units, groups => groups, severities => SEVERITIES,
+            })
+        })
+        .await
+}
+
+/// The form, new or for editing, with what was typed and what was wrong.
+#[allow(clippy::too_many_arguments)]
+async fn form_page(
+    state: &AppState,
+    console: &Console,
+    viewer: &Viewer,
+    campaign_id: Option<String>,
+    editing: Option<(String, String, i64)>,
+    values: BTreeMap<String, String>,
+    checked: Vec<String>,
+    errors: BTreeMap<String, String>,
+    status: StatusCode,
+) -> Result<HttpResponse, Fail> {
+    let offered = choices(state, viewer, campaign_id).await?;
+    let today = state.clock.now().with_timezone(&console.tz).date_naive().to_string();
+    let ctx = context! {
+        offered => offered, values => values, checked => checked, errors => errors, today => today,
+        editing => editing.map(|(id, number, version)| context! { id => id, number => number, version => version }),
+        logged => None::<String>,
+    };
+    console.page_with_status(status, Some(viewer), viewer.lang, "case_form.html", ctx)
+}
+
+/// `GET /cases/new[?campaign_id=…&unit_id=…]`
+pub async fn new_form(
+    state: web::Data<AppState>,
+    console: web::Data<Console>,
+    viewer: Viewer,
+    q: web::Query<NewQuery>,
+) -> Result<HttpResponse, Fail> {
+    viewer.user.require(&[Role::Inspector])?;
+    let mut values = BTreeMap::new();
+    if let Some(u) = &q.unit_id {
+        values.insert("subject_unit_id".to_string(), u.clone());
+    }
+    let campaign = q.campaign_id.clone();
+    form_page(&state, &console, &viewer, campaign, None, values, Vec::new(), BTreeMap::new(), StatusCode::OK).await
+}
+
+/// The case fields of a submitted form, as the operations take them.
+fn input(form: &FormData) -> CaseInput {
+    CaseInput {
+        campaign_id: form.get("campaign_id"),
+        subject: Some(SubjectInput {
+            kind: form.get("subject_kind"),
+            unit_id: form.get("subject_unit_id"),
+            person_name: form.get("person_name"),
+            person_position: form.get("person_position"),
+        }),
+        indicator_ids: Some(form.all("indicator_ids")),
+        title: form.get("title"),
+        description: form.get("description"),
+        detected_on: form.get("detected_on"),
+        severity: form.get("severity"),
+        responsible_unit_id: None,
+        due_at: None,
+    }
+}
+
+/// `POST /cases/new`: checks the files, logs the case, keeps the files with it; then the
+/// case, or (with "save and log another") a fresh form keeping campaign and unit.
+pub async fn create(
+    state: web::Data<AppState>,
+    console: web::Data<Console>,
+    viewer: Viewer,
+    multipart: Multipart,
+) -> Result<HttpResponse, Fail> {
+    let received = crate::api::attachments::receive(multipart, state.settings.cases.attachment_max_bytes, 10).await;
+    let (form, files, file_error) = match received {
+        Ok(r) => (FormData::from_pairs(r.fields), r.files, None),
+        Err(e @ ApiError::PayloadTooLarge) => (FormData::default(), Vec::new(), Some(e)),
+        Err(e) => return Err(Fail(e)),
+    };
+    if file_error.is_none() {
+        viewer.check_csrf(form.csrf().as_deref())?;
+    }
+    let lang = viewer.lang;
+    let again = |errors: BTreeMap<String, String>| {
+        let (state, console, viewer, form) = (&state, &console, &viewer, &form);
+        async move {
+            let values = form.values();
+            form_page(
+                state,
+                console,
+                viewer,
+                form.get("campaign_id"),
+                None,
+                values,
+                form.all("indicator_ids"),
+                errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+    };
+    if let Some(e) = file_error {
+        return again(field_errors(&console, lang, super::case_page::too_large_as_field(&state, e))?).await;
+    }
+    for (_, file) in &files {
+        if let Err(e) = casework::check_upload(&state.settings.cases, file) {
+            return again(field_errors(&console, lang, super::case_page::too_large_as_field(&state, e))?).await;
+        }
+    }
+    let (caller, case_input) = (viewer.user.clone(), input(&form));
+    let logged = state.op(move |conn, ctx| casework::log(conn, ctx, &caller, case_input)).await;
+    let case = match logged {
+        Ok((case, _)) => case,
+        Err(e @ ApiError::Validation(_)) => return again(field_errors(&console, lang, e)?).await,
+        Err(e) => return Err(Fail(e)),
+    };
+    for (_, file) in files {
+        let (caller, id) = (viewer.user.clone(), case.id.clone());
+        state.op(move |conn, ctx| casework::attach(conn, ctx, &caller, &id, file)).await?;
+    }
+    if form.get("another").is_some() {
+        let mut values = BTreeMap::new();
+        values.extend(form.get("subject_unit_id").map(|u| ("subject_unit_id".to_string(), u)));
+        let offered = choices(&state, &viewer, form.get("campaign_id")).await?;
+        let today = state.clock.now().with_timezone(&console.tz).date_naive().to_string();
+        let ctx = context! {
+            offered => offered, values => values, checked => Vec::<String>::new(), errors => context! {},
+            today => today, editing => None::<String>,
+            logged => context! { id => case.id, number => case.number },
+        };
+        return console.page_with_status(StatusCode::CREATED, Some(&viewer), lang, "case_form.html", ctx);
+    }
+    Ok(HttpResponse::SeeOther().insert_header((header::LOCATION, format!("/cases/{}", case.id))).finish())
+}
+
+/// `GET /cases/{id}/edit`: the form filled from the case.
+pub async fn edit_form(
+    state: web::Data<AppState>,
+    console: web::Data<Console>,
+    viewer: Viewer,
+    path: web::Path<String>,
+) -> Result<HttpResponse, Fail> {
+    let caller = viewer.user.clone();
+    let id = path.into_inner();
+    let (case, ids) = state.db(move |conn| casework::visible(conn, &caller, &id)).await?;
+    let mut values = BTreeMap::new();
+    for (k, v) in [
+        ("subject_kind", Some(case.subject_kind.clone())),
+        ("subject_unit_id", Some(case.subject_unit_id.clone())),
+        ("person_name", case.person_name.clone()),
+        ("person_position", case.person_position.clone()),
+        ("title", Some(case.title.clone())),
+        ("description", Some(case.description.clone())),
+        ("detected_on", Some(case.detected_on.to_string())),
+        ("severity", Some(case.severity.clone())),
+    ] {
+        values.extend(v.map(|v| (k.to_string(), v)));
+    }
+    let editing = Some((case.id.clone(), case.number.clone(), case.version));
+    form_page(&state, &console, &viewer, Some(case.campaign_id), editing, values, ids, BTreeMap::new(), StatusCode::OK)
+        .await
+}
+
+/// `POST /cases/{id}/edit`: the same edit as the API's, against the version the form showed.
+pub async fn update(
+    state: web::Data<AppState>,
+    console: web::Data<Console>,
+    viewer: Viewer,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, Fail> {
+    let form = FormData::parse(&body);
+    viewer.check_csrf(form.csrf().as_deref())?;
+    let id = path.into_inner();
+    let mut case_input = input(&form);
+    case_input.campaign_id = None;
+    let if_match = form.get("version").and_then(|v| v.parse().ok());
+    let (caller, case_id) = (viewer.user.clone(), id.clone());
+    let done = state.op(move |conn, ctx| casework::edit(conn, ctx, &caller, &case_id, if_match, case_input)).await;
+    match done {
+        Ok(_) => Ok(HttpResponse::SeeOther().insert_header((header::LOCATION, format!("/cases/{id}"))).finish()),
+        Err(e @ ApiError::Validation(_)) => {
+            let errors = field_errors(&console, viewer.lang, e)?;
+            let number = form.get("number").unwrap_or_default();
+            let editing = Some((id, number, if_match.unwrap_or_default()));
+            form_page(
+                &state,
+                &console,
+                &viewer,
+                form.get("campaign_id"),
+                editing,
+                form.values(),
+                form.all("indicator_ids"),
+                errors,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
+        }
+        Err(e) => Err(Fail(e)),
+    }
+}

@@ -1,0 +1,328 @@
+//! The case page: what the case is, where it stands, what the reader may do now (only the
+//! actions the workflow allows them), its timeline, comments and evidence.
+
+use std::collections::BTreeMap;
+
+use actix_multipart::Multipart;
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpResponse, web};
+use minijinja::{Value, context};
+use serde_json::Value as Json;
+
+use super::form::{FormData, field_errors};
+use super::render::{deadline_view, instant};
+use super::session::Viewer;
+use super::{Console, Fail};
+use crate::app::AppState;
+use crate::casework::{self, DecisionInput, TransitionInput};
+use crate::domain::deadline::is_overdue;
+use crate::domain::role::Role;
+use crate::domain::workflow::{Need, Status};
+use crate::error::ApiError;
+use crate::model::attachment::Attachment;
+use crate::model::campaign::Campaign;
+use crate::model::case::CaseEvent;
+use crate::model::directive::Indicator;
+use crate::model::unit::Unit;
+use crate::model::user::User;
+
+/// What a refused action leaves on the page: which form, what was typed, what was wrong.
+#[derive(Default)]
+struct Refused {
+    action: Option<String>,
+    values: BTreeMap<String, String>,
+    errors: BTreeMap<String, String>,
+    stale: bool,
+}
+
+/// Renders the case page for `viewer` (404 for a case outside their scope).
+async fn render(
+    state: &AppState,
+    console: &Console,
+    viewer: &Viewer,
+    id: String,
+    refused: Refused,
+    status: StatusCode,
+) -> Result<HttpResponse, Fail> {
+    let caller = viewer.user.clone();
+    let (now, tz) = (state.clock.now_naive(), console.tz);
+    let data = state
+        .db(move |conn| {
+            let (case, indicator_ids) = casework::visible(conn, &caller, &id)?;
+            let actions = casework::actions_for(conn, &caller, &case)?;
+            let mut indicators = Indicator::find_many(conn, &indicator_ids)?;
+            indicators.sort_by_key(|i| i.position);
+            let campaign = Campaign::find(conn, &case.campaign_id)?;
+            let events = CaseEvent::list(conn, &case.id, None, 500)?;
+            let attachments = Attachment::of_case(conn, &case.id)?;
+            let mut people: Vec<String> = events.iter().filter_map(|e| e.actor_id.clone()).collect();
+            people.push(case.created_by.clone());
+            people.sort();
+            people.dedup();
+            let names = User::names_of(conn, &people)?;
+            let mut unit_ids = vec![case.subject_unit_id.clone()];
+            unit_ids.extend(case.responsible_unit_id.clone());
+            let units: std::collections::HashMap<String, String> =
+                Unit::find_many(conn, &unit_ids)?.into_iter().map(|u| (u.id, u.name)).collect();
+            // Who may be made responsible: the reviewer's own subtree.
+            let choices: Vec<Value> = match (&caller.role, &caller.user.unit_id) {
+                (Role::Reviewer, Some(u)) if !actions.is_empty() => Unit::subtree(conn, u)?
+                    .into_iter()
+                    .map(|(u, depth)| context! { id => u.id, name => u.name, depth => depth })
+                    .collect(),
+                _ => Vec::new(),
+            };
+            Ok((case, actions, indicators, campaign, events, attachments, names, units, choices))
+        })
+        .await?;
+    let (case, actions, indicators, campaign, events, attachments, names, units, choices) = data;
+    let lang = viewer.lang;
+    let status_now = Status::parse(&case.status);
+    let overdue = is_overdue(status_now.is_some_and(Status::can_be_overdue), case.deadline_at, now);
+    let measure_label = |code: &str| {
+        state.settings.cases.measures.iter().find(|m| m.code == code).map(|m| m.label.clone()).unwrap_or(code.into())
+    };
+    let timeline: Vec<Value> = events
+        .iter()
+        .map(|e| {
+            let detail: Json = serde_json::from_str(&e.detail).unwrap_or(Json::Null);
+            let text = |k: &str| detail.get(k).and_then(Json::as_str).map(str::to_string);
+            context! {
+                at => instant(e.at), kind => e.kind.clone(),
+                actor => e.actor_id.as_ref().and_then(|a| names.get(a).cloned()),
+                action => text("action"), to => text("to"), note => text("note"), body => text("body"),
+                file_name => text("file_name"),
+            }
+        })
+        .collect();
+    let action_forms: Vec<Value> = actions
+        .iter()
+        .map(|a| {
+            let rule = a.rule();
+            let needs: Vec<&str> = rule.needs.iter().map(|n| n.field()).collect();
+            // Reopening a case that never had a responsible unit asks for one too.
+            let asks_unit = rule.needs.contains(&Need::ResponsibleUnit)
+                || (rule.checks(crate::domain::workflow::Check::ResponsibleUnitWhenNone)
+                    && case.responsible_unit_id.is_none());
+            context! { action => a.as_str(), needs => needs, asks_unit => asks_unit }
+        })
+        .collect();
+    let measures: Vec<Value> = state
+        .settings
+        .cases
+        .measures
+        .iter()
+        .map(|m| context! { code => m.code.clone(), label => m.label.clone() })
+        .collect();
+    let ctx = context! {
+        case => context! {
+            id => case.id.clone(), number => case.number, title => case.title, description => case.description,
+            status => case.status, severity => case.severity, subject_kind => case.subject_kind,
+            person_name => case.person_name, person_position => case.person_position,
+            subject_unit => units.get(&case.subject_unit_id).cloned(),
+            responsible_unit => case.responsible_unit_id.as_ref().and_then(|u| units.get(u).cloned()),
+            detected_on => case.detected_on.to_string(),
+            deadline => case.deadline_at.map(|d| deadline_view(d, now, tz)),
+            overdue => overdue,
+            decision => case.decision_measure.as_ref().map(|m| context! {
+                measure => measure_label(m), decided_on => case.decision_decided_on.map(|d| d.to_string()),
+                reference => case.decision_reference.clone(),
+            }),
+            created_by => names.get(&case.created_by).cloned(),
+            created_at => instant(case.created_at),
+            version => case.version,
+            editable => crate::domain::workflow::may_edit(viewer.user.role, status_now.unwrap_or(Status::Closed))
+                && (viewer.user.role != Role::Inspector || case.created_by == viewer.user.user.id),
+        },
+        campaign => campaign.map(|c| c.title),
+        indicators => indicators.into_iter().map(|i| context! { code => i.code, title => i.title }).collect::<Vec<_>>(),
+        timeline => timeline,
+        attachments => attachments.into_iter().map(|a| context! {
+            id => a.id, file_name => a.file_name, size_kb => (a.size_bytes + 1023) / 1024, at => instant(a.created_at),
+        }).collect::<Vec<_>>(),
+        actions => action_forms,
+        measures => measures,
+        units => choices,
+        today => now.and_utc().with_timezone(&tz).date_naive().to_string(),
+        refused_action => refused.action, values => refused.values, errors => refused.errors, stale => refused.stale,
+    };
+    console.page_with_status(status, Some(viewer), lang, "case.html", ctx)
+}
+
+/// `GET /cases/{id}`: also where every alert email links.
+pub async fn page(
+    state: web::Data<AppState>,
+    console: web::Data<Console>,
+    viewer: Viewer,
+    path: web::Path<String>,
+) -> Result<HttpResponse, Fail> {
+    render(&state, &console, &viewer, path.into_inner(), Refused::default(), StatusCode::OK).await
+}
+
+fn back_to(id: &str) -> HttpResponse {
+    HttpResponse::SeeOther().insert_header((header::LOCATION, format!("/cases/{id}"))).finish()
+}
+
+/// After a refused change: the page again with the reason beside the fields (422), or
+/// with word that someone else changed the case first (409); anything else is its page.
+async fn refused(
+    state: &AppState,
+    console: &Console,
+    viewer: &Viewer,
+    id: String,
+    action: Option<String>,
+    form: &FormData,
+    err: ApiError,
+) -> Result<HttpResponse, Fail> {
+    let stale = matches!(err, ApiError::PreconditionFailed | ApiError::Conflict { code: "concurrent-change", .. });
+    let (errors, status) = if stale {
+        (BTreeMap::new(), StatusCode::CONFLICT)
+    } else {
+        (field_errors(console, viewer.lang, err)?, StatusCode::UNPROCESSABLE_ENTITY)
+    };
+    let r = Refused { action, values: form.values(), errors, stale };
+    render(state, console, viewer, id, r, status).await
+}
+
+/// The version the form was rendered from, so a change made meanwhile is not overwritten.
+fn version(form: &FormData) -> Option<i64> {
+    form.get("version").and_then(|v| v.parse().ok())
+}
+
+/// `POST /cases/{id}/transition`: one action of the workflow, through the same operation as the API.
+pub async fn transition(
+    state: web::Data<AppState>,
+    console: web::Data<Console>,
+    viewer: Viewer,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, Fail> {
+    let form = FormData::parse(&body);
+    viewer.check_csrf(form.csrf().as_deref())?;
+    let id = path.into_inner();
+    let action = form.get("action");
+    let decision = form.get("measure").is_some() || form.get("decided_on").is_some();
+    let input = TransitionInput {
+        action: action.clone(),
+        note: form.get("note"),
+        responsible_unit_id: form.get("responsible_unit_id"),
+        due_at: form.get("due_at"),
+        decision: decision.then(|| DecisionInput {
+            measure: form.get("measure"),
+            decided_on: form.get("decided_on"),
+            reference: form.get("reference"),
+        }),
+    };
+    let (caller, case_id, if_match) = (viewer.user.clone(), id.clone(), version(&form));
+    let done = state.op(move |conn, ctx| casework::transition(conn, ctx, &caller, &case_id, if_match, input)).await;
+    match done {
+        Ok(_) => Ok(back_to(&id)),
+        Err(e @ (ApiError::Validation(_) | ApiError::PreconditionFailed | ApiError::Conflict { .. })) => {
+            refused(&state, &console, &viewer, id, action, &form, e).await
+        }
+        Err(e) => Err(Fail(e)),
+    }
+}
+
+/// `POST /cases/{id}/comments`
+pub async fn comment(
+    state: web::Data<AppState>,
+    console: web::Data<Console>,
+    viewer: Viewer,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, Fail> {
+    let form = FormData::parse(&body);
+    viewer.check_csrf(form.csrf().as_deref())?;
+    let id = path.into_inner();
+    let (caller, case_id, text) = (viewer.user.clone(), id.clone(), form.get("body"));
+    let done = state.op(move |conn, ctx| casework::comment(conn, ctx, &caller, &case_id, text.as_deref())).await;
+    match done {
+        Ok(_) => Ok(back_to(&id)),
+        Err(e @ ApiError::Validation(_)) => {
+            refused(&state, &console, &viewer, id, Some("comment".into()), &form, e).await
+        }
+        Err(e) => Err(Fail(e)),
+    }
+}
+
+/// `POST /cases/{id}/evidence`: a multipart form with the CSRF token and one or more files.
+pub async fn upload(
+    state: web::Data<AppState>,
+    console: web::Data<Console>,
+    viewer: Viewer,
+    path: web::Path<String>,
+    multipart: Multipart,
+) -> Result<HttpResponse, Fail> {
+    let id = path.into_inner();
+    let received = crate::api::attachments::receive(multipart, state.settings.cases.attachment_max_bytes, 10).await;
+    let received = match received {
+        Ok(r) => r,
+        Err(e @ ApiError::PayloadTooLarge) => {
+            let e = too_large_as_field(&state, e);
+            return refused(&state, &console, &viewer, id, Some("evidence".into()), &FormData::default(), e).await;
+        }
+        Err(e) => return Err(Fail(e)),
+    };
+    let form = FormData::from_pairs(received.fields);
+    viewer.check_csrf(form.csrf().as_deref())?;
+    if received.files.is_empty() {
+        let e = ApiError::field("file", crate::error::msg::required());
+        return refused(&state, &console, &viewer, id, Some("evidence".into()), &form, e).await;
+    }
+    // Every file is checked before any is kept: one bad file keeps none.
+    for (_, file) in &received.files {
+        if let Err(e) = casework::check_upload(&state.settings.cases, file) {
+            return refused(
+                &state,
+                &console,
+                &viewer,
+                id,
+                Some("evidence".into()),
+                &form,
+                too_large_as_field(&state, e),
+            )
+            .await;
+        }
+    }
+    for (_, file) in received.files {
+        let (caller, case_id) = (viewer.user.clone(), id.clone());
+        let done = state.op(move |conn, ctx| casework::attach(conn, ctx, &caller, &case_id, file)).await;
+        match done {
+            Ok(_) => {}
+            Err(e @ ApiError::Validation(_)) => {
+                return refused(&state, &console, &viewer, id, Some("evidence".into()), &form, e).await;
+            }
+            Err(e) => return Err(Fail(e)),
+        }
+    }
+    Ok(back_to(&id))
+}
+
+/// A file over the size limit, said beside the file field.
+pub fn too_large_as_field(state: &AppState, e: ApiError) -> ApiError {
+    match e {
+        ApiError::PayloadTooLarge => {
+            ApiError::field("file", crate::error::msg::file_too_large(state.settings.cases.attachment_max_bytes))
+        }
+        other => other,
+    }
+}
+
+/// `GET /cases/{id}/evidence/{attachment}`: the file, to those who may see the case.
+pub async fn download(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, Fail> {
+    let (id, aid) = path.into_inner();
+    let aid = crate::api::extract::parse_id(&aid)?;
+    let caller = viewer.user;
+    let a = state
+        .db(move |conn| {
+            let (case, _) = casework::visible(conn, &caller, &id)?;
+            Attachment::find(conn, &case.id, &aid)?.ok_or(ApiError::NotFound)
+        })
+        .await?;
+    Ok(crate::api::attachments::serve_file(&state, a).await?)
+}

@@ -1,0 +1,175 @@
+//! The case list: every filter the API offers, kept in the address, and its export.
+
+use std::collections::HashMap;
+
+use actix_web::{HttpResponse, web};
+use chrono::NaiveDateTime;
+use minijinja::{Value, context};
+use serde::Deserialize;
+
+use super::render::deadline_view;
+use super::session::Viewer;
+use super::{Console, Fail};
+use crate::api::cases::{CaseQuery, case_filter};
+use crate::app::AppState;
+use crate::casework::scope_of;
+use crate::db::DbConn;
+use crate::domain::deadline::is_overdue;
+use crate::domain::workflow::Status;
+use crate::error::ApiError;
+use crate::model::campaign::{Campaign, CampaignFilter};
+use crate::model::case::Case;
+use crate::model::unit::Unit;
+
+/// Cases as list rows, with their units' names (one query for all of them).
+pub fn rows(
+    conn: &mut DbConn,
+    cases: Vec<Case>,
+    now: NaiveDateTime,
+    tz: chrono_tz::Tz,
+) -> Result<Vec<Value>, ApiError> {
+    let mut ids: Vec<String> = cases.iter().map(|c| c.subject_unit_id.clone()).collect();
+    ids.extend(cases.iter().filter_map(|c| c.responsible_unit_id.clone()));
+    ids.sort();
+    ids.dedup();
+    let names: HashMap<String, String> = Unit::find_many(conn, &ids)?.into_iter().map(|u| (u.id, u.name)).collect();
+    Ok(cases
+        .into_iter()
+        .map(|c| {
+            let status = Status::parse(&c.status);
+            let overdue = is_overdue(status.is_some_and(Status::can_be_overdue), c.deadline_at, now);
+            context! {
+                id => c.id, number => c.number, title => c.title, status => c.status, severity => c.severity,
+                subject_kind => c.subject_kind, person_name => c.person_name,
+                subject_unit => names.get(&c.subject_unit_id).cloned().unwrap_or_default(),
+                responsible_unit => c.responsible_unit_id.as_ref().and_then(|u| names.get(u).cloned()),
+                detected_on => c.detected_on.to_string(),
+                deadline => c.deadline_at.map(|d| deadline_view(d, now, tz)),
+                overdue => overdue,
+            }
+        })
+        .collect())
+}
+
+/// The list's address parameters, all optional; unknown ones are ignored (old links work).
+#[derive(Deserialize, Default, Clone, serde::Serialize)]
+pub struct ListQuery {
+    campaign_id: Option<String>,
+    unit_id: Option<String>,
+    indicator_id: Option<String>,
+    status: Option<String>,
+    overdue: Option<String>,
+    q: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    cursor: Option<String>,
+    format: Option<String>,
+}
+
+impl ListQuery {
+    /// The API's query for the same filters (blank fields are no filter).
+    fn api(&self) -> CaseQuery {
+        let some = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
+        CaseQuery {
+            campaign_id: some(&self.campaign_id),
+            unit_id: some(&self.unit_id),
+            indicator_id: some(&self.indicator_id),
+            status: some(&self.status),
+            overdue: match self.overdue.as_deref() {
+                Some("true") => Some(true),
+                Some("false") => Some(false),
+                _ => None,
+            },
+            q: some(&self.q),
+            from: some(&self.from),
+            to: some(&self.to),
+            limit: None,
+            cursor: some(&self.cursor),
+            format: some(&self.format),
+        }
+    }
+
+    /// The filters as an address query, without the cursor.
+    fn encoded(&self) -> String {
+        let mut q = self.clone();
+        q.cursor = None;
+        q.format = None;
+        let pairs: Vec<(String, String)> = serde_json::to_value(&q)
+            .ok()
+            .and_then(|v| v.as_object().cloned())
+            .into_iter()
+            .flatten()
+            .filter_map(|(k, v)| v.as_str().filter(|s| !s.is_empty()).map(|s| (k, s.to_string())))
+            .collect();
+        form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish()
+    }
+}
+
+const PAGE: i64 = 50;
+
+/// `GET /cases?…`: a page of the cases the reader may see, newest first, as filtered.
+pub async fn list(
+    state: web::Data<AppState>,
+    console: web::Data<Console>,
+    viewer: Viewer,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, Fail> {
+    let q = q.into_inner();
+    let scope = scope_of(&viewer.user)?;
+    let lang = viewer.lang;
+    let api = q.api();
+    let (filter, page) = match case_filter(&api)
+        .and_then(|f| Ok((f, crate::api::pagination::PageRequest::parse(Some(PAGE), api.cursor.as_deref())?)))
+    {
+        Ok(ok) => ok,
+        Err(e) => {
+            // A filter typed wrong in the address: the list page says which, and lists nothing.
+            let errors = super::form::field_errors(&console, lang, e)?;
+            let ctx = context! { items => Vec::<Value>::new(), q => Value::from(minijinja::value::Serde(&q)), errors => errors, filters => q.encoded() };
+            return console.page_with_status(
+                actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+                Some(&viewer),
+                lang,
+                "cases.html",
+                ctx,
+            );
+        }
+    };
+    let (now, tz) = (state.clock.now_naive(), console.tz);
+    let member = (viewer.user.role == crate::domain::role::Role::Inspector).then(|| viewer.user.user.id.clone());
+    let (after, fetch) = (page.after.clone(), page.fetch());
+    let (items, more, campaigns) = state
+        .db(move |conn| {
+            let mut found = Case::list_visible(conn, &scope, &filter, now, after.as_deref(), fetch)?;
+            let more = found.len() as i64 > PAGE;
+            found.truncate(PAGE as usize);
+            let campaigns = Campaign::list(conn, &CampaignFilter { member, ..Default::default() }, None, 200)?;
+            let campaigns: Vec<Value> =
+                campaigns.into_iter().map(|c| context! { id => c.id, title => c.title }).collect();
+            Ok((rows(conn, found, now, tz)?, more, campaigns))
+        })
+        .await?;
+    let next = if more {
+        items.last().and_then(|i| i.get_attr("id").ok()).map(|id| crate::api::pagination::cursor_for(&id.to_string()))
+    } else {
+        None
+    };
+    let ctx = context! {
+        items => items, q => Value::from(minijinja::value::Serde(&q)), filters => q.encoded(), next => next, campaigns => campaigns,
+        statuses => Status::ALL.map(Status::as_str), errors => context! {},
+    };
+    console.page(Some(&viewer), lang, "cases.html", ctx)
+}
+
+/// `GET /cases/export?format=csv|xlsx&…`: every case of the list as filtered, as the API exports it.
+pub async fn export(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, Fail> {
+    let api = q.into_inner().api();
+    let scope = scope_of(&viewer.user)?;
+    let format = crate::api::export::FileFormat::pick(api.format.as_deref(), None)?
+        .ok_or_else(|| ApiError::field("format", crate::error::msg::one_of(&["csv", "xlsx"])))?;
+    Ok(crate::api::case_export::export(state, scope, case_filter(&api)?, format).await?)
+}

@@ -1,0 +1,101 @@
+//! The start page, by role: *Việc của tôi* for inspectors, the review queue for
+//! reviewers, *Đơn vị tôi* for unit heads.
+
+use actix_web::{HttpResponse, web};
+use minijinja::{Value, context};
+use serde::Deserialize;
+
+use super::cases::rows;
+use super::session::Viewer;
+use super::{Console, Fail};
+use crate::app::AppState;
+use crate::casework::scope_of;
+use crate::domain::role::Role;
+use crate::domain::workflow::Status;
+use crate::model::campaign::{Campaign, CampaignFilter};
+use crate::model::case::{Case, CaseFilter};
+
+/// How many cases a queue shows before "see all".
+const QUEUE: i64 = 50;
+
+/// The reviewer's queue tabs: a status, or overdue (in any state that can be).
+const TABS: [&str; 4] = ["open", "in_handling", "remediated", "overdue"];
+
+#[derive(Deserialize)]
+pub struct HomeQuery {
+    tab: Option<String>,
+}
+
+fn tab_filter(tab: &str) -> CaseFilter {
+    match tab {
+        "overdue" => CaseFilter { overdue: Some(true), ..Default::default() },
+        s => CaseFilter { status: Some(s.to_string()), ..Default::default() },
+    }
+}
+
+/// `GET /`
+pub async fn page(
+    state: web::Data<AppState>,
+    console: web::Data<Console>,
+    viewer: Viewer,
+    q: web::Query<HomeQuery>,
+) -> Result<HttpResponse, Fail> {
+    let (now, tz, lang) = (state.clock.now_naive(), console.tz, viewer.lang);
+    let user = viewer.user.clone();
+    let ctx = match user.role {
+        Role::Admin => context! { view => "admin" },
+        Role::Inspector => {
+            let scope = scope_of(&user)?;
+            let uid = user.user.id.clone();
+            let (campaigns, open) = state
+                .db(move |conn| {
+                    let f = CampaignFilter { member: Some(uid), status: Some("active".into()), ..Default::default() };
+                    let campaigns: Vec<Value> = Campaign::list(conn, &f, None, 100)?
+                        .into_iter()
+                        .map(|c| context! { id => c.id, title => c.title, ends_on => c.ends_on.to_string() })
+                        .collect();
+                    let filter = CaseFilter { status: Some(Status::Open.as_str().into()), ..Default::default() };
+                    let open = Case::list_visible(conn, &scope, &filter, now, None, QUEUE)?;
+                    Ok((campaigns, rows(conn, open, now, tz)?))
+                })
+                .await?;
+            context! { view => "inspector", campaigns => campaigns, items => open }
+        }
+        Role::Reviewer => {
+            let scope = scope_of(&user)?;
+            let tab = q.tab.clone().filter(|t| TABS.contains(&t.as_str())).unwrap_or_else(|| "open".into());
+            let shown = tab.clone();
+            let (counts, items) = state
+                .db(move |conn| {
+                    let mut counts = Vec::new();
+                    for t in TABS {
+                        counts.push(
+                            context! { tab => t, count => Case::count_visible(conn, &scope, &tab_filter(t), now)? },
+                        );
+                    }
+                    let found = Case::by_deadline(conn, &scope, &tab_filter(&shown), now, QUEUE)?;
+                    Ok((counts, rows(conn, found, now, tz)?))
+                })
+                .await?;
+            let list_query = if tab == "overdue" { "overdue=true".to_string() } else { format!("status={tab}") };
+            context! { view => "reviewer", tab => tab, counts => counts, items => items, list_query => list_query }
+        }
+        Role::UnitHead => {
+            let scope = scope_of(&user)?;
+            let unit = user.user.unit_id.clone();
+            let items = state
+                .db(move |conn| {
+                    let f = CaseFilter {
+                        responsible_unit_id: unit,
+                        status: Some(Status::InHandling.as_str().into()),
+                        ..Default::default()
+                    };
+                    let found = Case::by_deadline(conn, &scope, &f, now, QUEUE)?;
+                    rows(conn, found, now, tz)
+                })
+                .await?;
+            context! { view => "unit_head", items => items }
+        }
+    };
+    console.page(Some(&viewer), lang, "home.html", ctx)
+}

@@ -1,0 +1,299 @@
+//! Signing in and out, the language switch, one's password, one's notifications.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use chrono::Duration;
+use minijinja::context;
+use serde::Deserialize;
+
+use super::form::{FormData, field_errors};
+use super::i18n::Lang;
+use super::render::instant;
+use super::session::{self, SIGN_IN_COOKIE, Viewer, constant_eq, lang_of};
+use super::{Console, Fail};
+use crate::api::extract::client_addr;
+use crate::app::AppState;
+use crate::casework::scope_of;
+use crate::error::ApiError;
+use crate::model::alert::Alert;
+use crate::model::case::CaseScope;
+use crate::model::session::Session;
+
+/// Where to go after signing in: a path of this site only (never `//elsewhere`).
+fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n)
+            if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") && !n.starts_with("/sign-in") =>
+        {
+            n.to_string()
+        }
+        _ => "/".into(),
+    }
+}
+
+fn see_other(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther().insert_header((header::LOCATION, to.to_string())).finish()
+}
+
+#[derive(Deserialize)]
+pub struct NextQuery {
+    next: Option<String>,
+}
+
+/// The sign-in form, with a fresh token for its double-submit cookie.
+fn sign_in_page(
+    console: &Console,
+    lang: Lang,
+    next: &str,
+    username: &str,
+    errors: minijinja::Value,
+    notice: Option<String>,
+    status: actix_web::http::StatusCode,
+) -> Result<HttpResponse, Fail> {
+    let token = crate::auth::token::new_refresh_token().0;
+    let ctx = context! { next => next, username => username, errors => errors, notice => notice, signin_token => token.clone() };
+    let mut res = console.page_with_status(status, None, lang, "sign_in.html", ctx)?;
+    let cookie = session::cookie(console, SIGN_IN_COOKIE, token);
+    res.add_cookie(&cookie).map_err(ApiError::internal)?;
+    Ok(res)
+}
+
+/// `GET /sign-in?next=…`
+pub async fn sign_in_form(
+    req: HttpRequest,
+    console: web::Data<Console>,
+    q: web::Query<NextQuery>,
+) -> Result<HttpResponse, Fail> {
+    let next = safe_next(q.next.as_deref());
+    sign_in_page(&console, lang_of(&req), &next, "", context! {}, None, actix_web::http::StatusCode::OK)
+}
+
+/// `POST /sign-in`: the same sign-in as the API's, answered with the session cookie.
+pub async fn sign_in(
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    console: web::Data<Console>,
+    body: web::Bytes,
+) -> Result<HttpResponse, Fail> {
+    let form = FormData::parse(&body);
+    let lang = lang_of(&req);
+    let next = safe_next(form.get("next").as_deref());
+    let username = form.get("username").unwrap_or_default();
+    let cookie_token = req.cookie(SIGN_IN_COOKIE).map(|c| c.value().to_string());
+    let csrf_ok = matches!((&cookie_token, form.csrf()), (Some(c), Some(f)) if constant_eq(c, &f));
+    if !csrf_ok {
+        // An expired form, or one posted from elsewhere: the form again, fresh.
+        let notice = Some(console.text(lang, "signin-expired-form"));
+        return sign_in_page(
+            &console,
+            lang,
+            &next,
+            &username,
+            context! {},
+            notice,
+            actix_web::http::StatusCode::FORBIDDEN,
+        );
+    }
+    let (st, co) = (state.clone().into_inner(), console.clone().into_inner());
+    let idle = state.settings.auth.console_idle_secs;
+    let outcome = crate::signin::sign_in(
+        &state,
+        form.get("username"),
+        form.get("password"),
+        client_addr(&req),
+        move |conn, s, now| {
+            Session::extend(conn, &s.id, now + Duration::seconds(idle))?;
+            session::session_cookie(&st, &co, s, now.and_utc().timestamp())
+        },
+    )
+    .await;
+    let refused = |errors: minijinja::Value, notice: Option<String>, status| {
+        sign_in_page(&console, lang, &next, &username, errors, notice, status)
+    };
+    use actix_web::http::StatusCode;
+    match outcome {
+        Ok(cookie) => {
+            let mut res = see_other(&next);
+            res.add_cookie(&cookie).map_err(ApiError::internal)?;
+            res.add_removal_cookie(&session::cookie(&console, SIGN_IN_COOKIE, String::new()))
+                .map_err(ApiError::internal)?;
+            Ok(res)
+        }
+        Err(ApiError::Unauthorized) => {
+            refused(context! {}, Some(console.text(lang, "signin-wrong")), StatusCode::UNAUTHORIZED)
+        }
+        Err(ApiError::Throttled { retry_after_secs }) => {
+            let minutes = (retry_after_secs + 59) / 60;
+            let notice = console.catalogs.text(lang, "signin-throttled", &[("minutes", minutes.to_string())]);
+            let mut res = refused(context! {}, Some(notice), StatusCode::TOO_MANY_REQUESTS)?;
+            res.headers_mut().insert(header::RETRY_AFTER, retry_after_secs.into());
+            Ok(res)
+        }
+        Err(e) => {
+            let errors = field_errors(&console, lang, e)?;
+            refused(minijinja::Value::from(errors), None, StatusCode::UNPROCESSABLE_ENTITY)
+        }
+    }
+}
+
+/// `POST /sign-out`: ends the session record, so the cookie is worthless everywhere.
+pub async fn sign_out(state: web::Data<AppState>, viewer: Viewer, body: web::Bytes) -> Result<HttpResponse, Fail> {
+    viewer.check_csrf(FormData::parse(&body).csrf().as_deref())?;
+    let user = viewer.user;
+    state
+        .op(move |conn, ctx| {
+            let now = ctx.now();
+            crate::db::write_tx(conn, |conn| {
+                Session::revoke(conn, &user.session_id, now)?;
+                crate::model::audit::AuditEntry::record(
+                    conn,
+                    &user.actor(),
+                    now,
+                    "logout",
+                    "session",
+                    &user.session_id,
+                    None,
+                    None,
+                )?;
+                Ok::<_, ApiError>(())
+            })
+        })
+        .await?;
+    let mut res = see_other("/sign-in");
+    let mut gone = actix_web::cookie::Cookie::build(session::SESSION_COOKIE, "").path("/").finish();
+    gone.make_removal();
+    res.add_cookie(&gone).map_err(ApiError::internal)?;
+    Ok(res)
+}
+
+/// `POST /language`: the reader's choice, kept in a cookie; back to where they were.
+pub async fn language(req: HttpRequest, console: web::Data<Console>, body: web::Bytes) -> Result<HttpResponse, Fail> {
+    let form = FormData::parse(&body);
+    let lang = form.get("lang").and_then(|l| Lang::parse(&l)).unwrap_or(Lang::Vi);
+    // Not a state change of any record, but still only from our own pages.
+    let same_site = req.headers().get("sec-fetch-site").is_none_or(|v| v == "same-origin");
+    if !same_site {
+        return Err(Fail(ApiError::Forbidden));
+    }
+    // Back to the page the switch was pressed on (a path of this site only).
+    let back = req
+        .headers()
+        .get(header::REFERER)
+        .and_then(|r| r.to_str().ok())
+        .and_then(|r| url::Url::parse(r).ok())
+        .map(|u| format!("{}{}", u.path(), u.query().map(|q| format!("?{q}")).unwrap_or_default()));
+    let mut res = see_other(&safe_next(back.as_deref()));
+    let mut c = session::cookie(&console, session::LANG_COOKIE, lang.code().into());
+    c.set_max_age(actix_web::cookie::time::Duration::days(365));
+    res.add_cookie(&c).map_err(ApiError::internal)?;
+    Ok(res)
+}
+
+/// `GET /account/password`
+pub async fn password_form(console: web::Data<Console>, viewer: Viewer) -> Result<HttpResponse, Fail> {
+    console.page(Some(&viewer), viewer.lang, "password.html", context! { errors => context! {}, done => false })
+}
+
+/// `POST /account/password`: the same change as the API's; other sign-ins end.
+pub async fn change_password(
+    state: web::Data<AppState>,
+    console: web::Data<Console>,
+    viewer: Viewer,
+    body: web::Bytes,
+) -> Result<HttpResponse, Fail> {
+    let form = FormData::parse(&body);
+    viewer.check_csrf(form.csrf().as_deref())?;
+    let outcome = crate::signin::change_password(
+        &state,
+        viewer.user.clone(),
+        form.get("current_password"),
+        form.get("new_password"),
+    )
+    .await;
+    let lang = viewer.lang;
+    match outcome {
+        Ok(()) => console.page(Some(&viewer), lang, "password.html", context! { errors => context! {}, done => true }),
+        Err(e) => {
+            let errors = field_errors(&console, lang, e)?;
+            let ctx = context! { errors => errors, done => false };
+            console.page_with_status(
+                actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+                Some(&viewer),
+                lang,
+                "password.html",
+                ctx,
+            )
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct PageQuery {
+    cursor: Option<String>,
+}
+
+/// `GET /notifications`: the reader's alerts about cases they may still see, newest first.
+pub async fn notifications(
+    state: web::Data<AppState>,
+    console: web::Data<Console>,
+    viewer: Viewer,
+    q: web::Query<PageQuery>,
+) -> Result<HttpResponse, Fail> {
+    const PAGE: i64 = 50;
+    let scope = scope_of(&viewer.user).unwrap_or(CaseScope::Nothing);
+    let (user_id, now) = (viewer.user.user.id.clone(), state.clock.now_naive());
+    let after = q.cursor.as_deref().and_then(crate::model::canonical_id);
+    let rows = state
+        .db(move |conn| Ok(Alert::of_user(conn, &user_id, &scope, now, false, after.as_deref(), PAGE + 1)?))
+        .await?;
+    let more = rows.len() as i64 > PAGE;
+    let items: Vec<_> = rows
+        .into_iter()
+        .take(PAGE as usize)
+        .map(|(a, number, title)| {
+            context! {
+                id => a.id, case_id => a.case_id, number => number, title => title, level => a.level,
+                deadline_at => instant(a.deadline_at), read => a.read_at.is_some(), created_at => instant(a.created_at),
+            }
+        })
+        .collect();
+    let next = if more { items.last().and_then(|i| i.get_attr("id").ok()).map(|v| v.to_string()) } else { None };
+    console.page(Some(&viewer), viewer.lang, "notifications.html", context! { items => items, next => next })
+}
+
+/// `POST /notifications/{id}/read`, then to the case it is about (or back to the list).
+pub async fn mark_read(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, Fail> {
+    let form = FormData::parse(&body);
+    viewer.check_csrf(form.csrf().as_deref())?;
+    let id = crate::api::extract::parse_id(&path)?;
+    let user_id = viewer.user.user.id.clone();
+    state
+        .op(
+            move |conn, ctx| {
+                if Alert::mark_read(conn, &user_id, &id, ctx.now())? { Ok(()) } else { Err(ApiError::NotFound) }
+            },
+        )
+        .await?;
+    let to = form.get("case_id").and_then(|c| crate::model::canonical_id(&c)).map(|c| format!("/cases/{c}"));
+    Ok(see_other(&to.unwrap_or_else(|| "/notifications".into())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::safe_next;
+
+    #[test]
+    fn after_sign_in_only_this_site_is_a_destination() {
+        assert_eq!(safe_next(Some("/cases/abc?x=1")), "/cases/abc?x=1");
+        assert_eq!(safe_next(Some("//evil.example/")), "/");
+        assert_eq!(safe_next(Some("/\\evil.example")), "/");
+        assert_eq!(safe_next(Some("https://evil.example/")), "/");
+        assert_eq!(safe_next(Some("/sign-in?next=/x")), "/");
+        assert_eq!(safe_next(None), "/");
+    }
+}

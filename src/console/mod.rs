@@ -1,0 +1,46 @@
+//! The web console: server-rendered pages in Vietnamese (English as a choice) for the
+//! people who use the service, one module per screen. Pages call the same operations as
+//! the JSON API (`casework`, `signin`, the models' scoped queries) and nothing beneath
+//! them, so a rule exists once.
+
+pub mod assets;
+mod case_form;
+mod case_page;
+mod cases;
+mod form;
+mod home;
+pub mod i18n;
+mod layer;
+mod me;
+mod render;
+pub mod session;
+
+use actix_web::web;
+
+pub use layer::{Fail, console_layer, not_found};
+pub use render::Console;
+
+/// Mounts the console's routes (everything outside `/api`, `/docs` and the probes).
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/", web::get().to(home::page))
+        .route("/sign-in", web::get().to(me::sign_in_form))
+        .route("/sign-in", web::post().to(me::sign_in))
+        .route("/sign-out", web::post().to(me::sign_out))
+        .route("/language", web::post().to(me::language))
+        .route("/account/password", web::get().to(me::password_form))
+        .route("/account/password", web::post().to(me::change_password))
+        .route("/notifications", web::get().to(me::notifications))
+        .route("/notifications/{id}/read", web::post().to(me::mark_read))
+        .route("/cases", web::get().to(cases::list))
+        .route("/cases/export", web::get().to(cases::export))
+        .route("/cases/new", web::get().to(case_form::new_form))
+        .route("/cases/new", web::post().to(case_form::create))
+        .route("/cases/{id}", web::get().to(case_page::page))
+        .route("/cases/{id}/edit", web::get().to(case_form::edit_form))
+        .route("/cases/{id}/edit", web::post().to(case_form::update))
+        .route("/cases/{id}/transition", web::post().to(case_page::transition))
+        .route("/cases/{id}/comments", web::post().to(case_page::comment))
+        .route("/cases/{id}/evidence", web::post().to(case_page::upload))
+        .route("/cases/{id}/evidence/{attachment}", web::get().to(case_page::download))
+        .route("/assets/{name}", web::get().to(assets::serve));
+}

@@ -1,0 +1,161 @@
+//! Pages from template files (`templates/console/`, compiled in, auto-escaped), with the
+//! reader's language, their session's CSRF token and the assets' hashed addresses.
+
+use std::sync::Arc;
+
+use actix_web::HttpResponse;
+use actix_web::http::StatusCode;
+use chrono::NaiveDateTime;
+use chrono_tz::Tz;
+use minijinja::value::Kwargs;
+use minijinja::{Environment, State, Value, context};
+
+use super::Fail;
+use super::assets::Assets;
+use super::i18n::{self, Catalogs, Lang};
+use super::session::Viewer;
+use crate::error::ApiError;
+
+/// The console's templates, catalogs and settings, built once at startup.
+pub struct Console {
+    env: Environment<'static>,
+    pub catalogs: Arc<Catalogs>,
+    pub assets: Assets,
+    /// The signing secret, which CSRF tokens are derived from.
+    pub secret: Vec<u8>,
+    /// Cookies are Secure when the public address is https.
+    pub secure: bool,
+    pub tz: Tz,
+}
+
+/// Every template, by the name pages render it under.
+const TEMPLATES: &[(&str, &str)] = &[
+    ("base.html", include_str!("../../templates/console/base.html")),
+    ("macros.html", include_str!("../../templates/console/macros.html")),
+    ("sign_in.html", include_str!("../../templates/console/sign_in.html")),
+    ("home.html", include_str!("../../templates/console/home.html")),
+    ("cases.html", include_str!("../../templates/console/cases.html")),
+    ("case.html", include_str!("../../templates/console/case.html")),
+    ("case_form.html", include_str!("../../templates/console/case_form.html")),
+    ("notifications.html", include_str!("../../templates/console/notifications.html")),
+    ("password.html", include_str!("../../templates/console/password.html")),
+    ("error.html", include_str!("../../templates/console/error.html")),
+];
+
+impl Console {
+    pub fn new(secret: Vec<u8>, public_url: &str, tz: Tz) -> Result<Self, String> {
+        let catalogs = Arc::new(Catalogs::load()?);
+        let assets = Assets::new();
+        let mut env = Environment::new();
+        for (name, source) in TEMPLATES {
+            env.add_template(name, source).map_err(|e| format!("templates/console/{name}: {e}"))?;
+        }
+        let c = catalogs.clone();
+        env.add_function("t", move |state: &State, key: &str, kwargs: Kwargs| -> Result<String, minijinja::Error> {
+            let lang = lang_in(state);
+            let mut args = Vec::new();
+            for name in kwargs.args() {
+                let v: Value = kwargs.get(name)?;
+                args.push((name, v.to_string()));
+            }
+            Ok(c.text(lang, key, &args))
+        });
+        env.add_filter("num", |state: &State, n: i64| i18n::number(lang_in(state), n));
+        env.add_filter("pct", |state: &State, part: i64, whole: i64| i18n::percent(lang_in(state), part, whole));
+        env.add_filter("date", |d: &str| {
+            chrono::NaiveDate::parse_from_str(&d[..d.len().min(10)], "%Y-%m-%d").map(i18n::date).unwrap_or_default()
+        });
+        env.add_filter("datetime", move |t: &str| {
+            chrono::DateTime::parse_from_rfc3339(t)
+                .map(|t| t.with_timezone(&tz).format("%d/%m/%Y %H:%M").to_string())
+                .unwrap_or_default()
+        });
+        Ok(Console { env, catalogs, assets, secret, secure: public_url.starts_with("https://"), tz })
+    }
+
+    /// Renders `template` for `viewer` (or a signed-out reader in `lang`) with `ctx`.
+    pub fn page(&self, viewer: Option<&Viewer>, lang: Lang, template: &str, ctx: Value) -> Result<HttpResponse, Fail> {
+        self.page_with_status(StatusCode::OK, viewer, lang, template, ctx)
+    }
+
+    pub fn page_with_status(
+        &self,
+        status: StatusCode,
+        viewer: Option<&Viewer>,
+        lang: Lang,
+        template: &str,
+        ctx: Value,
+    ) -> Result<HttpResponse, Fail> {
+        let me = viewer.map(|v| {
+            context! {
+                name => v.user.user.full_name.clone(),
+                username => v.user.user.username.clone(),
+                role => v.user.role.as_str(),
+            }
+        });
+        let base = context! {
+            lang => lang.code(),
+            me => me,
+            csrf => viewer.map(|v| v.csrf.clone()),
+            css => self.assets.css_path(),
+            js => self.assets.js_path(),
+            ..ctx
+        };
+        let html = self
+            .env
+            .get_template(template)
+            .and_then(|t| t.render(base))
+            .map_err(|e| Fail(ApiError::internal(format!("rendering {template}: {e:#}"))))?;
+        Ok(HttpResponse::build(status).content_type("text/html; charset=utf-8").body(html))
+    }
+
+    /// A failure's page: its title and explanation, the request id for a 500, a way home.
+    pub fn error_page(&self, lang: Lang, status: StatusCode, key: &str, request_id: &str, path: &str) -> HttpResponse {
+        let ctx = context! { key => key, status => status.as_u16(), request_id => request_id, path => path };
+        self.page_with_status(status, None, lang, "error.html", ctx).unwrap_or_else(|f| {
+            tracing::error!(error = %f, "error page failed");
+            HttpResponse::InternalServerError().finish()
+        })
+    }
+
+    /// A field message in `lang`: from the catalog when it has a key, else as the API says it.
+    pub fn field_message(&self, lang: Lang, e: &crate::error::FieldError) -> String {
+        match e.key {
+            Some(key) => {
+                let args: Vec<(&str, String)> = e.args.iter().map(|(k, v)| (*k, v.clone())).collect();
+                self.catalogs.text(lang, &format!("err-{key}"), &args)
+            }
+            None => e.message.clone(),
+        }
+    }
+
+    /// Words from the catalog, for text built outside templates.
+    pub fn text(&self, lang: Lang, key: &str) -> String {
+        self.catalogs.text(lang, key, &[])
+    }
+}
+
+fn lang_in(state: &State) -> Lang {
+    state.lookup("lang").and_then(|v| v.as_str().and_then(Lang::parse)).unwrap_or(Lang::Vi)
+}
+
+/// An instant as the console's filters read it (RFC 3339, UTC).
+pub fn instant(t: NaiveDateTime) -> String {
+    crate::domain::dates::instant(t)
+}
+
+/// A deadline as people read it: the date a date-only deadline was given as (it ends at
+/// the next local midnight), else date and time; and whole days left (negative: overdue).
+pub fn deadline_view(deadline: NaiveDateTime, now: NaiveDateTime, tz: Tz) -> Value {
+    use chrono::Timelike;
+    let local = deadline.and_utc().with_timezone(&tz);
+    let date_only = local.hour() == 0 && local.minute() == 0 && local.second() == 0;
+    let (shown, last_day) = if date_only {
+        let day = local.date_naive().pred_opt().unwrap_or(local.date_naive());
+        (i18n::date(day), day)
+    } else {
+        (local.format("%d/%m/%Y %H:%M").to_string(), local.date_naive())
+    };
+    let today = now.and_utc().with_timezone(&tz).date_naive();
+    context! { text => shown, days_left => (last_day - today).num_days(), passed => deadline <= now }
+}

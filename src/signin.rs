@@ -1,0 +1,165 @@
+//! Signing in with a username and password, and changing one's password, for the API
+//! and the console alike: the throttle, the password checked on the hashing pool, and the
+//! decision in one locked step.
+
+use chrono::{Duration, NaiveDateTime};
+
+use crate::app::AppState;
+use crate::auth::CurrentUser;
+use crate::db::{self, DbConn, write_tx};
+use crate::domain::text;
+use crate::error::msg;
+use crate::error::{ApiError, Validator};
+use crate::model::audit::AuditEntry;
+use crate::model::login_failure::{self, FailureKey};
+use crate::model::session::Session;
+use crate::model::user::User;
+use crate::model::{Actor, new_id};
+
+/// 429 when the username or the address has too many failures in the window.
+fn throttled_with(
+    settings: &crate::config::Settings,
+    conn: &mut DbConn,
+    username: &str,
+    addr: &str,
+    now: NaiveDateTime,
+) -> Result<(), ApiError> {
+    let auth = &settings.auth;
+    let window = Duration::seconds(auth.failure_window_secs);
+    for (key, max) in [
+        (FailureKey::Username(username), auth.max_failures_per_username),
+        (FailureKey::Address(addr), auth.max_failures_per_address),
+    ] {
+        let (count, oldest) = login_failure::recent(conn, key, now - window)?;
+        if count >= max {
+            let free_at = oldest.unwrap_or(now) + window;
+            return Err(ApiError::Throttled { retry_after_secs: (free_at - now).num_seconds().max(1) });
+        }
+    }
+    Ok(())
+}
+
+/// How a checked password ends, decided under the throttle's lock.
+enum Verdict<T> {
+    SignedIn(T),
+    Failed,
+}
+
+/// Checks `username` and `password` (422 naming each missing one, 401 when wrong, 429
+/// when throttled) and opens a session from `addr`; `issue` runs in the same transaction
+/// as the new session and its audit entry, and makes what the client is handed (a token
+/// pair, a console cookie).
+pub async fn sign_in<T, F>(
+    state: &AppState,
+    username: Option<String>,
+    password: Option<String>,
+    addr: String,
+    issue: F,
+) -> Result<T, ApiError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut DbConn, &Session, NaiveDateTime) -> Result<T, ApiError> + Send + 'static,
+{
+    let mut v = Validator::new();
+    let username = v.require("username", username.filter(|u| !u.trim().is_empty()));
+    let password = v.require("password", password.filter(|p| !p.is_empty()));
+    v.finish()?;
+    let (username, password) = (username.unwrap_or_default().trim().to_lowercase(), password.unwrap_or_default());
+    let now = state.clock.now_naive();
+    // A first look at the throttle, so a throttled burst costs no hashing; then the
+    // password is checked on the hashing threads with no connection held.
+    let (name, from, st) = (username.clone(), addr.clone(), state.settings.clone());
+    let user = state
+        .db(move |conn| {
+            throttled_with(&st, conn, &name, &from, now)?;
+            Ok(User::find_by_username(conn, &name)?)
+        })
+        .await?;
+    let verified = state.hasher.verify(password, user.as_ref().map(|u| u.password_hash.clone())).await;
+    // The decision, atomically per username and per address: the throttle is checked
+    // again under a lock, and a failure is recorded in the same step. Parallel guesses
+    // are held to what the same guesses in sequence would get, right passwords included
+    // (one checked after the limit was reached is refused like any other), while
+    // sign-ins that succeed never wait for one another.
+    let st = state.settings.clone();
+    let (name, from) = (username.clone(), addr.clone());
+    let verdict = state
+        .db(move |conn| {
+            write_tx(conn, |conn| {
+                // Always the username first, then the address: no two sign-ins wait on each other in turn.
+                db::lock(conn, &[&format!("login-user:{name}"), &format!("login-addr:{from}")])?;
+                throttled_with(&st, conn, &name, &from, now)?;
+                let user = match user {
+                    Some(u) if verified && u.active => u,
+                    _ => {
+                        let forget = now - Duration::seconds(st.auth.failure_window_secs);
+                        login_failure::record(conn, &name, &from, now, forget)?;
+                        return Ok(Verdict::Failed);
+                    }
+                };
+                login_failure::clear(conn, &name)?;
+                let session = Session {
+                    id: new_id(),
+                    user_id: user.id.clone(),
+                    client_addr: Some(from.clone()),
+                    created_at: now,
+                    expires_at: now,
+                    revoked_at: None,
+                };
+                session.insert(conn)?;
+                let actor = Actor { user_id: Some(user.id.clone()), client_addr: Some(from.clone()) };
+                AuditEntry::record(conn, &actor, now, "login", "session", &session.id, None, None)?;
+                Ok(Verdict::SignedIn(issue(conn, &session, now)?))
+            })
+        })
+        .await?;
+    match verdict {
+        Verdict::SignedIn(issued) => Ok(issued),
+        Verdict::Failed => {
+            tracing::warn!(username = %username, client = %addr, "failed sign-in");
+            Err(ApiError::Unauthorized)
+        }
+    }
+}
+
+/// Changes the caller's password (422 naming each bad field, the current one included);
+/// every other sign-in of the account ends, in the same transaction as its audit entry.
+pub async fn change_password(
+    state: &AppState,
+    caller: CurrentUser,
+    current: Option<String>,
+    new: Option<String>,
+) -> Result<(), ApiError> {
+    let mut v = Validator::new();
+    let current = v.require("current_password", current.filter(|p| !p.is_empty()));
+    let new = v.require("new_password", new.filter(|p| !p.is_empty()));
+    if let Some(new) = &new
+        && let Err(m) = text::check_new_password(new, &caller.user.username)
+    {
+        v.add("new_password", m);
+    }
+    v.finish()?;
+    let (current, new) = (current.unwrap_or_default(), new.unwrap_or_default());
+    if !state.hasher.verify(current, Some(caller.user.password_hash.clone())).await {
+        return Err(ApiError::field("current_password", msg::password_wrong()));
+    }
+    let hash = state.hasher.hash(new).await.map_err(ApiError::internal)?;
+    state
+        .op(move |conn, ctx| {
+            let now = ctx.now();
+            write_tx(conn, |conn| {
+                let mut user = caller.user.clone();
+                user.password_hash = hash;
+                user.password_changed_at = now;
+                user.version += 1;
+                user.updated_at = now;
+                if !user.update_if_version(conn, caller.user.version)? {
+                    return Err(ApiError::PreconditionFailed);
+                }
+                Session::revoke_all_of_user(conn, &user.id, Some(&caller.session_id), now)?;
+                AuditEntry::record(conn, &caller.actor(), now, "change_password", "user", &user.id, None, None)?;
+                Ok(())
+            })
+        })
+        .await
+}
