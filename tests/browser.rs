@@ -1,0 +1,309 @@
+//! The console in a real Chromium, driven through chromedriver: one pass through a case's
+//! life by each role, with axe-core checking the main pages for accessibility.
+//!
+//! Needs Debian's `chromium` and `chromium-driver`, so it is left out of a plain
+//! `cargo test`; `.ci/run` runs it with `cargo test --test browser -- --ignored`, and there
+//! a missing browser is a failure, never a skip. Screenshots of every step (and the step
+//! that failed) are kept under `target/browser/`.
+
+mod common;
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use common::binary::{KillOnDrop, free_port};
+use common::world::World;
+use common::{PASSWORD, spawn};
+use serde_json::Value;
+use thirtyfour::prelude::*;
+use thirtyfour::{ChromiumLikeCapabilities, DesiredCapabilities};
+
+const AXE: &str = include_str!("assets/axe-core/axe.min.js");
+
+type Step = Result<(), String>;
+
+fn shots_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/browser");
+    std::fs::create_dir_all(&dir).expect("target/browser can be made");
+    dir
+}
+
+/// chromedriver on a port of its own, for as long as the test runs.
+async fn chromedriver() -> (KillOnDrop, String) {
+    let driver = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+    let port = free_port();
+    let child = Command::new(&driver)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {driver} ({e}): install Debian's chromium and chromium-driver"));
+    let guard = KillOnDrop(child);
+    let url = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while reqwest::get(format!("{url}/status")).await.is_err() {
+        assert!(Instant::now() < deadline, "chromedriver did not come up");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    (guard, url)
+}
+
+async fn browser(driver_url: &str) -> WebDriver {
+    let mut caps = DesiredCapabilities::chrome();
+    let binary = std::env::var("CHROME_BIN").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    caps.set_binary(&binary).unwrap();
+    for arg in [
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--lang=vi",
+        "--window-size=1366,900",
+    ] {
+        caps.add_arg(arg).unwrap();
+    }
+    let driver = WebDriver::new(driver_url, caps).await.expect("a Chromium session starts");
+    driver.set_script_timeout(Duration::from_secs(30)).await.unwrap();
+    driver
+}
+
+/// Runs one step; saves a screenshot of how it ended and fails the test (with the
+/// screenshot's path) when it did not go as expected.
+async fn step(d: &WebDriver, name: &str, f: impl std::future::Future<Output = Step>) {
+    let started = Instant::now();
+    let outcome = f.await;
+    eprintln!("browser step {name}: {:?}", started.elapsed());
+    let shot = shots_dir().join(format!("{name}{}.png", if outcome.is_err() { "-FAILED" } else { "" }));
+    let _ = d.screenshot(&shot).await;
+    if let Err(why) = outcome {
+        let url = d.current_url().await.map(|u| u.to_string()).unwrap_or_default();
+        panic!("step {name} failed at {url}: {why} (screenshot: {})", shot.display());
+    }
+}
+
+fn e(err: WebDriverError) -> String {
+    err.to_string()
+}
+
+/// Waits (up to 10 s, as a page loads after a click) for the page to show `text`.
+async fn page_has(d: &WebDriver, text: &str) -> Step {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        // The page may be replaced while it is read: read it again.
+        let body = match d.find(By::Tag("body")).await {
+            Ok(b) => b.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        if body.contains(text) {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(format!("page lacks {text:?}: {body}"));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn sign_in(d: &WebDriver, username: &str) -> Step {
+    d.find(By::Id("username")).await.map_err(e)?.send_keys(username).await.map_err(e)?;
+    d.find(By::Id("password")).await.map_err(e)?.send_keys(PASSWORD).await.map_err(e)?;
+    d.find(By::Css("form[action='/sign-in'] button[type=submit]")).await.map_err(e)?.click().await.map_err(e)
+}
+
+/// Waits (up to 10 s) until the browser is at `url`.
+async fn wait_for_url(d: &WebDriver, url: &str) -> Step {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let now = d.current_url().await.map_err(e)?.to_string();
+        if now == url {
+            return Ok(());
+        }
+        if Instant::now() > deadline {
+            return Err(format!("expected to be at {url}, still at {now}"));
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+async fn sign_out(d: &WebDriver) -> Step {
+    d.find(By::Css("form[action='/sign-out'] button")).await.map_err(e)?.click().await.map_err(e)
+}
+
+/// Sets a date field's value as the date picker would (its typed form depends on the locale).
+async fn set_date(d: &WebDriver, css: &str, date: &str) -> Step {
+    let script = "document.querySelector(arguments[0]).value = arguments[1];";
+    d.execute(script, vec![Value::from(css), Value::from(date)]).await.map_err(e).map(drop)
+}
+
+/// axe-core on the current page: no serious or critical finding.
+async fn accessible(d: &WebDriver) -> Step {
+    d.execute(AXE, Vec::<Value>::new()).await.map_err(e)?;
+    let run = r#"const done = arguments[arguments.length - 1];
+        axe.run(document, {resultTypes: ['violations']})
+          .then(r => done(r.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
+              .map(v => v.id + ': ' + v.help + ' @ ' + v.nodes.map(n => n.target.join(' ')).join(', '))))
+          .catch(err => done(['axe failed: ' + err]));"#;
+    let found: Vec<String> = d.execute_async(run, Vec::<Value>::new()).await.map_err(e)?.convert().map_err(e)?;
+    if found.is_empty() { Ok(()) } else { Err(format!("accessibility findings: {found:#?}")) }
+}
+
+/// Opens the folded form (or group) labelled `label`, waiting for the page to offer it.
+async fn open_action(d: &WebDriver, label: &str) -> Step {
+    page_has(d, label).await.map_err(|_| format!("no {label:?} offered"))?;
+    for summary in d.find_all(By::Css("details > summary")).await.map_err(e)? {
+        if summary.text().await.map_err(e)? == label {
+            return summary.click().await.map_err(e);
+        }
+    }
+    Err(format!("no {label:?} to open"))
+}
+
+async fn submit_open_action(d: &WebDriver) -> Step {
+    d.find(By::Css("details[open] button.primary")).await.map_err(e)?.click().await.map_err(e)
+}
+
+#[tokio::test]
+#[ignore = "needs Chromium and chromedriver; .ci/run runs it with --ignored"]
+async fn a_case_from_logging_to_conclusion_in_the_browser() {
+    let t = Instant::now();
+    let (_chromedriver, driver_url) = chromedriver().await;
+    eprintln!("chromedriver up: {:?}", t.elapsed());
+    let app = spawn().await;
+    let w = World::new(&app).await;
+    eprintln!("app up: {:?}", t.elapsed());
+    let d = browser(&driver_url).await;
+    eprintln!("browser up: {:?}", t.elapsed());
+    let evidence = shots_dir().join("bien-ban.pdf");
+    std::fs::write(&evidence, b"%PDF-1.4 bien ban kiem tra").unwrap();
+
+    // The inspector signs in and logs a case with evidence.
+    step(&d, "01-inspector-sign-in", async {
+        d.goto(format!("{}/", app.base)).await.map_err(e)?;
+        accessible(&d).await?;
+        sign_in(&d, "thanhtra1").await?;
+        page_has(&d, "Việc của tôi").await?;
+        accessible(&d).await
+    })
+    .await;
+    step(&d, "02-inspector-logs-case", async {
+        d.find(By::Css(".campaigns a.button")).await.map_err(e)?.click().await.map_err(e)?;
+        d.find(By::Id("unit-search")).await.map_err(e)?.send_keys("dien bien").await.map_err(e)?;
+        let option =
+            d.find(By::Css(format!("#subject_unit_id option[value='{}']", w.dien_bien.id))).await.map_err(e)?;
+        if option.attr("hidden").await.map_err(e)?.is_some() {
+            return Err("the unit search hid the unit it should find".into());
+        }
+        let other = d.find(By::Css(format!("#subject_unit_id option[value='{}']", w.cau_giay.id))).await.map_err(e)?;
+        if other.attr("hidden").await.map_err(e)?.is_none() {
+            return Err("the unit search kept a unit that does not match".into());
+        }
+        option.click().await.map_err(e)?;
+        d.find(By::Css("input[name=subject_kind][value=individual]")).await.map_err(e)?.click().await.map_err(e)?;
+        d.find(By::Id("person_name")).await.map_err(e)?.send_keys("Nguyễn Văn Bình").await.map_err(e)?;
+        let indicator = w.indicator("2.5").id.clone();
+        open_action(&d, "2. Đùn đẩy, né tránh, sợ trách nhiệm trong giải quyết công việc").await.ok();
+        d.find(By::Css(format!("input[name=indicator_ids][value='{indicator}']")))
+            .await
+            .map_err(e)?
+            .click()
+            .await
+            .map_err(e)?;
+        set_date(&d, "#detected_on", "2024-09-20").await?;
+        d.find(By::Id("title")).await.map_err(e)?.send_keys("Giữ hồ sơ quá hạn 30 ngày").await.map_err(e)?;
+        d.find(By::Id("description"))
+            .await
+            .map_err(e)?
+            .send_keys("Hồ sơ giải ngân bị giữ quá hạn.")
+            .await
+            .map_err(e)?;
+        d.find(By::Id("files")).await.map_err(e)?.send_keys(evidence.display().to_string()).await.map_err(e)?;
+        accessible(&d).await?;
+        d.find(By::Css("form.case-form button.primary")).await.map_err(e)?.click().await.map_err(e)?;
+        page_has(&d, "Giữ hồ sơ quá hạn 30 ngày").await?;
+        page_has(&d, "bien-ban.pdf").await?;
+        page_has(&d, "Chờ tiếp nhận").await?;
+        accessible(&d).await?;
+        sign_out(&d).await
+    })
+    .await;
+    let case_url = {
+        let listed = app.get("/api/v1/cases", &w.city_reviewer.token).await.body;
+        format!("{}/cases/{}", app.base, listed["items"][0]["id"].as_str().expect("the case was logged"))
+    };
+
+    // The reviewer accepts it from the queue.
+    step(&d, "03-reviewer-accepts", async {
+        sign_in(&d, "ubkt.thanhpho").await?;
+        page_has(&d, "Hàng chờ xử lý").await?;
+        accessible(&d).await?;
+        d.find(By::Css("table.cases a")).await.map_err(e)?.click().await.map_err(e)?;
+        open_action(&d, "Tiếp nhận").await?;
+        let unit = d.find(By::Css("details[open] select[name=responsible_unit_id]")).await.map_err(e)?;
+        thirtyfour::components::SelectElement::new(&unit)
+            .await
+            .map_err(e)?
+            .select_by_value(&w.ba_dinh.id)
+            .await
+            .map_err(e)?;
+        set_date(&d, "details[open] input[name=due_at]", "2024-10-31").await?;
+        submit_open_action(&d).await?;
+        page_has(&d, "Đang xử lý").await?;
+        page_has(&d, "31/10/2024").await?;
+        sign_out(&d).await
+    })
+    .await;
+
+    // The unit head follows the alert email's link on a phone, signs in, reports remediation.
+    step(&d, "04-unit-head-on-a-phone", async {
+        d.set_window_rect(0, 0, 390, 844).await.map_err(e)?;
+        d.goto(&case_url).await.map_err(e)?;
+        page_has(&d, "Đăng nhập").await?;
+        sign_in(&d, "truong.badinh").await?;
+        wait_for_url(&d, &case_url).await?;
+        accessible(&d).await?;
+        open_action(&d, "Báo cáo khắc phục").await?;
+        d.find(By::Css("details[open] textarea[name=note]"))
+            .await
+            .map_err(e)?
+            .send_keys("Đã trả hồ sơ, kiểm điểm cán bộ.")
+            .await
+            .map_err(e)?;
+        submit_open_action(&d).await?;
+        page_has(&d, "Đã khắc phục").await?;
+        let width: i64 = d
+            .execute("return document.documentElement.scrollWidth;", Vec::<Value>::new())
+            .await
+            .map_err(e)?
+            .convert()
+            .map_err(e)?;
+        if width > 390 {
+            return Err(format!("the page is {width} px wide on a 390 px screen"));
+        }
+        sign_out(&d).await
+    })
+    .await;
+
+    // The reviewer concludes it with a decision.
+    step(&d, "05-reviewer-concludes", async {
+        d.set_window_rect(0, 0, 1366, 900).await.map_err(e)?;
+        d.goto(&case_url).await.map_err(e)?;
+        sign_in(&d, "ubkt.thanhpho").await?;
+        open_action(&d, "Kết luận").await?;
+        let measure = d.find(By::Css("details[open] select[name=measure]")).await.map_err(e)?;
+        thirtyfour::components::SelectElement::new(&measure)
+            .await
+            .map_err(e)?
+            .select_by_value("reprimand")
+            .await
+            .map_err(e)?;
+        set_date(&d, "details[open] input[name=decided_on]", "2024-09-25").await?;
+        submit_open_action(&d).await?;
+        page_has(&d, "Đã xử lý").await?;
+        accessible(&d).await
+    })
+    .await;
+    let summary = app.get("/api/v1/reports/summary", &w.city_reviewer.token).await.body;
+    assert_eq!(summary["cases"]["handled"], 1, "{summary}");
+    d.quit().await.unwrap();
+}
