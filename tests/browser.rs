@@ -303,6 +303,14 @@ async fn a_case_from_logging_to_conclusion_in_the_browser() {
         accessible(&d).await
     })
     .await;
+
+    // The report counts the case as handled, in the words officials quote.
+    step(&d, "06-reviewer-reads-the-report", async {
+        d.find(By::LinkText("Báo cáo")).await.map_err(e)?.click().await.map_err(e)?;
+        page_has(&d, "Phát hiện 1 tổ chức, cá nhân có vi phạm; đã xử lý 1 tổ chức, cá nhân (100,0%).").await?;
+        accessible(&d).await
+    })
+    .await;
     let summary = app.get("/api/v1/reports/summary", &w.city_reviewer.token).await.body;
     assert_eq!(summary["cases"]["handled"], 1, "{summary}");
     d.quit().await.unwrap();

@@ -383,3 +383,31 @@ async fn assets_are_hashed_immutable_and_compressed() {
     assert_eq!(asset.header("content-encoding").as_deref(), Some("gzip"));
     v.get("/assets/console-000000000000.css").await.expect(404);
 }
+
+#[tokio::test]
+async fn the_report_page_says_the_official_line_from_the_same_figures_as_the_api() {
+    let app = spawn().await;
+    let w = World::new(&app).await;
+    w.case_in(&app, "closed").await;
+    w.case_in(&app, "in_handling").await;
+    w.log_case(&app, &w.cau_giay, "Vụ việc ở Cầu Giấy").await;
+    let api = app.get("/api/v1/reports/summary", &w.city_reviewer.token).await.expect(200).body;
+    let v = Visitor::signed_in(&app, "ubkt.thanhpho").await;
+    let page = v.get("/reports").await;
+    page.expect(200);
+    let (detected, handled) =
+        (api["subjects"]["detected"].as_i64().unwrap(), api["subjects"]["handled"].as_i64().unwrap());
+    // The same person in Điện Biên has one case closed and one still in handling: not yet handled.
+    assert_eq!((detected, handled), (2, 0), "{api}");
+    page.contains("Phát hiện 2 tổ chức, cá nhân có vi phạm; đã xử lý 0 tổ chức, cá nhân (0,0%).");
+    // Case tiles: 3 detected, 1 handled, 33,3%; each figure opens the matching list.
+    page.contains("33,3%").contains("/cases?status=closed").contains("/cases?overdue=true");
+    // The breakdown by unit drills down to the unit's own report.
+    page.contains(&format!("/reports?unit_id={}", w.ba_dinh.id)).contains("Quận Ba Đình");
+    v.get(&format!("/reports?unit_id={}", w.ba_dinh.id)).await.expect(200).contains("Báo cáo · Quận Ba Đình");
+    let csv = v.get("/reports/export?format=csv").await;
+    csv.expect(200);
+    assert!(csv.html.contains("Tổng số vụ việc"));
+    v.get("/reports?from=2024-13-01").await.expect(422).contains("Hãy nhập ngày hợp lệ.");
+    Visitor::signed_in(&app, "thanhtra1").await.get("/reports").await.expect(403);
+}

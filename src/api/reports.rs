@@ -20,65 +20,65 @@ use crate::model::directive::Indicator;
 use crate::model::report;
 use crate::model::unit::Unit;
 
-#[derive(Deserialize, utoipa::IntoParams)]
+#[derive(Deserialize, Default, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct ReportQuery {
-    from: Option<String>,
-    to: Option<String>,
-    directive_id: Option<String>,
-    campaign_id: Option<String>,
-    unit_id: Option<String>,
-    format: Option<String>,
-    interval: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub directive_id: Option<String>,
+    pub campaign_id: Option<String>,
+    pub unit_id: Option<String>,
+    pub format: Option<String>,
+    pub interval: Option<String>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
-struct SubjectCounts {
-    detected: i64,
-    handled: i64,
+pub struct SubjectCounts {
+    pub detected: i64,
+    pub handled: i64,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
-struct IndicatorRow {
-    indicator_id: String,
-    code: String,
-    group: String,
-    title: String,
+pub struct IndicatorRow {
+    pub indicator_id: String,
+    pub code: String,
+    pub group: String,
+    pub title: String,
     #[serde(flatten)]
-    counts: Counts,
+    pub counts: Counts,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
-struct UnitRow {
-    unit_id: String,
-    code: String,
-    name: String,
+pub struct UnitRow {
+    pub unit_id: String,
+    pub code: String,
+    pub name: String,
     #[serde(flatten)]
-    counts: Counts,
+    pub counts: Counts,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
-struct MeasureRow {
-    measure: String,
-    label: String,
-    count: i64,
+pub struct MeasureRow {
+    pub measure: String,
+    pub label: String,
+    pub count: i64,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Summary {
-    from: Option<NaiveDate>,
-    to: Option<NaiveDate>,
-    cases: Counts,
-    subjects: SubjectCounts,
-    handling_rate: f64,
-    by_indicator: Vec<IndicatorRow>,
-    by_unit: Vec<UnitRow>,
-    by_measure: Vec<MeasureRow>,
+    pub from: Option<NaiveDate>,
+    pub to: Option<NaiveDate>,
+    pub cases: Counts,
+    pub subjects: SubjectCounts,
+    pub handling_rate: f64,
+    pub by_indicator: Vec<IndicatorRow>,
+    pub by_unit: Vec<UnitRow>,
+    pub by_measure: Vec<MeasureRow>,
 }
 
 /// Validates the report filters; reports are for reviewers and unit heads.
-fn prepare(caller: &CurrentUser, q: &ReportQuery) -> Result<(CaseScope, CaseFilter), ApiError> {
+pub fn prepare(caller: &CurrentUser, q: &ReportQuery) -> Result<(CaseScope, CaseFilter), ApiError> {
     caller.require(&[Role::Reviewer, Role::UnitHead])?;
     let scope = scope_of(caller)?;
     let mut v = Validator::new();
@@ -113,59 +113,7 @@ pub async fn summary(
     let root = q.unit_id.clone().or(caller.user.unit_id.clone());
     let now = state.clock.now_naive();
     let measures = state.settings.cases.measures.clone();
-    let body = state
-        .db(move |conn| {
-            let roots = match &root {
-                Some(r) => report::unit_and_children(conn, r)?,
-                None => Vec::new(),
-            };
-            let agg = report::summary(conn, &scope, &filter, now, &roots)?;
-            let indicator_ids: Vec<String> = agg.by_indicator.keys().cloned().collect();
-            let mut indicators = Indicator::find_many(conn, &indicator_ids)?;
-            indicators.sort_by(|a, b| (&a.directive_id, a.position).cmp(&(&b.directive_id, b.position)));
-            let by_indicator = indicators
-                .into_iter()
-                .map(|i| IndicatorRow {
-                    counts: agg.by_indicator.get(&i.id).cloned().unwrap_or_default(),
-                    indicator_id: i.id,
-                    code: i.code,
-                    group: i.group_code,
-                    title: i.title,
-                })
-                .collect();
-            let mut units: HashMap<String, Unit> =
-                Unit::find_many(conn, &roots)?.into_iter().map(|u| (u.id.clone(), u)).collect();
-            let by_unit = roots
-                .iter()
-                .filter_map(|id| {
-                    let (counts, unit) = (agg.by_unit.get(id)?, units.remove(id)?);
-                    Some(UnitRow { unit_id: unit.id, code: unit.code, name: unit.name, counts: counts.clone() })
-                })
-                .collect();
-            let by_measure = agg
-                .by_measure
-                .iter()
-                .map(|(m, n)| MeasureRow {
-                    label: measures.iter().find(|x| &x.code == m).map(|x| x.label.clone()).unwrap_or_else(|| m.clone()),
-                    measure: m.clone(),
-                    count: *n,
-                })
-                .collect();
-            Ok(Summary {
-                from: filter.from,
-                to: filter.to,
-                handling_rate: handling_rate(&agg.cases),
-                subjects: SubjectCounts {
-                    detected: agg.subjects_detected,
-                    handled: agg.subjects_detected - agg.subjects_unhandled,
-                },
-                cases: agg.cases,
-                by_indicator,
-                by_unit,
-                by_measure,
-            })
-        })
-        .await?;
+    let body = state.db(move |conn| Ok(summary_of(conn, &scope, &filter, root, now, &measures)?)).await?;
     let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok());
     match FileFormat::pick(q.format.as_deref(), accept)? {
         Some(format) => summary_table(&body).respond(format, "bao-cao-tong-hop"),
@@ -173,8 +121,69 @@ pub async fn summary(
     }
 }
 
+/// The summary of the cases `scope` and `filter` select, broken down by indicator, by
+/// `root`'s child units and by measure: what the API returns and the console shows.
+pub fn summary_of(
+    conn: &mut crate::db::DbConn,
+    scope: &CaseScope,
+    filter: &CaseFilter,
+    root: Option<String>,
+    now: chrono::NaiveDateTime,
+    measures: &[crate::config::MeasureSetting],
+) -> diesel::QueryResult<Summary> {
+    let roots = match &root {
+        Some(r) => report::unit_and_children(conn, r)?,
+        None => Vec::new(),
+    };
+    let agg = report::summary(conn, scope, filter, now, &roots)?;
+    let indicator_ids: Vec<String> = agg.by_indicator.keys().cloned().collect();
+    let mut indicators = Indicator::find_many(conn, &indicator_ids)?;
+    indicators.sort_by(|a, b| (&a.directive_id, a.position).cmp(&(&b.directive_id, b.position)));
+    let by_indicator = indicators
+        .into_iter()
+        .map(|i| IndicatorRow {
+            counts: agg.by_indicator.get(&i.id).cloned().unwrap_or_default(),
+            indicator_id: i.id,
+            code: i.code,
+            group: i.group_code,
+            title: i.title,
+        })
+        .collect();
+    let mut units: HashMap<String, Unit> =
+        Unit::find_many(conn, &roots)?.into_iter().map(|u| (u.id.clone(), u)).collect();
+    let by_unit = roots
+        .iter()
+        .filter_map(|id| {
+            let (counts, unit) = (agg.by_unit.get(id)?, units.remove(id)?);
+            Some(UnitRow { unit_id: unit.id, code: unit.code, name: unit.name, counts: counts.clone() })
+        })
+        .collect();
+    let by_measure = agg
+        .by_measure
+        .iter()
+        .map(|(m, n)| MeasureRow {
+            label: measures.iter().find(|x| &x.code == m).map(|x| x.label.clone()).unwrap_or_else(|| m.clone()),
+            measure: m.clone(),
+            count: *n,
+        })
+        .collect();
+    Ok(Summary {
+        from: filter.from,
+        to: filter.to,
+        handling_rate: handling_rate(&agg.cases),
+        subjects: SubjectCounts {
+            detected: agg.subjects_detected,
+            handled: agg.subjects_detected - agg.subjects_unhandled,
+        },
+        cases: agg.cases,
+        by_indicator,
+        by_unit,
+        by_measure,
+    })
+}
+
 /// The summary as one table a spreadsheet opens as is.
-fn summary_table(s: &Summary) -> Table {
+pub fn summary_table(s: &Summary) -> Table {
     let header = [
         "Mục",
         "Mã",
@@ -227,16 +236,16 @@ fn summary_table(s: &Summary) -> Table {
 
 /// A monthly series: `period` is `YYYY-MM`.
 #[derive(Serialize, utoipa::ToSchema)]
-struct Series {
-    interval: &'static str,
-    items: Vec<SeriesPoint>,
+pub struct Series {
+    pub interval: &'static str,
+    pub items: Vec<SeriesPoint>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
-struct SeriesPoint {
-    period: String,
-    detected: i64,
-    handled: i64,
+pub struct SeriesPoint {
+    pub period: String,
+    pub detected: i64,
+    pub handled: i64,
 }
 
 /// Detected and handled cases per month of detection.
@@ -253,14 +262,21 @@ pub async fn series(
         return Err(ApiError::field("interval", "Must be: month."));
     }
     let now = state.clock.now_naive();
-    let rows = state.db(move |conn| Ok(report::per_day(conn, &scope, &filter, now)?)).await?;
+    let items = state.db(move |conn| Ok(series_of(conn, &scope, &filter, now)?)).await?;
+    Ok(HttpResponse::Ok().json(Series { interval: "month", items }))
+}
+
+/// Detected and handled cases per month of detection, oldest first.
+pub fn series_of(
+    conn: &mut crate::db::DbConn,
+    scope: &CaseScope,
+    filter: &CaseFilter,
+    now: chrono::NaiveDateTime,
+) -> diesel::QueryResult<Vec<SeriesPoint>> {
+    let rows = report::per_day(conn, scope, filter, now)?;
     let mut months: BTreeMap<String, Counts> = BTreeMap::new();
     for (day, status, n) in rows {
         months.entry(day.format("%Y-%m").to_string()).or_default().add(&status, n);
     }
-    let items: Vec<SeriesPoint> = months
-        .into_iter()
-        .map(|(period, c)| SeriesPoint { period, detected: c.detected, handled: c.handled })
-        .collect();
-    Ok(HttpResponse::Ok().json(Series { interval: "month", items }))
+    Ok(months.into_iter().map(|(period, c)| SeriesPoint { period, detected: c.detected, handled: c.handled }).collect())
 }

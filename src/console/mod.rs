@@ -13,6 +13,7 @@ pub mod i18n;
 mod layer;
 mod me;
 mod render;
+mod reports;
 pub mod session;
 
 use actix_web::web;
@@ -42,5 +43,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/cases/{id}/comments", web::post().to(case_page::comment))
         .route("/cases/{id}/evidence", web::post().to(case_page::upload))
         .route("/cases/{id}/evidence/{attachment}", web::get().to(case_page::download))
+        .route("/reports", web::get().to(reports::page))
+        .route("/reports/export", web::get().to(reports::export))
         .route("/assets/{name}", web::get().to(assets::serve));
 }

@@ -40,6 +40,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("notifications.html", include_str!("../../templates/console/notifications.html")),
     ("password.html", include_str!("../../templates/console/password.html")),
     ("error.html", include_str!("../../templates/console/error.html")),
+    ("reports.html", include_str!("../../templates/console/reports.html")),
 ];
 
 impl Console {

@@ -1,0 +1,164 @@
+//! Reports: the figures officials quote for a period, unit, campaign and directive,
+//! from the same report query as the API, each linked to the cases behind it.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use minijinja::{Value, context};
+use serde::{Deserialize, Serialize};
+
+use super::form::field_errors;
+use super::i18n;
+use super::session::Viewer;
+use super::{Console, Fail};
+use crate::api::reports::{ReportQuery, Summary, prepare, series_of, summary_of, summary_table};
+use crate::app::AppState;
+use crate::error::ApiError;
+use crate::model::campaign::{Campaign, CampaignFilter};
+use crate::model::directive::Directive;
+use crate::model::unit::Unit;
+
+/// The report's address parameters (blank is no filter).
+#[derive(Deserialize, Serialize, Default, Clone)]
+pub struct Filters {
+    from: Option<String>,
+    to: Option<String>,
+    campaign_id: Option<String>,
+    unit_id: Option<String>,
+    directive_id: Option<String>,
+    format: Option<String>,
+}
+
+impl Filters {
+    fn query(&self) -> ReportQuery {
+        let some = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
+        ReportQuery {
+            from: some(&self.from),
+            to: some(&self.to),
+            directive_id: some(&self.directive_id),
+            campaign_id: some(&self.campaign_id),
+            unit_id: some(&self.unit_id),
+            format: some(&self.format),
+            interval: None,
+        }
+    }
+
+    /// These filters (some of them) as an address query.
+    fn encoded(&self, keys: &[&str]) -> String {
+        let q = self.query();
+        let pairs = [
+            ("from", q.from),
+            ("to", q.to),
+            ("campaign_id", q.campaign_id),
+            ("unit_id", q.unit_id),
+            ("directive_id", q.directive_id),
+        ];
+        let kept = pairs.into_iter().filter(|(k, v)| keys.contains(k) && v.is_some());
+        form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(kept.map(|(k, v)| (k, v.unwrap_or_default())))
+            .finish()
+    }
+}
+
+/// The monthly series as bars of a server-drawn chart (heights in the SVG's units).
+fn chart(points: &[crate::api::reports::SeriesPoint]) -> Value {
+    const HEIGHT: f64 = 160.0;
+    let max = points.iter().map(|p| p.detected.max(p.handled)).max().unwrap_or(0).max(1) as f64;
+    let bars: Vec<Value> = points
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let h = |n: i64| ((n as f64 / max) * HEIGHT).round();
+            let label = p.period.split_once('-').map(|(y, m)| format!("{m}/{y}")).unwrap_or_else(|| p.period.clone());
+            context! {
+                x => i * 24, label => label, detected => p.detected, handled => p.handled,
+                hd => h(p.detected), hh => h(p.handled), yd => HEIGHT - h(p.detected), yh => HEIGHT - h(p.handled),
+            }
+        })
+        .collect();
+    context! { bars => bars, width => (points.len().max(1) * 24), height => HEIGHT, max => max as i64 }
+}
+
+/// `GET /reports?from=&to=&campaign_id=&unit_id=&directive_id=`
+pub async fn page(
+    state: web::Data<AppState>,
+    console: web::Data<Console>,
+    viewer: Viewer,
+    q: web::Query<Filters>,
+) -> Result<HttpResponse, Fail> {
+    let filters = q.into_inner();
+    let lang = viewer.lang;
+    let query = filters.query();
+    let prepared = prepare(&viewer.user, &query);
+    let (scope, filter) = match prepared {
+        Ok(p) => p,
+        Err(e @ ApiError::Validation(_)) => {
+            let errors = field_errors(&console, lang, e)?;
+            let ctx = context! { f => Value::from(minijinja::value::Serde(&filters)), errors => errors, summary => None::<Value> };
+            return console.page_with_status(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                Some(&viewer),
+                lang,
+                "reports.html",
+                ctx,
+            );
+        }
+        Err(e) => return Err(Fail(e)),
+    };
+    let root = query.unit_id.clone().or(viewer.user.user.unit_id.clone());
+    let (now, measures) = (state.clock.now_naive(), state.settings.cases.measures.clone());
+    let (summary, points, unit, campaigns, directives) = state
+        .db(move |conn| {
+            let summary = summary_of(conn, &scope, &filter, root.clone(), now, &measures)?;
+            let points = series_of(conn, &scope, &filter, now)?;
+            let unit = match &root {
+                Some(id) => Unit::find(conn, id)?.map(|u| u.name),
+                None => None,
+            };
+            let campaigns: Vec<Value> = Campaign::list(conn, &CampaignFilter::default(), None, 200)?
+                .into_iter()
+                .map(|c| context! { id => c.id, title => c.title })
+                .collect();
+            let directives: Vec<Value> =
+                Directive::list(conn)?.into_iter().map(|d| context! { id => d.id, code => d.code }).collect();
+            Ok((summary, points, unit, campaigns, directives))
+        })
+        .await?;
+    let line = official_line(&console, lang, &summary);
+    let ctx = context! {
+        f => Value::from(minijinja::value::Serde(&filters)),
+        errors => context! {},
+        summary => Value::from(minijinja::value::Serde(&summary)),
+        rate => i18n::percent(lang, summary.cases.handled, summary.cases.detected),
+        line => line,
+        unit => unit,
+        chart => chart(&points),
+        points => Value::from(minijinja::value::Serde(&points)),
+        campaigns => campaigns, directives => directives,
+        cases_base => filters.encoded(&["from", "to", "campaign_id", "unit_id"]),
+        drill_base => filters.encoded(&["from", "to", "campaign_id", "directive_id"]),
+        export_base => filters.encoded(&["from", "to", "campaign_id", "unit_id", "directive_id"]),
+    };
+    console.page(Some(&viewer), lang, "reports.html", ctx)
+}
+
+/// The sentence officials quote: subjects detected, subjects handled, and the share.
+fn official_line(console: &Console, lang: i18n::Lang, s: &Summary) -> String {
+    let args = [
+        ("detected", i18n::number(lang, s.subjects.detected)),
+        ("handled", i18n::number(lang, s.subjects.handled)),
+        ("rate", i18n::percent(lang, s.subjects.handled, s.subjects.detected)),
+    ];
+    console.catalogs.text(lang, "report-line", &args)
+}
+
+/// `GET /reports/export?format=csv|xlsx&…`: the summary as the API exports it.
+pub async fn export(state: web::Data<AppState>, viewer: Viewer, q: web::Query<Filters>) -> Result<HttpResponse, Fail> {
+    let query = q.into_inner().query();
+    let (scope, filter) = prepare(&viewer.user, &query)?;
+    let format = crate::api::export::FileFormat::pick(query.format.as_deref(), None)?
+        .ok_or_else(|| ApiError::field("format", crate::error::msg::one_of(&["csv", "xlsx"])))?;
+    let root = query.unit_id.clone().or(viewer.user.user.unit_id.clone());
+    let (now, measures) = (state.clock.now_naive(), state.settings.cases.measures.clone());
+    let summary = state.db(move |conn| Ok(summary_of(conn, &scope, &filter, root, now, &measures)?)).await?;
+    Ok(summary_table(&summary).respond(format, "bao-cao-tong-hop")?)
+}
