@@ -411,3 +411,98 @@ async fn the_report_page_says_the_official_line_from_the_same_figures_as_the_api
     v.get("/reports?from=2024-13-01").await.expect(422).contains("Hãy nhập ngày hợp lệ.");
     Visitor::signed_in(&app, "thanhtra1").await.get("/reports").await.expect(403);
 }
+
+#[tokio::test]
+async fn the_reviewer_accepts_several_open_cases_at_once_with_a_result_for_each() {
+    let app = spawn().await;
+    let w = World::new(&app).await;
+    let a = w.log_case(&app, &w.dien_bien, "Vụ việc thứ nhất").await;
+    let b = w.log_case(&app, &w.dien_bien, "Vụ việc thứ hai").await;
+    let gone = w.case_in(&app, "dismissed").await;
+    let v = Visitor::signed_in(&app, "ubkt.thanhpho").await;
+    let queue = v.get("/").await;
+    queue.expect(200).contains("Tiếp nhận các vụ việc đã chọn");
+    let csrf = queue.csrf();
+    let r = v
+        .post(
+            "/cases/bulk-accept",
+            &[
+                ("_csrf", &csrf),
+                ("case_ids", a["id"].as_str().unwrap()),
+                ("case_ids", b["id"].as_str().unwrap()),
+                ("case_ids", gone["id"].as_str().unwrap()),
+                ("responsible_unit_id", &w.ba_dinh.id),
+                ("due_at", "2024-10-31"),
+            ],
+        )
+        .await;
+    r.expect(422)
+        .contains("Kết quả tiếp nhận")
+        .contains("đã tiếp nhận")
+        .contains("không còn ở trạng thái chờ tiếp nhận");
+    for case in [&a, &b] {
+        let now = app.get(&format!("/api/v1/cases/{}", case["id"].as_str().unwrap()), &w.city_reviewer.token).await;
+        assert_eq!(now.body["status"], "in_handling");
+        assert_eq!(now.body["responsible_unit_id"], json!(w.ba_dinh.id));
+    }
+    // Without a due date nothing is accepted, and each case says why.
+    let c = w.log_case(&app, &w.dien_bien, "Vụ việc thứ ba").await;
+    let r = v
+        .post(
+            "/cases/bulk-accept",
+            &[("_csrf", &csrf), ("case_ids", c["id"].as_str().unwrap()), ("responsible_unit_id", &w.ba_dinh.id)],
+        )
+        .await;
+    r.expect(422).contains("Hãy đặt hạn xử lý.");
+    let still = app.get(&format!("/api/v1/cases/{}", c["id"].as_str().unwrap()), &w.city_reviewer.token).await;
+    assert_eq!(still.body["status"], "open");
+}
+
+#[tokio::test]
+async fn notifications_show_an_unread_count_and_open_their_case() {
+    use diesel::prelude::*;
+    let app = spawn().await;
+    let w = World::new(&app).await;
+    app.with_conn(|c| {
+        diesel::update(casetrack::db::schema::units::table.find(&w.ba_dinh.id))
+            .set(casetrack::db::schema::units::head_user_id.eq(&w.ba_dinh_head.user.id))
+            .execute(c)
+    })
+    .unwrap();
+    let case = w.case_in(&app, "in_handling").await;
+    app.clock.advance(chrono::Duration::days(40));
+    let settings = app.state.settings.clone();
+    let now = app.clock.now_naive();
+    let report = app.with_conn(|c| casetrack::jobs::sweep::sweep(c, &settings.escalation, now, "example.vn")).unwrap();
+    assert!(report.ran);
+    let v = Visitor::signed_in(&app, "truong.badinh").await;
+    let home = v.get("/").await;
+    home.expect(200);
+    let unread = home
+        .text()
+        .split("class=\"unread-count\"")
+        .nth(1)
+        .map(|s| s[s.find('>').unwrap() + 1..].split('<').next().unwrap().to_string());
+    let unread: i64 = unread.expect("an unread count is shown").parse().unwrap();
+    assert!(unread >= 1);
+    let list = v.get("/notifications").await;
+    list.expect(200).contains(case["number"].as_str().unwrap());
+    let form_at = list.html.find("/notifications/").unwrap();
+    let alert_id = list.html[form_at + 15..].split('/').next().unwrap().to_string();
+    let r = v
+        .post(
+            &format!("/notifications/{alert_id}/read"),
+            &[("_csrf", &list.csrf()), ("case_id", case["id"].as_str().unwrap())],
+        )
+        .await;
+    r.expect(303);
+    assert_eq!(r.location().unwrap(), format!("/cases/{}", case["id"].as_str().unwrap()));
+    let after = v.get("/").await;
+    let left = after
+        .text()
+        .split("class=\"unread-count\"")
+        .nth(1)
+        .map(|s| s[s.find('>').unwrap() + 1..].split('<').next().unwrap().parse::<i64>().unwrap())
+        .unwrap_or(0);
+    assert_eq!(left, unread - 1);
+}

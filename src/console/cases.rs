@@ -173,3 +173,60 @@ pub async fn export(
         .ok_or_else(|| ApiError::field("format", crate::error::msg::one_of(&["csv", "xlsx"])))?;
     Ok(crate::api::case_export::export(state, scope, case_filter(&api)?, format).await?)
 }
+
+/// The most cases one bulk action takes.
+const BULK_MAX: usize = 100;
+
+/// `POST /cases/bulk-accept`: the selected open cases accepted with one responsible unit
+/// and due date, each through the same transition as the API, each in its own transaction;
+/// the queue again with a result per case.
+pub async fn bulk_accept(
+    state: web::Data<AppState>,
+    console: web::Data<Console>,
+    viewer: Viewer,
+    body: web::Bytes,
+) -> Result<HttpResponse, Fail> {
+    let form = super::form::FormData::parse(&body);
+    viewer.check_csrf(form.csrf().as_deref())?;
+    let lang = viewer.lang;
+    let mut ids = form.all("case_ids");
+    ids.dedup();
+    if ids.len() > BULK_MAX {
+        return Err(Fail(ApiError::field("case_ids", crate::error::msg::too_long(BULK_MAX))));
+    }
+    let mut results = Vec::new();
+    for id in ids {
+        let input = crate::casework::TransitionInput {
+            action: Some("accept".into()),
+            responsible_unit_id: form.get("responsible_unit_id"),
+            due_at: form.get("due_at"),
+            ..Default::default()
+        };
+        let (caller, case_id) = (viewer.user.clone(), id.clone());
+        let done =
+            state.op(move |conn, ctx| crate::casework::transition(conn, ctx, &caller, &case_id, None, input)).await;
+        results.push(match done {
+            Ok((case, _)) => context! { id => case.id, number => case.number, ok => true },
+            Err(e) => context! { id => id, ok => false, message => refusal(&console, lang, e) },
+        });
+    }
+    let status = if results.iter().all(|r| r.get_attr("ok").is_ok_and(|v| v.is_true())) {
+        actix_web::http::StatusCode::OK
+    } else {
+        actix_web::http::StatusCode::UNPROCESSABLE_ENTITY
+    };
+    super::home::render(&state, &console, &viewer, Some("open".into()), Some(results), status).await
+}
+
+/// Why an operation refused, in a sentence for the reader.
+fn refusal(console: &Console, lang: super::i18n::Lang, e: ApiError) -> String {
+    match e {
+        ApiError::Validation(errors) => {
+            errors.iter().map(|f| console.field_message(lang, f)).collect::<Vec<_>>().join(" ")
+        }
+        ApiError::Conflict { .. } => console.text(lang, "bulk-not-open"),
+        ApiError::NotFound => console.text(lang, "error-not-found-text"),
+        ApiError::Forbidden => console.text(lang, "error-forbidden-text"),
+        _ => console.text(lang, "error-internal-text"),
+    }
+}

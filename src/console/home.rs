@@ -1,6 +1,7 @@
 //! The start page, by role: *Việc của tôi* for inspectors, the review queue for
 //! reviewers, *Đơn vị tôi* for unit heads.
 
+use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use minijinja::{Value, context};
 use serde::Deserialize;
@@ -40,6 +41,18 @@ pub async fn page(
     viewer: Viewer,
     q: web::Query<HomeQuery>,
 ) -> Result<HttpResponse, Fail> {
+    render(&state, &console, &viewer, q.tab.clone(), None, StatusCode::OK).await
+}
+
+/// The start page, with the results of a bulk action when one was just taken.
+pub async fn render(
+    state: &AppState,
+    console: &Console,
+    viewer: &Viewer,
+    tab: Option<String>,
+    results: Option<Vec<Value>>,
+    status: StatusCode,
+) -> Result<HttpResponse, Fail> {
     let (now, tz, lang) = (state.clock.now_naive(), console.tz, viewer.lang);
     let user = viewer.user.clone();
     let ctx = match user.role {
@@ -63,10 +76,19 @@ pub async fn page(
         }
         Role::Reviewer => {
             let scope = scope_of(&user)?;
-            let tab = q.tab.clone().filter(|t| TABS.contains(&t.as_str())).unwrap_or_else(|| "open".into());
+            let tab = tab.clone().filter(|t| TABS.contains(&t.as_str())).unwrap_or_else(|| "open".into());
             let shown = tab.clone();
-            let (counts, items) = state
+            let unit = user.user.unit_id.clone();
+            let (counts, items, units) = state
                 .db(move |conn| {
+                    // Who may be made responsible in a bulk accept: the reviewer's own subtree.
+                    let units: Vec<Value> = match (&unit, shown == "open") {
+                        (Some(u), true) => crate::model::unit::Unit::subtree(conn, u)?
+                            .into_iter()
+                            .map(|(u, depth)| context! { id => u.id, name => u.name, depth => depth })
+                            .collect(),
+                        _ => Vec::new(),
+                    };
                     let mut counts = Vec::new();
                     for t in TABS {
                         counts.push(
@@ -74,11 +96,15 @@ pub async fn page(
                         );
                     }
                     let found = Case::by_deadline(conn, &scope, &tab_filter(&shown), now, QUEUE)?;
-                    Ok((counts, rows(conn, found, now, tz)?))
+                    Ok((counts, rows(conn, found, now, tz)?, units))
                 })
                 .await?;
             let list_query = if tab == "overdue" { "overdue=true".to_string() } else { format!("status={tab}") };
-            context! { view => "reviewer", tab => tab, counts => counts, items => items, list_query => list_query }
+            let today = state.clock.now().with_timezone(&tz).date_naive().to_string();
+            context! {
+                view => "reviewer", tab => tab, counts => counts, items => items, list_query => list_query,
+                units => units, today => today, results => results,
+            }
         }
         Role::UnitHead => {
             let scope = scope_of(&user)?;
@@ -97,5 +123,5 @@ pub async fn page(
             context! { view => "unit_head", items => items }
         }
     };
-    console.page(Some(&viewer), lang, "home.html", ctx)
+    console.page_with_status(status, Some(viewer), lang, "home.html", ctx)
 }

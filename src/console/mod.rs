@@ -34,6 +34,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/notifications/{id}/read", web::post().to(me::mark_read))
         .route("/cases", web::get().to(cases::list))
         .route("/cases/export", web::get().to(cases::export))
+        .route("/cases/bulk-accept", web::post().to(cases::bulk_accept))
         .route("/cases/new", web::get().to(case_form::new_form))
         .route("/cases/new", web::post().to(case_form::create))
         .route("/cases/{id}", web::get().to(case_page::page))

@@ -92,6 +92,7 @@ impl Console {
                 name => v.user.user.full_name.clone(),
                 username => v.user.user.username.clone(),
                 role => v.user.role.as_str(),
+                unread => v.unread,
             }
         });
         let base = context! {

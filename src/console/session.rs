@@ -33,6 +33,8 @@ pub struct Viewer {
     /// The token every form of this session carries.
     pub csrf: String,
     pub lang: Lang,
+    /// Unread notifications, shown beside the menu entry.
+    pub unread: i64,
 }
 
 impl Viewer {
@@ -111,16 +113,18 @@ impl FromRequest for Viewer {
             let renew = claims.exp - now < idle / 2;
             let caller = TokenOnly::from_claims(claims, client_addr(&req));
             let at = state.clock.now_naive();
-            let (user, session) = state
+            let (user, session, unread) = state
                 .db(move |conn| {
                     let user = caller.resolve(conn, at)?;
+                    let scope = crate::casework::scope_of(&user).unwrap_or(crate::model::case::CaseScope::Nothing);
+                    let unread = crate::model::alert::Alert::count_unread(conn, &user.user.id, &scope, at)?;
                     let session = if renew {
                         Session::extend(conn, &user.session_id, at + Duration::seconds(idle))?;
                         Session::find(conn, &user.session_id)?
                     } else {
                         None
                     };
-                    Ok((user, session))
+                    Ok((user, session, unread))
                 })
                 .await?;
             if let Some(session) = session {
@@ -128,7 +132,7 @@ impl FromRequest for Viewer {
                 req.extensions_mut().insert(Renewed(fresh));
             }
             let csrf = mac(&console.secret, "csrf", &user.session_id);
-            Ok(Viewer { user, csrf, lang: lang_of(&req) })
+            Ok(Viewer { user, csrf, lang: lang_of(&req), unread })
         })
     }
 }

@@ -174,6 +174,18 @@ impl Alert {
         q.order(alerts::id.desc()).limit(limit).select((Alert::as_select(), cases::number, cases::title)).load(conn)
     }
 
+    /// How many of the user's alerts about cases `scope` still shows them are unread.
+    pub fn count_unread(conn: &mut DbConn, user_id: &str, scope: &CaseScope, now: NaiveDateTime) -> QueryResult<i64> {
+        alerts::table
+            .inner_join(cases::table)
+            .filter(alerts::recipient_user_id.eq(user_id.to_string()))
+            .filter(alert_case_predicate(scope, &CaseFilter::default(), now))
+            .filter(alerts::status.ne("cancelled"))
+            .filter(alerts::read_at.is_null())
+            .count()
+            .get_result(conn)
+    }
+
     /// Marks one of the user's alerts read; false when there is no such alert of theirs.
     pub fn mark_read(conn: &mut DbConn, user_id: &str, id: &str, now: NaiveDateTime) -> QueryResult<bool> {
         let n = diesel::update(alerts::table.find(id).filter(alerts::recipient_user_id.eq(user_id)))
