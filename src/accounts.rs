@@ -2,6 +2,12 @@
 //! `user create`, the first administrator and the demo all go through here.
 
 use chrono::NaiveDateTime;
+use serde::Deserialize;
+
+use crate::api::extract::{double_option, parse_id};
+use crate::app::AppState;
+use crate::auth::CurrentUser;
+use crate::model::session::Session;
 
 use crate::auth::password;
 use crate::db::{self, DbConn, write_tx};
@@ -83,7 +89,7 @@ pub fn check(conn: &mut DbConn, a: NewAccount) -> Result<CheckedAccount, ApiErro
     let unit_id = match &a.unit {
         None => {
             if role.is_some_and(Role::needs_unit) {
-                v.add("unit_id", "Reviewers and unit heads must belong to a unit.");
+                v.add("unit_id", msg::unit_required());
             }
             None
         }
@@ -154,4 +160,145 @@ pub fn create(
         AuditEntry::record(conn, actor, now, "create", "user", &user.id, None, Some(user.audit_snapshot()))?;
         Ok(user)
     })
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+/// A change to an account: any subset of its fields (`null` clears email and unit); a
+/// password given is set (and every sign-in of the account ends).
+pub struct AccountChange {
+    pub full_name: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub email: Option<Option<String>>,
+    pub role: Option<String>,
+    #[serde(default, deserialize_with = "double_option")]
+    pub unit_id: Option<Option<String>>,
+    pub active: Option<bool>,
+    pub password: Option<String>,
+}
+
+/// Checks that a role's unit requirement holds and the unit exists.
+fn check_unit(conn: &mut DbConn, v: &mut Validator, role: Role, unit_id: Option<&str>) -> Result<(), ApiError> {
+    match unit_id {
+        None if role.needs_unit() => v.add("unit_id", msg::unit_required()),
+        Some(id) if Unit::find(conn, id)?.is_none() => v.add("unit_id", msg::no_unit()),
+        _ => {}
+    }
+    Ok(())
+}
+
+/// Changes account `id` as `caller` (an administrator) if `if_match` (when given) is its
+/// version; a new password is hashed first, on the hashing threads. No administrator
+/// removes their own rights, and the last active one stays.
+pub async fn change(
+    state: &AppState,
+    caller: CurrentUser,
+    id: &str,
+    if_match: Option<i64>,
+    p: AccountChange,
+) -> Result<User, ApiError> {
+    caller.require(&[Role::Admin])?;
+    let id = parse_id(id)?;
+    // Hashed first, on the hashing threads and with no connection held; a weak password
+    // is reported with every other bad field below.
+    let new_hash = match p.password.clone() {
+        Some(pw) => {
+            let target = id.clone();
+            let current = state.db(move |conn| User::find(conn, &target)?.ok_or(ApiError::NotFound)).await?;
+            match text::check_new_password(&pw, &current.username) {
+                Ok(()) => Ok(Some(state.hasher.hash(pw).await.map_err(ApiError::internal)?)),
+                Err(m) => Err(m),
+            }
+        }
+        None => Ok(None),
+    };
+    let user = state
+        .op(move |conn, ctx| {
+            let now = ctx.now();
+            write_tx(conn, |conn| {
+                // Every account change takes this turn, so two administrators deactivating
+                // each other cannot both count the other as still active.
+                db::lock(conn, &["accounts"])?;
+                let before = User::find(conn, &id)?.ok_or(ApiError::NotFound)?;
+                if if_match.is_some_and(|v| v != before.version) {
+                    return Err(ApiError::PreconditionFailed);
+                }
+                let mut after = before.clone();
+                let mut v = Validator::new();
+                if let Some(n) = p.full_name {
+                    match text::clean_required(&n, 200) {
+                        Ok(n) => after.full_name = n,
+                        Err(m) => v.add("full_name", m),
+                    }
+                }
+                if let Some(e) = p.email {
+                    match e.map(|e| text::clean_email(&e)).transpose() {
+                        Ok(e) => after.email = e,
+                        Err(m) => v.add("email", m),
+                    }
+                }
+                if let Some(r) = p.role {
+                    match Role::parse(&r) {
+                        Some(r) => after.role = r.as_str().to_string(),
+                        None => v.add("role", one_of(&Role::ALL.map(Role::as_str))),
+                    }
+                }
+                if let Some(u) = p.unit_id {
+                    match u.as_deref().map(parse_id).transpose() {
+                        Ok(u) => after.unit_id = u,
+                        Err(_) => v.add("unit_id", msg::no_unit()),
+                    }
+                }
+                if let Some(a) = p.active {
+                    after.active = a;
+                }
+                let role = Role::parse(&after.role).unwrap_or(Role::Inspector);
+                if !v.has("unit_id") {
+                    check_unit(conn, &mut v, role, after.unit_id.as_deref())?;
+                }
+                let new_hash = new_hash.unwrap_or_else(|m| {
+                    v.add("password", m);
+                    None
+                });
+                v.finish()?;
+                let stops_being_admin =
+                    before.role == "admin" && before.active && (!after.active || role != Role::Admin);
+                if stops_being_admin && before.id == caller.user.id {
+                    return Err(ApiError::conflict(
+                        "own-admin-account",
+                        "You cannot deactivate your own account or remove your own administrator role.",
+                    ));
+                }
+                if stops_being_admin && User::active_admins(conn)? <= 1 {
+                    return Err(ApiError::conflict(
+                        "last-admin",
+                        "This is the last active administrator; create another one first.",
+                    ));
+                }
+                if let Some(h) = &new_hash {
+                    after.password_hash = h.clone();
+                    after.password_changed_at = now;
+                }
+                after.version = before.version + 1;
+                after.updated_at = now;
+                if !after.update_if_version(conn, before.version)? {
+                    return Err(ApiError::PreconditionFailed);
+                }
+                if !after.active || new_hash.is_some() {
+                    Session::revoke_all_of_user(conn, &after.id, None, now)?;
+                }
+                AuditEntry::record(
+                    conn,
+                    &caller.actor(),
+                    now,
+                    "update",
+                    "user",
+                    &after.id,
+                    Some(before.audit_snapshot()),
+                    Some(after.audit_snapshot()),
+                )?;
+                Ok(after)
+            })
+        })
+        .await?;
+    Ok(user)
 }

@@ -18,3 +18,4 @@ pub mod mail;
 pub mod model;
 pub mod signin;
 pub mod telemetry;
+pub mod unit_tree;

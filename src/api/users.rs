@@ -3,20 +3,14 @@
 use actix_web::{HttpResponse, get, patch, post, web};
 use serde::{Deserialize, Serialize};
 
-use super::extract::{IfMatch, JsonBody, QueryParams, double_option, etag, parse_id};
+use super::extract::{IfMatch, JsonBody, QueryParams, etag, parse_id};
 use super::instant;
 use super::pagination::{Page, PageRequest};
 use crate::accounts::{self, NewAccount, UnitRef};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
-use crate::db::{self, DbConn, write_tx};
 use crate::domain::role::{Role, one_of};
-use crate::domain::text;
-use crate::error::msg;
 use crate::error::{ApiError, Validator};
-use crate::model::audit::AuditEntry;
-use crate::model::session::Session;
-use crate::model::unit::Unit;
 use crate::model::user::{User, UserFilter};
 
 /// A user as served: never the password hash.
@@ -70,18 +64,6 @@ pub struct NewUserRequest {
     password: Option<String>,
 }
 
-#[derive(Deserialize, utoipa::ToSchema)]
-pub struct UserPatch {
-    full_name: Option<String>,
-    #[serde(default, deserialize_with = "double_option")]
-    email: Option<Option<String>>,
-    role: Option<String>,
-    #[serde(default, deserialize_with = "double_option")]
-    unit_id: Option<Option<String>>,
-    active: Option<bool>,
-    password: Option<String>,
-}
-
 #[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
@@ -91,16 +73,6 @@ pub struct UserQuery {
     active: Option<bool>,
     limit: Option<i64>,
     cursor: Option<String>,
-}
-
-/// Checks that a role's unit requirement holds and the unit exists.
-fn check_unit(conn: &mut DbConn, v: &mut Validator, role: Role, unit_id: Option<&str>) -> Result<(), ApiError> {
-    match unit_id {
-        None if role.needs_unit() => v.add("unit_id", "Reviewers and unit heads must belong to a unit."),
-        Some(id) if Unit::find(conn, id)?.is_none() => v.add("unit_id", msg::no_unit()),
-        _ => {}
-    }
-    Ok(())
 }
 
 #[utoipa::path(tag = "users", request_body = NewUserRequest, responses((status = 201, description = "Created; the generated password, if any, is shown once", body = CreatedUser), (status = 409, description = "The user name is taken", content_type = "application/problem+json", body = crate::error::Problem)))]
@@ -166,117 +138,16 @@ pub async fn get(
     Ok(HttpResponse::Ok().insert_header(("ETag", etag(user.version))).json(UserView::from(user)))
 }
 
-#[utoipa::path(tag = "users", params(("If-Match" = Option<String>, Header, description = "The version you read (its ETag); a stale one gets 412")), request_body = UserPatch, responses((status = 200, description = "Updated", body = UserView, headers(("ETag" = String, description = "The version, for If-Match"))), (status = 409, description = "Conflicting change", content_type = "application/problem+json", body = crate::error::Problem), (status = 412, description = "Stale If-Match", content_type = "application/problem+json", body = crate::error::Problem)))]
+#[utoipa::path(tag = "users", params(("If-Match" = Option<String>, Header, description = "The version you read (its ETag); a stale one gets 412")), request_body = crate::accounts::AccountChange, responses((status = 200, description = "Updated", body = UserView, headers(("ETag" = String, description = "The version, for If-Match"))), (status = 409, description = "Conflicting change", content_type = "application/problem+json", body = crate::error::Problem), (status = 412, description = "Stale If-Match", content_type = "application/problem+json", body = crate::error::Problem)))]
 #[patch("/users/{id}")]
 pub async fn update(
     state: web::Data<AppState>,
     caller: CurrentUser,
     path: web::Path<String>,
     if_match: IfMatch,
-    body: JsonBody<UserPatch>,
+    body: JsonBody<accounts::AccountChange>,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Admin])?;
-    let id = parse_id(&path)?;
-    let p = body.0;
-    // Hashed first, on the hashing threads and with no connection held; a weak password
-    // is reported with every other bad field below.
-    let new_hash = match p.password.clone() {
-        Some(pw) => {
-            let target = id.clone();
-            let current = state.db(move |conn| User::find(conn, &target)?.ok_or(ApiError::NotFound)).await?;
-            match text::check_new_password(&pw, &current.username) {
-                Ok(()) => Ok(Some(state.hasher.hash(pw).await.map_err(ApiError::internal)?)),
-                Err(m) => Err(m),
-            }
-        }
-        None => Ok(None),
-    };
-    let user = state
-        .op(move |conn, ctx| {
-            let now = ctx.now();
-            write_tx(conn, |conn| {
-                // Every account change takes this turn, so two administrators deactivating
-                // each other cannot both count the other as still active.
-                db::lock(conn, &["accounts"])?;
-                let before = User::find(conn, &id)?.ok_or(ApiError::NotFound)?;
-                if_match.check(before.version)?;
-                let mut after = before.clone();
-                let mut v = Validator::new();
-                if let Some(n) = p.full_name {
-                    match text::clean_required(&n, 200) {
-                        Ok(n) => after.full_name = n,
-                        Err(m) => v.add("full_name", m),
-                    }
-                }
-                if let Some(e) = p.email {
-                    match e.map(|e| text::clean_email(&e)).transpose() {
-                        Ok(e) => after.email = e,
-                        Err(m) => v.add("email", m),
-                    }
-                }
-                if let Some(r) = p.role {
-                    match Role::parse(&r) {
-                        Some(r) => after.role = r.as_str().to_string(),
-                        None => v.add("role", one_of(&Role::ALL.map(Role::as_str))),
-                    }
-                }
-                if let Some(u) = p.unit_id {
-                    match u.as_deref().map(parse_id).transpose() {
-                        Ok(u) => after.unit_id = u,
-                        Err(_) => v.add("unit_id", msg::no_unit()),
-                    }
-                }
-                if let Some(a) = p.active {
-                    after.active = a;
-                }
-                let role = Role::parse(&after.role).unwrap_or(Role::Inspector);
-                if !v.has("unit_id") {
-                    check_unit(conn, &mut v, role, after.unit_id.as_deref())?;
-                }
-                let new_hash = new_hash.unwrap_or_else(|m| {
-                    v.add("password", m);
-                    None
-                });
-                v.finish()?;
-                let stops_being_admin =
-                    before.role == "admin" && before.active && (!after.active || role != Role::Admin);
-                if stops_being_admin && before.id == caller.user.id {
-                    return Err(ApiError::conflict(
-                        "own-admin-account",
-                        "You cannot deactivate your own account or remove your own administrator role.",
-                    ));
-                }
-                if stops_being_admin && User::active_admins(conn)? <= 1 {
-                    return Err(ApiError::conflict(
-                        "last-admin",
-                        "This is the last active administrator; create another one first.",
-                    ));
-                }
-                if let Some(h) = &new_hash {
-                    after.password_hash = h.clone();
-                    after.password_changed_at = now;
-                }
-                after.version = before.version + 1;
-                after.updated_at = now;
-                if !after.update_if_version(conn, before.version)? {
-                    return Err(ApiError::PreconditionFailed);
-                }
-                if !after.active || new_hash.is_some() {
-                    Session::revoke_all_of_user(conn, &after.id, None, now)?;
-                }
-                AuditEntry::record(
-                    conn,
-                    &caller.actor(),
-                    now,
-                    "update",
-                    "user",
-                    &after.id,
-                    Some(before.audit_snapshot()),
-                    Some(after.audit_snapshot()),
-                )?;
-                Ok(after)
-            })
-        })
-        .await?;
+    let user = accounts::change(&state, caller, &path, if_match.0, body.0).await?;
     Ok(HttpResponse::Ok().insert_header(("ETag", etag(user.version))).json(UserView::from(user)))
 }

@@ -22,7 +22,7 @@ pub fn clean_username(value: &str) -> Result<String, Message> {
     let name = value.trim().to_lowercase();
     let ok_chars = name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "._-".contains(c));
     if !(3..=64).contains(&name.len()) || !ok_chars {
-        return Err("Use 3 to 64 characters: letters a–z, digits, dot, dash or underscore.".into());
+        return Err(msg::username_form());
     }
     Ok(name)
 }
@@ -32,7 +32,7 @@ pub fn clean_code(value: &str) -> Result<String, Message> {
     let code = value.trim().to_uppercase();
     let ok_chars = code.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || "._-".contains(c));
     if !(1..=32).contains(&code.len()) || !ok_chars {
-        return Err("Use 1 to 32 characters: letters A–Z, digits, dot, dash or underscore.".into());
+        return Err(msg::code_form());
     }
     Ok(code)
 }
@@ -41,7 +41,7 @@ pub fn clean_code(value: &str) -> Result<String, Message> {
 pub fn clean_email(value: &str) -> Result<String, Message> {
     let addr = value.trim();
     if addr.len() > 254 || addr.parse::<lettre::Address>().is_err() {
-        return Err("Is not a valid email address.".into());
+        return Err(msg::email_invalid());
     }
     Ok(addr.to_string())
 }

@@ -214,6 +214,27 @@ pub mod msg {
             vec![("type", content_type.to_string())],
         )
     }
+    pub fn username_form() -> Message {
+        Message::keyed("username-form", "Use 3 to 64 characters: letters a–z, digits, dot, dash or underscore.", vec![])
+    }
+    pub fn code_form() -> Message {
+        Message::keyed("code-form", "Use 1 to 32 characters: letters A–Z, digits, dot, dash or underscore.", vec![])
+    }
+    pub fn email_invalid() -> Message {
+        Message::keyed("email-invalid", "Is not a valid email address.", vec![])
+    }
+    pub fn unit_required() -> Message {
+        Message::keyed("unit-required", "Reviewers and unit heads must belong to a unit.", vec![])
+    }
+    pub fn no_user() -> Message {
+        Message::keyed("no-user", "There is no user with this id.", vec![])
+    }
+    pub fn user_inactive() -> Message {
+        Message::keyed("user-inactive", "This user is deactivated.", vec![])
+    }
+    pub fn unit_cycle() -> Message {
+        Message::keyed("unit-cycle", "A unit cannot be placed under itself or under one of its own sub-units.", vec![])
+    }
     pub fn file_too_large(max_bytes: usize) -> Message {
         Message::keyed(
             "file-too-large",
