@@ -262,6 +262,17 @@ fn run(opts: &Opts, backend: Backend) {
     let year = Script::get("/api/v1/reports/summary?from=2024-01-01&to=2024-12-31");
     scenario("report_summary_city_year", 4, Some(&fx.reviewer), &year);
 
+    // The console, as the reviewer sees it: the queue, a case page, the city's reports.
+    if opts.wants("console") {
+        let cookie = rt.block_on(console_cookie(&base, "ubkt.thanhpho", &password));
+        let with = |s: Script| s.with_header("Cookie", &cookie);
+        scenario("console_queue", 8, None, &with(Script::get("/")));
+        scenario("console_case", 8, None, &with(Script::get_random_case_at("/cases/", &fx.case_ids)));
+        scenario("console_reports_city", 4, None, &with(Script::get("/reports")));
+        let kb = rt.block_on(first_visit_kb(&base, &cookie));
+        println!("BENCH scenario=console_first_visit backend={label} rows={rows} transferred_kb={kb:.1}");
+    }
+
     if opts.wants("create_case") {
         let create = wrk.run("create_case", 32, Some(&fx.inspector), &Script::post("/api/v1/cases", &fx.case_body));
         let raw = raw_creates(&pool, &settings, &fx.case_body, 32, Duration::from_secs(opts.secs));
@@ -582,6 +593,63 @@ impl Fixture {
     }
 }
 
+/// Signs in through the console's form; the `Cookie` header that carries the session.
+async fn console_cookie(base: &str, user: &str, password: &str) -> String {
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    let form = http.get(format!("{base}/sign-in")).send().await.unwrap();
+    let cookie_of = |r: &reqwest::Response, name: &str| {
+        r.headers()
+            .get_all("set-cookie")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .find(|c| c.starts_with(&format!("{name}=")))
+            .and_then(|c| c.split(';').next())
+            .unwrap_or_else(|| panic!("no {name} cookie"))
+            .to_string()
+    };
+    let signin = cookie_of(&form, "ct_signin");
+    let html = form.text().await.unwrap();
+    let token = html.split("name=\"_csrf\" value=\"").nth(1).and_then(|s| s.split('"').next()).unwrap().to_string();
+    let body = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs([("_csrf", token.as_str()), ("next", "/"), ("username", user), ("password", password)])
+        .finish();
+    let r = http
+        .post(format!("{base}/sign-in"))
+        .header("cookie", signin)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 303, "console sign-in");
+    cookie_of(&r, "ct_session")
+}
+
+/// What a first visit moves over the wire, compressed: the sign-in page, the start page
+/// after it and every asset they name, in kilobytes.
+async fn first_visit_kb(base: &str, cookie: &str) -> f64 {
+    let http = reqwest::Client::new();
+    let fetch = |path: String, cookie: Option<&str>| {
+        let mut req = http.get(format!("{base}{path}")).header("accept-encoding", "gzip, br");
+        if let Some(c) = cookie {
+            req = req.header("cookie", c.to_string());
+        }
+        async move {
+            let r = req.send().await.unwrap();
+            assert!(r.status().is_success(), "GET {path}: {}", r.status());
+            r.bytes().await.unwrap().len()
+        }
+    };
+    let mut total = fetch("/sign-in".into(), None).await + fetch("/".into(), Some(cookie)).await;
+    // The assets the pages name (read from an uncompressed copy of the start page).
+    let page = http.get(format!("{base}/")).header("cookie", cookie).send().await.unwrap().text().await.unwrap();
+    let page = page.replace("&#x2f;", "/");
+    for asset in page.split("\"/assets/").skip(1).filter_map(|s| s.split('"').next()) {
+        total += fetch(format!("/assets/{asset}"), None).await;
+    }
+    total as f64 / 1024.0
+}
+
 /// A wrk Lua script.
 struct Script(String);
 
@@ -591,11 +659,22 @@ impl Script {
     }
 
     fn get_random_case(ids: &[String]) -> Self {
+        Self::get_random_case_at("/api/v1/cases/", ids)
+    }
+
+    /// A GET of `prefix` + a random id per request.
+    fn get_random_case_at(prefix: &str, ids: &[String]) -> Self {
         let list: Vec<String> = ids.iter().map(|i| format!("\"{i}\"")).collect();
         Script(format!(
-            "local ids = {{{}}}\nrequest = function()\n  return wrk.format(\"GET\", \"/api/v1/cases/\" .. ids[math.random(#ids)])\nend\n",
+            "local ids = {{{}}}\nrequest = function()\n  return wrk.format(\"GET\", \"{prefix}\" .. ids[math.random(#ids)])\nend\n",
             list.join(",")
         ))
+    }
+
+    /// The same requests with one more header.
+    fn with_header(mut self, name: &str, value: &str) -> Self {
+        self.0.push_str(&format!("wrk.headers[\"{name}\"] = \"{value}\"\n"));
+        self
     }
 
     fn post(path: &str, body: &Value) -> Self {

@@ -422,6 +422,10 @@ async fn the_reviewer_accepts_several_open_cases_at_once_with_a_result_for_each(
     let v = Visitor::signed_in(&app, "ubkt.thanhpho").await;
     let queue = v.get("/").await;
     queue.expect(200).contains("Tiếp nhận các vụ việc đã chọn");
+    // The tabs count what the lists hold: two awaiting review, none in handling.
+    queue
+        .contains("Chờ tiếp nhận <span class=\"count\">2</span>")
+        .contains("Đang xử lý <span class=\"count\">0</span>");
     let csrf = queue.csrf();
     let r = v
         .post(

@@ -273,7 +273,7 @@ pub fn series_of(
     filter: &CaseFilter,
     now: chrono::NaiveDateTime,
 ) -> diesel::QueryResult<Vec<SeriesPoint>> {
-    let rows = report::per_day(conn, scope, filter, now)?;
+    let rows = report::per_month(conn, scope, filter, now)?;
     let mut months: BTreeMap<String, Counts> = BTreeMap::new();
     for (day, status, n) in rows {
         months.entry(day.format("%Y-%m").to_string()).or_default().add(&status, n);

@@ -89,12 +89,17 @@ pub async fn render(
                             .collect(),
                         _ => Vec::new(),
                     };
-                    let mut counts = Vec::new();
-                    for t in TABS {
-                        counts.push(
-                            context! { tab => t, count => Case::count_visible(conn, &scope, &tab_filter(t), now)? },
-                        );
-                    }
+                    // From the rollups, as the reports count them.
+                    let c = crate::model::report::status_counts(conn, &scope, now)?;
+                    let counts: Vec<Value> = [
+                        ("open", c.open),
+                        ("in_handling", c.in_handling),
+                        ("remediated", c.remediated),
+                        ("overdue", c.overdue),
+                    ]
+                    .into_iter()
+                    .map(|(tab, count)| context! { tab => tab, count => count })
+                    .collect();
                     let found = Case::by_deadline(conn, &scope, &tab_filter(&shown), now, QUEUE)?;
                     Ok((counts, rows(conn, found, now, tz)?, units))
                 })

@@ -227,11 +227,6 @@ impl Case {
             .load(conn)
     }
 
-    /// How many visible cases match.
-    pub fn count_visible(conn: &mut DbConn, scope: &CaseScope, f: &CaseFilter, now: NaiveDateTime) -> QueryResult<i64> {
-        cases::table.into_boxed().filter(case_predicate(scope, f, now)).count().get_result(conn)
-    }
-
     /// Indicator ids of each case, in one query.
     pub fn indicators_of(conn: &mut DbConn, case_ids: &[String]) -> QueryResult<HashMap<String, Vec<String>>> {
         let rows: Vec<(String, String)> = case_indicators::table

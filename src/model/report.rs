@@ -194,6 +194,48 @@ pub fn unit_and_children(conn: &mut DbConn, unit_id: &str) -> QueryResult<Vec<St
     Ok(ids)
 }
 
+/// Cases per month of detection (the month's first day) and status, from the rollup for
+/// whole months and from the cases for the days at either end of the period.
+pub fn per_month(
+    conn: &mut DbConn,
+    scope: &CaseScope,
+    f: &CaseFilter,
+    now: NaiveDateTime,
+) -> QueryResult<Vec<(NaiveDate, String, i64)>> {
+    if !rollup::answers(f) {
+        return per_day(conn, scope, f, now);
+    }
+    let scope = &widest_equivalent(conn, scope)?;
+    let split = split_period(f.from, f.to);
+    let mut rows = match split.months {
+        Some(months) => rollup::month_groups(conn, scope, f, months)?,
+        None => Vec::new(),
+    };
+    for (from, to) in split.days {
+        rows.extend(per_day(conn, scope, &CaseFilter { from, to, ..f.clone() }, now)?);
+    }
+    Ok(rows)
+}
+
+/// The cases `scope` sees, counted by status, and the overdue ones: a work queue's tabs.
+pub fn status_counts(conn: &mut DbConn, scope: &CaseScope, now: NaiveDateTime) -> QueryResult<Counts> {
+    let scope = &widest_equivalent(conn, scope)?;
+    let f = CaseFilter::default();
+    let mut counts = Counts::default();
+    if let Some(months) = split_period(None, None).months {
+        for (_, status, _, n) in rollup::case_groups(conn, scope, &f, months)? {
+            counts.add(&status, n);
+        }
+    }
+    counts.overdue = cases::table
+        .into_boxed()
+        .filter(case_predicate(scope, &f, now))
+        .filter(overdue_at(now))
+        .count()
+        .get_result(conn)?;
+    Ok(counts)
+}
+
 /// Detected and handled cases per detection day (folded into months by the caller).
 pub fn per_day(
     conn: &mut DbConn,
