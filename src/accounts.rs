@@ -162,7 +162,7 @@ pub fn create(
     })
 }
 
-#[derive(Deserialize, utoipa::ToSchema)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 /// A change to an account: any subset of its fields (`null` clears email and unit); a
 /// password given is set (and every sign-in of the account ends).
 pub struct AccountChange {

@@ -1,6 +1,7 @@
 //! casetrack: directive compliance tracking — campaigns, violation cases, handling, escalation.
 
 pub mod accounts;
+pub mod administration;
 pub mod api;
 pub mod app;
 pub mod auth;

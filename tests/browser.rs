@@ -311,6 +311,33 @@ async fn a_case_from_logging_to_conclusion_in_the_browser() {
         accessible(&d).await
     })
     .await;
+    // The administrator creates a user and moves a unit.
+    step(&d, "07-admin-creates-a-user-and-moves-a-unit", async {
+        sign_out(&d).await?;
+        sign_in(&d, "quantri").await?;
+        page_has(&d, "Quản trị").await?;
+        d.find(By::LinkText("Người dùng")).await.map_err(e)?.click().await.map_err(e)?;
+        open_action(&d, "Tạo người dùng mới").await?;
+        d.find(By::Id("u-username")).await.map_err(e)?.send_keys("thanhtra5").await.map_err(e)?;
+        d.find(By::Id("u-name")).await.map_err(e)?.send_keys("Đỗ Thị Mai").await.map_err(e)?;
+        d.find(By::Css("form[action='/admin/users'] button.primary")).await.map_err(e)?.click().await.map_err(e)?;
+        page_has(&d, "Đã tạo người dùng thanhtra5.").await?;
+        accessible(&d).await?;
+        d.goto(format!("{}/admin/units/{}", app.base, w.dien_bien.id)).await.map_err(e)?;
+        let parent = d.find(By::Id("e-parent")).await.map_err(e)?;
+        thirtyfour::components::SelectElement::new(&parent)
+            .await
+            .map_err(e)?
+            .select_by_value(&w.cau_giay.id)
+            .await
+            .map_err(e)?;
+        d.find(By::Css("form.card button.primary")).await.map_err(e)?.click().await.map_err(e)?;
+        page_has(&d, "Phường Điện Biên").await?;
+        accessible(&d).await
+    })
+    .await;
+    let moved = app.get(&format!("/api/v1/units/{}", w.dien_bien.id), &w.admin.token).await.body;
+    assert_eq!(moved["parent_id"].as_str(), Some(w.cau_giay.id.as_str()), "{moved}");
     let summary = app.get("/api/v1/reports/summary", &w.city_reviewer.token).await.body;
     assert_eq!(summary["cases"]["handled"], 1, "{summary}");
     d.quit().await.unwrap();

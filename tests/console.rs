@@ -510,3 +510,192 @@ async fn notifications_show_an_unread_count_and_open_their_case() {
         .unwrap_or(0);
     assert_eq!(left, unread - 1);
 }
+
+#[tokio::test]
+async fn the_administrator_creates_a_user_whose_password_is_shown_once_and_manages_it() {
+    let app = spawn().await;
+    let w = World::new(&app).await;
+    let v = Visitor::signed_in(&app, "quantri").await;
+    let csrf = v.get("/admin/users").await.expect(200).csrf();
+    // Every problem beside its field, what was typed kept; nothing created.
+    let bad = v
+        .post(
+            "/admin/users",
+            &[("_csrf", &csrf), ("username", "Nguyễn"), ("full_name", "Lê Văn Tâm"), ("role", "reviewer")],
+        )
+        .await;
+    bad.expect(422).contains("Từ 3 đến 64 ký tự").contains("phải thuộc một đơn vị").contains("Lê Văn Tâm");
+    let taken = v
+        .post(
+            "/admin/users",
+            &[("_csrf", &csrf), ("username", "thanhtra1"), ("full_name", "Trùng tên"), ("role", "inspector")],
+        )
+        .await;
+    taken.expect(422).contains("Tên đăng nhập này đã có người dùng.");
+    let made = v
+        .post(
+            "/admin/users",
+            &[
+                ("_csrf", &csrf),
+                ("username", "ubkt.caugiay"),
+                ("full_name", "Lê Văn Tâm"),
+                ("role", "reviewer"),
+                ("unit_id", &w.cau_giay.id),
+            ],
+        )
+        .await;
+    made.expect(201).contains("Đã tạo người dùng ubkt.caugiay.");
+    assert_eq!(made.header("cache-control").as_deref(), Some("no-store"));
+    let at =
+        made.html.find("<code class=\"secret\">").expect("the password is shown") + "<code class=\"secret\">".len();
+    let password = made.html[at..].split('<').next().unwrap().to_string();
+    let login = app.login("ubkt.caugiay", &password).await.expect(200);
+    let token = login.body["access_token"].as_str().unwrap().to_string();
+    let id = app.get("/api/v1/me", &token).await.body["id"].as_str().unwrap().to_string();
+    // The list no longer shows it; the user's page does not either.
+    assert!(!v.get("/admin/users").await.html.contains(&password));
+    let page = v.get(&format!("/admin/users/{id}")).await;
+    page.expect(200);
+    assert!(!page.html.contains(&password));
+    // Moved to Ba Đình and deactivated: the sign-in ends at once.
+    let csrf = page.csrf();
+    let r = v
+        .post(
+            &format!("/admin/users/{id}"),
+            &[
+                ("_csrf", &csrf),
+                ("version", "1"),
+                ("full_name", "Lê Văn Tâm"),
+                ("role", "reviewer"),
+                ("unit_id", &w.ba_dinh.id),
+            ],
+        )
+        .await;
+    r.expect(303);
+    let me = app.get("/api/v1/me", &token).await;
+    assert_eq!(me.status.as_u16(), 401, "deactivated (the box was left unticked): {}", me.body);
+    let user = app.get(&format!("/api/v1/users/{id}"), &w.admin.token).await.expect(200).body;
+    assert_eq!((user["unit_id"].as_str(), user["active"].as_bool()), (Some(w.ba_dinh.id.as_str()), Some(false)));
+    // A stale form is said, not applied.
+    let stale = v
+        .post(
+            &format!("/admin/users/{id}"),
+            &[
+                ("_csrf", &csrf),
+                ("version", "1"),
+                ("full_name", "Khác"),
+                ("role", "reviewer"),
+                ("unit_id", &w.ba_dinh.id),
+                ("active", "1"),
+            ],
+        )
+        .await;
+    stale.expect(422).contains("người khác thay đổi");
+    // A reset shows a new password once.
+    let reset = v.post(&format!("/admin/users/{id}"), &[("_csrf", &csrf), ("version", "2"), ("reset", "1")]).await;
+    reset.expect(200).contains("Đã đặt lại mật khẩu");
+    // The administrator cannot remove their own rights.
+    let own = app.get("/api/v1/me", &w.admin.token).await.body["id"].as_str().unwrap().to_string();
+    let csrf = v.get(&format!("/admin/users/{own}")).await.csrf();
+    v.post(
+        &format!("/admin/users/{own}"),
+        &[("_csrf", &csrf), ("version", "1"), ("full_name", "Quản trị"), ("role", "inspector")],
+    )
+    .await
+    .expect(422)
+    .contains("Bạn không thể tự khóa tài khoản");
+}
+
+#[tokio::test]
+async fn the_administrator_adds_and_moves_units_and_a_cycle_is_refused_beside_the_field() {
+    let app = spawn().await;
+    let w = World::new(&app).await;
+    let v = Visitor::signed_in(&app, "quantri").await;
+    let page = v.get("/admin/units").await;
+    page.expect(200).contains("Phường Điện Biên").contains("Quận Ba Đình");
+    let csrf = page.csrf();
+    let r = v
+        .post(
+            "/admin/units",
+            &[
+                ("_csrf", &csrf),
+                ("code", "BD-KIM-MA"),
+                ("name", "Phường Kim Mã"),
+                ("kind", "commune"),
+                ("parent_id", &w.ba_dinh.id),
+            ],
+        )
+        .await;
+    r.expect(303);
+    let unit_path = r.location().unwrap();
+    let unit_id = unit_path.rsplit('/').next().unwrap().to_string();
+    v.post("/admin/units", &[("_csrf", &csrf), ("code", "BD-KIM-MA"), ("name", "Trùng mã"), ("kind", "commune")])
+        .await
+        .expect(422)
+        .contains("Mã đơn vị này đã được dùng");
+    // Moved under Cầu Giấy, its head set.
+    let form = v.get(&unit_path).await;
+    form.expect(200);
+    let fields = [
+        ("_csrf", csrf.as_str()),
+        ("version", "1"),
+        ("code", "BD-KIM-MA"),
+        ("name", "Phường Kim Mã"),
+        ("kind", "commune"),
+        ("parent_id", &w.cau_giay.id),
+    ];
+    v.post(&unit_path, &fields).await.expect(303);
+    let api = app.get(&format!("/api/v1/units/{unit_id}"), &w.admin.token).await.expect(200).body;
+    assert_eq!(api["parent_id"], json!(w.cau_giay.id));
+    // Ba Đình cannot go under its own ward.
+    let ba_dinh = format!("/admin/units/{}", w.ba_dinh.id);
+    let r = v
+        .post(
+            &ba_dinh,
+            &[
+                ("_csrf", &csrf),
+                ("version", "1"),
+                ("code", "BA-DINH"),
+                ("name", "Quận Ba Đình"),
+                ("kind", "district"),
+                ("parent_id", &w.dien_bien.id),
+            ],
+        )
+        .await;
+    r.expect(422).contains("Không thể đặt đơn vị vào dưới chính nó");
+    let still = app.get(&format!("/api/v1/units/{}", w.ba_dinh.id), &w.admin.token).await.expect(200).body;
+    assert_eq!(still["parent_id"], json!(w.city.id));
+}
+
+#[tokio::test]
+async fn administration_is_for_administrators_and_reads_outbox_audit_and_catalog() {
+    let app = spawn().await;
+    let _w = World::new(&app).await;
+    let reviewer = Visitor::signed_in(&app, "ubkt.thanhpho").await;
+    for path in ["/admin/users", "/admin/units", "/admin/outbox", "/admin/audit", "/admin/catalog"] {
+        reviewer.get(path).await.expect(403).contains("Không được phép");
+    }
+    let v = Visitor::signed_in(&app, "quantri").await;
+    v.get("/admin/outbox").await.expect(200).contains("Không có thư nào.");
+    v.get("/admin/audit").await.expect(200).contains("login");
+    v.get("/admin/audit?from=hôm-qua").await.expect(422).contains("Hãy nhập ngày hoặc thời điểm hợp lệ.");
+    let csrf = v.get("/admin/catalog").await.expect(200).csrf();
+    let catalog = casetrack::domain::catalog::DEFAULT_CATALOG.replace("2024.1-paraphrase", "2024.2");
+    let form = reqwest::multipart::Form::new().text("_csrf", csrf.clone()).part(
+        "file",
+        reqwest::multipart::Part::bytes(catalog.into_bytes())
+            .file_name("24-CT-TU.toml")
+            .mime_str("text/plain")
+            .unwrap(),
+    );
+    let r = v.post_multipart("/admin/catalog", form).await;
+    r.expect(200).contains("Đã cập nhật văn bản 24-CT/TU");
+    let form = reqwest::multipart::Form::new().text("_csrf", csrf).part(
+        "file",
+        reqwest::multipart::Part::bytes(b"[directive]\ncode = \"\"".to_vec())
+            .file_name("hong.toml")
+            .mime_str("text/plain")
+            .unwrap(),
+    );
+    v.post_multipart("/admin/catalog", form).await.expect(422).contains("Không đọc được tệp danh mục");
+}

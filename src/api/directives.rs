@@ -8,9 +8,7 @@ use super::instant;
 use super::pagination::Page;
 use crate::app::AppState;
 use crate::auth::CurrentUser;
-use crate::db::write_tx;
 use crate::domain::catalog::Catalog;
-use crate::domain::role::Role;
 use crate::error::ApiError;
 use crate::model::directive::{Directive, ImportSummary, Indicator};
 
@@ -112,19 +110,8 @@ pub async fn import(
     caller: CurrentUser,
     body: JsonBody<Catalog>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&[Role::Admin])?;
-    let catalog = body.0;
-    catalog.validate().map_err(ApiError::Validation)?;
-    let (d, summary, inds) = state
-        .op(move |conn, ctx| {
-            let now = ctx.now();
-            write_tx(conn, |conn| {
-                let (d, summary) = Directive::import(conn, &catalog, &caller.actor(), now)?;
-                let inds = Indicator::of_directive(conn, &d.id, true)?;
-                Ok::<_, ApiError>((d, summary, inds))
-            })
-        })
-        .await?;
+    let (d, summary, inds) =
+        state.op(move |conn, ctx| crate::administration::import_catalog(conn, ctx, &caller, body.0)).await?;
     let status = if summary.created { actix_web::http::StatusCode::CREATED } else { actix_web::http::StatusCode::OK };
     let mut view = DirectiveView::new(d, Some(inds));
     view.import = Some(summary);

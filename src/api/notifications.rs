@@ -9,11 +9,9 @@ use super::pagination::{Page, PageRequest};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::casework::scope_of;
-use crate::db::write_tx;
 use crate::domain::role::{Role, one_of};
 use crate::error::ApiError;
 use crate::model::alert::{Alert, OutboxMessage};
-use crate::model::audit::AuditEntry;
 use crate::model::case::CaseScope;
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -131,7 +129,7 @@ pub struct OutboxQuery {
     cursor: Option<String>,
 }
 
-const OUTBOX_STATUSES: [&str; 5] = ["pending", "sending", "sent", "failed", "cancelled"];
+pub const OUTBOX_STATUSES: [&str; 5] = ["pending", "sending", "sent", "failed", "cancelled"];
 
 #[utoipa::path(tag = "notifications", params(OutboxQuery), responses((status = 200, description = "A page of outgoing e-mails", body = Page<OutboxView>)))]
 #[get("/admin/outbox")]
@@ -161,34 +159,6 @@ pub async fn retry(
     caller: CurrentUser,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    caller.require(&[Role::Admin])?;
-    let id = parse_id(&path)?;
-    let msg = state
-        .op(move |conn, ctx| {
-            let now = ctx.now();
-            write_tx(conn, |conn| {
-                let before = OutboxMessage::find(conn, &id)?.ok_or(ApiError::NotFound)?;
-                if !OutboxMessage::requeue(conn, &id, now)? {
-                    return Err(ApiError::conflict(
-                        "not-retryable",
-                        format!("Only failed messages can be retried; this one is {}.", before.status),
-                    ));
-                }
-                let after = OutboxMessage::find(conn, &id)?.ok_or(ApiError::NotFound)?;
-                let snap = |m: &OutboxMessage| serde_json::json!({"status": m.status, "attempts": m.attempts});
-                AuditEntry::record(
-                    conn,
-                    &caller.actor(),
-                    now,
-                    "retry",
-                    "outbox",
-                    &id,
-                    Some(snap(&before)),
-                    Some(snap(&after)),
-                )?;
-                Ok(after)
-            })
-        })
-        .await?;
+    let msg = state.op(move |conn, ctx| crate::administration::retry_message(conn, ctx, &caller, &path)).await?;
     Ok(HttpResponse::Ok().json(OutboxView::from(msg)))
 }

@@ -3,6 +3,7 @@
 //! the JSON API (`casework`, `signin`, the models' scoped queries) and nothing beneath
 //! them, so a rule exists once.
 
+mod admin;
 pub mod assets;
 mod case_form;
 mod case_page;
@@ -46,5 +47,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/cases/{id}/evidence/{attachment}", web::get().to(case_page::download))
         .route("/reports", web::get().to(reports::page))
         .route("/reports/export", web::get().to(reports::export))
+        .route("/admin/users", web::get().to(admin::users))
+        .route("/admin/users", web::post().to(admin::create_user))
+        .route("/admin/users/{id}", web::get().to(admin::user))
+        .route("/admin/users/{id}", web::post().to(admin::update_user))
+        .route("/admin/units", web::get().to(admin::units))
+        .route("/admin/units", web::post().to(admin::create_unit))
+        .route("/admin/units/{id}", web::get().to(admin::unit))
+        .route("/admin/units/{id}", web::post().to(admin::update_unit))
+        .route("/admin/outbox", web::get().to(admin::outbox))
+        .route("/admin/outbox/{id}/retry", web::post().to(admin::retry))
+        .route("/admin/audit", web::get().to(admin::audit))
+        .route("/admin/catalog", web::get().to(admin::catalog))
+        .route("/admin/catalog", web::post().to(admin::import_catalog))
         .route("/assets/{name}", web::get().to(assets::serve));
 }

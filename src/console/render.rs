@@ -41,6 +41,14 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("password.html", include_str!("../../templates/console/password.html")),
     ("error.html", include_str!("../../templates/console/error.html")),
     ("reports.html", include_str!("../../templates/console/reports.html")),
+    ("admin_nav.html", include_str!("../../templates/console/admin_nav.html")),
+    ("admin_users.html", include_str!("../../templates/console/admin_users.html")),
+    ("admin_user.html", include_str!("../../templates/console/admin_user.html")),
+    ("admin_units.html", include_str!("../../templates/console/admin_units.html")),
+    ("admin_unit.html", include_str!("../../templates/console/admin_unit.html")),
+    ("admin_outbox.html", include_str!("../../templates/console/admin_outbox.html")),
+    ("admin_audit.html", include_str!("../../templates/console/admin_audit.html")),
+    ("admin_catalog.html", include_str!("../../templates/console/admin_catalog.html")),
 ];
 
 impl Console {

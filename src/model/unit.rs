@@ -50,6 +50,11 @@ impl Unit {
         units::table.filter(units::id.eq_any(ids)).select(Unit::as_select()).load(conn)
     }
 
+    /// The units at the top of the tree (no parent), by code.
+    pub fn roots(conn: &mut DbConn) -> QueryResult<Vec<Unit>> {
+        units::table.filter(units::parent_id.is_null()).order(units::code).select(Unit::as_select()).load(conn)
+    }
+
     pub fn find_by_code(conn: &mut DbConn, code: &str) -> QueryResult<Option<Unit>> {
         units::table.filter(units::code.eq(code)).select(Unit::as_select()).first(conn).optional()
     }

@@ -1,0 +1,552 @@
+//! Administration: accounts (the generated password shown once), the unit tree, catalog
+//! import, the mail outbox and the audit log, through the same operations as the API.
+
+use std::collections::BTreeMap;
+
+use actix_multipart::Multipart;
+use actix_web::http::{StatusCode, header};
+use actix_web::{HttpResponse, web};
+use minijinja::{Value, context};
+use serde::Deserialize;
+
+use super::form::{FormData, field_errors};
+use super::render::instant;
+use super::session::Viewer;
+use super::{Console, Fail};
+use crate::accounts::{self, AccountChange, NewAccount, UnitRef};
+use crate::app::AppState;
+use crate::domain::role::{Role, UnitKind};
+use crate::error::ApiError;
+use crate::model::alert::OutboxMessage;
+use crate::model::audit::{AuditEntry, AuditFilter};
+use crate::model::unit::Unit;
+use crate::model::user::{User, UserFilter};
+use crate::unit_tree::{NewUnit, UnitChange};
+
+const PAGE: i64 = 100;
+
+fn admin(viewer: &Viewer) -> Result<(), Fail> {
+    Ok(viewer.user.require(&[Role::Admin])?)
+}
+
+fn see_other(to: String) -> HttpResponse {
+    HttpResponse::SeeOther().insert_header((header::LOCATION, to)).finish()
+}
+
+/// Every unit, as the tree shows it: each root followed by its subtree, with depths.
+fn unit_tree(conn: &mut crate::db::DbConn) -> Result<Vec<Value>, ApiError> {
+    let mut out = Vec::new();
+    for root in Unit::roots(conn)? {
+        for (u, depth) in Unit::subtree(conn, &root.id)? {
+            out.push(context! {
+                id => u.id, code => u.code, name => u.name, kind => u.kind, depth => depth,
+                email => u.email, head_user_id => u.head_user_id, parent_id => u.parent_id, version => u.version,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// A refusal that belongs beside a field (422, or a clash on a unique name) as field
+/// messages; anything else becomes its page.
+fn form_errors(console: &Console, viewer: &Viewer, e: ApiError) -> Result<BTreeMap<String, String>, Fail> {
+    let lang = viewer.lang;
+    let clash = |field: &str, key: &str| BTreeMap::from([(field.to_string(), console.text(lang, key))]);
+    match e {
+        ApiError::Conflict { code: "username-taken", .. } => Ok(clash("username", "admin-username-taken")),
+        ApiError::Conflict { code: "unit-code-taken", .. } => Ok(clash("code", "admin-code-taken")),
+        ApiError::Conflict { code: "last-admin", .. } => Ok(clash("role", "admin-last-admin")),
+        ApiError::Conflict { code: "own-admin-account", .. } => Ok(clash("role", "admin-own-account")),
+        ApiError::PreconditionFailed => Ok(clash("version", "stale-text")),
+        e => Ok(field_errors(console, lang, e)?),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct UsersQuery {
+    role: Option<String>,
+    cursor: Option<String>,
+}
+
+/// The users page: the list (by role), the form for a new one, and what was just done.
+async fn users_page(
+    state: &AppState,
+    console: &Console,
+    viewer: &Viewer,
+    role: Option<String>,
+    cursor: Option<String>,
+    extra: Value,
+    status: StatusCode,
+) -> Result<HttpResponse, Fail> {
+    let role = role.filter(|r| Role::parse(r).is_some());
+    let filter = UserFilter { role: role.clone(), unit_id: None, active: None };
+    let after = cursor.as_deref().and_then(crate::model::canonical_id);
+    let (users, units) = state
+        .db(move |conn| {
+            let users = User::list(conn, &filter, after.as_deref(), PAGE + 1)?;
+            Ok((users, unit_tree(conn)?))
+        })
+        .await?;
+    let more = users.len() as i64 > PAGE;
+    let names: BTreeMap<String, String> = units
+        .iter()
+        .filter_map(|u| Some((u.get_attr("id").ok()?.to_string(), u.get_attr("name").ok()?.to_string())))
+        .collect();
+    let rows: Vec<Value> = users
+        .into_iter()
+        .take(PAGE as usize)
+        .map(|u| {
+            context! {
+                id => u.id, username => u.username, full_name => u.full_name, role => u.role, active => u.active,
+                unit => u.unit_id.as_ref().and_then(|id| names.get(id).cloned()),
+            }
+        })
+        .collect();
+    let next = if more { rows.last().and_then(|r| r.get_attr("id").ok()).map(|v| v.to_string()) } else { None };
+    let ctx = context! {
+        users => rows, units => units, roles => Role::ALL.map(Role::as_str), role => role, next => next, ..extra
+    };
+    console.page_with_status(status, Some(viewer), viewer.lang, "admin_users.html", ctx)
+}
+
+/// `GET /admin/users`
+pub async fn users(
+    state: web::Data<AppState>,
+    console: web::Data<Console>,
+    viewer: Viewer,
+    q: web::Query<UsersQuery>,
+) -> Result<HttpResponse, Fail> {
+    admin(&viewer)?;
+    let q = q.into_inner();
+    let extra = context! { errors => context! {}, values => context! {} };
+    users_page(&state, &console, &viewer, q.role, q.cursor, extra, StatusCode::OK).await
+}
+
+/// `POST /admin/users`: a new account, its generated password shown this once.
+pub async fn create_user(
+    state: web::Data<AppState>,
+    console: web::Data<Console>,
+    viewer: Viewer,
+    body: web::Bytes,
+) -> Result<HttpResponse, Fail> {
+    admin(&viewer)?;
+    let form = FormData::parse(&body);
+    viewer.check_csrf(form.csrf().as_deref())?;
+    let account = NewAccount {
+        username: form.get("username"),
+        full_name: form.get("full_name"),
+        email: form.get("email"),
+        role: form.get("role"),
+        unit: form.get("unit_id").map(UnitRef::Id),
+        password: None,
+    };
+    let caller = viewer.user.clone();
+    let done = async {
+        let checked = state.db(move |conn| accounts::check(conn, account)).await?;
+        let hash = state.hasher.hash(checked.password.clone()).await.map_err(ApiError::internal)?;
+        let password = checked.password.clone();
+        let user =
+            state.op(move |conn, ctx| accounts::create(conn, &caller.actor(), checked.input, hash, ctx.now())).await?;
+        Ok::<_, ApiError>((user, password))
+    }
+    .await;
+    let (extra, status) = match done {
+        Ok((user, password)) => (
+            context! {
+                errors => context! {}, values => context! {},
+                created => context! { id => user.id, username => user.username, password => password },
+            },
+            StatusCode::CREATED,
+        ),
+        Err(e) => (
+            context! { errors => form_errors(&console, &viewer, e)?, values => form.values() },
+            StatusCode::UNPROCESSABLE_ENTITY,
+        ),
+    };
+    let mut res = users_page(&state, &console, &viewer, None, None, extra, status).await?;
+    res.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    Ok(res)
+}
+
+/// One user's page: the edit form, and a new password when one was just set.
+async fn user_page(
+    state: &AppState,
+    console: &Console,
+    viewer: &Viewer,
+    id: String,
+    extra: Value,
+    status: StatusCode,
+) -> Result<HttpResponse, Fail> {
+    let id = crate::api::extract::parse_id(&id)?;
+    let (user, units) =
+        state.db(move |conn| Ok((User::find(conn, &id)?.ok_or(ApiError::NotFound)?, unit_tree(conn)?))).await?;
+    let ctx = context! {
+        user => context! {
+            id => user.id, username => user.username, full_name => user.full_name, email => user.email,
+            role => user.role, unit_id => user.unit_id, active => user.active, version => user.version,
+        },
+        units => units, roles => Role::ALL.map(Role::as_str), ..extra
+    };
+    console.page_with_status(status, Some(viewer), viewer.lang, "admin_user.html", ctx)
+}
+
+/// `GET /admin/users/{id}`
+pub async fn user(
+    state: web::Data<AppState>,
+    console: web::Data<Console>,
+    viewer: Viewer,
+    path: web::Path<String>,
+) -> Result<HttpResponse, Fail> {
+    admin(&viewer)?;
+    user_page(&state, &console, &viewer, path.into_inner(), context! { errors => context! {} }, StatusCode::OK).await
+}
+
+/// `POST /admin/users/{id}`: role, unit, name, email, active; or (`reset`) a new password.
+pub async fn update_user(
+    state: web::Data<AppState>,
+    console: web::Data<Console>,
+    viewer: Viewer,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, Fail> {
+    admin(&viewer)?;
+    let form = FormData::parse(&body);
+    viewer.check_csrf(form.csrf().as_deref())?;
+    let id = path.into_inner();
+    let if_match = form.get("version").and_then(|v| v.parse().ok());
+    let reset = form.get("reset").is_some();
+    let password = reset.then(crate::auth::password::generate);
+    let change = if reset {
+        AccountChange { password: password.clone(), ..Default::default() }
+    } else {
+        AccountChange {
+            full_name: form.get("full_name"),
+            email: Some(form.get("email")),
+            role: form.get("role"),
+            unit_id: Some(form.get("unit_id")),
+            active: Some(form.get("active").is_some()),
+            password: None,
+        }
+    };
+    match accounts::change(&state, viewer.user.clone(), &id, if_match, change).await {
+        Ok(_) if reset => {
+            let extra = context! { errors => context! {}, new_password => password };
+            let mut res = user_page(&state, &console, &viewer, id, extra, StatusCode::OK).await?;
+            res.headers_mut().insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+            Ok(res)
+        }
+        Ok(_) => Ok(see_other(format!("/admin/users/{id}"))),
+        Err(e @ (ApiError::NotFound | ApiError::Forbidden)) => Err(Fail(e)),
+        Err(e) => {
+            let extra = context! { errors => form_errors(&console, &viewer, e)? };
+            user_page(&state, &console, &viewer, id, extra, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+    }
+}
+
+/// The units page: the whole tree and the form for a new unit.
+async fn units_page(
+    state: &AppState,
+    console: &Console,
+    viewer: &Viewer,
+    extra: Value,
+    status: StatusCode,
+) -> Result<HttpResponse, Fail> {
+    let units = state.db(unit_tree).await?;
+    let ctx = context! { units => units, kinds => UnitKind::ALL.map(UnitKind::as_str), ..extra };
+    console.page_with_status(status, Some(viewer), viewer.lang, "admin_units.html", ctx)
+}
+
+/// `GET /admin/units`
+pub async fn units(
+    state: web::Data<AppState>,
+    console: web::Data<Console>,
+    viewer: Viewer,
+) -> Result<HttpResponse, Fail> {
+    admin(&viewer)?;
+    units_page(&state, &console, &viewer, context! { errors => context! {}, values => context! {} }, StatusCode::OK)
+        .await
+}
+
+/// `POST /admin/units`
+pub async fn create_unit(
+    state: web::Data<AppState>,
+    console: web::Data<Console>,
+    viewer: Viewer,
+    body: web::Bytes,
+) -> Result<HttpResponse, Fail> {
+    admin(&viewer)?;
+    let form = FormData::parse(&body);
+    viewer.check_csrf(form.csrf().as_deref())?;
+    let new = NewUnit {
+        code: form.get("code"),
+        name: form.get("name"),
+        kind: form.get("kind"),
+        parent_id: form.get("parent_id"),
+        head_user_id: None,
+        email: form.get("email"),
+    };
+    let caller = viewer.user.clone();
+    match state.op(move |conn, ctx| crate::unit_tree::create(conn, ctx, &caller, new)).await {
+        Ok(unit) => Ok(see_other(format!("/admin/units/{}", unit.id))),
+        Err(e) => {
+            let extra = context! { errors => form_errors(&console, &viewer, e)?, values => form.values() };
+            units_page(&state, &console, &viewer, extra, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+    }
+}
+
+/// One unit's page: its fields, where it sits (moving it), its head and alert address.
+async fn unit_page(
+    state: &AppState,
+    console: &Console,
+    viewer: &Viewer,
+    id: String,
+    extra: Value,
+    status: StatusCode,
+) -> Result<HttpResponse, Fail> {
+    let id = crate::api::extract::parse_id(&id)?;
+    let (unit, units, people) = state
+        .db(move |conn| {
+            let unit = Unit::find(conn, &id)?.ok_or(ApiError::NotFound)?;
+            let f = UserFilter { role: None, unit_id: Some(unit.id.clone()), active: Some(true) };
+            let people: Vec<Value> = User::list(conn, &f, None, 500)?
+                .into_iter()
+                .map(|u| context! { id => u.id, name => u.full_name, role => u.role })
+                .collect();
+            Ok((unit, unit_tree(conn)?, people))
+        })
+        .await?;
+    let ctx = context! {
+        unit => context! {
+            id => unit.id, code => unit.code, name => unit.name, kind => unit.kind, parent_id => unit.parent_id,
+            head_user_id => unit.head_user_id, email => unit.email, version => unit.version,
+        },
+        units => units, people => people, kinds => UnitKind::ALL.map(UnitKind::as_str), ..extra
+    };
+    console.page_with_status(status, Some(viewer), viewer.lang, "admin_unit.html", ctx)
+}
+
+/// `GET /admin/units/{id}`
+pub async fn unit(
+    state: web::Data<AppState>,
+    console: web::Data<Console>,
+    viewer: Viewer,
+    path: web::Path<String>,
+) -> Result<HttpResponse, Fail> {
+    admin(&viewer)?;
+    unit_page(&state, &console, &viewer, path.into_inner(), context! { errors => context! {} }, StatusCode::OK).await
+}
+
+/// `POST /admin/units/{id}`: the same change as `PATCH /units/{id}`, moves included.
+pub async fn update_unit(
+    state: web::Data<AppState>,
+    console: web::Data<Console>,
+    viewer: Viewer,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, Fail> {
+    admin(&viewer)?;
+    let form = FormData::parse(&body);
+    viewer.check_csrf(form.csrf().as_deref())?;
+    let id = path.into_inner();
+    let change = UnitChange {
+        code: form.get("code"),
+        name: form.get("name"),
+        kind: form.get("kind"),
+        parent_id: Some(form.get("parent_id")),
+        head_user_id: Some(form.get("head_user_id")),
+        email: Some(form.get("email")),
+    };
+    let if_match = form.get("version").and_then(|v| v.parse().ok());
+    let (caller, target) = (viewer.user.clone(), id.clone());
+    match state.op(move |conn, ctx| crate::unit_tree::update(conn, ctx, &caller, &target, if_match, change)).await {
+        Ok(_) => Ok(see_other(format!("/admin/units/{id}"))),
+        Err(e @ (ApiError::NotFound | ApiError::Forbidden)) => Err(Fail(e)),
+        Err(e) => {
+            let extra = context! { errors => form_errors(&console, &viewer, e)? };
+            unit_page(&state, &console, &viewer, id, extra, StatusCode::UNPROCESSABLE_ENTITY).await
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct OutboxQuery {
+    status: Option<String>,
+    cursor: Option<String>,
+}
+
+/// `GET /admin/outbox?status=`: messages newest first, each failed one with a retry.
+pub async fn outbox(
+    state: web::Data<AppState>,
+    console: web::Data<Console>,
+    viewer: Viewer,
+    q: web::Query<OutboxQuery>,
+) -> Result<HttpResponse, Fail> {
+    admin(&viewer)?;
+    let q = q.into_inner();
+    let status = q.status.filter(|s| crate::api::notifications::OUTBOX_STATUSES.contains(&s.as_str()));
+    let after = q.cursor.as_deref().and_then(crate::model::canonical_id);
+    let shown = status.clone();
+    let rows =
+        state.db(move |conn| Ok(OutboxMessage::list(conn, shown.as_deref(), after.as_deref(), PAGE + 1)?)).await?;
+    let more = rows.len() as i64 > PAGE;
+    let items: Vec<Value> = rows
+        .into_iter()
+        .take(PAGE as usize)
+        .map(|m| {
+            context! {
+                id => m.id, to => m.recipient_email, name => m.recipient_name, status => m.status,
+                attempts => m.attempts, last_error => m.last_error, subject => m.subject,
+                created_at => instant(m.created_at), sent_at => m.sent_at.map(instant),
+            }
+        })
+        .collect();
+    let next = if more { items.last().and_then(|r| r.get_attr("id").ok()).map(|v| v.to_string()) } else { None };
+    let ctx = context! {
+        items => items, status => status, statuses => crate::api::notifications::OUTBOX_STATUSES, next => next,
+    };
+    console.page(Some(&viewer), viewer.lang, "admin_outbox.html", ctx)
+}
+
+/// `POST /admin/outbox/{id}/retry`
+pub async fn retry(
+    state: web::Data<AppState>,
+    viewer: Viewer,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, Fail> {
+    admin(&viewer)?;
+    viewer.check_csrf(FormData::parse(&body).csrf().as_deref())?;
+    let caller = viewer.user.clone();
+    state.op(move |conn, ctx| crate::administration::retry_message(conn, ctx, &caller, &path)).await?;
+    Ok(see_other("/admin/outbox?status=pending".into()))
+}
+
+#[derive(Deserialize, Default, serde::Serialize)]
+pub struct AuditQuery {
+    entity_type: Option<String>,
+    entity_id: Option<String>,
+    actor_id: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    cursor: Option<String>,
+}
+
+/// `GET /admin/audit?entity_type=&entity_id=&actor_id=&from=&to=`: newest first.
+pub async fn audit(
+    state: web::Data<AppState>,
+    console: web::Data<Console>,
+    viewer: Viewer,
+    q: web::Query<AuditQuery>,
+) -> Result<HttpResponse, Fail> {
+    admin(&viewer)?;
+    let q = q.into_inner();
+    let some = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
+    let mut v = crate::error::Validator::new();
+    let from = crate::api::parse_instant(&mut v, "from", some(&q.from).as_deref());
+    let to = crate::api::parse_instant(&mut v, "to", some(&q.to).as_deref());
+    let errors = match v.finish() {
+        Ok(()) => BTreeMap::new(),
+        Err(invalid) => field_errors(&console, viewer.lang, invalid.into())?,
+    };
+    let filter = AuditFilter {
+        entity_type: some(&q.entity_type),
+        entity_id: some(&q.entity_id),
+        actor_id: some(&q.actor_id),
+        from,
+        to,
+    };
+    let after = q.cursor.as_deref().and_then(crate::model::canonical_id);
+    let ok = errors.is_empty();
+    let (rows, names) = state
+        .db(move |conn| {
+            let rows = if ok { AuditEntry::list(conn, &filter, after.as_deref(), PAGE + 1)? } else { Vec::new() };
+            let mut ids: Vec<String> = rows.iter().filter_map(|e| e.actor_id.clone()).collect();
+            ids.sort();
+            ids.dedup();
+            Ok((rows, User::names_of(conn, &ids)?))
+        })
+        .await?;
+    let more = rows.len() as i64 > PAGE;
+    let items: Vec<Value> = rows
+        .into_iter()
+        .take(PAGE as usize)
+        .map(|e| {
+            context! {
+                id => e.id, at => instant(e.at), actor => e.actor_id.as_ref().and_then(|a| names.get(a).cloned()),
+                actor_id => e.actor_id, client_addr => e.client_addr, action => e.action,
+                entity_type => e.entity_type, entity_id => e.entity_id, before => e.before, after => e.after,
+            }
+        })
+        .collect();
+    let next = if more { items.last().and_then(|r| r.get_attr("id").ok()).map(|v| v.to_string()) } else { None };
+    let status = if ok { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
+    let ctx =
+        context! { items => items, q => Value::from(minijinja::value::Serde(&q)), errors => errors, next => next };
+    console.page_with_status(status, Some(&viewer), viewer.lang, "admin_audit.html", ctx)
+}
+
+/// `GET /admin/catalog`
+pub async fn catalog(console: web::Data<Console>, viewer: Viewer) -> Result<HttpResponse, Fail> {
+    admin(&viewer)?;
+    console.page(Some(&viewer), viewer.lang, "admin_catalog.html", context! { errors => context! {} })
+}
+
+/// `POST /admin/catalog`: a catalog file (TOML, as under config/catalogs/) imported as
+/// the CLI and the API import it; the summary of what changed.
+pub async fn import_catalog(
+    state: web::Data<AppState>,
+    console: web::Data<Console>,
+    viewer: Viewer,
+    multipart: Multipart,
+) -> Result<HttpResponse, Fail> {
+    admin(&viewer)?;
+    let received = crate::api::attachments::receive(multipart, 1024 * 1024, 1).await?;
+    let form = FormData::from_pairs(received.fields);
+    viewer.check_csrf(form.csrf().as_deref())?;
+    let lang = viewer.lang;
+    let refused = |errors: BTreeMap<String, String>| {
+        console.page_with_status(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Some(&viewer),
+            lang,
+            "admin_catalog.html",
+            context! { errors => errors },
+        )
+    };
+    let Some((_, file)) = received.files.into_iter().next() else {
+        return refused(field_errors(&console, lang, ApiError::field("file", crate::error::msg::required()))?);
+    };
+    let text = String::from_utf8_lossy(&file.bytes).to_string();
+    let catalog = match toml::from_str::<crate::domain::catalog::Catalog>(&text) {
+        Ok(c) => c,
+        Err(e) => {
+            return refused(BTreeMap::from([(
+                "file".to_string(),
+                format!("{}: {e}", console.text(lang, "admin-catalog-unreadable")),
+            )]));
+        }
+    };
+    let caller = viewer.user.clone();
+    match state.op(move |conn, ctx| crate::administration::import_catalog(conn, ctx, &caller, catalog)).await {
+        Ok((d, summary, indicators)) => {
+            let ctx = context! {
+                errors => context! {},
+                imported => context! {
+                    code => d.code, title => d.title, version => d.catalog_version, created => summary.created,
+                    added => summary.indicators_added, updated => summary.indicators_updated,
+                    retired => summary.indicators_retired, total => indicators.len(),
+                },
+            };
+            console.page(Some(&viewer), lang, "admin_catalog.html", ctx)
+        }
+        Err(ApiError::Validation(errors)) => {
+            // A catalog's problems name entries deep in the file: all of them, beside the file.
+            let text =
+                errors.iter().map(|e| format!("{}: {}", e.field, console.field_message(lang, e))).collect::<Vec<_>>();
+            refused(BTreeMap::from([("file".to_string(), text.join("; "))]))
+        }
+        Err(e) => Err(Fail(e)),
+    }
+}
