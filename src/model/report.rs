@@ -223,7 +223,7 @@ pub fn status_counts(conn: &mut DbConn, scope: &CaseScope, now: NaiveDateTime) -
     let f = CaseFilter::default();
     let mut counts = Counts::default();
     if let Some(months) = split_period(None, None).months {
-        for (_, status, _, n) in rollup::case_groups(conn, scope, &f, months)? {
+        for (status, n) in rollup::status_groups(conn, scope, &f, months)? {
             counts.add(&status, n);
         }
     }

@@ -289,6 +289,23 @@ fn predicate<'a>(scope: &CaseScope, f: &CaseFilter, (first, last): Period) -> Pr
     p
 }
 
+/// Cases per status over whole `months`.
+pub fn status_groups(
+    conn: &mut DbConn,
+    scope: &CaseScope,
+    f: &CaseFilter,
+    months: Period,
+) -> QueryResult<Vec<(String, i64)>> {
+    let rows: Vec<(String, Option<i64>)> = case_stats::table
+        .filter(case_stats::indicator_id.eq(""))
+        .group_by(case_stats::status)
+        .select((case_stats::status, sum(case_stats::cases)))
+        .into_boxed()
+        .filter(predicate(scope, f, months))
+        .load(conn)?;
+    Ok(rows.into_iter().map(|(s, n)| (s, n.unwrap_or(0))).collect())
+}
+
 /// Cases per (month of detection, status) over whole `months`: the monthly series.
 pub fn month_groups(
     conn: &mut DbConn,
