@@ -130,8 +130,7 @@ pub async fn create_user(
     body: web::Bytes,
 ) -> Result<HttpResponse, Fail> {
     admin(&viewer)?;
-    let form = FormData::parse(&body);
-    viewer.check_csrf(form.csrf().as_deref())?;
+    let form = viewer.form(&body)?;
     let account = NewAccount {
         username: form.get("username"),
         full_name: form.get("full_name"),
@@ -210,8 +209,7 @@ pub async fn update_user(
     body: web::Bytes,
 ) -> Result<HttpResponse, Fail> {
     admin(&viewer)?;
-    let form = FormData::parse(&body);
-    viewer.check_csrf(form.csrf().as_deref())?;
+    let form = viewer.form(&body)?;
     let id = path.into_inner();
     let if_match = form.get("version").and_then(|v| v.parse().ok());
     let reset = form.get("reset").is_some();
@@ -276,8 +274,7 @@ pub async fn create_unit(
     body: web::Bytes,
 ) -> Result<HttpResponse, Fail> {
     admin(&viewer)?;
-    let form = FormData::parse(&body);
-    viewer.check_csrf(form.csrf().as_deref())?;
+    let form = viewer.form(&body)?;
     let new = NewUnit {
         code: form.get("code"),
         name: form.get("name"),
@@ -347,8 +344,7 @@ pub async fn update_unit(
     body: web::Bytes,
 ) -> Result<HttpResponse, Fail> {
     admin(&viewer)?;
-    let form = FormData::parse(&body);
-    viewer.check_csrf(form.csrf().as_deref())?;
+    let form = viewer.form(&body)?;
     let id = path.into_inner();
     let change = UnitChange {
         code: form.get("code"),
@@ -417,7 +413,7 @@ pub async fn retry(
     body: web::Bytes,
 ) -> Result<HttpResponse, Fail> {
     admin(&viewer)?;
-    viewer.check_csrf(FormData::parse(&body).csrf().as_deref())?;
+    viewer.form(&body)?;
     let caller = viewer.user.clone();
     state.op(move |conn, ctx| crate::administration::retry_message(conn, ctx, &caller, &path)).await?;
     Ok(see_other("/admin/outbox?status=pending".into()))
@@ -443,19 +439,16 @@ pub async fn audit(
     admin(&viewer)?;
     let q = q.into_inner();
     let some = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
-    let mut v = crate::error::Validator::new();
-    let from = crate::api::parse_instant(&mut v, "from", some(&q.from).as_deref());
-    let to = crate::api::parse_instant(&mut v, "to", some(&q.to).as_deref());
-    let errors = match v.finish() {
-        Ok(()) => BTreeMap::new(),
-        Err(invalid) => field_errors(&console, viewer.lang, invalid.into())?,
-    };
-    let filter = AuditFilter {
-        entity_type: some(&q.entity_type),
-        entity_id: some(&q.entity_id),
-        actor_id: some(&q.actor_id),
-        from,
-        to,
+    let checked = crate::api::audit::audit_filter(
+        some(&q.entity_type),
+        some(&q.entity_id),
+        some(&q.actor_id),
+        some(&q.from).as_deref(),
+        some(&q.to).as_deref(),
+    );
+    let (filter, errors) = match checked {
+        Ok(f) => (f, BTreeMap::new()),
+        Err(e) => (AuditFilter::default(), field_errors(&console, viewer.lang, e)?),
     };
     let after = q.cursor.as_deref().and_then(crate::model::canonical_id);
     let ok = errors.is_empty();

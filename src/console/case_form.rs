@@ -240,8 +240,7 @@ pub async fn update(
     path: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, Fail> {
-    let form = FormData::parse(&body);
-    viewer.check_csrf(form.csrf().as_deref())?;
+    let form = viewer.form(&body)?;
     let id = path.into_inner();
     let mut case_input = input(&form);
     case_input.campaign_id = None;

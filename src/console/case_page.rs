@@ -197,8 +197,7 @@ pub async fn transition(
     path: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, Fail> {
-    let form = FormData::parse(&body);
-    viewer.check_csrf(form.csrf().as_deref())?;
+    let form = viewer.form(&body)?;
     let id = path.into_inner();
     let action = form.get("action");
     let decision = form.get("measure").is_some() || form.get("decided_on").is_some();
@@ -232,8 +231,7 @@ pub async fn comment(
     path: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, Fail> {
-    let form = FormData::parse(&body);
-    viewer.check_csrf(form.csrf().as_deref())?;
+    let form = viewer.form(&body)?;
     let id = path.into_inner();
     let (caller, case_id, text) = (viewer.user.clone(), id.clone(), form.get("body"));
     let done = state.op(move |conn, ctx| casework::comment(conn, ctx, &caller, &case_id, text.as_deref())).await;

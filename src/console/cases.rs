@@ -186,8 +186,7 @@ pub async fn bulk_accept(
     viewer: Viewer,
     body: web::Bytes,
 ) -> Result<HttpResponse, Fail> {
-    let form = super::form::FormData::parse(&body);
-    viewer.check_csrf(form.csrf().as_deref())?;
+    let form = viewer.form(&body)?;
     let lang = viewer.lang;
     let mut ids = form.all("case_ids");
     ids.dedup();

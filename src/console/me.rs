@@ -138,7 +138,7 @@ pub async fn sign_in(
 
 /// `POST /sign-out`: ends the session record, so the cookie is worthless everywhere.
 pub async fn sign_out(state: web::Data<AppState>, viewer: Viewer, body: web::Bytes) -> Result<HttpResponse, Fail> {
-    viewer.check_csrf(FormData::parse(&body).csrf().as_deref())?;
+    viewer.form(&body)?;
     let user = viewer.user;
     state
         .op(move |conn, ctx| {
@@ -201,8 +201,7 @@ pub async fn change_password(
     viewer: Viewer,
     body: web::Bytes,
 ) -> Result<HttpResponse, Fail> {
-    let form = FormData::parse(&body);
-    viewer.check_csrf(form.csrf().as_deref())?;
+    let form = viewer.form(&body)?;
     let outcome = crate::signin::change_password(
         &state,
         viewer.user.clone(),
@@ -268,8 +267,7 @@ pub async fn mark_read(
     path: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, Fail> {
-    let form = FormData::parse(&body);
-    viewer.check_csrf(form.csrf().as_deref())?;
+    let form = viewer.form(&body)?;
     let id = crate::api::extract::parse_id(&path)?;
     let user_id = viewer.user.user.id.clone();
     state

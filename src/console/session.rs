@@ -38,6 +38,14 @@ pub struct Viewer {
 }
 
 impl Viewer {
+    /// A submitted form of this session: refused (403) unless it carries the session's
+    /// CSRF token, so a handler cannot read a form it has not checked.
+    pub fn form(&self, body: &[u8]) -> Result<super::form::FormData, Fail> {
+        let form = super::form::FormData::parse(body);
+        self.check_csrf(form.csrf().as_deref())?;
+        Ok(form)
+    }
+
     /// Refuses a state change whose form does not carry this session's CSRF token.
     pub fn check_csrf(&self, presented: Option<&str>) -> Result<(), Fail> {
         if presented.is_some_and(|p| constant_eq(p, &self.csrf)) { Ok(()) } else { Err(Fail(ApiError::Forbidden)) }
