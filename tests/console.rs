@@ -699,3 +699,43 @@ async fn administration_is_for_administrators_and_reads_outbox_audit_and_catalog
     );
     v.post_multipart("/admin/catalog", form).await.expect(422).contains("Không đọc được tệp danh mục");
 }
+
+#[tokio::test]
+async fn the_list_sorts_by_deadline_or_by_last_activity() {
+    let app = spawn().await;
+    let w = World::new(&app).await;
+    let mut logged = Vec::new();
+    for i in 0..3 {
+        logged.push(w.log_case(&app, &w.dien_bien, &format!("Vụ việc số {i}")).await);
+        app.clock.advance(chrono::Duration::minutes(2));
+    }
+    // The oldest case was changed last.
+    let first = &logged[0];
+    app.patch(
+        &format!("/api/v1/cases/{}", first["id"].as_str().unwrap()),
+        &w.inspector.token,
+        json!({"title": "Vụ việc số 0, đã sửa"}),
+        None,
+    )
+    .await
+    .expect(200);
+    let v = Visitor::signed_in(&app, "ubkt.thanhpho").await;
+    let order = |page: &Page| -> Vec<String> {
+        logged
+            .iter()
+            .filter_map(|c| {
+                page.html.find(c["number"].as_str().unwrap()).map(|at| (at, c["number"].as_str().unwrap().to_string()))
+            })
+            .collect::<std::collections::BTreeMap<_, _>>()
+            .into_values()
+            .collect()
+    };
+    let numbers: Vec<String> = logged.iter().map(|c| c["number"].as_str().unwrap().to_string()).collect();
+    let by_deadline = v.get("/cases?sort=deadline").await;
+    by_deadline.expect(200);
+    assert_eq!(order(&by_deadline), numbers, "review deadlines follow logging");
+    let by_activity = v.get("/cases?sort=activity").await;
+    assert_eq!(order(&by_activity), vec![numbers[0].clone(), numbers[2].clone(), numbers[1].clone()]);
+    v.get("/cases?sort=deadline&cursor=AA").await.expect(422).contains("Đường dẫn phân trang không hợp lệ");
+    v.get("/cases?cursor=AA").await.expect(422).contains("Đường dẫn phân trang không hợp lệ");
+}

@@ -43,7 +43,7 @@ impl PageRequest {
                     .ok()
                     .and_then(|b| String::from_utf8(b).ok())
                     .filter(|key| uuid::Uuid::parse_str(key).is_ok_and(|u| u.to_string() == *key));
-                v.check(decoded.is_some(), "cursor", "Is not a cursor this service handed out.");
+                v.check(decoded.is_some(), "cursor", crate::error::msg::bad_cursor());
                 decoded
             }
         };

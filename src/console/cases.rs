@@ -18,7 +18,7 @@ use crate::domain::deadline::is_overdue;
 use crate::domain::workflow::Status;
 use crate::error::ApiError;
 use crate::model::campaign::{Campaign, CampaignFilter};
-use crate::model::case::Case;
+use crate::model::case::{Case, CaseOrder};
 use crate::model::unit::Unit;
 
 /// Cases as list rows, with their units' names (one query for all of them).
@@ -64,6 +64,34 @@ pub struct ListQuery {
     to: Option<String>,
     cursor: Option<String>,
     format: Option<String>,
+    /// `deadline` (nearest first) or `activity` (last changed first); newest first otherwise.
+    sort: Option<String>,
+}
+
+/// The order a list asks for: newest first (the API's order), or one of the console's.
+fn order_of(q: &ListQuery) -> Option<CaseOrder> {
+    match q.sort.as_deref() {
+        Some("deadline") => Some(CaseOrder::Deadline),
+        Some("activity") => Some(CaseOrder::Activity),
+        _ => None,
+    }
+}
+
+/// The cursor of a page in one of the console's orders: the last case's sort key and id.
+fn ordered_cursor(key: NaiveDateTime, id: &str) -> String {
+    crate::api::pagination::cursor_for(&format!("{}|{id}", crate::domain::dates::instant(key)))
+}
+
+/// Reads [`ordered_cursor`]'s form back; anything else is a 422 on `cursor`.
+fn parse_ordered_cursor(raw: &str) -> Result<(NaiveDateTime, String), ApiError> {
+    use base64::Engine;
+    let bad = || ApiError::field("cursor", crate::error::msg::bad_cursor());
+    let text = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(raw).map_err(|_| bad())?;
+    let text = String::from_utf8(text).map_err(|_| bad())?;
+    let (key, id) = text.split_once('|').ok_or_else(bad)?;
+    let key = crate::domain::dates::parse_rfc3339(key).and_then(Result::ok).ok_or_else(bad)?;
+    let id = crate::model::canonical_id(id).ok_or_else(bad)?;
+    Ok((key, id))
 }
 
 impl ListQuery {
@@ -84,7 +112,8 @@ impl ListQuery {
             from: some(&self.from),
             to: some(&self.to),
             limit: None,
-            cursor: some(&self.cursor),
+            // The console's own orders carry their own cursors (read in `list`).
+            cursor: if order_of(self).is_some() { None } else { some(&self.cursor) },
             format: some(&self.format),
         }
     }
@@ -94,6 +123,9 @@ impl ListQuery {
         let mut q = self.clone();
         q.cursor = None;
         q.format = None;
+        if order_of(&q).is_none() {
+            q.sort = None;
+        }
         let pairs: Vec<(String, String)> = serde_json::to_value(&q)
             .ok()
             .and_then(|v| v.as_object().cloned())
@@ -118,14 +150,24 @@ pub async fn list(
     let scope = scope_of(&viewer.user)?;
     let lang = viewer.lang;
     let api = q.api();
-    let (filter, page) = match case_filter(&api)
-        .and_then(|f| Ok((f, crate::api::pagination::PageRequest::parse(Some(PAGE), api.cursor.as_deref())?)))
-    {
+    let order = order_of(&q);
+    let checked = case_filter(&api).and_then(|f| {
+        let page = crate::api::pagination::PageRequest::parse(Some(PAGE), api.cursor.as_deref())?;
+        let ordered_after = match (order, q.cursor.as_deref().filter(|c| !c.is_empty())) {
+            (Some(_), Some(c)) => Some(parse_ordered_cursor(c)?),
+            _ => None,
+        };
+        Ok((f, page, ordered_after))
+    });
+    let (filter, page, ordered_after) = match checked {
         Ok(ok) => ok,
         Err(e) => {
             // A filter typed wrong in the address: the list page says which, and lists nothing.
             let errors = super::form::field_errors(&console, lang, e)?;
-            let ctx = context! { items => Vec::<Value>::new(), q => Value::from(minijinja::value::Serde(&q)), errors => errors, filters => q.encoded() };
+            let ctx = context! {
+                items => Vec::<Value>::new(), q => Value::from(minijinja::value::Serde(&q)), errors => errors,
+                filters => q.encoded(),
+            };
             return console.page_with_status(
                 actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
                 Some(&viewer),
@@ -138,22 +180,25 @@ pub async fn list(
     let (now, tz) = (state.clock.now_naive(), console.tz);
     let member = (viewer.user.role == crate::domain::role::Role::Inspector).then(|| viewer.user.user.id.clone());
     let (after, fetch) = (page.after.clone(), page.fetch());
-    let (items, more, campaigns) = state
+    let (items, next, campaigns) = state
         .db(move |conn| {
-            let mut found = Case::list_visible(conn, &scope, &filter, now, after.as_deref(), fetch)?;
+            let mut found = match order {
+                Some(o) => Case::list_ordered(conn, &scope, &filter, now, o, ordered_after, fetch)?,
+                None => Case::list_visible(conn, &scope, &filter, now, after.as_deref(), fetch)?,
+            };
             let more = found.len() as i64 > PAGE;
             found.truncate(PAGE as usize);
+            let next = found.last().filter(|_| more).map(|c| match order {
+                Some(CaseOrder::Deadline) => ordered_cursor(c.deadline_at.unwrap_or(c.updated_at), &c.id),
+                Some(CaseOrder::Activity) => ordered_cursor(c.updated_at, &c.id),
+                None => crate::api::pagination::cursor_for(&c.id),
+            });
             let campaigns = Campaign::list(conn, &CampaignFilter { member, ..Default::default() }, None, 200)?;
             let campaigns: Vec<Value> =
                 campaigns.into_iter().map(|c| context! { id => c.id, title => c.title }).collect();
-            Ok((rows(conn, found, now, tz)?, more, campaigns))
+            Ok((rows(conn, found, now, tz)?, next, campaigns))
         })
         .await?;
-    let next = if more {
-        items.last().and_then(|i| i.get_attr("id").ok()).map(|id| crate::api::pagination::cursor_for(&id.to_string()))
-    } else {
-        None
-    };
     let ctx = context! {
         items => items, q => Value::from(minijinja::value::Serde(&q)), filters => q.encoded(), next => next, campaigns => campaigns,
         statuses => Status::ALL.map(Status::as_str), errors => context! {},
@@ -227,5 +272,20 @@ fn refusal(console: &Console, lang: super::i18n::Lang, e: ApiError) -> String {
         ApiError::NotFound => console.text(lang, "error-not-found-text"),
         ApiError::Forbidden => console.text(lang, "error-forbidden-text"),
         _ => console.text(lang, "error-internal-text"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_ordered_cursor_reads_back_as_written_and_nothing_else_does() {
+        let at = chrono::NaiveDate::from_ymd_opt(2024, 10, 31).unwrap().and_hms_opt(17, 0, 0).unwrap();
+        let id = crate::model::new_id();
+        assert_eq!(parse_ordered_cursor(&ordered_cursor(at, &id)).unwrap(), (at, id.clone()));
+        for bad in ["AA", "", &crate::api::pagination::cursor_for(&id), &crate::api::pagination::cursor_for("x|y")] {
+            assert!(parse_ordered_cursor(bad).is_err(), "{bad}");
+        }
     }
 }

@@ -14,7 +14,7 @@ use crate::casework::scope_of;
 use crate::domain::role::Role;
 use crate::domain::workflow::Status;
 use crate::model::campaign::{Campaign, CampaignFilter};
-use crate::model::case::{Case, CaseFilter};
+use crate::model::case::{Case, CaseFilter, CaseOrder};
 
 /// How many cases a queue shows before "see all".
 const QUEUE: i64 = 50;
@@ -100,7 +100,8 @@ pub async fn render(
                     .into_iter()
                     .map(|(tab, count)| context! { tab => tab, count => count })
                     .collect();
-                    let found = Case::by_deadline(conn, &scope, &tab_filter(&shown), now, QUEUE)?;
+                    let found =
+                        Case::list_ordered(conn, &scope, &tab_filter(&shown), now, CaseOrder::Deadline, None, QUEUE)?;
                     Ok((counts, rows(conn, found, now, tz)?, units))
                 })
                 .await?;
@@ -121,7 +122,7 @@ pub async fn render(
                         status: Some(Status::InHandling.as_str().into()),
                         ..Default::default()
                     };
-                    let found = Case::by_deadline(conn, &scope, &f, now, QUEUE)?;
+                    let found = Case::list_ordered(conn, &scope, &f, now, CaseOrder::Deadline, None, QUEUE)?;
                     rows(conn, found, now, tz)
                 })
                 .await?;

@@ -235,6 +235,9 @@ pub mod msg {
     pub fn unit_cycle() -> Message {
         Message::keyed("unit-cycle", "A unit cannot be placed under itself or under one of its own sub-units.", vec![])
     }
+    pub fn bad_cursor() -> Message {
+        Message::keyed("bad-cursor", "Is not a cursor this service handed out.", vec![])
+    }
     pub fn file_too_large(max_bytes: usize) -> Message {
         Message::keyed(
             "file-too-large",

@@ -81,6 +81,15 @@ pub struct CaseFilter {
     pub to: Option<NaiveDate>,
 }
 
+/// The orders the case list offers besides newest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaseOrder {
+    /// Nearest (or most overdue) deadline first; cases without one are left out.
+    Deadline,
+    /// Most recently changed first.
+    Activity,
+}
+
 /// SQL for "overdue at `now`": an open or in-handling case whose deadline has passed.
 #[diesel::dsl::auto_type]
 pub fn overdue_at(now: NaiveDateTime) -> _ {
@@ -208,23 +217,36 @@ impl Case {
         q.order(cases::id.desc()).limit(limit).select(Case::as_select()).load(conn)
     }
 
-    /// The first `limit` visible cases that have a deadline, the nearest (or most overdue)
-    /// first: the work queues.
-    pub fn by_deadline(
+    /// A keyset page of visible cases in `order`, after the case `after` names (its sort
+    /// key and id, as the previous page ended).
+    pub fn list_ordered(
         conn: &mut DbConn,
         scope: &CaseScope,
         f: &CaseFilter,
         now: NaiveDateTime,
+        order: CaseOrder,
+        after: Option<(NaiveDateTime, String)>,
         limit: i64,
     ) -> QueryResult<Vec<Case>> {
-        cases::table
-            .into_boxed()
-            .filter(case_predicate(scope, f, now))
-            .filter(cases::deadline_at.is_not_null())
-            .order((cases::deadline_at.asc(), cases::id.asc()))
-            .limit(limit)
-            .select(Case::as_select())
-            .load(conn)
+        let mut q = cases::table.into_boxed().filter(case_predicate(scope, f, now));
+        match order {
+            CaseOrder::Deadline => {
+                q = q.filter(cases::deadline_at.is_not_null());
+                if let Some((at, id)) = after {
+                    q = q.filter(
+                        cases::deadline_at.gt(at).or(cases::deadline_at.eq(at).and(cases::id.gt(id))).assume_not_null(),
+                    );
+                }
+                q = q.order((cases::deadline_at.asc(), cases::id.asc()));
+            }
+            CaseOrder::Activity => {
+                if let Some((at, id)) = after {
+                    q = q.filter(cases::updated_at.lt(at).or(cases::updated_at.eq(at).and(cases::id.lt(id))));
+                }
+                q = q.order((cases::updated_at.desc(), cases::id.desc()));
+            }
+        }
+        q.limit(limit).select(Case::as_select()).load(conn)
     }
 
     /// Indicator ids of each case, in one query.
