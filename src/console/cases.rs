@@ -179,8 +179,9 @@ pub async fn list(
     };
     let (now, tz) = (state.clock.now_naive(), console.tz);
     let member = (viewer.user.role == crate::domain::role::Role::Inspector).then(|| viewer.user.user.id.clone());
+    let own_unit = viewer.user.user.unit_id.clone().filter(|_| member.is_none());
     let (after, fetch) = (page.after.clone(), page.fetch());
-    let (items, next, campaigns) = state
+    let (items, next, campaigns, units, indicators) = state
         .db(move |conn| {
             let mut found = match order {
                 Some(o) => Case::list_ordered(conn, &scope, &filter, now, o, ordered_after, fetch)?,
@@ -196,11 +197,25 @@ pub async fn list(
             let campaigns = Campaign::list(conn, &CampaignFilter { member, ..Default::default() }, None, 200)?;
             let campaigns: Vec<Value> =
                 campaigns.into_iter().map(|c| context! { id => c.id, title => c.title }).collect();
-            Ok((rows(conn, found, now, tz)?, next, campaigns))
+            // The units a reviewer or unit head may filter by: their own subtree.
+            let units: Vec<Value> = match &own_unit {
+                Some(u) => Unit::subtree(conn, u)?
+                    .into_iter()
+                    .map(|(u, depth)| context! { id => u.id, name => u.name, depth => depth })
+                    .collect(),
+                None => Vec::new(),
+            };
+            let indicators: Vec<Value> = crate::model::directive::Indicator::list(conn, None)?
+                .into_iter()
+                .filter(|i| !i.retired)
+                .map(|i| context! { id => i.id, code => i.code, title => i.title })
+                .collect();
+            Ok((rows(conn, found, now, tz)?, next, campaigns, units, indicators))
         })
         .await?;
     let ctx = context! {
         items => items, q => Value::from(minijinja::value::Serde(&q)), filters => q.encoded(), next => next, campaigns => campaigns,
+        units => units, indicators => indicators,
         statuses => Status::ALL.map(Status::as_str), errors => context! {},
     };
     console.page(Some(&viewer), lang, "cases.html", ctx)
