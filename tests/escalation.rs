@@ -162,13 +162,40 @@ async fn each_level_reaches_its_people_exactly_once() {
 async fn an_open_case_past_its_review_deadline_alerts_its_reviewers() {
     let s = Scene::new(|_| {}).await;
     s.w.log_case(&s.app, &s.w.dien_bien, "Chưa được xem xét").await;
-    // Logged 2024-09-25T03:00Z; review deadline 15 days later. Far past it, only the
-    // highest due level fires: the lower ones are passed over, not sent late.
+    // Logged 2024-09-25T03:00Z; review deadline 15 days later. An hour past it, the
+    // reminder and the overdue level have both been reached: both fire, and the
+    // reviewers they name hear of it once each.
     s.app.clock.set(at(2024, 10, 10, 4));
     let (swept, delivered) = s.run().await;
-    assert_eq!((swept.steps, delivered.sent), (1, 2));
+    assert_eq!((swept.steps, delivered.sent), (2, 2));
     assert_eq!(recipients(&s.sink), vec!["ubkt.badinh@example.vn", "ubkt.thanhpho@example.vn"]);
     assert!(s.sink.messages()[0].subject().contains("Đã quá hạn"));
+}
+
+#[tokio::test]
+async fn a_case_first_swept_far_overdue_reaches_everyone_in_the_chain_once() {
+    let s = Scene::new(|_| {}).await;
+    let case = s.case_in_handling("Tồn đọng hồ sơ từ trước khi dùng hệ thống").await;
+    // First swept 40 days past its deadline (imported data, or a long outage): every level
+    // has been reached at once.
+    s.app.clock.set(at(2024, 12, 11, 0));
+    let (swept, delivered) = s.run().await;
+    assert_eq!(swept.steps, 4, "reminder, overdue, escalated and city all fire");
+    assert_eq!(
+        recipients(&s.sink),
+        vec!["truong.badinh@example.vn", "ubkt.badinh@example.vn", "ubkt.thanhpho@example.vn", "vanphong@hanoi.gov.vn"],
+        "the responsible head, the parent unit's mailbox, the reviewers and the city's, each once"
+    );
+    assert_eq!(delivered.sent, 4);
+    // Nothing fires again, however often it is swept.
+    s.app.clock.set(at(2024, 12, 20, 0));
+    let (again, sent) = s.run().await;
+    assert_eq!((again.steps, sent.sent), (0, 0));
+    let head = s.token("truong.badinh").await;
+    let mine = s.app.get("/api/v1/me/notifications", &head).await.expect(200).body;
+    let levels: Vec<&str> = mine["items"].as_array().unwrap().iter().map(|n| n["level"].as_str().unwrap()).collect();
+    assert_eq!(levels, vec!["overdue"], "the head hears once, under the highest level that names them");
+    assert_eq!(mine["items"][0]["case_number"], case["number"]);
 }
 
 #[tokio::test]
@@ -178,9 +205,11 @@ async fn a_recipient_gets_one_digest_per_sweep() {
     for i in 0..3 {
         numbers.push(s.case_in_handling(&format!("Vụ việc thứ {i}")).await["number"].as_str().unwrap().to_string());
     }
+    // First swept at the deadline: the reminder and the overdue level fire for each case
+    // (six steps), and the head hears of each case once, in one digest.
     s.app.clock.set(at(2024, 11, 1, 0));
     let (swept, delivered) = s.run().await;
-    assert_eq!((swept.steps, swept.alerts, swept.messages, delivered.sent), (3, 3, 1, 1));
+    assert_eq!((swept.steps, swept.alerts, swept.messages, delivered.sent), (6, 3, 1, 1));
     let mail = &s.sink.messages()[0];
     assert_eq!(mail.subject(), "[casetrack] 3 vụ việc cần xử lý");
     for n in &numbers {
@@ -294,7 +323,8 @@ async fn a_new_deadline_starts_a_new_series() {
     assert_eq!(s.run().await.0.steps, 0, "no longer overdue");
     s.app.clock.set(at(2024, 11, 21, 0));
     let (swept, delivered) = s.run().await;
-    assert_eq!((swept.steps, delivered.sent), (1, 1));
+    // The new deadline's reminder and overdue levels, reached together: one message.
+    assert_eq!((swept.steps, delivered.sent), (2, 1));
     assert_eq!(s.sink.messages().len(), 2);
 }
 
@@ -310,7 +340,8 @@ async fn concurrent_sweepers_alert_each_step_once() {
     let run = || jobs::run_once(&s.app.state.pool, settings, &mailer, &s.app.clock);
     let (a, b, c) = tokio::join!(run(), run(), run());
     let (a, b, c) = (a.unwrap(), b.unwrap(), c.unwrap());
-    assert_eq!(a.0.steps + b.0.steps + c.0.steps, 4);
+    // Each case's reminder and overdue step, once whoever swept.
+    assert_eq!(a.0.steps + b.0.steps + c.0.steps, 8);
     assert_eq!(a.1.sent + b.1.sent + c.1.sent, 1, "one digest to the head");
     assert_eq!(s.sink.messages().len(), 1);
     assert_eq!(s.sink.messages()[0].text().matches("Đồng thời").count(), 4);

@@ -44,9 +44,12 @@ pub fn sweep(
         // One outbox message per recipient in this sweep when digesting.
         let mut digests: HashMap<String, String> = HashMap::new();
         let mut resolver = Resolver::default();
-        // Highest level first: a case that is already far overdue gets that level only,
-        // and the lower ones are recorded as passed over. Each level's rows are written
-        // before the next level looks for its due cases, so those see them.
+        // Highest level first. A case found past several levels at once (first swept far
+        // overdue: imported data, an outage) fires every level it has reached that has not
+        // fired yet, and each person those levels name is alerted once, under the highest
+        // level that names them; so the responsible head always learns of their overdue
+        // case. Each level's rows are written before the next level looks for its due
+        // cases, so those see them and do not fire twice.
         for (index, level) in policy.levels.iter().enumerate().rev() {
             let due = Step::due_cases(conn, &level.name, level.offset_days, now)?;
             let ids: Vec<String> = due.iter().map(|c| c.id.clone()).collect();
@@ -54,22 +57,36 @@ pub fn sweep(
             let mut rows = Rows::default();
             for case in &due {
                 let Some(deadline) = case.deadline_at else { continue };
-                let step = |level: &str, fired: bool| Step {
+                let step = |level: &str| Step {
                     case_id: case.id.clone(),
                     deadline_at: deadline,
                     level: level.to_string(),
-                    fired,
+                    fired: true,
                     decided_at: now,
                 };
-                rows.steps.push(step(&level.name, true));
-                for lower in &policy.levels[..index] {
-                    if !decided.contains(&(case.id.clone(), deadline, lower.name.clone())) {
-                        rows.steps.push(step(&lower.name, false));
+                // This level, then the lower ones reached but not yet fired, highest first.
+                let mut reached = vec![level];
+                reached.extend(
+                    policy.levels[..index]
+                        .iter()
+                        .rev()
+                        .filter(|lower| !decided.contains(&(case.id.clone(), deadline, lower.name.clone()))),
+                );
+                let mut recipients: Vec<(&str, Recipient)> = Vec::new();
+                for l in &reached {
+                    rows.steps.push(step(&l.name));
+                    report.steps += 1;
+                    let found = resolver.resolve(conn, case, &l.notify)?;
+                    if found.is_empty() {
+                        tracing::warn!(case = %case.number, level = %l.name, "escalation level has nobody to alert");
+                    }
+                    for r in found {
+                        if !recipients.iter().any(|(_, seen)| seen.email.eq_ignore_ascii_case(&r.email)) {
+                            recipients.push((l.name.as_str(), r));
+                        }
                     }
                 }
-                report.steps += 1;
-                let recipients = resolver.resolve(conn, case, &level.notify)?;
-                for r in &recipients {
+                for (level_name, r) in &recipients {
                     let key = r.email.to_lowercase();
                     let outbox_id = match digests.get(&key).filter(|_| policy.digest) {
                         Some(id) => id.clone(),
@@ -86,7 +103,7 @@ pub fn sweep(
                         id: new_id(),
                         case_id: case.id.clone(),
                         deadline_at: deadline,
-                        level: level.name.clone(),
+                        level: level_name.to_string(),
                         recipient_user_id: r.user_id.clone(),
                         recipient_email: r.email.clone(),
                         recipient_name: r.name.clone(),
@@ -97,8 +114,12 @@ pub fn sweep(
                     });
                     report.alerts += 1;
                 }
-                let names: Vec<&str> = recipients.iter().map(|r| r.name.as_str()).collect();
-                let detail = json!({"level": level.name, "deadline_at": crate::domain::dates::instant(deadline), "recipients": names});
+                let names: Vec<&str> = recipients.iter().map(|(_, r)| r.name.as_str()).collect();
+                let levels: Vec<&str> = reached.iter().map(|l| l.name.as_str()).collect();
+                let detail = json!({
+                    "level": level.name, "levels": levels,
+                    "deadline_at": crate::domain::dates::instant(deadline), "recipients": names,
+                });
                 rows.events.push(CaseEvent {
                     id: new_id(),
                     case_id: case.id.clone(),
@@ -107,9 +128,6 @@ pub fn sweep(
                     kind: "alert".into(),
                     detail: detail.to_string(),
                 });
-                if recipients.is_empty() {
-                    tracing::warn!(case = %case.number, level = %level.name, "escalation step has nobody to alert");
-                }
             }
             rows.write(conn)?;
         }
