@@ -57,6 +57,10 @@ pub struct MailSettings {
     /// May carry credentials, hence secret.
     pub smtp_url: Option<SecretString>,
     pub from: String,
+    /// How long the SMTP client waits to connect and for each reply of the server.
+    pub timeout_secs: u64,
+    /// How long one message may take in all, however the server dawdles.
+    pub send_timeout_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -223,6 +227,13 @@ impl Settings {
                 ));
             }
         }
+        for (key, value) in
+            [("mail.timeout_secs", self.mail.timeout_secs), ("mail.send_timeout_secs", self.mail.send_timeout_secs)]
+        {
+            if !(1..=600).contains(&value) {
+                return Err(bad(key, "must be between 1 and 600 seconds"));
+            }
+        }
         if self.mail.from.parse::<lettre::message::Mailbox>().is_err() {
             return Err(bad("mail.from", "is not a valid email address"));
         }
@@ -317,6 +328,9 @@ mod tests {
         let mut s = Settings::defaults();
         s.mail.transport = "smtp".into();
         assert_eq!(s.validate().unwrap_err().key, "mail.smtp_url");
+        let mut s = Settings::defaults();
+        s.mail.send_timeout_secs = 0;
+        assert_eq!(s.validate().unwrap_err().key, "mail.send_timeout_secs");
 
         let mut s = Settings::defaults();
         s.server.timezone = "Mars/Olympus".into();

@@ -379,3 +379,81 @@ async fn the_file_transport_writes_each_message_to_the_outbox_folder() {
     let raw = std::fs::read_to_string(files[0].path()).unwrap();
     assert!(raw.contains("Message-ID:"));
 }
+
+#[tokio::test]
+async fn a_mail_server_that_never_answers_stalls_no_sweep_and_the_mail_goes_once_it_recovers() {
+    use casetrack::db::schema::escalation_steps;
+    // A listener that accepts connections and never says a word, on the port the mail
+    // server will later answer on.
+    let port = common::binary::free_port();
+    let mute = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
+    let held: std::sync::Arc<std::sync::Mutex<Vec<tokio::net::TcpStream>>> = Default::default();
+    let keep = held.clone();
+    let listener = tokio::spawn(async move {
+        while let Ok((socket, _)) = mute.accept().await {
+            keep.lock().unwrap().push(socket);
+        }
+    });
+    let s = Scene::new(move |s| {
+        s.mail.smtp_url = Some(SecretString::from(format!("smtp://127.0.0.1:{port}")));
+        s.mail.timeout_secs = 30;
+        s.mail.send_timeout_secs = 4;
+        s.escalation.interval_secs = 1;
+    })
+    .await;
+    s.case_in_handling("Thư gửi không đi").await;
+    // A second case, not due until it is made due below.
+    let second = s.case_in_handling("Vụ việc đến hạn trong lúc chờ").await;
+    let set_deadline = |when: DateTime<Utc>| {
+        s.app
+            .with_conn(|c| {
+                diesel::update(casetrack::db::schema::cases::table.find(second["id"].as_str().unwrap()))
+                    .set(casetrack::db::schema::cases::deadline_at.eq(when.naive_utc()))
+                    .execute(c)
+            })
+            .unwrap()
+    };
+    set_deadline(at(2030, 1, 1, 0));
+    s.app.clock.set(at(2024, 11, 1, 0));
+    let settings = (*s.app.state.settings).clone();
+    let mailer = Mailer::from_settings(&settings.mail).unwrap();
+    jobs::spawn_background(s.app.state.pool.clone(), settings, mailer, s.app.clock.clone());
+    let steps = || s.app.with_conn(|c| escalation_steps::table.count().get_result::<i64>(c)).unwrap();
+    wait_until("the first sweep", || steps() == 2).await;
+    wait_until("the stalled delivery to start", || !held.lock().unwrap().is_empty()).await;
+    // While delivery waits on the silent server, a case made due is swept within the
+    // next interval or two.
+    set_deadline(at(2024, 10, 31, 0));
+    let stalled_at = std::time::Instant::now();
+    wait_until("the sweep of the second case", || steps() == 4).await;
+    assert!(stalled_at.elapsed() < std::time::Duration::from_secs(4), "the sweep waited for the mail server");
+    // The delivery gives up after its timeout and counts the attempt as failed, unsent.
+    wait_until("the attempt to fail", || {
+        s.app.with_conn(|c| outbox::table.filter(outbox::attempts.gt(0)).count().get_result::<i64>(c)).unwrap() > 0
+    })
+    .await;
+    assert!(s.sink.messages().is_empty());
+    // The server recovers on the same port; after the backoff the message goes, once.
+    listener.abort();
+    let _ = listener.await;
+    held.lock().unwrap().clear();
+    let received: std::sync::Arc<std::sync::Mutex<Vec<common::smtp::Received>>> = Default::default();
+    let recovered = SmtpSink::start_on(port, received.clone()).await;
+    s.app.clock.advance(chrono::Duration::minutes(30));
+    wait_until("delivery after recovery", || !received.lock().unwrap().is_empty()).await;
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await;
+    let mails = recovered.messages();
+    let ids: std::collections::BTreeSet<String> = mails.iter().map(|m| m.header("Message-ID")).collect();
+    assert_eq!(ids.len(), mails.len(), "no message was sent twice");
+    let statuses = s.outbox_statuses();
+    assert!(statuses.iter().all(|st| st == "sent"), "{statuses:?}");
+}
+
+/// Waits (up to 20 s) until `done` holds.
+async fn wait_until(what: &str, done: impl Fn() -> bool) {
+    let started = std::time::Instant::now();
+    while !done() {
+        assert!(started.elapsed() < std::time::Duration::from_secs(20), "timed out waiting for {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}

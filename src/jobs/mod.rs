@@ -18,46 +18,69 @@ pub fn mail_domain(settings: &Settings) -> String {
     settings.mail.from.rsplit('@').next().unwrap_or("casetrack").trim_end_matches('>').to_string()
 }
 
-/// One sweep and one delivery pass (what `escalate --once` does, and `serve` periodically).
+/// One sweep at the clock's moment.
+pub async fn sweep_once(pool: &DbPool, settings: &Settings, clock: &Clock) -> Result<sweep::SweepReport, BoxError> {
+    let (pool, policy, now, domain) =
+        (pool.clone(), settings.escalation.clone(), clock.now_naive(), mail_domain(settings));
+    tokio::task::spawn_blocking(move || -> Result<sweep::SweepReport, BoxError> {
+        let mut conn = pool.get()?;
+        Ok(sweep::sweep(&mut conn, &policy, now, &domain)?)
+    })
+    .await?
+}
+
+/// One delivery pass over the due messages.
+pub async fn deliver_once(
+    pool: &DbPool,
+    settings: &Settings,
+    mailer: &Mailer,
+    clock: &Clock,
+) -> Result<sender::DeliveryReport, BoxError> {
+    let clock = clock.clone();
+    sender::deliver(pool, settings, mailer, move || clock.now()).await
+}
+
+/// One sweep and one delivery pass (what `escalate --once` does).
 pub async fn run_once(
     pool: &DbPool,
     settings: &Settings,
     mailer: &Mailer,
     clock: &Clock,
 ) -> Result<(sweep::SweepReport, sender::DeliveryReport), BoxError> {
-    let swept = {
-        let (pool, policy, now, domain) =
-            (pool.clone(), settings.escalation.clone(), clock.now_naive(), mail_domain(settings));
-        tokio::task::spawn_blocking(move || -> Result<sweep::SweepReport, BoxError> {
-            let mut conn = pool.get()?;
-            Ok(sweep::sweep(&mut conn, &policy, now, &domain)?)
-        })
-        .await??
-    };
-    let clock = clock.clone();
-    let delivered = sender::deliver(pool, settings, mailer, move || clock.now()).await?;
+    let swept = sweep_once(pool, settings, clock).await?;
+    let delivered = deliver_once(pool, settings, mailer, clock).await?;
     Ok((swept, delivered))
 }
 
-/// Runs [`run_once`] every `escalation.interval_secs` until the process stops.
+/// Sweeps and delivers every `escalation.interval_secs` until the process stops, each in
+/// a loop of its own: a mail server that stalls delays neither the next sweep nor any
+/// request (a delivery is bounded by `mail.send_timeout_secs` per message besides).
 pub fn spawn_background(pool: DbPool, settings: Settings, mailer: Mailer, clock: Clock) {
+    let every = Duration::from_secs(settings.escalation.interval_secs);
+    let (p, s, c) = (pool.clone(), settings.clone(), clock.clone());
     tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(settings.escalation.interval_secs));
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tick.tick().await;
-            match run_once(&pool, &settings, &mailer, &clock).await {
-                Ok((s, d)) if s.steps + d.sent + d.failed + d.retried > 0 => {
-                    tracing::info!(
-                        steps = s.steps,
-                        alerts = s.alerts,
-                        sent = d.sent,
-                        retried = d.retried,
-                        failed = d.failed,
-                        "escalation pass"
-                    );
+            match sweep_once(&p, &s, &c).await {
+                Ok(r) if r.steps > 0 => tracing::info!(steps = r.steps, alerts = r.alerts, "escalation sweep"),
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "escalation sweep failed"),
+            }
+        }
+    });
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(every);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            match deliver_once(&pool, &settings, &mailer, &clock).await {
+                Ok(d) if d.sent + d.failed + d.retried > 0 => {
+                    tracing::info!(sent = d.sent, retried = d.retried, failed = d.failed, "outbox delivery")
                 }
                 Ok(_) => {}
-                Err(e) => tracing::error!(error = %e, "escalation pass failed"),
+                Err(e) => tracing::error!(error = %e, "outbox delivery failed"),
             }
         }
     });

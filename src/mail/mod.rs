@@ -12,7 +12,14 @@ use crate::config::MailSettings;
 
 /// Where mail goes: an SMTP server, or .eml files in a folder (the embedded default).
 #[derive(Clone)]
-pub enum Mailer {
+pub struct Mailer {
+    transport: Transport,
+    /// The most one message may take.
+    send_timeout: Duration,
+}
+
+#[derive(Clone)]
+enum Transport {
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
     File(AsyncFileTransport<Tokio1Executor>),
 }
@@ -20,28 +27,36 @@ pub enum Mailer {
 impl Mailer {
     /// Builds the transport `mail.transport` names (settings are validated at startup).
     pub fn from_settings(mail: &MailSettings) -> Result<Mailer, String> {
-        match mail.transport.as_str() {
+        let transport = match mail.transport.as_str() {
             "smtp" => {
                 let url = mail.smtp_url.as_ref().ok_or("configuration key `mail.smtp_url`: is required")?;
                 let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose_secret())
                     .map_err(|e| format!("configuration key `mail.smtp_url`: {e}"))?
-                    .timeout(Some(Duration::from_secs(15)))
+                    .timeout(Some(Duration::from_secs(mail.timeout_secs)))
                     .build();
-                Ok(Mailer::Smtp(transport))
+                Transport::Smtp(transport)
             }
             _ => {
                 std::fs::create_dir_all(&mail.outbox_dir)
                     .map_err(|e| format!("configuration key `mail.outbox_dir`: cannot create it: {e}"))?;
-                Ok(Mailer::File(AsyncFileTransport::new(&mail.outbox_dir)))
+                Transport::File(AsyncFileTransport::new(&mail.outbox_dir))
             }
-        }
+        };
+        Ok(Mailer { transport, send_timeout: Duration::from_secs(mail.send_timeout_secs) })
     }
 
-    /// Sends one message; the error text is safe to store and show to administrators.
+    /// Sends one message, giving up after `mail.send_timeout_secs`; the error text is safe
+    /// to store and show to administrators.
     pub async fn send(&self, message: Message) -> Result<(), String> {
-        match self {
-            Mailer::Smtp(t) => t.send(message).await.map(drop).map_err(|e| e.to_string()),
-            Mailer::File(t) => t.send(message).await.map(drop).map_err(|e| e.to_string()),
+        let sending = async {
+            match &self.transport {
+                Transport::Smtp(t) => t.send(message).await.map(drop).map_err(|e| e.to_string()),
+                Transport::File(t) => t.send(message).await.map(drop).map_err(|e| e.to_string()),
+            }
+        };
+        match tokio::time::timeout(self.send_timeout, sending).await {
+            Ok(done) => done,
+            Err(_) => Err(format!("the mail server did not finish within {} s", self.send_timeout.as_secs())),
         }
     }
 }
