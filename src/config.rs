@@ -85,6 +85,8 @@ pub struct EscalationSettings {
     pub interval_secs: u64,
     pub review_days: u32,
     pub digest: bool,
+    /// The most cases one digest lists; it then says how many more there are.
+    pub digest_max_items: usize,
     pub send_window: String,
     pub max_attempts: i32,
     pub retry_base_secs: i64,

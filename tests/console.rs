@@ -365,6 +365,9 @@ async fn the_list_keeps_its_filters_in_the_address_and_exports_exactly_them() {
     csv.expect(200);
     assert!(csv.html.contains(open["number"].as_str().unwrap()));
     assert!(!csv.html.contains(handled["number"].as_str().unwrap()));
+    // A date-only deadline is exported as the date it was given.
+    let handling = v.get("/cases/export?format=csv&status=in_handling").await;
+    assert!(handling.html.contains(",31/10/2024,"), "{}", handling.html);
     // A filter typed wrong in the address is said beside it, not as a bare error.
     v.get("/cases?from=31-12-2024").await.expect(422).contains("Hãy nhập ngày hợp lệ.");
 }

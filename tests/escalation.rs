@@ -99,7 +99,8 @@ async fn each_level_reaches_its_people_exactly_once() {
     assert!(mail.header("Message-ID").ends_with("@hanoi.gov.vn>"));
     let text = mail.text();
     assert!(text.contains("Kính gửi Nguyễn Văn truong.badinh"), "{text}");
-    assert!(text.contains("Chậm giải ngân vốn đầu tư công") && text.contains("01/11/2024 00:00"), "{text}");
+    // Due 2024-10-31 (a date): the email says that date, not the midnight after it.
+    assert!(text.contains("Chậm giải ngân vốn đầu tư công") && text.contains("Hạn xử lý: 31/10/2024\n"), "{text}");
     assert!(text.contains(&format!("https://casetrack.hanoi.gov.vn/cases/{}", case["id"].as_str().unwrap())));
 
     // Sweeping again at the same moment, or later before the next level, sends nothing more.
@@ -215,6 +216,35 @@ async fn a_recipient_gets_one_digest_per_sweep() {
     for n in &numbers {
         assert!(mail.text().contains(n.as_str()), "digest lists {n}");
     }
+}
+
+#[tokio::test]
+async fn a_long_digest_lists_the_most_overdue_and_says_how_many_more() {
+    let s = Scene::new(|s| s.escalation.digest_max_items = 2).await;
+    let mut numbers = Vec::new();
+    for i in 0..3 {
+        let case = s.case_in_handling(&format!("Vụ việc dài {i}")).await;
+        numbers.push(case["number"].as_str().unwrap().to_string());
+    }
+    // The first case is the most overdue: its deadline moved back five days.
+    s.app
+        .with_conn(|c| {
+            diesel::update(
+                casetrack::db::schema::cases::table.filter(casetrack::db::schema::cases::number.eq(&numbers[0])),
+            )
+            .set(casetrack::db::schema::cases::deadline_at.eq(at(2024, 10, 26, 17).naive_utc()))
+            .execute(c)
+        })
+        .unwrap();
+    s.app.clock.set(at(2024, 11, 1, 0));
+    s.run().await;
+    let mail = &s.sink.messages()[0];
+    let text = mail.text();
+    assert_eq!(mail.subject(), "[casetrack] 3 vụ việc cần xử lý");
+    assert!(text.contains(&format!("1. [Đã quá hạn] Vụ việc {}", numbers[0])), "most overdue first: {text}");
+    assert_eq!(numbers.iter().filter(|n| text.contains(n.as_str())).count(), 2, "{text}");
+    assert!(text.contains("... và 1 vụ việc khác."), "{text}");
+    assert!(text.contains("https://casetrack.hanoi.gov.vn/cases?overdue=true&sort=deadline"), "{text}");
 }
 
 #[tokio::test]

@@ -73,8 +73,6 @@ pub async fn export(
                 let mut cited_codes: Vec<&str> =
                     cited.get(&c.id).into_iter().flatten().filter_map(|i| codes.get(i).map(String::as_str)).collect();
                 cited_codes.sort();
-                let local =
-                    |t: chrono::NaiveDateTime| t.and_utc().with_timezone(&tz).format("%d/%m/%Y %H:%M").to_string();
                 out.push(vec![
                     c.number.clone(),
                     c.status.clone(),
@@ -88,7 +86,7 @@ pub async fn export(
                     c.detected_on.format("%d/%m/%Y").to_string(),
                     c.severity.clone(),
                     c.responsible_unit_id.as_ref().and_then(|u| units.get(u)).cloned().unwrap_or_default(),
-                    c.due_at.map(local).unwrap_or_default(),
+                    c.due_at.map(|d| crate::domain::deadline::shown(d, tz)).unwrap_or_default(),
                     c.decision_measure.clone().unwrap_or_default(),
                     c.decision_decided_on.map(|d| d.format("%d/%m/%Y").to_string()).unwrap_or_default(),
                     c.decision_reference.clone().unwrap_or_default(),

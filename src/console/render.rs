@@ -154,18 +154,11 @@ pub fn instant(t: NaiveDateTime) -> String {
     crate::domain::dates::instant(t)
 }
 
-/// A deadline as people read it: the date a date-only deadline was given as (it ends at
-/// the next local midnight), else date and time; and whole days left (negative: overdue).
+/// A deadline as people read it ([`crate::domain::deadline::shown`]), with whole days
+/// left until its last day (negative: overdue).
 pub fn deadline_view(deadline: NaiveDateTime, now: NaiveDateTime, tz: Tz) -> Value {
-    use chrono::Timelike;
-    let local = deadline.and_utc().with_timezone(&tz);
-    let date_only = local.hour() == 0 && local.minute() == 0 && local.second() == 0;
-    let (shown, last_day) = if date_only {
-        let day = local.date_naive().pred_opt().unwrap_or(local.date_naive());
-        (i18n::date(day), day)
-    } else {
-        (local.format("%d/%m/%Y %H:%M").to_string(), local.date_naive())
-    };
+    use crate::domain::deadline::{as_date, shown};
+    let last_day = as_date(deadline, tz).unwrap_or_else(|| deadline.and_utc().with_timezone(&tz).date_naive());
     let today = now.and_utc().with_timezone(&tz).date_naive();
-    context! { text => shown, days_left => (last_day - today).num_days(), passed => deadline <= now }
+    context! { text => shown(deadline, tz), days_left => (last_day - today).num_days(), passed => deadline <= now }
 }

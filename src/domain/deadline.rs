@@ -23,6 +23,23 @@ pub fn end_of_day(date: NaiveDate, tz: Tz) -> NaiveDateTime {
     tz.from_local_datetime(&next).earliest().map(|t| t.with_timezone(&Utc).naive_utc()).unwrap_or(next)
 }
 
+/// The local day a deadline is written as when it ends at a local midnight (a date-only
+/// deadline: the day given, not the midnight after it), else `None`.
+pub fn as_date(deadline: NaiveDateTime, tz: Tz) -> Option<NaiveDate> {
+    use chrono::Timelike;
+    let local = deadline.and_utc().with_timezone(&tz);
+    (local.hour() == 0 && local.minute() == 0 && local.second() == 0).then(|| local.date_naive().pred_opt()).flatten()
+}
+
+/// A deadline as people read it: "31/12/2030" for a date-only one, else "31/12/2030 17:00",
+/// in the deployment's time zone. Pages, emails and exports all write it so.
+pub fn shown(deadline: NaiveDateTime, tz: Tz) -> String {
+    match as_date(deadline, tz) {
+        Some(day) => day.format("%d/%m/%Y").to_string(),
+        None => deadline.and_utc().with_timezone(&tz).format("%d/%m/%Y %H:%M").to_string(),
+    }
+}
+
 /// The review deadline of a case logged at `logged_at`.
 pub fn review_deadline(logged_at: NaiveDateTime, review_days: u32) -> NaiveDateTime {
     logged_at + chrono::Duration::days(i64::from(review_days))
@@ -31,6 +48,20 @@ pub fn review_deadline(logged_at: NaiveDateTime, review_days: u32) -> NaiveDateT
 /// Overdue: in a state that can be, with its deadline passed.
 pub fn is_overdue(can_be_overdue: bool, deadline: Option<NaiveDateTime>, now: NaiveDateTime) -> bool {
     can_be_overdue && deadline.is_some_and(|d| d <= now)
+}
+
+#[cfg(test)]
+mod shown_tests {
+    use super::*;
+
+    #[test]
+    fn a_date_only_deadline_is_shown_as_the_date_given() {
+        let tz: Tz = "Asia/Ho_Chi_Minh".parse().unwrap();
+        let end = parse_deadline("2030-12-31", tz).unwrap();
+        assert_eq!(shown(end, tz), "31/12/2030");
+        let instant = parse_deadline("2030-12-31T10:00:00Z", tz).unwrap();
+        assert_eq!(shown(instant, tz), "31/12/2030 17:00");
+    }
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use serde_json::json;
 
 use crate::config::Settings;
 use crate::db::{DbPool, write_tx};
-use crate::mail::{AlertItem, Mailer, build_message, render_alert};
+use crate::mail::{AlertItem, Digest, Mailer, build_message, render_alert};
 use crate::model::alert::{Alert, OutboxMessage};
 use crate::model::case::CaseEvent;
 use crate::model::unit::Unit;
@@ -59,12 +59,18 @@ fn compose(
             title: case.title.clone(),
             subject,
             unit: unit_name,
-            deadline: alert.deadline_at.and_utc().with_timezone(&tz).format("%d/%m/%Y %H:%M").to_string(),
+            deadline: crate::domain::deadline::shown(alert.deadline_at, tz),
             days_overdue: (now - alert.deadline_at).num_days().max(0),
             link: format!("{base}/cases/{}", case.id),
         });
     }
-    let rendered = render_alert(&msg.recipient_name, &items)?;
+    // Most overdue first; a long digest lists the first ones and says how many more.
+    items.sort_by_key(|i| std::cmp::Reverse(i.days_overdue));
+    let cap = settings.escalation.digest_max_items;
+    let more = items.len().saturating_sub(cap);
+    items.truncate(cap);
+    let digest = Digest { items: &items, more, list_link: format!("{base}/cases?overdue=true&sort=deadline") };
+    let rendered = render_alert(&msg.recipient_name, &digest)?;
     let message =
         build_message(&settings.mail.from, &msg.recipient_name, &msg.recipient_email, &msg.message_id, &rendered)?;
     Ok(Some((message, rendered.subject)))

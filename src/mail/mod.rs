@@ -90,15 +90,26 @@ fn environment() -> Environment<'static> {
     env
 }
 
-/// Renders the alert message for `recipient_name` about `items` (HTML is escaped).
-pub fn render_alert(recipient_name: &str, items: &[AlertItem]) -> Result<Rendered, String> {
-    let subject = match items {
-        [one] => format!("[casetrack] {}: vụ việc {} — {}", one.level_label, one.number, one.title),
-        many => format!("[casetrack] {} vụ việc cần xử lý", many.len()),
+/// A digest's list: the cases it names (most overdue first, at most the configured number),
+/// how many more there are, and where the whole overdue list is.
+pub struct Digest<'a> {
+    pub items: &'a [AlertItem],
+    pub more: usize,
+    pub list_link: String,
+}
+
+/// Renders the alert message for `recipient_name` (HTML is escaped).
+pub fn render_alert(recipient_name: &str, digest: &Digest) -> Result<Rendered, String> {
+    let total = digest.items.len() + digest.more;
+    let subject = match digest.items {
+        [one] if digest.more == 0 => format!("[casetrack] {}: vụ việc {} — {}", one.level_label, one.number, one.title),
+        _ => format!("[casetrack] {total} vụ việc cần xử lý"),
     };
     let env = environment();
-    let items = minijinja::Value::from(minijinja::value::Serde(items));
-    let ctx = minijinja::context! { recipient_name, items, subject => subject.clone() };
+    let items = minijinja::Value::from(minijinja::value::Serde(digest.items));
+    let ctx = minijinja::context! {
+        recipient_name, items, total, more => digest.more, list_link => digest.list_link.clone(), subject => subject.clone(),
+    };
     let text = env.get_template("alert_digest.txt").and_then(|t| t.render(&ctx)).map_err(|e| e.to_string())?;
     let html = env.get_template("alert_digest.html").and_then(|t| t.render(&ctx)).map_err(|e| e.to_string())?;
     Ok(Rendered { subject, text, html })
@@ -143,7 +154,9 @@ mod tests {
 
     #[test]
     fn a_digest_lists_every_case_and_escapes_html() {
-        let r = render_alert("Trần Thị Hương", &[item("2024-000001"), item("2024-000002")]).unwrap();
+        let items = [item("2024-000001"), item("2024-000002")];
+        let r = render_alert("Trần Thị Hương", &Digest { items: &items, more: 0, list_link: "http://x/cases".into() })
+            .unwrap();
         assert_eq!(r.subject, "[casetrack] 2 vụ việc cần xử lý");
         assert!(r.text.contains("Kính gửi Trần Thị Hương"));
         assert!(r.text.contains("2024-000001") && r.text.contains("2024-000002"));
@@ -152,8 +165,20 @@ mod tests {
     }
 
     #[test]
+    fn a_capped_digest_says_how_many_more_and_links_to_the_list() {
+        let items = [item("2024-000001")];
+        let digest = Digest { items: &items, more: 74, list_link: "https://ct.hanoi.gov.vn/cases?overdue=true".into() };
+        let r = render_alert("Trần Thị Hương", &digest).unwrap();
+        assert_eq!(r.subject, "[casetrack] 75 vụ việc cần xử lý");
+        assert!(r.text.contains("và 74 vụ việc khác"), "{}", r.text);
+        assert!(r.text.contains("https://ct.hanoi.gov.vn/cases?overdue=true"), "{}", r.text);
+        assert!(r.html.contains("74"), "{}", r.html);
+    }
+
+    #[test]
     fn headers_carry_vietnamese_names_encoded() {
-        let r = render_alert("Trần Thị Hương", &[item("2024-000001")]).unwrap();
+        let one = [item("2024-000001")];
+        let r = render_alert("Trần Thị Hương", &Digest { items: &one, more: 0, list_link: String::new() }).unwrap();
         let m =
             build_message("casetrack@hanoi.gov.vn", "Trần Thị Hương", "huong@hanoi.gov.vn", "<abc@hanoi.gov.vn>", &r)
                 .unwrap();
