@@ -418,7 +418,8 @@ fn grow(pool: &DbPool, backend: Backend, target: i64) {
 fn sweeps(pool: &DbPool, settings: &Settings) -> (i64, Vec<f64>) {
     let mut conn = pool.get().unwrap();
     let now = Utc::now().naive_utc();
-    casetrack::jobs::sweep::sweep(&mut conn, &settings.escalation, now, "bench.local").unwrap();
+    casetrack::jobs::sweep::sweep(&mut conn, &settings.escalation, settings.time_zone().unwrap(), now, "bench.local")
+        .unwrap();
     let mut times = Vec::new();
     for _ in 0..SWEEP_RUNS {
         let sql = format!(
@@ -429,7 +430,14 @@ fn sweeps(pool: &DbPool, settings: &Settings) -> (i64, Vec<f64>) {
         );
         conn.batch_execute(&sql).unwrap();
         let started = Instant::now();
-        let report = casetrack::jobs::sweep::sweep(&mut conn, &settings.escalation, now, "bench.local").unwrap();
+        let report = casetrack::jobs::sweep::sweep(
+            &mut conn,
+            &settings.escalation,
+            settings.time_zone().unwrap(),
+            now,
+            "bench.local",
+        )
+        .unwrap();
         times.push(started.elapsed().as_secs_f64() * 1000.0);
         assert_eq!(report.steps as i64, DUE, "the sweep found the due cases");
     }

@@ -155,6 +155,7 @@ pub fn create(
             version: 1,
             created_at: now,
             updated_at: now,
+            digest_daily_at: None,
         };
         user.insert(conn)?;
         AuditEntry::record(conn, actor, now, "create", "user", &user.id, None, Some(user.audit_snapshot()))?;
@@ -301,4 +302,44 @@ pub async fn change(
         })
         .await?;
     Ok(user)
+}
+
+/// Sets how `caller` takes their alerts: once a day at a local `HH:MM`, or (`None`) in a
+/// digest each sweep. Audited.
+pub fn set_digest_time(
+    conn: &mut DbConn,
+    ctx: &crate::casework::Ctx,
+    caller: &CurrentUser,
+    at: Option<String>,
+) -> Result<User, ApiError> {
+    let at = match at.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(t) => match chrono::NaiveTime::parse_from_str(t, "%H:%M") {
+            Ok(time) => Some(time.format("%H:%M").to_string()),
+            Err(_) => return Err(ApiError::field("digest_daily_at", msg::time_form())),
+        },
+    };
+    let now = ctx.now();
+    write_tx(conn, |conn| {
+        let before = User::find(conn, &caller.user.id)?.ok_or(ApiError::NotFound)?;
+        let mut after = before.clone();
+        after.digest_daily_at = at;
+        after.version = before.version + 1;
+        after.updated_at = now;
+        if !after.update_if_version(conn, before.version)? {
+            return Err(ApiError::PreconditionFailed);
+        }
+        let snap = |u: &User| serde_json::json!({"digest_daily_at": u.digest_daily_at});
+        AuditEntry::record(
+            conn,
+            &caller.actor(),
+            now,
+            "update",
+            "user",
+            &after.id,
+            Some(snap(&before)),
+            Some(snap(&after)),
+        )?;
+        Ok(after)
+    })
 }

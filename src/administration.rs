@@ -1,5 +1,6 @@
 //! What only administrators do besides accounts and units: importing a directive's
-//! catalog and retrying a failed email. The API, the console and the CLI call these.
+//! catalog, replacing a year of the working-day calendar, retrying a failed email. The
+//! API, the console and the CLI call these.
 
 use crate::auth::CurrentUser;
 use crate::casework::Ctx;
@@ -52,6 +53,39 @@ pub fn retry_message(conn: &mut DbConn, ctx: &Ctx, caller: &CurrentUser, id: &st
             "retry",
             "outbox",
             &id,
+            Some(snap(&before)),
+            Some(snap(&after)),
+        )?;
+        Ok(after)
+    })
+}
+
+/// Replaces `year` of the working-day calendar (422 naming each bad entry), audited with
+/// the year before and after. Deadlines already set do not move.
+pub fn replace_calendar_year(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    actor: &crate::model::Actor,
+    year: i32,
+    days: crate::domain::calendar::CalendarYear,
+) -> Result<crate::domain::calendar::CalendarYear, ApiError> {
+    if !(crate::domain::dates::MIN_YEAR..=crate::domain::dates::MAX_YEAR).contains(&year) {
+        return Err(ApiError::NotFound);
+    }
+    days.validate(year, &ctx.settings.escalation.week()).map_err(ApiError::Validation)?;
+    let now = ctx.now();
+    write_tx(conn, |conn| {
+        let before = crate::model::calendar::year(conn, year)?;
+        crate::model::calendar::replace_year(conn, year, &days)?;
+        let after = crate::model::calendar::year(conn, year)?;
+        let snap = |y: &crate::domain::calendar::CalendarYear| serde_json::to_value(y).unwrap_or_default();
+        AuditEntry::record(
+            conn,
+            actor,
+            now,
+            "replace",
+            "calendar",
+            &year.to_string(),
             Some(snap(&before)),
             Some(snap(&after)),
         )?;

@@ -80,6 +80,10 @@ pub fn prepare_database(settings: &Settings) -> Result<DbPool, String> {
     if crate::model::directive::seed_default(&mut conn, chrono::Utc::now().naive_utc())? {
         tracing::info!("default catalog 24-CT/TU loaded");
     }
+    let years = crate::model::calendar::seed_default(&mut conn)?;
+    if !years.is_empty() {
+        tracing::info!(?years, "working-day calendar loaded from config/calendars/vietnam.toml");
+    }
     Ok(pool)
 }
 

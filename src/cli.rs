@@ -59,6 +59,11 @@ pub enum Command {
         #[command(subcommand)]
         command: CatalogCommand,
     },
+    /// Manage the working-day calendar.
+    Calendar {
+        #[command(subcommand)]
+        command: CalendarCommand,
+    },
     /// Manage user accounts.
     User {
         #[command(subcommand)]
@@ -82,6 +87,15 @@ pub enum CatalogCommand {
     /// Load or update a directive with its indicators from a catalog file (see config/catalogs/).
     Import {
         /// The catalog file (TOML).
+        file: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum CalendarCommand {
+    /// Replace the years a calendar file holds (format: config/calendars/vietnam.toml).
+    Import {
+        /// The calendar file (TOML).
         file: PathBuf,
     },
 }
@@ -161,6 +175,22 @@ pub async fn run(cli: Cli, settings: Settings) -> CliResult {
         Command::Migrate => {
             prepare_database(&settings)?;
             println!("Database is up to date.");
+            Ok(())
+        }
+        Command::Calendar { command: CalendarCommand::Import { file } } => {
+            let text = std::fs::read_to_string(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+            let week = settings.escalation.week();
+            let calendar = crate::domain::calendar::CalendarFile::from_toml(&text, &week)
+                .map_err(|e| format!("{}: {e}", file.display()))?;
+            let pool = prepare_database(&settings)?;
+            let mut conn = pool.get().map_err(|e| e.to_string())?;
+            let ctx = crate::casework::Ctx::new(std::sync::Arc::new(settings.clone()), Clock::system().now());
+            for (year, days) in calendar.years {
+                let (holidays, make_up) = (days.holidays.len(), days.working_weekend_days.len());
+                crate::administration::replace_calendar_year(&mut conn, &ctx, &Actor::system(), year, days)
+                    .map_err(|e| format!("{}: {year}: {e}", file.display()))?;
+                println!("{year}: {holidays} holidays, {make_up} make-up working days.");
+            }
             Ok(())
         }
         Command::Catalog { command: CatalogCommand::Import { file } } => {

@@ -84,6 +84,10 @@ pub struct MeasureSetting {
 pub struct EscalationSettings {
     pub interval_secs: u64,
     pub review_days: u32,
+    /// `working` (skip weekends and the calendar's holidays) or `calendar` days.
+    pub day_kind: String,
+    /// The working week's days (`mon` … `sun`).
+    pub working_week: Vec<String>,
     pub digest: bool,
     /// The most cases one digest lists; it then says how many more there are.
     pub digest_max_items: usize,
@@ -105,6 +109,19 @@ pub struct LevelSetting {
 }
 
 /// Who a level can notify.
+impl EscalationSettings {
+    /// The working week configured (validated at startup).
+    pub fn week(&self) -> crate::domain::calendar::WorkingWeek {
+        crate::domain::calendar::WorkingWeek::parse(&self.working_week)
+            .unwrap_or_else(|_| crate::domain::calendar::WorkingWeek::monday_to_friday())
+    }
+
+    /// Whether deadlines count working days.
+    pub fn working_days(&self) -> bool {
+        self.day_kind == "working"
+    }
+}
+
 pub const NOTIFY_KINDS: [&str; 4] = ["responsible_head", "parent_head", "reviewers", "city_reviewers"];
 
 impl EscalationSettings {
@@ -253,6 +270,16 @@ impl Settings {
         }
         if self.escalation.interval_secs == 0 {
             return Err(bad("escalation.interval_secs", "must be at least 1"));
+        }
+        if !["working", "calendar"].contains(&self.escalation.day_kind.as_str()) {
+            return Err(bad("escalation.day_kind", "must be \"working\" or \"calendar\""));
+        }
+        match crate::domain::calendar::WorkingWeek::parse(&self.escalation.working_week) {
+            Err(name) => {
+                return Err(bad("escalation.working_week", format!("\"{name}\" is not a day (mon, tue, … sun)")));
+            }
+            Ok(w) if w.0.is_empty() => return Err(bad("escalation.working_week", "must name at least one day")),
+            Ok(_) => {}
         }
         if self.escalation.review_days == 0 {
             return Err(bad("escalation.review_days", "must be at least 1"));

@@ -464,7 +464,8 @@ async fn only_a_failed_message_can_be_retried() {
     let (app, _outbox, w, _case) = case_of_ba_dinh_in_handling("Vụ việc quá hạn").await;
     let now = Utc.with_ymd_and_hms(2024, 11, 2, 0, 0, 0).unwrap().naive_utc();
     let policy = app.state.settings.escalation.clone();
-    let swept = app.with_conn(|c| jobs::sweep::sweep(c, &policy, now, "hanoi.gov.vn")).unwrap();
+    let swept =
+        app.with_conn(|c| jobs::sweep::sweep(c, &policy, chrono_tz::Asia::Ho_Chi_Minh, now, "hanoi.gov.vn")).unwrap();
     assert!(swept.messages > 0);
     let (id, attempts): (String, i32) =
         app.with_conn(|c| outbox::table.select((outbox::id, outbox::attempts)).first(c)).unwrap();

@@ -480,7 +480,11 @@ async fn notifications_show_an_unread_count_and_open_their_case() {
     app.clock.advance(chrono::Duration::days(40));
     let settings = app.state.settings.clone();
     let now = app.clock.now_naive();
-    let report = app.with_conn(|c| casetrack::jobs::sweep::sweep(c, &settings.escalation, now, "example.vn")).unwrap();
+    let report = app
+        .with_conn(|c| {
+            casetrack::jobs::sweep::sweep(c, &settings.escalation, settings.time_zone().unwrap(), now, "example.vn")
+        })
+        .unwrap();
     assert!(report.ran);
     let v = Visitor::signed_in(&app, "truong.badinh").await;
     let home = v.get("/").await;
@@ -741,4 +745,23 @@ async fn the_list_sorts_by_deadline_or_by_last_activity() {
     assert_eq!(order(&by_activity), vec![numbers[0].clone(), numbers[2].clone(), numbers[1].clone()]);
     v.get("/cases?sort=deadline&cursor=AA").await.expect(422).contains("Đường dẫn phân trang không hợp lệ");
     v.get("/cases?cursor=AA").await.expect(422).contains("Đường dẫn phân trang không hợp lệ");
+}
+
+#[tokio::test]
+async fn a_person_chooses_a_daily_digest_in_the_console() {
+    let app = spawn().await;
+    let w = World::new(&app).await;
+    let v = Visitor::signed_in(&app, "truong.badinh").await;
+    let csrf = v.csrf().await;
+    v.post("/account/digest", &[("_csrf", &csrf), ("mode", "daily"), ("at", "7h")])
+        .await
+        .expect(422)
+        .contains("Hãy nhập giờ dạng 07:30.");
+    v.post("/account/digest", &[("_csrf", &csrf), ("mode", "daily"), ("at", "07:15")]).await.expect(303);
+    let me = app.get("/api/v1/me", &w.ba_dinh_head.token).await.expect(200).body;
+    assert_eq!(me["digest_daily_at"], "07:15");
+    v.get("/account/password").await.expect(200).contains("value=\"07:15\"");
+    v.post("/account/digest", &[("_csrf", &csrf), ("mode", "sweep")]).await.expect(303);
+    let me = app.get("/api/v1/me", &w.ba_dinh_head.token).await.expect(200).body;
+    assert_eq!(me["digest_daily_at"], json!(null));
 }

@@ -100,7 +100,10 @@ async fn each_level_reaches_its_people_exactly_once() {
     let text = mail.text();
     assert!(text.contains("Kính gửi Nguyễn Văn truong.badinh"), "{text}");
     // Due 2024-10-31 (a date): the email says that date, not the midnight after it.
-    assert!(text.contains("Chậm giải ngân vốn đầu tư công") && text.contains("Hạn xử lý: 31/10/2024\n"), "{text}");
+    assert!(
+        text.contains("Chậm giải ngân vốn đầu tư công") && text.lines().any(|l| l.trim() == "Hạn xử lý: 31/10/2024"),
+        "{text}"
+    );
     assert!(text.contains(&format!("https://casetrack.hanoi.gov.vn/cases/{}", case["id"].as_str().unwrap())));
 
     // Sweeping again at the same moment, or later before the next level, sends nothing more.
@@ -486,4 +489,43 @@ async fn wait_until(what: &str, done: impl Fn() -> bool) {
         assert!(started.elapsed() < std::time::Duration::from_secs(20), "timed out waiting for {what}");
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
+}
+
+#[tokio::test]
+async fn a_person_who_chose_a_daily_digest_gets_one_message_at_their_time() {
+    let s = Scene::new(|_| {}).await;
+    let head = s.token("truong.badinh").await;
+    let r = s.app.patch("/api/v1/me", &head, json!({"digest_daily_at": "25:00"}), None).await.expect(422);
+    assert_eq!(r.error_fields(), vec!["digest_daily_at"]);
+    let me = s.app.patch("/api/v1/me", &head, json!({"digest_daily_at": null}), None).await.expect(200).body;
+    assert_eq!(me["digest_daily_at"], json!(null));
+    let me = s.app.patch("/api/v1/me", &head, json!({"digest_daily_at": "08:00"}), None).await.expect(200).body;
+    assert_eq!(me["digest_daily_at"], "08:00");
+    s.case_in_handling("Vụ việc sáng sớm").await;
+    let later = s.case_in_handling("Vụ việc thứ hai trong ngày").await;
+    let set_deadline = |when: DateTime<Utc>| {
+        s.app
+            .with_conn(|c| {
+                diesel::update(casetrack::db::schema::cases::table.find(later["id"].as_str().unwrap()))
+                    .set(casetrack::db::schema::cases::deadline_at.eq(when.naive_utc()))
+                    .execute(c)
+            })
+            .unwrap()
+    };
+    set_deadline(at(2030, 1, 1, 0));
+    // 2024-10-29 00:00 UTC is 07:00 in Hanoi: the reminder is decided, the mail waits for 08:00.
+    s.app.clock.set(at(2024, 10, 29, 0));
+    let (swept, delivered) = s.run().await;
+    assert_eq!((swept.alerts, delivered.sent), (1, 0));
+    // Another case due in a later sweep before 08:00 joins the same waiting message.
+    set_deadline(at(2024, 11, 1, 0));
+    s.app.clock.set(at(2024, 10, 29, 0) + chrono::Duration::minutes(30));
+    let (swept, delivered) = s.run().await;
+    assert_eq!((swept.alerts, swept.messages, delivered.sent), (1, 0, 0));
+    // 01:00 UTC is 08:00 in Hanoi: one message with both cases.
+    s.app.clock.set(at(2024, 10, 29, 1));
+    assert_eq!(s.run().await.1.sent, 1);
+    let mails = s.sink.messages();
+    assert_eq!(mails.len(), 1);
+    assert_eq!(mails[0].subject(), "[casetrack] 2 vụ việc cần xử lý");
 }

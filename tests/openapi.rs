@@ -74,8 +74,11 @@ async fn every_mounted_route_is_described_and_nothing_else() {
         if path == "/api/v1/auth/logout" {
             continue; // would end the sign-in the rest of the loop uses
         }
-        let concrete =
-            path.replace("{id}", &uuid::Uuid::now_v7().to_string()).replace("{aid}", "x").replace("{file}", "init.js");
+        let concrete = path
+            .replace("{id}", &uuid::Uuid::now_v7().to_string())
+            .replace("{aid}", "x")
+            .replace("{file}", "init.js")
+            .replace("{year}", "2026");
         let body = (method != "GET").then(|| serde_json::json!({}));
         let method = Method::from_bytes(method.as_bytes()).unwrap();
         let r = app.call(method.clone(), &concrete, Some(&admin.token), body, &[]).await;

@@ -3,6 +3,7 @@
 pub mod attachments;
 pub mod audit;
 pub mod auth;
+pub mod calendar;
 pub mod caller;
 pub mod campaigns;
 pub mod case_export;
@@ -51,6 +52,7 @@ fn api_v1(cfg: &mut ServiceConfig) {
     cfg.service(auth::refresh);
     cfg.service(auth::logout);
     cfg.service(me::me);
+    cfg.service(me::update);
     cfg.service(me::change_password);
     cfg.service(users::list);
     cfg.service(users::create);
@@ -87,6 +89,8 @@ fn api_v1(cfg: &mut ServiceConfig) {
     cfg.service(reports::summary);
     cfg.service(reports::series);
     cfg.service(audit::list);
+    cfg.service(calendar::get);
+    cfg.service(calendar::replace);
 }
 
 pub use crate::domain::dates::instant;

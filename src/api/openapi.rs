@@ -32,6 +32,7 @@ use crate::error::{FieldError, Problem};
         (name = "notifications", description = "Alerts and the e-mail outbox"),
         (name = "reports", description = "Figures for any period, unit, campaign or indicator"),
         (name = "audit", description = "Who changed what"),
+        (name = "calendar", description = "The working-day calendar deadlines are counted in"),
         (name = "operations", description = "Probes and this description"),
     )
 )]

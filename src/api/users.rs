@@ -26,6 +26,8 @@ pub struct UserView {
     pub version: i64,
     pub created_at: String,
     pub updated_at: String,
+    /// `HH:MM`: alerts come once a day at this local time; null: a digest each sweep.
+    pub digest_daily_at: Option<String>,
 }
 
 impl From<User> for UserView {
@@ -41,6 +43,7 @@ impl From<User> for UserView {
             version: u.version,
             created_at: instant(u.created_at),
             updated_at: instant(u.updated_at),
+            digest_daily_at: u.digest_daily_at,
         }
     }
 }

@@ -73,7 +73,12 @@ pub fn log(
             status: Status::Open.as_str().into(),
             responsible_unit_id: None,
             due_at: None,
-            deadline_at: Some(review_deadline(now, ctx.settings.escalation.review_days)),
+            deadline_at: Some(review_deadline(
+                now,
+                ctx.settings.escalation.review_days,
+                ctx.tz()?,
+                ctx.calendar(conn)?.as_ref(),
+            )),
             decision_measure: None,
             decision_decided_on: None,
             decision_reference: None,

@@ -58,6 +58,16 @@ impl Ctx {
         self.settings.time_zone().map_err(ApiError::internal)
     }
 
+    /// The working-day calendar deadlines are counted in, or `None` when
+    /// `escalation.day_kind` counts calendar days.
+    pub fn calendar(&self, conn: &mut DbConn) -> Result<Option<crate::domain::calendar::WorkingCalendar>, ApiError> {
+        let policy = &self.settings.escalation;
+        if !policy.working_days() {
+            return Ok(None);
+        }
+        Ok(Some(crate::model::calendar::around(conn, policy.week(), self.today()?)?))
+    }
+
     /// Today in the deployment's time zone.
     pub fn today(&self) -> Result<NaiveDate, ApiError> {
         Ok(self.now.with_timezone(&self.tz()?).date_naive())

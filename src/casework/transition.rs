@@ -8,7 +8,7 @@ use crate::auth::CurrentUser;
 use crate::db::{DbConn, write_tx};
 use crate::domain::dates;
 use crate::domain::dates::instant;
-use crate::domain::deadline::parse_deadline;
+use crate::domain::deadline::{in_working_days, parse_deadline};
 use crate::domain::role::{Role, one_of};
 use crate::domain::text;
 use crate::domain::workflow::{self, Action, Check, Need, Refusal, Status};
@@ -19,6 +19,8 @@ use crate::model::case::{Case, CaseEvent};
 use crate::model::unit::Unit;
 
 const NOTE_MAX: usize = 5_000;
+/// The longest handling period `due_in_working_days` may set: about a year and a half.
+const MAX_WORKING_DAYS: i64 = 365;
 
 #[derive(Deserialize, Clone, Default, utoipa::ToSchema)]
 pub struct DecisionInput {
@@ -34,6 +36,8 @@ pub struct TransitionInput {
     pub note: Option<String>,
     pub responsible_unit_id: Option<String>,
     pub due_at: Option<String>,
+    /// Instead of `due_at`: the end of the day this many working days from today.
+    pub due_in_working_days: Option<i64>,
     pub decision: Option<DecisionInput>,
 }
 
@@ -94,11 +98,26 @@ pub fn transition(
                         None => v.add(field, msg::no_unit()),
                     },
                 },
-                Need::DueAt => match input.due_at.as_deref().map(|raw| parse_deadline(raw, tz)) {
-                    None => v.add(field, msg::set_deadline()),
-                    Some(Err(m)) => v.add(field, m),
-                    Some(Ok(d)) if d <= now => v.add(field, msg::must_be_future()),
-                    Some(Ok(d)) => after.due_at = Some(d),
+                Need::DueAt => match (input.due_at.as_deref(), input.due_in_working_days) {
+                    (Some(_), Some(_)) => v.add("due_in_working_days", msg::one_deadline()),
+                    (None, Some(n)) if !(1..=MAX_WORKING_DAYS).contains(&n) => {
+                        v.add("due_in_working_days", msg::working_days_range(MAX_WORKING_DAYS))
+                    }
+                    (None, Some(n)) => {
+                        // Counted on the calendar; with calendar days configured, on the working week.
+                        let policy = &ctx.settings.escalation;
+                        let calendar = match ctx.calendar(conn)? {
+                            Some(c) => c,
+                            None => crate::domain::calendar::WorkingCalendar::new(policy.week(), []),
+                        };
+                        after.due_at = Some(in_working_days(ctx.today()?, n, tz, &calendar));
+                    }
+                    (None, None) => v.add(field, msg::set_deadline()),
+                    (Some(raw), None) => match parse_deadline(raw, tz) {
+                        Err(m) => v.add(field, m),
+                        Ok(d) if d <= now => v.add(field, msg::must_be_future()),
+                        Ok(d) => after.due_at = Some(d),
+                    },
                 },
                 Need::Decision => match &input.decision {
                     None => v.add(field, msg::record_decision()),

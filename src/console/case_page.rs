@@ -206,6 +206,8 @@ pub async fn transition(
         note: form.get("note"),
         responsible_unit_id: form.get("responsible_unit_id"),
         due_at: form.get("due_at"),
+        // Something that is not a whole number is out of range, and said so beside the field.
+        due_in_working_days: form.get("due_in_working_days").map(|n| n.trim().parse().unwrap_or(0)),
         decision: decision.then(|| DecisionInput {
             measure: form.get("measure"),
             decided_on: form.get("decided_on"),

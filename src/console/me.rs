@@ -191,7 +191,35 @@ pub async fn language(req: HttpRequest, console: web::Data<Console>, body: web::
 
 /// `GET /account/password`
 pub async fn password_form(console: web::Data<Console>, viewer: Viewer) -> Result<HttpResponse, Fail> {
-    console.page(Some(&viewer), viewer.lang, "password.html", context! { errors => context! {}, done => false })
+    let digest = viewer.user.user.digest_daily_at.clone();
+    let ctx = context! { errors => context! {}, done => false, digest => digest };
+    console.page(Some(&viewer), viewer.lang, "password.html", ctx)
+}
+
+/// `POST /account/digest`: alerts once a day at a time, or in a digest each sweep.
+pub async fn digest(
+    state: web::Data<AppState>,
+    console: web::Data<Console>,
+    viewer: Viewer,
+    body: web::Bytes,
+) -> Result<HttpResponse, Fail> {
+    let form = viewer.form(&body)?;
+    let at = (form.get("mode").as_deref() == Some("daily")).then(|| form.get("at").unwrap_or_default());
+    let caller = viewer.user.clone();
+    match state.op(move |conn, ctx| crate::accounts::set_digest_time(conn, ctx, &caller, at)).await {
+        Ok(_) => Ok(see_other("/account/password")),
+        Err(e) => {
+            let errors = field_errors(&console, viewer.lang, e)?;
+            let ctx = context! { errors => errors, done => false, digest => form.get("at") };
+            console.page_with_status(
+                actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+                Some(&viewer),
+                viewer.lang,
+                "password.html",
+                ctx,
+            )
+        }
+    }
 }
 
 /// `POST /account/password`: the same change as the API's; other sign-ins end.
@@ -211,10 +239,14 @@ pub async fn change_password(
     .await;
     let lang = viewer.lang;
     match outcome {
-        Ok(()) => console.page(Some(&viewer), lang, "password.html", context! { errors => context! {}, done => true }),
+        Ok(()) => {
+            let ctx =
+                context! { errors => context! {}, done => true, digest => viewer.user.user.digest_daily_at.clone() };
+            console.page(Some(&viewer), lang, "password.html", ctx)
+        }
         Err(e) => {
             let errors = field_errors(&console, lang, e)?;
-            let ctx = context! { errors => errors, done => false };
+            let ctx = context! { errors => errors, done => false, digest => viewer.user.user.digest_daily_at.clone() };
             console.page_with_status(
                 actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
                 Some(&viewer),

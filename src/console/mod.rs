@@ -31,6 +31,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/language", web::post().to(me::language))
         .route("/account/password", web::get().to(me::password_form))
         .route("/account/password", web::post().to(me::change_password))
+        .route("/account/digest", web::post().to(me::digest))
         .route("/notifications", web::get().to(me::notifications))
         .route("/notifications/{id}/read", web::post().to(me::mark_read))
         .route("/cases", web::get().to(cases::list))

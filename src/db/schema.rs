@@ -37,6 +37,7 @@ diesel::table! {
         version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        digest_daily_at -> Nullable<Text>,
     }
 }
 
@@ -262,6 +263,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    calendar_days (day) {
+        day -> Date,
+        year -> Integer,
+        kind -> Text,
+        name -> Text,
+        provisional -> Bool,
+    }
+}
+
+diesel::table! {
     escalation_steps (case_id, deadline_at, level) {
         case_id -> Text,
         deadline_at -> Timestamp,
@@ -318,6 +329,7 @@ diesel::joinable!(case_comments -> cases (case_id));
 diesel::joinable!(case_attachments -> cases (case_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    calendar_days,
     directives,
     indicators,
     campaigns,

@@ -2,6 +2,7 @@
 
 use chrono::{Days, NaiveDate, NaiveDateTime, TimeZone, Utc};
 
+use super::calendar::WorkingCalendar;
 use super::dates;
 use chrono_tz::Tz;
 
@@ -40,14 +41,99 @@ pub fn shown(deadline: NaiveDateTime, tz: Tz) -> String {
     }
 }
 
-/// The review deadline of a case logged at `logged_at`.
-pub fn review_deadline(logged_at: NaiveDateTime, review_days: u32) -> NaiveDateTime {
-    logged_at + chrono::Duration::days(i64::from(review_days))
+/// The review deadline of a case logged at `logged_at`: `review_days` working days on
+/// `calendar` (the end of that local day) when days are counted so, else that many
+/// days to the hour.
+pub fn review_deadline(
+    logged_at: NaiveDateTime,
+    review_days: u32,
+    tz: Tz,
+    calendar: Option<&WorkingCalendar>,
+) -> NaiveDateTime {
+    match calendar {
+        Some(c) => {
+            let logged_on = logged_at.and_utc().with_timezone(&tz).date_naive();
+            end_of_day(c.step(logged_on, i64::from(review_days)), tz)
+        }
+        None => logged_at + chrono::Duration::days(i64::from(review_days)),
+    }
+}
+
+/// The deadline `n` working days after `today`: the end of that local day.
+pub fn in_working_days(today: NaiveDate, n: i64, tz: Tz, calendar: &WorkingCalendar) -> NaiveDateTime {
+    end_of_day(calendar.step(today, n), tz)
+}
+
+/// The latest deadline for which a level `offset_days` after the deadline (before it when
+/// negative) is due at `now`: `now` moved back by the offset, in working days on
+/// `calendar` when given (the same local time of the day it lands on).
+pub fn level_threshold(
+    now: NaiveDateTime,
+    offset_days: i64,
+    tz: Tz,
+    calendar: Option<&WorkingCalendar>,
+) -> NaiveDateTime {
+    match calendar {
+        Some(c) if offset_days != 0 => {
+            let local = now.and_utc().with_timezone(&tz);
+            let day = c.step(local.date_naive(), -offset_days);
+            tz.from_local_datetime(&day.and_time(local.time()))
+                .earliest()
+                .map(|t| t.with_timezone(&Utc).naive_utc())
+                .unwrap_or(now)
+        }
+        Some(_) => now,
+        None => now - chrono::Duration::days(offset_days),
+    }
 }
 
 /// Overdue: in a state that can be, with its deadline passed.
 pub fn is_overdue(can_be_overdue: bool, deadline: Option<NaiveDateTime>, now: NaiveDateTime) -> bool {
     can_be_overdue && deadline.is_some_and(|d| d <= now)
+}
+
+#[cfg(test)]
+mod working_day_tests {
+    use super::*;
+    use crate::domain::calendar::{CalendarFile, DEFAULT_CALENDAR, WorkingWeek};
+
+    fn vn() -> (Tz, WorkingCalendar) {
+        let week = WorkingWeek::monday_to_friday();
+        let file = CalendarFile::from_toml(DEFAULT_CALENDAR, &week).unwrap();
+        ("Asia/Ho_Chi_Minh".parse().unwrap(), WorkingCalendar::new(week, file.years.into_values()))
+    }
+
+    fn local(tz: Tz, s: &str) -> NaiveDateTime {
+        let t: NaiveDateTime = s.parse().unwrap();
+        tz.from_local_datetime(&t).unwrap().with_timezone(&Utc).naive_utc()
+    }
+
+    #[test]
+    fn a_review_deadline_spans_a_weekend_a_holiday_and_a_make_up_saturday() {
+        let (tz, c) = vn();
+        // Logged Thursday 24 April 2025 at 10:00; three working days: Fri 25, Sat 26 (make-up),
+        // Mon 28; the deadline ends with Monday 28 April, local time.
+        let due = review_deadline(local(tz, "2025-04-24T10:00:00"), 3, tz, Some(&c));
+        assert_eq!(due, local(tz, "2025-04-29T00:00:00"));
+        assert_eq!(shown(due, tz), "28/04/2025");
+        // In calendar days it is three days to the hour.
+        assert_eq!(review_deadline(local(tz, "2025-04-24T10:00:00"), 3, tz, None), local(tz, "2025-04-27T10:00:00"));
+    }
+
+    #[test]
+    fn levels_count_working_days_from_the_deadline() {
+        let (tz, c) = vn();
+        // Seven working days after a deadline that ended with Friday 24 January 2025 (Tết
+        // follows): the escalation is due from Wednesday 12 February.
+        let deadline = local(tz, "2025-01-25T00:00:00");
+        let due_at = |now: &str| deadline <= level_threshold(local(tz, now), 7, tz, Some(&c));
+        assert!(!due_at("2025-02-11T09:00:00"));
+        assert!(due_at("2025-02-12T09:00:00"));
+        // A reminder three working days before: from Wednesday 22 January.
+        let remind = |now: &str| deadline <= level_threshold(local(tz, now), -3, tz, Some(&c));
+        assert!(!remind("2025-01-21T09:00:00"));
+        assert!(remind("2025-01-22T09:00:00"));
+    }
 }
 
 #[cfg(test)]

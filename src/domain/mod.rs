@@ -1,5 +1,6 @@
 //! Rules with no I/O.
 
+pub mod calendar;
 pub mod catalog;
 pub mod dates;
 pub mod deadline;

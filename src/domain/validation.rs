@@ -235,6 +235,15 @@ pub mod msg {
     pub fn unit_cycle() -> Message {
         Message::keyed("unit-cycle", "A unit cannot be placed under itself or under one of its own sub-units.", vec![])
     }
+    pub fn one_deadline() -> Message {
+        Message::keyed("one-deadline", "Give either due_at or due_in_working_days, not both.", vec![])
+    }
+    pub fn working_days_range(max: i64) -> Message {
+        Message::keyed("working-days-range", format!("Must be between 1 and {max}."), vec![("max", max.to_string())])
+    }
+    pub fn time_form() -> Message {
+        Message::keyed("time-form", "Use a time of day like 07:30.", vec![])
+    }
     pub fn bad_cursor() -> Message {
         Message::keyed("bad-cursor", "Is not a cursor this service handed out.", vec![])
     }

@@ -22,9 +22,10 @@ pub fn mail_domain(settings: &Settings) -> String {
 pub async fn sweep_once(pool: &DbPool, settings: &Settings, clock: &Clock) -> Result<sweep::SweepReport, BoxError> {
     let (pool, policy, now, domain) =
         (pool.clone(), settings.escalation.clone(), clock.now_naive(), mail_domain(settings));
+    let tz = settings.time_zone()?;
     tokio::task::spawn_blocking(move || -> Result<sweep::SweepReport, BoxError> {
         let mut conn = pool.get()?;
-        Ok(sweep::sweep(&mut conn, &policy, now, &domain)?)
+        Ok(sweep::sweep(&mut conn, &policy, tz, now, &domain)?)
     })
     .await?
 }

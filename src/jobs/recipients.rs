@@ -17,12 +17,15 @@ pub struct Recipient {
     pub user_id: Option<String>,
     pub name: String,
     pub email: String,
+    /// The local time a person takes their alerts once a day, if they chose so.
+    pub daily_at: Option<chrono::NaiveTime>,
 }
 
 impl Recipient {
     fn user(u: User) -> Option<Recipient> {
         let email = u.email.clone()?;
-        Some(Recipient { user_id: Some(u.id), name: u.full_name, email })
+        let daily_at = u.digest_daily_at.as_deref().and_then(|t| chrono::NaiveTime::parse_from_str(t, "%H:%M").ok());
+        Some(Recipient { user_id: Some(u.id), name: u.full_name, email, daily_at })
     }
 }
 
@@ -118,7 +121,12 @@ fn head_of(conn: &mut DbConn, unit_id: &str) -> QueryResult<Option<Recipient>> {
             return Ok(Some(r));
         }
         if let Some(email) = &unit.email {
-            return Ok(Some(Recipient { user_id: None, name: unit.name.clone(), email: email.clone() }));
+            return Ok(Some(Recipient {
+                user_id: None,
+                name: unit.name.clone(),
+                email: email.clone(),
+                daily_at: None,
+            }));
         }
         next = unit.parent_id.clone();
     }

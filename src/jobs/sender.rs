@@ -87,8 +87,19 @@ pub async fn deliver(
     let mut report = DeliveryReport::default();
     let now = now_fn();
     if let Some((start, end)) = settings.escalation.window()? {
-        let local = now.with_timezone(&tz).time();
-        if local < start || local >= end {
+        let local = now.with_timezone(&tz);
+        // A sending window is a working day's: weekends and the calendar's holidays have none.
+        let working_day = if settings.escalation.working_days() {
+            let (pool, week, day) = (pool.clone(), settings.escalation.week(), local.date_naive());
+            tokio::task::spawn_blocking(move || -> Result<bool, BoxError> {
+                let mut conn = pool.get()?;
+                Ok(crate::model::calendar::around(&mut conn, week, day)?.is_working(day))
+            })
+            .await??
+        } else {
+            true
+        };
+        if !working_day || local.time() < start || local.time() >= end {
             report.outside_window = true;
             return Ok(report);
         }

@@ -10,6 +10,7 @@ use super::recipients::{Recipient, Resolver};
 use crate::config::EscalationSettings;
 use crate::db::schema::{alerts, case_events, escalation_steps, outbox};
 use crate::db::{DbConn, write_tx};
+use crate::domain::deadline::level_threshold;
 use crate::model::alert::{Alert, OutboxMessage, Step};
 use crate::model::case::CaseEvent;
 use crate::model::new_id;
@@ -32,6 +33,7 @@ pub struct SweepReport {
 pub fn sweep(
     conn: &mut DbConn,
     policy: &EscalationSettings,
+    tz: chrono_tz::Tz,
     now: NaiveDateTime,
     mail_domain: &str,
 ) -> QueryResult<SweepReport> {
@@ -44,6 +46,13 @@ pub fn sweep(
         // One outbox message per recipient in this sweep when digesting.
         let mut digests: HashMap<String, String> = HashMap::new();
         let mut resolver = Resolver::default();
+        // Level offsets count working days when deadlines do.
+        let calendar = if policy.working_days() {
+            let today = now.and_utc().with_timezone(&tz).date_naive();
+            Some(crate::model::calendar::around(conn, policy.week(), today)?)
+        } else {
+            None
+        };
         // Highest level first. A case found past several levels at once (first swept far
         // overdue: imported data, an outage) fires every level it has reached that has not
         // fired yet, and each person those levels name is alerted once, under the highest
@@ -51,7 +60,8 @@ pub fn sweep(
         // case. Each level's rows are written before the next level looks for its due
         // cases, so those see them and do not fire twice.
         for (index, level) in policy.levels.iter().enumerate().rev() {
-            let due = Step::due_cases(conn, &level.name, level.offset_days, now)?;
+            let threshold = level_threshold(now, level.offset_days, tz, calendar.as_ref());
+            let due = Step::due_cases(conn, &level.name, threshold)?;
             let ids: Vec<String> = due.iter().map(|c| c.id.clone()).collect();
             let decided = Step::decided_for(conn, &ids)?;
             let mut rows = Rows::default();
@@ -88,10 +98,22 @@ pub fn sweep(
                 }
                 for (level_name, r) in &recipients {
                     let key = r.email.to_lowercase();
+                    // Someone who takes their alerts once a day gets them in the message
+                    // already waiting for their next daily time, or a new one set for it.
+                    let daily = r.daily_at.filter(|_| policy.digest).map(|at| next_daily(now, at, tz));
+                    if daily.is_some()
+                        && !digests.contains_key(&key)
+                        && let Some(waiting) = OutboxMessage::waiting_for(conn, &r.email, now)?
+                    {
+                        digests.insert(key.clone(), waiting);
+                    }
                     let outbox_id = match digests.get(&key).filter(|_| policy.digest) {
                         Some(id) => id.clone(),
                         None => {
-                            let message = message_to(r, now, mail_domain);
+                            let mut message = message_to(r, now, mail_domain);
+                            if let Some(send_at) = daily {
+                                message.next_attempt_at = send_at;
+                            }
                             digests.insert(key, message.id.clone());
                             report.messages += 1;
                             let id = message.id.clone();
@@ -166,6 +188,20 @@ impl Rows {
         insert_chunked!(conn, case_events::table, self.events);
         Ok(())
     }
+}
+
+/// The next time, after `now`, that it is `at` o'clock local time.
+fn next_daily(now: NaiveDateTime, at: chrono::NaiveTime, tz: chrono_tz::Tz) -> NaiveDateTime {
+    use chrono::TimeZone;
+    let local = now.and_utc().with_timezone(&tz);
+    let mut day = local.date_naive();
+    if local.time() >= at {
+        day = day.succ_opt().unwrap_or(day);
+    }
+    tz.from_local_datetime(&day.and_time(at))
+        .earliest()
+        .map(|t| t.with_timezone(&chrono::Utc).naive_utc())
+        .unwrap_or(now)
 }
 
 fn message_to(r: &Recipient, now: NaiveDateTime, mail_domain: &str) -> OutboxMessage {

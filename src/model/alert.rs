@@ -54,9 +54,9 @@ pub struct OutboxMessage {
 }
 
 impl Step {
-    /// The unfinished cases for which `level` is due at `now` and not yet decided, by id.
-    pub fn due_cases(conn: &mut DbConn, level: &str, offset_days: i64, now: NaiveDateTime) -> QueryResult<Vec<Case>> {
-        let threshold = now - chrono::Duration::days(offset_days);
+    /// The unfinished cases whose deadline is at or before `threshold` (the latest deadline
+    /// `level` is due for now) and for which `level` is not yet decided, by id.
+    pub fn due_cases(conn: &mut DbConn, level: &str, threshold: NaiveDateTime) -> QueryResult<Vec<Case>> {
         cases::table
             .filter(cases::status.eq_any(crate::domain::workflow::OVERDUE_STATES))
             .filter(cases::deadline_at.le(threshold))
@@ -202,6 +202,19 @@ struct IdRow {
 }
 
 impl OutboxMessage {
+    /// The message to `email` still waiting for a later send time (a daily digest), if any.
+    pub fn waiting_for(conn: &mut DbConn, email: &str, now: NaiveDateTime) -> QueryResult<Option<String>> {
+        outbox::table
+            .filter(outbox::recipient_email.eq(email))
+            .filter(outbox::status.eq("pending"))
+            .filter(outbox::attempts.eq(0))
+            .filter(outbox::next_attempt_at.gt(now))
+            .order(outbox::next_attempt_at.asc())
+            .select(outbox::id)
+            .first(conn)
+            .optional()
+    }
+
     pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<OutboxMessage>> {
         outbox::table.find(id).select(OutboxMessage::as_select()).first(conn).optional()
     }

@@ -3,6 +3,7 @@
 pub mod alert;
 pub mod attachment;
 pub mod audit;
+pub mod calendar;
 pub mod campaign;
 pub mod case;
 pub mod directive;

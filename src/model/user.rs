@@ -22,6 +22,8 @@ pub struct User {
     pub version: i64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// `HH:MM`: alerts come once a day at this local time; `None`: a digest each sweep.
+    pub digest_daily_at: Option<String>,
 }
 
 /// Filters of `GET /users`.

@@ -1,0 +1,2 @@
+DROP INDEX outbox_recipient_idx;
+ALTER TABLE users DROP COLUMN digest_daily_at;
