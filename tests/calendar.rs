@@ -71,6 +71,7 @@ async fn a_review_deadline_counts_working_days_and_stays_when_the_calendar_chang
     // Logged Thursday 24 April; three working days: Friday 25, Saturday 26 (make-up), Monday 28.
     let case = w.log_case(&app, &w.dien_bien, "Hạn xem xét theo ngày làm việc").await;
     assert_eq!(case["deadline_at"], "2025-04-28T17:00:00Z", "the end of Monday 28 April in Hanoi");
+    assert_eq!(case["deadline_on"], "2025-04-28", "served with the date it ends with");
     // Making Monday 28 a holiday later does not move the deadline already set.
     let year = app.get("/api/v1/calendar?year=2025", &w.admin.token).await.expect(200).body;
     let mut holidays = year["holidays"].as_array().unwrap().clone();
@@ -101,6 +102,7 @@ async fn a_handling_deadline_can_be_given_in_working_days() {
     // 1–2 May are off, so Monday 5 May.
     let r = w.act(&app, &w.city_reviewer, &case, accept(json!({"due_in_working_days": 5}))).await.expect(200);
     assert_eq!(r.body["due_at"], "2025-05-05T17:00:00Z");
+    assert_eq!(r.body["due_on"], "2025-05-05");
 }
 
 #[tokio::test]

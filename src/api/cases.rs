@@ -47,8 +47,12 @@ pub struct CaseView {
     status: String,
     responsible_unit_id: Option<String>,
     due_at: Option<String>,
+    /// For a deadline given as a date: that date (`due_at` is the local midnight after it).
+    due_on: Option<NaiveDate>,
     /// The deadline that counts now: the review deadline while open, `due_at` while in handling.
     deadline_at: Option<String>,
+    /// `deadline_at` as the date it ends with, when it ends at a local midnight.
+    deadline_on: Option<NaiveDate>,
     overdue: bool,
     decision: Option<DecisionView>,
     created_by: String,
@@ -58,7 +62,7 @@ pub struct CaseView {
 }
 
 impl CaseView {
-    pub fn new(c: Case, indicator_ids: Vec<String>, now: chrono::NaiveDateTime) -> Self {
+    pub fn new(c: Case, indicator_ids: Vec<String>, now: chrono::NaiveDateTime, tz: chrono_tz::Tz) -> Self {
         let status = Status::parse(&c.status);
         let overdue = is_overdue(status.is_some_and(Status::can_be_overdue), c.deadline_at, now);
         CaseView {
@@ -85,7 +89,9 @@ impl CaseView {
             status: c.status,
             responsible_unit_id: c.responsible_unit_id,
             due_at: c.due_at.map(instant),
+            due_on: c.due_at.and_then(|d| crate::domain::deadline::as_date(d, tz)),
             deadline_at: c.deadline_at.map(instant),
+            deadline_on: c.deadline_at.and_then(|d| crate::domain::deadline::as_date(d, tz)),
             overdue,
             created_by: c.created_by,
             created_at: instant(c.created_at),
@@ -107,7 +113,12 @@ pub async fn create(
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/cases/{}", case.id)))
         .insert_header(("ETag", etag(case.version)))
-        .json(CaseView::new(case, indicator_ids, now)))
+        .json(CaseView::new(case, indicator_ids, now, zone(&state)?)))
+}
+
+/// The deployment's time zone (validated at startup), which date-only deadlines end in.
+fn zone(state: &AppState) -> Result<chrono_tz::Tz, ApiError> {
+    state.settings.time_zone().map_err(ApiError::internal)
 }
 
 /// A case an operation returned, with the moment it ran (what `overdue` is judged at).
@@ -119,8 +130,9 @@ fn case_op(
 }
 
 /// The response to an operation that changed a case.
-fn changed(case: Case, ids: Vec<String>, now: NaiveDateTime) -> HttpResponse {
-    HttpResponse::Ok().insert_header(("ETag", etag(case.version))).json(CaseView::new(case, ids, now))
+fn changed(state: &AppState, case: Case, ids: Vec<String>, now: NaiveDateTime) -> Result<HttpResponse, ApiError> {
+    let view = CaseView::new(case, ids, now, zone(state)?);
+    Ok(HttpResponse::Ok().insert_header(("ETag", etag(view.version))).json(view))
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -193,12 +205,13 @@ pub async fn list(
             Ok((rows, Case::indicators_of(conn, &ids)?))
         })
         .await?;
+    let tz = zone(&state)?;
     Ok(HttpResponse::Ok().json(page.page(
         rows,
         |c| c.id.clone(),
         |c| {
             let ids = indicators.remove(&c.id).unwrap_or_default();
-            CaseView::new(c, ids, now)
+            CaseView::new(c, ids, now, tz)
         },
     )))
 }
@@ -213,7 +226,12 @@ pub async fn get(
     let now = state.clock.now_naive();
     // The session check and the reads share one trip to the pool: this is the hottest read.
     let (case, ids) = state.db(move |conn| casework::read(conn, caller, &path, now)).await?;
-    Ok(HttpResponse::Ok().insert_header(("ETag", etag(case.version))).json(CaseView::new(case, ids, now)))
+    Ok(HttpResponse::Ok().insert_header(("ETag", etag(case.version))).json(CaseView::new(
+        case,
+        ids,
+        now,
+        zone(&state)?,
+    )))
 }
 
 #[utoipa::path(tag = "cases", params(("If-Match" = Option<String>, Header, description = "The version you read (its ETag); a stale one gets 412")), request_body = CaseInput, responses((status = 200, description = "Updated", body = CaseView, headers(("ETag" = String, description = "The version, for If-Match"))), (status = 409, description = "Not allowed in the case's state, or a concurrent change", content_type = "application/problem+json", body = crate::error::Problem), (status = 412, description = "Stale If-Match", content_type = "application/problem+json", body = crate::error::Problem)))]
@@ -227,7 +245,7 @@ pub async fn update(
 ) -> Result<HttpResponse, ApiError> {
     let (case, ids, now) =
         state.op(move |conn, ctx| case_op(ctx, casework::edit(conn, ctx, &caller, &path, if_match.0, body.0))).await?;
-    Ok(changed(case, ids, now))
+    changed(&state, case, ids, now)
 }
 
 #[utoipa::path(tag = "cases", params(("If-Match" = Option<String>, Header, description = "The version you read (its ETag); a stale one gets 412")), request_body = TransitionInput, responses((status = 200, description = "The case in its new state", body = CaseView, headers(("ETag" = String, description = "The version, for If-Match"))), (status = 409, description = "Not allowed in the case's state, or a concurrent change", content_type = "application/problem+json", body = crate::error::Problem), (status = 412, description = "Stale If-Match", content_type = "application/problem+json", body = crate::error::Problem)))]
@@ -242,7 +260,7 @@ pub async fn transition(
     let (case, ids, now) = state
         .op(move |conn, ctx| case_op(ctx, casework::transition(conn, ctx, &caller, &path, if_match.0, body.0)))
         .await?;
-    Ok(changed(case, ids, now))
+    changed(&state, case, ids, now)
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
