@@ -279,11 +279,7 @@ pub async fn change(
                     after.password_hash = h.clone();
                     after.password_changed_at = now;
                 }
-                after.version = before.version + 1;
-                after.updated_at = now;
-                if !after.update_if_version(conn, before.version)? {
-                    return Err(ApiError::PreconditionFailed);
-                }
+                store_change(conn, &mut after, before.version, now)?;
                 if !after.active || new_hash.is_some() {
                     Session::revoke_all_of_user(conn, &after.id, None, now)?;
                 }
@@ -324,11 +320,7 @@ pub fn set_digest_time(
         let before = User::find(conn, &caller.user.id)?.ok_or(ApiError::NotFound)?;
         let mut after = before.clone();
         after.digest_daily_at = at;
-        after.version = before.version + 1;
-        after.updated_at = now;
-        if !after.update_if_version(conn, before.version)? {
-            return Err(ApiError::PreconditionFailed);
-        }
+        store_change(conn, &mut after, before.version, now)?;
         let snap = |u: &User| serde_json::json!({"digest_daily_at": u.digest_daily_at});
         AuditEntry::record(
             conn,
@@ -342,4 +334,17 @@ pub fn set_digest_time(
         )?;
         Ok(after)
     })
+}
+
+/// Writes `after` as the next version of an account read at `read_version` (412 when
+/// another change came in between).
+pub fn store_change(
+    conn: &mut DbConn,
+    after: &mut User,
+    read_version: i64,
+    now: NaiveDateTime,
+) -> Result<(), ApiError> {
+    after.version = read_version + 1;
+    after.updated_at = now;
+    if after.update_if_version(conn, read_version)? { Ok(()) } else { Err(ApiError::PreconditionFailed) }
 }

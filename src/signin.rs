@@ -151,15 +151,22 @@ pub async fn change_password(
                 let mut user = caller.user.clone();
                 user.password_hash = hash;
                 user.password_changed_at = now;
-                user.version += 1;
-                user.updated_at = now;
-                if !user.update_if_version(conn, caller.user.version)? {
-                    return Err(ApiError::PreconditionFailed);
-                }
+                crate::accounts::store_change(conn, &mut user, caller.user.version, now)?;
                 Session::revoke_all_of_user(conn, &user.id, Some(&caller.session_id), now)?;
                 AuditEntry::record(conn, &caller.actor(), now, "change_password", "user", &user.id, None, None)?;
                 Ok(())
             })
         })
         .await
+}
+
+/// Ends the caller's sign-in (the session record, so every token and cookie naming it),
+/// with its audit entry.
+pub fn sign_out(conn: &mut DbConn, ctx: &crate::casework::Ctx, caller: &CurrentUser) -> Result<(), ApiError> {
+    let now = ctx.now();
+    write_tx(conn, |conn| {
+        Session::revoke(conn, &caller.session_id, now)?;
+        AuditEntry::record(conn, &caller.actor(), now, "logout", "session", &caller.session_id, None, None)?;
+        Ok(())
+    })
 }

@@ -167,6 +167,12 @@ async fn submit_open_action(d: &WebDriver) -> Step {
 #[ignore = "needs Chromium and chromedriver; .ci/run runs it with --ignored"]
 async fn a_case_from_logging_to_conclusion_in_the_browser() {
     let t = Instant::now();
+    // Screenshots are this run's only: a FAILED one left from an earlier run would mislead.
+    for old in std::fs::read_dir(shots_dir()).unwrap().flatten() {
+        if old.path().extension().is_some_and(|e| e == "png") {
+            let _ = std::fs::remove_file(old.path());
+        }
+    }
     let (_chromedriver, driver_url) = chromedriver().await;
     eprintln!("chromedriver up: {:?}", t.elapsed());
     let app = spawn().await;
@@ -280,6 +286,7 @@ async fn a_case_from_logging_to_conclusion_in_the_browser() {
         if width > 390 {
             return Err(format!("the page is {width} px wide on a 390 px screen"));
         }
+        let _ = d.screenshot(&shots_dir().join("04-unit-head-case-at-390px.png")).await;
         sign_out(&d).await
     })
     .await;

@@ -117,15 +117,6 @@ pub async fn refresh(state: web::Data<AppState>, body: JsonBody<RefreshRequest>)
 #[utoipa::path(tag = "auth", responses((status = 204, description = "The sign-in is ended")))]
 #[post("/auth/logout")]
 pub async fn logout(state: web::Data<AppState>, user: CurrentUser) -> Result<HttpResponse, ApiError> {
-    state
-        .op(move |conn, ctx| {
-            let now = ctx.now();
-            write_tx(conn, |conn| {
-                Session::revoke(conn, &user.session_id, now)?;
-                AuditEntry::record(conn, &user.actor(), now, "logout", "session", &user.session_id, None, None)?;
-                Ok::<_, ApiError>(())
-            })
-        })
-        .await?;
+    state.op(move |conn, ctx| crate::signin::sign_out(conn, ctx, &user)).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -10,7 +10,7 @@ use minijinja::{Value, context};
 use serde::Deserialize;
 
 use super::form::{FormData, field_errors};
-use super::render::instant;
+use super::render::{instant, see_other};
 use super::session::Viewer;
 use super::{Console, Fail};
 use crate::accounts::{self, AccountChange, NewAccount, UnitRef};
@@ -27,10 +27,6 @@ const PAGE: i64 = 100;
 
 fn admin(viewer: &Viewer) -> Result<(), Fail> {
     Ok(viewer.user.require(&[Role::Admin])?)
-}
-
-fn see_other(to: String) -> HttpResponse {
-    HttpResponse::SeeOther().insert_header((header::LOCATION, to)).finish()
 }
 
 /// Every unit, as the tree shows it: each root followed by its subtree, with depths.
@@ -416,7 +412,7 @@ pub async fn retry(
     viewer.form(&body)?;
     let caller = viewer.user.clone();
     state.op(move |conn, ctx| crate::administration::retry_message(conn, ctx, &caller, &path)).await?;
-    Ok(see_other("/admin/outbox?status=pending".into()))
+    Ok(see_other("/admin/outbox?status=pending"))
 }
 
 #[derive(Deserialize, Default, serde::Serialize)]

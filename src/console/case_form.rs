@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use actix_multipart::Multipart;
-use actix_web::http::{StatusCode, header};
+use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use minijinja::{Value, context};
 use serde::Deserialize;
@@ -201,7 +201,7 @@ pub async fn create(
         };
         return console.page_with_status(StatusCode::CREATED, Some(&viewer), lang, "case_form.html", ctx);
     }
-    Ok(HttpResponse::SeeOther().insert_header((header::LOCATION, format!("/cases/{}", case.id))).finish())
+    Ok(super::render::see_other(format!("/cases/{}", case.id)))
 }
 
 /// `GET /cases/{id}/edit`: the form filled from the case.
@@ -248,7 +248,7 @@ pub async fn update(
     let (caller, case_id) = (viewer.user.clone(), id.clone());
     let done = state.op(move |conn, ctx| casework::edit(conn, ctx, &caller, &case_id, if_match, case_input)).await;
     match done {
-        Ok(_) => Ok(HttpResponse::SeeOther().insert_header((header::LOCATION, format!("/cases/{id}"))).finish()),
+        Ok(_) => Ok(super::render::see_other(format!("/cases/{id}"))),
         Err(e @ ApiError::Validation(_)) => {
             let errors = field_errors(&console, viewer.lang, e)?;
             let number = form.get("number").unwrap_or_default();

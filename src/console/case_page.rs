@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use actix_multipart::Multipart;
-use actix_web::http::{StatusCode, header};
+use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use minijinja::{Value, context};
 use serde_json::Value as Json;
@@ -66,10 +66,7 @@ async fn render(
                 Unit::find_many(conn, &unit_ids)?.into_iter().map(|u| (u.id, u.name)).collect();
             // Who may be made responsible: the reviewer's own subtree.
             let choices: Vec<Value> = match (&caller.role, &caller.user.unit_id) {
-                (Role::Reviewer, Some(u)) if !actions.is_empty() => Unit::subtree(conn, u)?
-                    .into_iter()
-                    .map(|(u, depth)| context! { id => u.id, name => u.name, depth => depth })
-                    .collect(),
+                (Role::Reviewer, Some(u)) if !actions.is_empty() => super::cases::unit_choices(conn, u)?,
                 _ => Vec::new(),
             };
             Ok((case, actions, indicators, campaign, events, attachments, names, units, choices))
@@ -160,7 +157,7 @@ pub async fn page(
 }
 
 fn back_to(id: &str) -> HttpResponse {
-    HttpResponse::SeeOther().insert_header((header::LOCATION, format!("/cases/{id}"))).finish()
+    super::render::see_other(format!("/cases/{id}"))
 }
 
 /// After a refused change: the page again with the reason beside the fields (422), or

@@ -21,6 +21,14 @@ use crate::model::campaign::{Campaign, CampaignFilter};
 use crate::model::case::{Case, CaseOrder};
 use crate::model::unit::Unit;
 
+/// A unit's subtree as the choices of a unit picker (name, depth for indenting).
+pub fn unit_choices(conn: &mut DbConn, root: &str) -> Result<Vec<Value>, ApiError> {
+    Ok(Unit::subtree(conn, root)?
+        .into_iter()
+        .map(|(u, depth)| context! { id => u.id, name => u.name, depth => depth })
+        .collect())
+}
+
 /// Cases as list rows, with their units' names (one query for all of them).
 pub fn rows(
     conn: &mut DbConn,
@@ -199,10 +207,7 @@ pub async fn list(
                 campaigns.into_iter().map(|c| context! { id => c.id, title => c.title }).collect();
             // The units a reviewer or unit head may filter by: their own subtree.
             let units: Vec<Value> = match &own_unit {
-                Some(u) => Unit::subtree(conn, u)?
-                    .into_iter()
-                    .map(|(u, depth)| context! { id => u.id, name => u.name, depth => depth })
-                    .collect(),
+                Some(u) => unit_choices(conn, u)?,
                 None => Vec::new(),
             };
             let indicators: Vec<Value> = crate::model::directive::Indicator::list(conn, None)?

@@ -83,10 +83,7 @@ pub async fn render(
                 .db(move |conn| {
                     // Who may be made responsible in a bulk accept: the reviewer's own subtree.
                     let units: Vec<Value> = match (&unit, shown == "open") {
-                        (Some(u), true) => crate::model::unit::Unit::subtree(conn, u)?
-                            .into_iter()
-                            .map(|(u, depth)| context! { id => u.id, name => u.name, depth => depth })
-                            .collect(),
+                        (Some(u), true) => super::cases::unit_choices(conn, u)?,
                         _ => Vec::new(),
                     };
                     // From the rollups, as the reports count them.

@@ -8,7 +8,7 @@ use serde::Deserialize;
 
 use super::form::{FormData, field_errors};
 use super::i18n::Lang;
-use super::render::instant;
+use super::render::{instant, see_other};
 use super::session::{self, SIGN_IN_COOKIE, Viewer, constant_eq, lang_of};
 use super::{Console, Fail};
 use crate::api::extract::client_addr;
@@ -29,10 +29,6 @@ fn safe_next(next: Option<&str>) -> String {
         }
         _ => "/".into(),
     }
-}
-
-fn see_other(to: &str) -> HttpResponse {
-    HttpResponse::SeeOther().insert_header((header::LOCATION, to.to_string())).finish()
 }
 
 #[derive(Deserialize)]
@@ -113,7 +109,7 @@ pub async fn sign_in(
     use actix_web::http::StatusCode;
     match outcome {
         Ok(cookie) => {
-            let mut res = see_other(&next);
+            let mut res = see_other(next.as_str());
             res.add_cookie(&cookie).map_err(ApiError::internal)?;
             res.add_removal_cookie(&session::cookie(&console, SIGN_IN_COOKIE, String::new()))
                 .map_err(ApiError::internal)?;
@@ -140,25 +136,7 @@ pub async fn sign_in(
 pub async fn sign_out(state: web::Data<AppState>, viewer: Viewer, body: web::Bytes) -> Result<HttpResponse, Fail> {
     viewer.form(&body)?;
     let user = viewer.user;
-    state
-        .op(move |conn, ctx| {
-            let now = ctx.now();
-            crate::db::write_tx(conn, |conn| {
-                Session::revoke(conn, &user.session_id, now)?;
-                crate::model::audit::AuditEntry::record(
-                    conn,
-                    &user.actor(),
-                    now,
-                    "logout",
-                    "session",
-                    &user.session_id,
-                    None,
-                    None,
-                )?;
-                Ok::<_, ApiError>(())
-            })
-        })
-        .await?;
+    state.op(move |conn, ctx| crate::signin::sign_out(conn, ctx, &user)).await?;
     let mut res = see_other("/sign-in");
     let mut gone = actix_web::cookie::Cookie::build(session::SESSION_COOKIE, "").path("/").finish();
     gone.make_removal();
@@ -182,7 +160,7 @@ pub async fn language(req: HttpRequest, console: web::Data<Console>, body: web::
         .and_then(|r| r.to_str().ok())
         .and_then(|r| url::Url::parse(r).ok())
         .map(|u| format!("{}{}", u.path(), u.query().map(|q| format!("?{q}")).unwrap_or_default()));
-    let mut res = see_other(&safe_next(back.as_deref()));
+    let mut res = see_other(safe_next(back.as_deref()));
     let mut c = session::cookie(&console, session::LANG_COOKIE, lang.code().into());
     c.set_max_age(actix_web::cookie::time::Duration::days(365));
     res.add_cookie(&c).map_err(ApiError::internal)?;
@@ -310,7 +288,7 @@ pub async fn mark_read(
         )
         .await?;
     let to = form.get("case_id").and_then(|c| crate::model::canonical_id(&c)).map(|c| format!("/cases/{c}"));
-    Ok(see_other(&to.unwrap_or_else(|| "/notifications".into())))
+    Ok(see_other(to.unwrap_or_else(|| "/notifications".into())))
 }
 
 #[cfg(test)]

@@ -149,6 +149,11 @@ fn lang_in(state: &State) -> Lang {
     state.lookup("lang").and_then(|v| v.as_str().and_then(Lang::parse)).unwrap_or(Lang::Vi)
 }
 
+/// After a form: on to `to` (303, so a reload does not post again).
+pub fn see_other(to: impl Into<String>) -> HttpResponse {
+    HttpResponse::SeeOther().insert_header((actix_web::http::header::LOCATION, to.into())).finish()
+}
+
 /// An instant as the console's filters read it (RFC 3339, UTC).
 pub fn instant(t: NaiveDateTime) -> String {
     crate::domain::dates::instant(t)
