@@ -31,6 +31,8 @@ pub struct AppState {
     pub clock: Clock,
     /// Password hashing and verification, on threads of their own.
     pub hasher: Hasher,
+    /// Which database the pool talks to (SQLite's writers take turns, [`db::turn`]).
+    pub backend: db::Backend,
 }
 
 impl AppState {
@@ -56,14 +58,23 @@ impl AppState {
     }
 
     /// Runs an operation on the blocking pool with one pooled connection and its context:
-    /// what every handler that changes something does.
+    /// what every handler that changes something does. On SQLite it first waits, with no
+    /// thread or connection held, for the write turn ([`db::turn`]).
     pub async fn op<T, F>(&self, f: F) -> Result<T, ApiError>
     where
         F: FnOnce(&mut DbConn, &crate::casework::Ctx) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
+        let turn = db::turn::Turn::wait(self.backend).await;
         let ctx = self.ctx();
-        self.db(move |conn| f(conn, &ctx)).await
+        let pool = self.pool.clone();
+        web::block(move || {
+            turn.hold(|| {
+                let mut conn = pool.get()?;
+                f(&mut conn, &ctx)
+            })
+        })
+        .await?
     }
 }
 
@@ -129,6 +140,7 @@ impl Application {
         let pool = prepare_database(&settings)?;
         let secret = jwt_secret(&settings)?;
         let tokens = TokenKeys::new(&secret);
+        let backend = settings.db_url().map_err(|e| e.to_string())?.backend;
         let tz = settings.time_zone().map_err(|e| e.to_string())?;
         let console = web::Data::new(crate::console::Console::new(secret, &settings.server.public_url, tz)?);
         let listener = TcpListener::bind(&settings.server.bind)
@@ -139,7 +151,7 @@ impl Application {
         // (login_storm in docs/BENCHMARKS.md).
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let hasher = Hasher::start((cores / 2).max(1));
-        let state = web::Data::new(AppState { pool, settings: Arc::new(settings), tokens, clock, hasher });
+        let state = web::Data::new(AppState { pool, settings: Arc::new(settings), tokens, clock, hasher, backend });
         let data = state.clone();
         // As many blocking threads in all as pooled connections: requests wait in the blocking
         // queue, first come first served, not on r2d2's condvar, where a late arrival can take a

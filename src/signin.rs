@@ -84,7 +84,7 @@ where
     let st = state.settings.clone();
     let (name, from) = (username.clone(), addr.clone());
     let verdict = state
-        .db(move |conn| {
+        .op(move |conn, _| {
             write_tx(conn, |conn| {
                 // Always the username first, then the address: no two sign-ins wait on each other in turn.
                 db::lock(conn, &[&format!("login-user:{name}"), &format!("login-addr:{from}")])?;

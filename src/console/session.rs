@@ -127,7 +127,9 @@ impl FromRequest for Viewer {
                     let scope = crate::casework::scope_of(&user).unwrap_or(crate::model::case::CaseScope::Nothing);
                     let unread = crate::model::alert::Alert::count_unread(conn, &user.user.id, &scope, at)?;
                     let session = if renew {
-                        Session::extend(conn, &user.session_id, at + Duration::seconds(idle))?;
+                        crate::db::write_tx(conn, |conn| {
+                            Session::extend(conn, &user.session_id, at + Duration::seconds(idle))
+                        })?;
                         Session::find(conn, &user.session_id)?
                     } else {
                         None

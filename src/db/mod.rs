@@ -2,6 +2,7 @@
 
 pub mod migrate;
 pub mod schema;
+pub mod turn;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -189,6 +190,10 @@ pub fn build_pool(url: &DbUrl, max_size: u32) -> Result<DbPool, String> {
 /// in that inner connection. Beginning there with our own SQL and committing or rolling
 /// back through `DbConn` therefore move one and the same depth counter.
 ///
+/// On SQLite it first waits for the process's write turn ([`turn`]), unless this thread
+/// already holds it, so writers of this process queue in order instead of sleeping in the
+/// busy handler.
+///
 /// Nesting: on PostgreSQL a `write_tx` inside a transaction becomes a savepoint (diesel's
 /// ordinary nested transaction), released or rolled back with it. On SQLite
 /// `begin_transaction_sql` refuses to run inside a transaction (`AlreadyInTransaction`),
@@ -198,6 +203,7 @@ pub fn write_tx<T, E>(conn: &mut DbConn, f: impl FnOnce(&mut DbConn) -> Result<T
 where
     E: From<diesel::result::Error>,
 {
+    let _turn = turn::take(conn.backend());
     match conn {
         DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
         DbConn::Pg(c) => AnsiTransactionManager::begin_transaction(c)?,
