@@ -208,7 +208,7 @@ fn reports_recount_rebuilds_the_rollup_from_cases_written_in_sql() {
     assert_eq!(total(counted), 40, "the demo's cases were counted as they were logged");
     let mut conn = db.settings().db_url().unwrap().connect().unwrap();
     conn.batch_execute(
-        "DELETE FROM case_stats; DELETE FROM subject_stats; DELETE FROM responsible_subject_stats; \
+        "DELETE FROM case_stats; DELETE FROM status_stats; DELETE FROM subject_stats; DELETE FROM responsible_subject_stats; \
          UPDATE cases SET status = 'closed' WHERE status = 'open'",
     )
     .unwrap();
@@ -218,6 +218,10 @@ fn reports_recount_rebuilds_the_rollup_from_cases_written_in_sql() {
     assert_eq!(total(counted), 40);
     let open = "SELECT CAST(COALESCE(SUM(cases), 0) AS BIGINT) AS n FROM case_stats WHERE status = 'open'";
     assert_eq!(total(open), 0, "the recount reads the cases as they are now");
+    let all_time = "SELECT CAST(COALESCE(SUM(cases), 0) AS BIGINT) AS n FROM status_stats";
+    assert_eq!(total(all_time), 40, "the all-time status rollup is recounted too");
+    let open_all_time = "SELECT CAST(COALESCE(SUM(cases), 0) AS BIGINT) AS n FROM status_stats WHERE status = 'open'";
+    assert_eq!(total(open_all_time), 0);
     let standing = "SELECT COUNT(*) AS n FROM cases WHERE status <> 'dismissed'";
     let per_subject = "SELECT CAST(COALESCE(SUM(detected), 0) AS BIGINT) AS n FROM subject_stats";
     assert_eq!(total(per_subject), total(standing), "each standing case counts once for its subject");

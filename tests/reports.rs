@@ -168,6 +168,20 @@ fn subject_rollup(app: &TestApp) -> Vec<(String, String, i32, i32)> {
     })
 }
 
+/// The all-time status rollup's rows with a count, in key order.
+fn status_rollup(app: &TestApp) -> Vec<(String, String, String, String, String, i32)> {
+    use casetrack::db::schema::status_stats as s;
+    use diesel::prelude::*;
+    app.with_conn(|c| {
+        s::table
+            .filter(s::cases.ne(0))
+            .order((s::subject_unit_id, s::responsible_unit_id, s::campaign_id, s::directive_id, s::status))
+            .select((s::subject_unit_id, s::responsible_unit_id, s::campaign_id, s::directive_id, s::status, s::cases))
+            .load(c)
+            .unwrap()
+    })
+}
+
 /// The responsible-unit rollup's rows with a count, in key order.
 fn responsible_rollup(app: &TestApp) -> Vec<(String, String, String, i32, i32)> {
     use casetrack::db::schema::responsible_subject_stats as r;
@@ -220,7 +234,11 @@ async fn the_report_rollup_matches_a_recount_after_every_kind_of_change() {
     assert_eq!(cau_giay, vec![&(org.clone(), w.cau_giay.id.clone(), 2, 1)], "C closed, D dismissed, F open");
     let responsible = responsible_rollup(&app);
     assert!(!responsible.is_empty(), "the scenario names responsible units");
+    let statuses = status_rollup(&app);
+    let all_time: i32 = statuses.iter().map(|r| r.5).sum();
+    assert_eq!(all_time, kept.iter().filter(|r| r.0.is_empty()).map(|r| r.7).sum::<i32>(), "every case, once");
     app.with_conn(|c| casetrack::model::rollup::rebuild(c).unwrap());
+    assert_eq!(status_rollup(&app), statuses, "the status rollup too");
     assert_eq!(rollup(&app), kept, "what each change wrote is what a recount finds");
     assert_eq!(subject_rollup(&app), subjects);
     assert_eq!(responsible_rollup(&app), responsible);

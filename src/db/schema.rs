@@ -172,6 +172,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    status_stats (subject_unit_id, responsible_unit_id, campaign_id, directive_id, status) {
+        subject_unit_id -> Text,
+        responsible_unit_id -> Text,
+        campaign_id -> Text,
+        directive_id -> Text,
+        status -> Text,
+        cases -> Integer,
+    }
+}
+
+diesel::table! {
     subject_stats (subject_key) {
         subject_key -> Text,
         subject_unit_id -> Text,
@@ -337,6 +348,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     campaign_targets,
     case_counters,
     case_stats,
+    status_stats,
     subject_stats,
     responsible_subject_stats,
     cases,

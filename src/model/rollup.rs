@@ -1,6 +1,7 @@
 //! The report rollups, kept in step with `cases` inside each change's own transaction:
 //! `case_stats` (case counts per detection month and per every column a report filters
-//! or groups by), `subject_stats` (per subject over all time) and
+//! or groups by), `status_stats` (the same over all time, per status and the columns a
+//! scope looks at: a few hundred rows for the queue's counts), `subject_stats` (per subject over all time) and
 //! `responsible_subject_stats` (per responsible unit and subject over all time), so that
 //! a report reads a few thousand rows instead of every case.
 
@@ -15,7 +16,7 @@ use diesel::upsert::excluded;
 use super::case::{Case, CaseFilter, CaseScope, Db};
 use super::unit::subtree_ids;
 use crate::db::DbConn;
-use crate::db::schema::{campaign_members, case_stats, responsible_subject_stats, subject_stats};
+use crate::db::schema::{campaign_members, case_stats, responsible_subject_stats, status_stats, subject_stats};
 use crate::domain::report::Period;
 use crate::domain::workflow::{HANDLED, NOT_STANDING, Status};
 
@@ -51,6 +52,30 @@ macro_rules! add_to {
                 s::status,
                 s::decision_measure,
             ))
+            .do_update()
+            .set(s::cases.eq(s::cases + excluded(s::cases)))
+    }};
+}
+
+/// Cases per status over all time, by the columns of a scope and an all-time filter.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Insertable)]
+#[diesel(table_name = status_stats)]
+struct StatusRow {
+    subject_unit_id: String,
+    responsible_unit_id: String,
+    campaign_id: String,
+    directive_id: String,
+    status: String,
+    cases: i32,
+}
+
+/// An upsert that adds the given rows' counts to the status rollup.
+macro_rules! add_to_statuses {
+    ($values:expr) => {{
+        use status_stats::dsl as s;
+        diesel::insert_into(s::status_stats)
+            .values($values)
+            .on_conflict((s::subject_unit_id, s::responsible_unit_id, s::campaign_id, s::directive_id, s::status))
             .do_update()
             .set(s::cases.eq(s::cases + excluded(s::cases)))
     }};
@@ -148,6 +173,21 @@ pub fn record(conn: &mut DbConn, before: Option<(&Case, &[String])>, after: (&Ca
     }
     let rows: Vec<StatRow> =
         net.into_iter().filter(|(_, n)| *n != 0).map(|(key, n)| StatRow { cases: n, ..key }).collect();
+    // The case rows (not the citations) without month and measure, summed.
+    let mut by_status: BTreeMap<StatusRow, i32> = BTreeMap::new();
+    for r in rows.iter().filter(|r| r.indicator_id.is_empty()) {
+        let key = StatusRow {
+            subject_unit_id: r.subject_unit_id.clone(),
+            responsible_unit_id: r.responsible_unit_id.clone(),
+            campaign_id: r.campaign_id.clone(),
+            directive_id: r.directive_id.clone(),
+            status: r.status.clone(),
+            cases: 0,
+        };
+        *by_status.entry(key).or_default() += r.cases;
+    }
+    let statuses: Vec<StatusRow> =
+        by_status.into_iter().filter(|(_, n)| *n != 0).map(|(key, n)| StatusRow { cases: n, ..key }).collect();
     let before_case = before.map(|(c, _)| c);
     let subjects: Vec<SubjectRow> =
         net_standing(before_case, after.0, |c| Some((c.subject_key.clone(), c.subject_unit_id.clone())))
@@ -176,6 +216,9 @@ pub fn record(conn: &mut DbConn, before: Option<(&Case, &[String])>, after: (&Ca
             if !rows.is_empty() {
                 add_to!(&rows).execute(c)?;
             }
+            if !statuses.is_empty() {
+                add_to_statuses!(&statuses).execute(c)?;
+            }
             if !subjects.is_empty() {
                 add_to_subjects!(&subjects).execute(c)?;
             }
@@ -187,6 +230,9 @@ pub fn record(conn: &mut DbConn, before: Option<(&Case, &[String])>, after: (&Ca
         DbConn::Sqlite(c) => {
             for row in &rows {
                 add_to!(row).execute(c)?;
+            }
+            for row in &statuses {
+                add_to_statuses!(row).execute(c)?;
             }
             for row in &subjects {
                 add_to_subjects!(row).execute(c)?;
@@ -209,7 +255,7 @@ pub fn rebuild(conn: &mut DbConn) -> QueryResult<()> {
     let (lock, month) = match conn {
         // Writers wait until the recount commits, then apply their change on top of it.
         DbConn::Pg(_) => (
-            "LOCK TABLE case_stats, subject_stats, responsible_subject_stats IN EXCLUSIVE MODE;",
+            "LOCK TABLE case_stats, status_stats, subject_stats, responsible_subject_stats IN EXCLUSIVE MODE;",
             "date_trunc('month', c.detected_on)::date",
         ),
         DbConn::Sqlite(_) => ("", "date(c.detected_on, 'start of month')"),
@@ -224,6 +270,10 @@ pub fn rebuild(conn: &mut DbConn) -> QueryResult<()> {
            SELECT ci.indicator_id, {month}, c.subject_unit_id, COALESCE(c.responsible_unit_id, ''), c.campaign_id, \
              c.directive_id, c.status, COALESCE(c.decision_measure, ''), COUNT(*) \
            FROM cases c JOIN case_indicators ci ON ci.case_id = c.id GROUP BY 1, 2, 3, 4, 5, 6, 7, 8; \
+         DELETE FROM status_stats; \
+         INSERT INTO status_stats \
+           SELECT subject_unit_id, COALESCE(responsible_unit_id, ''), campaign_id, directive_id, status, COUNT(*) \
+           FROM cases GROUP BY 1, 2, 3, 4, 5; \
          DELETE FROM subject_stats; \
          INSERT INTO subject_stats \
            SELECT subject_key, MIN(subject_unit_id), {standing} FROM cases GROUP BY subject_key; \
@@ -245,41 +295,53 @@ pub fn answers(f: &CaseFilter) -> bool {
 }
 
 type Pred<'a> = Box<dyn BoxableExpression<case_stats::table, Db, SqlType = diesel::sql_types::Bool> + 'a>;
+type StatusPred<'a> = Box<dyn BoxableExpression<status_stats::table, Db, SqlType = diesel::sql_types::Bool> + 'a>;
+
+/// Scope and the unit, campaign and directive filters as a predicate over one rollup
+/// table (`case_stats` or `status_stats`, which share those columns), meaning what
+/// `case_predicate` means over `cases`.
+macro_rules! scope_predicate {
+    ($table:ident, $pred:ty, $scope:expr, $f:expr) => {{
+        let in_subtree = |unit: &String| -> $pred {
+            Box::new(
+                $table::subject_unit_id
+                    .eq_any(subtree_ids(unit))
+                    .or($table::responsible_unit_id.eq_any(subtree_ids(unit))),
+            )
+        };
+        let mut p: $pred = match $scope {
+            CaseScope::CampaignsOf(user) => Box::new(
+                $table::campaign_id.eq_any(
+                    campaign_members::table
+                        .filter(campaign_members::user_id.eq(user.clone()))
+                        .select(campaign_members::campaign_id),
+                ),
+            ),
+            CaseScope::Subtree(unit) => in_subtree(unit),
+            CaseScope::Nothing => Box::new($table::cases.ne($table::cases)),
+            CaseScope::All => Box::new($table::cases.eq($table::cases)),
+        };
+        let f: &CaseFilter = $f;
+        if let Some(d) = &f.directive_id {
+            p = Box::new(p.and($table::directive_id.eq(d.clone())));
+        }
+        if let Some(c) = &f.campaign_id {
+            p = Box::new(p.and($table::campaign_id.eq(c.clone())));
+        }
+        if let Some(u) = &f.unit_id {
+            p = Box::new(p.and(in_subtree(u)));
+        }
+        if let Some(u) = &f.subject_unit_id {
+            p = Box::new(p.and($table::subject_unit_id.eq_any(subtree_ids(u))));
+        }
+        p
+    }};
+}
 
 /// Scope, filters and whole months as a predicate over the rollup, meaning what
 /// `case_predicate` means over `cases` (for the filters [`answers`] accepts).
 fn predicate<'a>(scope: &CaseScope, f: &CaseFilter, (first, last): Period) -> Pred<'a> {
-    let in_subtree = |unit: &String| -> Pred<'a> {
-        Box::new(
-            case_stats::subject_unit_id
-                .eq_any(subtree_ids(unit))
-                .or(case_stats::responsible_unit_id.eq_any(subtree_ids(unit))),
-        )
-    };
-    let mut p: Pred<'a> = match scope {
-        CaseScope::CampaignsOf(user) => Box::new(
-            case_stats::campaign_id.eq_any(
-                campaign_members::table
-                    .filter(campaign_members::user_id.eq(user.clone()))
-                    .select(campaign_members::campaign_id),
-            ),
-        ),
-        CaseScope::Subtree(unit) => in_subtree(unit),
-        CaseScope::Nothing => Box::new(case_stats::cases.ne(case_stats::cases)),
-        CaseScope::All => Box::new(case_stats::cases.eq(case_stats::cases)),
-    };
-    if let Some(d) = &f.directive_id {
-        p = Box::new(p.and(case_stats::directive_id.eq(d.clone())));
-    }
-    if let Some(c) = &f.campaign_id {
-        p = Box::new(p.and(case_stats::campaign_id.eq(c.clone())));
-    }
-    if let Some(u) = &f.unit_id {
-        p = Box::new(p.and(in_subtree(u)));
-    }
-    if let Some(u) = &f.subject_unit_id {
-        p = Box::new(p.and(case_stats::subject_unit_id.eq_any(subtree_ids(u))));
-    }
+    let mut p = scope_predicate!(case_stats, Pred<'a>, scope, f);
     if let Some(m) = first {
         p = Box::new(p.and(case_stats::detected_month.ge(m)));
     }
@@ -296,6 +358,16 @@ pub fn status_groups(
     f: &CaseFilter,
     months: Period,
 ) -> QueryResult<Vec<(String, i64)>> {
+    if months == (None, None) {
+        // All time: the status rollup answers with a few hundred rows.
+        let rows: Vec<(String, Option<i64>)> = status_stats::table
+            .group_by(status_stats::status)
+            .select((status_stats::status, sum(status_stats::cases)))
+            .into_boxed()
+            .filter(scope_predicate!(status_stats, StatusPred<'_>, scope, f))
+            .load(conn)?;
+        return Ok(rows.into_iter().map(|(s, n)| (s, n.unwrap_or(0))).collect());
+    }
     let rows: Vec<(String, Option<i64>)> = case_stats::table
         .filter(case_stats::indicator_id.eq(""))
         .group_by(case_stats::status)
