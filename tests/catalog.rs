@@ -40,6 +40,43 @@ async fn a_fresh_database_holds_24_ct_tu_with_25_indicators_in_3_groups() {
     );
 }
 
+/// Every list takes `limit` and `cursor`, the short catalog lists too, and pages them in
+/// their own order.
+#[tokio::test]
+async fn catalog_lists_page_by_limit_and_cursor_like_every_list() {
+    let app = spawn().await;
+    let w = World::new(&app).await;
+    let t = &w.inspector.token;
+    let all = app.get("/api/v1/indicators?limit=100", t).await.expect(200).body;
+    let all: Vec<Value> = all["items"].as_array().unwrap().clone();
+    assert_eq!(all.len(), 25);
+    let mut walked = Vec::new();
+    let mut next = "/api/v1/indicators?limit=10".to_string();
+    loop {
+        let page = app.get(&next, t).await.expect(200).body;
+        let items = page["items"].as_array().unwrap();
+        assert!(items.len() <= 10);
+        walked.extend(items.iter().map(|i| i["code"].clone()));
+        match page["next_cursor"].as_str() {
+            Some(c) => next = format!("/api/v1/indicators?limit=10&cursor={c}"),
+            None => break,
+        }
+    }
+    assert_eq!(walked, all.iter().map(|i| i["code"].clone()).collect::<Vec<_>>(), "three pages, catalog order");
+    let first = app.get("/api/v1/measures?limit=1", t).await.expect(200).body;
+    assert_eq!(first["items"].as_array().unwrap().len(), 1);
+    let cursor = first["next_cursor"].as_str().expect("more measures follow");
+    let second = app.get(&format!("/api/v1/measures?limit=1&cursor={cursor}"), t).await.expect(200).body;
+    assert_ne!(second["items"][0]["code"], first["items"][0]["code"]);
+    let one = app.get("/api/v1/directives?limit=1", t).await.expect(200).body;
+    assert_eq!(one["items"].as_array().unwrap().len(), 1);
+    assert!(one["next_cursor"].is_null());
+    for bad in ["/api/v1/indicators?limit=0", "/api/v1/measures?cursor=bm8", "/api/v1/directives?limit=501"] {
+        let r = app.get(bad, t).await.expect(422);
+        assert!(r.body["errors"].as_array().is_some_and(|e| !e.is_empty()), "{bad}: {}", r.body);
+    }
+}
+
 #[tokio::test]
 async fn an_administrator_imports_another_catalog_and_a_new_version_keeps_cases_intact() {
     let app = spawn().await;

@@ -7,9 +7,9 @@ use actix_web::{HttpResponse, get, post, web};
 use futures_util::StreamExt;
 use serde::Serialize;
 
-use super::extract::parse_id;
+use super::extract::{QueryParams, parse_id};
 use super::instant;
-use super::pagination::Page;
+use super::pagination::{Page, PageQuery, PageRequest};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::casework::{self, Upload, scope_of};
@@ -161,13 +161,15 @@ fn multipart_error(err: actix_multipart::MultipartError) -> ApiError {
     }
 }
 
-#[utoipa::path(tag = "cases", responses((status = 200, description = "The case's attachments", body = Page<AttachmentView>)))]
+#[utoipa::path(tag = "cases", params(PageQuery), responses((status = 200, description = "The case's attachments", body = Page<AttachmentView>)))]
 #[get("/cases/{id}/attachments")]
 pub async fn list(
     state: web::Data<AppState>,
     caller: CurrentUser,
     path: web::Path<String>,
+    q: QueryParams<PageQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    let page = PageRequest::parse(q.0.limit, q.0.cursor.as_deref())?;
     let scope = scope_of(&caller)?;
     let id = parse_id(&path)?;
     let rows = state
@@ -176,8 +178,7 @@ pub async fn list(
             Ok(Attachment::of_case(conn, &id)?)
         })
         .await?;
-    let items: Vec<AttachmentView> = rows.into_iter().map(AttachmentView::from).collect();
-    Ok(HttpResponse::Ok().json(Page { items, next_cursor: None }))
+    Ok(HttpResponse::Ok().json(page.page_of_all(rows, |a| a.id.clone(), AttachmentView::from)))
 }
 
 #[utoipa::path(tag = "cases", responses((status = 200, description = "The file as uploaded", content_type = "application/octet-stream", body = Vec<u8>)))]

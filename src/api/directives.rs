@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use super::extract::{JsonBody, QueryParams, etag, parse_id};
 use super::instant;
-use super::pagination::Page;
+use super::pagination::{Page, PageQuery, PageRequest};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::domain::catalog::Catalog;
@@ -76,12 +76,16 @@ impl DirectiveView {
     }
 }
 
-#[utoipa::path(tag = "catalog", responses((status = 200, description = "Every directive", body = Page<DirectiveView>)))]
+#[utoipa::path(tag = "catalog", params(PageQuery), responses((status = 200, description = "The directives", body = Page<DirectiveView>)))]
 #[get("/directives")]
-pub async fn list(state: web::Data<AppState>, _caller: CurrentUser) -> Result<HttpResponse, ApiError> {
+pub async fn list(
+    state: web::Data<AppState>,
+    _caller: CurrentUser,
+    q: QueryParams<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let page = PageRequest::parse(q.0.limit, q.0.cursor.as_deref())?;
     let rows = state.db(|conn| Ok(Directive::list(conn)?)).await?;
-    let items = rows.into_iter().map(|d| DirectiveView::new(d, None)).collect();
-    Ok(HttpResponse::Ok().json(Page { items, next_cursor: None }))
+    Ok(HttpResponse::Ok().json(page.page_of_all(rows, |d| d.id.clone(), |d| DirectiveView::new(d, None))))
 }
 
 #[utoipa::path(tag = "catalog", responses((status = 200, description = "The directive with its indicators", body = DirectiveView, headers(("ETag" = String, description = "The version, for If-Match")))))]
@@ -123,6 +127,8 @@ pub async fn import(
 #[into_params(parameter_in = Query)]
 pub struct IndicatorQuery {
     directive_id: Option<String>,
+    limit: Option<i64>,
+    cursor: Option<String>,
 }
 
 #[utoipa::path(tag = "catalog", params(IndicatorQuery), responses((status = 200, description = "Indicators, in catalog order", body = Page<IndicatorView>)))]
@@ -132,14 +138,22 @@ pub async fn list_indicators(
     _caller: CurrentUser,
     q: QueryParams<IndicatorQuery>,
 ) -> Result<HttpResponse, ApiError> {
+    let page = PageRequest::parse(q.0.limit, q.0.cursor.as_deref())?;
     let directive = q.0.directive_id;
     let rows = state.db(move |conn| Ok(Indicator::list(conn, directive.as_deref())?)).await?;
-    Ok(HttpResponse::Ok().json(Page { items: rows.into_iter().map(IndicatorView::from).collect(), next_cursor: None }))
+    Ok(HttpResponse::Ok().json(page.page_of_all(rows, |i| i.id.clone(), IndicatorView::from)))
 }
 
 /// The handling measures a decision may record (from configuration).
-#[utoipa::path(tag = "catalog", responses((status = 200, description = "The decision measures a closed case may carry", body = Page<crate::config::MeasureSetting>)))]
+#[utoipa::path(tag = "catalog", params(PageQuery), responses((status = 200, description = "The decision measures a closed case may carry", body = Page<crate::config::MeasureSetting>)))]
 #[get("/measures")]
-pub async fn measures(state: web::Data<AppState>, _caller: CurrentUser) -> HttpResponse {
-    HttpResponse::Ok().json(Page { items: state.settings.cases.measures.clone(), next_cursor: None })
+pub async fn measures(
+    state: web::Data<AppState>,
+    _caller: CurrentUser,
+    q: QueryParams<PageQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let measures = &state.settings.cases.measures;
+    // Keyed by code: a cursor must name one of them.
+    let page = PageRequest::parse_keyed(q.0.limit, q.0.cursor.as_deref(), |k| measures.iter().any(|m| m.code == k))?;
+    Ok(HttpResponse::Ok().json(page.page_of_all(measures.clone(), |m| m.code.clone(), |m| m)))
 }
