@@ -172,6 +172,7 @@ impl Application {
                     .wrap(actix_web::middleware::Compress::default())
                     .wrap(actix_web::middleware::from_fn(crate::api::middleware::refuse_long_urls))
                     .wrap(actix_web::middleware::from_fn(crate::api::middleware::request_id_header))
+                    .wrap(actix_web::middleware::from_fn(crate::api::middleware::access_log))
                     .wrap(TracingLogger::default())
                     .app_data(data.clone())
                     .app_data(console.clone())

@@ -22,9 +22,9 @@ use crate::model::user::User;
     about = "Directive compliance: inspection campaigns, violation cases, escalation"
 )]
 pub struct Cli {
-    /// Folder holding default.toml and the profile files.
-    #[arg(long, global = true, default_value = "config", env = "CASETRACK_CONFIG_DIR")]
-    pub config_dir: PathBuf,
+    /// Folder holding default.toml and the profile files [default: config, when present].
+    #[arg(long, global = true, env = "CASETRACK_CONFIG_DIR")]
+    pub config_dir: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -278,7 +278,9 @@ pub fn create_account(conn: &mut DbConn, a: NewAccount) -> Result<(User, Option<
 }
 
 /// First run: when no active administrator exists, create `admin` and print its password once.
-fn bootstrap_admin(conn: &mut DbConn) -> CliResult {
+/// Creates the first administrator when there is none and prints its password once: a
+/// banner for a terminal, one JSON line (with `password` as a field) when logs are JSON.
+fn bootstrap_admin(conn: &mut DbConn, json: bool, public_url: &str) -> CliResult {
     if User::active_admins(conn).map_err(|e| e.to_string())? > 0 {
         return Ok(());
     }
@@ -292,18 +294,34 @@ fn bootstrap_admin(conn: &mut DbConn) -> CliResult {
     };
     let (user, password) = create_account(conn, account)?;
     let password = password.unwrap_or_default();
+    if json {
+        let line = serde_json::json!({
+            "timestamp": chrono::Utc::now().to_rfc3339(),
+            "level": "WARN",
+            "fields": {
+                "message": "created the first administrator account; the password is shown only this once",
+                "username": user.username,
+                "password": password,
+                "change_at": format!("{}/account/password", public_url.trim_end_matches('/')),
+            },
+            "target": "casetrack::cli",
+        });
+        println!("{line}");
+        return Ok(());
+    }
     println!("==============================================================");
     println!(" casetrack: created the first administrator account");
     println!("   username: {}", user.username);
     println!("   password: {password}");
-    println!(" It is shown only this once. Sign in and change it with");
-    println!(" POST /api/v1/me/password.");
+    println!(" It is shown only this once. Sign in at {public_url} and change it");
+    println!(" under Tài khoản (or POST /api/v1/me/password).");
     println!("==============================================================");
     Ok(())
 }
 
 async fn serve(settings: Settings, no_sweeper: bool) -> CliResult {
     let bind = settings.server.bind.clone();
+    let settings_summary = settings.clone();
     let mailer = crate::mail::Mailer::from_settings(&settings.mail)?;
     let app = Application::build(settings.clone(), Clock::system())?;
     if !no_sweeper {
@@ -311,8 +329,19 @@ async fn serve(settings: Settings, no_sweeper: bool) -> CliResult {
     }
     {
         let mut conn = app.state.pool.get().map_err(|e| e.to_string())?;
-        bootstrap_admin(&mut conn)?;
+        bootstrap_admin(&mut conn, settings_summary.log.format == "json", &settings_summary.server.public_url)?;
     }
-    tracing::info!(bind = %bind, port = app.port(), "casetrack is serving");
+    let files: Vec<String> = settings_summary.files.iter().map(|f| f.display().to_string()).collect();
+    tracing::info!(
+        version = env!("CARGO_PKG_VERSION"),
+        backend = ?settings_summary.db_url().map(|u| u.backend).map_err(|e| e.to_string())?,
+        database = settings_summary.db_url().map(|u| u.describe()).unwrap_or_default(),
+        config_files = if files.is_empty() { "(built-in defaults only)".to_string() } else { files.join(", ") },
+        mail = settings_summary.mail.transport.as_str(),
+        sweep = if no_sweeper { "off".to_string() } else { format!("every {} s", settings_summary.escalation.interval_secs) },
+        bind = %bind,
+        port = app.port(),
+        "casetrack is serving"
+    );
     app.run_until_stopped().await.map_err(|e| e.to_string())
 }

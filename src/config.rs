@@ -20,6 +20,9 @@ pub struct Settings {
     pub cases: CaseSettings,
     pub escalation: EscalationSettings,
     pub log: LogSettings,
+    /// The configuration files read, in layer order (for the startup summary).
+    #[serde(skip)]
+    pub files: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -145,33 +148,79 @@ pub struct LogSettings {
     pub level: String,
 }
 
-/// A configuration problem, always naming the key at fault.
+/// A configuration problem, always naming the key (or the file) at fault.
 #[derive(Debug, thiserror::Error)]
-#[error("configuration key `{key}`: {message}")]
+#[error("{}", self.describe())]
 pub struct ConfigError {
     pub key: String,
     pub message: String,
+    /// The file at fault, when it is the file itself (unreadable, not TOML).
+    pub file: Option<PathBuf>,
+}
+
+impl ConfigError {
+    fn describe(&self) -> String {
+        match &self.file {
+            Some(f) => format!("configuration file {}: {}", f.display(), self.message),
+            None if self.key.starts_with("--") => format!("{}: {}", self.key, self.message),
+            None => format!("configuration key `{}`: {}", self.key, self.message),
+        }
+    }
 }
 
 fn bad(key: &str, message: impl Into<String>) -> ConfigError {
-    ConfigError { key: key.to_string(), message: message.into() }
+    ConfigError { key: key.to_string(), message: message.into(), file: None }
+}
+
+fn in_file(path: &Path, message: String) -> ConfigError {
+    ConfigError { key: String::new(), message, file: Some(path.to_path_buf()) }
 }
 
 impl Settings {
-    /// Loads the layers from `config_dir` and the process environment, then validates.
-    pub fn load(config_dir: &Path) -> Result<Self, ConfigError> {
-        let mut builder = Config::builder()
-            .add_source(File::from_str(BUILT_IN, FileFormat::Toml))
-            .add_source(File::from(config_dir.join("default.toml")).required(false));
+    /// Loads the layers from `config_dir` (default `config`, which may then be missing) and
+    /// the process environment, then validates. Refuses a folder or profile file that is
+    /// not there, a file that is not TOML (naming file and line), and any key no setting
+    /// has (naming it, and the environment variable it came from).
+    pub fn load(config_dir: Option<&Path>) -> Result<Self, ConfigError> {
+        if let Some(dir) = config_dir
+            && !dir.is_dir()
+        {
+            return Err(bad("--config-dir", format!("{} is not a folder", dir.display())));
+        }
+        let dir = config_dir.unwrap_or(Path::new("config"));
+        let mut builder = Config::builder().add_source(File::from_str(BUILT_IN, FileFormat::Toml));
+        let mut files = vec![(dir.join("default.toml"), false)];
         if let Ok(profile) = std::env::var("CASETRACK_PROFILE") {
-            builder = builder.add_source(File::from(config_dir.join(format!("{profile}.toml"))).required(true));
+            files.push((dir.join(format!("{profile}.toml")), true));
+        }
+        let mut read = Vec::new();
+        for (path, required) in files {
+            let text = match std::fs::read_to_string(&path) {
+                Ok(text) => text,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => continue,
+                Err(e) => return Err(in_file(&path, format!("cannot be read ({e})"))),
+            };
+            // toml's own message names the line and column and shows the line.
+            if let Err(e) = text.parse::<toml::Table>() {
+                return Err(in_file(&path, e.to_string().trim_end().to_string()));
+            }
+            builder = builder.add_source(File::from_str(&text, FileFormat::Toml));
+            read.push(path);
         }
         let built = builder
             .add_source(Environment::with_prefix("CASETRACK").prefix_separator("__").separator("__").try_parsing(true))
             .set_override_option("database.url", std::env::var("DATABASE_URL").ok())
             .and_then(|b| b.build())
             .map_err(config_error)?;
-        let settings: Settings = built.try_deserialize().map_err(config_error)?;
+        let mut unknown = Vec::new();
+        let mut settings: Settings =
+            serde_ignored::deserialize(built, |path| unknown.push(path.to_string())).map_err(config_error)?;
+        settings.files = read;
+        if let Some(key) = unknown.into_iter().next() {
+            let var = format!("CASETRACK__{}", key.replace('.', "__").to_uppercase());
+            let from = if std::env::var_os(&var).is_some() { format!(" (from {var})") } else { String::new() };
+            return Err(bad(&key, format!("is not a setting{from}: check its spelling against config/default.toml")));
+        }
         settings.validate()?;
         Ok(settings)
     }

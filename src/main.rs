@@ -6,7 +6,7 @@ use casetrack::config::Settings;
 #[actix_web::main]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    let settings = match Settings::load(&cli.config_dir) {
+    let settings = match Settings::load(cli.config_dir.as_deref()) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("casetrack: {e}");
@@ -14,6 +14,15 @@ async fn main() -> std::process::ExitCode {
         }
     };
     casetrack::telemetry::init(&settings.log);
+    // Every command needs the database: one clear line, not the pool's retries, when a
+    // PostgreSQL database is missing or refuses the login (a SQLite file is created).
+    let url = settings.db_url().expect("validated with the settings");
+    if url.backend == casetrack::db::Backend::Postgres
+        && let Err(e) = url.check_reachable()
+    {
+        eprintln!("casetrack: {e}");
+        return std::process::ExitCode::from(2);
+    }
     match cli::run(cli, settings).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {

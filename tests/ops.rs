@@ -89,6 +89,69 @@ fn first_run_creates_the_database_and_an_administrator_whose_password_is_printed
     assert!(!printed.contains("password"), "{printed}");
 }
 
+/// With JSON logs: the first administrator's password is one JSON line, startup says what
+/// it runs on, and every request is one access line naming the route template and user
+/// but never the token or the password.
+#[test]
+fn json_logs_carry_the_startup_summary_an_access_line_per_request_and_the_first_password() {
+    let db = TestDb::new();
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut serve = casetrack(&db, dir.path());
+    serve
+        .arg("serve")
+        .env("CASETRACK__SERVER__BIND", format!("127.0.0.1:{port}"))
+        .env("CASETRACK__LOG__FORMAT", "json")
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = KillOnDrop(serve.spawn().unwrap());
+    let mut stdout = BufReader::new(child.0.stdout.take().unwrap()).lines();
+    let first: serde_json::Value = serde_json::from_str(&stdout.next().unwrap().unwrap()).expect("one JSON line");
+    let password = first["fields"]["password"].as_str().expect("the password as a field").to_string();
+    assert_eq!(first["fields"]["username"], "admin");
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let (token, user_id) = rt.block_on(async {
+        wait_ready(port).await;
+        let http = reqwest::Client::new();
+        let login: serde_json::Value = http
+            .post(format!("{base}/api/v1/auth/login"))
+            .json(&json!({"username": "admin", "password": password}))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let token = login["access_token"].as_str().unwrap().to_string();
+        let me: serde_json::Value =
+            http.get(format!("{base}/api/v1/me")).bearer_auth(&token).send().await.unwrap().json().await.unwrap();
+        let missing = "01900000-0000-7000-8000-000000000000";
+        let r = http.get(format!("{base}/api/v1/users/{missing}")).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(r.status(), 404);
+        (token, me["id"].as_str().unwrap().to_string())
+    });
+    Command::new("kill").args(["-TERM", &child.0.id().to_string()]).status().unwrap();
+    let mut logged = String::new();
+    std::io::Read::read_to_string(&mut child.0.stderr.take().unwrap(), &mut logged).unwrap();
+    assert!(child.0.wait().unwrap().success());
+    let lines: Vec<serde_json::Value> =
+        logged.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|_| panic!("not JSON: {l}"))).collect();
+    let summary = lines.iter().find(|l| l["fields"]["message"] == "casetrack is serving").expect("a startup summary");
+    for field in ["version", "backend", "database", "config_files", "mail", "sweep", "bind"] {
+        assert!(!summary["fields"][field].is_null(), "{field} in {summary}");
+    }
+    assert!(!summary["fields"]["database"].as_str().unwrap().contains("postgres://"), "no URL, so no credentials");
+    let access: Vec<&serde_json::Value> = lines.iter().filter(|l| l["target"] == "casetrack::access").collect();
+    let case = access.iter().find(|l| l["fields"]["route"] == "/api/v1/users/{id}").expect("the read is logged");
+    assert_eq!(case["fields"]["status"], 404);
+    assert_eq!(case["fields"]["user_id"], user_id.as_str());
+    assert!(case["fields"]["request_id"].as_str().is_some_and(|id| !id.is_empty()));
+    assert!(access.iter().any(|l| l["fields"]["route"] == "/api/v1/auth/login" && l["fields"]["status"] == 200));
+    assert!(!logged.contains(&token) && !logged.contains(&password), "{logged}");
+}
+
 #[test]
 fn user_create_takes_the_password_from_stdin_or_generates_one() {
     let db = TestDb::new();
@@ -176,6 +239,54 @@ fn unusable_configuration_stops_startup_naming_the_key() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("mail.smtp_url"));
+}
+
+/// What an operator mistypes is named: an unknown key in a file or the environment, a
+/// folder or profile that is not there, a file that is not TOML (file and line), and a
+/// PostgreSQL database that does not exist — each one line, exit code 2.
+#[test]
+fn configuration_mistakes_are_one_line_naming_the_key_file_or_database() {
+    let db = TestDb::new();
+    let dir = tempfile::tempdir().unwrap();
+    let run = |cmd: &mut std::process::Command| {
+        let out = cmd.output().unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stderr).trim().to_string())
+    };
+    let (code, err) = run(casetrack(&db, dir.path()).arg("migrate").env("CASETRACK__SERVER__BINDD", "0.0.0.0:1"));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("server.bindd") && err.contains("CASETRACK__SERVER__BINDD"), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+
+    let conf = dir.path().join("conf");
+    std::fs::create_dir(&conf).unwrap();
+    std::fs::write(conf.join("default.toml"), "[server]\nbind = \"127.0.0.1:0\"\nbodylimit = 5\n").unwrap();
+    let (code, err) = run(casetrack(&db, dir.path()).arg("migrate").arg("--config-dir").arg(&conf));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("server.bodylimit"), "{err}");
+
+    std::fs::write(conf.join("default.toml"), "[server]\nbind = \"127.0.0.1:0\"\ntimezone = Asia\n").unwrap();
+    let (code, err) = run(casetrack(&db, dir.path()).arg("migrate").arg("--config-dir").arg(&conf));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("default.toml") && err.contains("line 3"), "{err}");
+
+    let (code, err) = run(casetrack(&db, dir.path()).arg("migrate").arg("--config-dir").arg(dir.path().join("nope")));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("--config-dir") && err.contains("nope"), "{err}");
+
+    std::fs::write(conf.join("default.toml"), "").unwrap();
+    let (code, err) =
+        run(casetrack(&db, dir.path()).arg("migrate").arg("--config-dir").arg(&conf).env("CASETRACK_PROFILE", "prod"));
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("prod.toml"), "{err}");
+
+    let missing = "postgres://postgres@127.0.0.1:5432/casetrack_no_such_database";
+    let (code, err) = run(casetrack(&db, dir.path())
+        .arg("migrate")
+        .env("DATABASE_URL", missing)
+        .env("CASETRACK__AUTH__JWT_SECRET", "0123456789abcdef0123456789abcdef-test"));
+    assert_eq!(code, Some(2), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("127.0.0.1:5432/casetrack_no_such_database") && err.contains("does not exist"), "{err}");
 }
 
 #[test]

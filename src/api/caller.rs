@@ -24,6 +24,7 @@ fn verify(req: &HttpRequest) -> Result<(TokenOnly, web::Data<AppState>), ApiErro
     let token = bearer(req).ok_or(ApiError::Unauthorized)?;
     let now = state.clock.now().timestamp();
     let verified = TokenOnly::from_token(&state.tokens, &token, now, client_addr(req)).ok_or(ApiError::Unauthorized)?;
+    crate::api::middleware::AccessUser::note(req, verified.user_id());
     Ok((verified, state))
 }
 

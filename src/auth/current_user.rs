@@ -44,6 +44,11 @@ pub struct TokenOnly {
 }
 
 impl TokenOnly {
+    /// The account the token names (verified signature; the session may still be over).
+    pub fn user_id(&self) -> &str {
+        &self.user_id
+    }
+
     /// The caller, if the session is still live and the account active (else 401).
     pub fn resolve(self, conn: &mut DbConn, now: NaiveDateTime) -> Result<CurrentUser, ApiError> {
         let user = Session::active_user(conn, &self.session_id, &self.user_id, now)?.ok_or(ApiError::Unauthorized)?;

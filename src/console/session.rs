@@ -120,6 +120,7 @@ impl FromRequest for Viewer {
             // Past half its life, the sign-in is renewed: someone at work is not signed out mid-morning.
             let renew = claims.exp - now < idle / 2;
             let caller = TokenOnly::from_claims(claims, client_addr(&req));
+            crate::api::middleware::AccessUser::note(&req, caller.user_id());
             let at = state.clock.now_naive();
             let (user, session, unread) = state
                 .db(move |conn| {

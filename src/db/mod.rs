@@ -67,6 +67,32 @@ impl DbUrl {
         Err(format!("unsupported database URL scheme `{scheme}`: use sqlite://PATH or postgres://USER@HOST/DB"))
     }
 
+    /// Where the database is, without credentials: the SQLite file, or PostgreSQL's
+    /// `host:port/database` (for logs and error messages).
+    pub fn describe(&self) -> String {
+        match self.backend {
+            Backend::Sqlite => self.target.clone(),
+            Backend::Postgres => match url::Url::parse(&self.target) {
+                Ok(u) => format!(
+                    "{}:{}{}",
+                    u.host_str().unwrap_or("localhost"),
+                    u.port().unwrap_or(5432),
+                    if u.path().len() > 1 { u.path() } else { "/" }
+                ),
+                Err(_) => "(unparsable URL)".into(),
+            },
+        }
+    }
+
+    /// One connection attempt, for a clear one-line answer before the pool starts retrying:
+    /// a database that does not exist, refuses the login or is not listening.
+    pub fn check_reachable(&self) -> Result<(), String> {
+        self.connect().map(drop).map_err(|e| {
+            let reason = e.to_string().split_whitespace().collect::<Vec<_>>().join(" ");
+            format!("cannot connect to the database at {}: {reason}", self.describe())
+        })
+    }
+
     /// The SQLite file, when this is a SQLite URL.
     pub fn sqlite_path(&self) -> Option<PathBuf> {
         (self.backend == Backend::Sqlite).then(|| PathBuf::from(&self.target))
@@ -172,6 +198,7 @@ pub fn build_pool(url: &DbUrl, max_size: u32) -> Result<DbPool, String> {
             std::thread::sleep(Duration::from_millis(20));
         }
     }
+    url.check_reachable()?;
     r2d2::Pool::builder()
         .max_size(max_size)
         .connection_timeout(Duration::from_secs(10))
