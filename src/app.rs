@@ -59,17 +59,17 @@ impl AppState {
 
     /// Runs an operation on the blocking pool with one pooled connection and its context:
     /// what every handler that changes something does. On SQLite it first waits, with no
-    /// thread or connection held, for the write turn ([`db::turn`]).
+    /// thread or connection held, for a place among the writers ([`db::turn`]).
     pub async fn op<T, F>(&self, f: F) -> Result<T, ApiError>
     where
         F: FnOnce(&mut DbConn, &crate::casework::Ctx) -> Result<T, ApiError> + Send + 'static,
         T: Send + 'static,
     {
-        let turn = db::turn::Turn::wait(self.backend).await;
+        let slot = db::turn::Slot::wait(self.backend).await;
         let ctx = self.ctx();
         let pool = self.pool.clone();
         web::block(move || {
-            turn.hold(|| {
+            slot.hold(|| {
                 let mut conn = pool.get()?;
                 f(&mut conn, &ctx)
             })

@@ -1,18 +1,21 @@
-//! SQLite's writers take turns in the process, first come first served.
+//! SQLite's writers take turns in the process, in the order they came.
 //!
 //! SQLite admits one writer at a time. Left to its busy handler, writers that find the lock
 //! taken sleep in growing steps (1, 2, 5, … 100 ms) and retry, so under load a few unlucky
 //! requests sleep for hundreds of milliseconds while the lock is free (create_case p99 in
-//! docs/BENCHMARKS.md). Instead every write transaction of the process waits here, in
-//! arrival order, and finds the lock free when its turn comes; the busy handler is left as
-//! a guard against other processes (the CLI beside `serve`).
+//! docs/BENCHMARKS.md). Instead the writers of the process wait here, in arrival order,
+//! and find SQLite's lock free when their turn comes; the busy handler is left as a guard
+//! against other processes (the CLI beside `serve`).
 //!
-//! Handlers wait asynchronously before they take a pooled connection or a blocking thread
-//! ([`Turn::wait`]), so a queue of writers never holds up a read. Any other writer (the
-//! jobs, the CLI, tests) waits inside [`super::write_tx`]. There is one queue per process,
-//! whatever the number of SQLite files it opens: the service opens one.
+//! Handlers first wait asynchronously, with no connection or blocking thread held, for one
+//! of two places among the operations that write ([`Slot::wait`]): one writes while the
+//! next does its reads and checks, and at most one waits in [`super::write_tx`] holding a
+//! connection, so a queue of writers never holds up a read. Every write transaction then
+//! takes the turn itself in `write_tx`, so the jobs, the CLI and tests queue too. There
+//! is one queue per process, whatever the number of SQLite files it opens: the service
+//! opens one.
 //!
-//! PostgreSQL has row locks and needs none of this: there the turn is a no-op.
+//! PostgreSQL has row locks and needs none of this: there both are no-ops.
 
 use std::cell::Cell;
 
@@ -20,36 +23,41 @@ use tokio::sync::{Semaphore, SemaphorePermit};
 
 use super::Backend;
 
-/// The one permit to write to SQLite in this process (a FIFO queue: tokio's semaphore is fair).
-static QUEUE: Semaphore = Semaphore::const_new(1);
+/// How many operations that write may be under way at once on SQLite: one in its write
+/// transaction, one preparing the next (its reads run beside the write; with one place
+/// alone they would wait too, and creates a second fell by a third).
+const PREPARING: usize = 2;
+
+/// The places of operations that write (fair: tokio's semaphore serves in arrival order).
+static SLOTS: Semaphore = Semaphore::const_new(PREPARING);
+
+/// The lock of SQLite's one writer in this process. Not first come first served: only
+/// the few writers with a place (and the jobs) ever meet here, so the order is already
+/// kept by [`SLOTS`], and a writer that arrives as the lock frees takes it at once
+/// instead of waiting for a sleeping thread to be woken (a strict queue here cost a
+/// sixth of the creates a second).
+static QUEUE: parking_lot::Mutex<()> = parking_lot::const_mutex(());
 
 thread_local! {
-    /// Whether this thread holds the turn (so `write_tx` inside a held turn does not wait for itself).
+    /// Whether this thread holds the turn (so a nested `write_tx` does not wait for itself).
     static HELD: Cell<bool> = const { Cell::new(false) };
 }
 
-/// The turn to write, held until dropped; empty on PostgreSQL.
-pub struct Turn(Option<SemaphorePermit<'static>>);
+/// A place among the operations that write, held until dropped; empty on PostgreSQL.
+pub struct Slot(#[allow(dead_code)] Option<SemaphorePermit<'static>>);
 
-impl Turn {
-    /// Waits, without blocking a thread, for the turn to write to a database of `backend`.
-    pub async fn wait(backend: Backend) -> Turn {
+impl Slot {
+    /// Waits, without blocking a thread, for a place to run an operation that writes.
+    pub async fn wait(backend: Backend) -> Slot {
         match backend {
-            Backend::Sqlite => Turn(Some(QUEUE.acquire().await.expect("the write queue is never closed"))),
-            Backend::Postgres => Turn(None),
+            Backend::Sqlite => Slot(Some(SLOTS.acquire().await.expect("the write places are never closed"))),
+            Backend::Postgres => Slot(None),
         }
     }
 
-    /// Runs `f` on this thread with the turn held, then gives it up (on this thread, so the
-    /// next writer's wake-up does not wait for the async task that waited).
+    /// Runs `f` with the place held, then gives it up on this thread (so the next writer's
+    /// wake-up does not wait for the async task that waited).
     pub fn hold<T>(self, f: impl FnOnce() -> T) -> T {
-        struct Release(bool);
-        impl Drop for Release {
-            fn drop(&mut self) {
-                HELD.with(|h| h.set(self.0));
-            }
-        }
-        let _release = Release(HELD.with(|h| h.replace(self.0.is_some())));
         let out = f();
         drop(self);
         out
@@ -58,7 +66,7 @@ impl Turn {
 
 /// The turn taken by [`take`]: while it lives this thread holds it, so a nested attempt
 /// does not wait for itself (SQLite then refuses the nested `BEGIN`, as it always did).
-pub(super) struct Taken(#[allow(dead_code)] SemaphorePermit<'static>);
+pub(super) struct Taken(#[allow(dead_code)] parking_lot::MutexGuard<'static, ()>);
 
 impl Drop for Taken {
     fn drop(&mut self) {
@@ -72,16 +80,9 @@ pub(super) fn take(backend: Backend) -> Option<Taken> {
     if backend == Backend::Postgres || HELD.with(Cell::get) {
         return None;
     }
-    // A plain wait on a condition: works on any thread, inside a runtime or not. Outside
-    // tokio's cooperative budget: on a runtime thread that never yields (the CLI, which runs
-    // on one), the budget runs out after 128 acquisitions and the wait would never end.
-    let permit = match QUEUE.try_acquire() {
-        Ok(permit) => permit,
-        Err(_) => futures_executor::block_on(tokio::task::unconstrained(QUEUE.acquire()))
-            .expect("the write queue is never closed"),
-    };
+    let guard = QUEUE.lock();
     HELD.with(|h| h.set(true));
-    Some(Taken(permit))
+    Some(Taken(guard))
 }
 
 #[cfg(test)]
@@ -90,16 +91,21 @@ mod tests {
 
     #[test]
     fn a_held_turn_is_not_waited_for_again_and_is_given_back() {
-        let turn = futures_executor::block_on(Turn::wait(Backend::Sqlite));
-        turn.hold(|| {
-            assert!(take(Backend::Sqlite).is_none(), "the holder does not queue behind itself");
-            assert_eq!(QUEUE.available_permits(), 0);
-        });
-        assert!(!HELD.with(Cell::get));
-        let again = take(Backend::Sqlite).expect("the turn is free again");
+        let turn = take(Backend::Sqlite).expect("the turn is free");
         assert!(take(Backend::Sqlite).is_none(), "a nested write on the same thread does not wait for itself");
-        drop(again);
+        assert!(QUEUE.is_locked());
+        drop(turn);
         assert!(!HELD.with(Cell::get));
+        drop(take(Backend::Sqlite).expect("the turn is free again"));
         assert!(take(Backend::Postgres).is_none());
+    }
+
+    #[test]
+    fn places_are_given_back_when_the_operation_ends() {
+        let slot = futures_executor::block_on(Slot::wait(Backend::Sqlite));
+        let seen = slot.hold(|| SLOTS.available_permits());
+        assert!(seen < PREPARING);
+        let _pg = futures_executor::block_on(Slot::wait(Backend::Postgres));
+        assert!(futures_executor::block_on(Slot::wait(Backend::Sqlite)).0.is_some());
     }
 }
