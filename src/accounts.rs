@@ -212,92 +212,107 @@ pub async fn change(
         }
         None => Ok(None),
     };
-    let user = state
+    state
         .op(move |conn, ctx| {
-            let now = ctx.now();
-            write_tx(conn, |conn| {
-                // Every account change takes this turn, so two administrators deactivating
-                // each other cannot both count the other as still active.
-                db::lock(conn, &["accounts"])?;
-                let before = User::find(conn, &id)?.ok_or(ApiError::NotFound)?;
-                if if_match.is_some_and(|v| v != before.version) {
-                    return Err(ApiError::PreconditionFailed);
-                }
-                let mut after = before.clone();
-                let mut v = Validator::new();
-                if let Some(n) = p.full_name {
-                    match text::clean_required(&n, 200) {
-                        Ok(n) => after.full_name = n,
-                        Err(m) => v.add("full_name", m),
-                    }
-                }
-                if let Some(e) = p.email {
-                    match e.map(|e| text::clean_email(&e)).transpose() {
-                        Ok(e) => after.email = e,
-                        Err(m) => v.add("email", m),
-                    }
-                }
-                if let Some(r) = p.role {
-                    match Role::parse(&r) {
-                        Some(r) => after.role = r.as_str().to_string(),
-                        None => v.add("role", one_of(&Role::ALL.map(Role::as_str))),
-                    }
-                }
-                if let Some(u) = p.unit_id {
-                    match u.as_deref().map(parse_id).transpose() {
-                        Ok(u) => after.unit_id = u,
-                        Err(_) => v.add("unit_id", msg::no_unit()),
-                    }
-                }
-                if let Some(a) = p.active {
-                    after.active = a;
-                }
-                let role = Role::parse(&after.role).unwrap_or(Role::Inspector);
-                if !v.has("unit_id") {
-                    check_unit(conn, &mut v, role, after.unit_id.as_deref())?;
-                }
-                let new_hash = new_hash.unwrap_or_else(|m| {
-                    v.add("password", m);
-                    None
-                });
-                v.finish()?;
-                let stops_being_admin =
-                    before.role == "admin" && before.active && (!after.active || role != Role::Admin);
-                if stops_being_admin && before.id == caller.user.id {
-                    return Err(ApiError::conflict(
-                        "own-admin-account",
-                        "You cannot deactivate your own account or remove your own administrator role.",
-                    ));
-                }
-                if stops_being_admin && User::active_admins(conn)? <= 1 {
-                    return Err(ApiError::conflict(
-                        "last-admin",
-                        "This is the last active administrator; create another one first.",
-                    ));
-                }
-                if let Some(h) = &new_hash {
-                    after.password_hash = h.clone();
-                    after.password_changed_at = now;
-                }
-                store_change(conn, &mut after, before.version, now)?;
-                if !after.active || new_hash.is_some() {
-                    Session::revoke_all_of_user(conn, &after.id, None, now)?;
-                }
-                AuditEntry::record(
-                    conn,
-                    &caller.actor(),
-                    now,
-                    "update",
-                    "user",
-                    &after.id,
-                    Some(before.audit_snapshot()),
-                    Some(after.audit_snapshot()),
-                )?;
-                Ok(after)
-            })
+            apply_change(conn, ctx.now(), &caller.actor(), Some(&caller.user.id), &id, if_match, p, new_hash)
         })
-        .await?;
-    Ok(user)
+        .await
+}
+
+/// The change itself, in one transaction with its audit record: what [`change`] runs for
+/// the API and the console, and the command line's `user reset-password` and `user
+/// deactivate` (as the system, `actor_user` None). `new_hash` is the new password's hash
+/// or the reason it was refused.
+#[allow(clippy::too_many_arguments)]
+pub fn apply_change(
+    conn: &mut DbConn,
+    now: NaiveDateTime,
+    actor: &Actor,
+    actor_user: Option<&str>,
+    id: &str,
+    if_match: Option<i64>,
+    p: AccountChange,
+    new_hash: Result<Option<String>, crate::domain::validation::Message>,
+) -> Result<User, ApiError> {
+    write_tx(conn, |conn| {
+        // Every account change takes this turn, so two administrators deactivating
+        // each other cannot both count the other as still active.
+        db::lock(conn, &["accounts"])?;
+        let before = User::find(conn, id)?.ok_or(ApiError::NotFound)?;
+        if if_match.is_some_and(|v| v != before.version) {
+            return Err(ApiError::PreconditionFailed);
+        }
+        let mut after = before.clone();
+        let mut v = Validator::new();
+        if let Some(n) = p.full_name {
+            match text::clean_required(&n, 200) {
+                Ok(n) => after.full_name = n,
+                Err(m) => v.add("full_name", m),
+            }
+        }
+        if let Some(e) = p.email {
+            match e.map(|e| text::clean_email(&e)).transpose() {
+                Ok(e) => after.email = e,
+                Err(m) => v.add("email", m),
+            }
+        }
+        if let Some(r) = p.role {
+            match Role::parse(&r) {
+                Some(r) => after.role = r.as_str().to_string(),
+                None => v.add("role", one_of(&Role::ALL.map(Role::as_str))),
+            }
+        }
+        if let Some(u) = p.unit_id {
+            match u.as_deref().map(parse_id).transpose() {
+                Ok(u) => after.unit_id = u,
+                Err(_) => v.add("unit_id", msg::no_unit()),
+            }
+        }
+        if let Some(a) = p.active {
+            after.active = a;
+        }
+        let role = Role::parse(&after.role).unwrap_or(Role::Inspector);
+        if !v.has("unit_id") {
+            check_unit(conn, &mut v, role, after.unit_id.as_deref())?;
+        }
+        let new_hash = new_hash.unwrap_or_else(|m| {
+            v.add("password", m);
+            None
+        });
+        v.finish()?;
+        let stops_being_admin = before.role == "admin" && before.active && (!after.active || role != Role::Admin);
+        if stops_being_admin && actor_user == Some(before.id.as_str()) {
+            return Err(ApiError::conflict(
+                "own-admin-account",
+                "You cannot deactivate your own account or remove your own administrator role.",
+            ));
+        }
+        if stops_being_admin && User::active_admins(conn)? <= 1 {
+            return Err(ApiError::conflict(
+                "last-admin",
+                "This is the last active administrator; create another one first.",
+            ));
+        }
+        if let Some(h) = &new_hash {
+            after.password_hash = h.clone();
+            after.password_changed_at = now;
+        }
+        store_change(conn, &mut after, before.version, now)?;
+        if !after.active || new_hash.is_some() {
+            Session::revoke_all_of_user(conn, &after.id, None, now)?;
+        }
+        AuditEntry::record(
+            conn,
+            actor,
+            now,
+            "update",
+            "user",
+            &after.id,
+            Some(before.audit_snapshot()),
+            Some(after.audit_snapshot()),
+        )?;
+        Ok(after)
+    })
 }
 
 /// Sets how `caller` takes their alerts: once a day at a local `HH:MM`, or (`None`) in a

@@ -120,6 +120,54 @@ pub enum UserCommand {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// List accounts: username, role, unit, whether active, email.
+    List {
+        /// Only this role.
+        #[arg(long)]
+        role: Option<String>,
+        /// Include deactivated accounts.
+        #[arg(long)]
+        all: bool,
+    },
+    /// Give an account a new password (generated and printed once, or from standard
+    /// input); every sign-in of the account ends. Audited.
+    ResetPassword {
+        username: String,
+        /// Read the password from standard input instead of generating one.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Deactivate an account: its sign-ins end at once; the last administrator stays. Audited.
+    Deactivate { username: String },
+}
+
+/// Reads a password from standard input (its one line, without the line end).
+fn password_from_stdin() -> Result<String, String> {
+    let mut line = String::new();
+    std::io::stdin().read_to_string(&mut line).map_err(|e| format!("cannot read the password: {e}"))?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+/// Changes an account as the system, through the same operation the API uses.
+fn change_account(
+    conn: &mut DbConn,
+    username: &str,
+    change: accounts::AccountChange,
+    hash: Option<String>,
+) -> CliResult {
+    let user = User::find_by_username(conn, &username.trim().to_lowercase())
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| format!("no account named {username}"))?;
+    let now = Clock::system().now_naive();
+    accounts::apply_change(conn, now, &Actor::system(), None, &user.id, None, change, Ok(hash)).map_err(
+        |e| match e {
+            ApiError::Validation(errors) => {
+                errors.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join("; ")
+            }
+            other => other.to_string(),
+        },
+    )?;
+    Ok(())
 }
 
 type CliResult = Result<(), String>;
@@ -218,19 +266,73 @@ pub async fn run(cli: Cli, settings: Settings) -> CliResult {
         Command::User { command: UserCommand::Create { username, role, unit, email, full_name, password_stdin } } => {
             let pool = prepare_database(&settings)?;
             let mut conn = pool.get().map_err(|e| e.to_string())?;
-            let password = if password_stdin {
-                let mut line = String::new();
-                std::io::stdin().read_to_string(&mut line).map_err(|e| format!("cannot read the password: {e}"))?;
-                Some(line.trim_end_matches(['\r', '\n']).to_string())
-            } else {
-                None
-            };
+            let password = if password_stdin { Some(password_from_stdin()?) } else { None };
             let request = NewAccount { username, role, unit, email, full_name, password };
             let (user, generated) = create_account(&mut conn, request)?;
             println!("Created user {} ({}).", user.username, user.role);
             if let Some(pw) = generated {
                 println!("Password (shown once): {pw}");
             }
+            Ok(())
+        }
+        Command::User { command: UserCommand::List { role, all } } => {
+            let pool = prepare_database(&settings)?;
+            let mut conn = pool.get().map_err(|e| e.to_string())?;
+            let filter = crate::model::user::UserFilter { role, unit_id: None, active: (!all).then_some(true) };
+            let units: std::collections::HashMap<String, String> =
+                crate::model::unit::Unit::list(&mut conn, &Default::default(), None, 100_000)
+                    .map_err(|e| e.to_string())?
+                    .into_iter()
+                    .map(|u| (u.id, u.code))
+                    .collect();
+            println!("{:<24} {:<10} {:<16} {:<8} email", "username", "role", "unit", "active");
+            let mut after: Option<String> = None;
+            loop {
+                let page = User::list(&mut conn, &filter, after.as_deref(), 500).map_err(|e| e.to_string())?;
+                for u in &page {
+                    let unit = u.unit_id.as_ref().and_then(|id| units.get(id)).map_or("-", String::as_str);
+                    let active = if u.active { "yes" } else { "no" };
+                    println!(
+                        "{:<24} {:<10} {:<16} {:<8} {}",
+                        u.username,
+                        u.role,
+                        unit,
+                        active,
+                        u.email.as_deref().unwrap_or("-")
+                    );
+                }
+                match page.last() {
+                    Some(last) if page.len() == 500 => after = Some(last.id.clone()),
+                    _ => break,
+                }
+            }
+            Ok(())
+        }
+        Command::User { command: UserCommand::ResetPassword { username, password_stdin } } => {
+            let pool = prepare_database(&settings)?;
+            let mut conn = pool.get().map_err(|e| e.to_string())?;
+            let (pw, generated) =
+                if password_stdin { (password_from_stdin()?, false) } else { (password::generate(), true) };
+            crate::domain::text::check_new_password(&pw, &username).map_err(|m| format!("password: {m}"))?;
+            let hash = password::hash(&pw)?;
+            let change = accounts::AccountChange { password: Some(pw.clone()), ..Default::default() };
+            change_account(&mut conn, &username, change, Some(hash))?;
+            println!("New password set for {username}; its sign-ins have ended.");
+            if generated {
+                println!("Password (shown once): {pw}");
+            }
+            Ok(())
+        }
+        Command::User { command: UserCommand::Deactivate { username } } => {
+            let pool = prepare_database(&settings)?;
+            let mut conn = pool.get().map_err(|e| e.to_string())?;
+            change_account(
+                &mut conn,
+                &username,
+                accounts::AccountChange { active: Some(false), ..Default::default() },
+                None,
+            )?;
+            println!("Deactivated {username}; its sign-ins have ended.");
             Ok(())
         }
     }
@@ -277,7 +379,6 @@ pub fn create_account(conn: &mut DbConn, a: NewAccount) -> Result<(User, Option<
     Ok((user, checked.generated.then_some(checked.password)))
 }
 
-/// First run: when no active administrator exists, create `admin` and print its password once.
 /// Creates the first administrator when there is none and prints its password once: a
 /// banner for a terminal, one JSON line (with `password` as a field) when logs are JSON.
 fn bootstrap_admin(conn: &mut DbConn, json: bool, public_url: &str) -> CliResult {

@@ -208,6 +208,84 @@ fn user_create_takes_the_password_from_stdin_or_generates_one() {
     assert!(stderr.contains("--unit"), "{stderr}");
 }
 
+/// The accounts an operator can manage without the API: a list, a password reset (from
+/// stdin or generated and printed once) that ends the account's sign-ins, and
+/// deactivation, each audited like the API's; the last administrator stays.
+#[test]
+fn user_list_reset_password_and_deactivate_from_the_command_line_are_audited() {
+    let db = TestDb::new();
+    let dir = tempfile::tempdir().unwrap();
+    let pool = prepare_database(&db.settings()).unwrap();
+    let mut conn = pool.get().unwrap();
+    let run = |args: &[&str], stdin: Option<&str>| {
+        let mut cmd = casetrack(&db, dir.path());
+        cmd.args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        let mut child = cmd.spawn().unwrap();
+        if let Some(text) = stdin {
+            child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+        }
+        drop(child.stdin.take());
+        let out = child.wait_with_output().unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    assert!(run(&["user", "create", "--username", "quantri", "--role", "admin"], None).0);
+    assert!(run(&["user", "create", "--username", "ttv", "--role", "inspector"], None).0);
+    let (ok, listed, _) = run(&["user", "list"], None);
+    assert!(ok && listed.contains("quantri") && listed.contains("ttv") && listed.contains("inspector"), "{listed}");
+
+    // A session of ttv's, which a reset must end.
+    let ttv = User::find_by_username(&mut conn, "ttv").unwrap().unwrap();
+    let now = chrono::Utc::now().naive_utc();
+    let session = casetrack::model::session::Session {
+        id: casetrack::model::new_id(),
+        user_id: ttv.id.clone(),
+        client_addr: None,
+        created_at: now,
+        expires_at: now + chrono::Duration::hours(1),
+        revoked_at: None,
+    };
+    session.insert(&mut conn).unwrap();
+    assert!(casetrack::model::session::Session::active_user(&mut conn, &session.id, &ttv.id, now).unwrap().is_some());
+    let (ok, out, err) = run(&["user", "reset-password", "ttv", "--password-stdin"], Some("một mật khẩu mới dài\n"));
+    assert!(ok, "{err}");
+    assert!(!out.contains("shown once"));
+    let after = User::find_by_username(&mut conn, "ttv").unwrap().unwrap();
+    assert!(password::verify("một mật khẩu mới dài", &after.password_hash));
+    assert!(casetrack::model::session::Session::active_user(&mut conn, &session.id, &ttv.id, now).unwrap().is_none());
+    let (ok, out, _) = run(&["user", "reset-password", "ttv"], None);
+    let generated = out.lines().find_map(|l| l.strip_prefix("Password (shown once): ")).expect("printed once");
+    assert!(
+        ok && password::verify(generated, &User::find_by_username(&mut conn, "ttv").unwrap().unwrap().password_hash)
+    );
+    let (ok, _, err) = run(&["user", "reset-password", "ttv", "--password-stdin"], Some("ngan\n"));
+    assert!(!ok && err.contains("password"), "a weak password is refused: {err}");
+
+    let (ok, _, err) = run(&["user", "deactivate", "ttv"], None);
+    assert!(ok, "{err}");
+    assert!(!User::find_by_username(&mut conn, "ttv").unwrap().unwrap().active);
+    let (_, listed, _) = run(&["user", "list"], None);
+    assert!(!listed.contains("ttv"), "deactivated accounts are left out unless --all: {listed}");
+    assert!(run(&["user", "list", "--all"], None).1.contains("ttv"));
+    let (ok, _, err) = run(&["user", "deactivate", "quantri"], None);
+    assert!(!ok && err.contains("last active administrator"), "{err}");
+    let (ok, _, err) = run(&["user", "deactivate", "nobody"], None);
+    assert!(!ok && err.contains("nobody"), "{err}");
+
+    use casetrack::db::schema::audit_log as a;
+    use diesel::prelude::*;
+    let updates: i64 = a::table
+        .filter(a::entity_id.eq(&ttv.id))
+        .filter(a::action.eq("update"))
+        .count()
+        .get_result::<i64>(&mut **conn)
+        .unwrap();
+    assert_eq!(updates, 3, "two resets and a deactivation, each audited");
+}
+
 #[test]
 fn unusable_configuration_stops_startup_naming_the_key() {
     let db = TestDb::new();
