@@ -47,6 +47,8 @@ struct Opts {
     only: Vec<String>,
     /// Leave the loaded database behind, for profiling by hand.
     keep: bool,
+    /// The short version: fewer rows, shorter runs.
+    quick: bool,
 }
 
 impl Opts {
@@ -71,6 +73,7 @@ fn opts() -> Opts {
         pg: std::env::var("BENCH_PG_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into()),
         only: value("--only").map(|v| v.split(',').map(str::to_string).collect()).unwrap_or_default(),
         keep: args.iter().any(|a| a == "--keep"),
+        quick,
     }
 }
 
@@ -173,17 +176,20 @@ fn run(opts: &Opts, backend: Backend) {
     let rows = count(&pool);
 
     // The server, on the loaded database.
-    let port = free_port();
-    let base = format!("http://127.0.0.1:{port}");
-    let mut server = Server(
-        command(&db, dir.path())
-            .args(["serve", "--no-sweeper"])
-            .env("CASETRACK__SERVER__BIND", format!("127.0.0.1:{port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("server starts"),
-    );
+    let serve = || {
+        let port = free_port();
+        let server = Server(
+            command(&db, dir.path())
+                .args(["serve", "--no-sweeper"])
+                .env("CASETRACK__SERVER__BIND", format!("127.0.0.1:{port}"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("server starts"),
+        );
+        (server, format!("http://127.0.0.1:{port}"))
+    };
+    let (mut server, base) = serve();
     let rt = tokio::runtime::Runtime::new().unwrap();
     let http = reqwest::Client::new();
     rt.block_on(wait_ready(&http, &base));
@@ -214,16 +220,20 @@ fn run(opts: &Opts, backend: Backend) {
         line("healthz", 32, h, None);
     }
     if let Some(h) = health.filter(|_| opts.wants("get_case")) {
+        // Information, not an aim: HTTP on the same cores bounds this share at x/(1+x) of
+        // the in-process read rate (docs/BENCHMARKS.md).
         let get = wrk.run("get_case", 32, Some(&fx.reviewer), &Script::get_random_case(&fx.case_ids));
-        line("get_case", 32, &get, Some(get.rps / h.rps));
+        line("get_case", 32, &get, None);
         // The same reads without HTTP: what the database allows on this machine, and what
         // share of /healthz that is before any HTTP work is added. As many threads as
         // pooled connections, as the server's blocking pool has.
         let conc = settings.database.pool_size as usize;
         let raw = raw_reads(&pool, &fx.reviewer, &fx.case_ids, conc, Duration::from_secs(opts.secs));
         println!(
-            "BENCH scenario=get_case_raw backend={label} rows={rows} conc={conc} raw_rps={raw:.0} of_healthz={:.2}",
-            raw / h.rps
+            "BENCH scenario=get_case_raw backend={label} rows={rows} conc={conc} raw_rps={raw:.0} of_healthz={:.2} \
+             get_case_of_healthz={:.2}",
+            raw / h.rps,
+            get.rps / h.rps
         );
     }
 
@@ -273,11 +283,55 @@ fn run(opts: &Opts, backend: Backend) {
         println!("BENCH scenario=console_first_visit backend={label} rows={rows} transferred_kb={kb:.1}");
     }
 
+    // Logging cases at 32 connections, beside two limits measured without HTTP on the same
+    // pool and settings: the same create transaction, and a one-row INSERT transaction (what
+    // the database commits a second at most, `commit_floor`). Aim: at least 0.1 of the floor.
     if opts.wants("create_case") {
+        let span = Duration::from_secs(opts.secs);
         let create = wrk.run("create_case", 32, Some(&fx.inspector), &Script::post("/api/v1/cases", &fx.case_body));
-        let raw = raw_creates(&pool, &settings, &fx.case_body, 32, Duration::from_secs(opts.secs));
-        line("create_case", 32, &create, Some(create.rps / raw));
+        let raw = raw_creates(&pool, &settings, &fx.case_body, 32, span);
+        let floor = commit_floor(&pool, 32, span);
+        println!(
+            "BENCH scenario=create_case backend={label} rows={rows} conc=32 rps={:.0} p50_ms={:.2} p99_ms={:.2} \
+             of_raw={:.2} of_floor={:.3}",
+            create.rps,
+            create.p50_ms,
+            create.p99_ms,
+            create.rps / raw,
+            create.rps / floor
+        );
         println!("BENCH scenario=create_case_raw backend={label} rows={rows} conc=32 raw_rps={raw:.0}");
+        println!("BENCH scenario=commit_floor backend={label} rows={rows} conc=32 rps={floor:.0}");
+    }
+
+    // Creates without pause, a minute at a time, with the server's RSS after each: it should
+    // stay flat (aim: at most 120 MB, no growth over the second half). A server of its own,
+    // so that what the earlier scenarios left in memory (the reports' high-water mark, a
+    // sign-in's argon2 block) is not counted as the creates'.
+    if opts.wants("sustained_create") {
+        let (rounds, each) = if opts.quick { (4, 15) } else { (10, 60) };
+        let (server, base) = serve();
+        rt.block_on(wait_ready(&http, &base));
+        let wrk = Wrk { secs: each, base, ..wrk.clone() };
+        let create = Script::post("/api/v1/cases", &fx.case_body);
+        let mut rss = Vec::new();
+        for round in 1..=rounds {
+            let r = wrk.run("sustained_create", 32, Some(&fx.inspector), &create);
+            rss.push(rss_mb(server.0.id(), "VmRSS"));
+            println!(
+                "BENCH scenario=sustained_create backend={label} round={round} secs={each} conc=32 rps={:.0} \
+                 p99_ms={:.2} rss_mb={:.1}",
+                r.rps,
+                r.p99_ms,
+                rss[rss.len() - 1]
+            );
+        }
+        let half = &rss[rss.len() / 2 - 1..];
+        let growth = half.iter().cloned().fold(f64::MIN, f64::max) - half[0];
+        let peak = rss.iter().cloned().fold(f64::MIN, f64::max);
+        println!(
+            "BENCH scenario=sustained_create_memory backend={label} peak_rss_mb={peak:.1} second_half_growth_mb={growth:.1}"
+        );
     }
 
     let peak_rss = rss_mb(server.0.id(), "VmHWM");
@@ -506,6 +560,20 @@ fn raw_creates(pool: &DbPool, settings: &Settings, body: &Value, conc: usize, sp
     })
 }
 
+/// One-row INSERT transactions (through `write_tx`, as every write goes) by `conc` threads
+/// for `span`: the most commits a second this database gives on this pool.
+fn commit_floor(pool: &DbPool, conc: usize, span: Duration) -> f64 {
+    pool.get().unwrap().batch_execute("CREATE TABLE IF NOT EXISTS bench_floor (n BIGINT NOT NULL)").unwrap();
+    let rate = raw_rate(pool, conc, span, move |conn, n| {
+        casetrack::db::write_tx(conn, |c| {
+            diesel::sql_query(format!("INSERT INTO bench_floor (n) VALUES ({n})")).execute(c).map(drop)
+        })
+        .expect("row inserted");
+    });
+    pool.get().unwrap().batch_execute("DROP TABLE bench_floor").unwrap();
+    rate
+}
+
 /// What `GET /cases/{id}` reads (session check, scoped case read) run in-process by `conc`
 /// threads for `span`, over the same case ids as the HTTP scenario: reads per second.
 fn raw_reads(pool: &DbPool, token: &str, ids: &[String], conc: usize, span: Duration) -> f64 {
@@ -693,6 +761,7 @@ impl Script {
     }
 }
 
+#[derive(Clone)]
 struct Wrk {
     base: String,
     dir: PathBuf,
