@@ -44,7 +44,7 @@ impl AppState {
     {
         let pool = self.pool.clone();
         web::block(move || {
-            let mut conn = pool.get()?;
+            let mut conn = checkout(&pool)?;
             f(&mut conn)
         })
         .await?
@@ -70,12 +70,20 @@ impl AppState {
         let pool = self.pool.clone();
         web::block(move || {
             slot.hold(|| {
-                let mut conn = pool.get()?;
+                let mut conn = checkout(&pool)?;
                 f(&mut conn, &ctx)
             })
         })
         .await?
     }
+}
+
+/// A pooled connection for a request, its wait counted in the metrics.
+fn checkout(pool: &DbPool) -> Result<db::PooledConn, diesel::r2d2::PoolError> {
+    let started = std::time::Instant::now();
+    let conn = pool.get();
+    crate::metrics::METRICS.pool_wait(started.elapsed().as_secs_f64());
+    conn
 }
 
 /// Opens the pool, applies pending migrations and loads the default catalog if missing

@@ -39,6 +39,9 @@ pub struct ServerSettings {
     pub body_limit_bytes: usize,
     pub trust_forwarded_for: bool,
     pub timezone: String,
+    /// When set, `GET /metrics` asks for it as a bearer token.
+    #[serde(default)]
+    pub metrics_token: Option<SecretString>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -251,6 +254,9 @@ impl Settings {
             return Err(bad("server.body_limit_bytes", "must be at least 1024"));
         }
         self.time_zone()?;
+        if self.server.metrics_token.as_ref().is_some_and(|t| t.expose_secret().len() < 16) {
+            return Err(bad("server.metrics_token", "must be at least 16 characters long"));
+        }
         match &self.auth.jwt_secret {
             Some(secret) if secret.expose_secret().len() < 32 => {
                 return Err(bad("auth.jwt_secret", "must be at least 32 characters long"));

@@ -16,6 +16,7 @@ pub mod domain;
 pub mod error;
 pub mod jobs;
 pub mod mail;
+pub mod metrics;
 pub mod model;
 pub mod signin;
 pub mod telemetry;

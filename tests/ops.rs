@@ -34,6 +34,46 @@ async fn probes_report_liveness_and_readiness() {
     assert_eq!(r.status, 503);
 }
 
+/// `/metrics` in Prometheus's text format: requests by route template, the pool, cases and
+/// outbox messages by status; behind a bearer token when one is configured.
+#[tokio::test]
+async fn metrics_count_requests_by_route_and_cases_by_status_behind_an_optional_token() {
+    let app =
+        common::spawn_with(|s| s.server.metrics_token = Some("metrics-token-0123456789".to_string().into())).await;
+    let w = common::world::World::new(&app).await;
+    let case = app.post("/api/v1/cases", Some(&w.inspector.token), w.case_body(&w.ba_dinh, "M")).await.expect(201);
+    let id = case.body["id"].as_str().unwrap().to_string();
+    app.get(&format!("/api/v1/cases/{id}"), &w.inspector.token).await.expect(200);
+    let scrape = |token: Option<&'static str>| {
+        let mut r = app.http.get(format!("{}/metrics", app.base));
+        if let Some(t) = token {
+            r = r.bearer_auth(t);
+        }
+        r.send()
+    };
+    assert_eq!(scrape(None).await.unwrap().status(), 401);
+    assert_eq!(scrape(Some("wrong-token-0123456789")).await.unwrap().status(), 401);
+    let r = scrape(Some("metrics-token-0123456789")).await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));
+    let text = r.text().await.unwrap();
+    let line = |prefix: &str| -> f64 {
+        text.lines()
+            .find(|l| l.starts_with(prefix))
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no {prefix} in\n{text}"))
+    };
+    assert!(line(r#"casetrack_http_requests_total{method="GET",route="/api/v1/cases/{id}",status="200"}"#) >= 1.0);
+    assert!(line(r#"casetrack_http_requests_total{method="POST",route="/api/v1/cases",status="201"}"#) >= 1.0);
+    assert!(line(r#"casetrack_http_request_duration_seconds_count{method="POST",route="/api/v1/cases"}"#) >= 1.0);
+    assert!(!text.contains(&id), "a route template, never the address");
+    assert_eq!(line(r#"casetrack_cases{status="open"}"#), 1.0, "the case just logged");
+    assert!(line(r#"casetrack_db_pool_connections{state="in_use"}"#) >= 1.0, "the scrape's own");
+    assert!(line("casetrack_db_pool_wait_seconds_count") >= 1.0);
+    assert!(line("casetrack_sweep_runs_total") >= 0.0, "sweeps are counted from the start");
+}
+
 #[test]
 fn first_run_creates_the_database_and_an_administrator_whose_password_is_printed_once() {
     let db = TestDb::new();

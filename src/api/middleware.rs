@@ -64,12 +64,14 @@ pub async fn access_log(
         ),
         Err(e) => (e.as_response_error().status_code(), "(refused)".into(), String::new()),
     };
+    let seconds = started.elapsed().as_secs_f64();
+    crate::metrics::METRICS.request(&route, &method, status.as_u16(), seconds);
     tracing::info!(
         target: "casetrack::access",
         method,
         route,
         status = status.as_u16(),
-        ms = (started.elapsed().as_secs_f64() * 10_000.0).round() / 10.0,
+        ms = (seconds * 10_000.0).round() / 10.0,
         request_id,
         user_id,
         "request"

@@ -33,6 +33,7 @@ use crate::error::{ApiError, Validator};
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(health::healthz);
     cfg.service(health::readyz);
+    cfg.service(health::metrics);
     cfg.service(openapi::page);
     cfg.service(openapi::asset);
     cfg.service(scope("/api/v1").configure(api_v1).default_service(web::to(api_not_found)));

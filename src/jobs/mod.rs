@@ -23,11 +23,17 @@ pub async fn sweep_once(pool: &DbPool, settings: &Settings, clock: &Clock) -> Re
     let (pool, policy, now, domain) =
         (pool.clone(), settings.escalation.clone(), clock.now_naive(), mail_domain(settings));
     let tz = settings.time_zone()?;
-    tokio::task::spawn_blocking(move || -> Result<sweep::SweepReport, BoxError> {
+    let report = tokio::task::spawn_blocking(move || -> Result<sweep::SweepReport, BoxError> {
         let mut conn = pool.get()?;
-        Ok(sweep::sweep(&mut conn, &policy, tz, now, &domain)?)
+        let started = std::time::Instant::now();
+        let report = sweep::sweep(&mut conn, &policy, tz, now, &domain)?;
+        if report.ran {
+            crate::metrics::METRICS.sweep(started.elapsed().as_secs_f64(), report.alerts as u64);
+        }
+        Ok(report)
     })
-    .await?
+    .await??;
+    Ok(report)
 }
 
 /// One delivery pass over the due messages.
@@ -38,7 +44,14 @@ pub async fn deliver_once(
     clock: &Clock,
 ) -> Result<sender::DeliveryReport, BoxError> {
     let clock = clock.clone();
-    sender::deliver(pool, settings, mailer, move || clock.now()).await
+    let report = sender::deliver(pool, settings, mailer, move || clock.now()).await?;
+    crate::metrics::METRICS.delivered(
+        report.sent as u64,
+        report.retried as u64,
+        report.failed as u64,
+        report.cancelled as u64,
+    );
+    Ok(report)
 }
 
 /// One sweep and one delivery pass (what `escalate --once` does).
