@@ -159,15 +159,19 @@ fn change_account(
         .map_err(|e| e.to_string())?
         .ok_or_else(|| format!("no account named {username}"))?;
     let now = Clock::system().now_naive();
-    accounts::apply_change(conn, now, &Actor::system(), None, &user.id, None, change, Ok(hash)).map_err(
-        |e| match e {
-            ApiError::Validation(errors) => {
-                errors.iter().map(|f| format!("{}: {}", f.field, f.message)).collect::<Vec<_>>().join("; ")
-            }
-            other => other.to_string(),
-        },
-    )?;
+    accounts::apply_change(conn, now, &Actor::system(), None, &user.id, None, change, Ok(hash))
+        .map_err(|e| problems(e, str::to_string))?;
     Ok(())
+}
+
+/// An operation's refusal as one line, each field named as the command line calls it.
+fn problems(e: ApiError, flag: impl Fn(&str) -> String) -> String {
+    match e {
+        ApiError::Validation(errors) => {
+            errors.iter().map(|f| format!("{}: {}", flag(&f.field), f.message)).collect::<Vec<_>>().join("; ")
+        }
+        other => other.to_string(),
+    }
 }
 
 type CliResult = Result<(), String>;
@@ -366,16 +370,10 @@ pub fn create_account(conn: &mut DbConn, a: NewAccount) -> Result<(User, Option<
         "password" => "password".to_string(),
         other => format!("--{other}"),
     };
-    let problems = |e: ApiError| match e {
-        ApiError::Validation(errors) => {
-            errors.iter().map(|f| format!("{}: {}", flag(&f.field), f.message)).collect::<Vec<_>>().join("; ")
-        }
-        other => other.to_string(),
-    };
-    let checked = accounts::check(conn, account).map_err(problems)?;
+    let checked = accounts::check(conn, account).map_err(|e| problems(e, flag))?;
     let hash = password::hash(&checked.password)?;
-    let user =
-        accounts::create(conn, &Actor::system(), checked.input, hash, Clock::system().now_naive()).map_err(problems)?;
+    let user = accounts::create(conn, &Actor::system(), checked.input, hash, Clock::system().now_naive())
+        .map_err(|e| problems(e, flag))?;
     Ok((user, checked.generated.then_some(checked.password)))
 }
 
@@ -421,26 +419,26 @@ fn bootstrap_admin(conn: &mut DbConn, json: bool, public_url: &str) -> CliResult
 }
 
 async fn serve(settings: Settings, no_sweeper: bool) -> CliResult {
-    let bind = settings.server.bind.clone();
-    let settings_summary = settings.clone();
     let mailer = crate::mail::Mailer::from_settings(&settings.mail)?;
     let app = Application::build(settings.clone(), Clock::system())?;
     if !no_sweeper {
         crate::jobs::spawn_background(app.state.pool.clone(), settings, mailer, Clock::system());
     }
+    let s = app.state.settings.clone();
     {
         let mut conn = app.state.pool.get().map_err(|e| e.to_string())?;
-        bootstrap_admin(&mut conn, settings_summary.log.format == "json", &settings_summary.server.public_url)?;
+        bootstrap_admin(&mut conn, s.log.format == "json", &s.server.public_url)?;
     }
-    let files: Vec<String> = settings_summary.files.iter().map(|f| f.display().to_string()).collect();
+    let url = s.db_url().map_err(|e| e.to_string())?;
+    let files: Vec<String> = s.files.iter().map(|f| f.display().to_string()).collect();
     tracing::info!(
         version = env!("CARGO_PKG_VERSION"),
-        backend = ?settings_summary.db_url().map(|u| u.backend).map_err(|e| e.to_string())?,
-        database = settings_summary.db_url().map(|u| u.describe()).unwrap_or_default(),
+        backend = ?url.backend,
+        database = url.describe(),
         config_files = if files.is_empty() { "(built-in defaults only)".to_string() } else { files.join(", ") },
-        mail = settings_summary.mail.transport.as_str(),
-        sweep = if no_sweeper { "off".to_string() } else { format!("every {} s", settings_summary.escalation.interval_secs) },
-        bind = %bind,
+        mail = s.mail.transport.as_str(),
+        sweep = if no_sweeper { "off".to_string() } else { format!("every {} s", s.escalation.interval_secs) },
+        bind = %s.server.bind,
         port = app.port(),
         "casetrack is serving"
     );

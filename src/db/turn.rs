@@ -24,8 +24,8 @@ use tokio::sync::{Semaphore, SemaphorePermit};
 use super::Backend;
 
 /// How many operations that write may be under way at once on SQLite: one in its write
-/// transaction, one preparing the next (its reads run beside the write; with one place
-/// alone they would wait too, and creates a second fell by a third).
+/// transaction, one preparing the next (its reads run beside the write; three places
+/// measured no better, docs/BENCHMARKS.md).
 const PREPARING: usize = 2;
 
 /// The places of operations that write (fair: tokio's semaphore serves in arrival order).
@@ -34,8 +34,7 @@ static SLOTS: Semaphore = Semaphore::const_new(PREPARING);
 /// The lock of SQLite's one writer in this process. Not first come first served: only
 /// the few writers with a place (and the jobs) ever meet here, so the order is already
 /// kept by [`SLOTS`], and a writer that arrives as the lock frees takes it at once
-/// instead of waiting for a sleeping thread to be woken (a strict queue here cost a
-/// sixth of the creates a second).
+/// instead of waiting for a sleeping thread to be woken.
 static QUEUE: parking_lot::Mutex<()> = parking_lot::const_mutex(());
 
 thread_local! {
