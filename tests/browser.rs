@@ -106,7 +106,8 @@ async fn page_has(d: &WebDriver, text: &str) -> Step {
 }
 
 async fn sign_in(d: &WebDriver, username: &str) -> Step {
-    d.find(By::Id("username")).await.map_err(e)?.send_keys(username).await.map_err(e)?;
+    // Polled, not found at once: after a sign-out the sign-in page may still be loading.
+    d.query(By::Id("username")).first().await.map_err(e)?.send_keys(username).await.map_err(e)?;
     d.find(By::Id("password")).await.map_err(e)?.send_keys(PASSWORD).await.map_err(e)?;
     d.find(By::Css("form[action='/sign-in'] button[type=submit]")).await.map_err(e)?.click().await.map_err(e)
 }
