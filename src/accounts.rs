@@ -107,7 +107,7 @@ pub fn check(conn: &mut DbConn, a: NewAccount) -> Result<CheckedAccount, ApiErro
             if found.is_none() {
                 let message = match unit {
                     UnitRef::Id(_) => msg::no_unit(),
-                    UnitRef::Code(_) => "There is no unit with this code.".into(),
+                    UnitRef::Code(_) => msg::no_unit(),
                 };
                 v.add(unit.field(), message);
             }
@@ -137,10 +137,7 @@ pub fn create(
     write_tx(conn, |conn| {
         db::lock(conn, &[&format!("username:{}", input.username)])?;
         if User::find_by_username(conn, &input.username)?.is_some() {
-            return Err(ApiError::conflict(
-                "username-taken",
-                format!("The username \"{}\" is already taken.", input.username),
-            ));
+            return Err(ApiError::conflict(msg::username_taken(&input.username)));
         }
         let user = User {
             id: new_id(),
@@ -282,16 +279,10 @@ pub fn apply_change(
         v.finish()?;
         let stops_being_admin = before.role == "admin" && before.active && (!after.active || role != Role::Admin);
         if stops_being_admin && actor_user == Some(before.id.as_str()) {
-            return Err(ApiError::conflict(
-                "own-admin-account",
-                "You cannot deactivate your own account or remove your own administrator role.",
-            ));
+            return Err(ApiError::conflict(msg::own_admin_account()));
         }
         if stops_being_admin && User::active_admins(conn)? <= 1 {
-            return Err(ApiError::conflict(
-                "last-admin",
-                "This is the last active administrator; create another one first.",
-            ));
+            return Err(ApiError::conflict(msg::last_admin()));
         }
         if let Some(h) = &new_hash {
             after.password_hash = h.clone();

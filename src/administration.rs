@@ -39,10 +39,7 @@ pub fn retry_message(conn: &mut DbConn, ctx: &Ctx, caller: &CurrentUser, id: &st
     write_tx(conn, |conn| {
         let before = OutboxMessage::find(conn, &id)?.ok_or(ApiError::NotFound)?;
         if !OutboxMessage::requeue(conn, &id, now)? {
-            return Err(ApiError::conflict(
-                "not-retryable",
-                format!("Only failed messages can be retried; this one is {}.", before.status),
-            ));
+            return Err(ApiError::conflict(crate::error::msg::not_retryable(&before.status)));
         }
         let after = OutboxMessage::find(conn, &id)?.ok_or(ApiError::NotFound)?;
         let snap = |m: &OutboxMessage| serde_json::json!({"status": m.status, "attempts": m.attempts});

@@ -176,6 +176,7 @@ impl Application {
                 let data = data.clone();
                 let app = App::new()
                     .wrap(crate::api::middleware::problem_for_bare_errors())
+                    .wrap(actix_web::middleware::from_fn(crate::api::middleware::speak_the_readers_language))
                     .wrap(actix_web::middleware::from_fn(crate::console::console_layer))
                     .wrap(actix_web::middleware::Compress::default())
                     .wrap(actix_web::middleware::from_fn(crate::api::middleware::refuse_long_urls))

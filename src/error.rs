@@ -5,6 +5,7 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
 pub use crate::domain::validation::{FieldError, Invalid, Message, Validator, msg};
+use crate::i18n::{Lang, catalogs};
 
 /// The longest path and query a request may have; every filter fits well within it.
 pub const MAX_URL_BYTES: usize = 8192;
@@ -13,7 +14,7 @@ pub const MAX_URL_BYTES: usize = 8192;
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("unreadable request: {0}")]
-    BadRequest(String),
+    BadRequest(Message),
     #[error("not signed in")]
     Unauthorized,
     #[error("role not allowed")]
@@ -22,7 +23,7 @@ pub enum ApiError {
     NotFound,
     /// 409 with its own problem code (`username-taken`, `transition-not-allowed`, …).
     #[error("conflict ({code}): {detail}")]
-    Conflict { code: &'static str, detail: String },
+    Conflict { code: &'static str, detail: Message },
     #[error("stale If-Match")]
     PreconditionFailed,
     #[error("body too large")]
@@ -30,7 +31,7 @@ pub enum ApiError {
     #[error("URL too long")]
     UriTooLong,
     #[error("unsupported media type: {0}")]
-    UnsupportedMediaType(String),
+    UnsupportedMediaType(Message),
     #[error("validation failed")]
     Validation(Vec<FieldError>),
     #[error("throttled for {retry_after_secs}s")]
@@ -43,13 +44,13 @@ pub enum ApiError {
 
 impl ApiError {
     /// A 422 with a single bad field.
-    pub fn field(field: &str, message: impl Into<Message>) -> Self {
+    pub fn field(field: &str, message: Message) -> Self {
         ApiError::Validation(vec![FieldError::new(field, message)])
     }
 
-    /// A 409 whose problem `type` ends in `code`, so clients can tell clashes apart.
-    pub fn conflict(code: &'static str, detail: impl Into<String>) -> Self {
-        ApiError::Conflict { code, detail: detail.into() }
+    /// A 409 whose problem `type` is the message's key, so clients can tell clashes apart.
+    pub fn conflict(detail: Message) -> Self {
+        ApiError::Conflict { code: detail.key, detail }
     }
 
     /// Any unexpected failure; the detail goes to the log, never to the client.
@@ -75,49 +76,50 @@ impl ApiError {
         }
     }
 
-    fn title_and_detail(&self) -> (&'static str, String) {
-        match self {
-            ApiError::BadRequest(d) => ("The request could not be read", d.clone()),
-            ApiError::Unauthorized => (
-                "Sign-in required",
-                "You are not signed in, or your sign-in has expired or was ended. Please sign in again.".into(),
-            ),
-            ApiError::Forbidden => ("Not allowed", "Your role does not allow this action.".into()),
-            ApiError::NotFound => ("Not found", "There is nothing here, or you do not have access to it.".into()),
-            ApiError::Conflict { detail, .. } => ("Conflict", detail.clone()),
-            ApiError::PreconditionFailed => (
-                "Changed by someone else",
-                "This record was changed since you loaded it. Reload it and apply your change again.".into(),
-            ),
-            ApiError::PayloadTooLarge => ("Too large", "The request body is larger than allowed.".into()),
-            ApiError::UriTooLong => (
-                "Address too long",
-                format!(
-                    "The address (path and query) may be at most {MAX_URL_BYTES} bytes; send fewer or shorter filters."
-                ),
-            ),
-            ApiError::UnsupportedMediaType(d) => ("Unsupported content type", d.clone()),
-            ApiError::Validation(errors) => (
-                "Some fields are not valid",
-                format!(
-                    "{} field(s) need correcting: {}.",
-                    errors.len(),
-                    errors.iter().map(|e| e.field.as_str()).collect::<Vec<_>>().join(", ")
-                ),
-            ),
+    /// The problem's title and detail in `lang`, from the catalogs (`problem-<code>`,
+    /// `problem-<code>-detail`; a clash's detail is its own message).
+    fn title_and_detail(&self, lang: Lang) -> (String, String) {
+        let c = catalogs();
+        let general = match self {
+            ApiError::Conflict { .. } => "conflict",
+            other => other.code(),
+        };
+        let title = c.text(lang, &format!("problem-{general}"), &[]);
+        let detail_key = format!("problem-{general}-detail");
+        let detail = match self {
+            ApiError::BadRequest(m) | ApiError::UnsupportedMediaType(m) | ApiError::Conflict { detail: m, .. } => {
+                m.text(lang)
+            }
+            ApiError::UriTooLong => c.text(lang, &detail_key, &[("max", MAX_URL_BYTES.to_string())]),
+            ApiError::Validation(errors) => {
+                let fields = errors.iter().map(|e| e.field.as_str()).collect::<Vec<_>>().join(", ");
+                c.text(lang, &detail_key, &[("count", errors.len().to_string()), ("fields", fields)])
+            }
             ApiError::Throttled { retry_after_secs } => {
-                ("Too many attempts", format!("Too many failed attempts. Try again in {retry_after_secs} seconds."))
+                c.text(lang, &detail_key, &[("seconds", retry_after_secs.to_string())])
             }
-            ApiError::Unavailable => {
-                ("Service unavailable", "The service cannot reach its database right now. Try again shortly.".into())
+            _ => c.text(lang, &detail_key, &[]),
+        };
+        (title, detail)
+    }
+
+    /// The problem+json response in `lang`, with the headers its status calls for.
+    pub fn render(&self, lang: Lang) -> HttpResponse {
+        let (title, detail) = self.title_and_detail(lang);
+        let errors = match self {
+            ApiError::Validation(errors) => {
+                errors.iter().map(|e| FieldProblem { field: e.field.clone(), message: e.message.text(lang) }).collect()
             }
-            ApiError::Internal(_) => (
-                "Internal error",
-                "Something went wrong on our side. The error was logged; please try again or \
-                 contact the administrator."
-                    .into(),
-            ),
+            _ => Vec::new(),
+        };
+        let mut response = problem_response(self.status_code(), self.code(), lang, title, detail, errors);
+        if let ApiError::Throttled { retry_after_secs } = self {
+            response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(*retry_after_secs));
         }
+        if let ApiError::Unauthorized = self {
+            response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
+        }
+        response
     }
 }
 
@@ -130,25 +132,33 @@ pub struct Problem {
     pub status: u16,
     pub detail: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub errors: Vec<FieldError>,
+    pub errors: Vec<FieldProblem>,
 }
 
-/// Renders a problem+json response (also used for errors actix raises itself).
+/// One bad field in a problem, its message in the reader's language.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[schema(as = FieldError)]
+pub struct FieldProblem {
+    pub field: String,
+    pub message: String,
+}
+
+/// Renders a problem+json response in `lang` (also used for errors actix raises itself).
 pub fn problem_response(
     status: StatusCode,
     code: &str,
-    title: &str,
+    lang: Lang,
+    title: String,
     detail: String,
-    errors: Vec<FieldError>,
+    errors: Vec<FieldProblem>,
 ) -> HttpResponse {
-    let body = Problem {
-        type_: format!("urn:casetrack:problem:{code}"),
-        title: title.to_string(),
-        status: status.as_u16(),
-        detail,
-        errors,
-    };
-    HttpResponse::build(status).insert_header((header::CONTENT_TYPE, "application/problem+json")).json(body)
+    let body =
+        Problem { type_: format!("urn:casetrack:problem:{code}"), title, status: status.as_u16(), detail, errors };
+    HttpResponse::build(status)
+        .insert_header((header::CONTENT_TYPE, "application/problem+json"))
+        .insert_header((header::CONTENT_LANGUAGE, lang.code()))
+        .insert_header((header::VARY, "Accept-Language"))
+        .json(body)
 }
 
 impl ResponseError for ApiError {
@@ -170,24 +180,14 @@ impl ResponseError for ApiError {
         }
     }
 
+    /// In Vietnamese; `api::middleware::speak_the_readers_language` says it again in the
+    /// language the request asks for.
     fn error_response(&self) -> HttpResponse {
         if let ApiError::Internal(detail) = self {
             // Runs inside the request's span, so the log line carries its request id.
             tracing::error!(error = %detail, "request failed");
         }
-        let (title, detail) = self.title_and_detail();
-        let errors = match self {
-            ApiError::Validation(errors) => errors.clone(),
-            _ => Vec::new(),
-        };
-        let mut response = problem_response(self.status_code(), self.code(), title, detail, errors);
-        if let ApiError::Throttled { retry_after_secs } = self {
-            response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(*retry_after_secs));
-        }
-        if let ApiError::Unauthorized = self {
-            response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
-        }
-        response
+        self.render(Lang::Vi)
     }
 }
 
@@ -200,7 +200,7 @@ impl From<diesel::result::Error> for ApiError {
             // net: a clash the checks did not foresee is still a 409, never a 500.
             Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
                 tracing::warn!(error = %info.message(), "uniqueness clash caught by the database");
-                ApiError::conflict("already-exists", "A record with the same identifying value already exists.")
+                ApiError::conflict(msg::already_exists())
             }
             other => ApiError::internal(format!("database: {other}")),
         }
@@ -223,5 +223,48 @@ impl From<actix_web::error::BlockingError> for ApiError {
 impl From<Invalid> for ApiError {
     fn from(Invalid(errors): Invalid) -> Self {
         ApiError::Validation(errors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every kind of problem has its title and detail in every language, arguments filled.
+    #[test]
+    fn every_problem_is_worded_in_every_language() {
+        let all = [
+            ApiError::BadRequest(msg::body_json(3, 14)),
+            ApiError::Unauthorized,
+            ApiError::Forbidden,
+            ApiError::NotFound,
+            ApiError::conflict(msg::transition_not_allowed("close", "open")),
+            ApiError::conflict(msg::not_retryable("sent")),
+            ApiError::PreconditionFailed,
+            ApiError::PayloadTooLarge,
+            ApiError::UriTooLong,
+            ApiError::UnsupportedMediaType(msg::send_json()),
+            ApiError::Validation(vec![FieldError::new("name", msg::too_long(200))]),
+            ApiError::Throttled { retry_after_secs: 30 },
+            ApiError::Unavailable,
+            ApiError::internal("boom"),
+        ];
+        for lang in Lang::ALL {
+            for e in &all {
+                let (title, detail) = e.title_and_detail(lang);
+                for text in [&title, &detail] {
+                    assert!(!text.starts_with("problem-") && !text.starts_with("err-"), "{lang:?} {e:?}: {text}");
+                    assert!(!text.contains('{'), "{lang:?} {e:?}: an argument left unfilled: {text}");
+                }
+            }
+        }
+        let (_, detail) = ApiError::conflict(msg::transition_not_allowed("close", "open")).title_and_detail(Lang::Vi);
+        assert_eq!(detail, "Không thể “Kết luận” vụ việc đang ở trạng thái “Chờ tiếp nhận”.");
+        for method in ["method-not-allowed", "no-address", "status"] {
+            for lang in Lang::ALL {
+                let key = format!("problem-{method}-detail");
+                assert!(catalogs().has(lang, &key), "{key} in {lang:?}");
+            }
+        }
     }
 }

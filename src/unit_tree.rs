@@ -83,10 +83,7 @@ fn check_fields(conn: &mut DbConn, v: &mut Validator, unit: &mut Unit) -> Result
         && let Some(other) = Unit::find_by_code(conn, &unit.code)?
         && other.id != unit.id
     {
-        return Err(ApiError::conflict(
-            "unit-code-taken",
-            format!("Another unit already has the code \"{}\".", unit.code),
-        ));
+        return Err(ApiError::conflict(crate::error::msg::unit_code_taken(&unit.code)));
     }
     Ok(())
 }

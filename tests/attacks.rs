@@ -578,7 +578,7 @@ async fn an_export_larger_than_allowed_is_refused_not_cut_short() {
     for format in ["csv", "xlsx"] {
         let r = app.get(&format!("/api/v1/cases?format={format}"), &w.city_reviewer.token).await.expect(422);
         assert_eq!(r.error_fields(), vec!["format"]);
-        assert!(r.body["errors"][0]["message"].as_str().unwrap().contains("Narrow"), "{}", r.body);
+        assert!(r.body["errors"][0]["message"].as_str().unwrap().contains("thu hẹp"), "{}", r.body);
     }
     // Narrowed to fit, it exports.
     let campaign = format!("/api/v1/cases?format=csv&q={}", "V%E1%BB%A5%20vi%E1%BB%87c%201");

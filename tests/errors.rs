@@ -32,7 +32,7 @@ async fn unreadable_bodies_are_400_and_change_nothing() {
     };
     let (status, ct, body) = send("{\"code\": \"HN\",", "application/json").await;
     assert_eq!((status, ct.as_str()), (400, "application/problem+json"));
-    assert!(body["detail"].as_str().unwrap().contains("not valid JSON"));
+    assert!(body["detail"].as_str().unwrap().contains("không phải JSON hợp lệ"), "{body}");
     let (status, _, body) = send("[1, 2]", "application/json").await;
     assert_eq!(status, 400, "{body}");
     assert_eq!(send("", "application/json").await.0, 400);
@@ -40,6 +40,55 @@ async fn unreadable_bodies_are_400_and_change_nothing() {
     assert_eq!(status, 415);
     assert!(body["detail"].as_str().unwrap().contains("application/json"));
     assert_eq!(app.audit_count(), before);
+}
+
+/// Problems speak Vietnamese unless the request asks for English; the `type` codes and the
+/// field names are the same in both.
+#[tokio::test]
+async fn problems_speak_the_language_asked_for() {
+    let app = spawn().await;
+    let admin = app.signed_in("quantri", Role::Admin, None).await;
+    let bad = json!({"code": "HN", "name": "ẩ".repeat(201), "kind": "town", "parent_id": null});
+    let send = |accept_language: Option<&'static str>| {
+        let (app, token, bad) = (&app, admin.token.clone(), bad.clone());
+        async move {
+            let mut req = app.http.post(format!("{}/api/v1/units", app.base)).bearer_auth(token).json(&bad);
+            if let Some(l) = accept_language {
+                req = req.header("accept-language", l);
+            }
+            let res = req.send().await.unwrap();
+            assert_eq!(res.status().as_u16(), 422);
+            let lang = res.headers()["content-language"].to_str().unwrap().to_string();
+            (lang, res.json::<serde_json::Value>().await.unwrap())
+        }
+    };
+    let (lang, vi) = send(None).await;
+    assert_eq!(lang, "vi");
+    assert_eq!(vi["title"], "Có trường chưa hợp lệ");
+    assert_eq!(vi["detail"], "Cần sửa 2 trường: name, kind.");
+    assert_eq!(vi["errors"][0]["message"], "Tối đa 200 ký tự.");
+    assert!(vi["errors"][1]["message"].as_str().unwrap().starts_with("Phải là một trong các giá trị: "), "{vi}");
+    let (lang, en) = send(Some("en-GB,en;q=0.9")).await;
+    assert_eq!(lang, "en");
+    assert_eq!(en["title"], "Some fields are not valid");
+    assert_eq!(en["errors"][0]["message"], "At most 200 characters.");
+    assert_eq!(
+        (en["type"].clone(), en["errors"][1]["field"].clone()),
+        (vi["type"].clone(), vi["errors"][1]["field"].clone())
+    );
+    // Vietnamese preferred over English, or a language the service does not speak: Vietnamese.
+    assert_eq!(send(Some("vi-VN,en;q=0.5")).await.0, "vi");
+    assert_eq!(send(Some("fr")).await.0, "vi");
+    assert_eq!(send(Some("fr, en;q=0.3")).await.0, "en");
+
+    // A clash names the status in the reader's words; actix's own 404 and the sign-in too.
+    let r = app.call(Method::GET, "/api/v1/nothing", None, None, &[("accept-language", "en")]).await;
+    assert_eq!((r.status.as_u16(), r.body["title"].as_str()), (404, Some("Not found")));
+    let r = app.call(Method::GET, "/api/v1/nothing", None, None, &[]).await;
+    assert_eq!((r.status.as_u16(), r.body["title"].as_str()), (404, Some("Không tìm thấy")));
+    let r = app.call(Method::GET, "/api/v1/me", None, None, &[("accept-language", "en")]).await;
+    assert_eq!(r.body["title"], "Sign-in required");
+    assert_eq!(r.header("www-authenticate").as_deref(), Some("Bearer"));
 }
 
 #[tokio::test]
@@ -65,7 +114,7 @@ async fn text_longer_than_allowed_is_named() {
         .await
         .expect(422);
     assert_eq!(r.error_fields(), vec!["name"]);
-    assert_eq!(r.body["errors"][0]["message"], "Must be at most 200 characters.");
+    assert_eq!(r.body["errors"][0]["message"], "Tối đa 200 ký tự.");
 }
 
 #[tokio::test]

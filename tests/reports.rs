@@ -285,16 +285,26 @@ async fn the_summary_exports_as_csv_a_spreadsheet_opens() {
         let bytes = res.bytes().await.unwrap();
         assert!(bytes.starts_with("\u{feff}".as_bytes()), "UTF-8 byte-order mark");
         let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
-        let mut reader = csv::Reader::from_reader(text.as_bytes());
+        let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
         let header = reader.headers().unwrap().clone();
-        assert_eq!(&header[3], "Phát hiện");
+        assert_eq!((&header[3], &header[5], &header[10]), ("Phát hiện", "Không vi phạm", "Tỷ lệ xử lý"));
         let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
         assert_eq!(&rows[0][0], "Tổng số vụ việc");
-        assert_eq!(&rows[0][3], "4");
-        assert_eq!(&rows[0][4], "2");
-        assert_eq!((&rows[1][3], &rows[1][4]), ("3", "1"));
+        assert_eq!((&rows[0][3], &rows[0][4], &rows[0][10]), ("4", "2", "50,0%"));
+        assert_eq!(&rows[1][0], "Tổ chức, cá nhân");
+        assert_eq!(
+            (&rows[1][3], &rows[1][4], &rows[1][10]),
+            ("3", "1", "33,3%"),
+            "the official rate, Vietnamese-written"
+        );
         let indicator = rows.iter().find(|r| &r[1] == "3.1").unwrap();
         assert_eq!(&indicator[2], w.indicator("3.1").title.as_str());
+        // The measures have a header of their own; their counts are not under "Phát hiện".
+        let at =
+            rows.iter().position(|r| &r[0] == "Hình thức xử lý" && &r[3] == "Số vụ việc").expect("a measure header");
+        assert_eq!(rows[at - 1].iter().collect::<String>(), "", "a blank line before it");
+        let reprimand = rows[at..].iter().find(|r| &r[1] == "reprimand").expect("the measure row");
+        assert_eq!((&reprimand[2], &reprimand[3]), ("Khiển trách", "1"));
     }
 }
 
@@ -337,7 +347,9 @@ async fn the_case_list_exports_as_csv_with_its_filters_and_scope() {
     titles.sort();
     assert_eq!(titles, vec!["A", "C"]);
     let a = rows.iter().find(|r| &r[3] == "A").unwrap();
-    assert_eq!((&a[5], &a[6], &a[8], &a[13]), ("Phường Điện Biên", "Nguyễn Văn Bình", "2.5", "reprimand"));
+    assert_eq!((&a[5], &a[6], &a[8], &a[13]), ("Phường Điện Biên", "Nguyễn Văn Bình", "2.5", "Khiển trách"));
+    assert_eq!((&a[1], &a[4]), ("Đã xử lý", "Cá nhân"), "statuses and kinds by their names");
+    assert!(a[9].len() == 10 && a[9].as_bytes()[2] == b'/', "detected on as dd/mm/yyyy: {}", &a[9]);
     assert_eq!(export(w.city_reviewer.token.clone(), "format=csv").await.len(), 5);
     // A unit head exports only their subtree: Cầu Giấy's two cases.
     assert_eq!(export(w.cau_giay_head.token.clone(), "format=csv").await.len(), 2);
@@ -351,11 +363,39 @@ async fn fetch(app: &TestApp, token: &str, path: &str) -> (String, Vec<u8>) {
     (ct, res.bytes().await.unwrap().to_vec())
 }
 
-fn sheet(bytes: Vec<u8>) -> Vec<Vec<calamine::Data>> {
+fn sheet(bytes: &[u8]) -> Vec<Vec<calamine::Data>> {
     use calamine::Reader;
-    let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes)).unwrap();
+    let mut book: calamine::Xlsx<_> = calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
     let range = book.worksheet_range_at(0).unwrap().unwrap();
     range.rows().map(|r| r.to_vec()).collect()
+}
+
+/// A part of the XLSX package, as text: what calamine does not read (print setup, filters).
+fn part(bytes: &[u8], name: &str) -> String {
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    std::io::read_to_string(zip.by_name(name).unwrap()).unwrap()
+}
+
+/// The sheet prints on A4 landscape, one page wide, its header atop every page, and its
+/// header is a filter.
+fn assert_printable(bytes: &[u8], sheet_name: &str, header_row: u32) {
+    let book = part(bytes, "xl/workbook.xml");
+    assert!(book.contains(&format!("<sheet name=\"{sheet_name}\"")), "{book}");
+    let row = header_row + 1;
+    assert!(book.contains(&format!("!${row}:${row}</definedName>")), "print titles: {book}");
+    let sheet = part(bytes, "xl/worksheets/sheet1.xml");
+    assert!(sheet.contains(&format!("<autoFilter ref=\"A{row}:")), "{sheet}");
+    let setup = sheet.split("<pageSetup ").nth(1).expect("a page setup").split("/>").next().unwrap();
+    for attr in ["paperSize=\"9\"", "orientation=\"landscape\"", "fitToHeight=\"0\""] {
+        assert!(setup.contains(attr), "{attr} in {setup}");
+    }
+    let widths: Vec<f64> = sheet
+        .split("<col ")
+        .skip(1)
+        .filter_map(|c| c.split("width=\"").nth(1)?.split('"').next()?.parse().ok())
+        .collect();
+    assert!(widths.iter().any(|w| *w > 12.0), "columns fitted to their text: {widths:?}");
+    assert!(sheet.contains("<pageSetUpPr fitToPage=\"1\"/>"), "{sheet}");
 }
 
 #[tokio::test]
@@ -366,19 +406,41 @@ async fn the_summary_and_the_case_list_export_as_xlsx() {
     scenario(&app, &w).await;
     let (ct, bytes) = fetch(&app, &w.city_reviewer.token, "/api/v1/reports/summary?format=xlsx&from=2024-09-01").await;
     assert_eq!(ct, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
-    let rows = sheet(bytes);
+    assert_printable(&bytes, "Báo cáo tổng hợp", 2);
+    let rows = sheet(&bytes);
     assert!(rows[0][0].to_string().starts_with("Báo cáo tổng hợp"), "{:?}", rows[0]);
     assert!(rows[0][0].to_string().contains("01/09/2024"));
     assert_eq!(rows[2][3], Data::String("Phát hiện".into()));
     assert_eq!(rows[3][0], Data::String("Tổng số vụ việc".into()));
     assert_eq!((rows[3][3].clone(), rows[3][4].clone()), (Data::Float(4.0), Data::Float(2.0)), "figures are numbers");
+    assert_eq!(rows[3][10], Data::Float(0.5), "the rate is a number");
+    assert!(part(&bytes, "xl/styles.xml").contains("formatCode=\"0.0%\""), "shown as a percentage");
+    let measures = rows.iter().position(|r| r[0] == Data::String("Hình thức xử lý".into())).unwrap();
+    assert_eq!(rows[measures][3], Data::String("Số vụ việc".into()), "the measures under their own header");
     assert!(
         rows.iter()
             .any(|r| r[1] == Data::String("3.1".into()) && r[2] == Data::String(w.indicator("3.1").title.clone()))
     );
 
     let (_, bytes) = fetch(&app, &w.cau_giay_head.token, "/api/v1/cases?format=xlsx").await;
-    let rows = sheet(bytes);
+    assert_printable(&bytes, "Danh sách vụ việc", 2);
+    let rows = sheet(&bytes);
     assert_eq!(rows[2][0], Data::String("Số vụ việc".into()));
     assert_eq!(rows.len(), 3 + 2, "title, blank, header and Cầu Giấy's two cases");
+    assert!(matches!(rows[3][9], Data::DateTime(_)), "detected on is a date: {:?}", rows[3][9]);
+    assert!(matches!(rows[3][16], Data::DateTime(_)), "logged at is a date and time: {:?}", rows[3][16]);
+    let statuses = ["Chờ tiếp nhận", "Đang xử lý", "Đã khắc phục", "Đã xử lý", "Không vi phạm"];
+    assert!(statuses.contains(&rows[3][1].to_string().as_str()), "{:?}", rows[3][1]);
+
+    // English when asked for: the same sheet in the reader's words.
+    let res = app
+        .http
+        .get(format!("{}/api/v1/reports/summary?format=csv", app.base))
+        .bearer_auth(&w.city_reviewer.token)
+        .header("accept-language", "en")
+        .send()
+        .await
+        .unwrap();
+    let text = res.text().await.unwrap();
+    assert!(text.contains("All cases") && text.contains("Handling rate") && text.contains("50.0%"), "{text}");
 }

@@ -13,7 +13,7 @@ use super::pagination::{Page, PageQuery, PageRequest};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::casework::{self, Upload, scope_of};
-use crate::error::ApiError;
+use crate::error::{ApiError, msg};
 use crate::model::attachment::Attachment;
 use crate::model::case::Case;
 
@@ -90,7 +90,7 @@ pub async fn upload(
     state.db(move |conn| casework::visible(conn, &who, &id).map(drop)).await?;
     let received = receive(form, state.settings.cases.attachment_max_bytes, 1).await?;
     let upload = received.files.into_iter().find(|(name, _)| name == "file").map(|(_, u)| u);
-    let upload = upload.ok_or_else(|| ApiError::field("file", "Attach the file in a form field named \"file\"."))?;
+    let upload = upload.ok_or_else(|| ApiError::field("file", msg::file_field()))?;
     let attachment = state.op(move |conn, ctx| casework::attach(conn, ctx, &caller, &path, upload)).await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/cases/{}/attachments/{}", attachment.case_id, attachment.id)))
@@ -142,8 +142,7 @@ pub async fn receive(mut form: Multipart, max_bytes: usize, max_files: usize) ->
             let file_name = clean_file_name(file_name.as_deref());
             received.files.push((name, Upload { file_name, content_type, bytes }));
         } else {
-            let text = String::from_utf8(bytes)
-                .map_err(|_| ApiError::BadRequest("A form field is not valid UTF-8 text.".into()))?;
+            let text = String::from_utf8(bytes).map_err(|_| ApiError::BadRequest(msg::form_utf8()))?;
             received.fields.push((name, unicode_normalization::UnicodeNormalization::nfc(text.as_str()).collect()));
         }
     }
@@ -154,10 +153,10 @@ fn multipart_error(err: actix_multipart::MultipartError) -> ApiError {
     use actix_multipart::MultipartError as E;
     match err {
         E::ContentTypeMissing | E::ContentTypeParse | E::ContentTypeIncompatible | E::BoundaryMissing => {
-            ApiError::UnsupportedMediaType("Send the file as multipart/form-data with a part named \"file\".".into())
+            ApiError::UnsupportedMediaType(msg::send_multipart())
         }
         E::Payload(actix_web::error::PayloadError::Overflow) => ApiError::PayloadTooLarge,
-        _ => ApiError::BadRequest("The uploaded form could not be read.".into()),
+        _ => ApiError::BadRequest(msg::form_unreadable()),
     }
 }
 

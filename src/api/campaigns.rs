@@ -126,7 +126,7 @@ fn apply(
     }
     if let Some(d) = input.directive_id {
         let exists = parse_id(&d).is_ok() && Directive::find(conn, &d)?.is_some();
-        v.check(exists, "directive_id", "There is no directive with this id.");
+        v.check(exists, "directive_id", msg::no_directive());
         c.directive_id = d;
     }
     for (field, raw, day) in
@@ -139,7 +139,7 @@ fn apply(
         }
     }
     if !v.has("starts_on") && !v.has("ends_on") {
-        v.check(c.ends_on >= c.starts_on, "ends_on", "Must not be before starts_on.");
+        v.check(c.ends_on >= c.starts_on, "ends_on", msg::not_before_start());
     }
     if let Some(s) = input.status {
         v.check(STATUSES.contains(&s.as_str()), "status", one_of(&STATUSES));
@@ -152,7 +152,7 @@ fn apply(
         Some(u) if u.active && (u.role == "inspector" || u.role == "reviewer") => {}
         // Already reported as missing.
         _ if c.lead_id.is_empty() && v.has("lead_id") => {}
-        _ => v.add("lead_id", "Must be an active inspector or reviewer."),
+        _ => v.add("lead_id", msg::lead_role()),
     }
     if let Some(m) = input.member_ids {
         *members = m;
@@ -164,14 +164,14 @@ fn apply(
     members.dedup();
     for (i, m) in members.iter().enumerate() {
         let ok = parse_id(m).is_ok() && User::find(conn, m)?.is_some_and(|u| u.active);
-        v.check(ok, &format!("member_ids[{i}]"), "There is no active user with this id.");
+        v.check(ok, &format!("member_ids[{i}]"), msg::no_active_user());
     }
     if let Some(t) = input.target_unit_ids {
         *targets = t;
     }
     targets.sort();
     targets.dedup();
-    v.check(!targets.is_empty(), "target_unit_ids", "A campaign needs at least one target unit.");
+    v.check(!targets.is_empty(), "target_unit_ids", msg::campaign_needs_target());
     for (i, t) in targets.iter().enumerate() {
         let field = format!("target_unit_ids[{i}]");
         if !(parse_id(t).is_ok() && Unit::find(conn, t)?.is_some()) {
@@ -179,10 +179,7 @@ fn apply(
         } else if let Some(own) = target_limit(caller)
             && !Unit::is_in_subtree(conn, own, t)?
         {
-            v.add(
-                &field,
-                "Is outside your unit: a reviewer's campaigns target only units in their own unit's subtree.",
-            );
+            v.add(&field, msg::outside_own_unit());
         }
     }
     Ok(())

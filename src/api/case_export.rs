@@ -4,38 +4,36 @@ use std::collections::HashMap;
 
 use actix_web::{HttpResponse, web};
 
-use super::export::{FileFormat, Table};
-
-use super::instant;
+use super::export::{Block, Cell, FileFormat, Table};
 use crate::app::AppState;
 use crate::domain::deadline::is_overdue;
 use crate::domain::workflow::Status;
 use crate::error::ApiError;
+use crate::i18n::{Lang, catalogs};
 use crate::model::case::{Case, CaseFilter, CaseScope};
 use crate::model::directive::Indicator;
 use crate::model::unit::Unit;
 
+/// Every case `scope` and `filter` select as one sheet in `lang`: statuses, subject kinds,
+/// severities and measures by their names, dates as dates.
 pub async fn export(
     state: web::Data<AppState>,
     scope: CaseScope,
     filter: CaseFilter,
     format: FileFormat,
+    lang: Lang,
 ) -> Result<HttpResponse, ApiError> {
     let now = state.clock.now_naive();
     let tz = state.settings.time_zone().map_err(ApiError::internal)?;
     let max_rows = state.settings.cases.export_max_rows;
+    let measures: HashMap<String, String> =
+        state.settings.cases.measures.iter().map(|m| (m.code.clone(), m.label.clone())).collect();
     let table = state
         .db(move |conn| {
             let rows = Case::list_visible(conn, &scope, &filter, now, None, max_rows + 1)?;
             if rows.len() as i64 > max_rows {
                 // A file cut short would look complete; say so instead.
-                return Err(ApiError::field(
-                    "format",
-                    format!(
-                        "More than {max_rows} cases match; an export holds at most {max_rows}. \
-                         Narrow the list (from, to, campaign_id, unit_id, status) and export each part."
-                    ),
-                ));
+                return Err(ApiError::field("format", crate::error::msg::too_many_rows(max_rows)));
             }
             let ids: Vec<String> = rows.iter().map(|c| c.id.clone()).collect();
             let cited = Case::indicators_of(conn, &ids)?;
@@ -47,53 +45,75 @@ pub async fn export(
             let units: HashMap<String, String> =
                 Unit::find_many(conn, &unit_ids)?.into_iter().map(|u| (u.id, u.name)).collect();
 
+            let c = catalogs();
+            let word = |key: String| c.text(lang, &key, &[]);
             let header = [
-                "Số vụ việc",
-                "Trạng thái",
-                "Quá hạn",
-                "Nội dung",
-                "Đối tượng",
-                "Đơn vị",
-                "Họ tên",
-                "Chức vụ",
-                "Biểu hiện",
-                "Ngày phát hiện",
-                "Mức độ",
-                "Đơn vị chịu trách nhiệm",
-                "Hạn xử lý",
-                "Hình thức xử lý",
-                "Ngày quyết định",
-                "Số quyết định",
-                "Ngày ghi nhận",
-            ];
+                "export-number",
+                "col-status",
+                "export-overdue",
+                "col-title",
+                "export-subject-kind",
+                "export-subject-unit",
+                "export-person-name",
+                "export-person-position",
+                "export-indicators",
+                "field-detected-on",
+                "field-severity",
+                "export-responsible-unit",
+                "field-due-at",
+                "export-measure",
+                "export-decided-on",
+                "export-decision-reference",
+                "export-logged-at",
+            ]
+            .map(|k| word(k.to_string()))
+            .to_vec();
+            let local = |t: chrono::NaiveDateTime| t.and_utc().with_timezone(&tz).naive_local();
+            let yes = word("export-yes".into());
             let mut out = Vec::with_capacity(rows.len());
-            for c in rows {
+            for case in rows {
                 let overdue =
-                    is_overdue(Status::parse(&c.status).is_some_and(Status::can_be_overdue), c.deadline_at, now);
-                let mut cited_codes: Vec<&str> =
-                    cited.get(&c.id).into_iter().flatten().filter_map(|i| codes.get(i).map(String::as_str)).collect();
+                    is_overdue(Status::parse(&case.status).is_some_and(Status::can_be_overdue), case.deadline_at, now);
+                let mut cited_codes: Vec<&str> = cited
+                    .get(&case.id)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|i| codes.get(i).map(String::as_str))
+                    .collect();
                 cited_codes.sort();
+                let due = case.due_at.map(|d| match crate::domain::deadline::as_date(d, tz) {
+                    Some(day) => Cell::Date(day),
+                    None => Cell::DateTime(local(d)),
+                });
+                let measure = case.decision_measure.as_ref().map(|m| measures.get(m).cloned().unwrap_or(m.clone()));
                 out.push(vec![
-                    c.number.clone(),
-                    c.status.clone(),
-                    if overdue { "có" } else { "" }.to_string(),
-                    c.title.clone(),
-                    if c.subject_kind == "individual" { "Cá nhân" } else { "Tổ chức" }.to_string(),
-                    units.get(&c.subject_unit_id).cloned().unwrap_or_default(),
-                    c.person_name.clone().unwrap_or_default(),
-                    c.person_position.clone().unwrap_or_default(),
-                    cited_codes.join(", "),
-                    c.detected_on.format("%d/%m/%Y").to_string(),
-                    c.severity.clone(),
-                    c.responsible_unit_id.as_ref().and_then(|u| units.get(u)).cloned().unwrap_or_default(),
-                    c.due_at.map(|d| crate::domain::deadline::shown(d, tz)).unwrap_or_default(),
-                    c.decision_measure.clone().unwrap_or_default(),
-                    c.decision_decided_on.map(|d| d.format("%d/%m/%Y").to_string()).unwrap_or_default(),
-                    c.decision_reference.clone().unwrap_or_default(),
-                    instant(c.created_at),
+                    Cell::text(&case.number),
+                    Cell::text(word(format!("status-{}", case.status))),
+                    if overdue { Cell::text(&yes) } else { Cell::Empty },
+                    Cell::text(&case.title),
+                    Cell::text(word(format!("subject-{}", case.subject_kind))),
+                    Cell::text(units.get(&case.subject_unit_id).cloned().unwrap_or_default()),
+                    Cell::text(case.person_name.clone().unwrap_or_default()),
+                    Cell::text(case.person_position.clone().unwrap_or_default()),
+                    Cell::text(cited_codes.join(", ")),
+                    Cell::Date(case.detected_on),
+                    Cell::text(word(format!("severity-{}", case.severity))),
+                    Cell::text(
+                        case.responsible_unit_id.as_ref().and_then(|u| units.get(u)).cloned().unwrap_or_default(),
+                    ),
+                    due.unwrap_or(Cell::Empty),
+                    Cell::text(measure.unwrap_or_default()),
+                    case.decision_decided_on.map(Cell::Date).unwrap_or(Cell::Empty),
+                    Cell::text(case.decision_reference.clone().unwrap_or_default()),
+                    Cell::DateTime(local(case.created_at)),
                 ]);
             }
-            Ok(Table { title: "Danh sách vụ việc".into(), header: header.map(String::from).to_vec(), rows: out })
+            Ok(Table {
+                title: word("export-cases-title".into()),
+                sheet: word("export-cases-sheet".into()),
+                blocks: vec![Block { header, rows: out }],
+                lang,
+            })
         })
         .await?;
     table.respond(format, "danh-sach-vu-viec")

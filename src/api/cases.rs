@@ -161,7 +161,7 @@ pub fn case_filter(q: &CaseQuery) -> Result<CaseFilter, ApiError> {
         v.check(Status::parse(s).is_some(), "status", one_of(&Status::ALL.map(Status::as_str)));
     }
     if let Some(q) = &q.q {
-        v.check(q.chars().count() <= 200, "q", "Must be at most 200 characters.");
+        v.check(q.chars().count() <= 200, "q", crate::error::msg::too_long(200));
     }
     v.finish()?;
     Ok(CaseFilter {
@@ -192,7 +192,8 @@ pub async fn list(
     let q = q.0;
     let accept = req.headers().get(actix_web::http::header::ACCEPT).and_then(|v| v.to_str().ok());
     if let Some(format) = super::export::FileFormat::pick(q.format.as_deref(), accept)? {
-        return super::case_export::export(state, scope, case_filter(&q)?, format).await;
+        return super::case_export::export(state, scope, case_filter(&q)?, format, crate::i18n::Lang::preferred(&req))
+            .await;
     }
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
     let filter = case_filter(&q)?;

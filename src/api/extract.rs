@@ -8,9 +8,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer};
 
 use crate::app::AppState;
-use crate::error::{ApiError, FieldError};
-
-const NUL_MESSAGE: &str = "Text may not contain the NUL character (\\u0000).";
+use crate::error::{ApiError, FieldError, Message, msg};
 
 /// True when a JSON text holds the escape `\u0000` (raw NUL bytes are not valid JSON).
 fn escapes_nul(json: &[u8]) -> bool {
@@ -47,16 +45,14 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
             })
             .unwrap_or(false);
         if !is_json {
-            return Box::pin(ready(Err(ApiError::UnsupportedMediaType(
-                "Send the request body as JSON with Content-Type: application/json.".into(),
-            ))));
+            return Box::pin(ready(Err(ApiError::UnsupportedMediaType(msg::send_json()))));
         }
         let bytes = web::Bytes::from_request(req, payload);
         Box::pin(async move {
             let bytes = bytes.await.map_err(|e| match e.as_error::<actix_web::error::PayloadError>() {
                 Some(actix_web::error::PayloadError::Overflow) => ApiError::PayloadTooLarge,
                 _ if e.as_response_error().status_code() == 413 => ApiError::PayloadTooLarge,
-                _ => ApiError::BadRequest("The request body could not be read.".into()),
+                _ => ApiError::BadRequest(msg::body_unreadable()),
             })?;
             parse_json(&bytes).map(JsonBody)
         })
@@ -67,11 +63,11 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
 /// target does not know is listed in one 422.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     if escapes_nul(bytes) {
-        return Err(ApiError::BadRequest(NUL_MESSAGE.into()));
+        return Err(ApiError::BadRequest(msg::nul()));
     }
     // serde would also fill a struct from an array, by position; bodies are objects.
     if bytes.iter().find(|b| !b.is_ascii_whitespace()).is_some_and(|b| *b != b'{') {
-        return Err(ApiError::BadRequest("The request body must be a JSON object.".into()));
+        return Err(ApiError::BadRequest(msg::body_object()));
     }
     let mut unknown = Vec::new();
     let mut de = serde_json::Deserializer::from_slice(bytes);
@@ -87,14 +83,8 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                 serde_json::error::Category::Data if path != "." => {
                     Err(ApiError::field(&path, describe_serde(&inner.to_string())))
                 }
-                serde_json::error::Category::Data => {
-                    Err(ApiError::BadRequest("The request body must be a JSON object.".into()))
-                }
-                _ => Err(ApiError::BadRequest(format!(
-                    "The request body is not valid JSON (line {}, column {}).",
-                    inner.line(),
-                    inner.column()
-                ))),
+                serde_json::error::Category::Data => Err(ApiError::BadRequest(msg::body_object())),
+                _ => Err(ApiError::BadRequest(msg::body_json(inner.line(), inner.column()))),
             };
         }
     };
@@ -102,22 +92,38 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         Ok(value)
     } else {
         Err(ApiError::Validation(
-            unknown.into_iter().map(|field| FieldError::new(&field, "This field is not recognised.")).collect(),
+            unknown.into_iter().map(|field| FieldError::new(&field, msg::not_recognised())).collect(),
         ))
     }
 }
 
-/// Turns serde's wording into a sentence for the person who filled the form.
-fn describe_serde(msg: &str) -> String {
-    let msg = msg.split(" at line ").next().unwrap_or(msg);
-    if let Some(rest) = msg.strip_prefix("invalid type: ") {
-        let expected = rest.split(", expected ").nth(1).unwrap_or("another kind of value");
-        return format!("Has the wrong kind of value: expected {expected}.");
+/// Turns serde's wording into a message for the person who filled the form: the kinds
+/// of value serde names become words of the catalogs, anything else is quoted.
+fn describe_serde(serde_says: &str) -> Message {
+    use crate::domain::validation::Arg;
+    let said = serde_says.split(" at line ").next().unwrap_or(serde_says);
+    if let Some(rest) = said.strip_prefix("invalid type: ") {
+        let expected = rest.split(", expected ").nth(1).unwrap_or("");
+        let word = match expected {
+            "a string" | "a borrowed string" | "a character" => Some("value-string"),
+            "a boolean" => Some("value-boolean"),
+            "a sequence" => Some("value-list"),
+            "a map" => Some("value-object"),
+            e if e.starts_with("struct ") => Some("value-object"),
+            e if e.starts_with('i') || e.starts_with('u') || e.contains("integer") => Some("value-integer"),
+            e if e.starts_with('f') || e.contains("number") => Some("value-number"),
+            _ => None,
+        };
+        let expected = match word {
+            Some(w) => Arg::Word(w.into()),
+            None => Arg::Text(expected.to_string()),
+        };
+        return msg::wrong_kind(expected);
     }
-    if msg.starts_with("unknown field") {
-        return "This field is not recognised.".into();
+    if said.starts_with("unknown field") {
+        return msg::not_recognised();
     }
-    format!("Is not valid: {msg}.")
+    msg::not_valid(said)
 }
 
 /// Query-string parameters: 422 naming the parameter whose value has the wrong form.
@@ -131,18 +137,18 @@ impl<T: DeserializeOwned> FromRequest for QueryParams<T> {
         let pairs = form_urlencoded::parse(req.query_string().as_bytes());
         // PostgreSQL cannot store or compare text holding NUL; no user types one.
         if let Some((name, _)) = pairs.clone().find(|(_, v)| v.contains('\0')) {
-            return ready(Err(ApiError::field(&name, NUL_MESSAGE)));
+            return ready(Err(ApiError::field(&name, msg::nul())));
         }
         let de = serde_urlencoded::Deserializer::new(pairs);
         ready(serde_path_to_error::deserialize::<_, T>(de).map(QueryParams).map_err(|err| {
             let path = err.path().to_string();
-            let msg = err.into_inner().to_string();
+            let said = err.into_inner().to_string();
             let field = if path == "." {
-                msg.strip_prefix("unknown field `").and_then(|r| r.split('`').next()).unwrap_or("query").to_string()
+                said.strip_prefix("unknown field `").and_then(|r| r.split('`').next()).unwrap_or("query").to_string()
             } else {
                 path
             };
-            ApiError::field(&field, describe_serde(&msg))
+            ApiError::field(&field, describe_serde(&said))
         }))
     }
 }

@@ -8,17 +8,40 @@ use actix_web::{Error, HttpMessage};
 use tracing_actix_web::RequestId;
 
 use crate::error::{ApiError, MAX_URL_BYTES, problem_response};
+use crate::i18n::{Lang, catalogs};
 
 /// Refuses, with a 414 problem, an address longer than any the service hands out or takes.
 pub async fn refuse_long_urls(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<impl MessageBody>, Error> {
+) -> Result<ServiceResponse<BoxBody>, Error> {
     let len = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
     if len > MAX_URL_BYTES {
-        return Err(ApiError::UriTooLong.into());
+        let lang = Lang::preferred(&req);
+        return Ok(req.into_response(ApiError::UriTooLong.render(lang)));
     }
-    next.call(req).await
+    next.call(req).await.map(ServiceResponse::map_into_boxed_body)
+}
+
+/// Says a failure again in the language the request's `Accept-Language` prefers: an
+/// [`ApiError`] first renders itself in Vietnamese, not knowing who asked.
+pub async fn speak_the_readers_language(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let lang = Lang::preferred(&req);
+    let res = next.call(req).await?;
+    let again = match lang {
+        Lang::Vi => None,
+        _ => res.response().error().and_then(|e| e.as_error::<ApiError>()).map(|e| e.render(lang)),
+    };
+    Ok(match again {
+        Some(response) => {
+            let (req, _) = res.into_parts();
+            ServiceResponse::new(req, response)
+        }
+        None => res.map_into_boxed_body(),
+    })
 }
 
 /// Adds `X-Request-Id` (the id the logs carry) to every response.
@@ -90,24 +113,22 @@ pub fn problem_for_bare_errors<B: MessageBody + 'static>() -> ErrorHandlers<B> {
             return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
         }
         let status = res.status();
-        let (code, title, detail) = match status.as_u16() {
-            404 => ("not-found", "Not found", "There is nothing at this address.".to_string()),
-            405 => {
-                ("method-not-allowed", "Method not allowed", "This address does not accept that method.".to_string())
-            }
-            s if s >= 500 => (
-                "internal-error",
-                "Internal error",
-                "Something went wrong on our side. The error was logged; please try again.".to_string(),
-            ),
-            _ => (
-                "bad-request",
-                "The request could not be handled",
-                status.canonical_reason().unwrap_or("Error").to_string(),
-            ),
+        let code = match status.as_u16() {
+            404 => "not-found",
+            405 => "method-not-allowed",
+            s if s >= 500 => "internal-error",
+            _ => "bad-request",
+        };
+        let lang = Lang::preferred(res.request());
+        let c = catalogs();
+        let title = c.text(lang, &format!("problem-{code}"), &[]);
+        let detail = match code {
+            "not-found" => c.text(lang, "problem-no-address-detail", &[]),
+            "bad-request" => c.text(lang, "problem-status-detail", &[("status", status.as_u16().to_string())]),
+            _ => c.text(lang, &format!("problem-{code}-detail"), &[]),
         };
         let (req, _) = res.into_parts();
-        let problem: actix_web::HttpResponse<BoxBody> = problem_response(status, code, title, detail, Vec::new());
+        let problem: actix_web::HttpResponse<BoxBody> = problem_response(status, code, lang, title, detail, Vec::new());
         Ok(ErrorHandlerResponse::Response(ServiceResponse::new(req, problem).map_into_right_body()))
     })
 }

@@ -109,7 +109,7 @@ pub fn parse_period(v: &mut Validator, from: Option<&str>, to: Option<&str>) -> 
     };
     let (from, to) = (date("from", from), date("to", to));
     if let (Some(f), Some(t)) = (from, to) {
-        v.check(f <= t, "to", "Must not be before from.");
+        v.check(f <= t, "to", crate::error::msg::not_before_start());
     }
     (from, to)
 }

@@ -10,7 +10,7 @@ use utoipa::openapi::{Content, OpenApi as Document, Ref, Response};
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
 
-use crate::error::{FieldError, Problem};
+use crate::error::{FieldProblem, Problem};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -20,7 +20,7 @@ use crate::error::{FieldError, Problem};
                        overdue escalation and reports. Errors are RFC 9457 problem+json documents whose `type` \
                        is `urn:casetrack:problem:<code>`; a 422 lists every bad field in `errors`."
     ),
-    components(schemas(Problem, FieldError)),
+    components(schemas(Problem, FieldProblem)),
     tags(
         (name = "auth", description = "Signing in and out"),
         (name = "me", description = "The signed-in user"),

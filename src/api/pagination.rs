@@ -53,7 +53,7 @@ impl PageRequest {
     ) -> Result<Self, ApiError> {
         let mut v = crate::error::Validator::new();
         let limit = limit.unwrap_or(DEFAULT_LIMIT);
-        v.check((1..=MAX_LIMIT).contains(&limit), "limit", format!("Must be between 1 and {MAX_LIMIT}."));
+        v.check((1..=MAX_LIMIT).contains(&limit), "limit", crate::error::msg::number_range(1, MAX_LIMIT));
         let after = match cursor.filter(|c| !c.is_empty()) {
             None => None,
             Some(c) => {

@@ -7,7 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, get, web};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::export::{FileFormat, Table};
+use super::export::{Block, Cell, FileFormat, Table};
 use super::extract::{QueryParams, parse_id};
 use crate::app::AppState;
 use crate::auth::CurrentUser;
@@ -15,6 +15,7 @@ use crate::casework::scope_of;
 use crate::domain::report::{Counts, handling_rate};
 use crate::domain::role::Role;
 use crate::error::{ApiError, Validator};
+use crate::i18n::{Lang, catalogs};
 use crate::model::case::{CaseFilter, CaseScope};
 use crate::model::directive::Indicator;
 use crate::model::report;
@@ -85,7 +86,7 @@ pub fn prepare(caller: &CurrentUser, q: &ReportQuery) -> Result<(CaseScope, Case
     let (from, to) = super::parse_period(&mut v, q.from.as_deref(), q.to.as_deref());
     for (field, id) in [("directive_id", &q.directive_id), ("campaign_id", &q.campaign_id), ("unit_id", &q.unit_id)] {
         if let Some(id) = id {
-            v.check(parse_id(id).is_ok(), field, "Is not a valid id.");
+            v.check(parse_id(id).is_ok(), field, crate::error::msg::bad_id());
         }
     }
     v.finish()?;
@@ -116,7 +117,7 @@ pub async fn summary(
     let body = state.db(move |conn| Ok(summary_of(conn, &scope, &filter, root, now, &measures)?)).await?;
     let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok());
     match FileFormat::pick(q.format.as_deref(), accept)? {
-        Some(format) => summary_table(&body).respond(format, "bao-cao-tong-hop"),
+        Some(format) => summary_table(&body, Lang::preferred(&req)).respond(format, "bao-cao-tong-hop"),
         None => Ok(HttpResponse::Ok().json(body)),
     }
 }
@@ -182,55 +183,63 @@ pub fn summary_of(
     })
 }
 
-/// The summary as one table a spreadsheet opens as is.
-pub fn summary_table(s: &Summary) -> Table {
+/// The summary as one sheet a spreadsheet opens and prints as is, in `lang`: the counts
+/// by indicator and unit under one header, the measures under their own.
+pub fn summary_table(s: &Summary, lang: Lang) -> Table {
+    let c = catalogs();
+    let t = |key: &str| c.text(lang, key, &[]);
     let header = [
-        "Mục",
-        "Mã",
-        "Tên",
-        "Phát hiện",
-        "Đã xử lý",
-        "Không vi phạm",
-        "Chưa tiếp nhận",
-        "Đang xử lý",
-        "Đã khắc phục",
-        "Quá hạn",
-    ];
-    let row = |section: &str, code: &str, name: &str, c: &Counts| -> Vec<String> {
-        let mut r = vec![section.to_string(), code.to_string(), name.to_string()];
-        r.extend(
-            [c.detected, c.handled, c.dismissed, c.open, c.in_handling, c.remediated, c.overdue].map(|n| n.to_string()),
-        );
+        "export-section",
+        "export-code",
+        "export-name",
+        "export-detected",
+        "export-handled",
+        "status-dismissed",
+        "status-open",
+        "status-in_handling",
+        "status-remediated",
+        "export-overdue",
+        "export-rate",
+    ]
+    .map(t)
+    .to_vec();
+    let row = |section: &str, code: &str, name: &str, n: &Counts| -> Vec<Cell> {
+        let mut r = vec![Cell::text(section), Cell::text(code), Cell::text(name)];
+        r.extend([n.detected, n.handled, n.dismissed, n.open, n.in_handling, n.remediated, n.overdue].map(Cell::Int));
+        r.push(Cell::Rate { part: n.handled, whole: n.detected });
         r
     };
-    let mut rows = vec![row("Tổng số vụ việc", "", "", &s.cases)];
-    rows.push(vec![
-        "Tổ chức, cá nhân".into(),
-        String::new(),
-        String::new(),
-        s.subjects.detected.to_string(),
-        s.subjects.handled.to_string(),
-    ]);
-    rows.push(vec!["Tỷ lệ xử lý".into(), String::new(), String::new(), format!("{:.1}%", s.handling_rate * 100.0)]);
-    rows.extend(s.by_indicator.iter().map(|i| row("Biểu hiện", &i.code, &i.title, &i.counts)));
-    rows.extend(s.by_unit.iter().map(|u| row("Đơn vị", &u.code, &u.name, &u.counts)));
-    rows.extend(
-        s.by_measure
+    let mut rows = vec![row(&t("export-all-cases"), "", "", &s.cases)];
+    let mut subjects = vec![Cell::text(t("export-subjects")), Cell::Empty, Cell::Empty];
+    subjects.extend([Cell::Int(s.subjects.detected), Cell::Int(s.subjects.handled)]);
+    subjects.extend(std::iter::repeat_n(Cell::Empty, 5));
+    subjects.push(Cell::Rate { part: s.subjects.handled, whole: s.subjects.detected });
+    rows.push(subjects);
+    let (indicator, unit) = (t("export-indicator"), t("export-unit"));
+    rows.extend(s.by_indicator.iter().map(|i| row(&indicator, &i.code, &i.title, &i.counts)));
+    rows.extend(s.by_unit.iter().map(|u| row(&unit, &u.code, &u.name, &u.counts)));
+    let measure = t("export-measure");
+    let measures = Block {
+        header: [&measure, &t("export-code"), &t("export-name"), &t("report-count")].map(String::from).to_vec(),
+        rows: s
+            .by_measure
             .iter()
-            .map(|m| vec!["Hình thức xử lý".into(), m.measure.clone(), m.label.clone(), m.count.to_string()]),
-    );
+            .map(|m| vec![Cell::text(&measure), Cell::text(&m.measure), Cell::text(&m.label), Cell::Int(m.count)])
+            .collect(),
+    };
     let period = match (s.from, s.to) {
-        (None, None) => "toàn bộ thời gian".to_string(),
-        (f, t) => format!(
+        (None, None) => t("export-all-time"),
+        (f, to) => format!(
             "{} – {}",
-            f.map(|d| d.format("%d/%m/%Y").to_string()).unwrap_or_default(),
-            t.map(|d| d.format("%d/%m/%Y").to_string()).unwrap_or_default()
+            f.map(crate::i18n::date).unwrap_or_default(),
+            to.map(crate::i18n::date).unwrap_or_default()
         ),
     };
     Table {
-        title: format!("Báo cáo tổng hợp kết quả phát hiện, xử lý vi phạm ({period})"),
-        header: header.map(String::from).to_vec(),
-        rows,
+        title: c.text(lang, "export-summary-title", &[("period", period)]),
+        sheet: t("export-summary-sheet"),
+        blocks: vec![Block { header, rows }, measures],
+        lang,
     }
 }
 
@@ -259,7 +268,7 @@ pub async fn series(
     let q = q.0;
     let (scope, filter) = prepare(&caller, &q)?;
     if q.interval.as_deref().unwrap_or("month") != "month" {
-        return Err(ApiError::field("interval", "Must be: month."));
+        return Err(ApiError::field("interval", crate::error::msg::one_of(&["month"])));
     }
     let now = state.clock.now_naive();
     let items = state.db(move |conn| Ok(series_of(conn, &scope, &filter, now)?)).await?;

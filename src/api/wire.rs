@@ -39,20 +39,19 @@ impl<T> ProblemIo<T> {
     }
 }
 
-/// The problem response that stands in for the parser's bare `status`.
+/// The problem response that stands in for the parser's bare `status`, in Vietnamese:
+/// a request that could not be read has no language to ask for.
 fn replacement(status: StatusCode) -> Vec<u8> {
-    let detail = if status == StatusCode::BAD_REQUEST {
-        format!(
-            "The request could not be read: its address or headers are malformed or too long \
-             (an address may be at most {MAX_URL_BYTES} bytes)."
-        )
+    let c = crate::i18n::catalogs();
+    let lang = crate::i18n::Lang::Vi;
+    let (code, detail) = if status == StatusCode::BAD_REQUEST {
+        ("bad-request", c.text(lang, "problem-malformed-detail", &[("max", MAX_URL_BYTES.to_string())]))
     } else {
-        "The request's headers are larger than allowed.".to_string()
+        ("headers-too-large", c.text(lang, "problem-headers-too-large-detail", &[]))
     };
-    let code = if status == StatusCode::BAD_REQUEST { "bad-request" } else { "headers-too-large" };
     let body = serde_json::json!({
         "type": format!("urn:casetrack:problem:{code}"),
-        "title": "The request could not be read",
+        "title": c.text(lang, "problem-bad-request", &[]),
         "status": status.as_u16(),
         "detail": detail,
     })

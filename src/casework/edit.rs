@@ -37,22 +37,16 @@ pub fn edit(
         }
         check_version(if_match, before.version)?;
         if !workflow::may_edit(caller.role, status) {
-            return Err(ApiError::conflict(
-                "not-editable",
-                format!("A case that is {} can no longer be edited.", status.as_str()),
-            ));
+            return Err(ApiError::conflict(msg::not_editable(status.as_str())));
         }
         let mut v = Validator::new();
-        v.check(input.campaign_id.is_none(), "campaign_id", "A case cannot move to another campaign.");
+        v.check(input.campaign_id.is_none(), "campaign_id", msg::campaign_fixed());
         let campaign = Campaign::find(conn, &before.campaign_id)?.ok_or(ApiError::NotFound)?;
         let mut draft = Draft { case: before.clone(), indicator_ids: before_ids.clone() };
         apply_fields(ctx, conn, &mut v, &mut draft, Some(&campaign), &input)?;
         if input.responsible_unit_id.is_some() || input.due_at.is_some() {
             if !workflow::may_reassign(caller.role, status) {
-                v.add(
-                    if input.due_at.is_some() { "due_at" } else { "responsible_unit_id" },
-                    "Only a reviewer can change this, while the case is in handling.",
-                );
+                v.add(if input.due_at.is_some() { "due_at" } else { "responsible_unit_id" }, msg::reviewer_only());
             } else {
                 if let Some(u) = &input.responsible_unit_id {
                     match find_unit(conn, u)? {

@@ -18,8 +18,6 @@ use crate::model::canonical_id;
 use crate::model::case::{Case, CaseEvent};
 use crate::model::{new_id, rollup};
 
-const CONCLUDED: &str = "This campaign is concluded; no more cases can be logged in it.";
-
 /// Logs a new case (inspectors, in a campaign they belong to): checks every field, then
 /// in one transaction numbers, stores and records it.
 pub fn log(
@@ -42,7 +40,7 @@ pub fn log(
         None => None,
     };
     if let Some(c) = &campaign {
-        v.check(c.status != "concluded", "campaign_id", CONCLUDED);
+        v.check(c.status != "concluded", "campaign_id", msg::campaign_concluded());
     }
     v.require("subject", input.subject.as_ref());
     v.require("indicator_ids", input.indicator_ids.as_ref());
@@ -91,12 +89,8 @@ pub fn log(
         },
         indicator_ids: Vec::new(),
     };
-    v.check(
-        input.responsible_unit_id.is_none(),
-        "responsible_unit_id",
-        "Is set by a reviewer when accepting the case.",
-    );
-    v.check(input.due_at.is_none(), "due_at", "Is set by a reviewer when accepting the case.");
+    v.check(input.responsible_unit_id.is_none(), "responsible_unit_id", msg::set_on_acceptance());
+    v.check(input.due_at.is_none(), "due_at", msg::set_on_acceptance());
     apply_fields(ctx, conn, &mut v, &mut draft, campaign.as_ref(), &input)?;
     v.finish()?;
     let year = ctx.today()?.year();
@@ -106,7 +100,7 @@ pub fn log(
         // cannot be concluded between this check and the insert.
         db::lock_shared(conn, &campaign_lock(&case.campaign_id))?;
         if Campaign::find(conn, &case.campaign_id)?.is_none_or(|c| c.status == "concluded") {
-            return Err(ApiError::field("campaign_id", CONCLUDED));
+            return Err(ApiError::field("campaign_id", msg::campaign_concluded()));
         }
         case.number = Case::next_number(conn, year)?;
         derive(conn, &mut case)?;

@@ -29,7 +29,7 @@ use crate::config::Settings;
 use crate::db::DbConn;
 use crate::domain::dates::instant;
 use crate::domain::role::Role;
-use crate::error::ApiError;
+use crate::error::{ApiError, msg};
 use crate::model::alert::Alert;
 use crate::model::canonical_id;
 use crate::model::case::{Case, CaseScope};
@@ -126,14 +126,7 @@ fn check_version(if_match: Option<i64>, current: i64) -> Result<(), ApiError> {
 /// Another writer got in between our read and our versioned write: stale for a client
 /// that named a version, a conflict for one that did not.
 fn lost_race(if_match: Option<i64>) -> ApiError {
-    if if_match.is_some() {
-        ApiError::PreconditionFailed
-    } else {
-        ApiError::conflict(
-            "concurrent-change",
-            "The case was changed by someone else at the same moment. Reload it and try again.",
-        )
-    }
+    if if_match.is_some() { ApiError::PreconditionFailed } else { ApiError::conflict(msg::concurrent_change()) }
 }
 
 /// Writes `after` over `before` as the next version (a compare-and-swap: a lost race is

@@ -71,10 +71,7 @@ pub fn transition(
             Err(Refusal::Role) => return Err(ApiError::Forbidden),
             Err(Refusal::State) => {
                 check_version(if_match, before.version)?;
-                return Err(ApiError::conflict(
-                    "transition-not-allowed",
-                    format!("The action \"{}\" is not possible on a case that is {}.", action.as_str(), from.as_str()),
-                ));
+                return Err(ApiError::conflict(msg::transition_not_allowed(action.as_str(), from.as_str())));
             }
             Ok(rule) => rule,
         };

@@ -236,7 +236,7 @@ pub async fn export(
     let scope = scope_of(&viewer.user)?;
     let format = crate::api::export::FileFormat::pick(api.format.as_deref(), None)?
         .ok_or_else(|| ApiError::field("format", crate::error::msg::one_of(&["csv", "xlsx"])))?;
-    Ok(crate::api::case_export::export(state, scope, case_filter(&api)?, format).await?)
+    Ok(crate::api::case_export::export(state, scope, case_filter(&api)?, format, viewer.lang).await?)
 }
 
 /// The most cases one bulk action takes.
@@ -283,7 +283,7 @@ pub async fn bulk_accept(
 }
 
 /// Why an operation refused, in a sentence for the reader.
-fn refusal(console: &Console, lang: super::i18n::Lang, e: ApiError) -> String {
+fn refusal(console: &Console, lang: crate::i18n::Lang, e: ApiError) -> String {
     match e {
         ApiError::Validation(errors) => {
             errors.iter().map(|f| console.field_message(lang, f)).collect::<Vec<_>>().join(" ")

@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 
 use unicode_normalization::UnicodeNormalization;
 
-use super::i18n::Lang;
 use super::render::Console;
 use crate::error::ApiError;
+use crate::i18n::Lang;
 
 /// The fields of a submitted form, in the order sent.
 #[derive(Default, Clone)]

@@ -7,7 +7,6 @@ use minijinja::context;
 use serde::Deserialize;
 
 use super::form::{FormData, field_errors};
-use super::i18n::Lang;
 use super::render::{instant, see_other};
 use super::session::{self, SIGN_IN_COOKIE, Viewer, constant_eq, lang_of};
 use super::{Console, Fail};
@@ -15,6 +14,7 @@ use crate::api::extract::client_addr;
 use crate::app::AppState;
 use crate::casework::scope_of;
 use crate::error::ApiError;
+use crate::i18n::Lang;
 use crate::model::alert::Alert;
 use crate::model::case::CaseScope;
 use crate::model::session::Session;

@@ -10,7 +10,6 @@ mod case_page;
 mod cases;
 mod form;
 mod home;
-pub mod i18n;
 mod layer;
 mod me;
 mod render;

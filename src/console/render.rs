@@ -12,9 +12,9 @@ use minijinja::{Environment, State, Value, context};
 
 use super::Fail;
 use super::assets::Assets;
-use super::i18n::{self, Catalogs, Lang};
 use super::session::Viewer;
 use crate::error::ApiError;
+use crate::i18n::{self, Catalogs, Lang};
 
 /// The console's templates, catalogs and settings, built once at startup.
 pub struct Console {
@@ -130,13 +130,7 @@ impl Console {
 
     /// A field message in `lang`: from the catalog when it has a key, else as the API says it.
     pub fn field_message(&self, lang: Lang, e: &crate::error::FieldError) -> String {
-        match e.key {
-            Some(key) => {
-                let args: Vec<(&str, String)> = e.args.iter().map(|(k, v)| (*k, v.clone())).collect();
-                self.catalogs.text(lang, &format!("err-{key}"), &args)
-            }
-            None => e.message.clone(),
-        }
+        e.message.text(lang)
     }
 
     /// Words from the catalog, for text built outside templates.

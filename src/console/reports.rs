@@ -7,12 +7,12 @@ use minijinja::{Value, context};
 use serde::{Deserialize, Serialize};
 
 use super::form::field_errors;
-use super::i18n;
 use super::session::Viewer;
 use super::{Console, Fail};
 use crate::api::reports::{ReportQuery, Summary, prepare, series_of, summary_of, summary_table};
 use crate::app::AppState;
 use crate::error::ApiError;
+use crate::i18n;
 use crate::model::campaign::{Campaign, CampaignFilter};
 use crate::model::directive::Directive;
 use crate::model::unit::Unit;
@@ -160,5 +160,5 @@ pub async fn export(state: web::Data<AppState>, viewer: Viewer, q: web::Query<Fi
     let root = query.unit_id.clone().or(viewer.user.user.unit_id.clone());
     let (now, measures) = (state.clock.now_naive(), state.settings.cases.measures.clone());
     let summary = state.db(move |conn| Ok(summary_of(conn, &scope, &filter, root, now, &measures)?)).await?;
-    Ok(summary_table(&summary).respond(format, "bao-cao-tong-hop")?)
+    Ok(summary_table(&summary, viewer.lang).respond(format, "bao-cao-tong-hop")?)
 }

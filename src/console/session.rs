@@ -11,12 +11,12 @@ use hmac::{Hmac, KeyInit, Mac};
 use sha2::Sha256;
 
 use super::Fail;
-use super::i18n::Lang;
 use super::render::Console;
 use crate::api::extract::client_addr;
 use crate::app::AppState;
 use crate::auth::{CurrentUser, TokenOnly};
 use crate::error::ApiError;
+use crate::i18n::Lang;
 use crate::model::session::Session;
 
 pub const SESSION_COOKIE: &str = "ct_session";

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use chrono::{Datelike, NaiveDate, Weekday};
 use serde::{Deserialize, Serialize};
 
-use super::validation::{FieldError, Validator};
+use super::validation::{FieldError, Validator, msg};
 
 /// The Vietnamese calendar shipped with the service (see the file's header).
 pub const DEFAULT_CALENDAR: &str = include_str!("../../config/calendars/vietnam.toml");
@@ -86,20 +86,16 @@ impl CalendarYear {
         for (list, days) in [("holidays", &self.holidays), ("working_weekend_days", &self.working_weekend_days)] {
             for (i, d) in days.iter().enumerate() {
                 let field = format!("{list}[{i}]");
-                v.check(d.date.year() == year, &format!("{field}.date"), format!("Must be a date of {year}."));
-                v.check(seen.insert(d.date), &format!("{field}.date"), "This date is already in the calendar.");
+                v.check(d.date.year() == year, &format!("{field}.date"), msg::date_of_year(year));
+                v.check(seen.insert(d.date), &format!("{field}.date"), msg::date_twice());
                 let name = d.name.trim();
                 v.check(
                     !name.is_empty() && name.chars().count() <= 200,
                     &format!("{field}.name"),
-                    "Must be 1 to 200 characters.",
+                    msg::length_range(200),
                 );
                 if list == "working_weekend_days" {
-                    v.check(
-                        !week.includes(d.date.weekday()),
-                        &format!("{field}.date"),
-                        "A make-up working day must fall on a day off of the working week.",
-                    );
+                    v.check(!week.includes(d.date.weekday()), &format!("{field}.date"), msg::makeup_day());
                 }
             }
         }

@@ -27,7 +27,7 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::validation::{FieldError, Validator};
+use super::validation::{FieldError, Validator, msg};
 
 #[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -85,29 +85,25 @@ impl Catalog {
     pub fn validate(&self) -> Result<(), Vec<FieldError>> {
         let mut v = Validator::new();
         let d = &self.directive;
-        v.check(!d.code.trim().is_empty() && d.code.len() <= 40, "directive.code", "Must be 1 to 40 characters.");
-        v.check(KINDS.contains(&d.kind.as_str()), "directive.kind", "Must be one of: directive, resolution, plan.");
-        v.check(!d.title.trim().is_empty(), "directive.title", "Must not be empty.");
-        v.check(!d.catalog_version.trim().is_empty(), "directive.catalog_version", "Must not be empty.");
+        v.check(!d.code.trim().is_empty() && d.code.len() <= 40, "directive.code", msg::length_range(40));
+        v.check(KINDS.contains(&d.kind.as_str()), "directive.kind", msg::one_of(&KINDS));
+        v.check(!d.title.trim().is_empty(), "directive.title", msg::empty());
+        v.check(!d.catalog_version.trim().is_empty(), "directive.catalog_version", msg::empty());
         if let Some(day) = d.issued_on {
             v.check(super::dates::in_range(day), "directive.issued_on", super::dates::out_of_range());
         }
         for (i, g) in self.groups.iter().enumerate() {
-            v.check(!g.code.trim().is_empty(), &format!("groups[{i}].code"), "Must not be empty.");
-            v.check(!g.title.trim().is_empty(), &format!("groups[{i}].title"), "Must not be empty.");
+            v.check(!g.code.trim().is_empty(), &format!("groups[{i}].code"), msg::empty());
+            v.check(!g.title.trim().is_empty(), &format!("groups[{i}].title"), msg::empty());
         }
-        v.check(!self.indicators.is_empty(), "indicators", "A catalog needs at least one indicator.");
+        v.check(!self.indicators.is_empty(), "indicators", msg::catalog_needs_indicator());
         let mut seen = std::collections::HashSet::new();
         for (i, ind) in self.indicators.iter().enumerate() {
             let at = |f: &str| format!("indicators[{i}].{f}");
-            v.check(!ind.code.trim().is_empty() && ind.code.len() <= 20, &at("code"), "Must be 1 to 20 characters.");
-            v.check(seen.insert(ind.code.trim()), &at("code"), "Appears twice in this catalog.");
-            v.check(
-                self.groups.iter().any(|g| g.code == ind.group),
-                &at("group"),
-                "Is not one of the catalog's groups.",
-            );
-            v.check(!ind.title.trim().is_empty(), &at("title"), "Must not be empty.");
+            v.check(!ind.code.trim().is_empty() && ind.code.len() <= 20, &at("code"), msg::length_range(20));
+            v.check(seen.insert(ind.code.trim()), &at("code"), msg::appears_twice());
+            v.check(self.groups.iter().any(|g| g.code == ind.group), &at("group"), msg::not_a_group());
+            v.check(!ind.title.trim().is_empty(), &at("title"), msg::empty());
         }
         v.finish().map_err(|invalid| invalid.0)
     }

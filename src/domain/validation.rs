@@ -1,258 +1,181 @@
 //! Checking input field by field: every bad field is collected before one answer.
 
-use serde::Serialize;
+use crate::i18n::{Lang, catalogs};
 
 /// One bad field of a request, with a message meant for the person who typed it.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldError {
     pub field: String,
-    pub message: String,
-    /// The message's key in the console's catalogs (`err-…`), when it has one.
-    #[serde(skip)]
-    #[schema(ignore)]
-    pub key: Option<&'static str>,
-    /// The values the catalog's message is filled with.
-    #[serde(skip)]
-    #[schema(ignore)]
-    pub args: Vec<(&'static str, String)>,
+    pub message: Message,
 }
 
 impl FieldError {
-    pub fn new(field: &str, message: impl Into<Message>) -> Self {
-        let m = message.into();
-        FieldError { field: field.into(), message: m.text, key: m.key, args: m.args }
+    pub fn new(field: &str, message: Message) -> Self {
+        FieldError { field: field.into(), message }
     }
 }
 
-/// What is wrong with a value: the English text the API sends, and (for the messages
-/// people meet in the console) a catalog key and arguments to say it in their language.
+/// What is wrong with a value, as a catalog key (`err-<key>` in `locales/*.ftl`) and the
+/// values it is filled with, so it is said in the reader's language when it is shown.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Message {
-    pub text: String,
-    pub key: Option<&'static str>,
-    pub args: Vec<(&'static str, String)>,
+    pub key: &'static str,
+    pub args: Vec<(&'static str, Arg)>,
+}
+
+/// A value a message is filled with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Arg {
+    /// Shown as it is (a number, a name the person typed).
+    Text(String),
+    /// A word of the catalogs, shown in the reader's language (`status-open`).
+    Word(String),
 }
 
 impl Message {
-    fn keyed(key: &'static str, text: impl Into<String>, args: Vec<(&'static str, String)>) -> Self {
-        Message { text: text.into(), key: Some(key), args }
+    fn keyed(key: &'static str, args: Vec<(&'static str, Arg)>) -> Self {
+        Message { key, args }
+    }
+
+    /// The message in `lang`.
+    pub fn text(&self, lang: Lang) -> String {
+        let c = catalogs();
+        let args: Vec<(&str, String)> = self
+            .args
+            .iter()
+            .map(|(k, v)| match v {
+                Arg::Text(t) => (*k, t.clone()),
+                Arg::Word(w) => (*k, c.text(lang, w, &[])),
+            })
+            .collect();
+        c.text(lang, &format!("err-{}", self.key), &args)
     }
 }
 
+/// In English: what the command line and the logs say.
 impl std::fmt::Display for Message {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.text)
+        f.write_str(&self.text(Lang::En))
     }
 }
 
-impl From<&str> for Message {
-    fn from(text: &str) -> Self {
-        Message { text: text.into(), key: None, args: Vec::new() }
-    }
+fn text(v: impl ToString) -> Arg {
+    Arg::Text(v.to_string())
 }
 
-impl From<String> for Message {
-    fn from(text: String) -> Self {
-        Message { text, key: None, args: Vec::new() }
-    }
+fn word(key: String) -> Arg {
+    Arg::Word(key)
 }
 
-impl From<&String> for Message {
-    fn from(text: &String) -> Self {
-        text.as_str().into()
-    }
+/// Every message, each made in one place: `name "key" (params) [arguments]`. The catalogs
+/// say `err-<key>` in each language; a test checks every key is in every catalog.
+macro_rules! messages {
+    ($( $(#[$doc:meta])* $name:ident $key:literal ($($p:ident : $t:ty),*) [$($arg:ident = $v:expr),*] ;)*) => {
+        /// Every key a [`Message`] is made with.
+        pub const KEYS: &[&str] = &[$($key),*];
+        $(
+            $(#[$doc])*
+            pub fn $name($($p: $t),*) -> Message {
+                Message::keyed($key, vec![$((stringify!($arg), $v)),*])
+            }
+        )*
+    };
 }
 
-/// The messages with a catalog key, each made in one place. The console shows
-/// `err-<key>` from its catalogs; a test checks every key is in every language.
+/// The messages a field, a refused request or a clash can carry.
 pub mod msg {
-    use super::Message;
+    use super::{Message, text, word};
 
-    /// Every key a [`Message`] is made with.
-    pub const KEYS: &[&str] = &[
-        "required",
-        "empty",
-        "too-long",
-        "control-chars",
-        "one-of",
-        "date-form",
-        "instant-form",
-        "date-range",
-        "not-future",
-        "must-be-future",
-        "password-short",
-        "password-long",
-        "password-username",
-        "password-wrong",
-        "note-required",
-        "name-responsible-unit",
-        "set-deadline",
-        "record-decision",
-        "no-unit",
-        "no-responsible-unit",
-        "unit-not-targeted",
-        "person-name-needed",
-        "cite-indicator",
-        "no-indicator",
-        "indicator-other-directive",
-        "indicator-retired",
-        "before-campaign",
-        "no-campaign",
-        "file-empty",
-        "file-type",
-        "file-content",
-        "file-too-large",
-    ];
-
-    pub fn required() -> Message {
-        Message::keyed("required", "This field is required.", vec![])
-    }
-    pub fn empty() -> Message {
-        Message::keyed("empty", "Must not be empty.", vec![])
-    }
-    pub fn too_long(max: usize) -> Message {
-        Message::keyed("too-long", format!("Must be at most {max} characters."), vec![("max", max.to_string())])
-    }
-    pub fn control_chars() -> Message {
-        Message::keyed("control-chars", "Must not contain control characters.", vec![])
-    }
-    /// A value outside a fixed list; the console offers the list, so it names none.
-    pub fn one_of(values: &[&str]) -> Message {
-        Message::keyed("one-of", format!("Must be one of: {}.", values.join(", ")), vec![])
-    }
-    pub fn date_form() -> Message {
-        Message::keyed("date-form", "Use a date like 2024-09-25.", vec![])
-    }
-    pub fn instant_form() -> Message {
-        Message::keyed("instant-form", "Use a date (2024-09-25) or an instant (2024-09-25T03:00:00Z).", vec![])
-    }
-    pub fn date_range(min_year: i32, max_year: i32) -> Message {
-        Message::keyed(
-            "date-range",
-            format!("Must be between {min_year}-01-01 and {max_year}-12-31."),
-            vec![("min", min_year.to_string()), ("max", max_year.to_string())],
-        )
-    }
-    pub fn not_future() -> Message {
-        Message::keyed("not-future", "Must not be in the future.", vec![])
-    }
-    pub fn must_be_future() -> Message {
-        Message::keyed("must-be-future", "Must be in the future.", vec![])
-    }
-    pub fn password_short() -> Message {
-        Message::keyed("password-short", "Must be at least 10 characters long.", vec![])
-    }
-    pub fn password_long() -> Message {
-        Message::keyed("password-long", "Must be at most 128 characters long.", vec![])
-    }
-    pub fn password_username() -> Message {
-        Message::keyed("password-username", "Must not contain the username.", vec![])
-    }
-    pub fn password_wrong() -> Message {
-        Message::keyed("password-wrong", "The current password is not correct.", vec![])
-    }
-    pub fn note_required() -> Message {
-        Message::keyed("note-required", "A note is required for this action.", vec![])
-    }
-    pub fn name_responsible_unit() -> Message {
-        Message::keyed("name-responsible-unit", "Name the unit responsible for handling the case.", vec![])
-    }
-    pub fn set_deadline() -> Message {
-        Message::keyed("set-deadline", "Set the deadline for handling.", vec![])
-    }
-    pub fn record_decision() -> Message {
-        Message::keyed("record-decision", "Record the decision: its measure and the date it was taken.", vec![])
-    }
-    pub fn no_unit() -> Message {
-        Message::keyed("no-unit", "There is no unit with this id.", vec![])
-    }
-    pub fn no_responsible_unit() -> Message {
-        Message::keyed("no-responsible-unit", "This case has no responsible unit yet; name one.", vec![])
-    }
-    pub fn unit_not_targeted() -> Message {
-        Message::keyed("unit-not-targeted", "This unit is not among the campaign's target units or below them.", vec![])
-    }
-    pub fn person_name_needed() -> Message {
-        Message::keyed("person-name-needed", "An individual subject needs a name.", vec![])
-    }
-    pub fn cite_indicator() -> Message {
-        Message::keyed("cite-indicator", "Cite at least one indicator.", vec![])
-    }
-    pub fn no_indicator() -> Message {
-        Message::keyed("no-indicator", "There is no indicator with this id.", vec![])
-    }
-    pub fn indicator_other_directive() -> Message {
-        Message::keyed(
-            "indicator-other-directive",
-            "This indicator belongs to another directive than the campaign's.",
-            vec![],
-        )
-    }
-    pub fn indicator_retired() -> Message {
-        Message::keyed("indicator-retired", "This indicator has been retired.", vec![])
-    }
-    pub fn before_campaign() -> Message {
-        Message::keyed("before-campaign", "Must not be before the campaign starts.", vec![])
-    }
-    pub fn no_campaign() -> Message {
-        Message::keyed("no-campaign", "There is no campaign with this id that you belong to.", vec![])
-    }
-    pub fn file_empty() -> Message {
-        Message::keyed("file-empty", "The file is empty.", vec![])
-    }
-    pub fn file_type(content_type: &str, accepted: &[String]) -> Message {
-        Message::keyed(
-            "file-type",
-            format!("Files of type \"{content_type}\" are not accepted. Accepted: {}.", accepted.join(", ")),
-            vec![("type", content_type.to_string())],
-        )
-    }
-    pub fn file_content(content_type: &str) -> Message {
-        Message::keyed(
-            "file-content",
-            format!("The file's content is not a valid {content_type} file."),
-            vec![("type", content_type.to_string())],
-        )
-    }
-    pub fn username_form() -> Message {
-        Message::keyed("username-form", "Use 3 to 64 characters: letters a–z, digits, dot, dash or underscore.", vec![])
-    }
-    pub fn code_form() -> Message {
-        Message::keyed("code-form", "Use 1 to 32 characters: letters A–Z, digits, dot, dash or underscore.", vec![])
-    }
-    pub fn email_invalid() -> Message {
-        Message::keyed("email-invalid", "Is not a valid email address.", vec![])
-    }
-    pub fn unit_required() -> Message {
-        Message::keyed("unit-required", "Reviewers and unit heads must belong to a unit.", vec![])
-    }
-    pub fn no_user() -> Message {
-        Message::keyed("no-user", "There is no user with this id.", vec![])
-    }
-    pub fn user_inactive() -> Message {
-        Message::keyed("user-inactive", "This user is deactivated.", vec![])
-    }
-    pub fn unit_cycle() -> Message {
-        Message::keyed("unit-cycle", "A unit cannot be placed under itself or under one of its own sub-units.", vec![])
-    }
-    pub fn one_deadline() -> Message {
-        Message::keyed("one-deadline", "Give either due_at or due_in_working_days, not both.", vec![])
-    }
-    pub fn working_days_range(max: i64) -> Message {
-        Message::keyed("working-days-range", format!("Must be between 1 and {max}."), vec![("max", max.to_string())])
-    }
-    pub fn time_form() -> Message {
-        Message::keyed("time-form", "Use a time of day like 07:30.", vec![])
-    }
-    pub fn bad_cursor() -> Message {
-        Message::keyed("bad-cursor", "Is not a cursor this service handed out.", vec![])
-    }
-    pub fn file_too_large(max_bytes: usize) -> Message {
-        Message::keyed(
-            "file-too-large",
-            format!("The file is larger than {} MB.", max_bytes / (1024 * 1024)),
-            vec![("mb", (max_bytes / (1024 * 1024)).to_string())],
-        )
+    messages! {
+        required "required" () [];
+        empty "empty" () [];
+        too_long "too-long" (max: usize) [max = text(max)];
+        length_range "length-range" (max: usize) [max = text(max)];
+        control_chars "control-chars" () [];
+        /// A value outside a fixed list, which the message names.
+        one_of "one-of" (values: &[&str]) [values = text(values.join(", "))];
+        date_form "date-form" () [];
+        instant_form "instant-form" () [];
+        date_range "date-range" (min: i32, max: i32) [min = text(min), max = text(max)];
+        not_future "not-future" () [];
+        must_be_future "must-be-future" () [];
+        not_before_start "not-before-start" () [];
+        number_range "number-range" (min: i64, max: i64) [min = text(min), max = text(max)];
+        password_short "password-short" () [];
+        password_long "password-long" () [];
+        password_username "password-username" () [];
+        password_wrong "password-wrong" () [];
+        note_required "note-required" () [];
+        name_responsible_unit "name-responsible-unit" () [];
+        set_deadline "set-deadline" () [];
+        record_decision "record-decision" () [];
+        set_on_acceptance "set-on-acceptance" () [];
+        reviewer_only "reviewer-only" () [];
+        no_unit "no-unit" () [];
+        no_responsible_unit "no-responsible-unit" () [];
+        unit_not_targeted "unit-not-targeted" () [];
+        outside_own_unit "outside-own-unit" () [];
+        person_name_needed "person-name-needed" () [];
+        cite_indicator "cite-indicator" () [];
+        no_indicator "no-indicator" () [];
+        indicator_other_directive "indicator-other-directive" () [];
+        indicator_retired "indicator-retired" () [];
+        before_campaign "before-campaign" () [];
+        no_campaign "no-campaign" () [];
+        campaign_concluded "campaign-concluded" () [];
+        campaign_fixed "campaign-fixed" () [];
+        campaign_needs_target "campaign-needs-target" () [];
+        no_directive "no-directive" () [];
+        lead_role "lead-role" () [];
+        no_active_user "no-active-user" () [];
+        file_empty "file-empty" () [];
+        file_type "file-type" (content_type: &str, accepted: &[String])
+            [content_type = text(content_type), accepted = text(accepted.join(", "))];
+        file_content "file-content" (content_type: &str) [content_type = text(content_type)];
+        file_too_large "file-too-large" (max_bytes: usize) [mb = text(max_bytes / (1024 * 1024))];
+        file_field "file-field" () [];
+        username_form "username-form" () [];
+        code_form "code-form" () [];
+        email_invalid "email-invalid" () [];
+        unit_required "unit-required" () [];
+        no_user "no-user" () [];
+        user_inactive "user-inactive" () [];
+        unit_cycle "unit-cycle" () [];
+        one_deadline "one-deadline" () [];
+        working_days_range "working-days-range" (max: i64) [max = text(max)];
+        time_form "time-form" () [];
+        bad_cursor "bad-cursor" () [];
+        bad_id "bad-id" () [];
+        too_many_rows "too-many-rows" (max: i64) [max = text(max)];
+        date_of_year "date-of-year" (year: i32) [year = text(year)];
+        date_twice "date-twice" () [];
+        makeup_day "makeup-day" () [];
+        appears_twice "appears-twice" () [];
+        catalog_needs_indicator "catalog-needs-indicator" () [];
+        not_a_group "not-a-group" () [];
+        not_recognised "not-recognised" () [];
+        /// A value of the wrong JSON kind; `expected` is a `value-…` word when serde names one.
+        wrong_kind "wrong-kind" (expected: super::Arg) [expected = expected];
+        /// A value the parser refused, in its own (English) words.
+        not_valid "not-valid" (detail: &str) [detail = text(detail)];
+        nul "nul" () [];
+        body_unreadable "body-unreadable" () [];
+        body_object "body-object" () [];
+        body_json "body-json" (line: usize, column: usize) [line = text(line), column = text(column)];
+        form_unreadable "form-unreadable" () [];
+        form_utf8 "form-utf8" () [];
+        send_json "send-json" () [];
+        send_multipart "send-multipart" () [];
+        not_editable "not-editable" (status: &str) [status = word(format!("status-{status}"))];
+        concurrent_change "concurrent-change" () [];
+        transition_not_allowed "transition-not-allowed" (action: &str, status: &str)
+            [action = word(format!("action-{action}")), status = word(format!("status-{status}"))];
+        not_retryable "not-retryable" (status: &str) [status = word(format!("outbox-{status}"))];
+        unit_code_taken "unit-code-taken" (code: &str) [code = text(code)];
+        username_taken "username-taken" (username: &str) [username = text(username)];
+        own_admin_account "own-admin-account" () [];
+        last_admin "last-admin" () [];
+        already_exists "already-exists" () [];
     }
 }
 
@@ -272,12 +195,12 @@ impl Validator {
     }
 
     /// Records a bad field.
-    pub fn add(&mut self, field: &str, message: impl Into<Message>) {
+    pub fn add(&mut self, field: &str, message: Message) {
         self.errors.push(FieldError::new(field, message));
     }
 
     /// Records `message` for `field` unless `ok`.
-    pub fn check(&mut self, ok: bool, field: &str, message: impl Into<Message>) {
+    pub fn check(&mut self, ok: bool, field: &str, message: Message) {
         if !ok {
             self.add(field, message);
         }
