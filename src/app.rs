@@ -103,6 +103,11 @@ pub fn prepare_database(settings: &Settings) -> Result<DbPool, String> {
     if !years.is_empty() {
         tracing::info!(?years, "working-day calendar loaded from config/calendars/vietnam.toml");
     }
+    let moved = crate::casework::adopt_files(&mut conn, &settings.cases.attachment_dir, chrono::Utc::now().naive_utc())
+        .map_err(|e| format!("moving attachment files into the database: {e}"))?;
+    if moved > 0 {
+        tracing::info!(moved, folder = %settings.cases.attachment_dir.display(), "attachment files moved into the database");
+    }
     Ok(pool)
 }
 

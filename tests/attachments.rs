@@ -1,4 +1,5 @@
-//! Evidence files: checked, hashed, stored outside the database, served within scope.
+//! Evidence files: checked, hashed, stored once in the database, served within scope by
+//! any instance.
 
 mod common;
 
@@ -31,6 +32,79 @@ async fn upload(
     (status, res.json().await.unwrap_or(Value::Null))
 }
 
+/// The stored files: digest and size.
+fn stored(app: &TestApp) -> Vec<(String, i64)> {
+    use casetrack::db::schema::attachment_files as f;
+    use diesel::prelude::*;
+    app.with_conn(|c| f::table.order(f::sha256).select((f::sha256, f::size_bytes)).load(c)).unwrap()
+}
+
+async fn download(app: &TestApp, token: &str, case: &Value, attachment: &Value) -> (u16, Vec<u8>) {
+    let url = format!(
+        "{}/api/v1/cases/{}/attachments/{}",
+        app.base,
+        case["id"].as_str().unwrap(),
+        attachment["id"].as_str().unwrap()
+    );
+    let res = app.http.get(&url).bearer_auth(token).send().await.unwrap();
+    (res.status().as_u16(), res.bytes().await.unwrap().to_vec())
+}
+
+/// Behind a load balancer: a file uploaded through one instance downloads through the
+/// other, which has a folder of its own; the same content twice is stored once.
+#[tokio::test]
+async fn a_file_uploaded_through_one_instance_downloads_through_another() {
+    let app = spawn_with(|_| {}).await;
+    let w = World::new(&app).await;
+    let elsewhere = tempfile::tempdir().unwrap();
+    let folder = elsewhere.path().to_path_buf();
+    let other = app.beside(move |s| s.cases.attachment_dir = folder);
+    let case = w.log_case(&app, &w.dien_bien, "Hai máy chủ").await;
+    let (status, first) = upload(&app, &w.inspector.token, &case, "bien-ban.pdf", "application/pdf", PDF).await;
+    assert_eq!(status, 201, "{first}");
+    assert_eq!(download(&other, &w.ba_dinh_head.token, &case, &first).await, (200, PDF.to_vec()));
+    assert_eq!(download(&other, &w.cau_giay_head.token, &case, &first).await.0, 404, "scope holds on both");
+    let (status, again) = upload(&other, &w.inspector.token, &case, "ban-sao.pdf", "application/pdf", PDF).await;
+    assert_eq!(status, 201, "{again}");
+    assert_eq!(download(&app, &w.inspector.token, &case, &again).await, (200, PDF.to_vec()));
+    assert_eq!(stored(&app).len(), 1, "the same content is stored once");
+    assert_eq!(std::fs::read_dir(elsewhere.path()).unwrap().count(), 0);
+}
+
+/// Files an earlier version kept in `cases.attachment_dir` move into the database when
+/// the service starts; one whose content no longer matches its digest is left out and
+/// logged, and starting again moves nothing twice.
+#[tokio::test]
+async fn files_an_earlier_version_kept_in_a_folder_move_into_the_database() {
+    use casetrack::db::schema::{attachment_files, case_attachments};
+    use diesel::prelude::*;
+    let dir = tempfile::tempdir().unwrap();
+    let app = spawn_with(|_| {}).await;
+    let w = World::new(&app).await;
+    let case = w.log_case(&app, &w.dien_bien, "Tệp của phiên bản trước").await;
+    let (status, kept) = upload(&app, &w.inspector.token, &case, "cu.pdf", "application/pdf", PDF).await;
+    assert_eq!(status, 201);
+    let broken = [PDF, b"% changed on disk"].concat();
+    let (status, damaged) = upload(&app, &w.inspector.token, &case, "hong.pdf", "application/pdf", &broken).await;
+    assert_eq!(status, 201);
+    // As an earlier version left them: rows naming the files, the files in the folder.
+    for (a, bytes) in [(&kept, PDF.to_vec()), (&damaged, b"%PDF-1.4 not what was uploaded".to_vec())] {
+        let digest = a["sha256"].as_str().unwrap().to_string();
+        std::fs::create_dir_all(dir.path().join(&digest[..2])).unwrap();
+        std::fs::write(dir.path().join(&digest[..2]).join(&digest), bytes).unwrap();
+    }
+    app.with_conn(|c| diesel::delete(attachment_files::table).execute(c)).unwrap();
+
+    let now = app.clock.now().naive_utc();
+    let moved = app.with_conn(|c| casetrack::casework::adopt_files(c, dir.path(), now)).unwrap();
+    assert_eq!(moved, 1);
+    assert_eq!(stored(&app), vec![(kept["sha256"].as_str().unwrap().to_string(), PDF.len() as i64)]);
+    assert_eq!(download(&app, &w.inspector.token, &case, &kept).await, (200, PDF.to_vec()));
+    assert_eq!(app.with_conn(|c| casetrack::casework::adopt_files(c, dir.path(), now)).unwrap(), 0);
+    let rows: i64 = app.with_conn(|c| case_attachments::table.count().get_result(c)).unwrap();
+    assert_eq!(rows, 2, "the attachment whose file is damaged is kept, to be seen to");
+}
+
 #[tokio::test]
 async fn evidence_is_stored_by_digest_and_served_only_within_scope() {
     let dir = tempfile::tempdir().unwrap();
@@ -51,7 +125,8 @@ async fn evidence_is_stored_by_digest_and_served_only_within_scope() {
     assert_eq!(body["sha256"], digest.as_str());
     assert_eq!(body["size_bytes"], PDF.len());
     assert_eq!(body["file_name"], "Biên bản kiểm tra số 5.pdf");
-    assert!(dir.path().join(&digest[..2]).join(&digest).exists(), "stored outside the database under its digest");
+    assert_eq!(stored(&app), vec![(digest.clone(), PDF.len() as i64)], "stored in the database under its digest");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "and nothing in the folder");
     assert_eq!(app.audit_count(), before + 1);
 
     let url = format!(

@@ -380,6 +380,41 @@ async fn concurrent_sweepers_alert_each_step_once() {
     assert_eq!(s.sink.messages()[0].text().matches("Đồng thời").count(), 4);
 }
 
+/// Two instances on one database, as behind a load balancer, both sweeping and both
+/// delivering at once: every step is decided once and every message leaves once.
+#[tokio::test]
+async fn two_instances_sweep_and_deliver_each_alert_once() {
+    let s = Scene::new(|_| {}).await;
+    let mail = s.app.state.settings.mail.clone();
+    let other = s.app.beside(move |o| o.mail = mail);
+    for i in 0..4 {
+        s.case_in_handling(&format!("Hai phiên bản {i}")).await;
+    }
+    // The second instance takes requests too: a case it logs is swept like the others.
+    let logged = s.w.log_case(&other, &s.w.dien_bien, "Hai phiên bản 4").await;
+    s.w.act(&other, &s.w.city_reviewer, &logged, s.w.transition_body("accept")).await.expect(200);
+    for app in [&s.app, &other] {
+        app.clock.set(at(2024, 11, 1, 0));
+    }
+    let sweep = |app: &TestApp| {
+        let (pool, settings, clock) = (app.state.pool.clone(), app.state.settings.clone(), app.clock.clone());
+        async move {
+            let mailer = Mailer::from_settings(&settings.mail).unwrap();
+            let mut total = (0, 0);
+            for _ in 0..3 {
+                let (swept, delivered) = jobs::run_once(&pool, &settings, &mailer, &clock).await.unwrap();
+                total = (total.0 + swept.steps, total.1 + delivered.sent);
+            }
+            total
+        }
+    };
+    let (a, b) = tokio::join!(sweep(&s.app), sweep(&other));
+    assert_eq!(a.0 + b.0, 10, "each case's reminder and overdue step, once, whoever swept: {a:?} {b:?}");
+    assert_eq!(a.1 + b.1, 1, "one digest to the head");
+    assert_eq!(s.sink.messages().len(), 1);
+    assert_eq!(s.sink.messages()[0].text().matches("Hai phiên bản").count(), 5);
+}
+
 #[tokio::test]
 async fn mail_waits_for_the_sending_window() {
     let s = Scene::new(|s| s.escalation.send_window = "07:30-17:30".into()).await;

@@ -14,7 +14,7 @@ use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::casework::{self, Upload, scope_of};
 use crate::error::{ApiError, msg};
-use crate::model::attachment::Attachment;
+use crate::model::attachment::{Attachment, AttachmentFile};
 use crate::model::case::Case;
 
 /// The multipart form of an upload: one part named `file`.
@@ -200,10 +200,13 @@ pub async fn download(
 
 /// The stored file of an attachment, as a download under its checked name.
 pub async fn serve_file(state: &AppState, a: Attachment) -> Result<HttpResponse, ApiError> {
-    let file = casework::stored_path(&state.settings.cases.attachment_dir, &a.sha256);
-    let bytes = web::block(move || std::fs::read(file))
-        .await?
-        .map_err(|e| ApiError::internal(format!("reading attachment: {e}")))?;
+    let sha256 = a.sha256.clone();
+    let bytes = state
+        .db(move |conn| {
+            AttachmentFile::content(conn, &sha256)?
+                .ok_or_else(|| ApiError::internal(format!("attachment file {sha256} is not stored")))
+        })
+        .await?;
     let name = served_name(&a.file_name, &a.content_type);
     let ascii: String =
         name.chars().map(|c| if c.is_ascii_alphanumeric() || ".-_".contains(c) { c } else { '_' }).collect();

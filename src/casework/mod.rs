@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 pub use edit::edit;
 pub use fields::{CaseInput, SEVERITIES, SUBJECT_KINDS, SubjectInput};
 pub use log::log;
-pub use notes::{Upload, attach, check_upload, comment, stored_path};
+pub use notes::{Upload, adopt_files, attach, check_upload, comment};
 pub use transition::{DecisionInput, TransitionInput, actions_for, transition};
 
 use crate::auth::CurrentUser;

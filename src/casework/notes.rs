@@ -1,6 +1,5 @@
 //! What is added to a case without changing it: comments and evidence files.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde_json::json;
@@ -12,7 +11,7 @@ use crate::db::{DbConn, write_tx};
 use crate::domain::text;
 use crate::error::ApiError;
 use crate::error::msg;
-use crate::model::attachment::Attachment;
+use crate::model::attachment::{Attachment, AttachmentFile};
 use crate::model::audit::AuditEntry;
 use crate::model::case::{CaseEvent, Comment};
 use crate::model::new_id;
@@ -68,11 +67,10 @@ pub fn attach(
     let Upload { file_name, content_type, bytes } = upload;
     let (case, _) = visible(conn, caller, id)?;
     let sha256 = hex::encode(Sha256::digest(&bytes));
-    store(&limits.attachment_dir, &sha256, &bytes)
-        .map_err(|e| ApiError::internal(format!("storing attachment: {e}")))?;
     let now = ctx.now();
     write_tx(conn, |conn| {
         visible(conn, caller, &case.id)?;
+        AttachmentFile::put(conn, &sha256, &bytes, now)?;
         let a = Attachment {
             id: new_id(),
             case_id: case.id.clone(),
@@ -123,22 +121,40 @@ fn content_matches(content_type: &str, bytes: &[u8]) -> bool {
     }
 }
 
-/// Where a stored file with this digest lives.
-pub fn stored_path(dir: &Path, sha256: &str) -> PathBuf {
-    dir.join(&sha256[..2]).join(sha256)
+/// Where an earlier version kept a file with this digest, under `cases.attachment_dir`.
+fn folder_path(dir: &Path, sha256: &str) -> PathBuf {
+    dir.join(sha256.get(..2).unwrap_or("")).join(sha256)
 }
 
-/// Writes the file under its digest (once; the same content is stored once).
-fn store(dir: &Path, sha256: &str, bytes: &[u8]) -> std::io::Result<()> {
-    let path = stored_path(dir, sha256);
-    if path.exists() {
-        return Ok(());
+/// Moves into the database the files an earlier version kept in `dir`, a batch at a time;
+/// each file is checked against its digest, and the folder is left as it was. Returns
+/// how many were moved; a file that is missing or does not match is logged and skipped.
+pub fn adopt_files(conn: &mut DbConn, dir: &Path, now: chrono::NaiveDateTime) -> Result<usize, ApiError> {
+    let mut moved = 0;
+    let mut skipped = std::collections::BTreeSet::new();
+    loop {
+        let batch: Vec<String> = AttachmentFile::missing(conn, 100 + skipped.len() as i64)?
+            .into_iter()
+            .filter(|d| !skipped.contains(d))
+            .collect();
+        if batch.is_empty() {
+            return Ok(moved);
+        }
+        for sha256 in batch {
+            let path = folder_path(dir, &sha256);
+            match std::fs::read(&path) {
+                Ok(bytes) if hex::encode(Sha256::digest(&bytes)) == sha256 => {
+                    write_tx(conn, |conn| Ok::<_, ApiError>(AttachmentFile::put(conn, &sha256, &bytes, now)?))?;
+                    moved += 1;
+                }
+                other => {
+                    let why = other
+                        .map(|_| "content does not match its digest".to_string())
+                        .unwrap_or_else(|e| e.to_string());
+                    tracing::error!(file = %path.display(), error = %why, "an attachment's file cannot be moved into the database");
+                    skipped.insert(sha256);
+                }
+            }
+        }
     }
-    let folder = path.parent().expect("digest path has a folder");
-    std::fs::create_dir_all(folder)?;
-    let tmp = folder.join(format!(".{}.tmp", new_id()));
-    let mut file = std::fs::File::create(&tmp)?;
-    file.write_all(bytes)?;
-    file.sync_all()?;
-    std::fs::rename(tmp, path)
 }

@@ -339,7 +339,17 @@ diesel::joinable!(case_events -> cases (case_id));
 diesel::joinable!(case_comments -> cases (case_id));
 diesel::joinable!(case_attachments -> cases (case_id));
 
+diesel::table! {
+    attachment_files (sha256) {
+        sha256 -> Text,
+        content -> Binary,
+        size_bytes -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    attachment_files,
     calendar_days,
     directives,
     indicators,

@@ -45,8 +45,18 @@ fn without_tls(url: &str) -> String {
 
 /// A database that exists for one test.
 pub enum TestDb {
-    Sqlite { dir: tempfile::TempDir },
-    Postgres { server_url: String, name: String },
+    Sqlite {
+        dir: tempfile::TempDir,
+    },
+    Postgres {
+        server_url: String,
+        name: String,
+    },
+    /// Another test's database, which that test owns and drops.
+    Beside {
+        url: String,
+        backend: Backend,
+    },
 }
 
 impl TestDb {
@@ -79,6 +89,7 @@ impl TestDb {
                 u.set_path(name);
                 u.to_string()
             }
+            TestDb::Beside { url, .. } => url.clone(),
         }
     }
 
@@ -86,6 +97,7 @@ impl TestDb {
         match self {
             TestDb::Sqlite { .. } => Backend::Sqlite,
             TestDb::Postgres { .. } => Backend::Postgres,
+            TestDb::Beside { backend, .. } => *backend,
         }
     }
 
@@ -174,7 +186,10 @@ pub async fn spawn() -> TestApp {
 
 /// Starts a server after `tune` adjusts its settings.
 pub async fn spawn_with(tune: impl FnOnce(&mut Settings)) -> TestApp {
-    let db = TestDb::new();
+    spawn_on(TestDb::new(), tune)
+}
+
+fn spawn_on(db: TestDb, tune: impl FnOnce(&mut Settings)) -> TestApp {
     let mut settings = db.settings();
     tune(&mut settings);
     let clock = Clock::manual(Utc.with_ymd_and_hms(2024, 9, 25, 3, 0, 0).unwrap());
@@ -186,6 +201,15 @@ pub async fn spawn_with(tune: impl FnOnce(&mut Settings)) -> TestApp {
 }
 
 impl TestApp {
+    /// A second instance on the same database, as behind a load balancer: its own port,
+    /// pool and clock (set to this one's time), the same signing secret.
+    pub fn beside(&self, tune: impl FnOnce(&mut Settings)) -> TestApp {
+        let db = TestDb::Beside { url: self.db.url(), backend: self.db.backend() };
+        let other = spawn_on(db, tune);
+        other.clock.set(self.clock.now());
+        other
+    }
+
     /// Sends a request; `body` is sent as JSON when given.
     pub async fn call(
         &self,
