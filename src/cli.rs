@@ -74,6 +74,23 @@ pub enum Command {
         #[command(subcommand)]
         command: ReportsCommand,
     },
+    /// Write a consistent copy of the SQLite database (evidence files included) and the
+    /// generated secret into an empty folder, while the service runs.
+    Backup {
+        /// The folder to write into (created if missing; must be empty).
+        dir: PathBuf,
+        /// Replace a backup already in the folder.
+        #[arg(long)]
+        force: bool,
+    },
+    /// Put a backup back into an empty data folder (the service stopped).
+    Restore {
+        /// The folder `casetrack backup` wrote.
+        dir: PathBuf,
+        /// Replace the database that is there.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -176,9 +193,53 @@ fn problems(e: ApiError, flag: impl Fn(&str) -> String) -> String {
 
 type CliResult = Result<(), String>;
 
+/// How a command failed; a `usage` mistake changed nothing and exits with code 2.
+#[derive(Debug)]
+pub struct Failure {
+    pub message: String,
+    pub usage: bool,
+}
+
+impl From<crate::backup::BackupError> for Failure {
+    fn from(e: crate::backup::BackupError) -> Self {
+        let usage = matches!(e, crate::backup::BackupError::Refused(_));
+        Failure { message: e.to_string(), usage }
+    }
+}
+
 /// Runs the parsed command line.
-pub async fn run(cli: Cli, settings: Settings) -> CliResult {
+pub async fn run(cli: Cli, settings: Settings) -> Result<(), Failure> {
+    match &cli.command {
+        Command::Backup { dir, force } => {
+            let m = crate::backup::backup(&settings, dir, *force)?;
+            println!(
+                "Backup written to {}: {} cases, {} evidence files{}.",
+                dir.display(),
+                m.cases,
+                m.attachment_files,
+                if m.secret { ", the signing secret" } else { "" }
+            );
+            Ok(())
+        }
+        Command::Restore { dir, force } => {
+            let m = crate::backup::restore(&settings, dir, *force)?;
+            println!(
+                "Restored the backup of {} (casetrack {}): {} cases, {} evidence files{}.",
+                m.created_at.format("%Y-%m-%d %H:%M UTC"),
+                m.version,
+                m.cases,
+                m.attachment_files,
+                if m.secret { ", the signing secret" } else { "" }
+            );
+            Ok(())
+        }
+        _ => run_command(cli, settings).await.map_err(|message| Failure { message, usage: false }),
+    }
+}
+
+async fn run_command(cli: Cli, settings: Settings) -> CliResult {
     match cli.command {
+        Command::Backup { .. } | Command::Restore { .. } => unreachable!("handled by run"),
         Command::Serve { no_sweeper } => serve(settings, no_sweeper).await,
         Command::Escalate { once } => {
             let pool = prepare_database(&settings)?;

@@ -5,6 +5,7 @@ pub mod administration;
 pub mod api;
 pub mod app;
 pub mod auth;
+pub mod backup;
 pub mod casework;
 pub mod cli;
 pub mod clock;

@@ -26,8 +26,8 @@ async fn main() -> std::process::ExitCode {
     match cli::run(cli, settings).await {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("casetrack: {e}");
-            std::process::ExitCode::FAILURE
+            eprintln!("casetrack: {}", e.message);
+            std::process::ExitCode::from(if e.usage { 2 } else { 1 })
         }
     }
 }
