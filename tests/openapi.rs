@@ -142,3 +142,46 @@ async fn the_docs_page_renders_from_this_server_alone() {
     assert!(init.contains("/api/v1/openapi.json"), "{init}");
     app.call(Method::GET, "/docs/other.js", None, None, &[]).await.expect(404);
 }
+
+/// `docs/openapi.json` is the document the service serves, so the repository documents
+/// its own API. `UPDATE_OPENAPI=1 cargo test --test openapi` writes it after a change.
+#[tokio::test]
+async fn the_committed_document_is_the_one_served() {
+    let app = spawn().await;
+    let served = app.call(Method::GET, "/api/v1/openapi.json", None, None, &[]).await.expect(200).body;
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/openapi.json");
+    if std::env::var_os("UPDATE_OPENAPI").is_some() {
+        std::fs::write(&path, serde_json::to_string_pretty(&served).unwrap() + "\n").unwrap();
+    }
+    let committed: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("docs/openapi.json is committed")).unwrap();
+    assert!(committed == served, "docs/openapi.json is out of date: run UPDATE_OPENAPI=1 cargo test --test openapi");
+}
+
+/// The README and the documents under docs/ link only to files in the repository, and
+/// every file they link to exists.
+#[test]
+fn the_docs_link_only_inside_the_repository() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut docs = vec![root.join("README.md")];
+    docs.extend(std::fs::read_dir(root.join("docs")).unwrap().filter_map(Result::ok).map(|e| e.path()));
+    let mut checked = 0;
+    for doc in docs.iter().filter(|p| p.extension().is_some_and(|e| e == "md")) {
+        let text = std::fs::read_to_string(doc).unwrap();
+        for link in text.split("](").skip(1).filter_map(|rest| rest.split(')').next()) {
+            if link.starts_with("http") || link.starts_with('#') || link.starts_with('<') {
+                continue;
+            }
+            let file = link.split('#').next().unwrap();
+            let target = doc.parent().unwrap().join(file);
+            let resolved = target.canonicalize().unwrap_or_else(|_| panic!("{}: {link} does not exist", doc.display()));
+            assert!(
+                resolved.starts_with(root.canonicalize().unwrap()),
+                "{}: {link} leaves the repository",
+                doc.display()
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 10, "the documents link to {checked} files");
+}
