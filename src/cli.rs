@@ -159,7 +159,7 @@ pub enum UserCommand {
 }
 
 /// Reads a password from standard input (its one line, without the line end).
-fn password_from_stdin() -> Result<String, String> {
+fn password_from_stdin() -> Result<String, Failure> {
     let mut line = String::new();
     std::io::stdin().read_to_string(&mut line).map_err(|e| format!("cannot read the password: {e}"))?;
     Ok(line.trim_end_matches(['\r', '\n']).to_string())
@@ -174,30 +174,45 @@ fn change_account(
 ) -> CliResult {
     let user = User::find_by_username(conn, &username.trim().to_lowercase())
         .map_err(|e| e.to_string())?
-        .ok_or_else(|| format!("no account named {username}"))?;
+        .ok_or_else(|| Failure::usage(format!("no account named {username}")))?;
     let now = Clock::system().now_naive();
     accounts::apply_change(conn, now, &Actor::system(), None, &user.id, None, change, Ok(hash))
         .map_err(|e| problems(e, str::to_string))?;
     Ok(())
 }
 
-/// An operation's refusal as one line, each field named as the command line calls it.
-fn problems(e: ApiError, flag: impl Fn(&str) -> String) -> String {
+/// An operation's refusal as one line, each field named as the command line calls it; a
+/// refusal (bad input, a clash) is the caller's mistake, anything else a failure.
+fn problems(e: ApiError, flag: impl Fn(&str) -> String) -> Failure {
     match e {
-        ApiError::Validation(errors) => {
-            errors.iter().map(|f| format!("{}: {}", flag(&f.field), f.message)).collect::<Vec<_>>().join("; ")
-        }
-        other => other.to_string(),
+        ApiError::Validation(errors) => Failure::usage(
+            errors.iter().map(|f| format!("{}: {}", flag(&f.field), f.message)).collect::<Vec<_>>().join("; "),
+        ),
+        ApiError::Conflict { detail, .. } => Failure::usage(detail.to_string()),
+        other => Failure::from(other.to_string()),
     }
 }
 
-type CliResult = Result<(), String>;
+type CliResult = Result<(), Failure>;
 
-/// How a command failed; a `usage` mistake changed nothing and exits with code 2.
+/// How a command failed; a `usage` mistake (what was asked cannot be done) changed
+/// nothing and exits with code 2, any other failure with 1.
 #[derive(Debug)]
 pub struct Failure {
     pub message: String,
     pub usage: bool,
+}
+
+impl Failure {
+    fn usage(message: impl Into<String>) -> Self {
+        Failure { message: message.into(), usage: true }
+    }
+}
+
+impl From<String> for Failure {
+    fn from(message: String) -> Self {
+        Failure { message, usage: false }
+    }
 }
 
 impl From<crate::backup::BackupError> for Failure {
@@ -233,7 +248,7 @@ pub async fn run(cli: Cli, settings: Settings) -> Result<(), Failure> {
             );
             Ok(())
         }
-        _ => run_command(cli, settings).await.map_err(|message| Failure { message, usage: false }),
+        _ => run_command(cli, settings).await,
     }
 }
 
@@ -291,25 +306,27 @@ async fn run_command(cli: Cli, settings: Settings) -> CliResult {
             Ok(())
         }
         Command::Calendar { command: CalendarCommand::Import { file } } => {
-            let text = std::fs::read_to_string(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| Failure::usage(format!("cannot read {}: {e}", file.display())))?;
             let week = settings.escalation.week();
             let calendar = crate::domain::calendar::CalendarFile::from_toml(&text, &week)
-                .map_err(|e| format!("{}: {e}", file.display()))?;
+                .map_err(|e| Failure::usage(format!("{}: {e}", file.display())))?;
             let pool = prepare_database(&settings)?;
             let mut conn = pool.get().map_err(|e| e.to_string())?;
             let ctx = crate::casework::Ctx::new(std::sync::Arc::new(settings.clone()), Clock::system().now());
             for (year, days) in calendar.years {
                 let (holidays, make_up) = (days.holidays.len(), days.working_weekend_days.len());
                 crate::administration::replace_calendar_year(&mut conn, &ctx, &Actor::system(), year, days)
-                    .map_err(|e| format!("{}: {year}: {e}", file.display()))?;
+                    .map_err(|e| Failure::usage(format!("{}: {year}: {e}", file.display())))?;
                 println!("{year}: {holidays} holidays, {make_up} make-up working days.");
             }
             Ok(())
         }
         Command::Catalog { command: CatalogCommand::Import { file } } => {
-            let text = std::fs::read_to_string(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-            let catalog =
-                crate::domain::catalog::Catalog::from_toml(&text).map_err(|e| format!("{}: {e}", file.display()))?;
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| Failure::usage(format!("cannot read {}: {e}", file.display())))?;
+            let catalog = crate::domain::catalog::Catalog::from_toml(&text)
+                .map_err(|e| Failure::usage(format!("{}: {e}", file.display())))?;
             let pool = prepare_database(&settings)?;
             let mut conn = pool.get().map_err(|e| e.to_string())?;
             let now = Clock::system().now_naive();
@@ -378,7 +395,8 @@ async fn run_command(cli: Cli, settings: Settings) -> CliResult {
             let mut conn = pool.get().map_err(|e| e.to_string())?;
             let (pw, generated) =
                 if password_stdin { (password_from_stdin()?, false) } else { (password::generate(), true) };
-            crate::domain::text::check_new_password(&pw, &username).map_err(|m| format!("password: {m}"))?;
+            crate::domain::text::check_new_password(&pw, &username)
+                .map_err(|m| Failure::usage(format!("password: {m}")))?;
             let hash = password::hash(&pw)?;
             let change = accounts::AccountChange { password: Some(pw.clone()), ..Default::default() };
             change_account(&mut conn, &username, change, Some(hash))?;
@@ -415,7 +433,7 @@ pub struct NewAccount {
 
 /// Validates and creates an account (through `accounts`, as the API does); returns the
 /// generated password when none was given. Problems name the command's flags.
-pub fn create_account(conn: &mut DbConn, a: NewAccount) -> Result<(User, Option<String>), String> {
+pub fn create_account(conn: &mut DbConn, a: NewAccount) -> Result<(User, Option<String>), Failure> {
     let full_name = a.full_name.or_else(|| Some(a.username.clone()));
     let account = accounts::NewAccount {
         username: Some(a.username),
@@ -503,5 +521,5 @@ async fn serve(settings: Settings, no_sweeper: bool) -> CliResult {
         port = app.port(),
         "casetrack is serving"
     );
-    app.run_until_stopped().await.map_err(|e| e.to_string())
+    Ok(app.run_until_stopped().await.map_err(|e| e.to_string())?)
 }

@@ -243,7 +243,7 @@ fn user_create_takes_the_password_from_stdin_or_generates_one() {
         .args(["user", "create", "--username", "truongdv", "--role", "unit_head"])
         .output()
         .unwrap();
-    assert!(!out.status.success());
+    assert_eq!(out.status.code(), Some(2), "a refused account is the caller's mistake");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("--unit"), "{stderr}");
 }
@@ -267,15 +267,18 @@ fn user_list_reset_password_and_deactivate_from_the_command_line_are_audited() {
         drop(child.stdin.take());
         let out = child.wait_with_output().unwrap();
         (
-            out.status.success(),
+            out.status.code(),
             String::from_utf8_lossy(&out.stdout).to_string(),
             String::from_utf8_lossy(&out.stderr).to_string(),
         )
     };
-    assert!(run(&["user", "create", "--username", "quantri", "--role", "admin"], None).0);
-    assert!(run(&["user", "create", "--username", "ttv", "--role", "inspector"], None).0);
+    assert!(run(&["user", "create", "--username", "quantri", "--role", "admin"], None).0 == Some(0));
+    assert!(run(&["user", "create", "--username", "ttv", "--role", "inspector"], None).0 == Some(0));
     let (ok, listed, _) = run(&["user", "list"], None);
-    assert!(ok && listed.contains("quantri") && listed.contains("ttv") && listed.contains("inspector"), "{listed}");
+    assert!(
+        ok == Some(0) && listed.contains("quantri") && listed.contains("ttv") && listed.contains("inspector"),
+        "{listed}"
+    );
 
     // A session of ttv's, which a reset must end.
     let ttv = User::find_by_username(&mut conn, "ttv").unwrap().unwrap();
@@ -291,7 +294,7 @@ fn user_list_reset_password_and_deactivate_from_the_command_line_are_audited() {
     session.insert(&mut conn).unwrap();
     assert!(casetrack::model::session::Session::active_user(&mut conn, &session.id, &ttv.id, now).unwrap().is_some());
     let (ok, out, err) = run(&["user", "reset-password", "ttv", "--password-stdin"], Some("một mật khẩu mới dài\n"));
-    assert!(ok, "{err}");
+    assert!(ok == Some(0), "{err}");
     assert!(!out.contains("shown once"));
     let after = User::find_by_username(&mut conn, "ttv").unwrap().unwrap();
     assert!(password::verify("một mật khẩu mới dài", &after.password_hash));
@@ -299,21 +302,22 @@ fn user_list_reset_password_and_deactivate_from_the_command_line_are_audited() {
     let (ok, out, _) = run(&["user", "reset-password", "ttv"], None);
     let generated = out.lines().find_map(|l| l.strip_prefix("Password (shown once): ")).expect("printed once");
     assert!(
-        ok && password::verify(generated, &User::find_by_username(&mut conn, "ttv").unwrap().unwrap().password_hash)
+        ok == Some(0)
+            && password::verify(generated, &User::find_by_username(&mut conn, "ttv").unwrap().unwrap().password_hash)
     );
     let (ok, _, err) = run(&["user", "reset-password", "ttv", "--password-stdin"], Some("ngan\n"));
-    assert!(!ok && err.contains("password"), "a weak password is refused: {err}");
+    assert!(ok == Some(2) && err.contains("password"), "a weak password is refused: {err}");
 
     let (ok, _, err) = run(&["user", "deactivate", "ttv"], None);
-    assert!(ok, "{err}");
+    assert!(ok == Some(0), "{err}");
     assert!(!User::find_by_username(&mut conn, "ttv").unwrap().unwrap().active);
     let (_, listed, _) = run(&["user", "list"], None);
     assert!(!listed.contains("ttv"), "deactivated accounts are left out unless --all: {listed}");
     assert!(run(&["user", "list", "--all"], None).1.contains("ttv"));
     let (ok, _, err) = run(&["user", "deactivate", "quantri"], None);
-    assert!(!ok && err.contains("last active administrator"), "{err}");
+    assert!(ok == Some(2) && err.contains("last active administrator"), "{err}");
     let (ok, _, err) = run(&["user", "deactivate", "nobody"], None);
-    assert!(!ok && err.contains("nobody"), "{err}");
+    assert!(ok == Some(2) && err.contains("nobody"), "{err}");
 
     use casetrack::db::schema::audit_log as a;
     use diesel::prelude::*;
