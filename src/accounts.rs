@@ -4,10 +4,11 @@
 use chrono::NaiveDateTime;
 use serde::Deserialize;
 
-use crate::api::extract::{double_option, parse_id};
-use crate::app::AppState;
 use crate::auth::CurrentUser;
+use crate::domain::validation::double_option;
+use crate::model::parse_id;
 use crate::model::session::Session;
+use crate::state::AppState;
 
 use crate::auth::password;
 use crate::db::{self, DbConn, write_tx};

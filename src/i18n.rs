@@ -175,7 +175,7 @@ mod tests {
         wanted.extend(crate::casework::SEVERITIES.map(|s| format!("severity-{s}")));
         wanted.extend(crate::casework::SUBJECT_KINDS.map(|s| format!("subject-{s}")));
         wanted.extend(crate::domain::role::UnitKind::ALL.map(|k| format!("kind-{}", k.as_str())));
-        wanted.extend(crate::api::notifications::OUTBOX_STATUSES.map(|s| format!("outbox-{s}")));
+        wanted.extend(crate::model::alert::OUTBOX_STATUSES.map(|s| format!("outbox-{s}")));
         for key in wanted {
             for lang in Lang::ALL {
                 assert!(c.has(lang, &key), "{key} missing from locales/{}.ftl", lang.code());

@@ -21,5 +21,6 @@ pub mod mail;
 pub mod metrics;
 pub mod model;
 pub mod signin;
+pub mod state;
 pub mod telemetry;
 pub mod unit_tree;

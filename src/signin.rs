@@ -4,7 +4,6 @@
 
 use chrono::{Duration, NaiveDateTime};
 
-use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::db::{self, DbConn, write_tx};
 use crate::domain::text;
@@ -15,6 +14,7 @@ use crate::model::login_failure::{self, FailureKey};
 use crate::model::session::Session;
 use crate::model::user::User;
 use crate::model::{Actor, new_id};
+use crate::state::AppState;
 
 /// 429 when the username or the address has too many failures in the window.
 fn throttled_with(

@@ -4,15 +4,16 @@
 
 use serde::Deserialize;
 
-use crate::api::extract::{double_option, parse_id};
 use crate::auth::CurrentUser;
 use crate::casework::Ctx;
 use crate::db::{self, DbConn, write_tx};
 use crate::domain::role::{Role, UnitKind, one_of};
 use crate::domain::text;
+use crate::domain::validation::double_option;
 use crate::error::{ApiError, Validator, msg};
 use crate::model::audit::AuditEntry;
 use crate::model::new_id;
+use crate::model::parse_id;
 use crate::model::unit::Unit;
 use crate::model::user::User;
 

@@ -10,12 +10,12 @@ use serde::Serialize;
 use super::extract::{QueryParams, parse_id};
 use super::instant;
 use super::pagination::{Page, PageQuery, PageRequest};
-use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::casework::{self, Upload, scope_of};
 use crate::error::{ApiError, msg};
 use crate::model::attachment::{Attachment, AttachmentFile};
 use crate::model::case::Case;
+use crate::state::AppState;
 
 /// The multipart form of an upload: one part named `file`.
 #[derive(utoipa::ToSchema)]

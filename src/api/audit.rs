@@ -6,11 +6,11 @@ use serde::{Deserialize, Serialize};
 use super::extract::QueryParams;
 use super::pagination::{Page, PageRequest};
 use super::{instant, parse_instant};
-use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::domain::role::Role;
 use crate::error::{ApiError, Validator};
 use crate::model::audit::{AuditEntry, AuditFilter};
+use crate::state::AppState;
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct AuditView {

@@ -5,7 +5,6 @@ use chrono::{Duration, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 
 use super::extract::{JsonBody, client_addr};
-use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::auth::token;
 use crate::db::{DbConn, write_tx};
@@ -13,6 +12,7 @@ use crate::error::{ApiError, Validator};
 use crate::model::Actor;
 use crate::model::audit::AuditEntry;
 use crate::model::session::{RefreshToken, Session};
+use crate::state::AppState;
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct LoginRequest {

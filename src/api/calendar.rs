@@ -4,11 +4,11 @@ use actix_web::{HttpResponse, get, put, web};
 use serde::{Deserialize, Serialize};
 
 use super::extract::{JsonBody, QueryParams};
-use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::domain::calendar::CalendarYear;
 use crate::domain::role::Role;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// A year of the calendar as served.
 #[derive(Serialize, utoipa::ToSchema)]

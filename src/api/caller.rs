@@ -7,9 +7,9 @@ use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::{LocalBoxFuture, Ready, ready};
 
 use super::extract::client_addr;
-use crate::app::AppState;
 use crate::auth::{CurrentUser, TokenOnly};
 use crate::error::ApiError;
+use crate::state::AppState;
 
 fn bearer(req: &HttpRequest) -> Option<String> {
     let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;

@@ -7,7 +7,6 @@ use serde::{Deserialize, Serialize};
 use super::extract::{IfMatch, JsonBody, QueryParams, etag, parse_id};
 use super::instant;
 use super::pagination::{Page, PageRequest};
-use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::db::{self, DbConn, write_tx};
 use crate::domain::dates;
@@ -21,6 +20,7 @@ use crate::model::directive::Directive;
 use crate::model::new_id;
 use crate::model::unit::Unit;
 use crate::model::user::User;
+use crate::state::AppState;
 
 pub const KINDS: [&str; 3] = ["inspection", "supervision", "duty_audit"];
 pub const STATUSES: [&str; 3] = ["planned", "active", "concluded"];

@@ -5,7 +5,6 @@ use std::collections::HashMap;
 use actix_web::{HttpResponse, web};
 
 use super::export::{Block, Cell, FileFormat, Table};
-use crate::app::AppState;
 use crate::domain::deadline::is_overdue;
 use crate::domain::workflow::Status;
 use crate::error::ApiError;
@@ -13,6 +12,7 @@ use crate::i18n::{Lang, catalogs};
 use crate::model::case::{Case, CaseFilter, CaseScope};
 use crate::model::directive::Indicator;
 use crate::model::unit::Unit;
+use crate::state::AppState;
 
 /// Every case `scope` and `filter` select as one sheet in `lang`: statuses, subject kinds,
 /// severities and measures by their names, dates as dates.

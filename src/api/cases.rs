@@ -8,7 +8,6 @@ use serde_json::Value;
 use super::extract::{IfMatch, JsonBody, QueryParams, etag, parse_id};
 use super::instant;
 use super::pagination::{Page, PageRequest};
-use crate::app::AppState;
 use crate::auth::{CurrentUser, TokenOnly};
 use crate::casework::{self, CaseInput, Ctx, TransitionInput};
 use crate::domain::deadline::is_overdue;
@@ -16,6 +15,7 @@ use crate::domain::role::one_of;
 use crate::domain::workflow::Status;
 use crate::error::{ApiError, Validator};
 use crate::model::case::{Case, CaseEvent, CaseFilter};
+use crate::state::AppState;
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct SubjectView {

@@ -6,11 +6,11 @@ use serde::{Deserialize, Serialize};
 use super::extract::{JsonBody, QueryParams, etag, parse_id};
 use super::instant;
 use super::pagination::{Page, PageQuery, PageRequest};
-use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::domain::catalog::Catalog;
 use crate::error::ApiError;
 use crate::model::directive::{Directive, ImportSummary, Indicator};
+use crate::state::AppState;
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct IndicatorView {

@@ -5,10 +5,9 @@ use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::{LocalBoxFuture, Ready, ready};
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Deserializer};
 
-use crate::app::AppState;
 use crate::error::{ApiError, FieldError, Message, msg};
+use crate::state::AppState;
 
 /// True when a JSON text holds the escape `\u0000` (raw NUL bytes are not valid JSON).
 fn escapes_nul(json: &[u8]) -> bool {
@@ -198,16 +197,5 @@ pub fn client_addr(req: &HttpRequest) -> String {
     req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into())
 }
 
-/// A path id: anything that is not a UUID cannot name a record, so it is a 404.
-pub fn parse_id(raw: &str) -> Result<String, ApiError> {
-    crate::model::canonical_id(raw).ok_or(ApiError::NotFound)
-}
-
-/// For PATCH fields that may be cleared: absent → None, null → Some(None), value → Some(Some(v)).
-pub fn double_option<'de, T, D>(de: D) -> Result<Option<Option<T>>, D::Error>
-where
-    T: Deserialize<'de>,
-    D: Deserializer<'de>,
-{
-    Option::<T>::deserialize(de).map(Some)
-}
+pub use crate::domain::validation::double_option;
+pub use crate::model::parse_id;

@@ -3,9 +3,9 @@
 use actix_web::{HttpResponse, get, web};
 use serde_json::json;
 
-use crate::app::AppState;
 use crate::db::migrate;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 /// The process is alive.
 #[utoipa::path(tag = "operations", security(()), responses((status = 200, description = "The process is alive", body = Object)))]
@@ -21,7 +21,7 @@ pub async fn metrics(state: web::Data<AppState>, req: actix_web::HttpRequest) ->
     if let Some(token) = &state.settings.server.metrics_token {
         let given = req.headers().get(actix_web::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
         let expected = format!("Bearer {}", secrecy::ExposeSecret::expose_secret(token));
-        if !given.is_some_and(|g| crate::console::session::constant_eq(g, &expected)) {
+        if !given.is_some_and(|g| crate::auth::constant_eq(g, &expected)) {
             return Err(ApiError::Unauthorized);
         }
     }

@@ -5,9 +5,9 @@ use serde::Deserialize;
 
 use super::extract::{JsonBody, etag};
 use super::users::UserView;
-use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::error::ApiError;
+use crate::state::AppState;
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct PasswordChange {

@@ -6,13 +6,13 @@ use serde::{Deserialize, Serialize};
 use super::extract::{QueryParams, parse_id};
 use super::instant;
 use super::pagination::{Page, PageRequest};
-use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::casework::scope_of;
 use crate::domain::role::{Role, one_of};
 use crate::error::ApiError;
 use crate::model::alert::{Alert, OutboxMessage};
 use crate::model::case::CaseScope;
+use crate::state::AppState;
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct NotificationView {
@@ -129,7 +129,7 @@ pub struct OutboxQuery {
     cursor: Option<String>,
 }
 
-pub const OUTBOX_STATUSES: [&str; 5] = ["pending", "sending", "sent", "failed", "cancelled"];
+pub use crate::model::alert::OUTBOX_STATUSES;
 
 #[utoipa::path(tag = "notifications", params(OutboxQuery), responses((status = 200, description = "A page of outgoing e-mails", body = Page<OutboxView>)))]
 #[get("/admin/outbox")]

@@ -9,7 +9,6 @@ use serde::{Deserialize, Serialize};
 
 use super::export::{Block, Cell, FileFormat, Table};
 use super::extract::{QueryParams, parse_id};
-use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::casework::scope_of;
 use crate::domain::report::{Counts, handling_rate};
@@ -20,6 +19,7 @@ use crate::model::case::{CaseFilter, CaseScope};
 use crate::model::directive::Indicator;
 use crate::model::report;
 use crate::model::unit::Unit;
+use crate::state::AppState;
 
 #[derive(Deserialize, Default, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]

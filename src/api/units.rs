@@ -6,11 +6,11 @@ use serde::{Deserialize, Serialize};
 use super::extract::{IfMatch, JsonBody, QueryParams, etag, parse_id};
 use super::instant;
 use super::pagination::{Page, PageRequest};
-use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::domain::role::{UnitKind, one_of};
 use crate::error::ApiError;
 use crate::model::unit::{Unit, UnitFilter};
+use crate::state::AppState;
 use crate::unit_tree;
 
 #[derive(Serialize, utoipa::ToSchema)]

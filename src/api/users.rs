@@ -7,11 +7,11 @@ use super::extract::{IfMatch, JsonBody, QueryParams, etag, parse_id};
 use super::instant;
 use super::pagination::{Page, PageRequest};
 use crate::accounts::{self, NewAccount, UnitRef};
-use crate::app::AppState;
 use crate::auth::CurrentUser;
 use crate::domain::role::{Role, one_of};
 use crate::error::{ApiError, Validator};
 use crate::model::user::{User, UserFilter};
+use crate::state::AppState;
 
 /// A user as served: never the password hash.
 #[derive(Serialize, utoipa::ToSchema)]

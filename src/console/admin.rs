@@ -14,13 +14,13 @@ use super::render::{instant, see_other};
 use super::session::Viewer;
 use super::{Console, Fail};
 use crate::accounts::{self, AccountChange, NewAccount, UnitRef};
-use crate::app::AppState;
 use crate::domain::role::{Role, UnitKind};
 use crate::error::ApiError;
 use crate::model::alert::OutboxMessage;
 use crate::model::audit::{AuditEntry, AuditFilter};
 use crate::model::unit::Unit;
 use crate::model::user::{User, UserFilter};
+use crate::state::AppState;
 use crate::unit_tree::{NewUnit, UnitChange};
 
 const PAGE: i64 = 100;
@@ -377,7 +377,7 @@ pub async fn outbox(
 ) -> Result<HttpResponse, Fail> {
     admin(&viewer)?;
     let q = q.into_inner();
-    let status = q.status.filter(|s| crate::api::notifications::OUTBOX_STATUSES.contains(&s.as_str()));
+    let status = q.status.filter(|s| crate::model::alert::OUTBOX_STATUSES.contains(&s.as_str()));
     let after = q.cursor.as_deref().and_then(crate::model::canonical_id);
     let shown = status.clone();
     let rows =
@@ -396,7 +396,7 @@ pub async fn outbox(
         .collect();
     let next = if more { items.last().and_then(|r| r.get_attr("id").ok()).map(|v| v.to_string()) } else { None };
     let ctx = context! {
-        items => items, status => status, statuses => crate::api::notifications::OUTBOX_STATUSES, next => next,
+        items => items, status => status, statuses => crate::model::alert::OUTBOX_STATUSES, next => next,
     };
     console.page(Some(&viewer), viewer.lang, "admin_outbox.html", ctx)
 }

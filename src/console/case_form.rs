@@ -12,13 +12,13 @@ use serde::Deserialize;
 use super::form::{FormData, field_errors};
 use super::session::Viewer;
 use super::{Console, Fail};
-use crate::app::AppState;
 use crate::casework::{self, CaseInput, SEVERITIES, SubjectInput};
 use crate::domain::role::Role;
 use crate::error::ApiError;
 use crate::model::campaign::{Campaign, CampaignFilter};
 use crate::model::directive::Indicator;
 use crate::model::unit::Unit;
+use crate::state::AppState;
 
 #[derive(Deserialize)]
 pub struct NewQuery {

@@ -13,7 +13,6 @@ use super::form::{FormData, field_errors};
 use super::render::{deadline_view, instant};
 use super::session::Viewer;
 use super::{Console, Fail};
-use crate::app::AppState;
 use crate::casework::{self, DecisionInput, TransitionInput};
 use crate::domain::deadline::is_overdue;
 use crate::domain::role::Role;
@@ -25,6 +24,7 @@ use crate::model::case::CaseEvent;
 use crate::model::directive::Indicator;
 use crate::model::unit::Unit;
 use crate::model::user::User;
+use crate::state::AppState;
 
 /// What a refused action leaves on the page: which form, what was typed, what was wrong.
 #[derive(Default)]

@@ -11,7 +11,6 @@ use super::render::deadline_view;
 use super::session::Viewer;
 use super::{Console, Fail};
 use crate::api::cases::{CaseQuery, case_filter};
-use crate::app::AppState;
 use crate::casework::scope_of;
 use crate::db::DbConn;
 use crate::domain::deadline::is_overdue;
@@ -20,6 +19,7 @@ use crate::error::ApiError;
 use crate::model::campaign::{Campaign, CampaignFilter};
 use crate::model::case::{Case, CaseOrder};
 use crate::model::unit::Unit;
+use crate::state::AppState;
 
 /// A unit's subtree as the choices of a unit picker (name, depth for indenting).
 pub fn unit_choices(conn: &mut DbConn, root: &str) -> Result<Vec<Value>, ApiError> {

@@ -9,12 +9,12 @@ use serde::Deserialize;
 use super::cases::rows;
 use super::session::Viewer;
 use super::{Console, Fail};
-use crate::app::AppState;
 use crate::casework::scope_of;
 use crate::domain::role::Role;
 use crate::domain::workflow::Status;
 use crate::model::campaign::{Campaign, CampaignFilter};
 use crate::model::case::{Case, CaseFilter, CaseOrder};
+use crate::state::AppState;
 
 /// How many cases a queue shows before "see all".
 const QUEUE: i64 = 50;

@@ -8,16 +8,17 @@ use serde::Deserialize;
 
 use super::form::{FormData, field_errors};
 use super::render::{instant, see_other};
-use super::session::{self, SIGN_IN_COOKIE, Viewer, constant_eq, lang_of};
+use super::session::{self, SIGN_IN_COOKIE, Viewer, lang_of};
 use super::{Console, Fail};
 use crate::api::extract::client_addr;
-use crate::app::AppState;
+use crate::auth::constant_eq;
 use crate::casework::scope_of;
 use crate::error::ApiError;
 use crate::i18n::Lang;
 use crate::model::alert::Alert;
 use crate::model::case::CaseScope;
 use crate::model::session::Session;
+use crate::state::AppState;
 
 /// Where to go after signing in: a path of this site only (never `//elsewhere`).
 fn safe_next(next: Option<&str>) -> String {

@@ -10,12 +10,12 @@ use super::form::field_errors;
 use super::session::Viewer;
 use super::{Console, Fail};
 use crate::api::reports::{ReportQuery, Summary, prepare, series_of, summary_of, summary_table};
-use crate::app::AppState;
 use crate::error::ApiError;
 use crate::i18n;
 use crate::model::campaign::{Campaign, CampaignFilter};
 use crate::model::directive::Directive;
 use crate::model::unit::Unit;
+use crate::state::AppState;
 
 /// The report's address parameters (blank is no filter).
 #[derive(Deserialize, Serialize, Default, Clone)]

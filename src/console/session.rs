@@ -13,11 +13,12 @@ use sha2::Sha256;
 use super::Fail;
 use super::render::Console;
 use crate::api::extract::client_addr;
-use crate::app::AppState;
+use crate::auth::constant_eq;
 use crate::auth::{CurrentUser, TokenOnly};
 use crate::error::ApiError;
 use crate::i18n::Lang;
 use crate::model::session::Session;
+use crate::state::AppState;
 
 pub const SESSION_COOKIE: &str = "ct_session";
 pub const LANG_COOKIE: &str = "ct_lang";
@@ -63,11 +64,6 @@ pub fn mac(secret: &[u8], purpose: &str, value: &str) -> String {
     m.update(b"\0");
     m.update(value.as_bytes());
     hex::encode(m.finalize().into_bytes())
-}
-
-/// Compares two tokens in time that does not depend on where they differ.
-pub fn constant_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 /// The language a request asks for: its cookie, else Vietnamese.

@@ -228,3 +228,12 @@ impl Validator {
         if self.errors.is_empty() { Ok(()) } else { Err(Invalid(self.errors)) }
     }
 }
+
+/// For PATCH fields that may be cleared: absent → None, null → Some(None), value → Some(Some(v)).
+pub fn double_option<'de, T, D>(de: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: serde::Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    <Option<T> as serde::Deserialize>::deserialize(de).map(Some)
+}

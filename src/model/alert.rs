@@ -36,6 +36,9 @@ pub struct Alert {
     pub read_at: Option<NaiveDateTime>,
 }
 
+/// Every state an outgoing message can be in.
+pub const OUTBOX_STATUSES: [&str; 5] = ["pending", "sending", "sent", "failed", "cancelled"];
+
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = outbox)]
 pub struct OutboxMessage {

@@ -19,6 +19,11 @@ pub fn canonical_id(raw: &str) -> Option<String> {
     uuid::Uuid::parse_str(raw).ok().map(|u| u.to_string())
 }
 
+/// A path id: anything that is not a UUID cannot name a record, so it is a 404.
+pub fn parse_id(raw: &str) -> Result<String, crate::error::ApiError> {
+    canonical_id(raw).ok_or(crate::error::ApiError::NotFound)
+}
+
 /// A new time-ordered id (UUID v7), so ordering by id follows creation.
 pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use actix_web::web;
 use casetrack::accounts::{UserInput, create as create_user};
-use casetrack::app::{AppState, Application};
+use casetrack::app::Application;
 use casetrack::clock::Clock;
 use casetrack::config::Settings;
 use casetrack::db::Backend;
@@ -22,6 +22,7 @@ use casetrack::domain::role::Role;
 use casetrack::model::unit::Unit;
 use casetrack::model::user::User;
 use casetrack::model::{Actor, new_id};
+use casetrack::state::AppState;
 use chrono::{TimeZone, Utc};
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection};

@@ -1,0 +1,76 @@
+//! What every request handler shares: the pool, the settings, the signing keys, the
+//! clock and the password hasher, and the two ways a handler reaches the database.
+
+use std::sync::Arc;
+
+use actix_web::web;
+
+use crate::auth::password::Hasher;
+use crate::auth::token::TokenKeys;
+use crate::clock::Clock;
+use crate::config::Settings;
+use crate::db::{self, DbConn, DbPool};
+use crate::error::ApiError;
+
+/// What every handler shares.
+pub struct AppState {
+    pub pool: DbPool,
+    pub settings: Arc<Settings>,
+    pub tokens: TokenKeys,
+    pub clock: Clock,
+    /// Password hashing and verification, on threads of their own.
+    pub hasher: Hasher,
+    /// Which database the pool talks to (SQLite's writers take turns, [`db::turn`]).
+    pub backend: db::Backend,
+}
+
+impl AppState {
+    /// Runs blocking database work on the blocking pool with one pooled connection.
+    pub async fn db<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        web::block(move || {
+            let mut conn = checkout(&pool)?;
+            f(&mut conn)
+        })
+        .await?
+    }
+}
+
+impl AppState {
+    /// The context an operation runs in: the settings and this moment of the clock.
+    pub fn ctx(&self) -> crate::casework::Ctx {
+        crate::casework::Ctx::new(self.settings.clone(), self.clock.now())
+    }
+
+    /// Runs an operation on the blocking pool with one pooled connection and its context:
+    /// what every handler that changes something does. On SQLite it first waits, with no
+    /// thread or connection held, for a place among the writers ([`db::turn`]).
+    pub async fn op<T, F>(&self, f: F) -> Result<T, ApiError>
+    where
+        F: FnOnce(&mut DbConn, &crate::casework::Ctx) -> Result<T, ApiError> + Send + 'static,
+        T: Send + 'static,
+    {
+        let slot = db::turn::Slot::wait(self.backend).await;
+        let ctx = self.ctx();
+        let pool = self.pool.clone();
+        web::block(move || {
+            slot.hold(|| {
+                let mut conn = checkout(&pool)?;
+                f(&mut conn, &ctx)
+            })
+        })
+        .await?
+    }
+}
+
+/// A pooled connection for a request, its wait counted in the metrics.
+fn checkout(pool: &DbPool) -> Result<db::PooledConn, diesel::r2d2::PoolError> {
+    let started = std::time::Instant::now();
+    let conn = pool.get();
+    crate::metrics::METRICS.pool_wait(started.elapsed().as_secs_f64());
+    conn
+}
