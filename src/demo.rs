@@ -15,8 +15,10 @@ use crate::casework::{self, CaseInput, Ctx, DecisionInput, SubjectInput, Transit
 use crate::config::Settings;
 use crate::db::schema::{campaigns, cases, units};
 use crate::db::{DbConn, write_tx};
+use crate::domain::case_terms::{Severity, SubjectKind};
 use crate::domain::fold::fold;
 use crate::domain::role::Role;
+use crate::domain::workflow::Status;
 use crate::error::ApiError;
 use crate::model::campaign::Campaign;
 use crate::model::directive::{Directive, Indicator};
@@ -271,16 +273,16 @@ pub fn load(
         // Roughly the public proportions: about 40 % handled, some dismissed, the rest in progress.
         let roll = dice.below(100);
         let status = match roll {
-            0..=47 => "closed",
-            48..=54 => "dismissed",
-            55..=71 => "in_handling",
-            72..=77 => "remediated",
-            _ => "open",
+            0..=47 => Status::Closed,
+            48..=54 => Status::Dismissed,
+            55..=71 => Status::InHandling,
+            72..=77 => Status::Remediated,
+            _ => Status::Open,
         };
         let input = CaseInput {
             campaign_id: Some(campaign.id.clone()),
             subject: Some(SubjectInput {
-                kind: Some(if individual { "individual" } else { "organization" }.into()),
+                kind: Some(if individual { SubjectKind::Individual } else { SubjectKind::Organization }.into()),
                 unit_id: Some(subject_unit.id.clone()),
                 person_name,
                 person_position,
@@ -289,7 +291,7 @@ pub fn load(
             title: Some(format!("{title} tại {}", subject_unit.name)),
             description: Some(format!("{} — phát hiện qua đợt \"{}\".", indicator.title, campaign.title)),
             detected_on: Some(detected.to_string()),
-            severity: Some(["low", "medium", "high"][dice.below(3)].into()),
+            severity: Some(Severity::ALL[dice.below(3)].into()),
             ..CaseInput::default()
         };
         let author = &inspectors[n % inspectors.len()];
@@ -299,7 +301,7 @@ pub fn load(
             casework::transition(conn, &at(days), &reviewer, &case.id, None, input).map(drop)
         };
         let note = |text: &str| Some(text.to_string());
-        if status != "open" && status != "dismissed" {
+        if status != Status::Open && status != Status::Dismissed {
             let responsible = subject_unit.parent_id.clone().unwrap_or(subject_unit.id.clone());
             let due = (logged + Duration::days(20 + dice.below(60) as i64)).to_rfc3339();
             let accept = TransitionInput {
@@ -311,7 +313,7 @@ pub fn load(
             act(conn, 1, accept).map_err(|e| failed("accept", e))?;
         }
         let next = match status {
-            "remediated" => Some((
+            Status::Remediated => Some((
                 10,
                 TransitionInput {
                     action: Some("report_remediation".into()),
@@ -319,7 +321,7 @@ pub fn load(
                     ..TransitionInput::default()
                 },
             )),
-            "dismissed" => Some((
+            Status::Dismissed => Some((
                 3,
                 TransitionInput {
                     action: Some("dismiss".into()),
@@ -327,7 +329,7 @@ pub fn load(
                     ..TransitionInput::default()
                 },
             )),
-            "closed" => {
+            Status::Closed => {
                 let decided = (logged + Duration::days(30)).date_naive().min(date(2024, 9, 20)).max(detected);
                 let decision = DecisionInput {
                     measure: Some(dice.pick(&measures).clone()),
@@ -346,7 +348,7 @@ pub fn load(
             _ => None,
         };
         if let Some((days, input)) = next {
-            act(conn, days, input).map_err(|e| failed(status, e))?;
+            act(conn, days, input).map_err(|e| failed(status.as_str(), e))?;
         }
     }
     for (c, status) in &campaign_rows {

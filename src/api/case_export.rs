@@ -6,7 +6,6 @@ use actix_web::{HttpResponse, web};
 
 use super::export::{Block, Cell, FileFormat, Table};
 use crate::domain::deadline::is_overdue;
-use crate::domain::workflow::Status;
 use crate::error::ApiError;
 use crate::i18n::{Lang, catalogs};
 use crate::model::case::{Case, CaseFilter, CaseScope};
@@ -72,8 +71,7 @@ pub async fn export(
             let yes = word("export-yes".into());
             let mut out = Vec::with_capacity(rows.len());
             for case in rows {
-                let overdue =
-                    is_overdue(Status::parse(&case.status).is_some_and(Status::can_be_overdue), case.deadline_at, now);
+                let overdue = is_overdue(case.status.can_be_overdue(), case.deadline_at, now);
                 let mut cited_codes: Vec<&str> = cited
                     .get(&case.id)
                     .into_iter()

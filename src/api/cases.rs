@@ -63,11 +63,10 @@ pub struct CaseView {
 
 impl CaseView {
     pub fn new(c: Case, indicator_ids: Vec<String>, now: chrono::NaiveDateTime, tz: chrono_tz::Tz) -> Self {
-        let status = Status::parse(&c.status);
-        let overdue = is_overdue(status.is_some_and(Status::can_be_overdue), c.deadline_at, now);
+        let overdue = is_overdue(c.status.can_be_overdue(), c.deadline_at, now);
         CaseView {
             subject: SubjectView {
-                kind: c.subject_kind,
+                kind: c.subject_kind.into(),
                 unit_id: c.subject_unit_id,
                 person_name: c.person_name,
                 person_position: c.person_position,
@@ -85,8 +84,8 @@ impl CaseView {
             title: c.title,
             description: c.description,
             detected_on: c.detected_on,
-            severity: c.severity,
-            status: c.status,
+            severity: c.severity.into(),
+            status: c.status.into(),
             responsible_unit_id: c.responsible_unit_id,
             due_at: c.due_at.map(instant),
             due_on: c.due_at.and_then(|d| crate::domain::deadline::as_date(d, tz)),

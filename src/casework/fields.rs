@@ -4,6 +4,7 @@ use serde::Deserialize;
 
 use super::Ctx;
 use crate::db::DbConn;
+use crate::domain::case_terms::{Severity, SubjectKind};
 use crate::domain::dates;
 use crate::domain::fold::fold;
 use crate::domain::role::one_of;
@@ -16,8 +17,6 @@ use crate::model::case::Case;
 use crate::model::directive::Indicator;
 use crate::model::unit::Unit;
 
-pub const SEVERITIES: [&str; 3] = ["low", "medium", "high"];
-pub const SUBJECT_KINDS: [&str; 2] = ["organization", "individual"];
 const TITLE_MAX: usize = 300;
 const DESCRIPTION_MAX: usize = 10_000;
 
@@ -71,8 +70,10 @@ pub(super) fn apply_fields(
         }
     }
     if let Some(s) = &input.severity {
-        v.check(SEVERITIES.contains(&s.as_str()), "severity", one_of(&SEVERITIES));
-        d.case.severity = s.clone();
+        match Severity::parse(s) {
+            Some(s) => d.case.severity = s,
+            None => v.add("severity", one_of(&Severity::ALL.map(Severity::as_str))),
+        }
     }
     if let Some(raw) = &input.detected_on {
         let today = ctx.today()?;
@@ -84,9 +85,9 @@ pub(super) fn apply_fields(
         }
     }
     if let Some(s) = &input.subject {
-        match s.kind.as_deref() {
-            Some(k) if SUBJECT_KINDS.contains(&k) => d.case.subject_kind = k.to_string(),
-            Some(_) => v.add("subject.kind", one_of(&SUBJECT_KINDS)),
+        match s.kind.as_deref().map(SubjectKind::parse) {
+            Some(Some(kind)) => d.case.subject_kind = kind,
+            Some(None) => v.add("subject.kind", one_of(&SubjectKind::ALL.map(SubjectKind::as_str))),
             None => v.add("subject.kind", msg::required()),
         }
         match s.unit_id.as_deref() {
@@ -106,7 +107,7 @@ pub(super) fn apply_fields(
         }
         let name = s.person_name.as_deref().map(|n| text::clean_required(n, 200));
         let position = s.person_position.as_deref().map(|n| text::clean_required(n, 200));
-        if d.case.subject_kind == "individual" {
+        if d.case.subject_kind == SubjectKind::Individual {
             match name {
                 Some(Ok(n)) => d.case.person_name = Some(n),
                 Some(Err(m)) => v.add("subject.person_name", m),
@@ -146,8 +147,8 @@ pub(super) fn apply_fields(
 
 /// Recomputes what is derived from the fields: who the subject is, and the search text.
 pub(super) fn derive(conn: &mut DbConn, case: &mut Case) -> Result<(), ApiError> {
-    case.subject_key = match (&case.subject_kind[..], &case.person_name) {
-        ("individual", Some(name)) => format!("person:{}:{}", case.subject_unit_id, fold(name)),
+    case.subject_key = match (case.subject_kind, &case.person_name) {
+        (SubjectKind::Individual, Some(name)) => format!("person:{}:{}", case.subject_unit_id, fold(name)),
         _ => format!("org:{}", case.subject_unit_id),
     };
     let unit_name = Unit::find(conn, &case.subject_unit_id)?.map(|u| u.name).unwrap_or_default();

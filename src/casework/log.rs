@@ -7,6 +7,7 @@ use super::fields::{CaseInput, Draft, apply_fields, derive};
 use super::{Ctx, campaign_lock, snapshot};
 use crate::auth::CurrentUser;
 use crate::db::{self, DbConn, write_tx};
+use crate::domain::case_terms::{Severity, SubjectKind};
 use crate::domain::deadline::review_deadline;
 use crate::domain::role::Role;
 use crate::domain::workflow::Status;
@@ -59,7 +60,8 @@ pub fn log(
             number: String::new(),
             campaign_id,
             directive_id,
-            subject_kind: String::new(),
+            // Placeholders until the input's fields are applied (both are required).
+            subject_kind: SubjectKind::Organization,
             subject_unit_id: String::new(),
             person_name: None,
             person_position: None,
@@ -67,8 +69,8 @@ pub fn log(
             title: String::new(),
             description: String::new(),
             detected_on: starts_on,
-            severity: String::new(),
-            status: Status::Open.as_str().into(),
+            severity: Severity::Medium,
+            status: Status::Open,
             responsible_unit_id: None,
             due_at: None,
             deadline_at: Some(review_deadline(

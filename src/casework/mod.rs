@@ -19,7 +19,7 @@ use chrono_tz::Tz;
 use serde_json::{Value, json};
 
 pub use edit::edit;
-pub use fields::{CaseInput, SEVERITIES, SUBJECT_KINDS, SubjectInput};
+pub use fields::{CaseInput, SubjectInput};
 pub use log::log;
 pub use notes::{Upload, adopt_files, attach, check_upload, comment};
 pub use transition::{DecisionInput, TransitionInput, actions_for, transition};

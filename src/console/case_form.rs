@@ -12,7 +12,8 @@ use serde::Deserialize;
 use super::form::{FormData, field_errors};
 use super::session::Viewer;
 use super::{Console, Fail};
-use crate::casework::{self, CaseInput, SEVERITIES, SubjectInput};
+use crate::casework::{self, CaseInput, SubjectInput};
+use crate::domain::case_terms::Severity;
 use crate::domain::role::Role;
 use crate::error::ApiError;
 use crate::model::campaign::{Campaign, CampaignFilter};
@@ -69,7 +70,7 @@ async fn choices(state: &AppState, viewer: &Viewer, campaign_id: Option<String>)
                 campaigns.into_iter().map(|c| context! { id => c.id, title => c.title }).collect();
             Ok(context! {
                 campaigns => campaigns, campaign => chosen.map(|c| context! { id => c.id, title => c.title }),
-                units => units, groups => groups, severities => SEVERITIES,
+                units => units, groups => groups, severities => Severity::ALL.map(Severity::as_str),
             })
         })
         .await
@@ -216,14 +217,14 @@ pub async fn edit_form(
     let (case, ids) = state.db(move |conn| casework::visible(conn, &caller, &id)).await?;
     let mut values = BTreeMap::new();
     for (k, v) in [
-        ("subject_kind", Some(case.subject_kind.clone())),
+        ("subject_kind", Some(case.subject_kind.to_string())),
         ("subject_unit_id", Some(case.subject_unit_id.clone())),
         ("person_name", case.person_name.clone()),
         ("person_position", case.person_position.clone()),
         ("title", Some(case.title.clone())),
         ("description", Some(case.description.clone())),
         ("detected_on", Some(case.detected_on.to_string())),
-        ("severity", Some(case.severity.clone())),
+        ("severity", Some(case.severity.to_string())),
     ] {
         values.extend(v.map(|v| (k.to_string(), v)));
     }

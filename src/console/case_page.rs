@@ -16,7 +16,7 @@ use super::{Console, Fail};
 use crate::casework::{self, DecisionInput, TransitionInput};
 use crate::domain::deadline::is_overdue;
 use crate::domain::role::Role;
-use crate::domain::workflow::{Need, Status};
+use crate::domain::workflow::Need;
 use crate::error::ApiError;
 use crate::model::attachment::Attachment;
 use crate::model::campaign::Campaign;
@@ -74,8 +74,8 @@ async fn render(
         .await?;
     let (case, actions, indicators, campaign, events, attachments, names, units, choices) = data;
     let lang = viewer.lang;
-    let status_now = Status::parse(&case.status);
-    let overdue = is_overdue(status_now.is_some_and(Status::can_be_overdue), case.deadline_at, now);
+    let status_now = case.status;
+    let overdue = is_overdue(status_now.can_be_overdue(), case.deadline_at, now);
     let measure_label = |code: &str| {
         state.settings.cases.measures.iter().find(|m| m.code == code).map(|m| m.label.clone()).unwrap_or(code.into())
     };
@@ -114,7 +114,7 @@ async fn render(
     let ctx = context! {
         case => context! {
             id => case.id.clone(), number => case.number, title => case.title, description => case.description,
-            status => case.status, severity => case.severity, subject_kind => case.subject_kind,
+            status => case.status.as_str(), severity => case.severity.as_str(), subject_kind => case.subject_kind.as_str(),
             person_name => case.person_name, person_position => case.person_position,
             subject_unit => units.get(&case.subject_unit_id).cloned(),
             responsible_unit => case.responsible_unit_id.as_ref().and_then(|u| units.get(u).cloned()),
@@ -128,7 +128,7 @@ async fn render(
             created_by => names.get(&case.created_by).cloned(),
             created_at => instant(case.created_at),
             version => case.version,
-            editable => crate::domain::workflow::may_edit(viewer.user.role, status_now.unwrap_or(Status::Closed))
+            editable => crate::domain::workflow::may_edit(viewer.user.role, status_now)
                 && (viewer.user.role != Role::Inspector || case.created_by == viewer.user.user.id),
         },
         campaign => campaign.map(|c| c.title),

@@ -7,35 +7,18 @@ use serde::{Deserialize, Serialize};
 
 use super::role::Role;
 
-/// Where a case stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    Open,
-    InHandling,
-    Remediated,
-    Closed,
-    Dismissed,
+stored_words! {
+    /// Where a case stands.
+    Status {
+        Open = "open",
+        InHandling = "in_handling",
+        Remediated = "remediated",
+        Closed = "closed",
+        Dismissed = "dismissed",
+    }
 }
 
 impl Status {
-    pub const ALL: [Status; 5] =
-        [Status::Open, Status::InHandling, Status::Remediated, Status::Closed, Status::Dismissed];
-
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Status::Open => "open",
-            Status::InHandling => "in_handling",
-            Status::Remediated => "remediated",
-            Status::Closed => "closed",
-            Status::Dismissed => "dismissed",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Status> {
-        Status::ALL.into_iter().find(|x| x.as_str() == s)
-    }
-
     /// States in which a passed deadline makes the case overdue.
     pub fn can_be_overdue(self) -> bool {
         matches!(self, Status::Open | Status::InHandling)

@@ -47,7 +47,7 @@ impl Resolver {
         for kind in notify {
             let found = match kind.as_str() {
                 // An open case has no responsible unit yet: its reviewers must act.
-                "responsible_head" if case.status == Status::Open.as_str() => self.reviewers_of(conn, case)?,
+                "responsible_head" if case.status == Status::Open => self.reviewers_of(conn, case)?,
                 "responsible_head" => self.head_of(conn, &handling_unit)?.into_iter().collect(),
                 "parent_head" => match self.parent_of(conn, &handling_unit)? {
                     Some(parent) => self.head_of(conn, &parent)?.into_iter().collect(),

@@ -10,8 +10,9 @@ use super::new_id;
 use super::unit::subtree_ids;
 use crate::db::DbConn;
 use crate::db::schema::{campaign_members, case_events, case_indicators, cases, unit_closure};
+use crate::domain::case_terms::{Severity, SubjectKind};
 use crate::domain::fold;
-use crate::domain::workflow::OVERDUE_STATES;
+use crate::domain::workflow::{OVERDUE_STATES, Status};
 use crate::per_backend;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, Identifiable)]
@@ -21,7 +22,8 @@ pub struct Case {
     pub number: String,
     pub campaign_id: String,
     pub directive_id: String,
-    pub subject_kind: String,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub subject_kind: SubjectKind,
     pub subject_unit_id: String,
     pub person_name: Option<String>,
     pub person_position: Option<String>,
@@ -29,8 +31,10 @@ pub struct Case {
     pub title: String,
     pub description: String,
     pub detected_on: NaiveDate,
-    pub severity: String,
-    pub status: String,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub severity: Severity,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub status: Status,
     pub responsible_unit_id: Option<String>,
     pub due_at: Option<NaiveDateTime>,
     pub deadline_at: Option<NaiveDateTime>,
@@ -120,7 +124,7 @@ impl Case {
     /// Stores a new case with the indicators it cites. The report rollups are moved by
     /// the operation that calls this (`casework`), in the same transaction.
     pub fn insert(&self, conn: &mut DbConn, indicator_ids: &[String]) -> QueryResult<()> {
-        diesel::insert_into(cases::table).values(self).execute(conn)?;
+        diesel::insert_into(cases::table).values(self.clone()).execute(conn)?;
         Case::set_indicators(conn, &self.id, indicator_ids)
     }
 
@@ -145,7 +149,7 @@ impl Case {
         indicator_ids: &[String],
     ) -> QueryResult<bool> {
         let n = diesel::update(cases::table.find(&self.id).filter(cases::version.eq(before.version)))
-            .set(self)
+            .set(self.clone())
             .execute(conn)?;
         if n != 1 {
             return Ok(false);

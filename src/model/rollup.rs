@@ -18,7 +18,7 @@ use super::unit::subtree_ids;
 use crate::db::DbConn;
 use crate::db::schema::{campaign_members, case_stats, responsible_subject_stats, status_stats, subject_stats};
 use crate::domain::report::Period;
-use crate::domain::workflow::{HANDLED, NOT_STANDING, Status};
+use crate::domain::workflow::{HANDLED, NOT_STANDING};
 
 /// One rollup row: `cases` counts the cases (indicator_id '') or the citations of one
 /// indicator with these values; '' stands for a missing unit or measure.
@@ -134,9 +134,8 @@ fn net_standing<K: Ord>(before: Option<&Case>, after: &Case, key: impl Fn(&Case)
     let mut net: BTreeMap<K, (i32, i32)> = BTreeMap::new();
     for (case, sign) in before.map(|c| (c, -1)).into_iter().chain([(after, 1)]) {
         let Some(k) = key(case) else { continue };
-        let status = Status::parse(&case.status);
-        let standing = status.is_some_and(Status::stands);
-        let unhandled = standing && !status.is_some_and(Status::handled);
+        let standing = case.status.stands();
+        let unhandled = standing && !case.status.handled();
         let n = net.entry(k).or_default();
         (n.0, n.1) = (n.0 + sign * i32::from(standing), n.1 + sign * i32::from(unhandled));
     }
@@ -152,7 +151,7 @@ fn keys_of<'a>(case: &'a Case, indicator_ids: &'a [String]) -> impl Iterator<Ite
         responsible_unit_id: case.responsible_unit_id.clone().unwrap_or_default(),
         campaign_id: case.campaign_id.clone(),
         directive_id: case.directive_id.clone(),
-        status: case.status.clone(),
+        status: case.status.into(),
         decision_measure: case.decision_measure.clone().unwrap_or_default(),
         cases: 0,
     })
