@@ -1,8 +1,11 @@
 //! Database access: one connection type for SQLite and PostgreSQL, picked from the URL.
 
+pub mod dialect;
 pub mod migrate;
 pub mod schema;
 pub mod turn;
+
+pub use dialect::{lock, lock_shared, next_case_number, try_lock};
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -246,75 +249,5 @@ where
             let _ = <DbConn as Connection>::TransactionManager::rollback_transaction(conn);
             Err(err)
         }
-    }
-}
-
-/// Makes writers that check an invariant before writing take turns, so that each one's
-/// check sees what the others wrote (a username still free, a unit tree without a cycle,
-/// one more active administrator, a campaign not concluded).
-///
-/// On PostgreSQL each key is a transaction-scoped advisory lock, taken in the order given
-/// and released at commit or rollback; a plain `BEGIN` there is READ COMMITTED, so without
-/// it two transactions can both pass a check before either writes. On SQLite it does
-/// nothing: [`write_tx`] begins with `BEGIN IMMEDIATE`, which already admits one writer at
-/// a time. Call it inside `write_tx`, before the reads the check relies on.
-pub fn lock(conn: &mut DbConn, keys: &[&str]) -> QueryResult<()> {
-    advisory(conn, keys, "pg_advisory_xact_lock")
-}
-
-/// Like [`lock`], but shared: holders of a shared lock on a key do not wait for each other,
-/// only for (and block) an exclusive holder. For writers that rely on a fact that another
-/// kind of writer may change (cases logged into a campaign while it may be concluded).
-pub fn lock_shared(conn: &mut DbConn, key: &str) -> QueryResult<()> {
-    advisory(conn, &[key], "pg_advisory_xact_lock_shared")
-}
-
-fn advisory(conn: &mut DbConn, keys: &[&str], function: &str) -> QueryResult<()> {
-    if let DbConn::Pg(c) = conn {
-        for key in keys {
-            diesel::sql_query(format!("SELECT {function}(hashtextextended($1, 0))"))
-                .bind::<diesel::sql_types::Text, _>(*key)
-                .execute(c)?;
-        }
-    }
-    Ok(())
-}
-
-/// The next case number of `year`: the per-year counter upserted (and so locked until
-/// commit) in the creating transaction. The two dialects differ only in placeholders.
-pub fn next_case_number(conn: &mut DbConn, year: i32) -> QueryResult<i64> {
-    #[derive(diesel::QueryableByName)]
-    struct Counter {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        last_number: i64,
-    }
-    const PG: &str = "INSERT INTO case_counters (year, last_number) VALUES ($1, 1) \
-                      ON CONFLICT (year) DO UPDATE SET last_number = case_counters.last_number + 1 \
-                      RETURNING last_number";
-    const SQLITE: &str = "INSERT INTO case_counters (year, last_number) VALUES (?, 1) \
-                          ON CONFLICT (year) DO UPDATE SET last_number = case_counters.last_number + 1 \
-                          RETURNING last_number";
-    let counter: Counter = match conn {
-        DbConn::Pg(c) => diesel::sql_query(PG).bind::<diesel::sql_types::Integer, _>(year).get_result(c)?,
-        DbConn::Sqlite(c) => diesel::sql_query(SQLITE).bind::<diesel::sql_types::Integer, _>(year).get_result(c)?,
-    };
-    Ok(counter.last_number)
-}
-
-/// Takes the transaction-scoped lock `key` if no other transaction holds it: true when
-/// taken. On SQLite always true, since `write_tx` already admits one writer at a time.
-pub fn try_lock(conn: &mut DbConn, key: i64) -> QueryResult<bool> {
-    #[derive(diesel::QueryableByName)]
-    struct Locked {
-        #[diesel(sql_type = diesel::sql_types::Bool)]
-        locked: bool,
-    }
-    match conn {
-        DbConn::Pg(c) => {
-            let got: Locked =
-                diesel::sql_query(format!("SELECT pg_try_advisory_xact_lock({key}) AS locked")).get_result(c)?;
-            Ok(got.locked)
-        }
-        DbConn::Sqlite(_) => Ok(true),
     }
 }

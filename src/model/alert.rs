@@ -4,7 +4,6 @@ use std::collections::HashSet;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::sql_types::{Integer, Text, Timestamp};
 
 use crate::db::DbConn;
 use crate::db::schema::{alerts, cases, escalation_steps, outbox};
@@ -198,12 +197,6 @@ impl Alert {
     }
 }
 
-#[derive(QueryableByName)]
-struct IdRow {
-    #[diesel(sql_type = Text)]
-    id: String,
-}
-
 impl OutboxMessage {
     /// The message to `email` still waiting for a later send time (a daily digest), if any.
     pub fn waiting_for(conn: &mut DbConn, email: &str, now: NaiveDateTime) -> QueryResult<Option<String>> {
@@ -230,31 +223,7 @@ impl OutboxMessage {
         lease_until: NaiveDateTime,
         limit: i64,
     ) -> QueryResult<Vec<OutboxMessage>> {
-        const PG: &str = "SELECT id FROM outbox \
-                          WHERE (status = 'pending' AND next_attempt_at <= $1) OR (status = 'sending' AND claimed_until < $1) \
-                          ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED";
-        let ids: Vec<String> = match conn {
-            // Other senders skip the rows this one has locked instead of waiting for them.
-            DbConn::Pg(c) => diesel::sql_query(PG)
-                .bind::<Timestamp, _>(now)
-                .bind::<Integer, _>(limit as i32)
-                .load::<IdRow>(c)?
-                .into_iter()
-                .map(|r| r.id)
-                .collect(),
-            // SQLite: the surrounding BEGIN IMMEDIATE already excludes other writers.
-            DbConn::Sqlite(_) => outbox::table
-                .filter(
-                    outbox::status
-                        .eq("pending")
-                        .and(outbox::next_attempt_at.le(now))
-                        .or(outbox::status.eq("sending").and(outbox::claimed_until.lt(now).assume_not_null())),
-                )
-                .order(outbox::next_attempt_at.asc())
-                .limit(limit)
-                .select(outbox::id)
-                .load(conn)?,
-        };
+        let ids = crate::db::dialect::due_outbox_ids(conn, now, limit)?;
         if ids.is_empty() {
             return Ok(Vec::new());
         }

@@ -15,8 +15,8 @@ use diesel::upsert::excluded;
 
 use super::case::{Case, CaseFilter, CaseScope, Db};
 use super::unit::subtree_ids;
-use crate::db::DbConn;
 use crate::db::schema::{campaign_members, case_stats, responsible_subject_stats, status_stats, subject_stats};
+use crate::db::{DbConn, dialect};
 use crate::domain::report::Period;
 use crate::domain::workflow::{HANDLED, NOT_STANDING};
 
@@ -251,14 +251,13 @@ pub fn rebuild(conn: &mut DbConn) -> QueryResult<()> {
         "SUM(CASE WHEN status <> '{NOT_STANDING}' THEN 1 ELSE 0 END), \
          SUM(CASE WHEN status NOT IN ('{NOT_STANDING}', '{HANDLED}') THEN 1 ELSE 0 END)"
     );
-    let (lock, month) = match conn {
-        // Writers wait until the recount commits, then apply their change on top of it.
-        DbConn::Pg(_) => (
-            "LOCK TABLE case_stats, status_stats, subject_stats, responsible_subject_stats IN EXCLUSIVE MODE;",
-            "date_trunc('month', c.detected_on)::date",
-        ),
-        DbConn::Sqlite(_) => ("", "date(c.detected_on, 'start of month')"),
-    };
+    // Writers wait until the recount commits, then apply their change on top of it.
+    let backend = conn.backend();
+    let lock = dialect::exclusive_table_lock(
+        backend,
+        &["case_stats", "status_stats", "subject_stats", "responsible_subject_stats"],
+    );
+    let month = dialect::month_start(backend, "c.detected_on");
     let sql = format!(
         "{lock} DELETE FROM case_stats; \
          INSERT INTO case_stats \
