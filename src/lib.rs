@@ -6,6 +6,7 @@ pub mod api;
 pub mod app;
 pub mod auth;
 pub mod backup;
+pub mod campaigns;
 pub mod casework;
 pub mod cli;
 pub mod clock;

@@ -3,15 +3,17 @@
 //! decision in one locked step.
 
 use chrono::{Duration, NaiveDateTime};
+use serde::Serialize;
 
 use crate::auth::CurrentUser;
+use crate::auth::token;
 use crate::db::{self, DbConn, write_tx};
 use crate::domain::text;
 use crate::error::msg;
 use crate::error::{ApiError, Validator};
 use crate::model::audit::AuditEntry;
 use crate::model::login_failure::{self, FailureKey};
-use crate::model::session::Session;
+use crate::model::session::{RefreshToken, Session};
 use crate::model::user::User;
 use crate::model::{Actor, new_id};
 use crate::state::AppState;
@@ -169,4 +171,72 @@ pub fn sign_out(conn: &mut DbConn, ctx: &crate::casework::Ctx, caller: &CurrentU
         AuditEntry::record(conn, &caller.actor(), now, "logout", "session", &caller.session_id, None, None)?;
         Ok(())
     })
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TokenPair {
+    access_token: String,
+    token_type: &'static str,
+    expires_in: i64,
+    refresh_token: String,
+}
+
+/// Issues an access token and a fresh refresh token for a session.
+pub fn issue_pair(
+    state: &AppState,
+    conn: &mut DbConn,
+    session: &Session,
+    now: NaiveDateTime,
+) -> Result<TokenPair, ApiError> {
+    let auth = &state.settings.auth;
+    let (refresh_token, digest) = token::new_refresh_token();
+    let expires_at = now + Duration::seconds(auth.refresh_token_ttl_secs);
+    RefreshToken { token_hash: digest, session_id: session.id.clone(), issued_at: now, expires_at, used_at: None }
+        .insert(conn)?;
+    Session::extend(conn, &session.id, expires_at)?;
+    let access = state
+        .tokens
+        .issue(&session.user_id, &session.id, now.and_utc().timestamp(), auth.access_token_ttl_secs)
+        .map_err(ApiError::internal)?;
+    Ok(TokenPair { access_token: access, token_type: "Bearer", expires_in: auth.access_token_ttl_secs, refresh_token })
+}
+
+/// Trades a refresh token for a new pair and spends it. A token presented after it was
+/// spent means someone holds a copy: the whole sign-in ends (audited). Unknown, spent or
+/// expired tokens, and ended sign-ins, are one 401.
+pub async fn refresh(state: &actix_web::web::Data<AppState>, presented: String) -> Result<TokenPair, ApiError> {
+    let digest = token::digest(&presented);
+    let st = state.clone().into_inner();
+    state
+        .op(move |conn, ctx| {
+            let now = ctx.now();
+            let outcome = write_tx(conn, |conn| -> Result<Result<TokenPair, &'static str>, ApiError> {
+                let Some(stored) = RefreshToken::find(conn, &digest)? else { return Ok(Err("unknown")) };
+                if !RefreshToken::spend(conn, &digest, now)? {
+                    Session::revoke(conn, &stored.session_id, now)?;
+                    AuditEntry::record(
+                        conn,
+                        &Actor::system(),
+                        now,
+                        "refresh_reuse_revoked",
+                        "session",
+                        &stored.session_id,
+                        None,
+                        None,
+                    )?;
+                    return Ok(Err("reused"));
+                }
+                let session = Session::find(conn, &stored.session_id)?.ok_or(ApiError::Unauthorized)?;
+                if stored.expires_at <= now || Session::active_user(conn, &session.id, &session.user_id, now)?.is_none()
+                {
+                    return Ok(Err("expired or revoked"));
+                }
+                Ok(Ok(issue_pair(&st, conn, &session, now)?))
+            })?;
+            outcome.map_err(|why| {
+                tracing::warn!(reason = why, "refresh refused");
+                ApiError::Unauthorized
+            })
+        })
+        .await
 }
