@@ -220,34 +220,63 @@ pub fn build_pool(url: &DbUrl, max_size: u32) -> Result<DbPool, String> {
 /// in that inner connection. Beginning there with our own SQL and committing or rolling
 /// back through `DbConn` therefore move one and the same depth counter.
 ///
-/// On SQLite it first waits for the process's write turn ([`turn`]), unless this thread
-/// already holds it, so writers of this process queue in order instead of sleeping in the
-/// busy handler.
+/// On SQLite `f` runs on the database file's one writer connection ([`turn`]), not on
+/// `conn`: the call waits for that writer's lock (unless this thread already holds it), so
+/// writers of this process queue instead of sleeping in the busy handler, and the writer's
+/// page cache stays warm. `conn` (a pooled connection) only names the file; what `f`
+/// writes is committed before `write_tx` returns, so `conn` reads it afterwards.
 ///
 /// Nesting: on PostgreSQL a `write_tx` inside a transaction becomes a savepoint (diesel's
-/// ordinary nested transaction), released or rolled back with it. On SQLite
-/// `begin_transaction_sql` refuses to run inside a transaction (`AlreadyInTransaction`),
+/// ordinary nested transaction), released or rolled back with it. On SQLite the nested
+/// call runs on the writer already in use, where `begin_transaction_sql` refuses to run
+/// inside a transaction (`AlreadyInTransaction`),
 /// so nesting fails loudly instead of silently downgrading `BEGIN IMMEDIATE`: operations
 /// open one `write_tx` and call only helpers that do not open another.
 pub fn write_tx<T, E>(conn: &mut DbConn, f: impl FnOnce(&mut DbConn) -> Result<T, E>) -> Result<T, E>
 where
     E: From<diesel::result::Error>,
 {
-    let _turn = turn::take(conn.backend());
-    match conn {
-        DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")?,
-        DbConn::Pg(c) => AnsiTransactionManager::begin_transaction(c)?,
+    if let DbConn::Sqlite(_) = conn
+        && !turn::held()
+    {
+        let (file, writer) = turn::writer_of(conn)?;
+        let mut writer = writer.lock();
+        let _held = turn::Held::mark();
+        let (out, broken) = run_tx(&mut writer, f);
+        if broken {
+            turn::forget(&file);
+        }
+        return out;
+    }
+    run_tx(conn, f).0
+}
+
+/// Runs `f` in one transaction on `conn`; also says whether the connection is broken (a
+/// rollback that failed), so a writer can be replaced as r2d2 replaces a pooled one.
+fn run_tx<T, E>(conn: &mut DbConn, f: impl FnOnce(&mut DbConn) -> Result<T, E>) -> (Result<T, E>, bool)
+where
+    E: From<diesel::result::Error>,
+{
+    let begun = match conn {
+        DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE"),
+        DbConn::Pg(c) => AnsiTransactionManager::begin_transaction(c),
+    };
+    if let Err(e) = begun {
+        return (Err(e.into()), false);
     }
     match f(conn) {
-        Ok(value) => {
-            <DbConn as Connection>::TransactionManager::commit_transaction(conn)?;
-            Ok(value)
-        }
+        Ok(value) => match <DbConn as Connection>::TransactionManager::commit_transaction(conn) {
+            Ok(()) => (Ok(value), false),
+            Err(e) => {
+                let broken = <DbConn as Connection>::TransactionManager::rollback_transaction(conn).is_err();
+                (Err(e.into()), broken)
+            }
+        },
         Err(err) => {
             // The caller's error is what matters; a failed rollback leaves the connection broken
-            // and r2d2 drops it.
-            let _ = <DbConn as Connection>::TransactionManager::rollback_transaction(conn);
-            Err(err)
+            // (r2d2 drops a pooled one; a writer is replaced).
+            let broken = <DbConn as Connection>::TransactionManager::rollback_transaction(conn).is_err();
+            (Err(err), broken)
         }
     }
 }

@@ -1,27 +1,32 @@
-//! SQLite's writers take turns in the process, in the order they came.
+//! SQLite's writers take turns in the process, on one connection per database file.
 //!
 //! SQLite admits one writer at a time. Left to its busy handler, writers that find the lock
 //! taken sleep in growing steps (1, 2, 5, … 100 ms) and retry, so under load a few unlucky
 //! requests sleep for hundreds of milliseconds while the lock is free (create_case p99 in
-//! docs/BENCHMARKS.md). Instead the writers of the process wait here, in arrival order,
-//! and find SQLite's lock free when their turn comes; the busy handler is left as a guard
-//! against other processes (the CLI beside `serve`).
+//! docs/BENCHMARKS.md). Instead every write transaction of the process runs on the file's
+//! one writer connection ([`writer_of`]), behind its lock: writers wait there and find
+//! SQLite's lock free when their turn comes; the busy handler is left as a guard against
+//! other processes (the CLI beside `serve`). One writer connection also keeps its page
+//! cache: SQLite empties a connection's cache whenever another connection has written, so
+//! writes spread over the pool each began by reading their pages again (create_case_raw
+//! +20–30 %, docs/BENCHMARKS.md).
 //!
 //! Handlers first wait asynchronously, with no connection or blocking thread held, for one
 //! of two places among the operations that write ([`Slot::wait`]): one writes while the
-//! next does its reads and checks, and at most one waits in [`super::write_tx`] holding a
-//! connection, so a queue of writers never holds up a read. Every write transaction then
-//! takes the turn itself in `write_tx`, so the jobs, the CLI and tests queue too. There
-//! is one queue per process, whatever the number of SQLite files it opens: the service
-//! opens one.
+//! next does its reads and checks on its pooled connection, so a queue of writers never
+//! holds up a read. The jobs, the CLI and tests write through the same writer.
 //!
 //! PostgreSQL has row locks and needs none of this: there both are no-ops.
 
 use std::cell::Cell;
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock};
 
+use diesel::prelude::*;
+use parking_lot::Mutex;
 use tokio::sync::{Semaphore, SemaphorePermit};
 
-use super::Backend;
+use super::{Backend, DbConn, DbUrl};
 
 /// How many operations that write may be under way at once on SQLite: one in its write
 /// transaction, one preparing the next (its reads run beside the write; three places
@@ -31,14 +36,9 @@ const PREPARING: usize = 2;
 /// The places of operations that write (fair: tokio's semaphore serves in arrival order).
 static SLOTS: Semaphore = Semaphore::const_new(PREPARING);
 
-/// The lock of SQLite's one writer in this process. Not first come first served: only
-/// the few writers with a place (and the jobs) ever meet here, so the order is already
-/// kept by [`SLOTS`], and a writer that arrives as the lock frees takes it at once
-/// instead of waiting for a sleeping thread to be woken.
-static QUEUE: parking_lot::Mutex<()> = parking_lot::const_mutex(());
-
 thread_local! {
-    /// Whether this thread holds the turn (so a nested `write_tx` does not wait for itself).
+    /// Whether this thread is inside a write transaction (so a nested `write_tx` does not
+    /// wait for itself).
     static HELD: Cell<bool> = const { Cell::new(false) };
 }
 
@@ -63,25 +63,62 @@ impl Slot {
     }
 }
 
-/// The turn taken by [`take`]: while it lives this thread holds it, so a nested attempt
-/// does not wait for itself (SQLite then refuses the nested `BEGIN`, as it always did).
-pub(super) struct Taken(#[allow(dead_code)] parking_lot::MutexGuard<'static, ()>);
+/// Whether this thread is inside a write transaction on SQLite.
+pub(super) fn held() -> bool {
+    HELD.with(Cell::get)
+}
 
-impl Drop for Taken {
+/// While it lives, this thread is inside a write transaction.
+pub(super) struct Held;
+
+impl Held {
+    pub(super) fn mark() -> Held {
+        HELD.with(|h| h.set(true));
+        Held
+    }
+}
+
+impl Drop for Held {
     fn drop(&mut self) {
         HELD.with(|h| h.set(false));
     }
 }
 
-/// The turn for a write transaction on `backend` begun by this thread: nothing when the
-/// thread already holds it or the backend is PostgreSQL, else waits for it (blocking).
-pub(super) fn take(backend: Backend) -> Option<Taken> {
-    if backend == Backend::Postgres || HELD.with(Cell::get) {
-        return None;
+/// The writer of one database file: the connection every write transaction of this
+/// process runs on, behind the lock that makes writers take turns.
+pub(super) type Writer = Arc<Mutex<DbConn>>;
+
+static WRITERS: LazyLock<Mutex<HashMap<String, Writer>>> = LazyLock::new(Default::default);
+
+/// The file `conn` is open on, as SQLite names it (absolute).
+fn file_of(conn: &mut DbConn) -> QueryResult<String> {
+    #[derive(diesel::QueryableByName)]
+    struct File {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        file: String,
     }
-    let guard = QUEUE.lock();
-    HELD.with(|h| h.set(true));
-    Some(Taken(guard))
+    let f: File = diesel::sql_query("SELECT file FROM pragma_database_list WHERE name = 'main'").get_result(conn)?;
+    Ok(f.file)
+}
+
+/// The writer of the database `conn` is open on, opened on first use. The process keeps
+/// one per file (tests open many files; the service one).
+pub(super) fn writer_of(conn: &mut DbConn) -> QueryResult<(String, Writer)> {
+    let file = file_of(conn)?;
+    let mut writers = WRITERS.lock();
+    if let Some(w) = writers.get(&file) {
+        return Ok((file, w.clone()));
+    }
+    let url = DbUrl { backend: Backend::Sqlite, target: file.clone() };
+    let opened = url.connect().map_err(|e| diesel::result::Error::QueryBuilderError(e.to_string().into()))?;
+    let w = Arc::new(Mutex::new(opened));
+    writers.insert(file.clone(), w.clone());
+    Ok((file, w))
+}
+
+/// Drops the writer of `file` (after it failed to roll back): the next write opens a new one.
+pub(super) fn forget(file: &str) {
+    WRITERS.lock().remove(file);
 }
 
 #[cfg(test)]
@@ -89,14 +126,48 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_held_turn_is_not_waited_for_again_and_is_given_back() {
-        let turn = take(Backend::Sqlite).expect("the turn is free");
-        assert!(take(Backend::Sqlite).is_none(), "a nested write on the same thread does not wait for itself");
-        assert!(QUEUE.is_locked());
-        drop(turn);
-        assert!(!HELD.with(Cell::get));
-        drop(take(Backend::Sqlite).expect("the turn is free again"));
-        assert!(take(Backend::Postgres).is_none());
+    fn each_database_file_has_one_writer_and_writes_land_in_their_own_file() {
+        use diesel::connection::SimpleConnection;
+        let dirs = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+        let mut conns: Vec<DbConn> = dirs
+            .iter()
+            .map(|d| {
+                let url = DbUrl::parse(&format!("sqlite://{}", d.path().join("t.db").display())).unwrap();
+                let mut c = url.connect().unwrap();
+                c.batch_execute("PRAGMA journal_mode = WAL; CREATE TABLE t (n INTEGER)").unwrap();
+                c
+            })
+            .collect();
+        let (a, wa) = writer_of(&mut conns[0]).unwrap();
+        let (b, wb) = writer_of(&mut conns[1]).unwrap();
+        assert_ne!(a, b);
+        assert!(!Arc::ptr_eq(&wa, &wb));
+        assert!(Arc::ptr_eq(&wa, &writer_of(&mut conns[0]).unwrap().1), "one writer per file");
+        for (i, conn) in conns.iter_mut().enumerate() {
+            super::super::write_tx(conn, |c| {
+                assert!(held(), "inside the transaction the turn is held");
+                c.batch_execute(&format!("INSERT INTO t VALUES ({i})"))
+            })
+            .unwrap();
+            assert!(!held());
+        }
+        #[derive(diesel::QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::Integer)]
+            n: i32,
+        }
+        for (i, conn) in conns.iter_mut().enumerate() {
+            let rows: Vec<N> = diesel::sql_query("SELECT n FROM t").load(conn).unwrap();
+            assert_eq!(rows.iter().map(|r| r.n).collect::<Vec<_>>(), vec![i as i32], "the pooled connection sees it");
+        }
+        // Nested: the inner write runs on the writer already in use, and SQLite refuses the
+        // second BEGIN, as documented, rather than waiting for itself.
+        let nested = super::super::write_tx(&mut conns[0], |c| {
+            super::super::write_tx(c, |c| c.batch_execute("INSERT INTO t VALUES (9)"))
+        });
+        assert!(nested.is_err());
+        forget(&a);
+        assert!(!Arc::ptr_eq(&wa, &writer_of(&mut conns[0]).unwrap().1), "a forgotten writer is opened again");
     }
 
     #[test]
