@@ -104,12 +104,25 @@ fn inspect(path: &Path) -> Result<(i64, i64), BackupError> {
     Ok((count(&mut conn, "cases").map_err(bad)?, count(&mut conn, "attachment_files").map_err(bad)?))
 }
 
-/// Copies `from` to `to` through a temporary file in `to`'s folder, flushed to disk.
-fn copy_durably(from: &Path, to: &Path) -> Result<(), BackupError> {
-    let partial = to.with_extension("partial");
-    std::fs::copy(from, &partial).map_err(failed(&format!("cannot copy {}", from.display())))?;
+/// Where a file is written before it is flushed and renamed into place.
+fn partial_of(to: &Path) -> PathBuf {
+    let mut name = to.file_name().unwrap_or_default().to_os_string();
+    name.push(".partial");
+    to.with_file_name(name)
+}
+
+/// Flushes the finished `partial_of(to)` to disk and renames it to `to`, so `to` is
+/// never a half-written file.
+fn put_in_place(to: &Path) -> Result<(), BackupError> {
+    let partial = partial_of(to);
     std::fs::File::open(&partial).and_then(|f| f.sync_all()).map_err(failed("cannot flush the copy"))?;
     std::fs::rename(&partial, to).map_err(failed(&format!("cannot write {}", to.display())))
+}
+
+/// Copies `from` to `to` through a flushed temporary file in `to`'s folder.
+fn copy_durably(from: &Path, to: &Path) -> Result<(), BackupError> {
+    std::fs::copy(from, partial_of(to)).map_err(failed(&format!("cannot copy {}", from.display())))?;
+    put_in_place(to)
 }
 
 fn sql_text(path: &Path) -> String {
@@ -132,15 +145,15 @@ pub fn backup(settings: &Settings, dir: &Path, force: bool) -> Result<Manifest, 
     }
     std::fs::create_dir_all(dir).map_err(failed(&format!("cannot create {}", dir.display())))?;
     let _ = std::fs::remove_file(dir.join(MANIFEST_FILE));
-    let partial = dir.join(format!("{DATABASE_FILE}.partial"));
+    let copy = dir.join(DATABASE_FILE);
+    let partial = partial_of(&copy);
     let _ = std::fs::remove_file(&partial);
     let mut conn = open(&db)?;
     conn.batch_execute(&format!("VACUUM INTO {}", sql_text(&partial)))
         .map_err(|e| BackupError::Failed(format!("copying {}: {e}", db.display())))?;
     drop(conn);
-    std::fs::File::open(&partial).and_then(|f| f.sync_all()).map_err(failed("cannot flush the copy"))?;
     let (cases, attachment_files) = inspect(&partial)?;
-    std::fs::rename(&partial, dir.join(DATABASE_FILE)).map_err(failed("cannot name the copy"))?;
+    put_in_place(&copy)?;
     let secret = match secret_file(settings, &db) {
         Some(file) if file.exists() => {
             copy_durably(&file, &dir.join(SECRET_FILE))?;
@@ -159,10 +172,9 @@ pub fn backup(settings: &Settings, dir: &Path, force: bool) -> Result<Manifest, 
         secret,
     };
     let text = serde_json::to_string_pretty(&manifest).map_err(|e| BackupError::Failed(e.to_string()))?;
-    let tmp = dir.join(format!("{MANIFEST_FILE}.partial"));
-    std::fs::write(&tmp, text + "\n").map_err(failed("cannot write the manifest"))?;
-    copy_durably(&tmp, &dir.join(MANIFEST_FILE))?;
-    let _ = std::fs::remove_file(tmp);
+    let manifest_file = dir.join(MANIFEST_FILE);
+    std::fs::write(partial_of(&manifest_file), text + "\n").map_err(failed("cannot write the manifest"))?;
+    put_in_place(&manifest_file)?;
     Ok(manifest)
 }
 

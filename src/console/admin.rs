@@ -54,7 +54,7 @@ fn form_errors(console: &Console, viewer: &Viewer, e: ApiError) -> Result<BTreeM
         ApiError::Conflict { code: "last-admin", .. } => Ok(clash("role", "admin-last-admin")),
         ApiError::Conflict { code: "own-admin-account", .. } => Ok(clash("role", "admin-own-account")),
         ApiError::PreconditionFailed => Ok(clash("version", "stale-text")),
-        e => Ok(field_errors(console, lang, e)?),
+        e => Ok(field_errors(lang, e)?),
     }
 }
 
@@ -444,7 +444,7 @@ pub async fn audit(
     );
     let (filter, errors) = match checked {
         Ok(f) => (f, BTreeMap::new()),
-        Err(e) => (AuditFilter::default(), field_errors(&console, viewer.lang, e)?),
+        Err(e) => (AuditFilter::default(), field_errors(viewer.lang, e)?),
     };
     let after = q.cursor.as_deref().and_then(crate::model::canonical_id);
     let ok = errors.is_empty();
@@ -505,7 +505,7 @@ pub async fn import_catalog(
         )
     };
     let Some((_, file)) = received.files.into_iter().next() else {
-        return refused(field_errors(&console, lang, ApiError::field("file", crate::error::msg::required()))?);
+        return refused(field_errors(lang, ApiError::field("file", crate::error::msg::required()))?);
     };
     let text = String::from_utf8_lossy(&file.bytes).to_string();
     let catalog = match toml::from_str::<crate::domain::catalog::Catalog>(&text) {
@@ -532,8 +532,7 @@ pub async fn import_catalog(
         }
         Err(ApiError::Validation(errors)) => {
             // A catalog's problems name entries deep in the file: all of them, beside the file.
-            let text =
-                errors.iter().map(|e| format!("{}: {}", e.field, console.field_message(lang, e))).collect::<Vec<_>>();
+            let text = errors.iter().map(|e| format!("{}: {}", e.field, e.message.text(lang))).collect::<Vec<_>>();
             refused(BTreeMap::from([("file".to_string(), text.join("; "))]))
         }
         Err(e) => Err(Fail(e)),

@@ -172,18 +172,18 @@ pub async fn create(
         }
     };
     if let Some(e) = file_error {
-        return again(field_errors(&console, lang, super::case_page::too_large_as_field(&state, e))?).await;
+        return again(field_errors(lang, super::case_page::too_large_as_field(&state, e))?).await;
     }
     for (_, file) in &files {
         if let Err(e) = casework::check_upload(&state.settings.cases, file) {
-            return again(field_errors(&console, lang, super::case_page::too_large_as_field(&state, e))?).await;
+            return again(field_errors(lang, super::case_page::too_large_as_field(&state, e))?).await;
         }
     }
     let (caller, case_input) = (viewer.user.clone(), input(&form));
     let logged = state.op(move |conn, ctx| casework::log(conn, ctx, &caller, case_input)).await;
     let case = match logged {
         Ok((case, _)) => case,
-        Err(e @ ApiError::Validation(_)) => return again(field_errors(&console, lang, e)?).await,
+        Err(e @ ApiError::Validation(_)) => return again(field_errors(lang, e)?).await,
         Err(e) => return Err(Fail(e)),
     };
     for (_, file) in files {
@@ -251,7 +251,7 @@ pub async fn update(
     match done {
         Ok(_) => Ok(super::render::see_other(format!("/cases/{id}"))),
         Err(e @ ApiError::Validation(_)) => {
-            let errors = field_errors(&console, viewer.lang, e)?;
+            let errors = field_errors(viewer.lang, e)?;
             let number = form.get("number").unwrap_or_default();
             let editing = Some((id, number, if_match.unwrap_or_default()));
             form_page(

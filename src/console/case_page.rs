@@ -175,7 +175,7 @@ async fn refused(
     let (errors, status) = if stale {
         (BTreeMap::new(), StatusCode::CONFLICT)
     } else {
-        (field_errors(console, viewer.lang, err)?, StatusCode::UNPROCESSABLE_ENTITY)
+        (field_errors(viewer.lang, err)?, StatusCode::UNPROCESSABLE_ENTITY)
     };
     let r = Refused { action, values: form.values(), errors, stale };
     render(state, console, viewer, id, r, status).await

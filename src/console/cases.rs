@@ -170,7 +170,7 @@ pub async fn list(
         Ok(ok) => ok,
         Err(e) => {
             // A filter typed wrong in the address: the list page says which, and lists nothing.
-            let errors = super::form::field_errors(&console, lang, e)?;
+            let errors = super::form::field_errors(lang, e)?;
             let ctx = context! {
                 items => Vec::<Value>::new(), q => Value::from(minijinja::value::Serde(&q)), errors => errors,
                 filters => q.encoded(),
@@ -284,9 +284,7 @@ pub async fn bulk_accept(
 /// Why an operation refused, in a sentence for the reader.
 fn refusal(console: &Console, lang: crate::i18n::Lang, e: ApiError) -> String {
     match e {
-        ApiError::Validation(errors) => {
-            errors.iter().map(|f| console.field_message(lang, f)).collect::<Vec<_>>().join(" ")
-        }
+        ApiError::Validation(errors) => errors.iter().map(|f| f.message.text(lang)).collect::<Vec<_>>().join(" "),
         ApiError::Conflict { .. } => console.text(lang, "bulk-not-open"),
         ApiError::NotFound => console.text(lang, "error-not-found-text"),
         ApiError::Forbidden => console.text(lang, "error-forbidden-text"),

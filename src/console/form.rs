@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 
 use unicode_normalization::UnicodeNormalization;
 
-use super::render::Console;
 use crate::error::ApiError;
 use crate::i18n::Lang;
 
@@ -49,14 +48,14 @@ impl FormData {
 
 /// A refusal's field messages in `lang`, by field, to show beside each field; any other
 /// failure is handed back to become its page.
-pub fn field_errors(console: &Console, lang: Lang, err: ApiError) -> Result<BTreeMap<String, String>, ApiError> {
+pub fn field_errors(lang: Lang, err: ApiError) -> Result<BTreeMap<String, String>, ApiError> {
     match err {
         ApiError::Validation(errors) => {
             let mut map = BTreeMap::new();
             for e in &errors {
                 // Indexed fields (indicator_ids[2]) are shown beside their list.
                 let field = e.field.split('[').next().unwrap_or(&e.field).to_string();
-                map.entry(field).or_insert_with(|| console.field_message(lang, e));
+                map.entry(field).or_insert_with(|| e.message.text(lang));
             }
             Ok(map)
         }

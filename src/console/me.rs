@@ -127,7 +127,7 @@ pub async fn sign_in(
             Ok(res)
         }
         Err(e) => {
-            let errors = field_errors(&console, lang, e)?;
+            let errors = field_errors(lang, e)?;
             refused(minijinja::Value::from(errors), None, StatusCode::UNPROCESSABLE_ENTITY)
         }
     }
@@ -188,7 +188,7 @@ pub async fn digest(
     match state.op(move |conn, ctx| crate::accounts::set_digest_time(conn, ctx, &caller, at)).await {
         Ok(_) => Ok(see_other("/account/password")),
         Err(e) => {
-            let errors = field_errors(&console, viewer.lang, e)?;
+            let errors = field_errors(viewer.lang, e)?;
             let ctx = context! { errors => errors, done => false, digest => form.get("at") };
             console.page_with_status(
                 actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
@@ -224,7 +224,7 @@ pub async fn change_password(
             console.page(Some(&viewer), lang, "password.html", ctx)
         }
         Err(e) => {
-            let errors = field_errors(&console, lang, e)?;
+            let errors = field_errors(lang, e)?;
             let ctx = context! { errors => errors, done => false, digest => viewer.user.user.digest_daily_at.clone() };
             console.page_with_status(
                 actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,

@@ -1,8 +1,6 @@
 //! Pages from template files (`templates/console/`, compiled in, auto-escaped), with the
 //! reader's language, their session's CSRF token and the assets' hashed addresses.
 
-use std::sync::Arc;
-
 use actix_web::HttpResponse;
 use actix_web::http::StatusCode;
 use chrono::NaiveDateTime;
@@ -19,7 +17,8 @@ use crate::i18n::{self, Catalogs, Lang};
 /// The console's templates, catalogs and settings, built once at startup.
 pub struct Console {
     env: Environment<'static>,
-    pub catalogs: Arc<Catalogs>,
+    /// The shared catalogs (`i18n::catalogs`), which the API and the exports speak from too.
+    pub catalogs: &'static Catalogs,
     pub assets: Assets,
     /// The signing secret, which CSRF tokens are derived from.
     pub secret: Vec<u8>,
@@ -53,13 +52,13 @@ const TEMPLATES: &[(&str, &str)] = &[
 
 impl Console {
     pub fn new(secret: Vec<u8>, public_url: &str, tz: Tz) -> Result<Self, String> {
-        let catalogs = Arc::new(Catalogs::load()?);
+        let catalogs = i18n::catalogs();
         let assets = Assets::new();
         let mut env = Environment::new();
         for (name, source) in TEMPLATES {
             env.add_template(name, source).map_err(|e| format!("templates/console/{name}: {e}"))?;
         }
-        let c = catalogs.clone();
+        let c = catalogs;
         env.add_function("t", move |state: &State, key: &str, kwargs: Kwargs| -> Result<String, minijinja::Error> {
             let lang = lang_in(state);
             let mut args = Vec::new();
@@ -126,11 +125,6 @@ impl Console {
             tracing::error!(error = %f, "error page failed");
             HttpResponse::InternalServerError().finish()
         })
-    }
-
-    /// A field message in `lang`: from the catalog when it has a key, else as the API says it.
-    pub fn field_message(&self, lang: Lang, e: &crate::error::FieldError) -> String {
-        e.message.text(lang)
     }
 
     /// Words from the catalog, for text built outside templates.

@@ -92,7 +92,7 @@ pub async fn page(
     let (scope, filter) = match prepared {
         Ok(p) => p,
         Err(e @ ApiError::Validation(_)) => {
-            let errors = field_errors(&console, lang, e)?;
+            let errors = field_errors(lang, e)?;
             let ctx = context! { f => Value::from(minijinja::value::Serde(&filters)), errors => errors, summary => None::<Value> };
             return console.page_with_status(
                 StatusCode::UNPROCESSABLE_ENTITY,
