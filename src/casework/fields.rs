@@ -147,11 +147,21 @@ pub(super) fn apply_fields(
 
 /// Recomputes what is derived from the fields: who the subject is, and the search text.
 pub(super) fn derive(conn: &mut DbConn, case: &mut Case) -> Result<(), ApiError> {
+    let unit_name = subject_unit_name(conn, case)?;
+    derive_from(case, &unit_name);
+    Ok(())
+}
+
+/// The name of the case's subject unit, which its search text holds.
+pub(super) fn subject_unit_name(conn: &mut DbConn, case: &Case) -> Result<String, ApiError> {
+    Ok(Unit::find(conn, &case.subject_unit_id)?.map(|u| u.name).unwrap_or_default())
+}
+
+/// [`derive`], with the subject unit's name already read.
+pub(super) fn derive_from(case: &mut Case, unit_name: &str) {
     case.subject_key = match (case.subject_kind, &case.person_name) {
         (SubjectKind::Individual, Some(name)) => format!("person:{}:{}", case.subject_unit_id, fold(name)),
         _ => format!("org:{}", case.subject_unit_id),
     };
-    let unit_name = Unit::find(conn, &case.subject_unit_id)?.map(|u| u.name).unwrap_or_default();
-    case.search_text = case.search_text_of(&unit_name);
-    Ok(())
+    case.search_text = case.search_text_of(unit_name);
 }

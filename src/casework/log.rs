@@ -3,7 +3,7 @@
 use chrono::{Datelike, NaiveDate};
 use serde_json::json;
 
-use super::fields::{CaseInput, Draft, apply_fields, derive};
+use super::fields::{CaseInput, Draft, apply_fields, derive_from, subject_unit_name};
 use super::{Ctx, campaign_lock, snapshot};
 use crate::auth::CurrentUser;
 use crate::db::{self, DbConn, write_tx};
@@ -104,8 +104,11 @@ pub fn log(
         if Campaign::find(conn, &case.campaign_id)?.is_none_or(|c| c.status == "concluded") {
             return Err(ApiError::field("campaign_id", msg::campaign_concluded()));
         }
+        // Read before the number is taken: on PostgreSQL the counter's row stays locked from
+        // then until the commit, and every create waits for it, so few statements follow it.
+        let unit_name = subject_unit_name(conn, &case)?;
         case.number = Case::next_number(conn, year)?;
-        derive(conn, &mut case)?;
+        derive_from(&mut case, &unit_name);
         case.insert(conn, &indicator_ids)?;
         rollup::record(conn, None, (&case, &indicator_ids))?;
         let detail = json!({"number": case.number, "title": case.title});

@@ -6,7 +6,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::{Backend, DbConn};
+use super::{Backend, Cached, DbConn};
 
 /// Makes writers that check an invariant before writing take turns, so that each one's
 /// check sees what the others wrote (a username still free, a unit tree without a cycle,
@@ -54,8 +54,10 @@ pub fn next_case_number(conn: &mut DbConn, year: i32) -> QueryResult<i64> {
                           ON CONFLICT (year) DO UPDATE SET last_number = case_counters.last_number + 1 \
                           RETURNING last_number";
     let counter: Counter = match conn {
-        DbConn::Pg(c) => diesel::sql_query(PG).bind::<diesel::sql_types::Integer, _>(year).get_result(c)?,
-        DbConn::Sqlite(c) => diesel::sql_query(SQLITE).bind::<diesel::sql_types::Integer, _>(year).get_result(c)?,
+        DbConn::Pg(c) => Cached(diesel::sql_query(PG).bind::<diesel::sql_types::Integer, _>(year)).get_result(c)?,
+        DbConn::Sqlite(c) => {
+            Cached(diesel::sql_query(SQLITE).bind::<diesel::sql_types::Integer, _>(year)).get_result(c)?
+        }
     };
     Ok(counter.last_number)
 }

@@ -1,10 +1,12 @@
 //! Database access: one connection type for SQLite and PostgreSQL, picked from the URL.
 
+pub mod cached;
 pub mod dialect;
 pub mod migrate;
 pub mod schema;
 pub mod turn;
 
+pub use cached::Cached;
 pub use dialect::{lock, lock_shared, next_case_number, try_lock};
 
 use std::path::PathBuf;

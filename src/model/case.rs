@@ -8,8 +8,8 @@ use diesel::prelude::*;
 
 use super::new_id;
 use super::unit::subtree_ids;
-use crate::db::DbConn;
 use crate::db::schema::{campaign_members, case_events, case_indicators, cases, unit_closure};
+use crate::db::{Cached, DbConn};
 use crate::domain::case_terms::{Severity, SubjectKind};
 use crate::domain::fold;
 use crate::domain::workflow::{OVERDUE_STATES, Status};
@@ -125,12 +125,17 @@ impl Case {
     /// the operation that calls this (`casework`), in the same transaction.
     pub fn insert(&self, conn: &mut DbConn, indicator_ids: &[String]) -> QueryResult<()> {
         diesel::insert_into(cases::table).values(self.clone()).execute(conn)?;
-        Case::set_indicators(conn, &self.id, indicator_ids)
+        Case::cite(conn, &self.id, indicator_ids)
     }
 
     /// Replaces the indicators a case cites.
     fn set_indicators(conn: &mut DbConn, case_id: &str, indicator_ids: &[String]) -> QueryResult<()> {
         diesel::delete(case_indicators::table.filter(case_indicators::case_id.eq(case_id))).execute(conn)?;
+        Case::cite(conn, case_id, indicator_ids)
+    }
+
+    /// Adds citations of `indicator_ids` to a case that cites none of them yet.
+    fn cite(conn: &mut DbConn, case_id: &str, indicator_ids: &[String]) -> QueryResult<()> {
         for i in indicator_ids {
             diesel::insert_into(case_indicators::table)
                 .values((case_indicators::case_id.eq(case_id), case_indicators::indicator_id.eq(i)))
@@ -148,10 +153,13 @@ impl Case {
         (before, before_ids): (&Case, &[String]),
         indicator_ids: &[String],
     ) -> QueryResult<bool> {
-        let n = diesel::update(cases::table.find(&self.id).filter(cases::version.eq(before.version)))
-            .set(self.clone())
-            .execute(conn)?;
-        if n != 1 {
+        let written: Vec<i64> = Cached(
+            diesel::update(cases::table.find(&self.id).filter(cases::version.eq(before.version)))
+                .set(self.clone())
+                .returning(cases::version),
+        )
+        .load(conn)?;
+        if written.len() != 1 {
             return Ok(false);
         }
         if indicator_ids != before_ids {

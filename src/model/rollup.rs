@@ -16,7 +16,7 @@ use diesel::upsert::excluded;
 use super::case::{Case, CaseFilter, CaseScope, Db};
 use super::unit::subtree_ids;
 use crate::db::schema::{campaign_members, case_stats, responsible_subject_stats, status_stats, subject_stats};
-use crate::db::{DbConn, dialect};
+use crate::db::{Cached, DbConn, dialect};
 use crate::domain::report::Period;
 use crate::domain::workflow::{HANDLED, NOT_STANDING};
 
@@ -54,6 +54,7 @@ macro_rules! add_to {
             ))
             .do_update()
             .set(s::cases.eq(s::cases + excluded(s::cases)))
+            .returning(s::cases)
     }};
 }
 
@@ -78,6 +79,7 @@ macro_rules! add_to_statuses {
             .on_conflict((s::subject_unit_id, s::responsible_unit_id, s::campaign_id, s::directive_id, s::status))
             .do_update()
             .set(s::cases.eq(s::cases + excluded(s::cases)))
+            .returning(s::cases)
     }};
 }
 
@@ -95,10 +97,15 @@ struct SubjectRow {
 macro_rules! add_to_subjects {
     ($values:expr) => {{
         use subject_stats::dsl as s;
-        diesel::insert_into(s::subject_stats).values($values).on_conflict(s::subject_key).do_update().set((
-            s::detected.eq(s::detected + excluded(s::detected)),
-            s::unhandled.eq(s::unhandled + excluded(s::unhandled)),
-        ))
+        diesel::insert_into(s::subject_stats)
+            .values($values)
+            .on_conflict(s::subject_key)
+            .do_update()
+            .set((
+                s::detected.eq(s::detected + excluded(s::detected)),
+                s::unhandled.eq(s::unhandled + excluded(s::unhandled)),
+            ))
+            .returning(s::detected)
     }};
 }
 
@@ -125,6 +132,7 @@ macro_rules! add_to_responsible {
                 s::detected.eq(s::detected + excluded(s::detected)),
                 s::unhandled.eq(s::unhandled + excluded(s::unhandled)),
             ))
+            .returning(s::detected)
     }};
 }
 
@@ -213,31 +221,31 @@ pub fn record(conn: &mut DbConn, before: Option<(&Case, &[String])>, after: (&Ca
     match conn {
         DbConn::Pg(c) => {
             if !rows.is_empty() {
-                add_to!(&rows).execute(c)?;
+                Cached(add_to!(&rows)).load::<i32>(c)?;
             }
             if !statuses.is_empty() {
-                add_to_statuses!(&statuses).execute(c)?;
+                Cached(add_to_statuses!(&statuses)).load::<i32>(c)?;
             }
             if !subjects.is_empty() {
-                add_to_subjects!(&subjects).execute(c)?;
+                Cached(add_to_subjects!(&subjects)).load::<i32>(c)?;
             }
             if !responsible.is_empty() {
-                add_to_responsible!(&responsible).execute(c)?;
+                Cached(add_to_responsible!(&responsible)).load::<i32>(c)?;
             }
         }
         // Diesel writes SQLite batches as single INSERTs anyway; in-process they cost little.
         DbConn::Sqlite(c) => {
             for row in &rows {
-                add_to!(row).execute(c)?;
+                Cached(add_to!(row)).load::<i32>(c)?;
             }
             for row in &statuses {
-                add_to_statuses!(row).execute(c)?;
+                Cached(add_to_statuses!(row)).load::<i32>(c)?;
             }
             for row in &subjects {
-                add_to_subjects!(row).execute(c)?;
+                Cached(add_to_subjects!(row)).load::<i32>(c)?;
             }
             for row in &responsible {
-                add_to_responsible!(row).execute(c)?;
+                Cached(add_to_responsible!(row)).load::<i32>(c)?;
             }
         }
     }
