@@ -242,11 +242,14 @@ where
         && !turn::held()
     {
         let (file, writer) = turn::writer_of(conn)?;
-        let mut writer = writer.lock();
+        let mut in_turn = writer.lock();
         let _held = turn::Held::mark();
-        let (out, broken) = run_tx(&mut writer, f);
+        let (out, broken) = run_tx(&mut in_turn, f);
+        drop(in_turn);
         if broken {
             turn::forget(&file);
+        } else if out.is_ok() {
+            writer.committed();
         }
         return out;
     }

@@ -16,14 +16,21 @@
 //! next does its reads and checks on its pooled connection, so a queue of writers never
 //! holds up a read. The jobs, the CLI and tests write through the same writer.
 //!
+//! Copying the write-ahead log back into the database (the checkpoint) is done beside the
+//! writers, by one thread of the process that each writer asks every few dozen commits
+//! ([`Writer::committed`]); SQLite's own, inside a commit, is left as a guard.
+//!
 //! PostgreSQL has row locks and needs none of this: there both are no-ops.
 
 use std::cell::Cell;
 use std::collections::HashMap;
-use std::sync::{Arc, LazyLock};
+use std::collections::hash_map::Entry;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, LazyLock, mpsc};
 
+use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use parking_lot::Mutex;
+use parking_lot::{Mutex, MutexGuard};
 use tokio::sync::{Semaphore, SemaphorePermit};
 
 use super::{Backend, DbConn, DbUrl};
@@ -84,11 +91,84 @@ impl Drop for Held {
     }
 }
 
+/// How many commits of a writer between two requests for a background checkpoint.
+const CHECKPOINT_EVERY: u32 = 64;
+
+/// The write-ahead log's length, in pages, at which a writer copies it back into the
+/// database itself: only a guard, for when the background checkpoint falls behind.
+const WRITER_CHECKPOINT_PAGES: u32 = 10_000;
+
 /// The writer of one database file: the connection every write transaction of this
 /// process runs on, behind the lock that makes writers take turns.
-pub(super) type Writer = Arc<Mutex<DbConn>>;
+pub(super) struct Writer {
+    conn: Mutex<DbConn>,
+    file: String,
+    commits: AtomicU32,
+}
 
-static WRITERS: LazyLock<Mutex<HashMap<String, Writer>>> = LazyLock::new(Default::default);
+impl Writer {
+    /// Waits for this writer's turn.
+    pub(super) fn lock(&self) -> MutexGuard<'_, DbConn> {
+        self.conn.lock()
+    }
+
+    /// Counts a commit; every [`CHECKPOINT_EVERY`] commits asks the checkpointer to copy
+    /// the write-ahead log back into the database.
+    ///
+    /// SQLite's own checkpoint runs inside the commit that fills the log to its limit,
+    /// with the writer's turn held: it copies about a thousand pages and syncs the file
+    /// while every other writer waits, half of a create's commit on average
+    /// (docs/BENCHMARKS.md). A passive checkpoint on a connection of its own copies the
+    /// same pages beside the writers and never waits for them.
+    pub(super) fn committed(&self) {
+        if self.commits.fetch_add(1, Ordering::Relaxed) % CHECKPOINT_EVERY == CHECKPOINT_EVERY - 1 {
+            // The checkpointer lives as long as the process; a send fails only if it died,
+            // and then the writer's own checkpoint (the guard) still bounds the log.
+            let _ = CHECKPOINTS.lock().send(self.file.clone());
+        }
+    }
+}
+
+static WRITERS: LazyLock<Mutex<HashMap<String, Arc<Writer>>>> = LazyLock::new(Default::default);
+
+/// Where writers ask for checkpoints: the process's one checkpointer thread, started on
+/// first use.
+static CHECKPOINTS: LazyLock<Mutex<mpsc::Sender<String>>> = LazyLock::new(|| {
+    let (tx, rx) = mpsc::channel();
+    std::thread::Builder::new()
+        .name("sqlite-checkpoint".into())
+        .spawn(move || checkpointer(&rx))
+        .expect("the checkpoint thread starts");
+    Mutex::new(tx)
+});
+
+/// Runs a passive checkpoint of each file asked for, on a connection of its own per file.
+fn checkpointer(asked: &mpsc::Receiver<String>) {
+    let mut conns: HashMap<String, DbConn> = HashMap::new();
+    while let Ok(first) = asked.recv() {
+        let mut due = vec![first];
+        due.extend(asked.try_iter());
+        due.sort();
+        due.dedup();
+        for file in due {
+            let conn = match conns.entry(file.clone()) {
+                Entry::Occupied(c) => c.into_mut(),
+                Entry::Vacant(v) => match (DbUrl { backend: Backend::Sqlite, target: file.clone() }).connect() {
+                    Ok(c) => v.insert(c),
+                    Err(e) => {
+                        tracing::warn!(file = %file, error = %e, "cannot open the database to checkpoint it");
+                        continue;
+                    }
+                },
+            };
+            // PASSIVE copies what no reader still needs and never waits for readers or writers.
+            if let Err(e) = conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE)") {
+                tracing::warn!(file = %file, error = %e, "background checkpoint failed");
+                conns.remove(&file);
+            }
+        }
+    }
+}
 
 /// The file `conn` is open on, as SQLite names it (absolute).
 fn file_of(conn: &mut DbConn) -> QueryResult<String> {
@@ -103,15 +183,16 @@ fn file_of(conn: &mut DbConn) -> QueryResult<String> {
 
 /// The writer of the database `conn` is open on, opened on first use. The process keeps
 /// one per file (tests open many files; the service one).
-pub(super) fn writer_of(conn: &mut DbConn) -> QueryResult<(String, Writer)> {
+pub(super) fn writer_of(conn: &mut DbConn) -> QueryResult<(String, Arc<Writer>)> {
     let file = file_of(conn)?;
     let mut writers = WRITERS.lock();
     if let Some(w) = writers.get(&file) {
         return Ok((file, w.clone()));
     }
     let url = DbUrl { backend: Backend::Sqlite, target: file.clone() };
-    let opened = url.connect().map_err(|e| diesel::result::Error::QueryBuilderError(e.to_string().into()))?;
-    let w = Arc::new(Mutex::new(opened));
+    let mut opened = url.connect().map_err(|e| diesel::result::Error::QueryBuilderError(e.to_string().into()))?;
+    opened.batch_execute(&format!("PRAGMA wal_autocheckpoint = {WRITER_CHECKPOINT_PAGES}"))?;
+    let w = Arc::new(Writer { conn: Mutex::new(opened), file: file.clone(), commits: AtomicU32::new(0) });
     writers.insert(file.clone(), w.clone());
     Ok((file, w))
 }
@@ -168,6 +249,43 @@ mod tests {
         assert!(nested.is_err());
         forget(&a);
         assert!(!Arc::ptr_eq(&wa, &writer_of(&mut conns[0]).unwrap().1), "a forgotten writer is opened again");
+    }
+
+    #[test]
+    fn the_write_ahead_log_is_copied_back_beside_the_writers() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("t.db");
+        let url = DbUrl::parse(&format!("sqlite://{}", file.display())).unwrap();
+        let mut conn = url.connect().unwrap();
+        conn.batch_execute("PRAGMA journal_mode = WAL; CREATE TABLE t (b BLOB NOT NULL)").unwrap();
+        conn.batch_execute("PRAGMA wal_checkpoint(TRUNCATE)").unwrap();
+        let before = std::fs::metadata(&file).unwrap().len();
+        // 16 KB a commit: far below the writer's own limit (WRITER_CHECKPOINT_PAGES), so only
+        // the checkpointer, asked after CHECKPOINT_EVERY commits, can grow the file itself.
+        let each = 16 * 1024;
+        for _ in 0..CHECKPOINT_EVERY {
+            super::super::write_tx(&mut conn, |c| {
+                diesel::sql_query("INSERT INTO t VALUES (zeroblob(?))")
+                    .bind::<diesel::sql_types::Integer, _>(each as i32)
+                    .execute(c)
+                    .map(drop)
+            })
+            .unwrap();
+        }
+        assert!(u64::from(CHECKPOINT_EVERY) * each < u64::from(WRITER_CHECKPOINT_PAGES) * 4096 / 4);
+        let copied = before + u64::from(CHECKPOINT_EVERY) * each;
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+        while std::fs::metadata(&file).unwrap().len() < copied {
+            assert!(std::time::Instant::now() < deadline, "no checkpoint copied the log into {}", file.display());
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        #[derive(diesel::QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let n: N = diesel::sql_query("SELECT COUNT(*) AS n FROM t").get_result(&mut conn).unwrap();
+        assert_eq!(n.n, i64::from(CHECKPOINT_EVERY), "every row is there after the checkpoint");
     }
 
     #[test]
