@@ -241,13 +241,13 @@ where
     if let DbConn::Sqlite(_) = conn
         && !turn::held()
     {
-        let (file, writer) = turn::writer_of(conn)?;
+        let writer = turn::writer_of(conn)?;
         let mut in_turn = writer.lock();
         let _held = turn::Held::mark();
         let (out, broken) = run_tx(&mut in_turn, f);
         drop(in_turn);
         if broken {
-            turn::forget(&file);
+            writer.forget();
         } else if out.is_ok() {
             writer.committed();
         }

@@ -112,6 +112,11 @@ impl Writer {
         self.conn.lock()
     }
 
+    /// Drops this writer (after it failed to roll back): the next write opens a new one.
+    pub(super) fn forget(&self) {
+        WRITERS.lock().remove(&self.file);
+    }
+
     /// Counts a commit; every [`CHECKPOINT_EVERY`] commits asks the checkpointer to copy
     /// the write-ahead log back into the database.
     ///
@@ -124,7 +129,7 @@ impl Writer {
         if self.commits.fetch_add(1, Ordering::Relaxed) % CHECKPOINT_EVERY == CHECKPOINT_EVERY - 1 {
             // The checkpointer lives as long as the process; a send fails only if it died,
             // and then the writer's own checkpoint (the guard) still bounds the log.
-            let _ = CHECKPOINTS.lock().send(self.file.clone());
+            let _ = CHECKPOINTS.send(self.file.clone());
         }
     }
 }
@@ -133,13 +138,13 @@ static WRITERS: LazyLock<Mutex<HashMap<String, Arc<Writer>>>> = LazyLock::new(De
 
 /// Where writers ask for checkpoints: the process's one checkpointer thread, started on
 /// first use.
-static CHECKPOINTS: LazyLock<Mutex<mpsc::Sender<String>>> = LazyLock::new(|| {
+static CHECKPOINTS: LazyLock<mpsc::Sender<String>> = LazyLock::new(|| {
     let (tx, rx) = mpsc::channel();
     std::thread::Builder::new()
         .name("sqlite-checkpoint".into())
         .spawn(move || checkpointer(&rx))
         .expect("the checkpoint thread starts");
-    Mutex::new(tx)
+    tx
 });
 
 /// Runs a passive checkpoint of each file asked for, on a connection of its own per file.
@@ -183,23 +188,18 @@ fn file_of(conn: &mut DbConn) -> QueryResult<String> {
 
 /// The writer of the database `conn` is open on, opened on first use. The process keeps
 /// one per file (tests open many files; the service one).
-pub(super) fn writer_of(conn: &mut DbConn) -> QueryResult<(String, Arc<Writer>)> {
+pub(super) fn writer_of(conn: &mut DbConn) -> QueryResult<Arc<Writer>> {
     let file = file_of(conn)?;
     let mut writers = WRITERS.lock();
     if let Some(w) = writers.get(&file) {
-        return Ok((file, w.clone()));
+        return Ok(w.clone());
     }
     let url = DbUrl { backend: Backend::Sqlite, target: file.clone() };
     let mut opened = url.connect().map_err(|e| diesel::result::Error::QueryBuilderError(e.to_string().into()))?;
     opened.batch_execute(&format!("PRAGMA wal_autocheckpoint = {WRITER_CHECKPOINT_PAGES}"))?;
     let w = Arc::new(Writer { conn: Mutex::new(opened), file: file.clone(), commits: AtomicU32::new(0) });
-    writers.insert(file.clone(), w.clone());
-    Ok((file, w))
-}
-
-/// Drops the writer of `file` (after it failed to roll back): the next write opens a new one.
-pub(super) fn forget(file: &str) {
-    WRITERS.lock().remove(file);
+    writers.insert(file, w.clone());
+    Ok(w)
 }
 
 #[cfg(test)]
@@ -219,11 +219,11 @@ mod tests {
                 c
             })
             .collect();
-        let (a, wa) = writer_of(&mut conns[0]).unwrap();
-        let (b, wb) = writer_of(&mut conns[1]).unwrap();
-        assert_ne!(a, b);
+        let wa = writer_of(&mut conns[0]).unwrap();
+        let wb = writer_of(&mut conns[1]).unwrap();
+        assert_ne!(wa.file, wb.file);
         assert!(!Arc::ptr_eq(&wa, &wb));
-        assert!(Arc::ptr_eq(&wa, &writer_of(&mut conns[0]).unwrap().1), "one writer per file");
+        assert!(Arc::ptr_eq(&wa, &writer_of(&mut conns[0]).unwrap()), "one writer per file");
         for (i, conn) in conns.iter_mut().enumerate() {
             super::super::write_tx(conn, |c| {
                 assert!(held(), "inside the transaction the turn is held");
@@ -247,8 +247,8 @@ mod tests {
             super::super::write_tx(c, |c| c.batch_execute("INSERT INTO t VALUES (9)"))
         });
         assert!(nested.is_err());
-        forget(&a);
-        assert!(!Arc::ptr_eq(&wa, &writer_of(&mut conns[0]).unwrap().1), "a forgotten writer is opened again");
+        wa.forget();
+        assert!(!Arc::ptr_eq(&wa, &writer_of(&mut conns[0]).unwrap()), "a forgotten writer is opened again");
     }
 
     #[test]
