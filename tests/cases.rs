@@ -115,6 +115,27 @@ async fn bad_cases_are_refused_field_by_field_and_nothing_is_written() {
 }
 
 #[tokio::test]
+async fn a_number_whose_create_rolled_back_goes_to_the_next_case_and_numbers_run_on_across_refills() {
+    use casetrack::db::{NUMBERS_PER_REFILL, next_case_number, write_tx};
+    let app = spawn().await;
+    let take = |year| app.with_conn(|c| write_tx(c, |c| next_case_number(c, year))).unwrap();
+    assert_eq!(take(2024), 1);
+    let rolled_back: Result<i64, diesel::result::Error> = app.with_conn(|c| {
+        write_tx(c, |c| {
+            assert_eq!(next_case_number(c, 2024)?, 2);
+            Err(diesel::result::Error::RollbackTransaction)
+        })
+    });
+    assert!(rolled_back.is_err());
+    assert_eq!(take(2024), 2, "the rolled-back number is handed out again");
+    // Past the numbers one refill counts out, and in another year, numbering runs on.
+    let taken: Vec<i64> = (0..NUMBERS_PER_REFILL + 5).map(|_| take(2024)).collect();
+    assert_eq!(taken, (3..NUMBERS_PER_REFILL + 8).collect::<Vec<_>>());
+    assert_eq!(take(2025), 1);
+    assert_eq!(take(2025), 2);
+}
+
+#[tokio::test]
 async fn each_role_sees_exactly_its_scope_in_reads_lists_and_searches() {
     let app = spawn().await;
     let w = World::new(&app).await;

@@ -104,13 +104,10 @@ pub fn log(
         if Campaign::find(conn, &case.campaign_id)?.is_none_or(|c| c.status == "concluded") {
             return Err(ApiError::field("campaign_id", msg::campaign_concluded()));
         }
-        // Read before the number is taken: on PostgreSQL the counter's row stays locked from
-        // then until the commit, and every create waits for it, so few statements follow it.
         let unit_name = subject_unit_name(conn, &case)?;
         case.number = Case::next_number(conn, year)?;
         derive_from(&mut case, &unit_name);
         case.insert(conn, &indicator_ids)?;
-        rollup::record(conn, None, (&case, &indicator_ids))?;
         let detail = json!({"number": case.number, "title": case.title});
         CaseEvent::record(conn, &case.id, Some(&caller.user.id), now, "created", detail)?;
         AuditEntry::record(
@@ -123,6 +120,9 @@ pub fn log(
             None,
             Some(snapshot(&case, &indicator_ids)),
         )?;
+        // Last: the creates of one campaign, unit and month add to the same rollup rows, and
+        // on PostgreSQL each holds their locks from here until its commit.
+        rollup::record(conn, None, (&case, &indicator_ids))?;
         Ok((case, indicator_ids))
     })
 }

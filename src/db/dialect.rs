@@ -1,5 +1,5 @@
 //! Every statement that differs between the backends, in one place: advisory locks,
-//! the case-number upsert, claiming outbox rows past other senders, and the SQL
+//! taking a case number, claiming outbox rows past other senders, and the SQL
 //! fragments of the rollup recount. The rest of the code is written once for both
 //! (through `DbConn`, or `per_backend!` where a statement must be compiled per backend).
 
@@ -39,27 +39,82 @@ fn advisory(conn: &mut DbConn, keys: &[&str], function: &str) -> QueryResult<()>
     Ok(())
 }
 
-/// The next case number of `year`: the per-year counter upserted (and so locked until
-/// commit) in the creating transaction. The two dialects differ only in placeholders.
+/// How many case numbers one refill of the pool counts out.
+pub const NUMBERS_PER_REFILL: i64 = 256;
+
+#[derive(diesel::QueryableByName)]
+struct Number {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    number: i64,
+}
+
+/// The next case number of `year`, taken from `case_number_pool` inside the creating
+/// transaction: the lowest free one. On PostgreSQL numbers that other creates hold are
+/// skipped rather than waited for, so creates do not queue behind one counter row until
+/// each one's commit; a create that rolls back returns its number, the next create takes
+/// it, and the numbers handed out stay without gaps. When the pool is empty the creator
+/// counts out the next [`NUMBERS_PER_REFILL`] under a lock that other refillers wait for.
 pub fn next_case_number(conn: &mut DbConn, year: i32) -> QueryResult<i64> {
-    #[derive(diesel::QueryableByName)]
-    struct Counter {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        last_number: i64,
+    if let Some(n) = take_number(conn, year)? {
+        return Ok(n);
     }
-    const PG: &str = "INSERT INTO case_counters (year, last_number) VALUES ($1, 1) \
-                      ON CONFLICT (year) DO UPDATE SET last_number = case_counters.last_number + 1 \
-                      RETURNING last_number";
-    const SQLITE: &str = "INSERT INTO case_counters (year, last_number) VALUES (?, 1) \
-                          ON CONFLICT (year) DO UPDATE SET last_number = case_counters.last_number + 1 \
-                          RETURNING last_number";
-    let counter: Counter = match conn {
-        DbConn::Pg(c) => Cached(diesel::sql_query(PG).bind::<diesel::sql_types::Integer, _>(year)).get_result(c)?,
-        DbConn::Sqlite(c) => {
-            Cached(diesel::sql_query(SQLITE).bind::<diesel::sql_types::Integer, _>(year)).get_result(c)?
-        }
+    lock(conn, &["case_number_pool"])?;
+    // Another create may have refilled the pool while this one waited for the lock.
+    if let Some(n) = take_number(conn, year)? {
+        return Ok(n);
+    }
+    refill_numbers(conn, year)?;
+    take_number(conn, year)?.ok_or(diesel::result::Error::NotFound)
+}
+
+/// Takes (deletes) the lowest free number of `year` from the pool, if there is one.
+fn take_number(conn: &mut DbConn, year: i32) -> QueryResult<Option<i64>> {
+    use diesel::sql_types::Integer;
+    const PG: &str = "DELETE FROM case_number_pool WHERE year = $1 AND number = \
+                      (SELECT number FROM case_number_pool WHERE year = $1 ORDER BY number LIMIT 1 \
+                       FOR UPDATE SKIP LOCKED) \
+                      RETURNING number";
+    const SQLITE: &str = "DELETE FROM case_number_pool WHERE year = ?1 AND number = \
+                          (SELECT MIN(number) FROM case_number_pool WHERE year = ?1) \
+                          RETURNING number";
+    let taken: Vec<Number> = match conn {
+        DbConn::Pg(c) => Cached(diesel::sql_query(PG).bind::<Integer, _>(year)).load(c)?,
+        DbConn::Sqlite(c) => Cached(diesel::sql_query(SQLITE).bind::<Integer, _>(year)).load(c)?,
     };
-    Ok(counter.last_number)
+    Ok(taken.first().map(|n| n.number))
+}
+
+/// Counts the next [`NUMBERS_PER_REFILL`] numbers of `year` into the pool (the per-year
+/// counter moves past them) and drops what earlier years left unused.
+fn refill_numbers(conn: &mut DbConn, year: i32) -> QueryResult<()> {
+    use super::schema::case_number_pool as pool;
+    use diesel::sql_types::{BigInt, Integer};
+    const PG: &str = "INSERT INTO case_counters (year, last_number) VALUES ($1, $2) \
+                      ON CONFLICT (year) DO UPDATE SET last_number = case_counters.last_number + $2 \
+                      RETURNING last_number AS number";
+    const SQLITE: &str = "INSERT INTO case_counters (year, last_number) VALUES (?1, ?2) \
+                          ON CONFLICT (year) DO UPDATE SET last_number = case_counters.last_number + ?2 \
+                          RETURNING last_number AS number";
+    const PG_FILL: &str = "INSERT INTO case_number_pool (year, number) \
+                           SELECT $1, n FROM generate_series($2, $3) AS n";
+    const SQLITE_FILL: &str = "WITH RECURSIVE n(x) AS (SELECT ?2 UNION ALL SELECT x + 1 FROM n WHERE x < ?3) \
+                               INSERT INTO case_number_pool (year, number) SELECT ?1, x FROM n";
+    diesel::delete(pool::table.filter(pool::year.lt(year))).execute(conn)?;
+    let k = NUMBERS_PER_REFILL;
+    match conn {
+        DbConn::Pg(c) => {
+            let last = diesel::sql_query(PG).bind::<Integer, _>(year).bind::<BigInt, _>(k).get_result::<Number>(c)?;
+            let fill = diesel::sql_query(PG_FILL).bind::<Integer, _>(year);
+            fill.bind::<BigInt, _>(last.number - k + 1).bind::<BigInt, _>(last.number).execute(c)?;
+        }
+        DbConn::Sqlite(c) => {
+            let last =
+                diesel::sql_query(SQLITE).bind::<Integer, _>(year).bind::<BigInt, _>(k).get_result::<Number>(c)?;
+            let fill = diesel::sql_query(SQLITE_FILL).bind::<Integer, _>(year);
+            fill.bind::<BigInt, _>(last.number - k + 1).bind::<BigInt, _>(last.number).execute(c)?;
+        }
+    }
+    Ok(())
 }
 
 /// Takes the transaction-scoped lock `key` if no other transaction holds it: true when

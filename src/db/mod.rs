@@ -7,7 +7,7 @@ pub mod schema;
 pub mod turn;
 
 pub use cached::Cached;
-pub use dialect::{lock, lock_shared, next_case_number, try_lock};
+pub use dialect::{NUMBERS_PER_REFILL, lock, lock_shared, next_case_number, try_lock};
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};

@@ -151,6 +151,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    case_number_pool (year, number) {
+        year -> Integer,
+        number -> BigInt,
+    }
+}
+
+diesel::table! {
     case_counters (year) {
         year -> Integer,
         last_number -> BigInt,
@@ -357,6 +364,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     campaign_members,
     campaign_targets,
     case_counters,
+    case_number_pool,
     case_stats,
     status_stats,
     subject_stats,

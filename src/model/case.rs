@@ -102,8 +102,8 @@ pub fn overdue_at(now: NaiveDateTime) -> _ {
 }
 
 impl Case {
-    /// Hands out the next number of `year` (`2024-000123`); unique under concurrent creates
-    /// because the counter row is upserted, and so locked, in the creating transaction.
+    /// Hands out the next number of `year` (`2024-000123`) from the pool of numbers counted
+    /// out ahead: unique under concurrent creates, and returned if the create rolls back.
     pub fn next_number(conn: &mut DbConn, year: i32) -> QueryResult<String> {
         Ok(format!("{year}-{:06}", crate::db::next_case_number(conn, year)?))
     }
