@@ -4,6 +4,7 @@ mod common;
 
 use std::collections::BTreeSet;
 
+use casetrack::db::Backend;
 use common::world::World;
 use common::{Login, PASSWORD, TestApp, spawn};
 use serde_json::{Value, json};
@@ -132,27 +133,47 @@ async fn cuts_by_period_campaign_and_unit() {
 
 type RollupRow = (String, chrono::NaiveDate, String, String, String, String, String, i32);
 
-/// The rollup's rows with a non-zero count, in key order.
+/// Sums rows that differ only in their shard, leaving out keys that sum to 0, in key order.
+fn summed<K: Ord>(rows: Vec<(K, i32)>) -> Vec<(K, i32)> {
+    let mut sums = std::collections::BTreeMap::new();
+    for (key, n) in rows {
+        *sums.entry(key).or_insert(0) += n;
+    }
+    sums.into_iter().filter(|(_, n)| *n != 0).collect()
+}
+
+/// The rollup's keys with a non-zero count (over every shard), in key order.
 fn rollup(app: &TestApp) -> Vec<RollupRow> {
     use casetrack::db::schema::case_stats as s;
     use diesel::prelude::*;
-    app.with_conn(|c| {
+    type Key = (String, chrono::NaiveDate, String, String, String, String, String);
+    let rows: Vec<(Key, i32)> = app.with_conn(|c| {
         s::table
-            .filter(s::cases.ne(0))
-            .order((s::indicator_id, s::detected_month, s::subject_unit_id, s::responsible_unit_id, s::status))
-            .then_order_by(s::decision_measure)
             .select((
-                s::indicator_id,
-                s::detected_month,
-                s::subject_unit_id,
-                s::responsible_unit_id,
-                s::campaign_id,
-                s::status,
-                s::decision_measure,
+                (
+                    s::indicator_id,
+                    s::detected_month,
+                    s::subject_unit_id,
+                    s::responsible_unit_id,
+                    s::campaign_id,
+                    s::status,
+                    s::decision_measure,
+                ),
                 s::cases,
             ))
             .load(c)
             .unwrap()
+    });
+    summed(rows).into_iter().map(|((i, m, u, r, c, st, d), n)| (i, m, u, r, c, st, d, n)).collect()
+}
+
+/// Rows of the case and status rollups not yet folded into shard 0.
+fn unfolded(app: &TestApp) -> i64 {
+    use casetrack::db::schema::{case_stats, status_stats};
+    use diesel::prelude::*;
+    app.with_conn(|c| {
+        let cases: i64 = case_stats::table.filter(case_stats::shard.ne(0)).count().get_result(c).unwrap();
+        cases + status_stats::table.filter(status_stats::shard.ne(0)).count().get_result::<i64>(c).unwrap()
     })
 }
 
@@ -170,18 +191,21 @@ fn subject_rollup(app: &TestApp) -> Vec<(String, String, i32, i32)> {
     })
 }
 
-/// The all-time status rollup's rows with a count, in key order.
+/// The all-time status rollup's keys with a count (over every shard), in key order.
 fn status_rollup(app: &TestApp) -> Vec<(String, String, String, String, String, i32)> {
     use casetrack::db::schema::status_stats as s;
     use diesel::prelude::*;
-    app.with_conn(|c| {
+    type Key = (String, String, String, String, String);
+    let rows: Vec<(Key, i32)> = app.with_conn(|c| {
         s::table
-            .filter(s::cases.ne(0))
-            .order((s::subject_unit_id, s::responsible_unit_id, s::campaign_id, s::directive_id, s::status))
-            .select((s::subject_unit_id, s::responsible_unit_id, s::campaign_id, s::directive_id, s::status, s::cases))
+            .select((
+                (s::subject_unit_id, s::responsible_unit_id, s::campaign_id, s::directive_id, s::status),
+                s::cases,
+            ))
             .load(c)
             .unwrap()
-    })
+    });
+    summed(rows).into_iter().map(|((u, r, c, d, st), n)| (u, r, c, d, st, n)).collect()
 }
 
 /// The responsible-unit rollup's rows with a count, in key order.
@@ -239,6 +263,15 @@ async fn the_report_rollup_matches_a_recount_after_every_kind_of_change() {
     let statuses = status_rollup(&app);
     let all_time: i32 = statuses.iter().map(|r| r.5).sum();
     assert_eq!(all_time, kept.iter().filter(|r| r.0.is_empty()).map(|r| r.7).sum::<i32>(), "every case, once");
+    // On PostgreSQL changes add to shards 1–8, which the sweep folds into shard 0 without
+    // changing a count; SQLite writes shard 0 only.
+    match app.db.backend() {
+        Backend::Postgres => assert!(unfolded(&app) > 0, "the changes wrote shards beside shard 0"),
+        Backend::Sqlite => assert_eq!(unfolded(&app), 0),
+    }
+    casetrack::jobs::sweep_once(&app.state.pool, &app.state.settings, &app.clock).await.unwrap();
+    assert_eq!(unfolded(&app), 0, "the sweep folded every shard");
+    assert_eq!((rollup(&app), status_rollup(&app)), (kept.clone(), statuses.clone()), "and changed no count");
     app.with_conn(|c| casetrack::model::rollup::rebuild(c).unwrap());
     assert_eq!(status_rollup(&app), statuses, "the status rollup too");
     assert_eq!(rollup(&app), kept, "what each change wrote is what a recount finds");

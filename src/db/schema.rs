@@ -165,7 +165,7 @@ diesel::table! {
 }
 
 diesel::table! {
-    case_stats (indicator_id, detected_month, subject_unit_id, responsible_unit_id, campaign_id, directive_id, status, decision_measure) {
+    case_stats (indicator_id, detected_month, subject_unit_id, responsible_unit_id, campaign_id, directive_id, status, decision_measure, shard) {
         indicator_id -> Text,
         detected_month -> Date,
         subject_unit_id -> Text,
@@ -175,17 +175,19 @@ diesel::table! {
         status -> Text,
         decision_measure -> Text,
         cases -> Integer,
+        shard -> SmallInt,
     }
 }
 
 diesel::table! {
-    status_stats (subject_unit_id, responsible_unit_id, campaign_id, directive_id, status) {
+    status_stats (subject_unit_id, responsible_unit_id, campaign_id, directive_id, status, shard) {
         subject_unit_id -> Text,
         responsible_unit_id -> Text,
         campaign_id -> Text,
         directive_id -> Text,
         status -> Text,
         cases -> Integer,
+        shard -> SmallInt,
     }
 }
 

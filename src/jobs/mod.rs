@@ -18,7 +18,7 @@ pub fn mail_domain(settings: &Settings) -> String {
     settings.mail.from.rsplit('@').next().unwrap_or("casetrack").trim_end_matches('>').to_string()
 }
 
-/// One sweep at the clock's moment.
+/// One sweep at the clock's moment, then a fold of the report rollups' shards.
 pub async fn sweep_once(pool: &DbPool, settings: &Settings, clock: &Clock) -> Result<sweep::SweepReport, BoxError> {
     let (pool, policy, now, domain) =
         (pool.clone(), settings.escalation.clone(), clock.now_naive(), mail_domain(settings));
@@ -30,6 +30,7 @@ pub async fn sweep_once(pool: &DbPool, settings: &Settings, clock: &Clock) -> Re
         if report.ran {
             crate::metrics::METRICS.sweep(started.elapsed().as_secs_f64(), report.alerts as u64);
         }
+        crate::model::rollup::fold(&mut conn)?;
         Ok(report)
     })
     .await??;

@@ -34,6 +34,7 @@ struct StatRow {
     status: String,
     decision_measure: String,
     cases: i32,
+    shard: i16,
 }
 
 /// An upsert that adds the given rows' counts to the rollup.
@@ -51,6 +52,7 @@ macro_rules! add_to {
                 s::directive_id,
                 s::status,
                 s::decision_measure,
+                s::shard,
             ))
             .do_update()
             .set(s::cases.eq(s::cases + excluded(s::cases)))
@@ -68,6 +70,7 @@ struct StatusRow {
     directive_id: String,
     status: String,
     cases: i32,
+    shard: i16,
 }
 
 /// An upsert that adds the given rows' counts to the status rollup.
@@ -76,7 +79,14 @@ macro_rules! add_to_statuses {
         use status_stats::dsl as s;
         diesel::insert_into(s::status_stats)
             .values($values)
-            .on_conflict((s::subject_unit_id, s::responsible_unit_id, s::campaign_id, s::directive_id, s::status))
+            .on_conflict((
+                s::subject_unit_id,
+                s::responsible_unit_id,
+                s::campaign_id,
+                s::directive_id,
+                s::status,
+                s::shard,
+            ))
             .do_update()
             .set(s::cases.eq(s::cases + excluded(s::cases)))
             .returning(s::cases)
@@ -151,7 +161,7 @@ fn net_standing<K: Ord>(before: Option<&Case>, after: &Case, key: impl Fn(&Case)
 }
 
 /// The rows one case counts in, each with `cases` 0: the case itself and each indicator it cites.
-fn keys_of<'a>(case: &'a Case, indicator_ids: &'a [String]) -> impl Iterator<Item = StatRow> + 'a {
+fn keys_of<'a>(case: &'a Case, indicator_ids: &'a [String], shard: i16) -> impl Iterator<Item = StatRow> + 'a {
     std::iter::once("").chain(indicator_ids.iter().map(String::as_str)).map(move |indicator| StatRow {
         indicator_id: indicator.to_string(),
         detected_month: case.detected_on.with_day(1).expect("every month has a first day"),
@@ -162,7 +172,22 @@ fn keys_of<'a>(case: &'a Case, indicator_ids: &'a [String]) -> impl Iterator<Ite
         status: case.status.into(),
         decision_measure: case.decision_measure.clone().unwrap_or_default(),
         cases: 0,
+        shard,
     })
+}
+
+/// How many shards besides shard 0 the case and status rollups have on PostgreSQL.
+const SHARDS: u128 = 8;
+
+/// The shard a change adds its counts to. On PostgreSQL one of 1–[`SHARDS`] at random:
+/// changes that count in the same rows (the same campaign, unit and month) then mostly
+/// lock different ones, instead of each waiting for the last one's commit; [`fold`]
+/// moves them back into shard 0. SQLite admits one writer at a time: always shard 0.
+fn shard_for(conn: &DbConn) -> i16 {
+    match conn {
+        DbConn::Pg(_) => (1 + uuid::Uuid::new_v4().as_u128() % SHARDS) as i16,
+        DbConn::Sqlite(_) => 0,
+    }
 }
 
 /// Moves a case's counts from what it was (`None` when new) to what it is now.
@@ -171,11 +196,12 @@ fn keys_of<'a>(case: &'a Case, indicator_ids: &'a [String]) -> impl Iterator<Ite
 /// each in key order, so that concurrent changes lock rollup rows in one order and
 /// cannot deadlock each other.
 pub fn record(conn: &mut DbConn, before: Option<(&Case, &[String])>, after: (&Case, &[String])) -> QueryResult<()> {
+    let shard = shard_for(conn);
     let mut net: BTreeMap<StatRow, i32> = BTreeMap::new();
-    for key in before.into_iter().flat_map(|(c, i)| keys_of(c, i)) {
+    for key in before.into_iter().flat_map(|(c, i)| keys_of(c, i, shard)) {
         *net.entry(key).or_default() -= 1;
     }
-    for key in keys_of(after.0, after.1) {
+    for key in keys_of(after.0, after.1, shard) {
         *net.entry(key).or_default() += 1;
     }
     let rows: Vec<StatRow> =
@@ -190,6 +216,7 @@ pub fn record(conn: &mut DbConn, before: Option<(&Case, &[String])>, after: (&Ca
             directive_id: r.directive_id.clone(),
             status: r.status.clone(),
             cases: 0,
+            shard,
         };
         *by_status.entry(key).or_default() += r.cases;
     }
@@ -270,15 +297,15 @@ pub fn rebuild(conn: &mut DbConn) -> QueryResult<()> {
         "{lock} DELETE FROM case_stats; \
          INSERT INTO case_stats \
            SELECT '', {month}, c.subject_unit_id, COALESCE(c.responsible_unit_id, ''), c.campaign_id, \
-             c.directive_id, c.status, COALESCE(c.decision_measure, ''), COUNT(*) \
+             c.directive_id, c.status, COALESCE(c.decision_measure, ''), COUNT(*), 0 \
            FROM cases c GROUP BY 2, 3, 4, 5, 6, 7, 8; \
          INSERT INTO case_stats \
            SELECT ci.indicator_id, {month}, c.subject_unit_id, COALESCE(c.responsible_unit_id, ''), c.campaign_id, \
-             c.directive_id, c.status, COALESCE(c.decision_measure, ''), COUNT(*) \
+             c.directive_id, c.status, COALESCE(c.decision_measure, ''), COUNT(*), 0 \
            FROM cases c JOIN case_indicators ci ON ci.case_id = c.id GROUP BY 1, 2, 3, 4, 5, 6, 7, 8; \
          DELETE FROM status_stats; \
          INSERT INTO status_stats \
-           SELECT subject_unit_id, COALESCE(responsible_unit_id, ''), campaign_id, directive_id, status, COUNT(*) \
+           SELECT subject_unit_id, COALESCE(responsible_unit_id, ''), campaign_id, directive_id, status, COUNT(*), 0 \
            FROM cases GROUP BY 1, 2, 3, 4, 5; \
          DELETE FROM subject_stats; \
          INSERT INTO subject_stats \
@@ -289,6 +316,52 @@ pub fn rebuild(conn: &mut DbConn) -> QueryResult<()> {
            FROM cases WHERE responsible_unit_id IS NOT NULL GROUP BY responsible_unit_id, subject_key;"
     );
     crate::db::write_tx(conn, |conn| conn.batch_execute(&sql))
+}
+
+/// One fold at a time across every server on the database.
+const FOLD_LOCK_KEY: i64 = 0x6361_7365_666f_6c64; // "casefold"
+
+/// Moves what changes added to the case rollup's shards 1–8 into shard 0, summed per key.
+/// Rows a change still holds are skipped, not waited for: they are folded next time.
+const CASE_FOLD: &str = "WITH moved AS ( \
+       DELETE FROM case_stats WHERE ctid = ANY(ARRAY( \
+         SELECT ctid FROM case_stats WHERE shard <> 0 FOR UPDATE SKIP LOCKED)) \
+       RETURNING indicator_id, detected_month, subject_unit_id, responsible_unit_id, campaign_id, directive_id, \
+         status, decision_measure, cases) \
+     INSERT INTO case_stats (indicator_id, detected_month, subject_unit_id, responsible_unit_id, campaign_id, \
+       directive_id, status, decision_measure, cases, shard) \
+     SELECT indicator_id, detected_month, subject_unit_id, responsible_unit_id, campaign_id, directive_id, status, \
+       decision_measure, SUM(cases)::integer, 0 \
+     FROM moved GROUP BY 1, 2, 3, 4, 5, 6, 7, 8 \
+     ON CONFLICT (indicator_id, detected_month, subject_unit_id, responsible_unit_id, campaign_id, directive_id, \
+       status, decision_measure, shard) \
+     DO UPDATE SET cases = case_stats.cases + excluded.cases";
+
+/// The same for the status rollup.
+const STATUS_FOLD: &str = "WITH moved AS ( \
+       DELETE FROM status_stats WHERE ctid = ANY(ARRAY( \
+         SELECT ctid FROM status_stats WHERE shard <> 0 FOR UPDATE SKIP LOCKED)) \
+       RETURNING subject_unit_id, responsible_unit_id, campaign_id, directive_id, status, cases) \
+     INSERT INTO status_stats (subject_unit_id, responsible_unit_id, campaign_id, directive_id, status, cases, shard) \
+     SELECT subject_unit_id, responsible_unit_id, campaign_id, directive_id, status, SUM(cases)::integer, 0 \
+     FROM moved GROUP BY 1, 2, 3, 4, 5 \
+     ON CONFLICT (subject_unit_id, responsible_unit_id, campaign_id, directive_id, status, shard) \
+     DO UPDATE SET cases = status_stats.cases + excluded.cases";
+
+/// Folds the case and status rollups' shards 1–8 back into shard 0 (see [`shard_for`]),
+/// so that reports sum a few rows per key however long the servers run; the sweep calls
+/// it. A fold never waits for a change, and changes write shard 0 on SQLite only, where
+/// there is nothing to fold. Returns the shard-0 rows written.
+pub fn fold(conn: &mut DbConn) -> QueryResult<usize> {
+    if let DbConn::Sqlite(_) = conn {
+        return Ok(0);
+    }
+    crate::db::write_tx(conn, |conn| {
+        if !dialect::try_lock(conn, FOLD_LOCK_KEY)? {
+            return Ok(0);
+        }
+        Ok(diesel::sql_query(CASE_FOLD).execute(conn)? + diesel::sql_query(STATUS_FOLD).execute(conn)?)
+    })
 }
 
 /// Whether the rollup can answer a filter: it holds only the columns reports filter by.
