@@ -222,6 +222,34 @@ fn responsible_rollup(app: &TestApp) -> Vec<(String, String, String, i32, i32)> 
     })
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn folds_running_beside_concurrent_creates_and_steps_lose_no_count() {
+    let app = spawn().await;
+    let w = World::new(&app).await;
+    let accepted = w.log_case(&app, &w.dien_bien, "Đã tiếp nhận").await;
+    w.act(&app, &w.city_reviewer, &accepted, w.transition_body("accept")).await.expect(200);
+    let titles: Vec<String> = (0..30).map(|i| format!("Cùng lúc {i}")).collect();
+    let creates = futures_util::future::join_all(titles.iter().map(|t| w.log_case(&app, &w.dien_bien, t)));
+    let folds = || async {
+        for _ in 0..10 {
+            casetrack::jobs::sweep_once(&app.state.pool, &app.state.settings, &app.clock).await.unwrap();
+        }
+    };
+    let (created, ()) = tokio::join!(creates, folds());
+    // Steps that move counts between the same rows, at once and beside folds too.
+    let steps = created.iter().take(10).map(|case| w.act(&app, &w.city_reviewer, case, w.transition_body("accept")));
+    let (stepped, ()) = tokio::join!(futures_util::future::join_all(steps), folds());
+    for r in stepped {
+        r.expect(200);
+    }
+    casetrack::jobs::sweep_once(&app.state.pool, &app.state.settings, &app.clock).await.unwrap();
+    let (kept, statuses) = (rollup(&app), status_rollup(&app));
+    let open: i32 = kept.iter().filter(|r| r.0.is_empty() && r.5 == "open").map(|r| r.7).sum();
+    assert_eq!(open, 20, "30 logged at once, 10 of them accepted since");
+    app.with_conn(|c| casetrack::model::rollup::rebuild(c).unwrap());
+    assert_eq!((rollup(&app), status_rollup(&app)), (kept, statuses), "what a recount finds");
+}
+
 #[tokio::test]
 async fn the_report_rollup_matches_a_recount_after_every_kind_of_change() {
     let app = spawn().await;
