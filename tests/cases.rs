@@ -117,6 +117,7 @@ async fn bad_cases_are_refused_field_by_field_and_nothing_is_written() {
 #[tokio::test]
 async fn a_number_whose_create_rolled_back_goes_to_the_next_case_and_numbers_run_on_across_refills() {
     use casetrack::db::{NUMBERS_PER_REFILL, next_case_number, write_tx};
+    use diesel::RunQueryDsl;
     let app = spawn().await;
     let take = |year| app.with_conn(|c| write_tx(c, |c| next_case_number(c, year))).unwrap();
     assert_eq!(take(2024), 1);
@@ -133,6 +134,11 @@ async fn a_number_whose_create_rolled_back_goes_to_the_next_case_and_numbers_run
     assert_eq!(taken, (3..NUMBERS_PER_REFILL + 8).collect::<Vec<_>>());
     assert_eq!(take(2025), 1);
     assert_eq!(take(2025), 2);
+    // A database numbered before the pool existed: its counter held the last number
+    // handed out, and numbering goes on from there.
+    app.with_conn(|c| diesel::sql_query("INSERT INTO case_counters (year, last_number) VALUES (2026, 41)").execute(c))
+        .unwrap();
+    assert_eq!(take(2026), 42);
 }
 
 #[tokio::test]
