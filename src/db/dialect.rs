@@ -77,10 +77,12 @@ fn take_number(conn: &mut DbConn, year: i32) -> QueryResult<Option<i64>> {
     const SQLITE: &str = "DELETE FROM case_number_pool WHERE year = ?1 AND number = \
                           (SELECT MIN(number) FROM case_number_pool WHERE year = ?1) \
                           RETURNING number";
-    let taken: Vec<Number> = match conn {
-        DbConn::Pg(c) => Cached(diesel::sql_query(PG).bind::<Integer, _>(year)).load(c)?,
-        DbConn::Sqlite(c) => Cached(diesel::sql_query(SQLITE).bind::<Integer, _>(year)).load(c)?,
+    let sql = match conn.backend() {
+        Backend::Postgres => PG,
+        Backend::Sqlite => SQLITE,
     };
+    let taken: Vec<Number> =
+        crate::per_backend!(conn, |c| Cached(diesel::sql_query(sql).bind::<Integer, _>(year)).load(c)?);
     Ok(taken.first().map(|n| n.number))
 }
 
@@ -101,19 +103,16 @@ fn refill_numbers(conn: &mut DbConn, year: i32) -> QueryResult<()> {
                                INSERT INTO case_number_pool (year, number) SELECT ?1, x FROM n";
     diesel::delete(pool::table.filter(pool::year.lt(year))).execute(conn)?;
     let k = NUMBERS_PER_REFILL;
-    match conn {
-        DbConn::Pg(c) => {
-            let last = diesel::sql_query(PG).bind::<Integer, _>(year).bind::<BigInt, _>(k).get_result::<Number>(c)?;
-            let fill = diesel::sql_query(PG_FILL).bind::<Integer, _>(year);
-            fill.bind::<BigInt, _>(last.number - k + 1).bind::<BigInt, _>(last.number).execute(c)?;
-        }
-        DbConn::Sqlite(c) => {
-            let last =
-                diesel::sql_query(SQLITE).bind::<Integer, _>(year).bind::<BigInt, _>(k).get_result::<Number>(c)?;
-            let fill = diesel::sql_query(SQLITE_FILL).bind::<Integer, _>(year);
-            fill.bind::<BigInt, _>(last.number - k + 1).bind::<BigInt, _>(last.number).execute(c)?;
-        }
-    }
+    let (count_out, fill) = match conn.backend() {
+        Backend::Postgres => (PG, PG_FILL),
+        Backend::Sqlite => (SQLITE, SQLITE_FILL),
+    };
+    crate::per_backend!(conn, |c| {
+        let last =
+            diesel::sql_query(count_out).bind::<Integer, _>(year).bind::<BigInt, _>(k).get_result::<Number>(c)?;
+        let fill = diesel::sql_query(fill).bind::<Integer, _>(year);
+        fill.bind::<BigInt, _>(last.number - k + 1).bind::<BigInt, _>(last.number).execute(c)?;
+    });
     Ok(())
 }
 

@@ -351,16 +351,17 @@ const STATUS_FOLD: &str = "WITH moved AS ( \
 /// Folds the case and status rollups' shards 1–8 back into shard 0 (see [`shard_for`]),
 /// so that reports sum a few rows per key however long the servers run; the sweep calls
 /// it. A fold never waits for a change, and changes write shard 0 on SQLite only, where
-/// there is nothing to fold. Returns the shard-0 rows written.
-pub fn fold(conn: &mut DbConn) -> QueryResult<usize> {
+/// there is nothing to fold.
+pub fn fold(conn: &mut DbConn) -> QueryResult<()> {
     if let DbConn::Sqlite(_) = conn {
-        return Ok(0);
+        return Ok(());
     }
     crate::db::write_tx(conn, |conn| {
-        if !dialect::try_lock(conn, FOLD_LOCK_KEY)? {
-            return Ok(0);
+        if dialect::try_lock(conn, FOLD_LOCK_KEY)? {
+            diesel::sql_query(CASE_FOLD).execute(conn)?;
+            diesel::sql_query(STATUS_FOLD).execute(conn)?;
         }
-        Ok(diesel::sql_query(CASE_FOLD).execute(conn)? + diesel::sql_query(STATUS_FOLD).execute(conn)?)
+        Ok(())
     })
 }
 
