@@ -204,7 +204,7 @@ pub async fn change(
             let target = id.clone();
             let current = state.db(move |conn| User::find(conn, &target)?.ok_or(ApiError::NotFound)).await?;
             match text::check_new_password(&pw, &current.username) {
-                Ok(()) => Ok(Some(state.hasher.hash(pw).await.map_err(ApiError::internal)?)),
+                Ok(()) => Ok(Some(state.hasher.hash(&caller.lane(), pw).await?)),
                 Err(m) => Err(m),
             }
         }

@@ -68,7 +68,8 @@ pub fn jwt_secret(settings: &Settings) -> Result<Vec<u8>, String> {
     Ok(secret.into_bytes())
 }
 
-fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
+/// Writes a new file that only its owner can read (0600).
+pub fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
     use std::io::Write;
     let mut options = std::fs::OpenOptions::new();
     options.write(true).create_new(true);
@@ -80,6 +81,7 @@ fn write_private(path: &Path, content: &str) -> std::io::Result<()> {
 /// A bound, not yet running server.
 pub struct Application {
     port: u16,
+    metrics_port: Option<u16>,
     server: Server,
     pub state: web::Data<AppState>,
 }
@@ -101,7 +103,9 @@ impl Application {
         // (login_storm in docs/BENCHMARKS.md).
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let hasher = Hasher::start((cores / 2).max(1));
-        let state = web::Data::new(AppState { pool, settings: Arc::new(settings), tokens, clock, hasher, backend });
+        let proxies = settings.proxies().map_err(|e| e.to_string())?;
+        let state =
+            web::Data::new(AppState { pool, settings: Arc::new(settings), tokens, clock, hasher, backend, proxies });
         let data = state.clone();
         // As many blocking threads in all as pooled connections: requests wait in the blocking
         // queue, first come first served, not on r2d2's condvar, where a late arrival can take a
@@ -110,7 +114,7 @@ impl Application {
         let blocking = (state.settings.database.pool_size as usize).div_ceil(workers).max(1);
         // The stack HttpServer builds, with one addition: each connection is wrapped so the
         // errors actix-http answers before any of our code runs leave as problem+json too.
-        let server = actix_server::Server::build()
+        let mut builder = actix_server::Server::build()
             .workers(workers)
             .worker_max_blocking_threads(blocking)
             .shutdown_timeout(30)
@@ -124,7 +128,7 @@ impl Application {
                     .wrap(actix_web::middleware::from_fn(crate::api::middleware::refuse_long_urls))
                     .wrap(actix_web::middleware::from_fn(crate::api::middleware::request_id_header))
                     .wrap(actix_web::middleware::from_fn(crate::api::middleware::access_log))
-                    .wrap(TracingLogger::default())
+                    .wrap(TracingLogger::<crate::web::span::RequestSpan>::new())
                     .app_data(data.clone())
                     .app_data(console.clone())
                     .app_data(web::PayloadConfig::new(data.settings.server.body_limit_bytes))
@@ -146,13 +150,33 @@ impl Application {
                 })
                 .and_then(http)
             })
-            .map_err(|e| e.to_string())?
-            .run();
-        Ok(Application { port, server, state })
+            .map_err(|e| e.to_string())?;
+        let mut metrics_port = None;
+        if let Some(bind) = state.settings.server.metrics_bind.clone() {
+            let listener = TcpListener::bind(&bind)
+                .map_err(|e| format!("configuration key `server.metrics_bind`: cannot listen on {bind}: {e}"))?;
+            metrics_port = Some(listener.local_addr().map_err(|e| e.to_string())?.port());
+            let data = state.clone();
+            builder = builder
+                .listen("casetrack-metrics", listener, move || {
+                    let app = App::new()
+                        .app_data(data.clone())
+                        .route("/metrics", web::get().to(crate::api::health::metrics_on_loopback));
+                    HttpService::build().finish(map_config(app.into_factory(), |_| AppConfig::default())).tcp()
+                })
+                .map_err(|e| e.to_string())?;
+        }
+        let server = builder.run();
+        Ok(Application { port, metrics_port, server, state })
     }
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port of the loopback metrics listener, when `server.metrics_bind` asks for one.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics_port
     }
 
     /// Serves until SIGTERM/SIGINT, then finishes in-flight requests (graceful shutdown).

@@ -119,10 +119,27 @@ fn put_in_place(to: &Path) -> Result<(), BackupError> {
     std::fs::rename(&partial, to).map_err(failed(&format!("cannot write {}", to.display())))
 }
 
-/// Copies `from` to `to` through a flushed temporary file in `to`'s folder.
+/// Copies `from` to `to` through a flushed temporary file in `to`'s folder, readable by
+/// its owner only.
 fn copy_durably(from: &Path, to: &Path) -> Result<(), BackupError> {
-    std::fs::copy(from, partial_of(to)).map_err(failed(&format!("cannot copy {}", from.display())))?;
+    let partial = partial_of(to);
+    std::fs::copy(from, &partial).map_err(failed(&format!("cannot copy {}", from.display())))?;
+    owner_only(&partial, 0o600)?;
     put_in_place(to)
+}
+
+/// Limits `path` to its owner (`mode` 0600 for a file, 0700 for a folder): a backup holds
+/// password hashes, evidence and people's records, whatever the operator's umask says.
+fn owner_only(path: &Path, mode: u32) -> Result<(), BackupError> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+            .map_err(failed(&format!("cannot restrict {}", path.display())))?;
+    }
+    #[cfg(not(unix))]
+    let _ = (path, mode);
+    Ok(())
 }
 
 fn sql_text(path: &Path) -> String {
@@ -144,6 +161,7 @@ pub fn backup(settings: &Settings, dir: &Path, force: bool) -> Result<Manifest, 
         )));
     }
     std::fs::create_dir_all(dir).map_err(failed(&format!("cannot create {}", dir.display())))?;
+    owner_only(dir, 0o700)?;
     let _ = std::fs::remove_file(dir.join(MANIFEST_FILE));
     let copy = dir.join(DATABASE_FILE);
     let partial = partial_of(&copy);
@@ -152,6 +170,7 @@ pub fn backup(settings: &Settings, dir: &Path, force: bool) -> Result<Manifest, 
     conn.batch_execute(&format!("VACUUM INTO {}", sql_text(&partial)))
         .map_err(|e| BackupError::Failed(format!("copying {}: {e}", db.display())))?;
     drop(conn);
+    owner_only(&partial, 0o600)?;
     let (cases, attachment_files) = inspect(&partial)?;
     put_in_place(&copy)?;
     let secret = match secret_file(settings, &db) {
@@ -174,6 +193,7 @@ pub fn backup(settings: &Settings, dir: &Path, force: bool) -> Result<Manifest, 
     let text = serde_json::to_string_pretty(&manifest).map_err(|e| BackupError::Failed(e.to_string()))?;
     let manifest_file = dir.join(MANIFEST_FILE);
     std::fs::write(partial_of(&manifest_file), text + "\n").map_err(failed("cannot write the manifest"))?;
+    owner_only(&partial_of(&manifest_file), 0o600)?;
     put_in_place(&manifest_file)?;
     Ok(manifest)
 }
@@ -212,12 +232,6 @@ pub fn restore(settings: &Settings, dir: &Path, force: bool) -> Result<Manifest,
         && let Some(file) = secret_file(settings, &db)
     {
         copy_durably(&dir.join(SECRET_FILE), &file)?;
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600))
-                .map_err(failed("cannot protect the secret"))?;
-        }
     }
     Ok(manifest)
 }

@@ -57,6 +57,24 @@ fn target_limit(caller: &CurrentUser) -> Option<&str> {
     }
 }
 
+/// Whether `user` may lead or be a member of a campaign `caller` plans: an active inspector
+/// or reviewer and, when the caller is a reviewer, a reviewer of their own subtree (a
+/// reviewer elsewhere would be handed a campaign outside their own scope).
+fn may_serve(conn: &mut DbConn, caller: &CurrentUser, user: &User) -> Result<bool, ApiError> {
+    if !user.active {
+        return Ok(false);
+    }
+    match user.role.as_str() {
+        "inspector" => Ok(true),
+        "reviewer" => match (target_limit(caller), &user.unit_id) {
+            (None, _) => Ok(true),
+            (Some(own), Some(unit)) => Ok(Unit::is_in_subtree(conn, own, unit)?),
+            (Some(_), None) => Ok(false),
+        },
+        _ => Ok(false),
+    }
+}
+
 /// Applies `input` onto `c` (and its member/target sets), recording every problem in `v`.
 fn apply(
     conn: &mut DbConn,
@@ -102,7 +120,7 @@ fn apply(
         c.lead_id = l;
     }
     match parse_id(&c.lead_id).ok().map(|id| User::find(conn, &id)).transpose()?.flatten() {
-        Some(u) if u.active && (u.role == "inspector" || u.role == "reviewer") => {}
+        Some(u) if may_serve(conn, caller, &u)? => {}
         // Already reported as missing.
         _ if c.lead_id.is_empty() && v.has("lead_id") => {}
         _ => v.add("lead_id", msg::lead_role()),
@@ -116,8 +134,16 @@ fn apply(
     members.sort();
     members.dedup();
     for (i, m) in members.iter().enumerate() {
-        let ok = parse_id(m).is_ok() && User::find(conn, m)?.is_some_and(|u| u.active);
-        v.check(ok, &format!("member_ids[{i}]"), msg::no_active_user());
+        let field = format!("member_ids[{i}]");
+        if m == &c.lead_id && v.has("lead_id") {
+            continue; // The lead, already refused as such.
+        }
+        match parse_id(m).ok().map(|id| User::find(conn, &id)).transpose()?.flatten() {
+            Some(u) if !u.active => v.add(&field, msg::no_active_user()),
+            Some(u) if may_serve(conn, caller, &u)? => {}
+            Some(_) => v.add(&field, msg::member_role()),
+            None => v.add(&field, msg::no_active_user()),
+        }
     }
     if let Some(t) = input.target_unit_ids {
         *targets = t;

@@ -456,9 +456,16 @@ pub fn create_account(conn: &mut DbConn, a: NewAccount) -> Result<(User, Option<
     Ok((user, checked.generated.then_some(checked.password)))
 }
 
-/// Creates the first administrator when there is none and prints its password once: a
-/// banner for a terminal, one JSON line (with `password` as a field) when logs are JSON.
-fn bootstrap_admin(conn: &mut DbConn, json: bool, public_url: &str) -> CliResult {
+/// The file the first administrator's password is written to when no terminal is
+/// attached: in the data folder (the SQLite database's folder; `data/` with PostgreSQL).
+pub const FIRST_PASSWORD_FILE: &str = "first-admin-password";
+
+/// Creates the first administrator when there is none. On a terminal its password is
+/// shown once; otherwise (a service manager keeps standard output in its journal) it is
+/// written to a file only the operator can read, and only that file's path is printed:
+/// a banner, or one JSON line when logs are JSON.
+fn bootstrap_admin(conn: &mut DbConn, settings: &Settings) -> CliResult {
+    use std::io::IsTerminal;
     if User::active_admins(conn).map_err(|e| e.to_string())? > 0 {
         return Ok(());
     }
@@ -472,16 +479,30 @@ fn bootstrap_admin(conn: &mut DbConn, json: bool, public_url: &str) -> CliResult
     };
     let (user, password) = create_account(conn, account)?;
     let password = password.unwrap_or_default();
-    if json {
+    let public_url = settings.server.public_url.trim_end_matches('/');
+    let shown = if std::io::stdout().is_terminal() {
+        Ok(password)
+    } else {
+        let file = settings.data_dir().map_err(|e| e.to_string())?.join(FIRST_PASSWORD_FILE);
+        let _ = std::fs::remove_file(&file);
+        crate::app::write_private(&file, &format!("{password}\n"))
+            .map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+        Err(file)
+    };
+    if settings.log.format == "json" {
+        let mut fields = serde_json::json!({
+            "message": "created the first administrator account",
+            "username": user.username,
+            "change_at": format!("{public_url}/account/password"),
+        });
+        match &shown {
+            Ok(pw) => fields["password"] = pw.clone().into(),
+            Err(file) => fields["password_file"] = file.display().to_string().into(),
+        }
         let line = serde_json::json!({
             "timestamp": chrono::Utc::now().to_rfc3339(),
             "level": "WARN",
-            "fields": {
-                "message": "created the first administrator account; the password is shown only this once",
-                "username": user.username,
-                "password": password,
-                "change_at": format!("{}/account/password", public_url.trim_end_matches('/')),
-            },
+            "fields": fields,
             "target": "casetrack::cli",
         });
         println!("{line}");
@@ -490,9 +511,19 @@ fn bootstrap_admin(conn: &mut DbConn, json: bool, public_url: &str) -> CliResult
     println!("==============================================================");
     println!(" casetrack: created the first administrator account");
     println!("   username: {}", user.username);
-    println!("   password: {password}");
-    println!(" It is shown only this once. Sign in at {public_url} and change it");
-    println!(" under Tài khoản (or POST /api/v1/me/password).");
+    match &shown {
+        Ok(pw) => {
+            println!("   password: {pw}");
+            println!(" It is shown only this once.");
+        }
+        Err(file) => {
+            println!("   password file: {}", file.display());
+            println!(" Only the account that runs casetrack can read that file. Delete it");
+            println!(" once you have signed in and changed the password.");
+        }
+    }
+    println!(" Sign in at {public_url} and change the password under Tài khoản");
+    println!(" (or POST /api/v1/me/password).");
     println!("==============================================================");
     Ok(())
 }
@@ -506,7 +537,7 @@ async fn serve(settings: Settings, no_sweeper: bool) -> CliResult {
     let s = app.state.settings.clone();
     {
         let mut conn = app.state.pool.get().map_err(|e| e.to_string())?;
-        bootstrap_admin(&mut conn, s.log.format == "json", &s.server.public_url)?;
+        bootstrap_admin(&mut conn, &s)?;
     }
     let url = s.db_url().map_err(|e| e.to_string())?;
     let files: Vec<String> = s.files.iter().map(|f| f.display().to_string()).collect();

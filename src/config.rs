@@ -37,11 +37,35 @@ pub struct ServerSettings {
     pub bind: String,
     pub public_url: String,
     pub body_limit_bytes: usize,
+    /// The older switch: `true` with no `trusted_proxies` trusts a proxy on this machine.
     pub trust_forwarded_for: bool,
+    /// Proxies whose forwarding header is believed (addresses or CIDR ranges; a list, or
+    /// one string with commas from an environment variable).
+    #[serde(default, deserialize_with = "list_or_commas")]
+    pub trusted_proxies: Vec<String>,
+    /// The header they set: `x-forwarded-for` or `forwarded`.
+    pub forwarded_header: String,
     pub timezone: String,
-    /// When set, `GET /metrics` asks for it as a bearer token.
+    /// When set, `GET /metrics` on the main listener asks for it as a bearer token.
     #[serde(default)]
     pub metrics_token: Option<SecretString>,
+    /// When set, a listener of its own, on a loopback address, serves `GET /metrics`.
+    #[serde(default)]
+    pub metrics_bind: Option<String>,
+}
+
+/// A list, or a string of comma-separated items (what an environment variable can say).
+fn list_or_commas<'de, D: serde::Deserializer<'de>>(de: D) -> Result<Vec<String>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Either {
+        List(Vec<String>),
+        Text(String),
+    }
+    Ok(match Either::deserialize(de)? {
+        Either::List(l) => l,
+        Either::Text(t) => t.split(',').map(str::trim).filter(|x| !x.is_empty()).map(String::from).collect(),
+    })
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -257,6 +281,19 @@ impl Settings {
         if self.server.metrics_token.as_ref().is_some_and(|t| t.expose_secret().len() < 16) {
             return Err(bad("server.metrics_token", "must be at least 16 characters long"));
         }
+        if let Some(bind) = &self.server.metrics_bind {
+            match bind.parse::<std::net::SocketAddr>() {
+                Ok(a) if a.ip().is_loopback() => {}
+                _ => {
+                    return Err(bad(
+                        "server.metrics_bind",
+                        "must be a loopback address and port, e.g. 127.0.0.1:9464 (metrics are not public; \
+                         to scrape from elsewhere set server.metrics_token instead)",
+                    ));
+                }
+            }
+        }
+        self.proxies()?;
         match &self.auth.jwt_secret {
             Some(secret) if secret.expose_secret().len() < 32 => {
                 return Err(bad("auth.jwt_secret", "must be at least 32 characters long"));
@@ -370,6 +407,37 @@ impl Settings {
         DbUrl::parse(self.database.url.expose_secret()).map_err(|m| bad("database.url", m))
     }
 
+    /// The proxies whose forwarding header names the client (`server.trusted_proxies`; with
+    /// only the older `trust_forwarded_for = true`, a proxy on this machine).
+    pub fn proxies(&self) -> Result<crate::web::Proxies, ConfigError> {
+        let s = &self.server;
+        let loopback = ["127.0.0.1".to_string(), "::1".to_string()];
+        let entries =
+            if s.trusted_proxies.is_empty() && s.trust_forwarded_for { &loopback[..] } else { &s.trusted_proxies };
+        crate::web::Proxies::parse(entries, &s.forwarded_header).map_err(|m| {
+            let key =
+                if m.starts_with("unknown header") { "server.forwarded_header" } else { "server.trusted_proxies" };
+            bad(key, m)
+        })
+    }
+
+    /// The data folder: the SQLite database's folder, or `data` under the working folder
+    /// with PostgreSQL; created (owner only) when missing.
+    pub fn data_dir(&self) -> Result<PathBuf, ConfigError> {
+        let dir = match self.db_url()?.sqlite_path() {
+            Some(db) => db.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf(),
+            None => PathBuf::from("data"),
+        };
+        if !dir.exists() {
+            let mut builder = std::fs::DirBuilder::new();
+            builder.recursive(true);
+            #[cfg(unix)]
+            std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+            builder.create(&dir).map_err(|e| bad("database.url", format!("cannot create {}: {e}", dir.display())))?;
+        }
+        Ok(dir)
+    }
+
     /// The deployment time zone.
     pub fn time_zone(&self) -> Result<chrono_tz::Tz, ConfigError> {
         self.server
@@ -427,6 +495,16 @@ mod tests {
         let mut s = Settings::defaults();
         s.escalation.levels[1].notify = vec!["the_mayor".into()];
         assert_eq!(s.validate().unwrap_err().key, "escalation.levels[1]");
+
+        let mut s = Settings::defaults();
+        s.server.trusted_proxies = vec!["10.0.0.0/8".into(), "proxy.example".into()];
+        assert_eq!(s.validate().unwrap_err().key, "server.trusted_proxies");
+        let mut s = Settings::defaults();
+        s.server.forwarded_header = "x-real-ip".into();
+        assert_eq!(s.validate().unwrap_err().key, "server.forwarded_header");
+        let mut s = Settings::defaults();
+        s.server.metrics_bind = Some("0.0.0.0:9464".into());
+        assert_eq!(s.validate().unwrap_err().key, "server.metrics_bind");
 
         let mut s = Settings::defaults();
         s.escalation.levels.swap(0, 1);

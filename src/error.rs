@@ -4,6 +4,8 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 
+pub use crate::db::fault::Fault;
+use crate::db::fault::fault_of;
 pub use crate::domain::validation::{FieldError, Invalid, Message, Validator, msg};
 use crate::i18n::{Lang, catalogs};
 
@@ -36,8 +38,9 @@ pub enum ApiError {
     Validation(Vec<FieldError>),
     #[error("throttled for {retry_after_secs}s")]
     Throttled { retry_after_secs: i64 },
-    #[error("database unavailable")]
-    Unavailable,
+    /// 503: the database is gone or its storage is full ([`Fault`]).
+    #[error("service unavailable: {}", .0.as_str())]
+    Unavailable(Fault),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -71,7 +74,8 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => "unsupported-media-type",
             ApiError::Validation(_) => "validation-failed",
             ApiError::Throttled { .. } => "too-many-attempts",
-            ApiError::Unavailable => "unavailable",
+            ApiError::Unavailable(Fault::Database) => "unavailable",
+            ApiError::Unavailable(Fault::Storage) => "storage-full",
             ApiError::Internal(_) => "internal-error",
         }
     }
@@ -115,6 +119,9 @@ impl ApiError {
         let mut response = problem_response(self.status_code(), self.code(), lang, title, detail, errors);
         if let ApiError::Throttled { retry_after_secs } = self {
             response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(*retry_after_secs));
+        }
+        if let ApiError::Unavailable(fault) = self {
+            response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from(fault.retry_after_secs()));
         }
         if let ApiError::Unauthorized = self {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, header::HeaderValue::from_static("Bearer"));
@@ -175,7 +182,7 @@ impl ResponseError for ApiError {
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -202,15 +209,26 @@ impl From<diesel::result::Error> for ApiError {
                 tracing::warn!(error = %info.message(), "uniqueness clash caught by the database");
                 ApiError::conflict(msg::already_exists())
             }
-            other => ApiError::internal(format!("database: {other}")),
+            other => match fault_of(&other) {
+                Some(fault) => ApiError::fault(fault, &other),
+                None => ApiError::internal(format!("database: {other}")),
+            },
         }
     }
 }
 
 impl From<diesel::r2d2::PoolError> for ApiError {
     fn from(err: diesel::r2d2::PoolError) -> Self {
-        tracing::error!(error = %err, "no database connection available");
-        ApiError::Unavailable
+        ApiError::fault(Fault::Database, &err)
+    }
+}
+
+impl ApiError {
+    /// A 503 for `fault`, logged and counted.
+    pub fn fault(fault: Fault, err: &dyn std::fmt::Display) -> Self {
+        tracing::error!(fault = fault.as_str(), error = %err, "the database cannot serve this request");
+        crate::metrics::METRICS.fault(fault);
+        ApiError::Unavailable(fault)
     }
 }
 
@@ -246,7 +264,8 @@ mod tests {
             ApiError::UnsupportedMediaType(msg::send_json()),
             ApiError::Validation(vec![FieldError::new("name", msg::too_long(200))]),
             ApiError::Throttled { retry_after_secs: 30 },
-            ApiError::Unavailable,
+            ApiError::Unavailable(Fault::Database),
+            ApiError::Unavailable(Fault::Storage),
             ApiError::internal("boom"),
         ];
         for lang in Lang::ALL {

@@ -25,3 +25,4 @@ pub mod signin;
 pub mod state;
 pub mod telemetry;
 pub mod unit_tree;
+pub mod web;

@@ -31,7 +31,11 @@ pub struct Metrics {
     deliveries: IntCounterVec,
     outbox_messages: IntGaugeVec,
     cases: IntGaugeVec,
+    faults: IntCounterVec,
 }
+
+/// The methods counted by name.
+const METHODS: [&str; 7] = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"];
 
 /// The process's metrics.
 pub static METRICS: LazyLock<Metrics> = LazyLock::new(Metrics::new);
@@ -77,6 +81,14 @@ impl Metrics {
         let outbox_messages = IntGaugeVec::new(Opts::new("outbox_messages", "Outbox messages, by status"), &["status"])
             .expect("valid metric");
         let cases = IntGaugeVec::new(Opts::new("cases", "Cases, by status"), &["status"]).expect("valid metric");
+        let faults = IntCounterVec::new(
+            Opts::new("faults_total", "Requests answered 503 because the database was unreachable or its storage full"),
+            &["kind"],
+        )
+        .expect("valid metric");
+        for kind in [crate::db::fault::Fault::Database, crate::db::fault::Fault::Storage] {
+            faults.with_label_values(&[kind.as_str()]);
+        }
         for c in [
             Box::new(requests.clone()) as Box<dyn prometheus::core::Collector>,
             Box::new(request_seconds.clone()),
@@ -88,6 +100,7 @@ impl Metrics {
             Box::new(deliveries.clone()),
             Box::new(outbox_messages.clone()),
             Box::new(cases.clone()),
+            Box::new(faults.clone()),
         ] {
             registry.register(c).expect("each metric registered once");
         }
@@ -103,13 +116,22 @@ impl Metrics {
             deliveries,
             outbox_messages,
             cases,
+            faults,
         }
     }
 
-    /// One answered request (`route` is the template, never the address).
+    /// One answered request (`route` is the template, never the address). Every label
+    /// takes its values from a fixed set, whatever a client sends: the routes the service
+    /// has, the standard methods (`other` for the rest), the statuses it answers.
     pub fn request(&self, route: &str, method: &str, status: u16, seconds: f64) {
+        let method = METHODS.iter().find(|m| **m == method).copied().unwrap_or("other");
         self.requests.with_label_values(&[route, method, &status.to_string()]).inc();
         self.request_seconds.with_label_values(&[route, method]).observe(seconds);
+    }
+
+    /// One request refused for a fault of the database.
+    pub fn fault(&self, fault: crate::db::fault::Fault) {
+        self.faults.with_label_values(&[fault.as_str()]).inc();
     }
 
     /// One wait for a pooled connection.

@@ -77,7 +77,9 @@ where
             Ok(User::find_by_username(conn, &name)?)
         })
         .await?;
-    let verified = state.hasher.verify(password, user.as_ref().map(|u| u.password_hash.clone())).await;
+    let known = user.is_some();
+    let verified =
+        state.hasher.verify(&format!("addr:{addr}"), password, user.as_ref().map(|u| u.password_hash.clone())).await?;
     // The decision, atomically per username and per address: the throttle is checked
     // again under a lock, and a failure is recorded in the same step. Parallel guesses
     // are held to what the same guesses in sequence would get, right passwords included
@@ -118,7 +120,10 @@ where
     match verdict {
         Verdict::SignedIn(issued) => Ok(issued),
         Verdict::Failed => {
-            tracing::warn!(username = %username, client = %addr, "failed sign-in");
+            // A name that is no account may be a password typed in the wrong field: it is
+            // never written down, only that it named nobody.
+            let account = if known { text::loggable(&username, 64) } else { "(no such account)".into() };
+            tracing::warn!(account = %account, client = %addr, "failed sign-in");
             Err(ApiError::Unauthorized)
         }
     }
@@ -126,6 +131,10 @@ where
 
 /// Changes the caller's password (422 naming each bad field, the current one included);
 /// every other sign-in of the account ends, in the same transaction as its audit entry.
+///
+/// The current password is checked like a sign-in: a wrong one counts as a failed sign-in
+/// of the account and of the address, and past either limit the check is refused (429)
+/// before any hashing, so a stolen session cannot guess the password it was not given.
 pub async fn change_password(
     state: &AppState,
     caller: CurrentUser,
@@ -142,10 +151,31 @@ pub async fn change_password(
     }
     v.finish()?;
     let (current, new) = (current.unwrap_or_default(), new.unwrap_or_default());
-    if !state.hasher.verify(current, Some(caller.user.password_hash.clone())).await {
+    let now = state.clock.now_naive();
+    let (name, from, st) = (caller.user.username.clone(), caller.client_addr.clone(), state.settings.clone());
+    state.db(move |conn| throttled_with(&st, conn, &name, &from, now)).await?;
+    let right = state.hasher.verify(&caller.lane(), current, Some(caller.user.password_hash.clone())).await?;
+    // Decided under the same locks as a sign-in: a burst of guesses in parallel gets no
+    // more tries than the same guesses one after another.
+    let (name, from, st) = (caller.user.username.clone(), caller.client_addr.clone(), state.settings.clone());
+    let verdict = state
+        .op(move |conn, _| {
+            write_tx(conn, |conn| {
+                db::lock(conn, &[&format!("login-user:{name}"), &format!("login-addr:{from}")])?;
+                throttled_with(&st, conn, &name, &from, now)?;
+                if right {
+                    return Ok(Verdict::SignedIn(()));
+                }
+                let forget = now - Duration::seconds(st.auth.failure_window_secs);
+                login_failure::record(conn, &name, &from, now, forget)?;
+                Ok(Verdict::Failed)
+            })
+        })
+        .await?;
+    if let Verdict::Failed = verdict {
         return Err(ApiError::field("current_password", msg::password_wrong()));
     }
-    let hash = state.hasher.hash(new).await.map_err(ApiError::internal)?;
+    let hash = state.hasher.hash(&caller.lane(), new).await?;
     state
         .op(move |conn, ctx| {
             let now = ctx.now();

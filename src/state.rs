@@ -22,6 +22,8 @@ pub struct AppState {
     pub hasher: Hasher,
     /// Which database the pool talks to (SQLite's writers take turns, [`db::turn`]).
     pub backend: db::Backend,
+    /// The proxies whose forwarding header names the client.
+    pub proxies: crate::web::Proxies,
 }
 
 impl AppState {

@@ -46,6 +46,23 @@ pub struct UnitChange {
 /// (no cycle), and a code against every other unit's, without another change in between.
 const UNIT_TREE: &str = "unit-tree";
 
+/// Whether `user` can head `unit`: a unit-head account of the unit itself or of a unit
+/// above it, so that the alerts they are sent are about cases they may read.
+fn heads(conn: &mut DbConn, user: &User, unit: &Unit) -> Result<bool, ApiError> {
+    if user.role != "unit_head" {
+        return Ok(false);
+    }
+    let Some(own) = &user.unit_id else { return Ok(false) };
+    if own == &unit.id {
+        return Ok(true);
+    }
+    // A unit being created is not in the tree yet: its place is under its parent.
+    match &unit.parent_id {
+        Some(parent) => Ok(Unit::is_in_subtree(conn, own, parent)?),
+        None => Ok(false),
+    }
+}
+
 /// Field rules shared by create and update; records problems in `v`.
 fn check_fields(conn: &mut DbConn, v: &mut Validator, unit: &mut Unit) -> Result<(), ApiError> {
     match text::clean_code(&unit.code) {
@@ -77,6 +94,7 @@ fn check_fields(conn: &mut DbConn, v: &mut Validator, unit: &mut Unit) -> Result
         match head {
             None => v.add("head_user_id", msg::no_user()),
             Some(u) if !u.active => v.add("head_user_id", msg::user_inactive()),
+            Some(u) if !heads(conn, &u, unit)? => v.add("head_user_id", msg::head_of_unit()),
             Some(_) => {}
         }
     }

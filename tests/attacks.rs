@@ -12,7 +12,7 @@ use casetrack::mail::Mailer;
 use casetrack::model::unit::Unit;
 use chrono::{TimeZone, Utc};
 use common::world::World;
-use common::{Reply, TestApp, spawn, spawn_with};
+use common::{Login, Reply, TestApp, spawn, spawn_with};
 use diesel::prelude::*;
 use futures_util::future::join_all;
 use reqwest::Method;
@@ -583,4 +583,654 @@ async fn an_export_larger_than_allowed_is_refused_not_cut_short() {
     // Narrowed to fit, it exports.
     let campaign = format!("/api/v1/cases?format=csv&q={}", "V%E1%BB%A5%20vi%E1%BB%87c%201");
     app.get(&campaign, &w.city_reviewer.token).await.expect(200);
+}
+
+// 8. The second attack run: each finding, for its whole class.
+
+/// The case's status and responsible unit, read behind the API.
+fn stored(app: &TestApp, case: &Value) -> (String, Option<String>) {
+    let id = case["id"].as_str().unwrap().to_string();
+    app.with_conn(|c| cases::table.find(&id).select((cases::status, cases::responsible_unit_id)).first(c)).unwrap()
+}
+
+#[tokio::test]
+async fn every_unit_a_write_names_is_one_its_actor_answers_for() {
+    let app = spawn().await;
+    let w = World::new(&app).await;
+    let rev = &w.ba_dinh_reviewer;
+    let elsewhere = |action: &str| {
+        let mut b = w.transition_body(action);
+        b["responsible_unit_id"] = json!(w.cau_giay.id);
+        b
+    };
+    let refused = |r: Reply, field: &str| {
+        assert_eq!(r.expect(422).error_fields(), vec![field.to_string()]);
+    };
+
+    // accept: handing a Ba Đình case to Cầu Giấy is refused, and nothing is written.
+    let case = w.log_case(&app, &w.dien_bien, "Giao cho quận khác").await;
+    let before = app.audit_count();
+    refused(w.act(&app, rev, &case, elsewhere("accept")).await, "responsible_unit_id");
+    assert_eq!(app.audit_count(), before);
+    assert_eq!(stored(&app, &case), ("open".into(), None));
+    let case = w.act(&app, rev, &case, w.transition_body("accept")).await.expect(200).body;
+
+    // PATCH: neither the responsible unit nor the subject moves out of reach (Cầu Giấy is a
+    // target of the campaign, so only the reviewer's reach refuses it).
+    let path = format!("/api/v1/cases/{}", case["id"].as_str().unwrap());
+    refused(
+        app.patch(&path, &rev.token, json!({"responsible_unit_id": w.cau_giay.id}), None).await,
+        "responsible_unit_id",
+    );
+    let subject = json!({"subject": {"kind": "organization", "unit_id": w.cau_giay.id}});
+    refused(app.patch(&path, &rev.token, subject, None).await, "subject.unit_id");
+    assert_eq!(app.audit_count(), before + 1, "the accept only: the refused changes wrote nothing");
+
+    // return and reopen: a unit named in the body is checked even where the row ignores it.
+    let case = w.act(&app, &w.ba_dinh_head, &case, w.transition_body("report_remediation")).await.expect(200).body;
+    refused(w.act(&app, rev, &case, elsewhere("return")).await, "responsible_unit_id");
+    let case = w.act(&app, rev, &case, w.transition_body("close")).await.expect(200).body;
+    refused(w.act(&app, rev, &case, elsewhere("reopen")).await, "responsible_unit_id");
+    assert_eq!(stored(&app, &case), ("closed".into(), Some(w.ba_dinh.id.clone())));
+
+    // A dismissed case has no responsible unit: reopening names one, within reach.
+    let dismissed = w.log_case(&app, &w.dien_bien, "Mở lại cho quận khác").await;
+    let dismissed = w.act(&app, rev, &dismissed, w.transition_body("dismiss")).await.expect(200).body;
+    refused(w.act(&app, rev, &dismissed, elsewhere("reopen")).await, "responsible_unit_id");
+    assert_eq!(stored(&app, &dismissed), ("dismissed".into(), None));
+
+    // The console's bulk accept goes through the same rule.
+    let open = w.log_case(&app, &w.dien_bien, "Tiếp nhận hàng loạt").await;
+    let v = common::visitor::Visitor::signed_in(&app, "ubkt.badinh").await;
+    let csrf = v.csrf().await;
+    let id = open["id"].as_str().unwrap();
+    let page = v
+        .post(
+            "/cases/bulk-accept",
+            &[("_csrf", &csrf), ("case_ids", id), ("responsible_unit_id", &w.cau_giay.id), ("due_at", "2024-10-31")],
+        )
+        .await;
+    assert_eq!(page.status.as_u16(), 422, "{}", page.html);
+    assert_eq!(stored(&app, &open), ("open".into(), None));
+
+    // Campaigns: a district reviewer's members are inspectors, or reviewers of the district.
+    let campaign = |member: &str| {
+        json!({"title": "Kiểm tra quận", "kind": "inspection", "directive_id": w.campaign.directive_id,
+               "starts_on": "2024-10-01", "ends_on": "2024-12-31", "lead_id": w.inspector.user.id,
+               "member_ids": [member], "target_unit_ids": [w.dien_bien.id]})
+    };
+    for outsider in [&w.city_reviewer, &w.cau_giay_head, &w.admin] {
+        let r = app.post("/api/v1/campaigns", Some(&rev.token), campaign(&outsider.user.id)).await;
+        assert!(r.expect(422).error_fields().iter().any(|f| f.starts_with("member_ids")), "{}", outsider.user.username);
+    }
+    app.post("/api/v1/campaigns", Some(&rev.token), campaign(&w.inspector2.user.id)).await.expect(201);
+}
+
+#[tokio::test]
+async fn after_sign_in_the_browser_goes_only_to_a_path_of_this_site() {
+    let app = spawn().await;
+    app.user("can.bo", Role::Inspector, None);
+    for next in
+        ["/\t/evil.example", "/\n/evil.example", "/\\evil.example", "//evil.example", "/%2F/evil.example", "/./\\evil"]
+    {
+        let v = common::visitor::Visitor::new(&app);
+        let form = v
+            .get(&format!(
+                "/sign-in?next={}",
+                url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+            ))
+            .await;
+        assert!(form.text().contains("name=\"next\" value=\"/\""), "the form carries / for {next:?}: {}", form.html);
+        let csrf = form.csrf();
+        let r = v
+            .post(
+                "/sign-in",
+                &[("_csrf", &csrf), ("next", next), ("username", "can.bo"), ("password", common::PASSWORD)],
+            )
+            .await;
+        assert_eq!((r.status.as_u16(), r.location().as_deref()), (303, Some("/")), "{next:?}");
+    }
+    // The language switch goes back to its referrer only if that is a path of this site.
+    let v = common::visitor::Visitor::new(&app);
+    for referer in
+        ["http://127.0.0.1//evil.example", "http://127.0.0.1/%5Cevil.example", "http://127.0.0.1/%2F/evil.example"]
+    {
+        let r = v.post_with("/language", &[("lang", "en")], &[("referer", referer)]).await;
+        assert_eq!(r.location().as_deref(), Some("/"), "{referer}");
+    }
+    let v = common::visitor::Visitor::new(&app);
+    let csrf = v.get("/sign-in").await.csrf();
+    let r = v
+        .post(
+            "/sign-in",
+            &[("_csrf", &csrf), ("next", "/cases?status=open"), ("username", "can.bo"), ("password", common::PASSWORD)],
+        )
+        .await;
+    assert_eq!(r.location().as_deref(), Some("/cases?status=open"), "a path of this site is kept");
+}
+
+/// The address the audit log recorded for the latest sign-in.
+async fn last_sign_in_address(app: &TestApp, admin: &str) -> String {
+    let r = app.get("/api/v1/audit?entity_type=session&limit=1", admin).await.expect(200);
+    r.body["items"][0]["client_addr"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn only_a_trusted_proxy_says_who_the_client_is() {
+    let forged = [("x-forwarded-for", "6.6.6.6"), ("forwarded", "for=7.7.7.7")];
+    // No trusted proxy (the default): the headers are the client's own words, ignored.
+    let app = spawn().await;
+    let admin = app.signed_in("quantri", Role::Admin, None).await;
+    app.call(
+        Method::POST,
+        "/api/v1/auth/login",
+        None,
+        Some(json!({"username": "quantri", "password": common::PASSWORD})),
+        &forged,
+    )
+    .await
+    .expect(200);
+    assert_eq!(last_sign_in_address(&app, &admin.token).await, "127.0.0.1");
+    // …so a client cannot spread its guesses over made-up addresses.
+    for i in 0..25 {
+        let xff = format!("10.0.0.{i}");
+        let r = app
+            .call(
+                Method::POST,
+                "/api/v1/auth/login",
+                None,
+                Some(json!({"username": format!("ai-{i}"), "password": "x"})),
+                &[("x-forwarded-for", &xff)],
+            )
+            .await;
+        assert_eq!(r.status.as_u16(), if i < 20 { 401 } else { 429 }, "attempt {i}");
+    }
+
+    // Behind a trusted proxy: the right-most address it did not add itself; `Forwarded`,
+    // which that proxy does not set, is ignored.
+    let app = spawn_with(|s| s.server.trusted_proxies = vec!["127.0.0.1".into(), "10.0.0.0/8".into()]).await;
+    let admin = app.signed_in("quantri", Role::Admin, None).await;
+    let through = [("x-forwarded-for", "6.6.6.6, 203.0.113.7, 10.1.1.1"), ("forwarded", "for=7.7.7.7")];
+    app.call(
+        Method::POST,
+        "/api/v1/auth/login",
+        None,
+        Some(json!({"username": "quantri", "password": common::PASSWORD})),
+        &through,
+    )
+    .await
+    .expect(200);
+    assert_eq!(last_sign_in_address(&app, &admin.token).await, "203.0.113.7");
+
+    // The older switch alone trusts a proxy on this machine only.
+    let app = spawn_with(|s| s.server.trust_forwarded_for = true).await;
+    let admin = app.signed_in("quantri", Role::Admin, None).await;
+    app.call(
+        Method::POST,
+        "/api/v1/auth/login",
+        None,
+        Some(json!({"username": "quantri", "password": common::PASSWORD})),
+        &forged,
+    )
+    .await
+    .expect(200);
+    assert_eq!(last_sign_in_address(&app, &admin.token).await, "6.6.6.6");
+}
+
+#[tokio::test]
+async fn metrics_are_not_public_and_a_client_cannot_add_series() {
+    let app = spawn_with(|s| s.server.metrics_bind = Some("127.0.0.1:0".into())).await;
+    // Not on the public listener without a token…
+    app.call(Method::GET, "/metrics", None, None, &[]).await.expect(404);
+    // …but on the loopback one.
+    let scrape = || async {
+        let url = format!("http://127.0.0.1:{}/metrics", app.metrics_port.expect("a metrics listener"));
+        let r = reqwest::get(url).await.unwrap();
+        assert_eq!(r.status(), 200);
+        r.text().await.unwrap()
+    };
+    for i in 0..50 {
+        let method = Method::from_bytes(format!("MADEUP{i}").as_bytes()).unwrap();
+        app.http.request(method, format!("{}/api/v1/cases", app.base)).send().await.unwrap();
+    }
+    let text = scrape().await;
+    assert!(!text.contains("MADEUP"), "no label value a client chose");
+    // (The registry is the process's, shared with tests running beside this one: every
+    // method label is one of the fixed set, whoever counted it.)
+    let fixed = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "other"];
+    for label in text.split("method=\"").skip(1) {
+        let value = label.split('"').next().unwrap();
+        assert!(fixed.contains(&value), "method label {value:?}");
+    }
+    assert!(text.contains("method=\"other\""));
+    assert!(text.contains("casetrack_faults_total{kind=\"storage_full\"} 0"), "faults are counted from the start");
+}
+
+#[tokio::test]
+async fn a_signed_in_session_cannot_guess_the_account_password() {
+    let app = spawn().await;
+    let me = app.signed_in("can.bo", Role::Inspector, None).await;
+    let change = |current: &'static str| {
+        app.post(
+            "/api/v1/me/password",
+            Some(&me.token),
+            json!({"current_password": current, "new_password": "một mật khẩu mới dài"}),
+        )
+    };
+    for _ in 0..5 {
+        assert_eq!(change("doan-thu").await.expect(422).error_fields(), vec!["current_password"]);
+    }
+    let r = change("doan-nua").await.expect(429);
+    assert!(r.header("retry-after").is_some());
+    // The right one now waits too, and so does signing in to that account.
+    change(common::PASSWORD).await.expect(429);
+    app.login("can.bo", common::PASSWORD).await.expect(429);
+    // A burst in parallel gets no more checks than the limit allows.
+    let other = app.signed_in("can.bo2", Role::Inspector, None).await;
+    let burst = (0..20).map(|_| {
+        app.post(
+            "/api/v1/me/password",
+            Some(&other.token),
+            json!({"current_password": "sai", "new_password": "một mật khẩu mới dài"}),
+        )
+    });
+    let replies = join_all(burst).await;
+    assert_eq!(replies.iter().filter(|r| r.status == 422).count(), 5, "{:?}", sorted_statuses(&replies));
+}
+
+#[tokio::test]
+async fn a_concluded_case_takes_comments_but_no_more_evidence() {
+    let app = spawn().await;
+    let w = World::new(&app).await;
+    let upload = |case: &Value, who: &Login| {
+        let part = reqwest::multipart::Part::bytes(b"%PDF-1.4\n%%EOF\n".to_vec())
+            .file_name("bien-ban.pdf")
+            .mime_str("application/pdf")
+            .unwrap();
+        app.http
+            .post(format!("{}/api/v1/cases/{}/attachments", app.base, case["id"].as_str().unwrap()))
+            .bearer_auth(&who.token)
+            .multipart(reqwest::multipart::Form::new().part("file", part))
+            .send()
+    };
+    for status in ["closed", "dismissed"] {
+        let case = w.case_in(&app, status).await;
+        let before = app.audit_count();
+        for who in [&w.ba_dinh_head, &w.city_reviewer] {
+            let r = upload(&case, who).await.unwrap();
+            assert_eq!(r.status(), 409, "{status}: {}", r.text().await.unwrap());
+        }
+        assert_eq!(app.audit_count(), before, "nothing written");
+        let path = format!("/api/v1/cases/{}/comments", case["id"].as_str().unwrap());
+        app.post(&path, Some(&w.city_reviewer.token), json!({"body": "Đã giao quyết định cho đương sự."}))
+            .await
+            .expect(201);
+    }
+    let live = w.case_in(&app, "in_handling").await;
+    assert_eq!(upload(&live, &w.ba_dinh_head).await.unwrap().status(), 201);
+}
+
+#[tokio::test]
+async fn administrators_read_who_did_what_but_not_what_a_case_says() {
+    let (app, _outbox, w, case) = case_of_ba_dinh_in_handling("Chậm giải ngân của ông Trần Bí Mật").await;
+    let comment = format!("/api/v1/cases/{}/comments", case["id"].as_str().unwrap());
+    app.post(&comment, Some(&w.city_reviewer.token), json!({"body": "Ghi chú riêng tư về Trần Bí Mật"}))
+        .await
+        .expect(201);
+    app.clock.set(Utc.with_ymd_and_hms(2024, 11, 2, 0, 0, 0).unwrap());
+    let settings = app.state.settings.clone();
+    let mailer = Mailer::from_settings(&settings.mail).unwrap();
+    jobs::run_once(&app.state.pool, &settings, &mailer, &app.clock).await.unwrap();
+    let admin = token(&app, "quantri").await;
+
+    let audit = app
+        .get(&format!("/api/v1/audit?entity_type=case&entity_id={}", case["id"].as_str().unwrap()), &admin)
+        .await
+        .expect(200);
+    let text = audit.body.to_string();
+    for secret in ["Trần Bí Mật", "Nguyễn Văn Bình", "Phó trưởng phòng", "Ghi chú xử lý", "giải ngân"]
+    {
+        assert!(!text.contains(secret), "{secret} shown to an administrator: {text}");
+    }
+    let created = audit.body["items"].as_array().unwrap().iter().find(|e| e["action"] == "create").unwrap();
+    assert_eq!(created["after"]["status"], "open", "what happened is still there");
+    assert!(created["after"]["number"].is_string());
+    let withheld: Vec<&str> = created["withheld"].as_array().unwrap().iter().map(|v| v.as_str().unwrap()).collect();
+    for key in ["title", "description", "person_name", "person_position"] {
+        assert!(withheld.contains(&key), "{key} is named as withheld: {withheld:?}");
+    }
+    // Its console page and the outbox say no more.
+    let v = common::visitor::Visitor::signed_in(&app, "quantri").await;
+    let page = v.get(&format!("/admin/audit?entity_type=case&entity_id={}", case["id"].as_str().unwrap())).await;
+    page.expect(200);
+    assert!(!page.text().contains("Bí Mật") && !page.text().contains("Bình"), "{}", page.html);
+    let outbox = app.get("/api/v1/admin/outbox", &admin).await.expect(200);
+    assert!(!outbox.body["items"].as_array().unwrap().is_empty(), "an alert was sent");
+    assert!(!outbox.body.to_string().contains("Bí Mật"), "{}", outbox.body);
+    assert!(!v.get("/admin/outbox").await.text().contains("Bí Mật"));
+}
+
+#[tokio::test]
+async fn the_api_page_is_protected_like_the_console_and_keeps_no_token() {
+    let app = spawn().await;
+    for path in ["/docs", "/docs/init.js", "/docs/swagger-ui-bundle.js"] {
+        let r = app.call(Method::GET, path, None, None, &[]).await.expect(200);
+        let csp = r.header("content-security-policy").unwrap_or_default();
+        assert!(csp.contains("default-src 'self'") && csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert!(!csp.contains("script-src") || !csp.contains("unsafe"), "scripts stay this server's own: {csp}");
+        assert_eq!(r.header("x-frame-options").as_deref(), Some("DENY"), "{path}");
+        assert_eq!(r.header("x-content-type-options").as_deref(), Some("nosniff"), "{path}");
+    }
+    let init = app.http.get(format!("{}/docs/init.js", app.base)).send().await.unwrap().text().await.unwrap();
+    assert!(init.contains("persistAuthorization: false"), "{init}");
+}
+
+#[test]
+fn backups_are_readable_by_their_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    // A SQLite installation of its own, whatever the suite's database (the command copies SQLite).
+    let db = common::TestDb::Sqlite { dir: tempfile::tempdir().unwrap() };
+    let work = tempfile::tempdir().unwrap();
+    let bin = env!("CARGO_BIN_EXE_casetrack");
+    let run = |args: &str| {
+        let out = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(format!("umask 022 && exec \"$0\" {args}"))
+            .arg(bin)
+            .current_dir(work.path())
+            .env("DATABASE_URL", db.url())
+            .env("RUST_LOG", "warn")
+            .env_remove("CASETRACK_PROFILE")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    };
+    run("migrate");
+    run("backup sao-luu");
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let dir = work.path().join("sao-luu");
+    assert_eq!(mode(&dir), 0o700);
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        assert_eq!(mode(&path), 0o600, "{}", path.display());
+    }
+    assert!(dir.join("casetrack.db").exists() && dir.join("backup.json").exists());
+}
+
+#[test]
+fn logs_carry_no_personal_data_no_forged_lines_and_no_colour_codes() {
+    use std::io::{BufRead, BufReader};
+    let db = common::TestDb::new();
+    let dir = tempfile::tempdir().unwrap();
+    let port = common::binary::free_port();
+    let mut serve = common::binary::casetrack(&db, dir.path());
+    serve
+        .arg("serve")
+        .env("CASETRACK__SERVER__BIND", format!("127.0.0.1:{port}"))
+        .env("RUST_LOG", "info")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    let mut child = common::binary::KillOnDrop(serve.spawn().unwrap());
+    let mut stdout = BufReader::new(child.0.stdout.take().unwrap()).lines();
+    let file = loop {
+        let line = stdout.next().expect("the first administrator is announced").unwrap();
+        if let Some(path) = line.trim().strip_prefix("password file: ") {
+            break dir.path().join(path);
+        }
+    };
+    let password = std::fs::read_to_string(file).unwrap().trim().to_string();
+    let typed_in_the_wrong_field = "Mật-khẩu-gõ-nhầm-ô\nFORGED access line";
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        common::binary::wait_ready(port).await;
+        let http = reqwest::Client::new();
+        let base = format!("http://127.0.0.1:{port}");
+        let login = |u: &str, p: &str| {
+            http.post(format!("{base}/api/v1/auth/login")).json(&json!({"username": u, "password": p})).send()
+        };
+        assert_eq!(login(typed_in_the_wrong_field, "x").await.unwrap().status(), 401);
+        let token: Value = login("admin", &password).await.unwrap().json().await.unwrap();
+        let token = token["access_token"].as_str().unwrap();
+        let r = http
+            .get(format!("{base}/api/v1/users?q=Nguyễn%20Thị%20Riêng%20Tư&role=inspector"))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert!(r.status().as_u16() < 500);
+    });
+    std::process::Command::new("kill").args(["-TERM", &child.0.id().to_string()]).status().unwrap();
+    let mut logged = String::new();
+    std::io::Read::read_to_string(&mut child.0.stderr.take().unwrap(), &mut logged).unwrap();
+    assert!(child.0.wait().unwrap().success());
+    assert!(!logged.contains('\u{1b}'), "no terminal colour codes in a file: {logged:?}");
+    assert!(!logged.contains("Riêng") && !logged.contains("Ri%C3%AAng"), "no query values: {logged}");
+    assert!(!logged.contains("Mật-khẩu-gõ-nhầm"), "a name that is no account is never logged: {logged}");
+    assert!(logged.lines().all(|l| !l.starts_with("FORGED")), "no forged line: {logged}");
+    assert!(!logged.contains(&password));
+    let access = logged.lines().find(|l| l.contains("/api/v1/users") && l.contains("access")).expect("an access line");
+    assert!(access.contains("params=q,role") || access.contains("params=\"q,role\""), "parameter names only: {access}");
+    assert!(access.contains("client=127.0.0.1") || access.contains("client=\"127.0.0.1\""), "{access}");
+    assert!(access.len() < 400, "a short line: {} bytes", access.len());
+}
+
+/// What a refused console form must leave as it was: the audit log and the main tables.
+fn footprint(app: &TestApp) -> [i64; 4] {
+    use casetrack::db::schema::case_attachments as attachments;
+    app.with_conn(|c| {
+        Ok::<_, diesel::result::Error>([
+            audit_log::table.count().get_result(c)?,
+            cases::table.count().get_result(c)?,
+            users::table.count().get_result(c)?,
+            attachments::table.count().get_result::<i64>(c)? + units::table.count().get_result::<i64>(c)?,
+        ])
+    })
+    .unwrap()
+}
+
+/// Values no form should ever answer with a 500: lengths, control characters, markup,
+/// other records' ids, numbers and dates out of any range, text where an id or a number
+/// belongs.
+fn hostile_values(other_id: &str) -> Vec<String> {
+    let mut v: Vec<String> = [
+        "",
+        " ",
+        "\u{0}",
+        "\u{1}\u{7}\r\n\t",
+        "<script>alert(1)</script>",
+        "'; DROP TABLE cases; --",
+        "-1",
+        "99999999999999999999999",
+        "2024-13-45",
+        "0000-00-00",
+        "abc",
+        "\u{202e}ngược",
+        "../../etc/passwd",
+        "01900000-0000-7000-8000-000000000000",
+    ]
+    .map(String::from)
+    .to_vec();
+    v.push(other_id.to_string());
+    v.push("ẫ".repeat(6_000));
+    // Some random bytes from a fixed seed, so a failure can be replayed.
+    let mut seed: u64 = 0x2024_0925;
+    for _ in 0..3 {
+        let s: String = (0..24)
+            .map(|_| {
+                seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                char::from_u32(((seed >> 33) % 0x2FF) as u32 + 1).unwrap_or('?')
+            })
+            .collect();
+        v.push(s);
+    }
+    v
+}
+
+/// Posts `form` to `path` with every field in turn replaced by every hostile value (and
+/// left out), then without and with a wrong CSRF token: never a 500, and a refusal (any
+/// 4xx) changes nothing. Returns how many requests were sent.
+async fn fuzz_form(
+    app: &TestApp,
+    v: &common::visitor::Visitor,
+    path: &str,
+    form: &[(&str, String)],
+    multipart: bool,
+    other_id: &str,
+) -> usize {
+    let csrf = if path == "/sign-in" { v.get("/sign-in").await.csrf() } else { v.csrf().await };
+    let send = |fields: Vec<(String, String)>| async move {
+        if multipart {
+            let mut m = reqwest::multipart::Form::new();
+            for (k, val) in fields {
+                m = m.text(k, val);
+            }
+            let part = reqwest::multipart::Part::bytes(b"%PDF-1.4\n%%EOF\n".to_vec())
+                .file_name("a.pdf")
+                .mime_str("application/pdf")
+                .unwrap();
+            v.post_multipart(path, m.part("file", part)).await
+        } else {
+            let pairs: Vec<(&str, &str)> = fields.iter().map(|(k, val)| (k.as_str(), val.as_str())).collect();
+            v.post(path, &pairs).await
+        }
+    };
+    let with = |field: Option<&str>, value: Option<&str>, token: Option<&str>| {
+        let mut fields: Vec<(String, String)> =
+            token.map(|t| vec![("_csrf".to_string(), t.to_string())]).unwrap_or_default();
+        for (k, val) in form {
+            if Some(*k) == field {
+                if let Some(value) = value {
+                    fields.push((k.to_string(), value.to_string()));
+                }
+            } else {
+                fields.push((k.to_string(), val.clone()));
+            }
+        }
+        fields
+    };
+    let mut sent = 0;
+    let mut check = |status: u16, before: [i64; 4], after: [i64; 4], what: String| {
+        sent += 1;
+        assert!(status < 500, "{path} {what}: {status}");
+        if status >= 400 {
+            assert_eq!(before, after, "{path} {what}: refused ({status}) but something changed");
+        }
+    };
+    for (field, _) in form {
+        let values = hostile_values(other_id);
+        for value in values.iter().map(|s| Some(s.as_str())).chain([None]) {
+            let before = footprint(app);
+            let page = send(with(Some(field), value, Some(&csrf))).await;
+            let shown: String = value.map(|s| s.chars().take(20).collect()).unwrap_or_else(|| "(left out)".into());
+            check(page.status.as_u16(), before, footprint(app), format!("{field}={shown:?}"));
+        }
+    }
+    for token in [None, Some("not-the-token")] {
+        let before = footprint(app);
+        let page = send(with(None, None, token)).await;
+        assert_eq!(page.status.as_u16(), 403, "{path} with CSRF {token:?}");
+        check(403, before, footprint(app), format!("csrf {token:?}"));
+    }
+    sent
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_console_form_refuses_hostile_values_without_a_500_or_a_change() {
+    use common::visitor::Visitor;
+    let app = spawn().await;
+    let w = World::new(&app).await;
+    let other = w.cau_giay.id.clone();
+    let inspector = Visitor::signed_in(&app, "thanhtra1").await;
+    let reviewer = Visitor::signed_in(&app, "ubkt.thanhpho").await;
+    let admin = Visitor::signed_in(&app, "quantri").await;
+    let open = w.log_case(&app, &w.dien_bien, "Vụ việc để thử biểu mẫu").await;
+    let handling = w.case_in(&app, "in_handling").await;
+    let (open_id, handling_id) =
+        (open["id"].as_str().unwrap().to_string(), handling["id"].as_str().unwrap().to_string());
+    let target = app.user("bi.sua", Role::Inspector, Some(&w.city));
+    let s = String::from;
+    let case_fields = vec![
+        ("campaign_id", w.campaign.id.clone()),
+        ("subject_kind", s("individual")),
+        ("subject_unit_id", w.dien_bien.id.clone()),
+        ("person_name", s("Lê Văn Thử")),
+        ("person_position", s("Chuyên viên")),
+        ("indicator_ids", w.indicator("2.5").id.clone()),
+        ("title", s("Thử biểu mẫu")),
+        ("description", s("Mô tả vụ việc thử.")),
+        ("detected_on", s("2024-09-20")),
+        ("severity", s("medium")),
+    ];
+    let mut edit_fields = case_fields[1..].to_vec();
+    edit_fields.push(("version", s("1")));
+    let mut n = 0;
+    n += fuzz_form(&app, &inspector, "/cases/new", &case_fields, true, &other).await;
+    n += fuzz_form(&app, &inspector, &format!("/cases/{open_id}/edit"), &edit_fields, false, &other).await;
+    n += fuzz_form(&app, &inspector, &format!("/cases/{open_id}/comments"), &[("body", s("Ý kiến."))], false, &other)
+        .await;
+    n += fuzz_form(&app, &inspector, &format!("/cases/{open_id}/evidence"), &[("note", s("tệp"))], true, &other).await;
+    let transition = vec![
+        ("action", s("report_remediation")),
+        ("version", s("2")),
+        ("note", s("Đã khắc phục.")),
+        ("responsible_unit_id", w.ba_dinh.id.clone()),
+        ("due_at", s("2024-10-31")),
+        ("due_in_working_days", s("")),
+        ("measure", s("reprimand")),
+        ("decided_on", s("2024-09-25")),
+        ("reference", s("12-QĐ/UBKT")),
+    ];
+    n += fuzz_form(&app, &reviewer, &format!("/cases/{handling_id}/transition"), &transition, false, &other).await;
+    let bulk =
+        vec![("case_ids", open_id.clone()), ("responsible_unit_id", w.ba_dinh.id.clone()), ("due_at", s("2024-10-31"))];
+    n += fuzz_form(&app, &reviewer, "/cases/bulk-accept", &bulk, false, &other).await;
+    let password = vec![("current_password", s("không phải mật khẩu")), ("new_password", s("một mật khẩu mới dài"))];
+    n += fuzz_form(&app, &reviewer, "/account/password", &password, false, &other).await;
+    n +=
+        fuzz_form(&app, &reviewer, "/account/digest", &[("mode", s("daily")), ("at", s("07:30"))], false, &other).await;
+    n += fuzz_form(
+        &app,
+        &reviewer,
+        &format!("/notifications/{other}/read"),
+        &[("case_id", open_id.clone())],
+        false,
+        &other,
+    )
+    .await;
+    let new_user = vec![
+        ("username", s("moi.tao")),
+        ("full_name", s("Người Mới")),
+        ("email", s("moi@example.vn")),
+        ("role", s("inspector")),
+        ("unit_id", w.city.id.clone()),
+    ];
+    n += fuzz_form(&app, &admin, "/admin/users", &new_user, false, &other).await;
+    let user = vec![
+        ("version", s("1")),
+        ("full_name", s("Người Bị Sửa")),
+        ("email", s("sua@example.vn")),
+        ("role", s("inspector")),
+        ("unit_id", w.city.id.clone()),
+        ("active", s("on")),
+    ];
+    n += fuzz_form(&app, &admin, &format!("/admin/users/{}", target.id), &user, false, &other).await;
+    let unit = vec![
+        ("code", s("MOI")),
+        ("name", s("Đơn vị mới")),
+        ("kind", s("other")),
+        ("parent_id", w.city.id.clone()),
+        ("email", s("dv@example.vn")),
+    ];
+    n += fuzz_form(&app, &admin, "/admin/units", &unit, false, &other).await;
+    let mut change = unit.clone();
+    change.push(("version", s("1")));
+    change.push(("head_user_id", s("")));
+    n += fuzz_form(&app, &admin, &format!("/admin/units/{}", w.dien_bien.id), &change, false, &other).await;
+    n += fuzz_form(&app, &admin, &format!("/admin/outbox/{other}/retry"), &[("x", s("y"))], false, &other).await;
+    n += fuzz_form(&app, &admin, "/admin/catalog", &[("x", s("y"))], true, &other).await;
+    // Sign-in and the language switch, before any session.
+    let stranger = Visitor::new(&app);
+    let sign_in = vec![("username", s("thanhtra1")), ("password", s("sai")), ("next", s("/cases"))];
+    n += fuzz_form(&app, &stranger, "/sign-in", &sign_in, false, &other).await;
+    assert!(n > 1_000, "{n} requests");
 }

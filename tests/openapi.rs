@@ -52,7 +52,9 @@ fn declared_routes() -> BTreeSet<Route> {
 
 #[tokio::test]
 async fn every_mounted_route_is_described_and_nothing_else() {
-    let app = spawn().await;
+    // With a metrics token, so that /metrics is served on this listener (401 without it).
+    let app =
+        common::spawn_with(|s| s.server.metrics_token = Some("metrics-token-0123456789".to_string().into())).await;
     let doc = app.call(Method::GET, "/api/v1/openapi.json", None, None, &[]).await.expect(200).body;
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."), "an OpenAPI 3 document");
     let mut described = BTreeSet::new();

@@ -87,12 +87,20 @@ fn first_run_creates_the_database_and_an_administrator_whose_password_is_printed
     }
     let mut child = KillOnDrop(serve.spawn().unwrap());
     let mut lines = BufReader::new(child.0.stdout.take().unwrap()).lines();
-    let password = loop {
+    // No terminal: the password goes to a file only this user reads, and only its path is printed.
+    let mut printed = String::new();
+    let file = loop {
         let line = lines.next().expect("serve printed the first administrator").unwrap();
-        if let Some(pw) = line.trim().strip_prefix("password: ") {
-            break pw.to_string();
+        printed.push_str(&line);
+        if let Some(path) = line.trim().strip_prefix("password file: ") {
+            break dir.path().join(path);
         }
     };
+    let password = std::fs::read_to_string(&file).unwrap().trim().to_string();
+    assert_eq!(password.len(), 20, "a generated password");
+    assert!(!printed.contains(&password), "the password itself is never printed: {printed}");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
     if db.backend() == Backend::Sqlite {
         assert!(dir.path().join("data/casetrack.db").exists());
     }
@@ -148,7 +156,9 @@ fn json_logs_carry_the_startup_summary_an_access_line_per_request_and_the_first_
     let mut child = KillOnDrop(serve.spawn().unwrap());
     let mut stdout = BufReader::new(child.0.stdout.take().unwrap()).lines();
     let first: serde_json::Value = serde_json::from_str(&stdout.next().unwrap().unwrap()).expect("one JSON line");
-    let password = first["fields"]["password"].as_str().expect("the password as a field").to_string();
+    assert!(first["fields"]["password"].is_null(), "no password in a log line: {first}");
+    let file = dir.path().join(first["fields"]["password_file"].as_str().expect("the password's file as a field"));
+    let password = std::fs::read_to_string(file).unwrap().trim().to_string();
     assert_eq!(first["fields"]["username"], "admin");
     let rt = tokio::runtime::Runtime::new().unwrap();
     let base = format!("http://127.0.0.1:{port}");

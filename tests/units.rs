@@ -117,27 +117,45 @@ async fn unit_codes_are_unique_and_fields_are_checked() {
 }
 
 #[tokio::test]
-async fn a_unit_head_is_an_active_user() {
+async fn a_unit_head_is_an_active_head_of_the_unit_or_above_it() {
     let app = spawn().await;
     let admin = app.signed_in("quantri", Role::Admin, None).await;
-    let head = app.user("truongphong", Role::UnitHead, None);
     let r = app
-        .post(
-            "/api/v1/units",
-            Some(&admin.token),
-            json!({"code": "HN", "name": "Hà Nội", "kind": "city", "head_user_id": head.id}),
-        )
+        .post("/api/v1/units", Some(&admin.token), json!({"code": "HN", "name": "Hà Nội", "kind": "city"}))
         .await
         .expect(201);
-    assert_eq!(r.body["head_user_id"], json!(head.id));
     let id = r.body["id"].as_str().unwrap().to_string();
+    let city = app.with_conn(|c| casetrack::model::unit::Unit::find(c, &id)).unwrap().unwrap();
+    let head = app.user("truongphong", Role::UnitHead, Some(&city));
+    let r =
+        app.patch(&format!("/api/v1/units/{id}"), &admin.token, json!({"head_user_id": head.id}), Some("\"1\"")).await;
+    assert_eq!(r.expect(200).body["head_user_id"], json!(head.id));
+
+    // Someone who could not read the unit's cases cannot head it: another role, no unit,
+    // or a unit beside or below it.
+    let ward = app.unit("W1", "Phường Một", "commune", Some(&city));
+    let other = app.unit("OTHER", "Đơn vị khác", "other", None);
+    let reviewer = app.user("ubkt", Role::Reviewer, Some(&city));
+    let nowhere = app.user("truong.khong", Role::UnitHead, None);
+    let beside = app.user("truong.khac", Role::UnitHead, Some(&other));
+    let below = app.user("truong.phuong", Role::UnitHead, Some(&ward));
+    for who in [&reviewer, &nowhere, &beside, &below] {
+        let before = app.audit_count();
+        let r = app.patch(&format!("/api/v1/units/{id}"), &admin.token, json!({"head_user_id": who.id}), None).await;
+        assert_eq!(r.expect(422).error_fields(), vec!["head_user_id"], "{}", who.username);
+        assert_eq!(app.audit_count(), before, "nothing written");
+    }
+    // The head of the city may head a ward below it.
+    let r =
+        app.patch(&format!("/api/v1/units/{}", ward.id), &admin.token, json!({"head_user_id": head.id}), None).await;
+    r.expect(200);
 
     let r = app
         .patch(
             &format!("/api/v1/units/{id}"),
             &admin.token,
             json!({"head_user_id": null, "email": null}),
-            Some("\"1\""),
+            Some("\"2\""),
         )
         .await;
     assert_eq!(r.expect(200).body["head_user_id"], Value::Null);

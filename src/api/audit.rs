@@ -9,7 +9,7 @@ use super::{instant, parse_instant};
 use crate::auth::CurrentUser;
 use crate::domain::role::Role;
 use crate::error::{ApiError, Validator};
-use crate::model::audit::{AuditEntry, AuditFilter};
+use crate::model::audit::{AuditEntry, AuditFilter, AuditRecord};
 use crate::state::AppState;
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -23,11 +23,13 @@ pub struct AuditView {
     entity_id: String,
     before: Option<serde_json::Value>,
     after: Option<serde_json::Value>,
+    /// Keys of `before` and `after` withheld from administrators (a case's content).
+    withheld: Vec<String>,
 }
 
 impl From<AuditEntry> for AuditView {
     fn from(e: AuditEntry) -> Self {
-        let parse = |s: Option<String>| s.and_then(|s| serde_json::from_str(&s).ok());
+        let AuditRecord { entry: e, before, after, withheld } = AuditRecord::for_admin(e);
         AuditView {
             id: e.id,
             at: instant(e.at),
@@ -36,8 +38,9 @@ impl From<AuditEntry> for AuditView {
             action: e.action,
             entity_type: e.entity_type,
             entity_id: e.entity_id,
-            before: parse(e.before),
-            after: parse(e.after),
+            before,
+            after,
+            withheld,
         }
     }
 }

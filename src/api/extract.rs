@@ -7,7 +7,6 @@ use futures_util::future::{LocalBoxFuture, Ready, ready};
 use serde::de::DeserializeOwned;
 
 use crate::error::{ApiError, FieldError, Message, msg};
-use crate::state::AppState;
 
 /// True when a JSON text holds the escape `\u0000` (raw NUL bytes are not valid JSON).
 fn escapes_nul(json: &[u8]) -> bool {
@@ -188,14 +187,7 @@ pub fn etag(version: i64) -> String {
     format!("\"{version}\"")
 }
 
-/// The client's address: the socket peer, or X-Forwarded-For behind a trusted proxy.
-pub fn client_addr(req: &HttpRequest) -> String {
-    let trust = req.app_data::<web::Data<AppState>>().map(|s| s.settings.server.trust_forwarded_for).unwrap_or(false);
-    if trust && let Some(ip) = req.connection_info().realip_remote_addr() {
-        return ip.to_string();
-    }
-    req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_else(|| "unknown".into())
-}
+pub use crate::web::client_addr;
 
 pub use crate::domain::validation::double_option;
 pub use crate::model::parse_id;

@@ -69,13 +69,17 @@ impl AccessUser {
 }
 
 /// One log line per request: method, route template (never the address with its ids or
-/// query), status, time, request id and user id. Tokens and passwords never reach it.
+/// query), the names of the query's parameters (never their values), status, time, the
+/// client's address as the service believes it, request id and user id. Tokens and
+/// passwords never reach it.
 pub async fn access_log(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let started = std::time::Instant::now();
-    let method = req.method().to_string();
+    let method = crate::domain::text::loggable(req.method().as_str(), 16);
+    let params = param_names(req.query_string());
+    let client = crate::web::client_addr(req.request());
     // The request itself is not kept: the router needs it unshared.
     let request_id = req.extensions().get::<RequestId>().map(|id| id.to_string()).unwrap_or_default();
     let res = next.call(req).await;
@@ -93,13 +97,24 @@ pub async fn access_log(
         target: "casetrack::access",
         method,
         route,
+        params,
         status = status.as_u16(),
         ms = (seconds * 10_000.0).round() / 10.0,
+        client,
         request_id,
         user_id,
         "request"
     );
     res
+}
+
+/// The names of a query's parameters, each [`loggable`], joined by commas (at most 16).
+fn param_names(query: &str) -> String {
+    let names: Vec<String> = form_urlencoded::parse(query.as_bytes())
+        .take(16)
+        .map(|(name, _)| crate::domain::text::loggable(&name, 32))
+        .collect();
+    names.join(",")
 }
 
 /// Rewrites any error response that is not already problem+json (actix's own 404, 405, …).

@@ -125,8 +125,10 @@ const PAGE: &str = r#"<!doctype html>
 </html>
 "#;
 
+/// A token typed into the page lives only as long as the page: never in `localStorage`,
+/// where any script of this origin could read it later.
 const INIT: &str = "window.ui = SwaggerUIBundle({url: '/api/v1/openapi.json', dom_id: '#ui', deepLinking: true, \
-                    persistAuthorization: true, validatorUrl: null});\n";
+                    persistAuthorization: false, validatorUrl: null});\n";
 
 /// A page that renders the OpenAPI document (Swagger UI, served from this binary).
 #[utoipa::path(

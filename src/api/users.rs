@@ -96,7 +96,7 @@ pub async fn create(
         password: b.password,
     };
     let checked = state.db(move |conn| accounts::check(conn, account)).await?;
-    let hash = state.hasher.hash(checked.password.clone()).await.map_err(ApiError::internal)?;
+    let hash = state.hasher.hash(&caller.lane(), checked.password.clone()).await?;
     let shown_password = checked.generated.then(|| checked.password.clone());
     let user =
         state.op(move |conn, ctx| accounts::create(conn, &caller.actor(), checked.input, hash, ctx.now())).await?;

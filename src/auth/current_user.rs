@@ -28,6 +28,11 @@ impl CurrentUser {
     }
 
     /// The caller as stamped on audit records.
+    /// The caller's turn on the password hashing pool ([`crate::auth::password::Hasher`]).
+    pub fn lane(&self) -> String {
+        format!("user:{}", self.user.id)
+    }
+
     pub fn actor(&self) -> Actor {
         Actor { user_id: Some(self.user.id.clone()), client_addr: Some(self.client_addr.clone()) }
     }

@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use super::fields::{CaseInput, Draft, apply_fields, derive};
-use super::{Ctx, check_version, find_unit, snapshot, store_change, visible};
+use super::{Ctx, check_version, snapshot, store_change, unit_in_reach, visible, within_reach};
 use crate::auth::CurrentUser;
 use crate::db::{DbConn, write_tx};
 use crate::domain::deadline::parse_deadline;
@@ -44,14 +44,22 @@ pub fn edit(
         let campaign = Campaign::find(conn, &before.campaign_id)?.ok_or(ApiError::NotFound)?;
         let mut draft = Draft { case: before.clone(), indicator_ids: before_ids.clone() };
         apply_fields(ctx, conn, &mut v, &mut draft, Some(&campaign), &input)?;
+        // A reviewer moves a case's subject only to a unit they answer for (the campaign's
+        // targets hold inspectors).
+        if draft.case.subject_unit_id != before.subject_unit_id
+            && !v.has("subject.unit_id")
+            && !within_reach(conn, caller, &draft.case.subject_unit_id)?
+        {
+            v.add("subject.unit_id", msg::outside_scope());
+        }
         if input.responsible_unit_id.is_some() || input.due_at.is_some() {
             if !workflow::may_reassign(caller.role, status) {
                 v.add(if input.due_at.is_some() { "due_at" } else { "responsible_unit_id" }, msg::reviewer_only());
             } else {
                 if let Some(u) = &input.responsible_unit_id {
-                    match find_unit(conn, u)? {
-                        Some(unit) => draft.case.responsible_unit_id = Some(unit.id),
-                        None => v.add("responsible_unit_id", msg::no_unit()),
+                    match unit_in_reach(conn, caller, u)? {
+                        Ok(unit) => draft.case.responsible_unit_id = Some(unit.id),
+                        Err(m) => v.add("responsible_unit_id", m),
                     }
                 }
                 if let Some(raw) = &input.due_at {

@@ -29,7 +29,7 @@ use crate::config::Settings;
 use crate::db::DbConn;
 use crate::domain::dates::instant;
 use crate::domain::role::Role;
-use crate::error::{ApiError, msg};
+use crate::error::{ApiError, Message, msg};
 use crate::model::alert::Alert;
 use crate::model::canonical_id;
 use crate::model::case::{Case, CaseScope};
@@ -157,6 +157,28 @@ fn find_unit(conn: &mut DbConn, raw: &str) -> Result<Option<Unit>, ApiError> {
     match canonical_id(raw) {
         Some(id) => Ok(Unit::find(conn, &id)?),
         None => Ok(None),
+    }
+}
+
+/// The unit a write names, if it exists and the caller may act on it: a reviewer or unit
+/// head only within their own unit's subtree (so a case is never handed to a unit whose
+/// people the caller does not answer for). Otherwise the message for the field. Called
+/// inside the write's transaction.
+fn unit_in_reach(conn: &mut DbConn, caller: &CurrentUser, raw: &str) -> Result<Result<Unit, Message>, ApiError> {
+    let Some(unit) = find_unit(conn, raw)? else { return Ok(Err(msg::no_unit())) };
+    if !within_reach(conn, caller, &unit.id)? {
+        return Ok(Err(msg::outside_scope()));
+    }
+    Ok(Ok(unit))
+}
+
+/// Whether `unit_id` lies where `caller` may act: a reviewer's or unit head's own subtree;
+/// inspectors are held to their campaign's targets instead.
+fn within_reach(conn: &mut DbConn, caller: &CurrentUser, unit_id: &str) -> Result<bool, ApiError> {
+    match (caller.role, &caller.user.unit_id) {
+        (Role::Reviewer | Role::UnitHead, Some(own)) => Ok(Unit::is_in_subtree(conn, own, unit_id)?),
+        (Role::Reviewer | Role::UnitHead, None) => Ok(false),
+        _ => Ok(true),
     }
 }
 

@@ -9,6 +9,7 @@ use super::{Ctx, visible};
 use crate::auth::CurrentUser;
 use crate::db::{DbConn, write_tx};
 use crate::domain::text;
+use crate::domain::workflow::{self, Addition};
 use crate::error::ApiError;
 use crate::error::msg;
 use crate::model::attachment::{Attachment, AttachmentFile};
@@ -35,7 +36,10 @@ pub fn comment(
     };
     let now = ctx.now();
     write_tx(conn, |conn| {
-        visible(conn, caller, &case_id)?;
+        let (case, _) = visible(conn, caller, &case_id)?;
+        if !workflow::accepts(Addition::Comment, case.status) {
+            return Err(ApiError::conflict(msg::not_editable(case.status.as_str())));
+        }
         let comment_id = new_id();
         Comment::insert(conn, &comment_id, &case_id, &caller.user.id, &text, now)?;
         let detail = json!({"comment_id": comment_id, "body": text});
@@ -69,7 +73,11 @@ pub fn attach(
     let sha256 = hex::encode(Sha256::digest(&bytes));
     let now = ctx.now();
     write_tx(conn, |conn| {
-        visible(conn, caller, &case.id)?;
+        // Read again inside the transaction: a case concluded meanwhile takes nothing more.
+        let (case, _) = visible(conn, caller, &case.id)?;
+        if !workflow::accepts(Addition::Evidence, case.status) {
+            return Err(ApiError::conflict(msg::no_evidence_now(case.status.as_str())));
+        }
         AttachmentFile::put(conn, &sha256, &bytes, now)?;
         let a = Attachment {
             id: new_id(),

@@ -3,7 +3,7 @@
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{Ctx, check_version, find_unit, snapshot, store_change, visible};
+use super::{Ctx, check_version, snapshot, store_change, unit_in_reach, visible};
 use crate::auth::CurrentUser;
 use crate::db::{DbConn, write_tx};
 use crate::domain::dates;
@@ -80,6 +80,14 @@ pub fn transition(
         let mut after = before.clone();
         let mut v = Validator::new();
         let note = input.note.as_deref().map(|n| text::clean_required(n, NOTE_MAX));
+        // A unit named where the row does not need one is still checked (it may be used, or
+        // ignored): no write names a unit its actor may not act on.
+        if !rule.needs.contains(&Need::ResponsibleUnit)
+            && let Some(u) = input.responsible_unit_id.as_deref()
+            && let Err(m) = unit_in_reach(conn, caller, u)?
+        {
+            v.add("responsible_unit_id", m);
+        }
         for need in rule.needs {
             let field = need.field();
             match need {
@@ -90,9 +98,9 @@ pub fn transition(
                 },
                 Need::ResponsibleUnit => match input.responsible_unit_id.as_deref() {
                     None => v.add(field, msg::name_responsible_unit()),
-                    Some(u) => match find_unit(conn, u)? {
-                        Some(unit) => after.responsible_unit_id = Some(unit.id),
-                        None => v.add(field, msg::no_unit()),
+                    Some(u) => match unit_in_reach(conn, caller, u)? {
+                        Ok(unit) => after.responsible_unit_id = Some(unit.id),
+                        Err(m) => v.add(field, m),
                     },
                 },
                 Need::DueAt => match (input.due_at.as_deref(), input.due_in_working_days) {
@@ -122,11 +130,14 @@ pub fn transition(
                 },
             }
         }
-        if rule.checks(Check::ResponsibleUnitWhenNone) && after.responsible_unit_id.is_none() {
+        if rule.checks(Check::ResponsibleUnitWhenNone)
+            && after.responsible_unit_id.is_none()
+            && !v.has("responsible_unit_id")
+        {
             match input.responsible_unit_id.as_deref() {
-                Some(u) => match find_unit(conn, u)? {
-                    Some(unit) => after.responsible_unit_id = Some(unit.id),
-                    None => v.add("responsible_unit_id", msg::no_unit()),
+                Some(u) => match unit_in_reach(conn, caller, u)? {
+                    Ok(unit) => after.responsible_unit_id = Some(unit.id),
+                    Err(m) => v.add("responsible_unit_id", m),
                 },
                 None => v.add("responsible_unit_id", msg::no_responsible_unit()),
             }

@@ -17,7 +17,7 @@ use crate::accounts::{self, AccountChange, NewAccount, UnitRef};
 use crate::domain::role::{Role, UnitKind};
 use crate::error::ApiError;
 use crate::model::alert::OutboxMessage;
-use crate::model::audit::{AuditEntry, AuditFilter};
+use crate::model::audit::{AuditEntry, AuditFilter, AuditRecord};
 use crate::model::unit::Unit;
 use crate::model::user::{User, UserFilter};
 use crate::state::AppState;
@@ -138,7 +138,7 @@ pub async fn create_user(
     let caller = viewer.user.clone();
     let done = async {
         let checked = state.db(move |conn| accounts::check(conn, account)).await?;
-        let hash = state.hasher.hash(checked.password.clone()).await.map_err(ApiError::internal)?;
+        let hash = state.hasher.hash(&viewer.user.lane(), checked.password.clone()).await?;
         let password = checked.password.clone();
         let user =
             state.op(move |conn, ctx| accounts::create(conn, &caller.actor(), checked.input, hash, ctx.now())).await?;
@@ -462,10 +462,12 @@ pub async fn audit(
         .into_iter()
         .take(PAGE as usize)
         .map(|e| {
+            let AuditRecord { entry: e, before, after, withheld } = AuditRecord::for_admin(e);
             context! {
                 id => e.id, at => instant(e.at), actor => e.actor_id.as_ref().and_then(|a| names.get(a).cloned()),
                 actor_id => e.actor_id, client_addr => e.client_addr, action => e.action,
-                entity_type => e.entity_type, entity_id => e.entity_id, before => e.before, after => e.after,
+                entity_type => e.entity_type, entity_id => e.entity_id,
+                before => before.map(|v| v.to_string()), after => after.map(|v| v.to_string()), withheld => withheld,
             }
         })
         .collect();

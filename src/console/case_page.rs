@@ -128,6 +128,7 @@ async fn render(
             created_by => names.get(&case.created_by).cloned(),
             created_at => instant(case.created_at),
             version => case.version,
+            takes_evidence => crate::domain::workflow::accepts(crate::domain::workflow::Addition::Evidence, status_now),
             editable => crate::domain::workflow::may_edit(viewer.user.role, status_now)
                 && (viewer.user.role != Role::Inspector || case.created_by == viewer.user.user.id),
         },

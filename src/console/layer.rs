@@ -63,6 +63,11 @@ pub async fn console_layer(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    if req.path().starts_with("/docs") {
+        let mut res = next.call(req).await?.map_into_boxed_body();
+        docs_headers(res.headers_mut());
+        return Ok(res);
+    }
     if !is_console(req.path()) {
         return next.call(req).await.map(ServiceResponse::map_into_boxed_body);
     }
@@ -85,17 +90,33 @@ pub async fn console_layer(
     Ok(res)
 }
 
+/// The console's content policy: nothing but this server's own files.
+const CONSOLE_CSP: &str = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'";
+/// The API page's: the console's, plus the inline styles Swagger UI sets on its elements
+/// (its scripts are still this server's files only).
+const DOCS_CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; \
+                        frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'";
+
+fn set(h: &mut actix_web::http::header::HeaderMap, name: &'static str, value: &'static str) {
+    h.insert(header::HeaderName::from_static(name), HeaderValue::from_static(value));
+}
+
 /// The headers every console response carries: nothing but this server's own files,
 /// never framed, never sniffed, no referrer leaving the site.
 fn secure_headers(h: &mut actix_web::http::header::HeaderMap) {
-    let set = |h: &mut actix_web::http::header::HeaderMap, name: &'static str, value: &'static str| {
-        h.insert(header::HeaderName::from_static(name), HeaderValue::from_static(value));
-    };
-    set(
-        h,
-        "content-security-policy",
-        "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; form-action 'self'; base-uri 'none'; object-src 'none'",
-    );
+    set(h, "content-security-policy", CONSOLE_CSP);
+    frame_and_sniff_headers(h);
+}
+
+/// What `/docs` and its files carry: the same protection, with [`DOCS_CSP`].
+fn docs_headers(h: &mut actix_web::http::header::HeaderMap) {
+    set(h, "content-security-policy", DOCS_CSP);
+    frame_and_sniff_headers(h);
+}
+
+/// Never framed, never sniffed, no referrer leaving the site, not cached unless the
+/// response says otherwise.
+fn frame_and_sniff_headers(h: &mut actix_web::http::header::HeaderMap) {
     set(h, "x-content-type-options", "nosniff");
     set(h, "referrer-policy", "same-origin");
     set(h, "x-frame-options", "DENY");
@@ -140,8 +161,13 @@ fn page_for(req: &HttpRequest, err: &ApiError) -> HttpResponse {
         }
         ApiError::UriTooLong => (StatusCode::URI_TOO_LONG, "bad-request"),
         ApiError::Throttled { .. } => (StatusCode::TOO_MANY_REQUESTS, "throttled"),
-        ApiError::Unavailable => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+        ApiError::Unavailable(crate::error::Fault::Database) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+        ApiError::Unavailable(crate::error::Fault::Storage) => (StatusCode::SERVICE_UNAVAILABLE, "storage-full"),
         ApiError::Internal(_) | ApiError::Unauthorized => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
     };
-    console.error_page(lang, status, key, &request_id, req.path())
+    let mut page = console.error_page(lang, status, key, &request_id, req.path());
+    if let ApiError::Unavailable(fault) = err {
+        page.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(fault.retry_after_secs()));
+    }
+    page
 }

@@ -7,7 +7,7 @@ use minijinja::context;
 use serde::Deserialize;
 
 use super::form::{FormData, field_errors};
-use super::render::{instant, see_other};
+use super::render::{instant, local_path, see_other};
 use super::session::{self, SIGN_IN_COOKIE, Viewer, lang_of};
 use super::{Console, Fail};
 use crate::api::extract::client_addr;
@@ -20,14 +20,11 @@ use crate::model::case::CaseScope;
 use crate::model::session::Session;
 use crate::state::AppState;
 
-/// Where to go after signing in: a path of this site only (never `//elsewhere`).
+/// Where to go after signing in: a path of this site only ([`local_path`]), never back to
+/// the sign-in form.
 fn safe_next(next: Option<&str>) -> String {
-    match next {
-        Some(n)
-            if n.starts_with('/') && !n.starts_with("//") && !n.starts_with("/\\") && !n.starts_with("/sign-in") =>
-        {
-            n.to_string()
-        }
+    match next.and_then(local_path) {
+        Some(n) if !n.starts_with("/sign-in") => n.to_string(),
         _ => "/".into(),
     }
 }
@@ -304,5 +301,15 @@ mod tests {
         assert_eq!(safe_next(Some("https://evil.example/")), "/");
         assert_eq!(safe_next(Some("/sign-in?next=/x")), "/");
         assert_eq!(safe_next(None), "/");
+        // Browsers drop tabs and newlines, and read a backslash as a slash.
+        for evil in
+            ["/\t/evil.example", "/\n/evil.example", "/\r//evil.example", "/%2F/evil.example", "/%5Cevil.example"]
+        {
+            assert_eq!(safe_next(Some(evil)), "/", "{evil:?}");
+        }
+        for evil in ["/./\\evil.example", "/.//evil.example", "/cases/../../evil", "/ /evil.example", "/\u{0}x"] {
+            assert_eq!(safe_next(Some(evil)), "/", "{evil:?}");
+        }
+        assert_eq!(safe_next(Some("/cases?q=Nguy%E1%BB%85n&status=open")), "/cases?q=Nguy%E1%BB%85n&status=open");
     }
 }

@@ -137,9 +137,32 @@ fn lang_in(state: &State) -> Lang {
     state.lookup("lang").and_then(|v| v.as_str().and_then(Lang::parse)).unwrap_or(Lang::Vi)
 }
 
-/// After a form: on to `to` (303, so a reload does not post again).
+/// After a form: on to `to` (303, so a reload does not post again), a path of this site
+/// only ([`local_path`]); anything else goes to the start page.
 pub fn see_other(to: impl Into<String>) -> HttpResponse {
-    HttpResponse::SeeOther().insert_header((actix_web::http::header::LOCATION, to.into())).finish()
+    let to = to.into();
+    let to = local_path(&to).unwrap_or("/");
+    HttpResponse::SeeOther().insert_header((actix_web::http::header::LOCATION, to)).finish()
+}
+
+/// `to` if it is a path of this site that no browser can read as another host: only the
+/// characters a path may hold, printable ASCII in the query (no control characters,
+/// spaces or backslashes anywhere: browsers drop the first and turn the last into `/`),
+/// and, once percent-decoded, no `//`, backslash, control character or dot segment in
+/// the path.
+pub fn local_path(to: &str) -> Option<&str> {
+    let (path, query) = to.split_once('?').unwrap_or((to, ""));
+    let path_char = |c: char| c.is_ascii_alphanumeric() || "-._~!$&'()*+,;=:@/%".contains(c);
+    let query_char = |c: char| c.is_ascii_graphic() && c != '\\';
+    if !path.starts_with('/') || !path.chars().all(path_char) || !query.chars().all(query_char) {
+        return None;
+    }
+    let decoded = percent_encoding::percent_decode_str(path).decode_utf8_lossy();
+    let unsafe_path = decoded.contains("//")
+        || decoded.contains('\\')
+        || decoded.chars().any(char::is_control)
+        || decoded.split('/').any(|segment| segment == "." || segment == "..");
+    (!unsafe_path).then_some(to)
 }
 
 /// An instant as the console's filters read it (RFC 3339, UTC).

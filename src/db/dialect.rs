@@ -39,6 +39,21 @@ fn advisory(conn: &mut DbConn, keys: &[&str], function: &str) -> QueryResult<()>
     Ok(())
 }
 
+/// Rewrites `/readyz`'s probe row with 16 KiB that do not compress (about a large case),
+/// inside the caller's transaction.
+pub fn probe_write(conn: &mut DbConn) -> QueryResult<()> {
+    let sql = match conn.backend() {
+        Backend::Sqlite => {
+            "UPDATE service_probe SET probed_at = CURRENT_TIMESTAMP, payload = hex(randomblob(8192)) WHERE id = 1"
+        }
+        Backend::Postgres => {
+            "UPDATE service_probe SET probed_at = now(), \
+             payload = (SELECT string_agg(md5(random()::text), '') FROM generate_series(1, 512)) WHERE id = 1"
+        }
+    };
+    diesel::sql_query(sql).execute(conn).map(drop)
+}
+
 /// How many case numbers one refill of the pool counts out.
 pub const NUMBERS_PER_REFILL: i64 = 256;
 

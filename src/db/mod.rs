@@ -2,6 +2,7 @@
 
 pub mod cached;
 pub mod dialect;
+pub mod fault;
 pub mod migrate;
 pub mod schema;
 pub mod turn;

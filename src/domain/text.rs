@@ -61,6 +61,14 @@ pub fn check_new_password(password: &str, username: &str) -> Result<(), Message>
     Ok(())
 }
 
+/// Text from a client, fit for a log line: at most `max` characters, every control
+/// character and quote escaped, so it cannot forge a line or a field.
+pub fn loggable(text: &str, max: usize) -> String {
+    let cut: String = text.chars().take(max).collect();
+    let escaped: String = cut.chars().flat_map(char::escape_debug).collect();
+    if text.chars().count() > max { format!("{escaped}…") } else { escaped }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

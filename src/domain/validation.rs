@@ -167,6 +167,10 @@ pub mod msg {
         send_json "send-json" () [];
         send_multipart "send-multipart" () [];
         not_editable "not-editable" (status: &str) [status = word(format!("status-{status}"))];
+        no_evidence_now "no-evidence-now" (status: &str) [status = word(format!("status-{status}"))];
+        outside_scope "outside-scope" () [];
+        member_role "member-role" () [];
+        head_of_unit "head-of-unit" () [];
         concurrent_change "concurrent-change" () [];
         transition_not_allowed "transition-not-allowed" (action: &str, status: &str)
             [action = word(format!("action-{action}")), status = word(format!("status-{status}"))];

@@ -259,6 +259,25 @@ pub fn may_reassign(role: Role, status: Status) -> bool {
     role == Role::Reviewer && status == Status::InHandling
 }
 
+/// What is added to a case without changing its state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Addition {
+    Comment,
+    Evidence,
+}
+
+/// The states each addition is accepted in. A comment is part of the record at any time
+/// (for instance that a decision was handed over). Evidence is what a decision rests on,
+/// so it is taken only while the case is still being handled: a concluded case takes new
+/// evidence after it is reopened, never quietly beside its decision.
+pub const ADDITIONS: [(Addition, &[Status]); 2] =
+    [(Addition::Comment, &Status::ALL), (Addition::Evidence, &[Status::Open, Status::InHandling, Status::Remediated])];
+
+/// Whether a case in `status` takes `addition` ([`ADDITIONS`]).
+pub fn accepts(addition: Addition, status: Status) -> bool {
+    ADDITIONS.iter().any(|(a, states)| *a == addition && states.contains(&status))
+}
+
 /// Why an action cannot be taken, in the order the API checks.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Refusal {

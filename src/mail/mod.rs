@@ -102,7 +102,9 @@ pub struct Digest<'a> {
 pub fn render_alert(recipient_name: &str, digest: &Digest) -> Result<Rendered, String> {
     let total = digest.items.len() + digest.more;
     let subject = match digest.items {
-        [one] if digest.more == 0 => format!("[casetrack] {}: vụ việc {} — {}", one.level_label, one.number, one.title),
+        // The case's number, never its title: a subject line passes through mail servers'
+        // logs and the outbox that administrators read, and a title may name a person.
+        [one] if digest.more == 0 => format!("[casetrack] {}: vụ việc {}", one.level_label, one.number),
         _ => format!("[casetrack] {total} vụ việc cần xử lý"),
     };
     let env = environment();

@@ -21,6 +21,67 @@ pub struct AuditEntry {
     pub after: Option<String>,
 }
 
+/// What an administrator reads of a case's audit record: which case, what was done, by
+/// whom and when, its state and deadlines — never what it says about whom (titles,
+/// descriptions, names, positions, notes, comments, file names, measures and decision
+/// references). Administrators manage the service, not cases (docs/OPERATIONS.md); keys
+/// not listed here are withheld, so a field added later is withheld until it is listed.
+const CASE_KEYS_AN_ADMIN_READS: &[&str] = &[
+    "number",
+    "status",
+    "subject_kind",
+    "subject_unit_id",
+    "indicator_ids",
+    "detected_on",
+    "severity",
+    "responsible_unit_id",
+    "due_at",
+    "decision_decided_on",
+    "version",
+    "action",
+    "from",
+    "to",
+    "fields",
+    "comment_id",
+    "attachment_id",
+    "size_bytes",
+    "sha256",
+];
+
+/// An audit record as an administrator reads it: before and after parsed, with the case
+/// content withheld and the withheld keys named.
+#[derive(Debug, Clone)]
+pub struct AuditRecord {
+    pub entry: AuditEntry,
+    pub before: Option<serde_json::Value>,
+    pub after: Option<serde_json::Value>,
+    /// The keys withheld from `before` and `after`, sorted.
+    pub withheld: Vec<String>,
+}
+
+impl AuditRecord {
+    /// `entry` as an administrator reads it.
+    pub fn for_admin(entry: AuditEntry) -> AuditRecord {
+        let mut withheld = std::collections::BTreeSet::new();
+        let case = entry.entity_type == "case";
+        let mut parse = |text: &Option<String>| {
+            let mut value: serde_json::Value = serde_json::from_str(text.as_deref()?).ok()?;
+            if case && let Some(object) = value.as_object_mut() {
+                object.retain(|k, _| {
+                    let shown = CASE_KEYS_AN_ADMIN_READS.contains(&k.as_str());
+                    if !shown {
+                        withheld.insert(k.clone());
+                    }
+                    shown
+                });
+            }
+            Some(value)
+        };
+        let (before, after) = (parse(&entry.before), parse(&entry.after));
+        AuditRecord { entry, before, after, withheld: withheld.into_iter().collect() }
+    }
+}
+
 /// Filters of `GET /audit`.
 #[derive(Debug, Default)]
 pub struct AuditFilter {

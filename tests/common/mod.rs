@@ -129,6 +129,8 @@ impl Drop for TestDb {
 /// A running server and what a test needs to talk to it.
 pub struct TestApp {
     pub base: String,
+    /// The loopback metrics listener's port, when `server.metrics_bind` asked for one.
+    pub metrics_port: Option<u16>,
     pub http: reqwest::Client,
     pub state: web::Data<AppState>,
     pub clock: Clock,
@@ -190,15 +192,16 @@ pub async fn spawn_with(tune: impl FnOnce(&mut Settings)) -> TestApp {
     spawn_on(TestDb::new(), tune)
 }
 
-fn spawn_on(db: TestDb, tune: impl FnOnce(&mut Settings)) -> TestApp {
+/// Starts a server on `db` after `tune` adjusts its settings.
+pub fn spawn_on(db: TestDb, tune: impl FnOnce(&mut Settings)) -> TestApp {
     let mut settings = db.settings();
     tune(&mut settings);
     let clock = Clock::manual(Utc.with_ymd_and_hms(2024, 9, 25, 3, 0, 0).unwrap());
     let app = Application::build(settings, clock.clone()).expect("application builds");
     let base = format!("http://127.0.0.1:{}", app.port());
-    let state = app.state.clone();
+    let (state, metrics_port) = (app.state.clone(), app.metrics_port());
     tokio::spawn(app.run_until_stopped());
-    TestApp { base, http: reqwest::Client::new(), state, clock, db }
+    TestApp { base, metrics_port, http: reqwest::Client::new(), state, clock, db }
 }
 
 impl TestApp {

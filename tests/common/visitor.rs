@@ -110,6 +110,20 @@ impl Visitor {
         self.send(req).await
     }
 
+    /// [`Visitor::post`] with extra request headers.
+    pub async fn post_with(&self, path: &str, fields: &[(&str, &str)], headers: &[(&str, &str)]) -> Page {
+        let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
+        let mut req = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body);
+        for (k, v) in headers {
+            req = req.header(*k, *v);
+        }
+        self.send(req).await
+    }
+
     pub async fn post_multipart(&self, path: &str, form: reqwest::multipart::Form) -> Page {
         self.send(self.http.post(format!("{}{path}", self.base)).multipart(form)).await
     }

@@ -1,0 +1,7 @@
+//! HTTP plumbing that the API and the console share: who the client is, and the span a
+//! request's log lines carry.
+
+pub mod client;
+pub mod span;
+
+pub use client::{Proxies, client_addr};
