@@ -1234,3 +1234,256 @@ async fn every_console_form_refuses_hostile_values_without_a_500_or_a_change() {
     n += fuzz_form(&app, &stranger, "/sign-in", &sign_in, false, &other).await;
     assert!(n > 1_000, "{n} requests");
 }
+
+// 9. Faults: a full disk and a lost database (root only: they mount a small tmpfs, or
+// cut the test database's connections; `.ci/run` runs them on both databases).
+
+/// A tmpfs of `mb` MiB mounted on a temporary folder, unmounted when dropped.
+struct SmallDisk {
+    dir: tempfile::TempDir,
+}
+
+impl SmallDisk {
+    fn mount(mb: u32) -> SmallDisk {
+        let dir = tempfile::tempdir().unwrap();
+        let ok = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={mb}m,mode=0755"), "tmpfs"])
+            .arg(dir.path())
+            .status()
+            .unwrap()
+            .success();
+        assert!(ok, "mounting a tmpfs needs root (run by .ci/run)");
+        SmallDisk { dir }
+    }
+
+    fn path(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+
+    /// Fills what is left of the disk with one file; returns its path.
+    fn fill(&self, name: &str) -> std::path::PathBuf {
+        use std::io::Write;
+        let path = self.path().join(name);
+        let mut f = std::fs::File::create(&path).unwrap();
+        let chunk = vec![0x5a_u8; 64 * 1024];
+        while f.write_all(&chunk).is_ok() {}
+        let mut byte = [0x5a_u8];
+        while f.write_all(&byte).is_ok() {
+            byte[0] ^= 1;
+        }
+        let _ = f.sync_all();
+        path
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg("-l").arg(self.dir.path()).status();
+    }
+}
+
+/// A PostgreSQL database kept in a tablespace on `disk`, dropped with the tablespace.
+struct PgOnDisk {
+    server: String,
+    name: String,
+}
+
+impl PgOnDisk {
+    fn create(disk: &SmallDisk) -> PgOnDisk {
+        use diesel::connection::SimpleConnection;
+        let server = std::env::var("TEST_DATABASE_URL").unwrap();
+        let ts = disk.path().join("ts");
+        std::fs::create_dir(&ts).unwrap();
+        assert!(std::process::Command::new("chown").arg("postgres:postgres").arg(&ts).status().unwrap().success());
+        let name = format!("casetrack_disk_{}_{}", std::process::id(), &casetrack::model::new_id()[24..]);
+        let mut admin = diesel::PgConnection::establish(&server).unwrap();
+        admin.batch_execute(&format!("CREATE TABLESPACE {name} LOCATION '{}'", ts.display())).unwrap();
+        admin.batch_execute(&format!("CREATE DATABASE {name} TABLESPACE {name}")).unwrap();
+        PgOnDisk { server, name }
+    }
+
+    fn url(&self) -> String {
+        let mut u = url::Url::parse(&self.server).unwrap();
+        u.set_path(&self.name);
+        if !u.query_pairs().any(|(k, _)| k == "sslmode") {
+            u.query_pairs_mut().append_pair("sslmode", "disable");
+        }
+        u.to_string()
+    }
+}
+
+impl Drop for PgOnDisk {
+    fn drop(&mut self) {
+        use diesel::connection::SimpleConnection;
+        if let Ok(mut admin) = diesel::PgConnection::establish(&self.server) {
+            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name));
+            let _ = admin.batch_execute(&format!("DROP TABLESPACE IF EXISTS {}", self.name));
+        }
+    }
+}
+
+/// A case body whose description (about 8 KB) does not compress.
+fn bulky_case(w: &World, n: usize) -> Value {
+    let mut seed = n as u64 + 1;
+    let words: String = (0..9_000)
+        .map(|_| {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (b'a' + ((seed >> 33) % 26) as u8) as char
+        })
+        .collect();
+    let mut body = w.case_body(&w.dien_bien, &format!("Vụ việc lớn {n}"));
+    body["description"] = json!(words);
+    body
+}
+
+async fn readyz(app: &TestApp) -> (u16, Value) {
+    let r = app.call(Method::GET, "/readyz", None, None, &[]).await;
+    (r.status.as_u16(), r.body)
+}
+
+#[tokio::test]
+#[ignore = "needs root to mount a small disk; .ci/run runs it on both databases"]
+async fn a_full_disk_is_a_503_that_says_so_and_the_service_recovers_when_space_is_freed() {
+    let disk = SmallDisk::mount(if std::env::var("TEST_DATABASE_URL").is_ok() { 48 } else { 12 });
+    let (db, pg) = match std::env::var("TEST_DATABASE_URL") {
+        Ok(_) => {
+            let pg = PgOnDisk::create(&disk);
+            (common::TestDb::Beside { url: pg.url(), backend: casetrack::db::Backend::Postgres }, Some(pg))
+        }
+        Err(_) => {
+            let url = format!("sqlite://{}", disk.path().join("casetrack.db").display());
+            (common::TestDb::Beside { url, backend: casetrack::db::Backend::Sqlite }, None)
+        }
+    };
+    let app = common::spawn_on(db, |s| s.server.metrics_token = Some("metrics-token-0123456789".to_string().into()));
+    let w = World::new(&app).await;
+    let mut acked = vec![w.log_case(&app, &w.dien_bien, "Trước khi đầy").await];
+    assert_eq!(readyz(&app).await.0, 200);
+
+    let filler = disk.fill("filler");
+    let mut full = None;
+    for n in 0..400 {
+        let r = app.post("/api/v1/cases", Some(&w.inspector.token), bulky_case(&w, n)).await;
+        match r.status.as_u16() {
+            201 => acked.push(r.body),
+            _ => {
+                full = Some(r);
+                break;
+            }
+        }
+    }
+    let r = full.expect("the disk filled up").expect(503);
+    assert!(r.body["type"].as_str().unwrap().ends_with(":storage-full"), "{}", r.body);
+    assert_eq!(r.body["title"], "Hết dung lượng lưu trữ");
+    assert!(r.header("retry-after").is_some());
+    let (status, body) = readyz(&app).await;
+    assert_eq!((status, body["status"].as_str()), (503, Some("storage full")), "{body}");
+    let m = app.call(Method::GET, "/metrics", Some("metrics-token-0123456789"), None, &[]).await;
+    let line = m
+        .body
+        .as_str()
+        .unwrap()
+        .lines()
+        .find(|l| l.starts_with("casetrack_faults_total{kind=\"storage_full\"}"))
+        .unwrap()
+        .to_string();
+    assert!(!line.ends_with(" 0"), "{line}");
+    // Nothing acknowledged is lost, and reads go on.
+    for case in &acked {
+        app.get(&format!("/api/v1/cases/{}", case["id"].as_str().unwrap()), &w.inspector.token).await.expect(200);
+    }
+
+    // Space freed: the service is ready again and takes writes, without a restart.
+    std::fs::remove_file(filler).unwrap();
+    let mut ready = 0;
+    for _ in 0..40 {
+        ready = readyz(&app).await.0;
+        if ready == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert_eq!(ready, 200);
+    w.log_case(&app, &w.dien_bien, "Sau khi giải phóng").await;
+    drop(app);
+    drop(pg);
+}
+
+/// PostgreSQL: the database refuses connections and drops the ones it has, as in a
+/// restart. An embedded SQLite file cannot be lost while the process holds it open; its
+/// fault is the disk under it, filled here while a person works in the console. Either
+/// way the API and the console say what happened with a 503, and the service carries on
+/// by itself once the fault is gone.
+#[tokio::test]
+#[ignore = "needs root to mount a small disk; .ci/run runs it on both databases"]
+async fn a_lost_database_is_a_503_and_the_service_comes_back_by_itself() {
+    use diesel::connection::SimpleConnection;
+    let pg = std::env::var("TEST_DATABASE_URL").is_ok();
+    let disk = SmallDisk::mount(12);
+    let db = if pg {
+        common::TestDb::new()
+    } else {
+        let url = format!("sqlite://{}", disk.path().join("casetrack.db").display());
+        common::TestDb::Beside { url, backend: casetrack::db::Backend::Sqlite }
+    };
+    let name = db.url().rsplit('/').next().unwrap().split('?').next().unwrap().to_string();
+    let server = std::env::var("TEST_DATABASE_URL").unwrap_or_default();
+    let app = common::spawn_on(db, |_| {});
+    let w = World::new(&app).await;
+    let before = w.log_case(&app, &w.dien_bien, "Trước sự cố").await;
+    let reviewer = common::visitor::Visitor::signed_in(&app, "ubkt.thanhpho").await;
+    let csrf = reviewer.csrf().await;
+
+    let mut filler = None;
+    if pg {
+        let mut admin = diesel::PgConnection::establish(&server).unwrap();
+        admin
+            .batch_execute(&format!(
+                "ALTER DATABASE {name} ALLOW_CONNECTIONS false; \
+                 SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}';"
+            ))
+            .unwrap();
+    } else {
+        filler = Some(disk.fill("filler"));
+        for n in 0..400 {
+            if app.post("/api/v1/cases", Some(&w.inspector.token), bulky_case(&w, n)).await.status == 503 {
+                break;
+            }
+        }
+    }
+    let (code, title) = if pg {
+        (":unavailable", "Chưa kết nối được cơ sở dữ liệu")
+    } else {
+        (":storage-full", "Hết dung lượng lưu trữ")
+    };
+    let r = app.post("/api/v1/cases", Some(&w.inspector.token), bulky_case(&w, 1000)).await.expect(503);
+    assert!(r.body["type"].as_str().unwrap().ends_with(code), "{}", r.body);
+    assert_eq!(r.body["title"], title);
+    assert!(r.header("retry-after").is_some());
+    // The console says the same, on its own page.
+    let page = reviewer.post("/account/digest", &[("_csrf", &csrf), ("mode", "daily"), ("at", "07:30")]).await;
+    assert_eq!(page.status.as_u16(), 503, "{}", page.html);
+    assert!(page.html.contains(title), "{}", page.html);
+    assert!(page.header("retry-after").is_some());
+    assert_eq!(readyz(&app).await.0, 503);
+
+    if pg {
+        let mut admin = diesel::PgConnection::establish(&server).unwrap();
+        admin.batch_execute(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true;")).unwrap();
+    } else {
+        std::fs::remove_file(filler.unwrap()).unwrap();
+    }
+    let mut ready = 0;
+    for _ in 0..40 {
+        ready = readyz(&app).await.0;
+        if ready == 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    assert_eq!(ready, 200);
+    w.log_case(&app, &w.dien_bien, "Sau sự cố").await;
+    app.get(&format!("/api/v1/cases/{}", before["id"].as_str().unwrap()), &w.inspector.token).await.expect(200);
+    let page = reviewer.post("/account/digest", &[("_csrf", &csrf), ("mode", "daily"), ("at", "07:30")]).await;
+    assert_eq!(page.status.as_u16(), 303, "{}", page.html);
+}

@@ -50,7 +50,8 @@ async fn render_metrics(state: web::Data<AppState>) -> Result<HttpResponse, ApiE
 pub async fn readyz(state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let ready = state
         .op(|conn, _| {
-            if !migrate::is_up_to_date(conn).map_err(|e| ApiError::internal(format!("migration check: {e}")))? {
+            // A check that cannot run means the database cannot be read: not ready.
+            if !migrate::is_up_to_date(conn).map_err(|e| ApiError::fault(Fault::Database, &e))? {
                 return Ok(false);
             }
             write_tx(conn, crate::db::dialect::probe_write)?;

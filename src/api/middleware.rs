@@ -124,7 +124,8 @@ pub fn problem_for_bare_errors<B: MessageBody + 'static>() -> ErrorHandlers<B> {
         let is_problem = res.headers().get(header::CONTENT_TYPE).is_some_and(|v| {
             v.as_bytes().starts_with(b"application/problem+json") || v.as_bytes().starts_with(b"text/html")
         });
-        if is_problem {
+        // `/readyz` answers its 503 with its own small JSON document, which probes read.
+        if is_problem || res.request().path() == "/readyz" {
             return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
         }
         let status = res.status();
