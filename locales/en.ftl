@@ -97,6 +97,7 @@ no-actions = You have no action on a case in this state.
 choose = — Choose —
 evidence = Evidence
 no-evidence = No files yet.
+evidence-closed = This case is concluded and takes no more evidence. To add some, reopen the case.
 add-evidence = Add files
 upload = Upload
 evidence-hint = PDF, PNG or JPEG images, text; each within the configured size.

@@ -97,6 +97,7 @@ no-actions = Bạn không có thao tác nào với vụ việc ở trạng thái
 choose = — Chọn —
 evidence = Tài liệu, chứng cứ
 no-evidence = Chưa có tài liệu nào.
+evidence-closed = Vụ việc đã kết luận nên không nhận thêm tài liệu, chứng cứ. Muốn bổ sung, đề nghị mở lại vụ việc.
 add-evidence = Thêm tệp
 upload = Tải lên
 evidence-hint = PDF, ảnh PNG hoặc JPEG, văn bản; mỗi tệp tối đa theo cấu hình của hệ thống.

@@ -522,7 +522,7 @@ fn bootstrap_admin(conn: &mut DbConn, settings: &Settings) -> CliResult {
             println!(" once you have signed in and changed the password.");
         }
     }
-    println!(" Sign in at {public_url} and change the password under Tài khoản");
+    println!(" Sign in at {public_url} and change the password under Đổi mật khẩu");
     println!(" (or POST /api/v1/me/password).");
     println!("==============================================================");
     Ok(())

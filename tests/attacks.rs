@@ -709,9 +709,12 @@ async fn after_sign_in_the_browser_goes_only_to_a_path_of_this_site() {
     assert_eq!(r.location().as_deref(), Some("/cases?status=open"), "a path of this site is kept");
 }
 
-/// The address the audit log recorded for the latest sign-in.
-async fn last_sign_in_address(app: &TestApp, admin: &str) -> String {
-    let r = app.get("/api/v1/audit?entity_type=session&limit=1", admin).await.expect(200);
+/// Signs the administrator in with `headers`; the address the audit log recorded for it.
+async fn address_recorded(app: &TestApp, headers: &[(&str, &str)]) -> String {
+    let body = json!({"username": "quantri", "password": common::PASSWORD});
+    let token = app.call(Method::POST, "/api/v1/auth/login", None, Some(body), headers).await.expect(200);
+    let token = token.body["access_token"].as_str().unwrap().to_string();
+    let r = app.get("/api/v1/audit?entity_type=session&limit=1", &token).await.expect(200);
     r.body["items"][0]["client_addr"].as_str().unwrap().to_string()
 }
 
@@ -720,61 +723,26 @@ async fn only_a_trusted_proxy_says_who_the_client_is() {
     let forged = [("x-forwarded-for", "6.6.6.6"), ("forwarded", "for=7.7.7.7")];
     // No trusted proxy (the default): the headers are the client's own words, ignored.
     let app = spawn().await;
-    let admin = app.signed_in("quantri", Role::Admin, None).await;
-    app.call(
-        Method::POST,
-        "/api/v1/auth/login",
-        None,
-        Some(json!({"username": "quantri", "password": common::PASSWORD})),
-        &forged,
-    )
-    .await
-    .expect(200);
-    assert_eq!(last_sign_in_address(&app, &admin.token).await, "127.0.0.1");
+    app.user("quantri", Role::Admin, None);
+    assert_eq!(address_recorded(&app, &forged).await, "127.0.0.1");
     // …so a client cannot spread its guesses over made-up addresses.
     for i in 0..25 {
-        let xff = format!("10.0.0.{i}");
-        let r = app
-            .call(
-                Method::POST,
-                "/api/v1/auth/login",
-                None,
-                Some(json!({"username": format!("ai-{i}"), "password": "x"})),
-                &[("x-forwarded-for", &xff)],
-            )
-            .await;
+        let (xff, body) = (format!("10.0.0.{i}"), json!({"username": format!("ai-{i}"), "password": "x"}));
+        let r = app.call(Method::POST, "/api/v1/auth/login", None, Some(body), &[("x-forwarded-for", &xff)]).await;
         assert_eq!(r.status.as_u16(), if i < 20 { 401 } else { 429 }, "attempt {i}");
     }
 
     // Behind a trusted proxy: the right-most address it did not add itself; `Forwarded`,
     // which that proxy does not set, is ignored.
     let app = spawn_with(|s| s.server.trusted_proxies = vec!["127.0.0.1".into(), "10.0.0.0/8".into()]).await;
-    let admin = app.signed_in("quantri", Role::Admin, None).await;
+    app.user("quantri", Role::Admin, None);
     let through = [("x-forwarded-for", "6.6.6.6, 203.0.113.7, 10.1.1.1"), ("forwarded", "for=7.7.7.7")];
-    app.call(
-        Method::POST,
-        "/api/v1/auth/login",
-        None,
-        Some(json!({"username": "quantri", "password": common::PASSWORD})),
-        &through,
-    )
-    .await
-    .expect(200);
-    assert_eq!(last_sign_in_address(&app, &admin.token).await, "203.0.113.7");
+    assert_eq!(address_recorded(&app, &through).await, "203.0.113.7");
 
     // The older switch alone trusts a proxy on this machine only.
     let app = spawn_with(|s| s.server.trust_forwarded_for = true).await;
-    let admin = app.signed_in("quantri", Role::Admin, None).await;
-    app.call(
-        Method::POST,
-        "/api/v1/auth/login",
-        None,
-        Some(json!({"username": "quantri", "password": common::PASSWORD})),
-        &forged,
-    )
-    .await
-    .expect(200);
-    assert_eq!(last_sign_in_address(&app, &admin.token).await, "6.6.6.6");
+    app.user("quantri", Role::Admin, None);
+    assert_eq!(address_recorded(&app, &forged).await, "6.6.6.6");
 }
 
 #[tokio::test]
@@ -1336,6 +1304,17 @@ fn bulky_case(w: &World, n: usize) -> Value {
     body
 }
 
+/// Waits (at most ten seconds) for `/readyz` to say ready again.
+async fn ready_again(app: &TestApp) {
+    for _ in 0..40 {
+        if readyz(app).await.0 == 200 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    panic!("not ready again: {:?}", readyz(app).await);
+}
+
 async fn readyz(app: &TestApp) -> (u16, Value) {
     let r = app.call(Method::GET, "/readyz", None, None, &[]).await;
     (r.status.as_u16(), r.body)
@@ -1395,15 +1374,7 @@ async fn a_full_disk_is_a_503_that_says_so_and_the_service_recovers_when_space_i
 
     // Space freed: the service is ready again and takes writes, without a restart.
     std::fs::remove_file(filler).unwrap();
-    let mut ready = 0;
-    for _ in 0..40 {
-        ready = readyz(&app).await.0;
-        if ready == 200 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-    assert_eq!(ready, 200);
+    ready_again(&app).await;
     w.log_case(&app, &w.dien_bien, "Sau khi giải phóng").await;
     drop(app);
     drop(pg);
@@ -1473,15 +1444,7 @@ async fn a_lost_database_is_a_503_and_the_service_comes_back_by_itself() {
     } else {
         std::fs::remove_file(filler.unwrap()).unwrap();
     }
-    let mut ready = 0;
-    for _ in 0..40 {
-        ready = readyz(&app).await.0;
-        if ready == 200 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-    assert_eq!(ready, 200);
+    ready_again(&app).await;
     w.log_case(&app, &w.dien_bien, "Sau sự cố").await;
     app.get(&format!("/api/v1/cases/{}", before["id"].as_str().unwrap()), &w.inspector.token).await.expect(200);
     let page = reviewer.post("/account/digest", &[("_csrf", &csrf), ("mode", "daily"), ("at", "07:30")]).await;
