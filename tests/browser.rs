@@ -242,7 +242,7 @@ async fn a_case_from_logging_to_conclusion_in_the_browser() {
     // The reviewer accepts it from the queue.
     step(&d, "03-reviewer-accepts", async {
         sign_in(&d, "ubkt.thanhpho").await?;
-        page_has(&d, "Hàng chờ xử lý").await?;
+        page_has(&d, "Vụ việc chờ xử lý").await?;
         accessible(&d).await?;
         d.find(By::Css("table.cases a")).await.map_err(e)?.click().await.map_err(e)?;
         open_action(&d, "Tiếp nhận").await?;

@@ -188,7 +188,7 @@ async fn the_reviewer_accepts_through_the_same_operation_as_the_api() {
     let id = case["id"].as_str().unwrap();
     let v = Visitor::signed_in(&app, "ubkt.thanhpho").await;
     let page = v.get(&format!("/cases/{id}")).await;
-    page.expect(200).contains("Tiếp nhận").contains("Không xử lý");
+    page.expect(200).contains("Tiếp nhận").contains("Kết luận không vi phạm");
     assert!(!page.html.contains("Báo cáo khắc phục"), "only the actions the workflow allows now");
     let csrf = page.csrf();
     let path = format!("/cases/{id}/transition");

@@ -98,7 +98,7 @@ async fn each_level_reaches_its_people_exactly_once() {
     assert!(mail.header("To").contains("Nguyễn Văn truong.badinh"), "{}", mail.header("To"));
     assert!(mail.header("Message-ID").ends_with("@hanoi.gov.vn>"));
     let text = mail.text();
-    assert!(text.contains("Kính gửi Nguyễn Văn truong.badinh"), "{text}");
+    assert!(text.contains("Kính gửi đồng chí Nguyễn Văn truong.badinh"), "{text}");
     // Due 2024-10-31 (a date): the email says that date, not the midnight after it.
     assert!(
         text.contains("Chậm giải ngân vốn đầu tư công") && text.lines().any(|l| l.trim() == "Hạn xử lý: 31/10/2024"),

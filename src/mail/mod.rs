@@ -160,7 +160,7 @@ mod tests {
         let r = render_alert("Trần Thị Hương", &Digest { items: &items, more: 0, list_link: "http://x/cases".into() })
             .unwrap();
         assert_eq!(r.subject, "[casetrack] 2 vụ việc cần xử lý");
-        assert!(r.text.contains("Kính gửi Trần Thị Hương"));
+        assert!(r.text.contains("Kính gửi đồng chí Trần Thị Hương"));
         assert!(r.text.contains("2024-000001") && r.text.contains("2024-000002"));
         assert!(r.text.contains("quá hạn 3 ngày"));
         assert!(r.html.contains("Chậm giải ngân &lt;vốn&gt;"), "{}", r.html);
