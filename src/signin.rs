@@ -41,6 +41,27 @@ fn throttled_with(
     Ok(())
 }
 
+/// Decides a password check that was `right` or not, inside the caller's transaction:
+/// under the locks of the username and the address (always in that order, so no two
+/// checks wait on each other in turn), the throttle is checked again (429), and a wrong
+/// password is recorded as a failure. True when the check passed.
+fn decide(
+    settings: &crate::config::Settings,
+    conn: &mut DbConn,
+    username: &str,
+    addr: &str,
+    now: NaiveDateTime,
+    right: bool,
+) -> Result<bool, ApiError> {
+    db::lock(conn, &[&format!("login-user:{username}"), &format!("login-addr:{addr}")])?;
+    throttled_with(settings, conn, username, addr, now)?;
+    if !right {
+        let forget = now - Duration::seconds(settings.auth.failure_window_secs);
+        login_failure::record(conn, username, addr, now, forget)?;
+    }
+    Ok(right)
+}
+
 /// How a checked password ends, decided under the throttle's lock.
 enum Verdict<T> {
     SignedIn(T),
@@ -90,16 +111,10 @@ where
     let verdict = state
         .op(move |conn, _| {
             write_tx(conn, |conn| {
-                // Always the username first, then the address: no two sign-ins wait on each other in turn.
-                db::lock(conn, &[&format!("login-user:{name}"), &format!("login-addr:{from}")])?;
-                throttled_with(&st, conn, &name, &from, now)?;
-                let user = match user {
-                    Some(u) if verified && u.active => u,
-                    _ => {
-                        let forget = now - Duration::seconds(st.auth.failure_window_secs);
-                        login_failure::record(conn, &name, &from, now, forget)?;
-                        return Ok(Verdict::Failed);
-                    }
+                let user = user.filter(|u| verified && u.active);
+                let user = match (decide(&st, conn, &name, &from, now, user.is_some())?, user) {
+                    (true, Some(u)) => u,
+                    _ => return Ok(Verdict::Failed),
                 };
                 login_failure::clear(conn, &name)?;
                 let session = Session {
@@ -161,14 +176,7 @@ pub async fn change_password(
     let verdict = state
         .op(move |conn, _| {
             write_tx(conn, |conn| {
-                db::lock(conn, &[&format!("login-user:{name}"), &format!("login-addr:{from}")])?;
-                throttled_with(&st, conn, &name, &from, now)?;
-                if right {
-                    return Ok(Verdict::SignedIn(()));
-                }
-                let forget = now - Duration::seconds(st.auth.failure_window_secs);
-                login_failure::record(conn, &name, &from, now, forget)?;
-                Ok(Verdict::Failed)
+                Ok(if decide(&st, conn, &name, &from, now, right)? { Verdict::SignedIn(()) } else { Verdict::Failed })
             })
         })
         .await?;
