@@ -31,6 +31,23 @@ pub fn import_catalog(
     })
 }
 
+/// Replaces the handling catalog (severity levels and measures) with `catalog` (422
+/// listing every bad entry); returns what changed.
+pub fn import_handling(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    caller: &CurrentUser,
+    catalog: crate::domain::handling::HandlingCatalog,
+) -> Result<(crate::model::handling::HandlingImport, crate::model::handling::Handling), ApiError> {
+    caller.require(&[Role::Admin])?;
+    catalog.validate().map_err(ApiError::Validation)?;
+    let now = ctx.now();
+    write_tx(conn, |conn| {
+        let summary = crate::model::handling::Handling::import(conn, &catalog, &caller.actor(), now)?;
+        Ok((summary, crate::model::handling::Handling::load(conn)?))
+    })
+}
+
 /// Requeues a failed message for immediate delivery (409 for one that has not failed).
 pub fn retry_message(conn: &mut DbConn, ctx: &Ctx, caller: &CurrentUser, id: &str) -> Result<OutboxMessage, ApiError> {
     caller.require(&[Role::Admin])?;

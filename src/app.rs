@@ -36,6 +36,9 @@ pub fn prepare_database(settings: &Settings) -> Result<DbPool, String> {
     if crate::model::directive::seed_default(&mut conn, chrono::Utc::now().naive_utc())? {
         tracing::info!("default catalog 24-CT/TU loaded");
     }
+    if crate::model::handling::seed_default(&mut conn, chrono::Utc::now().naive_utc())? {
+        tracing::info!("handling catalog loaded from config/measures/vietnam.toml");
+    }
     let years = crate::model::calendar::seed_default(&mut conn)?;
     if !years.is_empty() {
         tracing::info!(?years, "working-day calendar loaded from config/calendars/vietnam.toml");

@@ -59,6 +59,11 @@ pub enum Command {
         #[command(subcommand)]
         command: CatalogCommand,
     },
+    /// Manage the handling catalog: severity levels and decision measures.
+    Measures {
+        #[command(subcommand)]
+        command: MeasuresCommand,
+    },
     /// Manage the working-day calendar.
     Calendar {
         #[command(subcommand)]
@@ -102,6 +107,15 @@ pub enum ReportsCommand {
 #[derive(Subcommand)]
 pub enum CatalogCommand {
     /// Load or update a directive with its indicators from a catalog file (see config/catalogs/).
+    Import {
+        /// The catalog file (TOML).
+        file: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum MeasuresCommand {
+    /// Replace the handling catalog from a file (format: config/measures/vietnam.toml).
     Import {
         /// The catalog file (TOML).
         file: PathBuf,
@@ -320,6 +334,30 @@ async fn run_command(cli: Cli, settings: Settings) -> CliResult {
                     .map_err(|e| Failure::usage(format!("{}: {year}: {e}", file.display())))?;
                 println!("{year}: {holidays} holidays, {make_up} make-up working days.");
             }
+            Ok(())
+        }
+        Command::Measures { command: MeasuresCommand::Import { file } } => {
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| Failure::usage(format!("cannot read {}: {e}", file.display())))?;
+            let catalog = crate::domain::handling::HandlingCatalog::from_toml(&text)
+                .map_err(|e| Failure::usage(format!("{}: {e}", file.display())))?;
+            let pool = prepare_database(&settings)?;
+            let mut conn = pool.get().map_err(|e| e.to_string())?;
+            let now = Clock::system().now_naive();
+            let s = crate::db::write_tx(&mut conn, |conn| {
+                crate::model::handling::Handling::import(conn, &catalog, &Actor::system(), now)
+            })
+            .map_err(|e| format!("import failed: {e}"))?;
+            println!(
+                "Handling catalog {}: levels {} added, {} updated, {} retired; measures {} added, {} updated, {} retired.",
+                s.version,
+                s.levels_added,
+                s.levels_updated,
+                s.levels_retired,
+                s.measures_added,
+                s.measures_updated,
+                s.measures_retired
+            );
             Ok(())
         }
         Command::Catalog { command: CatalogCommand::Import { file } } => {

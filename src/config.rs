@@ -100,14 +100,6 @@ pub struct CaseSettings {
     /// The most cases one CSV/XLSX export may hold; a larger one is refused with a 422.
     pub export_max_rows: i64,
     pub attachment_types: Vec<String>,
-    pub measures: Vec<MeasureSetting>,
-}
-
-/// A handling measure a decision may record.
-#[derive(Debug, Clone, Deserialize, serde::Serialize, utoipa::ToSchema)]
-pub struct MeasureSetting {
-    pub code: String,
-    pub label: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -347,9 +339,6 @@ impl Settings {
         }
         if self.mail.from.parse::<lettre::message::Mailbox>().is_err() {
             return Err(bad("mail.from", "is not a valid email address"));
-        }
-        if self.cases.measures.is_empty() || self.cases.measures.iter().any(|m| m.code.trim().is_empty()) {
-            return Err(bad("cases.measures", "must list at least one measure, each with a code"));
         }
         if !(1..=1_000_000).contains(&self.cases.export_max_rows) {
             return Err(bad("cases.export_max_rows", "must be between 1 and 1000000"));

@@ -15,7 +15,7 @@ use crate::casework::{self, CaseInput, Ctx, DecisionInput, SubjectInput, Transit
 use crate::config::Settings;
 use crate::db::schema::{campaigns, cases, units};
 use crate::db::{DbConn, write_tx};
-use crate::domain::case_terms::{Severity, SubjectKind};
+use crate::domain::case_terms::SubjectKind;
 use crate::domain::fold::fold;
 use crate::domain::role::Role;
 use crate::domain::workflow::Status;
@@ -231,7 +231,31 @@ pub fn load(
 
     let mut dice = Dice(24_2023);
     let subjects: Vec<&Unit> = all_units.iter().filter(|u| u.kind != "city").collect();
-    let measures: Vec<String> = settings.cases.measures.iter().map(|m| m.code.clone()).collect();
+    // Handling as practice reports it: mostly self-criticism reviews, reprimands and
+    // warnings; removal and expulsion rare; a body gets handling, never discipline.
+    const FOR_PEOPLE: [&str; 20] = [
+        "self_review",
+        "self_review",
+        "self_review",
+        "self_review",
+        "self_review",
+        "self_review",
+        "reminder",
+        "criticism",
+        "party_reprimand",
+        "party_reprimand",
+        "party_reprimand",
+        "party_reprimand",
+        "party_warning",
+        "party_warning",
+        "party_warning",
+        "state_reprimand",
+        "state_reprimand",
+        "state_warning",
+        "party_removal",
+        "party_expulsion",
+    ];
+    const FOR_BODIES: [&str; 6] = ["self_review", "self_review", "self_review", "criticism", "remediation", "reminder"];
     let mut people: Vec<(String, String, String)> = Vec::new(); // a pool, so some people have several cases
     // Every case is logged and handled through the same operations the API runs, at the
     // moments the story needs, so timelines, audit records and rollups are the real ones.
@@ -291,7 +315,9 @@ pub fn load(
             title: Some(format!("{title} tại {}", subject_unit.name)),
             description: Some(format!("{} — phát hiện qua đợt \"{}\".", indicator.title, campaign.title)),
             detected_on: Some(detected.to_string()),
-            severity: Some(Severity::ALL[dice.below(3)].into()),
+            severity: Some(
+                ["less_serious", "less_serious", "serious", "serious", "very_serious"][dice.below(5)].into(),
+            ),
             ..CaseInput::default()
         };
         let author = &inspectors[n % inspectors.len()];
@@ -331,10 +357,12 @@ pub fn load(
             )),
             Status::Closed => {
                 let decided = (logged + Duration::days(30)).date_naive().min(date(2024, 9, 20)).max(detected);
+                let measure = if individual { *dice.pick(&FOR_PEOPLE) } else { *dice.pick(&FOR_BODIES) };
                 let decision = DecisionInput {
-                    measure: Some(dice.pick(&measures).clone()),
+                    measure: Some(measure.into()),
                     decided_on: Some(decided.to_string()),
                     reference: Some(format!("{}-QĐ/UBKT", 100 + n)),
+                    ..DecisionInput::default()
                 };
                 Some((
                     30,

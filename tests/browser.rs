@@ -302,12 +302,38 @@ async fn a_case_from_logging_to_conclusion_in_the_browser() {
         thirtyfour::components::SelectElement::new(&measure)
             .await
             .map_err(e)?
-            .select_by_value("reprimand")
+            .select_by_value("party_reprimand")
             .await
             .map_err(e)?;
         set_date(&d, "details[open] input[name=decided_on]", "2024-09-25").await?;
         submit_open_action(&d).await?;
         page_has(&d, "Đã xử lý").await?;
+        page_has(&d, "Kỷ luật đảng: Khiển trách").await?;
+        accessible(&d).await
+    })
+    .await;
+
+    // Then the state decision on the same person, beside the party's.
+    step(&d, "05b-reviewer-records-the-state-decision", async {
+        open_action(&d, "Ghi nhận quyết định xử lý").await?;
+        let measure = d.find(By::Css("details[open] select[name=measure]")).await.map_err(e)?;
+        thirtyfour::components::SelectElement::new(&measure)
+            .await
+            .map_err(e)?
+            .select_by_value("state_warning")
+            .await
+            .map_err(e)?;
+        d.find(By::Css("details[open] input[name=authority]"))
+            .await
+            .map_err(e)?
+            .send_keys("Chủ tịch UBND phường")
+            .await
+            .map_err(e)?;
+        set_date(&d, "details[open] input[name=decided_on]", "2024-09-25").await?;
+        submit_open_action(&d).await?;
+        page_has(&d, "Kỷ luật hành chính: Cảnh cáo").await?;
+        page_has(&d, "Kỷ luật đảng: Khiển trách").await?;
+        let _ = d.screenshot(&shots_dir().join("05b-two-decisions-at-1366px.png")).await;
         accessible(&d).await
     })
     .await;

@@ -36,7 +36,7 @@ async fn a_fresh_database_holds_24_ct_tu_with_25_indicators_in_3_groups() {
             .as_array()
             .unwrap()
             .iter()
-            .any(|m| m["code"] == "reprimand" && m["label"] == "Khiển trách")
+            .any(|m| m["code"] == "party_reprimand" && m["aliases"][0] == "reprimand" && m["label"] == "Khiển trách")
     );
 }
 

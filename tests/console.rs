@@ -262,7 +262,7 @@ async fn the_inspector_logs_a_case_with_evidence_and_a_bad_file_keeps_nothing() 
         app.get(&format!("/api/v1/cases/{}/attachments", case["id"].as_str().unwrap()), &w.inspector.token).await;
     assert_eq!(files.body["items"][0]["file_name"], "biên bản.pdf");
     let page = v.get(ok.location().as_deref().unwrap()).await;
-    page.expect(200).contains("biên bản.pdf").contains("Nghiêm trọng");
+    page.expect(200).contains("biên bản.pdf").contains("Rất nghiêm trọng");
 }
 
 #[tokio::test]

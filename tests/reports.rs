@@ -363,11 +363,17 @@ async fn the_summary_exports_as_csv_a_spreadsheet_opens() {
         let indicator = rows.iter().find(|r| &r[1] == "3.1").unwrap();
         assert_eq!(&indicator[2], w.indicator("3.1").title.as_str());
         // The measures have a header of their own; their counts are not under "Phát hiện".
-        let at =
-            rows.iter().position(|r| &r[0] == "Hình thức xử lý" && &r[3] == "Số vụ việc").expect("a measure header");
+        // Measures by name and system, never by code; cases and decisions under their own words.
+        let at = rows
+            .iter()
+            .position(|r| &r[0] == "Hình thức xử lý" && &r[3] == "Số vụ việc đã xử lý")
+            .expect("a measure header");
         assert_eq!(rows[at - 1].iter().collect::<String>(), "", "a blank line before it");
-        let reprimand = rows[at..].iter().find(|r| &r[1] == "reprimand").expect("the measure row");
-        assert_eq!((&reprimand[2], &reprimand[3]), ("Khiển trách", "1"));
+        let reprimand = rows[at..].iter().find(|r| &r[2] == "Khiển trách").expect("the measure row");
+        assert_eq!((&reprimand[1], &reprimand[3]), ("Kỷ luật đảng", "1"));
+        let decided = rows.iter().position(|r| &r[0] == "Quyết định xử lý" && &r[3] == "Số quyết định");
+        assert!(decided.is_some_and(|d| d > at), "the decisions follow under their own header");
+        assert!(!rows.iter().any(|r| r.iter().any(|c| c == "party_reprimand" || c == "reprimand")), "no codes");
     }
 }
 
@@ -479,7 +485,7 @@ async fn the_summary_and_the_case_list_export_as_xlsx() {
     assert_eq!(rows[3][10], Data::Float(0.5), "the rate is a number");
     assert!(part(&bytes, "xl/styles.xml").contains("formatCode=\"0.0%\""), "shown as a percentage");
     let measures = rows.iter().position(|r| r[0] == Data::String("Hình thức xử lý".into())).unwrap();
-    assert_eq!(rows[measures][3], Data::String("Số vụ việc".into()), "the measures under their own header");
+    assert_eq!(rows[measures][3], Data::String("Số vụ việc đã xử lý".into()), "the measures under their own header");
     assert!(
         rows.iter()
             .any(|r| r[1] == Data::String("3.1".into()) && r[2] == Data::String(w.indicator("3.1").title.clone()))

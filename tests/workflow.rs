@@ -99,7 +99,7 @@ async fn each_action_names_what_it_is_missing() {
         .await
         .expect(422);
     assert_eq!(r.error_fields(), vec!["decision.measure", "decision.decided_on"]);
-    assert!(r.body["errors"][0]["message"].as_str().unwrap().contains("reprimand"));
+    assert!(r.body["errors"][0]["message"].as_str().unwrap().contains("danh mục"));
 }
 
 #[tokio::test]
@@ -110,7 +110,8 @@ async fn a_decision_closes_a_case_and_reopening_clears_it() {
     let closed = w.act(&app, &w.city_reviewer, &case, w.transition_body("close")).await.expect(200).body;
     assert_eq!(
         closed["decision"],
-        json!({"measure": "reprimand", "decided_on": "2024-09-25", "reference": "Quyết định số 12-QĐ/UBKT"})
+        // "reprimand", the old code, names the party's reprimand.
+        json!({"measure": "party_reprimand", "decided_on": "2024-09-25", "reference": "Quyết định số 12-QĐ/UBKT"})
     );
     assert_eq!(closed["overdue"], false);
     assert_eq!(closed["deadline_at"], serde_json::Value::Null);
@@ -200,5 +201,6 @@ async fn a_stale_if_match_is_refused() {
     r.expect(412);
     app.patch(&path, &w.inspector.token, json!({"severity": "low"}), Some("\"1\"")).await.expect(412);
     let r = app.get(&path, &w.inspector.token).await.expect(200);
-    assert_eq!((r.body["severity"].as_str(), r.body["status"].as_str()), (Some("high"), Some("open")));
+    // "high" is the old word for "very_serious".
+    assert_eq!((r.body["severity"].as_str(), r.body["status"].as_str()), (Some("very_serious"), Some("open")));
 }

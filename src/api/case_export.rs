@@ -25,8 +25,6 @@ pub async fn export(
     let now = state.clock.now_naive();
     let tz = state.settings.time_zone().map_err(ApiError::internal)?;
     let max_rows = state.settings.cases.export_max_rows;
-    let measures: HashMap<String, String> =
-        state.settings.cases.measures.iter().map(|m| (m.code.clone(), m.label.clone())).collect();
     let table = state
         .db(move |conn| {
             let rows = Case::list_visible(conn, &scope, &filter, now, None, max_rows + 1)?;
@@ -43,6 +41,7 @@ pub async fn export(
             unit_ids.extend(rows.iter().filter_map(|c| c.responsible_unit_id.clone()));
             let units: HashMap<String, String> =
                 Unit::find_many(conn, &unit_ids)?.into_iter().map(|u| (u.id, u.name)).collect();
+            let handling = crate::model::handling::Handling::load(conn)?;
 
             let c = catalogs();
             let word = |key: String| c.text(lang, &key, &[]);
@@ -83,7 +82,7 @@ pub async fn export(
                     Some(day) => Cell::Date(day),
                     None => Cell::DateTime(local(d)),
                 });
-                let measure = case.decision_measure.as_ref().map(|m| measures.get(m).cloned().unwrap_or(m.clone()));
+                let measure = case.decision_measure.as_ref().map(|m| handling.measure_name(m, lang));
                 out.push(vec![
                     Cell::text(&case.number),
                     Cell::text(word(format!("status-{}", case.status))),
@@ -95,7 +94,7 @@ pub async fn export(
                     Cell::text(case.person_position.clone().unwrap_or_default()),
                     Cell::text(cited_codes.join(", ")),
                     Cell::Date(case.detected_on),
-                    Cell::text(word(format!("severity-{}", case.severity))),
+                    Cell::text(handling.level_name(&case.severity, lang)),
                     Cell::text(
                         case.responsible_unit_id.as_ref().and_then(|u| units.get(u)).cloned().unwrap_or_default(),
                     ),

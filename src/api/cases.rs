@@ -84,7 +84,7 @@ impl CaseView {
             title: c.title,
             description: c.description,
             detected_on: c.detected_on,
-            severity: c.severity.into(),
+            severity: c.severity,
             status: c.status.into(),
             responsible_unit_id: c.responsible_unit_id,
             due_at: c.due_at.map(instant),

@@ -143,17 +143,3 @@ pub async fn list_indicators(
     let rows = state.db(move |conn| Ok(Indicator::list(conn, directive.as_deref())?)).await?;
     Ok(HttpResponse::Ok().json(page.page_of_all(rows, |i| i.id.clone(), IndicatorView::from)))
 }
-
-/// The handling measures a decision may record (from configuration).
-#[utoipa::path(tag = "catalog", params(PageQuery), responses((status = 200, description = "The decision measures a closed case may carry", body = Page<crate::config::MeasureSetting>)))]
-#[get("/measures")]
-pub async fn measures(
-    state: web::Data<AppState>,
-    _caller: CurrentUser,
-    q: QueryParams<PageQuery>,
-) -> Result<HttpResponse, ApiError> {
-    let measures = &state.settings.cases.measures;
-    // Keyed by code: a cursor must name one of them.
-    let page = PageRequest::parse_keyed(q.0.limit, q.0.cursor.as_deref(), |k| measures.iter().any(|m| m.code == k))?;
-    Ok(HttpResponse::Ok().json(page.page_of_all(measures.clone(), |m| m.code.clone(), |m| m)))
-}

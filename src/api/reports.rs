@@ -17,6 +17,7 @@ use crate::error::{ApiError, Validator};
 use crate::i18n::{Lang, catalogs};
 use crate::model::case::{CaseFilter, CaseScope};
 use crate::model::directive::Indicator;
+use crate::model::handling::Handling;
 use crate::model::report;
 use crate::model::unit::Unit;
 use crate::state::AppState;
@@ -62,7 +63,11 @@ pub struct UnitRow {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct MeasureRow {
     pub measure: String,
+    /// `party`, `state` or `other` (empty for a code the catalog never had).
+    pub system: String,
+    /// The measure's Vietnamese name.
     pub label: String,
+    pub name_en: String,
     pub count: i64,
 }
 
@@ -75,7 +80,11 @@ pub struct Summary {
     pub handling_rate: f64,
     pub by_indicator: Vec<IndicatorRow>,
     pub by_unit: Vec<UnitRow>,
+    /// Handled cases (vụ việc) by the measure of their latest decision.
     pub by_measure: Vec<MeasureRow>,
+    /// Decisions in force on standing cases, by system and measure: a party member who is
+    /// a civil servant may count once under each system.
+    pub decisions: Vec<MeasureRow>,
 }
 
 /// Validates the report filters; reports are for reviewers and unit heads.
@@ -113,8 +122,7 @@ pub async fn summary(
     let (scope, filter) = prepare(&caller, &q)?;
     let root = q.unit_id.clone().or(caller.user.unit_id.clone());
     let now = state.clock.now_naive();
-    let measures = state.settings.cases.measures.clone();
-    let body = state.db(move |conn| Ok(summary_of(conn, &scope, &filter, root, now, &measures)?)).await?;
+    let body = state.db(move |conn| Ok(summary_of(conn, &scope, &filter, root, now)?)).await?;
     let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok());
     match FileFormat::pick(q.format.as_deref(), accept)? {
         Some(format) => summary_table(&body, Lang::preferred(&req)).respond(format, "bao-cao-tong-hop"),
@@ -130,7 +138,6 @@ pub fn summary_of(
     filter: &CaseFilter,
     root: Option<String>,
     now: chrono::NaiveDateTime,
-    measures: &[crate::config::MeasureSetting],
 ) -> diesel::QueryResult<Summary> {
     let roots = match &root {
         Some(r) => report::unit_and_children(conn, r)?,
@@ -159,15 +166,19 @@ pub fn summary_of(
             Some(UnitRow { unit_id: unit.id, code: unit.code, name: unit.name, counts: counts.clone() })
         })
         .collect();
-    let by_measure = agg
-        .by_measure
-        .iter()
-        .map(|(m, n)| MeasureRow {
-            label: measures.iter().find(|x| &x.code == m).map(|x| x.label.clone()).unwrap_or_else(|| m.clone()),
-            measure: m.clone(),
-            count: *n,
-        })
-        .collect();
+    let handling = Handling::load(conn)?;
+    let measure_row = |system: Option<&str>, m: &str, count: i64| {
+        let entry = handling.measures.iter().find(|k| k.entry.code == m).map(|k| &k.entry);
+        MeasureRow {
+            measure: m.to_string(),
+            system: system.map(str::to_string).or(entry.map(|e| e.system.as_str().to_string())).unwrap_or_default(),
+            label: handling.measure_name(m, Lang::Vi),
+            name_en: handling.measure_name(m, Lang::En),
+            count,
+        }
+    };
+    let by_measure = agg.by_measure.iter().map(|(m, n)| measure_row(None, m, *n)).collect();
+    let decisions = agg.decisions.iter().map(|(system, m, n)| measure_row(Some(system), m, *n)).collect();
     Ok(Summary {
         from: filter.from,
         to: filter.to,
@@ -180,6 +191,7 @@ pub fn summary_of(
         by_indicator,
         by_unit,
         by_measure,
+        decisions,
     })
 }
 
@@ -218,15 +230,17 @@ pub fn summary_table(s: &Summary, lang: Lang) -> Table {
     let (indicator, unit) = (t("export-indicator"), t("export-unit"));
     rows.extend(s.by_indicator.iter().map(|i| row(&indicator, &i.code, &i.title, &i.counts)));
     rows.extend(s.by_unit.iter().map(|u| row(&unit, &u.code, &u.name, &u.counts)));
-    let measure = t("export-measure");
-    let measures = Block {
-        header: [&measure, &t("export-code"), &t("export-name"), &t("report-count")].map(String::from).to_vec(),
-        rows: s
-            .by_measure
+    let name = |m: &MeasureRow| if lang == Lang::En { m.name_en.clone() } else { m.label.clone() };
+    let system = |m: &MeasureRow| if m.system.is_empty() { String::new() } else { t(&format!("system-{}", m.system)) };
+    let block = |title: &str, counted: &str, rows: &[MeasureRow]| Block {
+        header: [title, &t("export-system"), &t("export-name"), counted].map(String::from).to_vec(),
+        rows: rows
             .iter()
-            .map(|m| vec![Cell::text(&measure), Cell::text(&m.measure), Cell::text(&m.label), Cell::Int(m.count)])
+            .map(|m| vec![Cell::text(title), Cell::text(system(m)), Cell::text(name(m)), Cell::Int(m.count)])
             .collect(),
     };
+    let measures = block(&t("export-measure"), &t("export-handled-cases"), &s.by_measure);
+    let decisions = block(&t("export-decisions"), &t("export-decision-count"), &s.decisions);
     let period = match (s.from, s.to) {
         (None, None) => t("export-all-time"),
         (f, to) => format!(
@@ -238,7 +252,7 @@ pub fn summary_table(s: &Summary, lang: Lang) -> Table {
     Table {
         title: c.text(lang, "export-summary-title", &[("period", period)]),
         sheet: t("export-summary-sheet"),
-        blocks: vec![Block { header, rows }, measures],
+        blocks: vec![Block { header, rows }, measures, decisions],
         lang,
     }
 }

@@ -4,7 +4,7 @@ use serde::Deserialize;
 
 use super::Ctx;
 use crate::db::DbConn;
-use crate::domain::case_terms::{Severity, SubjectKind};
+use crate::domain::case_terms::SubjectKind;
 use crate::domain::dates;
 use crate::domain::fold::fold;
 use crate::domain::role::one_of;
@@ -70,9 +70,9 @@ pub(super) fn apply_fields(
         }
     }
     if let Some(s) = &input.severity {
-        match Severity::parse(s) {
-            Some(s) => d.case.severity = s,
-            None => v.add("severity", one_of(&Severity::ALL.map(Severity::as_str))),
+        match crate::model::handling::level_code(conn, s)? {
+            Some(code) => d.case.severity = code,
+            None => v.add("severity", msg::unknown_severity()),
         }
     }
     if let Some(raw) = &input.detected_on {

@@ -7,7 +7,7 @@ use super::fields::{CaseInput, Draft, apply_fields, derive_from, subject_unit_na
 use super::{Ctx, campaign_lock, snapshot};
 use crate::auth::CurrentUser;
 use crate::db::{self, DbConn, write_tx};
-use crate::domain::case_terms::{Severity, SubjectKind};
+use crate::domain::case_terms::SubjectKind;
 use crate::domain::deadline::review_deadline;
 use crate::domain::role::Role;
 use crate::domain::workflow::Status;
@@ -69,7 +69,7 @@ pub fn log(
             title: String::new(),
             description: String::new(),
             detected_on: starts_on,
-            severity: Severity::Medium,
+            severity: String::new(),
             status: Status::Open,
             responsible_unit_id: None,
             due_at: None,

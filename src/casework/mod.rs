@@ -6,6 +6,7 @@
 //! the timeline event and the audit entry. The JSON API, the command line, the demo and
 //! the benchmark call these and nothing beneath them, so a rule exists once.
 
+mod decide;
 mod edit;
 mod fields;
 mod log;
@@ -18,11 +19,12 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 use serde_json::{Value, json};
 
+pub use decide::{DecisionInput, decide, decisions};
 pub use edit::edit;
 pub use fields::{CaseInput, SubjectInput};
 pub use log::log;
 pub use notes::{Upload, adopt_files, attach, check_upload, comment};
-pub use transition::{DecisionInput, TransitionInput, actions_for, transition};
+pub use transition::{TransitionInput, actions_for, transition};
 
 use crate::auth::CurrentUser;
 use crate::config::Settings;

@@ -3,10 +3,10 @@
 use serde::Deserialize;
 use serde_json::json;
 
+use super::decide::{self, DecisionInput};
 use super::{Ctx, check_version, snapshot, store_change, unit_in_reach, visible};
 use crate::auth::CurrentUser;
 use crate::db::{DbConn, write_tx};
-use crate::domain::dates;
 use crate::domain::dates::instant;
 use crate::domain::deadline::{in_working_days, parse_deadline};
 use crate::domain::role::{Role, one_of};
@@ -16,18 +16,13 @@ use crate::error::msg;
 use crate::error::{ApiError, Validator};
 use crate::model::audit::AuditEntry;
 use crate::model::case::{Case, CaseEvent};
+use crate::model::decision::Decision;
+use crate::model::handling::Handling;
 use crate::model::unit::Unit;
 
 const NOTE_MAX: usize = 5_000;
 /// The longest handling period `due_in_working_days` may set: about a year and a half.
 const MAX_WORKING_DAYS: i64 = 365;
-
-#[derive(Deserialize, Clone, Default, utoipa::ToSchema)]
-pub struct DecisionInput {
-    pub measure: Option<String>,
-    pub decided_on: Option<String>,
-    pub reference: Option<String>,
-}
 
 /// What a transition is given: the action and whatever its row of the table needs.
 #[derive(Deserialize, Default, utoipa::ToSchema)]
@@ -79,6 +74,7 @@ pub fn transition(
 
         let mut after = before.clone();
         let mut v = Validator::new();
+        let mut decision: Option<Decision> = None;
         let note = input.note.as_deref().map(|n| text::clean_required(n, NOTE_MAX));
         // A unit named where the row does not need one is still checked (it may be used, or
         // ignored): no write names a unit its actor may not act on.
@@ -125,8 +121,15 @@ pub fn transition(
                     },
                 },
                 Need::Decision => match &input.decision {
-                    None => v.add(field, msg::record_decision()),
-                    Some(d) => record_decision(ctx, &mut v, &mut after, d)?,
+                    // Closing on decisions recorded before: the latest stands for the case.
+                    None => match Decision::current_of(conn, &before.id)?.pop() {
+                        Some(d) => decide::show_on(&mut after, &d),
+                        None => v.add(field, msg::record_decision()),
+                    },
+                    Some(d) => {
+                        let handling = Handling::load(conn)?;
+                        decision = decide::check(ctx, &handling, caller, &before, d, "decision.", &mut v)?;
+                    }
                 },
             }
         }
@@ -144,6 +147,10 @@ pub fn transition(
         }
         v.finish()?;
 
+        if let Some(d) = &decision {
+            d.insert(conn)?;
+            decide::show_on(&mut after, d);
+        }
         let outcome = rule.apply(after.due_at, now);
         after.status = outcome.status;
         after.deadline_at = outcome.deadline_at;
@@ -158,9 +165,9 @@ pub fn transition(
             "action": action.as_str(), "from": from.as_str(), "to": rule.to.as_str(),
             "note": note.and_then(Result::ok), "responsible_unit_id": after.responsible_unit_id,
             "due_at": after.due_at.map(instant),
-            "decision": after.decision_measure.as_ref().map(|m| json!({
+            "decision": decision.as_ref().map(Decision::snapshot).or_else(|| after.decision_measure.as_ref().map(|m| json!({
                 "measure": m, "decided_on": after.decision_decided_on, "reference": after.decision_reference
-            })),
+            }))),
         });
         CaseEvent::record(conn, &after.id, Some(&caller.user.id), now, "transition", detail)?;
         AuditEntry::record(
@@ -211,27 +218,4 @@ pub fn actions_for(conn: &mut DbConn, caller: &CurrentUser, case: &Case) -> Resu
         }
     }
     Ok(allowed)
-}
-
-/// Checks a decision and writes it onto `case` (for the row whose decision effect is `Recorded`).
-fn record_decision(ctx: &Ctx, v: &mut Validator, case: &mut Case, d: &DecisionInput) -> Result<(), ApiError> {
-    let measures = &ctx.settings.cases.measures;
-    match d.measure.as_deref() {
-        Some(m) if measures.iter().any(|x| x.code == m) => case.decision_measure = Some(m.into()),
-        Some(_) => v.add("decision.measure", one_of(&measures.iter().map(|m| m.code.as_str()).collect::<Vec<_>>())),
-        None => v.add("decision.measure", msg::required()),
-    }
-    let today = ctx.today()?;
-    match d.decided_on.as_deref().map(dates::parse_date) {
-        Some(Ok(day)) if day > today => v.add("decision.decided_on", msg::not_future()),
-        Some(Ok(day)) => case.decision_decided_on = Some(day),
-        Some(Err(m)) => v.add("decision.decided_on", m),
-        None => v.add("decision.decided_on", msg::required()),
-    }
-    match d.reference.as_deref().map(|r| text::clean_required(r, 100)) {
-        Some(Ok(r)) => case.decision_reference = Some(r),
-        Some(Err(m)) => v.add("decision.reference", m),
-        None => case.decision_reference = None,
-    }
-    Ok(())
 }

@@ -13,7 +13,6 @@ use super::form::{FormData, field_errors};
 use super::session::Viewer;
 use super::{Console, Fail};
 use crate::casework::{self, CaseInput, SubjectInput};
-use crate::domain::case_terms::Severity;
 use crate::domain::role::Role;
 use crate::error::ApiError;
 use crate::model::campaign::{Campaign, CampaignFilter};
@@ -30,13 +29,20 @@ pub struct NewQuery {
 /// What the form offers for a campaign: its target units with their subtrees, and the
 /// indicators of its directive, grouped as the directive groups them.
 async fn choices(state: &AppState, viewer: &Viewer, campaign_id: Option<String>) -> Result<Value, ApiError> {
-    let user_id = viewer.user.user.id.clone();
+    let (user_id, lang) = (viewer.user.user.id.clone(), viewer.lang);
     state
         .db(move |conn| {
             let f = CampaignFilter { member: Some(user_id.clone()), ..Default::default() };
             let campaigns: Vec<Campaign> =
                 Campaign::list(conn, &f, None, 200)?.into_iter().filter(|c| c.status != "concluded").collect();
             let chosen = campaign_id.and_then(|id| campaigns.iter().find(|c| c.id == id).cloned());
+            let handling = crate::model::handling::Handling::load(conn)?;
+            let severities: Vec<Value> = handling
+                .levels
+                .iter()
+                .filter(|l| !l.retired)
+                .map(|l| context! { code => l.entry.code.clone(), name => handling.level_name(&l.entry.code, lang) })
+                .collect();
             let (mut units, mut groups) = (Vec::new(), Vec::<Value>::new());
             if let Some(c) = &chosen {
                 let targets =
@@ -70,7 +76,7 @@ async fn choices(state: &AppState, viewer: &Viewer, campaign_id: Option<String>)
                 campaigns.into_iter().map(|c| context! { id => c.id, title => c.title }).collect();
             Ok(context! {
                 campaigns => campaigns, campaign => chosen.map(|c| context! { id => c.id, title => c.title }),
-                units => units, groups => groups, severities => Severity::ALL.map(Severity::as_str),
+                units => units, groups => groups, severities => severities,
             })
         })
         .await

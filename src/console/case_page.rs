@@ -14,14 +14,18 @@ use super::render::{deadline_view, instant};
 use super::session::Viewer;
 use super::{Console, Fail};
 use crate::casework::{self, DecisionInput, TransitionInput};
+use crate::domain::case_terms::SubjectKind;
 use crate::domain::deadline::is_overdue;
+use crate::domain::handling::{Category, System};
 use crate::domain::role::Role;
 use crate::domain::workflow::Need;
 use crate::error::ApiError;
 use crate::model::attachment::Attachment;
 use crate::model::campaign::Campaign;
 use crate::model::case::CaseEvent;
+use crate::model::decision::Decision;
 use crate::model::directive::Indicator;
+use crate::model::handling::Handling;
 use crate::model::unit::Unit;
 use crate::model::user::User;
 use crate::state::AppState;
@@ -55,7 +59,10 @@ async fn render(
             let campaign = Campaign::find(conn, &case.campaign_id)?;
             let events = CaseEvent::list(conn, &case.id, None, 500)?;
             let attachments = Attachment::of_case(conn, &case.id)?;
+            let decisions = Decision::of_case(conn, &case.id)?;
+            let handling = Handling::load(conn)?;
             let mut people: Vec<String> = events.iter().filter_map(|e| e.actor_id.clone()).collect();
+            people.extend(decisions.iter().filter_map(|d| d.recorded_by.clone()));
             people.push(case.created_by.clone());
             people.sort();
             people.dedup();
@@ -69,16 +76,14 @@ async fn render(
                 (Role::Reviewer, Some(u)) if !actions.is_empty() => super::cases::unit_choices(conn, u)?,
                 _ => Vec::new(),
             };
-            Ok((case, actions, indicators, campaign, events, attachments, names, units, choices))
+            let lists = (events, attachments, decisions);
+            Ok((case, actions, indicators, campaign, lists, handling, names, units, choices))
         })
         .await?;
-    let (case, actions, indicators, campaign, events, attachments, names, units, choices) = data;
+    let (case, actions, indicators, campaign, (events, attachments, decisions), handling, names, units, choices) = data;
     let lang = viewer.lang;
     let status_now = case.status;
     let overdue = is_overdue(status_now.can_be_overdue(), case.deadline_at, now);
-    let measure_label = |code: &str| {
-        state.settings.cases.measures.iter().find(|m| m.code == code).map(|m| m.label.clone()).unwrap_or(code.into())
-    };
     let timeline: Vec<Value> = events
         .iter()
         .map(|e| {
@@ -104,27 +109,29 @@ async fn render(
             context! { action => a.as_str(), needs => needs, asks_unit => asks_unit }
         })
         .collect();
-    let measures: Vec<Value> = state
-        .settings
-        .cases
-        .measures
+    let may_decide = crate::domain::workflow::may_decide(viewer.user.role)
+        && crate::domain::workflow::accepts(crate::domain::workflow::Addition::Decision, status_now);
+    let measures = measure_choices(&handling, case.subject_kind, lang);
+    let decision_rows: Vec<Value> = decisions
         .iter()
-        .map(|m| context! { code => m.code.clone(), label => m.label.clone() })
+        .map(|d| context! {
+            id => d.id.clone(), system => d.system.clone(), measure => handling.measure_name(&d.measure, lang),
+            authority => d.authority.clone(), decided_on => d.decided_on.to_string(), reference => d.reference.clone(),
+            note => d.note.clone(), superseded => d.superseded, corrects => d.corrects.is_some(),
+            recorded_by => d.recorded_by.as_ref().and_then(|u| names.get(u).cloned()),
+        })
         .collect();
     let ctx = context! {
         case => context! {
             id => case.id.clone(), number => case.number, title => case.title, description => case.description,
-            status => case.status.as_str(), severity => case.severity.as_str(), subject_kind => case.subject_kind.as_str(),
+            status => case.status.as_str(), severity => handling.level_name(&case.severity, lang),
+            subject_kind => case.subject_kind.as_str(),
             person_name => case.person_name, person_position => case.person_position,
             subject_unit => units.get(&case.subject_unit_id).cloned(),
             responsible_unit => case.responsible_unit_id.as_ref().and_then(|u| units.get(u).cloned()),
             detected_on => case.detected_on.to_string(),
             deadline => case.deadline_at.map(|d| deadline_view(d, now, tz)),
             overdue => overdue,
-            decision => case.decision_measure.as_ref().map(|m| context! {
-                measure => measure_label(m), decided_on => case.decision_decided_on.map(|d| d.to_string()),
-                reference => case.decision_reference.clone(),
-            }),
             created_by => names.get(&case.created_by).cloned(),
             created_at => instant(case.created_at),
             version => case.version,
@@ -140,6 +147,8 @@ async fn render(
         }).collect::<Vec<_>>(),
         actions => action_forms,
         measures => measures,
+        decisions => decision_rows,
+        may_decide => may_decide,
         units => choices,
         today => now.and_utc().with_timezone(&tz).date_naive().to_string(),
         refused_action => refused.action, values => refused.values, errors => refused.errors, stale => refused.stale,
@@ -206,21 +215,85 @@ pub async fn transition(
         due_at: form.get("due_at"),
         // Something that is not a whole number is out of range, and said so beside the field.
         due_in_working_days: form.get("due_in_working_days").map(|n| n.trim().parse().unwrap_or(0)),
-        decision: decision.then(|| DecisionInput {
-            measure: form.get("measure"),
-            decided_on: form.get("decided_on"),
-            reference: form.get("reference"),
-        }),
+        decision: decision.then(|| decision_input(&form)),
     };
     let (caller, case_id, if_match) = (viewer.user.clone(), id.clone(), version(&form));
     let done = state.op(move |conn, ctx| casework::transition(conn, ctx, &caller, &case_id, if_match, input)).await;
+    settle(&state, &console, &viewer, id, action, &form, done.map(drop)).await
+}
+
+/// After a change that may be refused for its fields or its timing: back to the case, or
+/// the page again with the refusal beside `action`'s form.
+async fn settle(
+    state: &AppState,
+    console: &Console,
+    viewer: &Viewer,
+    id: String,
+    action: Option<String>,
+    form: &FormData,
+    done: Result<(), ApiError>,
+) -> Result<HttpResponse, Fail> {
     match done {
-        Ok(_) => Ok(back_to(&id)),
+        Ok(()) => Ok(back_to(&id)),
         Err(e @ (ApiError::Validation(_) | ApiError::PreconditionFailed | ApiError::Conflict { .. })) => {
-            refused(&state, &console, &viewer, id, action, &form, e).await
+            refused(state, console, viewer, id, action, form, e).await
         }
         Err(e) => Err(Fail(e)),
     }
+}
+
+/// The decision fields of a submitted form.
+fn decision_input(form: &FormData) -> DecisionInput {
+    DecisionInput {
+        system: None,
+        authority: form.get("authority"),
+        measure: form.get("measure"),
+        decided_on: form.get("decided_on"),
+        reference: form.get("reference"),
+        note: form.get("decision_note"),
+        corrects: form.get("corrects"),
+    }
+}
+
+/// The measures a decision on a subject of `kind` may take, grouped by system, with
+/// the last day of those no longer in force.
+fn measure_choices(handling: &Handling, kind: SubjectKind, lang: crate::i18n::Lang) -> Vec<Value> {
+    let fits = Category::of_kind(kind);
+    System::ALL
+        .iter()
+        .map(|system| {
+            let items: Vec<Value> = handling
+                .measures
+                .iter()
+                .filter(|m| {
+                    !m.retired && m.entry.system == *system && m.entry.applies_to.iter().any(|c| fits.contains(c))
+                })
+                .map(|m| {
+                    context! {
+                        code => m.entry.code.clone(), label => handling.measure_name(&m.entry.code, lang),
+                        until => m.entry.valid_until.map(|d| d.to_string()),
+                    }
+                })
+                .collect();
+            context! { system => system.as_str(), items => items }
+        })
+        .collect()
+}
+
+/// `POST /cases/{id}/decisions`: a party, state or other decision (or a correction of one),
+/// through the same operation as the API.
+pub async fn decide(
+    state: web::Data<AppState>,
+    console: web::Data<Console>,
+    viewer: Viewer,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, Fail> {
+    let form = viewer.form(&body)?;
+    let id = path.into_inner();
+    let (caller, case_id, if_match, input) = (viewer.user.clone(), id.clone(), version(&form), decision_input(&form));
+    let done = state.op(move |conn, ctx| casework::decide(conn, ctx, &caller, &case_id, if_match, input)).await;
+    settle(&state, &console, &viewer, id, Some("decision".into()), &form, done.map(drop)).await
 }
 
 /// `POST /cases/{id}/comments`

@@ -42,6 +42,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/cases/{id}/edit", web::get().to(case_form::edit_form))
         .route("/cases/{id}/edit", web::post().to(case_form::update))
         .route("/cases/{id}/transition", web::post().to(case_page::transition))
+        .route("/cases/{id}/decisions", web::post().to(case_page::decide))
         .route("/cases/{id}/comments", web::post().to(case_page::comment))
         .route("/cases/{id}/evidence", web::post().to(case_page::upload))
         .route("/cases/{id}/evidence/{attachment}", web::get().to(case_page::download))

@@ -105,10 +105,10 @@ pub async fn page(
         Err(e) => return Err(Fail(e)),
     };
     let root = query.unit_id.clone().or(viewer.user.user.unit_id.clone());
-    let (now, measures) = (state.clock.now_naive(), state.settings.cases.measures.clone());
+    let now = state.clock.now_naive();
     let (summary, points, unit, campaigns, directives) = state
         .db(move |conn| {
-            let summary = summary_of(conn, &scope, &filter, root.clone(), now, &measures)?;
+            let summary = summary_of(conn, &scope, &filter, root.clone(), now)?;
             let points = series_of(conn, &scope, &filter, now)?;
             let unit = match &root {
                 Some(id) => Unit::find(conn, id)?.map(|u| u.name),
@@ -158,7 +158,7 @@ pub async fn export(state: web::Data<AppState>, viewer: Viewer, q: web::Query<Fi
     let format = crate::api::export::FileFormat::pick(query.format.as_deref(), None)?
         .ok_or_else(|| ApiError::field("format", crate::error::msg::one_of(&["csv", "xlsx"])))?;
     let root = query.unit_id.clone().or(viewer.user.user.unit_id.clone());
-    let (now, measures) = (state.clock.now_naive(), state.settings.cases.measures.clone());
-    let summary = state.db(move |conn| Ok(summary_of(conn, &scope, &filter, root, now, &measures)?)).await?;
+    let now = state.clock.now_naive();
+    let summary = state.db(move |conn| Ok(summary_of(conn, &scope, &filter, root, now)?)).await?;
     Ok(summary_table(&summary, viewer.lang).respond(format, "bao-cao-tong-hop")?)
 }

@@ -1,5 +1,6 @@
 //! Embedded migrations, one tree per backend, applied under a lock.
 
+use diesel::RunQueryDsl;
 use diesel::connection::SimpleConnection;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 
@@ -16,16 +17,41 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// Applies pending migrations; returns how many were applied.
 ///
 /// Everything runs in one transaction that first takes a lock (an advisory
-/// transaction lock on PostgreSQL, the write lock on SQLite), so two instances
-/// starting together apply each migration once.
+/// transaction lock on PostgreSQL, SQLite's write lock by `BEGIN IMMEDIATE`), so two
+/// instances starting together apply each migration once. On SQLite the migrations run
+/// on this connection with its foreign keys off, so that a migration may rebuild a table
+/// the way SQLite documents (create, copy, drop, rename); `PRAGMA foreign_key_check` must
+/// find nothing before the transaction commits.
 pub fn run_pending(conn: &mut DbConn) -> Result<usize, BoxError> {
-    write_tx(conn, |conn| -> Result<usize, BoxError> {
-        lock_setup(conn)?;
-        match conn {
-            DbConn::Pg(pg) => Ok(pg.run_pending_migrations(PG_MIGRATIONS)?.len()),
-            DbConn::Sqlite(sqlite) => Ok(sqlite.run_pending_migrations(SQLITE_MIGRATIONS)?.len()),
+    match conn {
+        DbConn::Pg(_) => write_tx(conn, |conn| -> Result<usize, BoxError> {
+            lock_setup(conn)?;
+            let DbConn::Pg(pg) = conn else { unreachable!("the same connection") };
+            Ok(pg.run_pending_migrations(PG_MIGRATIONS)?.len())
+        }),
+        DbConn::Sqlite(sqlite) => {
+            sqlite.batch_execute("PRAGMA foreign_keys = OFF")?;
+            let applied = sqlite.immediate_transaction(|sqlite| -> Result<usize, BoxError> {
+                let n = sqlite.run_pending_migrations(SQLITE_MIGRATIONS)?.len();
+                let broken: Vec<Broken> = diesel::sql_query("PRAGMA foreign_key_check").load(sqlite)?;
+                if let Some(b) = broken.first() {
+                    return Err(
+                        format!("a migration left {} rows in {} without their parent", broken.len(), b.table).into()
+                    );
+                }
+                Ok(n)
+            });
+            sqlite.batch_execute("PRAGMA foreign_keys = ON")?;
+            applied
         }
-    })
+    }
+}
+
+/// A row of `PRAGMA foreign_key_check`: a child row whose parent is missing.
+#[derive(diesel::QueryableByName)]
+struct Broken {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    table: String,
 }
 
 /// Serialises one-time set-up (migrations, seeding) across instances for the rest of
@@ -53,6 +79,74 @@ mod tests {
 
     fn names<DB: diesel::backend::Backend>(source: &EmbeddedMigrations) -> Vec<String> {
         MigrationSource::<DB>::migrations(source).unwrap().iter().map(|m| m.name().to_string()).collect()
+    }
+
+    /// A database of the flat-list era, with a closed case, upgraded: its severity becomes
+    /// a level, its one decision the first of its list, its measure the party's reprimand,
+    /// the rollup follows, and the rebuilt table keeps its rows, indexes and references.
+    #[test]
+    fn the_handling_migration_carries_old_cases_over() {
+        use diesel::Connection;
+        use diesel::sqlite::SqliteConnection;
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = SqliteConnection::establish(dir.path().join("old.db").to_str().unwrap()).unwrap();
+        conn.batch_execute("PRAGMA foreign_keys = ON").unwrap();
+        let all = MigrationSource::<diesel::sqlite::Sqlite>::migrations(&SQLITE_MIGRATIONS).unwrap();
+        let cut = all.iter().position(|m| m.name().to_string().ends_with("_handling")).unwrap();
+        diesel::migration::MigrationConnection::setup(&mut conn).unwrap();
+        for m in &all[..cut] {
+            conn.run_migration(m.as_ref()).unwrap();
+        }
+        conn.batch_execute(
+            "INSERT INTO units (id, code, name, kind, created_at, updated_at) VALUES ('u', 'HN', 'Hà Nội', 'city', '2024-01-01', '2024-01-01');
+             INSERT INTO users (id, username, full_name, password_hash, password_changed_at, role, unit_id, active, created_at, updated_at)
+               VALUES ('p', 'ubkt', 'UBKT', 'x', '2024-01-01', 'reviewer', 'u', 1, '2024-01-01', '2024-01-01');
+             INSERT INTO directives (id, code, kind, title, catalog_version, created_at, updated_at)
+               VALUES ('d', '24-CT/TU', 'directive', 'Chỉ thị', '1', '2024-01-01', '2024-01-01');
+             INSERT INTO campaigns (id, title, kind, directive_id, starts_on, ends_on, status, lead_id, created_by, created_at, updated_at)
+               VALUES ('c', 'Đợt 1', 'inspection', 'd', '2024-01-01', '2024-12-31', 'active', 'p', 'p', '2024-01-01', '2024-01-01');
+             INSERT INTO cases (id, number, campaign_id, directive_id, subject_kind, subject_unit_id, subject_key, title,
+               description, detected_on, severity, status, decision_measure, decision_decided_on, decision_reference,
+               closed_at, search_text, created_by, created_at, updated_at)
+               VALUES ('k', '2024-000001', 'c', 'd', 'individual', 'u', 'u|a', 'T', 'D', '2024-05-01', 'high', 'closed',
+                       'reprimand', '2024-05-20', '12-QĐ/UBKT', '2024-05-21', 't', 'p', '2024-05-01', '2024-05-21');
+             INSERT INTO case_events (id, case_id, at, kind, detail) VALUES ('e', 'k', '2024-05-01', 'created', '{}');
+             INSERT INTO case_stats (indicator_id, detected_month, subject_unit_id, responsible_unit_id, campaign_id,
+               directive_id, status, decision_measure, cases, shard)
+               VALUES ('', '2024-05-01', 'u', '', 'c', 'd', 'closed', 'reprimand', 1, 0);",
+        )
+        .unwrap();
+        let mut db = DbConn::Sqlite(conn);
+        assert_eq!(run_pending(&mut db).unwrap(), all.len() - cut);
+        let DbConn::Sqlite(conn) = &mut db else { unreachable!() };
+        #[derive(diesel::QueryableByName, Debug, PartialEq)]
+        struct Row {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            a: String,
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            b: String,
+        }
+        let one = |conn: &mut diesel::sqlite::SqliteConnection, sql: &str| -> Row {
+            diesel::sql_query(sql).get_result(conn).unwrap()
+        };
+        let case = one(conn, "SELECT severity AS a, decision_measure AS b FROM cases WHERE id = 'k'");
+        assert_eq!(case, Row { a: "very_serious".into(), b: "party_reprimand".into() });
+        let decision =
+            one(conn, "SELECT system AS a, measure || ' ' || decided_on || ' ' || reference AS b FROM case_decisions");
+        assert_eq!(decision, Row { a: "party".into(), b: "party_reprimand 2024-05-20 12-QĐ/UBKT".into() });
+        let stats = one(conn, "SELECT decision_measure AS a, CAST(cases AS TEXT) AS b FROM case_stats");
+        assert_eq!(stats, Row { a: "party_reprimand".into(), b: "1".into() });
+        let indexes = one(
+            conn,
+            "SELECT 'cases' AS a, CAST(COUNT(*) AS TEXT) AS b FROM sqlite_master WHERE type = 'index' AND tbl_name = 'cases' AND sql IS NOT NULL",
+        );
+        assert_eq!(indexes.b, "12", "every index of the table is rebuilt");
+        // References still hold, and are enforced again.
+        conn.batch_execute(
+            "INSERT INTO case_events (id, case_id, at, kind, detail) VALUES ('x', 'k', '2024-06-01', 'comment', '{}')",
+        )
+        .unwrap();
+        assert!(conn.batch_execute("INSERT INTO case_events (id, case_id, at, kind, detail) VALUES ('y', 'nope', '2024-06-01', 'comment', '{}')").is_err());
     }
 
     #[test]

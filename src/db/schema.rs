@@ -357,7 +357,66 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    severity_levels (code) {
+        code -> Text,
+        name -> Text,
+        name_en -> Text,
+        rank -> Integer,
+        aliases -> Text,
+        basis -> Text,
+        retired -> Bool,
+    }
+}
+
+diesel::table! {
+    measures (code) {
+        code -> Text,
+        name -> Text,
+        name_en -> Text,
+        system -> Text,
+        applies_to -> Text,
+        aliases -> Text,
+        basis -> Text,
+        valid_from -> Nullable<Date>,
+        valid_until -> Nullable<Date>,
+        position -> Integer,
+        retired -> Bool,
+    }
+}
+
+diesel::table! {
+    handling_catalog (id) {
+        id -> Integer,
+        version -> Text,
+        loaded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    case_decisions (id) {
+        id -> Text,
+        case_id -> Text,
+        system -> Text,
+        authority -> Nullable<Text>,
+        measure -> Text,
+        decided_on -> Date,
+        reference -> Nullable<Text>,
+        note -> Nullable<Text>,
+        corrects -> Nullable<Text>,
+        superseded -> Bool,
+        recorded_by -> Nullable<Text>,
+        recorded_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(case_decisions -> cases (case_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
+    severity_levels,
+    measures,
+    handling_catalog,
+    case_decisions,
     attachment_files,
     calendar_days,
     directives,

@@ -5,7 +5,7 @@
 macro_rules! stored_words {
     ($(#[$doc:meta])* $name:ident { $($variant:ident = $text:literal),+ $(,)? }) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
         #[serde(rename_all = "snake_case")]
         pub enum $name {
             $($variant),+
@@ -56,6 +56,7 @@ pub mod catalog;
 pub mod dates;
 pub mod deadline;
 pub mod fold;
+pub mod handling;
 pub mod report;
 pub mod role;
 pub mod text;

@@ -169,6 +169,14 @@ pub mod msg {
         not_editable "not-editable" (status: &str) [status = word(format!("status-{status}"))];
         no_evidence_now "no-evidence-now" (status: &str) [status = word(format!("status-{status}"))];
         outside_scope "outside-scope" () [];
+        /// A measure of another system than the decision names.
+        measure_other_system "measure-other-system" (system: &str) [system = word(system.to_string())];
+        measure_not_for_subject "measure-not-for-subject" () [];
+        measure_not_in_force "measure-not-in-force" () [];
+        unknown_measure "unknown-measure" () [];
+        unknown_severity "unknown-severity" () [];
+        no_decision_now "no-decision-now" (status: &str) [status = word(format!("status-{status}"))];
+        decision_corrected "decision-corrected" () [];
         member_role "member-role" () [];
         head_of_unit "head-of-unit" () [];
         concurrent_change "concurrent-change" () [];

@@ -264,14 +264,26 @@ pub fn may_reassign(role: Role, status: Status) -> bool {
 pub enum Addition {
     Comment,
     Evidence,
+    Decision,
 }
 
 /// The states each addition is accepted in. A comment is part of the record at any time
 /// (for instance that a decision was handed over). Evidence is what a decision rests on,
 /// so it is taken only while the case is still being handled: a concluded case takes new
 /// evidence after it is reopened, never quietly beside its decision.
-pub const ADDITIONS: [(Addition, &[Status]); 2] =
-    [(Addition::Comment, &Status::ALL), (Addition::Evidence, &[Status::Open, Status::InHandling, Status::Remediated])];
+/// A decision (party, state or other handling) is recorded once the case is accepted, and
+/// after it is closed (the state decision that follows the party's); never on a case
+/// dismissed as no violation.
+pub const ADDITIONS: [(Addition, &[Status]); 3] = [
+    (Addition::Comment, &Status::ALL),
+    (Addition::Evidence, &[Status::Open, Status::InHandling, Status::Remediated]),
+    (Addition::Decision, &[Status::InHandling, Status::Remediated, Status::Closed]),
+];
+
+/// Who records decisions: the roles that close cases.
+pub fn may_decide(role: Role) -> bool {
+    Action::Close.rule().roles.contains(&role)
+}
 
 /// Whether a case in `status` takes `addition` ([`ADDITIONS`]).
 pub fn accepts(addition: Addition, status: Status) -> bool {

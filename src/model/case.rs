@@ -10,7 +10,7 @@ use super::new_id;
 use super::unit::subtree_ids;
 use crate::db::schema::{campaign_members, case_events, case_indicators, cases, unit_closure};
 use crate::db::{Cached, DbConn};
-use crate::domain::case_terms::{Severity, SubjectKind};
+use crate::domain::case_terms::SubjectKind;
 use crate::domain::fold;
 use crate::domain::workflow::{OVERDUE_STATES, Status};
 use crate::per_backend;
@@ -31,8 +31,8 @@ pub struct Case {
     pub title: String,
     pub description: String,
     pub detected_on: NaiveDate,
-    #[diesel(deserialize_as = String, serialize_as = String)]
-    pub severity: Severity,
+    /// A level of the handling catalog (`severity_levels`).
+    pub severity: String,
     #[diesel(deserialize_as = String, serialize_as = String)]
     pub status: Status,
     pub responsible_unit_id: Option<String>,
@@ -466,6 +466,11 @@ case_predicate!(
     /// cases they may still see (after a move to another unit, the old unit's are gone).
     alert_case_predicate,
     diesel::dsl::InnerJoinQuerySource<crate::db::schema::alerts::table, cases::table>
+);
+case_predicate!(
+    /// The same over cases joined with their decisions.
+    case_decision_predicate,
+    diesel::dsl::InnerJoinQuerySource<cases::table, crate::db::schema::case_decisions::table>
 );
 case_predicate!(
     /// The same over cases joined with the indicators they cite.

@@ -6,11 +6,13 @@ use chrono::{NaiveDate, NaiveDateTime};
 use diesel::dsl::{case_when, count, count_star};
 use diesel::prelude::*;
 
-use super::case::{CaseFilter, CaseScope, case_indicator_predicate, case_predicate, overdue_at};
+use super::case::{
+    CaseFilter, CaseScope, case_decision_predicate, case_indicator_predicate, case_predicate, overdue_at,
+};
 use super::rollup;
 use super::unit::subtree_ids;
 use crate::db::DbConn;
-use crate::db::schema::{case_indicators, cases, unit_closure, units};
+use crate::db::schema::{case_decisions, case_indicators, cases, unit_closure, units};
 use crate::domain::report::{Counts, PeriodSplit, split_period};
 use crate::domain::workflow::{HANDLED, NOT_STANDING};
 
@@ -23,6 +25,8 @@ pub struct Aggregates {
     pub by_indicator: HashMap<String, Counts>,
     pub by_unit: HashMap<String, Counts>,
     pub by_measure: Vec<(String, i64)>,
+    /// Decisions in force on standing cases, by (system, measure).
+    pub decisions: Vec<(String, String, i64)>,
 }
 
 /// The scope a report can run with: a subtree that holds every unit is the same as
@@ -114,6 +118,16 @@ pub fn summary(
     }
 
     (out.subjects_detected, out.subjects_unhandled) = subjects(conn, scope, f, now)?;
+    out.decisions = cases::table
+        .inner_join(case_decisions::table)
+        .group_by((case_decisions::system, case_decisions::measure))
+        .select((case_decisions::system, case_decisions::measure, count_star()))
+        .into_boxed()
+        .filter(case_decision_predicate(scope, f, now))
+        .filter(case_decisions::superseded.eq(false))
+        .filter(cases::status.ne(NOT_STANDING))
+        .order((case_decisions::system, case_decisions::measure))
+        .load(conn)?;
 
     let rows: Vec<(String, i64)> = cases::table
         .inner_join(case_indicators::table)
