@@ -72,8 +72,20 @@ const DEPARTMENTS: [(&str, &str); 4] = [
     ("BTC-TU", "Ban Tổ chức Thành ủy"),
 ];
 const SURNAMES: [&str; 8] = ["Nguyễn", "Trần", "Lê", "Phạm", "Hoàng", "Vũ", "Đặng", "Bùi"];
-const MIDDLE: [&str; 6] = ["Văn", "Thị", "Minh", "Quang", "Thu", "Đức"];
-const GIVEN: [&str; 10] = ["An", "Bình", "Cường", "Dũng", "Hà", "Hương", "Lan", "Nam", "Thảo", "Tuấn"];
+/// Middle and given names by gender, so a "Thị" is never a "Tuấn".
+const MEN: ([&str; 4], [&str; 8]) =
+    (["Văn", "Minh", "Quang", "Đức"], ["An", "Bình", "Cường", "Dũng", "Hùng", "Nam", "Tuấn", "Sơn"]);
+const WOMEN: ([&str; 3], [&str; 7]) = (["Thị", "Thu", "Thanh"], ["Hà", "Hương", "Lan", "Thảo", "Mai", "Hoa", "Yến"]);
+
+/// A full Vietnamese name whose given name fits its middle name's gender.
+fn full_name(dice: &mut Dice) -> String {
+    let surname = *dice.pick(&SURNAMES);
+    if dice.below(2) == 0 {
+        format!("{surname} {} {}", dice.pick(&MEN.0), dice.pick(&MEN.1))
+    } else {
+        format!("{surname} {} {}", dice.pick(&WOMEN.0), dice.pick(&WOMEN.1))
+    }
+}
 const POSITIONS: [&str; 5] =
     ["Chuyên viên", "Phó trưởng phòng", "Trưởng phòng", "Cán bộ địa chính", "Công chức một cửa"];
 const TITLES: [[&str; 3]; 3] = [
@@ -154,7 +166,9 @@ pub fn load(
     let user = |conn: &mut DbConn, username: &str, role: Role, unit: &Unit| {
         let input = UserInput {
             username: username.into(),
-            full_name: format!("{username} (demo)"),
+            full_name: full_name(&mut Dice(
+                username.bytes().fold(7, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b))),
+            )),
             email: Some(format!("{username}@demo.hanoi.gov.vn")),
             role,
             unit_id: Some(unit.id.clone()),
@@ -283,7 +297,7 @@ pub fn load(
                 subject_unit = subjects.iter().find(|u| u.id == unit_id).copied().unwrap_or(subject_unit);
                 (Some(name), Some(pos))
             } else {
-                let name = format!("{} {} {}", dice.pick(&SURNAMES), dice.pick(&MIDDLE), dice.pick(&GIVEN));
+                let name = full_name(&mut dice);
                 let pos = dice.pick(&POSITIONS).to_string();
                 people.push((subject_unit.id.clone(), name.clone(), pos.clone()));
                 (Some(name), Some(pos))
@@ -310,6 +324,7 @@ pub fn load(
                 unit_id: Some(subject_unit.id.clone()),
                 person_name,
                 person_position,
+                categories: None,
             }),
             indicator_ids: Some(vec![indicator.id.clone()]),
             title: Some(format!("{title} tại {}", subject_unit.name)),

@@ -173,6 +173,7 @@ mod tests {
         wanted.extend(crate::domain::workflow::Action::ALL.map(|a| format!("action-{}", a.as_str())));
         wanted.extend(crate::domain::role::Role::ALL.map(|r| format!("role-{}", r.as_str())));
         wanted.extend(crate::domain::handling::System::ALL.map(|s| format!("system-{s}")));
+        wanted.extend(crate::domain::handling::Category::ALL.map(|c| format!("category-{c}")));
         wanted.extend(crate::domain::case_terms::SubjectKind::ALL.map(|s| format!("subject-{s}")));
         wanted.extend(crate::domain::role::UnitKind::ALL.map(|k| format!("kind-{}", k.as_str())));
         wanted.extend(crate::model::alert::OUTBOX_STATUSES.map(|s| format!("outbox-{s}")));

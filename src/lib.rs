@@ -23,6 +23,7 @@ pub mod metrics;
 pub mod model;
 pub mod signin;
 pub mod state;
+pub mod subjects;
 pub mod telemetry;
 pub mod unit_tree;
 pub mod web;

@@ -109,7 +109,19 @@ async fn sign_in(d: &WebDriver, username: &str) -> Step {
     // Polled, not found at once: after a sign-out the sign-in page may still be loading.
     d.query(By::Id("username")).first().await.map_err(e)?.send_keys(username).await.map_err(e)?;
     d.find(By::Id("password")).await.map_err(e)?.send_keys(PASSWORD).await.map_err(e)?;
-    d.find(By::Css("form[action='/sign-in'] button[type=submit]")).await.map_err(e)?.click().await.map_err(e)
+    let submit = By::Css("form[action='/sign-in'] button[type=submit]");
+    d.find(submit.clone()).await.map_err(e)?.click().await.map_err(e)?;
+    // A click that lands while the page is still settling can be lost: wait for the
+    // sign-in form to go, and press again if it stays.
+    for attempt in 0..50 {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        match d.find_all(submit.clone()).await.map_err(e)?.first() {
+            None => return Ok(()),
+            Some(button) if attempt % 10 == 9 => button.click().await.map_err(e)?,
+            Some(_) => {}
+        }
+    }
+    Err(format!("still on the sign-in page after signing in as {username}"))
 }
 
 /// Waits (up to 10 s) until the browser is at `url`.
@@ -129,6 +141,12 @@ async fn wait_for_url(d: &WebDriver, url: &str) -> Step {
 
 async fn sign_out(d: &WebDriver) -> Step {
     d.find(By::Css("form[action='/sign-out'] button")).await.map_err(e)?.click().await.map_err(e)
+}
+
+/// Ticks an indicator of group 2 in the log form, opening its group first.
+async fn tick_indicator(d: &WebDriver, id: &str) -> Step {
+    open_action(d, "2. Đùn đẩy, né tránh, sợ trách nhiệm trong giải quyết công việc").await.ok();
+    d.find(By::Css(format!("input[name=indicator_ids][value='{id}']"))).await.map_err(e)?.click().await.map_err(e)
 }
 
 /// Sets a date field's value as the date picker would (its typed form depends on the locale).
@@ -209,13 +227,7 @@ async fn a_case_from_logging_to_conclusion_in_the_browser() {
         d.find(By::Css("input[name=subject_kind][value=individual]")).await.map_err(e)?.click().await.map_err(e)?;
         d.find(By::Id("person_name")).await.map_err(e)?.send_keys("Nguyễn Văn Bình").await.map_err(e)?;
         let indicator = w.indicator("2.5").id.clone();
-        open_action(&d, "2. Đùn đẩy, né tránh, sợ trách nhiệm trong giải quyết công việc").await.ok();
-        d.find(By::Css(format!("input[name=indicator_ids][value='{indicator}']")))
-            .await
-            .map_err(e)?
-            .click()
-            .await
-            .map_err(e)?;
+        tick_indicator(&d, &indicator).await?;
         set_date(&d, "#detected_on", "2024-09-20").await?;
         d.find(By::Id("title")).await.map_err(e)?.send_keys("Giữ hồ sơ quá hạn 30 ngày").await.map_err(e)?;
         d.find(By::Id("description"))
@@ -345,6 +357,57 @@ async fn a_case_from_logging_to_conclusion_in_the_browser() {
         accessible(&d).await
     })
     .await;
+    // The same official is found again: the form shows the record as the name is typed,
+    // the reviewer sees the repeat, and the report counts the person once.
+    step(&d, "06b-a-repeat-violation", async {
+        sign_out(&d).await?;
+        sign_in(&d, "thanhtra1").await?;
+        d.find(By::Css(".campaigns a.button")).await.map_err(e)?.click().await.map_err(e)?;
+        d.find(By::Css(format!("#subject_unit_id option[value='{}']", w.dien_bien.id)))
+            .await
+            .map_err(e)?
+            .click()
+            .await
+            .map_err(e)?;
+        d.find(By::Css("input[name=subject_kind][value=individual]")).await.map_err(e)?.click().await.map_err(e)?;
+        d.find(By::Id("person_name")).await.map_err(e)?.send_keys("Nguyễn Văn Bình").await.map_err(e)?;
+        page_has(&d, "Phường Điện Biên: Đã có 1 vụ việc, lần gần nhất cảnh cáo 09/2024").await?;
+        let _ = d.screenshot(&shots_dir().join("06b-the-form-knows-the-official.png")).await;
+        let indicator = w.indicator("2.6").id.clone();
+        tick_indicator(&d, &indicator).await?;
+        set_date(&d, "#detected_on", "2024-09-24").await?;
+        d.find(By::Id("title")).await.map_err(e)?.send_keys("Tiếp tục chậm trả hồ sơ").await.map_err(e)?;
+        d.find(By::Id("description")).await.map_err(e)?.send_keys("Lại giữ hồ sơ quá hạn.").await.map_err(e)?;
+        d.find(By::Css("form.case-form button.primary")).await.map_err(e)?.click().await.map_err(e)?;
+        page_has(&d, "Tiếp tục chậm trả hồ sơ").await?;
+        sign_out(&d).await?;
+        sign_in(&d, "ubkt.thanhpho").await?;
+        d.find(By::LinkText("Vụ việc")).await.map_err(e)?.click().await.map_err(e)?;
+        d.find(By::LinkText("Tiếp tục chậm trả hồ sơ")).await.ok();
+        let repeat = app.get("/api/v1/cases?repeat=true", &w.city_reviewer.token).await.body;
+        let id = repeat["items"][0]["id"].as_str().ok_or("the repeat is listed")?.to_string();
+        d.goto(&format!("{}/cases/{id}", app.base)).await.map_err(e)?;
+        page_has(&d, "Tái phạm: 1 vụ việc trước, lần gần nhất cảnh cáo 09/2024").await?;
+        accessible(&d).await?;
+        d.find(By::LinkText("Báo cáo")).await.map_err(e)?.click().await.map_err(e)?;
+        page_has(&d, "Phát hiện 1 tổ chức, cá nhân có vi phạm").await?;
+        page_has(&d, "Trong đó tái phạm: 1 tổ chức, cá nhân").await?;
+        accessible(&d).await?;
+        // The official's record, on a phone, and the catalogs the reviewer decides by.
+        d.set_window_rect(0, 0, 390, 844).await.map_err(e)?;
+        let subject = repeat["items"][0]["subject"]["id"].as_str().ok_or("the case names its subject")?.to_string();
+        d.goto(&format!("{}/subjects/{subject}", app.base)).await.map_err(e)?;
+        page_has(&d, "Các vụ việc").await?;
+        let _ = d.screenshot(&shots_dir().join("06c-an-officials-record-at-390px.png")).await;
+        accessible(&d).await?;
+        d.set_window_rect(0, 0, 1366, 900).await.map_err(e)?;
+        d.find(By::LinkText("Danh mục")).await.map_err(e)?.click().await.map_err(e)?;
+        page_has(&d, "Khai trừ").await?;
+        let _ = d.screenshot(&shots_dir().join("06d-the-catalogs.png")).await;
+        accessible(&d).await
+    })
+    .await;
+
     // The administrator creates a user and moves a unit.
     step(&d, "07-admin-creates-a-user-and-moves-a-unit", async {
         sign_out(&d).await?;

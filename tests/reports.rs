@@ -64,7 +64,8 @@ async fn the_summary_counts_cases_and_subjects_as_official_reports_do() {
     let r = app.get("/api/v1/reports/summary", &token).await.expect(200).body;
     assert_eq!(counts(&r["cases"]), vec![4, 2, 1, 1, 1, 0, 1], "{r}");
     // Three subjects with a standing violation; only Cầu Giấy has all of its cases closed.
-    assert_eq!(r["subjects"], json!({"detected": 3, "handled": 1}));
+    // A and B are one person: one repeat violator.
+    assert_eq!(r["subjects"], json!({"detected": 3, "handled": 1, "repeat": 1}));
     assert_eq!(r["handling_rate"], 0.5);
 
     let rows = r["by_indicator"].as_array().unwrap();
@@ -105,7 +106,7 @@ async fn cuts_by_period_campaign_and_unit() {
     let r = app.get("/api/v1/reports/summary?from=2024-09-24&to=2024-09-24", t).await.expect(200).body;
     assert_eq!((r["cases"]["detected"].as_i64(), r["subjects"]["detected"].as_i64()), (Some(1), Some(1)));
     let r = app.get(&format!("/api/v1/reports/summary?unit_id={}", w.cau_giay.id), t).await.expect(200).body;
-    assert_eq!(r["subjects"], json!({"detected": 1, "handled": 1}));
+    assert_eq!(r["subjects"], json!({"detected": 1, "handled": 1, "repeat": 0}));
     assert_eq!(r["by_unit"][0]["code"], "CAU-GIAY");
     let r = app.get(&format!("/api/v1/reports/summary?campaign_id={}", w.campaign.id), t).await.expect(200).body;
     assert_eq!(r["cases"]["detected"], 4);
@@ -283,7 +284,12 @@ async fn the_report_rollup_matches_a_recount_after_every_kind_of_change() {
     let codes: Vec<&str> = r["by_indicator"].as_array().unwrap().iter().map(|i| i["code"].as_str().unwrap()).collect();
     assert_eq!(codes, vec!["1.6", "2.5", "3.1"], "1.1 lost its only case to the edit, and is no row");
     let subjects = subject_rollup(&app);
-    let org = format!("org:{}", w.cau_giay.id);
+    // The Cầu Giấy body is one record, whichever case named it first.
+    let org = app.get("/api/v1/subjects?kind=organization", &w.city_reviewer.token).await.expect(200).body;
+    let org = org["items"].as_array().unwrap().iter().find(|s| s["unit_id"] == w.cau_giay.id.as_str()).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let cau_giay: Vec<_> = subjects.iter().filter(|s| s.0 == org).collect();
     assert_eq!(cau_giay, vec![&(org.clone(), w.cau_giay.id.clone(), 2, 1)], "C closed, D dismissed, F open");
     let responsible = responsible_rollup(&app);
@@ -317,11 +323,12 @@ async fn each_reader_counts_only_their_subtree() {
     scenario(&app, &w).await;
     let r = app.get("/api/v1/reports/summary", &w.cau_giay_head.token).await.expect(200).body;
     assert_eq!(counts(&r["cases"]), vec![1, 1, 1, 0, 0, 0, 0]);
-    assert_eq!(r["subjects"], json!({"detected": 1, "handled": 1}));
+    assert_eq!(r["subjects"], json!({"detected": 1, "handled": 1, "repeat": 0}));
     // Ba Đình's reviewer sees its own three cases and C, which Ba Đình was made responsible for.
     let r = app.get("/api/v1/reports/summary", &w.ba_dinh_reviewer.token).await.expect(200).body;
     assert_eq!(counts(&r["cases"]), vec![4, 2, 0, 1, 1, 0, 0]);
-    assert_eq!(r["subjects"], json!({"detected": 3, "handled": 1}));
+    // A and B are one person: one repeat violator.
+    assert_eq!(r["subjects"], json!({"detected": 3, "handled": 1, "repeat": 1}));
     // Asking for a wider cut does not widen the scope.
     let r = app.get(&format!("/api/v1/reports/summary?unit_id={}", w.city.id), &w.cau_giay_head.token).await;
     assert_eq!(counts(&r.expect(200).body["cases"]), vec![1, 1, 1, 0, 0, 0, 0]);
@@ -348,7 +355,14 @@ async fn the_summary_exports_as_csv_a_spreadsheet_opens() {
         let bytes = res.bytes().await.unwrap();
         assert!(bytes.starts_with("\u{feff}".as_bytes()), "UTF-8 byte-order mark");
         let text = String::from_utf8(bytes[3..].to_vec()).unwrap();
-        let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(text.as_bytes());
+        // The official sentence opens the file, then a blank line, then the figures.
+        let (lead, rest) = text.split_once("\n").unwrap();
+        assert_eq!(
+            lead.trim_matches(['"', '\r']),
+            "Phát hiện 3 tổ chức, cá nhân có vi phạm; đã xử lý 1 tổ chức, cá nhân (33,3%)."
+        );
+        let rest = rest.split_once("\n").unwrap().1;
+        let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(rest.as_bytes());
         let header = reader.headers().unwrap().clone();
         assert_eq!((&header[3], &header[5], &header[10]), ("Phát hiện", "Không vi phạm", "Tỷ lệ xử lý"));
         let rows: Vec<csv::StringRecord> = reader.records().map(Result::unwrap).collect();
@@ -479,6 +493,7 @@ async fn the_summary_and_the_case_list_export_as_xlsx() {
     let rows = sheet(&bytes);
     assert!(rows[0][0].to_string().starts_with("Báo cáo tổng hợp"), "{:?}", rows[0]);
     assert!(rows[0][0].to_string().contains("01/09/2024"));
+    assert!(rows[1][0].to_string().starts_with("Phát hiện 3 tổ chức, cá nhân có vi phạm"), "{:?}", rows[1]);
     assert_eq!(rows[2][3], Data::String("Phát hiện".into()));
     assert_eq!(rows[3][0], Data::String("Tổng số vụ việc".into()));
     assert_eq!((rows[3][3].clone(), rows[3][4].clone()), (Data::Float(4.0), Data::Float(2.0)), "figures are numbers");

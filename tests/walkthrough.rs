@@ -59,9 +59,10 @@ fn the_readme_walkthrough_works_when_pasted() {
     // The report counts it, and the exports are of the same period.
     let report: serde_json::Value = serde_json::from_str(lines[case + 8]).expect("the report as JSON");
     assert!(report["cases"]["detected"].as_i64().unwrap() > 100 && report["cases"]["handled"].as_i64().unwrap() > 0);
-    let csv = &lines[case + 9..case + 12];
-    assert!(csv[0].contains("Phát hiện"), "{csv:?}");
-    let all = csv[1].split(',').collect::<Vec<_>>();
+    let csv = &lines[case + 9..case + 14];
+    assert!(csv[0].contains("tổ chức, cá nhân có vi phạm"), "the official sentence opens it: {csv:?}");
+    assert!(csv[2].contains("Phát hiện"), "{csv:?}");
+    let all = csv[3].split(',').collect::<Vec<_>>();
     assert_eq!(all[0], "Tổng số vụ việc");
     assert_eq!(all[3], report["cases"]["detected"].to_string(), "the CSV counts the same period as the JSON");
     let folder = std::path::Path::new(&folder);

@@ -106,6 +106,7 @@ pub async fn export(
                 ]);
             }
             Ok(Table {
+                lead: None,
                 title: word("export-cases-title".into()),
                 sheet: word("export-cases-sheet".into()),
                 blocks: vec![Block { header, rows: out }],

@@ -19,6 +19,8 @@ use crate::state::AppState;
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct SubjectView {
+    /// The subject's record (`GET /subjects/{id}`).
+    id: Option<String>,
     kind: String,
     unit_id: String,
     person_name: Option<String>,
@@ -66,6 +68,7 @@ impl CaseView {
         let overdue = is_overdue(c.status.can_be_overdue(), c.deadline_at, now);
         CaseView {
             subject: SubjectView {
+                id: c.subject_id,
                 kind: c.subject_kind.into(),
                 unit_id: c.subject_unit_id,
                 person_name: c.person_name,
@@ -143,6 +146,9 @@ pub struct CaseQuery {
     pub indicator_id: Option<String>,
     pub status: Option<String>,
     pub overdue: Option<bool>,
+    /// `true`: only cases whose subject has another standing case found on or before it
+    /// (tái phạm); `false`: only first violations.
+    pub repeat: Option<bool>,
     pub q: Option<String>,
     pub from: Option<String>,
     pub to: Option<String>,
@@ -173,6 +179,7 @@ pub fn case_filter(q: &CaseQuery) -> Result<CaseFilter, ApiError> {
         indicator_id: q.indicator_id.clone(),
         status: q.status.clone(),
         overdue: q.overdue,
+        repeat: q.repeat,
         q: q.q.clone(),
         from,
         to,

@@ -12,6 +12,8 @@ use crate::i18n::Lang;
 /// A sheet to export: a title, then blocks of rows, each under its own header.
 pub struct Table {
     pub title: String,
+    /// A sentence under the title (the official figure of a report), if any.
+    pub lead: Option<String>,
     /// The sheet's name in XLSX (at most 31 characters).
     pub sheet: String,
     pub blocks: Vec<Block>,
@@ -126,6 +128,10 @@ impl Table {
     fn csv(&self) -> Result<Vec<u8>, ApiError> {
         let io = |e: csv::Error| ApiError::internal(format!("csv: {e}"));
         let mut w = csv::WriterBuilder::new().flexible(true).from_writer("\u{feff}".as_bytes().to_vec());
+        if let Some(lead) = &self.lead {
+            w.write_record([defuse(lead).into_owned()]).map_err(io)?;
+            w.write_record([""]).map_err(io)?;
+        }
         for (i, block) in self.blocks.iter().enumerate() {
             if i > 0 {
                 w.write_record([""]).map_err(io)?;
@@ -188,6 +194,9 @@ impl Table {
         sheet.set_autofit_max_width(420).set_autofit_max_row(500).autofit();
         let title = Format::new().set_bold().set_font_size(14);
         sheet.write_string_with_format(0, 0, &self.title, &title).map_err(fail)?;
+        if let Some(lead) = &self.lead {
+            sheet.write_string_with_format(1, 0, lead, &Format::new().set_bold()).map_err(fail)?;
+        }
         sheet.set_landscape().set_paper_size(9).set_print_fit_to_pages(1, 0);
         book.save_to_buffer().map_err(fail)
     }

@@ -7,7 +7,9 @@ use serde::Serialize;
 use super::extract::{JsonBody, QueryParams};
 use super::pagination::{Page, PageQuery, PageRequest};
 use crate::auth::CurrentUser;
-use crate::domain::handling::{HandlingCatalog, LevelEntry, MeasureEntry};
+use chrono::NaiveDate;
+
+use crate::domain::handling::{Category, HandlingCatalog, LevelEntry, MeasureEntry, System};
 use crate::error::ApiError;
 use crate::model::handling::{Handling, HandlingImport, Kept};
 use crate::state::AppState;
@@ -16,8 +18,15 @@ use crate::state::AppState;
 /// Vietnamese name, what this resource served before it was a catalog).
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct MeasureView {
-    #[serde(flatten)]
-    measure: MeasureEntry,
+    code: String,
+    name: String,
+    name_en: String,
+    system: System,
+    applies_to: Vec<Category>,
+    aliases: Vec<String>,
+    basis: String,
+    valid_from: Option<NaiveDate>,
+    valid_until: Option<NaiveDate>,
     retired: bool,
     /// The same as `name`; kept for clients of the flat list.
     label: String,
@@ -25,16 +34,50 @@ pub struct MeasureView {
 
 impl From<Kept<MeasureEntry>> for MeasureView {
     fn from(k: Kept<MeasureEntry>) -> Self {
-        MeasureView { label: k.entry.name.clone(), measure: k.entry, retired: k.retired }
+        let m = k.entry;
+        MeasureView {
+            label: m.name.clone(),
+            code: m.code,
+            name: m.name,
+            name_en: m.name_en,
+            system: m.system,
+            applies_to: m.applies_to,
+            aliases: m.aliases,
+            basis: m.basis,
+            valid_from: m.valid_from,
+            valid_until: m.valid_until,
+            retired: k.retired,
+        }
     }
 }
 
 /// A severity level as served.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct LevelView {
-    #[serde(flatten)]
-    level: LevelEntry,
+    code: String,
+    name: String,
+    name_en: String,
+    /// From the least grave (1).
+    rank: i32,
+    /// Codes earlier versions used (`low`, `medium`, `high`), still accepted.
+    aliases: Vec<String>,
+    basis: String,
     retired: bool,
+}
+
+impl From<Kept<LevelEntry>> for LevelView {
+    fn from(k: Kept<LevelEntry>) -> Self {
+        let l = k.entry;
+        LevelView {
+            code: l.code,
+            name: l.name,
+            name_en: l.name_en,
+            rank: l.rank,
+            aliases: l.aliases,
+            basis: l.basis,
+            retired: k.retired,
+        }
+    }
 }
 
 /// What `PUT /measures` did, and the catalog as it now stands.
@@ -51,7 +94,7 @@ impl HandlingView {
         HandlingView {
             version: h.version,
             import,
-            levels: h.levels.into_iter().map(|k| LevelView { level: k.entry, retired: k.retired }).collect(),
+            levels: h.levels.into_iter().map(LevelView::from).collect(),
             measures: h.measures.into_iter().map(MeasureView::from).collect(),
         }
     }
@@ -77,8 +120,7 @@ pub async fn measures(
 #[get("/severity-levels")]
 pub async fn levels(state: web::Data<AppState>, _caller: CurrentUser) -> Result<HttpResponse, ApiError> {
     let handling = state.db(move |conn| Ok(Handling::load(conn)?)).await?;
-    let view: Vec<LevelView> =
-        handling.levels.into_iter().map(|k| LevelView { level: k.entry, retired: k.retired }).collect();
+    let view: Vec<LevelView> = handling.levels.into_iter().map(LevelView::from).collect();
     Ok(HttpResponse::Ok().json(view))
 }
 

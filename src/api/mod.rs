@@ -20,6 +20,7 @@ pub mod notifications;
 pub mod openapi;
 pub mod pagination;
 pub mod reports;
+pub mod subjects;
 pub mod units;
 pub mod users;
 pub mod wire;
@@ -93,6 +94,10 @@ fn api_v1(cfg: &mut ServiceConfig) {
     cfg.service(notifications::mark_read);
     cfg.service(notifications::outbox);
     cfg.service(notifications::retry);
+    cfg.service(subjects::list);
+    cfg.service(subjects::get);
+    cfg.service(subjects::update);
+    cfg.service(subjects::merge);
     cfg.service(reports::summary);
     cfg.service(reports::series);
     cfg.service(audit::list);

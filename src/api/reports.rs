@@ -39,6 +39,8 @@ pub struct ReportQuery {
 pub struct SubjectCounts {
     pub detected: i64,
     pub handled: i64,
+    /// Of those detected, the ones with more than one standing case (tái phạm).
+    pub repeat: i64,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -186,6 +188,7 @@ pub fn summary_of(
         subjects: SubjectCounts {
             detected: agg.subjects_detected,
             handled: agg.subjects_detected - agg.subjects_unhandled,
+            repeat: agg.subjects_repeat,
         },
         cases: agg.cases,
         by_indicator,
@@ -250,6 +253,7 @@ pub fn summary_table(s: &Summary, lang: Lang) -> Table {
         ),
     };
     Table {
+        lead: Some(crate::domain::report::official_sentence(lang, s.subjects.detected, s.subjects.handled)),
         title: c.text(lang, "export-summary-title", &[("period", period)]),
         sheet: t("export-summary-sheet"),
         blocks: vec![Block { header, rows }, measures, decisions],

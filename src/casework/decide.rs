@@ -8,7 +8,7 @@ use super::{Ctx, check_version, snapshot, store_change, visible};
 use crate::auth::CurrentUser;
 use crate::db::{DbConn, write_tx};
 use crate::domain::dates;
-use crate::domain::handling::System;
+use crate::domain::handling::{Category, System};
 use crate::domain::role::one_of;
 use crate::domain::text;
 use crate::domain::workflow::{self, Addition, Status};
@@ -18,6 +18,7 @@ use crate::model::case::{Case, CaseEvent};
 use crate::model::decision::Decision;
 use crate::model::handling::Handling;
 use crate::model::new_id;
+use crate::model::subject::Subject;
 
 const AUTHORITY_MAX: usize = 200;
 const REFERENCE_MAX: usize = 100;
@@ -43,7 +44,7 @@ pub struct DecisionInput {
 /// `prefix` (`decision.` inline); the decision to store when nothing is wrong.
 pub(super) fn check(
     ctx: &Ctx,
-    handling: &Handling,
+    (handling, categories): (&Handling, &[Category]),
     caller: &CurrentUser,
     case: &Case,
     input: &DecisionInput,
@@ -77,7 +78,7 @@ pub(super) fn check(
                 None
             }
             Some(m) => {
-                let refusals = m.refusals(system, case.subject_kind, &[], decided_on);
+                let refusals = m.refusals(system, case.subject_kind, categories, decided_on);
                 let fits = refusals.is_empty();
                 for (field, message) in refusals {
                     v.add(&at(field), message);
@@ -120,6 +121,16 @@ pub(super) fn check(
     }))
 }
 
+/// What a decision on `case` is checked against: the handling catalog and the
+/// categories of the case's subject (none known: any of its kind).
+pub(super) fn grounds(conn: &mut DbConn, case: &Case) -> Result<(Handling, Vec<Category>), ApiError> {
+    let categories = match &case.subject_id {
+        Some(id) => Subject::find(conn, id)?.map(|s| s.category_list()).unwrap_or_default(),
+        None => Vec::new(),
+    };
+    Ok((Handling::load(conn)?, categories))
+}
+
 /// Writes `d` onto a closed case as its latest decision (what `decision` serves and the
 /// reports count it by).
 pub(super) fn show_on(case: &mut Case, d: &Decision) {
@@ -150,7 +161,7 @@ pub fn decide(
         if !workflow::accepts(Addition::Decision, before.status) {
             return Err(ApiError::conflict(msg::no_decision_now(before.status.as_str())));
         }
-        let handling = Handling::load(conn)?;
+        let (handling, categories) = grounds(conn, &before)?;
         let mut v = Validator::new();
         let corrected = match input.corrects.as_deref() {
             None => None,
@@ -166,7 +177,7 @@ pub fn decide(
                 Some(d) => Some(d),
             },
         };
-        let decision = check(ctx, &handling, caller, &before, &input, "", &mut v)?;
+        let decision = check(ctx, (&handling, &categories), caller, &before, &input, "", &mut v)?;
         v.finish()?;
         let Some(mut decision) = decision else { return Err(ApiError::internal("a checked decision is missing")) };
         decision.corrects = corrected.as_ref().map(|d| d.id.clone());

@@ -6,7 +6,7 @@ use super::Ctx;
 use crate::db::DbConn;
 use crate::domain::case_terms::SubjectKind;
 use crate::domain::dates;
-use crate::domain::fold::fold;
+use crate::domain::handling::Category;
 use crate::domain::role::one_of;
 use crate::domain::text;
 use crate::error::msg;
@@ -15,6 +15,7 @@ use crate::model::campaign::Campaign;
 use crate::model::canonical_id;
 use crate::model::case::Case;
 use crate::model::directive::Indicator;
+use crate::model::subject::Subject;
 use crate::model::unit::Unit;
 
 const TITLE_MAX: usize = 300;
@@ -26,12 +27,17 @@ pub struct SubjectInput {
     pub unit_id: Option<String>,
     pub person_name: Option<String>,
     pub person_position: Option<String>,
+    /// `party_member`, `civil_servant`, … (a party member who is a civil servant is both);
+    /// left out: not known, and any measure in force fits.
+    pub categories: Option<Vec<String>>,
 }
 
 /// Body of POST (all needed) and PATCH (any subset).
 #[derive(Deserialize, Default, utoipa::ToSchema)]
 pub struct CaseInput {
     pub campaign_id: Option<String>,
+    /// A subject of the registry (`GET /subjects`), instead of `subject`.
+    pub subject_id: Option<String>,
     pub subject: Option<SubjectInput>,
     pub indicator_ids: Option<Vec<String>>,
     pub title: Option<String>,
@@ -46,6 +52,8 @@ pub struct CaseInput {
 pub(super) struct Draft {
     pub case: Case,
     pub indicator_ids: Vec<String>,
+    /// The categories an inline subject was given.
+    pub categories: Vec<Category>,
 }
 
 /// Applies the descriptive fields of `input`, recording every problem in `v`.
@@ -84,9 +92,47 @@ pub(super) fn apply_fields(
             Err(m) => v.add("detected_on", m),
         }
     }
+    if input.subject.is_some() && input.subject_id.is_some() {
+        v.add("subject_id", msg::subject_twice());
+    }
+    if let Some(raw) = input.subject_id.as_deref().filter(|_| input.subject.is_none()) {
+        match canonical_id(raw) {
+            None => v.add("subject_id", msg::no_subject()),
+            Some(id) => match Subject::resolve(conn, &id)? {
+                None => v.add("subject_id", msg::no_subject()),
+                Some(s)
+                    if campaign.is_some_and(|c| !Campaign::targets_unit(conn, &c.id, &s.unit_id).unwrap_or(false)) =>
+                {
+                    v.add("subject_id", msg::unit_not_targeted())
+                }
+                Some(s) => {
+                    d.case.subject_kind = s.kind;
+                    d.case.subject_unit_id = s.unit_id.clone();
+                    d.case.person_name = s.name.clone().filter(|_| s.kind == SubjectKind::Individual);
+                    d.case.person_position = s.position.clone();
+                    d.case.subject_id = Some(s.id);
+                }
+            },
+        }
+    }
     if let Some(s) = &input.subject {
+        // Found or created again from what is given, when the case is stored.
+        d.case.subject_id = None;
+        d.categories.clear();
+        for (i, c) in s.categories.iter().flatten().enumerate() {
+            match Category::parse(c) {
+                Some(c) => d.categories.push(c),
+                None => v.add(&format!("subject.categories[{i}]"), one_of(&Category::ALL.map(Category::as_str))),
+            }
+        }
         match s.kind.as_deref().map(SubjectKind::parse) {
-            Some(Some(kind)) => d.case.subject_kind = kind,
+            Some(Some(kind)) => {
+                d.case.subject_kind = kind;
+                if let Some(i) = d.categories.iter().position(|c| !Category::of_kind(kind).contains(c)) {
+                    let fits: Vec<&str> = Category::of_kind(kind).iter().map(|c| c.as_str()).collect();
+                    v.add(&format!("subject.categories[{i}]"), one_of(&fits));
+                }
+            }
             Some(None) => v.add("subject.kind", one_of(&SubjectKind::ALL.map(SubjectKind::as_str))),
             None => v.add("subject.kind", msg::required()),
         }
@@ -145,23 +191,30 @@ pub(super) fn apply_fields(
     Ok(())
 }
 
-/// Recomputes what is derived from the fields: who the subject is, and the search text.
-pub(super) fn derive(conn: &mut DbConn, case: &mut Case) -> Result<(), ApiError> {
-    let unit_name = subject_unit_name(conn, case)?;
-    derive_from(case, &unit_name);
+/// Recomputes what is derived from the fields, inside the case's transaction: the
+/// subject's record (found by unit, kind and name as written, or created) unless the case
+/// names one already, the key counts use (the record's id), and the search text.
+pub(super) fn derive(
+    conn: &mut DbConn,
+    case: &mut Case,
+    categories: &[Category],
+    now: chrono::NaiveDateTime,
+) -> Result<(), ApiError> {
+    if case.subject_id.is_none() {
+        let name = case.person_name.as_deref().filter(|_| case.subject_kind == SubjectKind::Individual);
+        let subject = Subject::find_or_create(
+            conn,
+            &case.subject_unit_id,
+            case.subject_kind,
+            name,
+            case.person_position.as_deref(),
+            categories,
+            now,
+        )?;
+        case.subject_id = Some(subject.id);
+    }
+    case.subject_key = case.subject_id.clone().unwrap_or_default();
+    let unit_name = Unit::find(conn, &case.subject_unit_id)?.map(|u| u.name).unwrap_or_default();
+    case.search_text = case.search_text_of(&unit_name);
     Ok(())
-}
-
-/// The name of the case's subject unit, which its search text holds.
-pub(super) fn subject_unit_name(conn: &mut DbConn, case: &Case) -> Result<String, ApiError> {
-    Ok(Unit::find(conn, &case.subject_unit_id)?.map(|u| u.name).unwrap_or_default())
-}
-
-/// [`derive`], with the subject unit's name already read.
-pub(super) fn derive_from(case: &mut Case, unit_name: &str) {
-    case.subject_key = match (case.subject_kind, &case.person_name) {
-        (SubjectKind::Individual, Some(name)) => format!("person:{}:{}", case.subject_unit_id, fold(name)),
-        _ => format!("org:{}", case.subject_unit_id),
-    };
-    case.search_text = case.search_text_of(unit_name);
 }

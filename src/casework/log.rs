@@ -3,7 +3,7 @@
 use chrono::{Datelike, NaiveDate};
 use serde_json::json;
 
-use super::fields::{CaseInput, Draft, apply_fields, derive_from, subject_unit_name};
+use super::fields::{CaseInput, Draft, apply_fields, derive};
 use super::{Ctx, campaign_lock, snapshot};
 use crate::auth::CurrentUser;
 use crate::db::{self, DbConn, write_tx};
@@ -43,7 +43,9 @@ pub fn log(
     if let Some(c) = &campaign {
         v.check(c.status != "concluded", "campaign_id", msg::campaign_concluded());
     }
-    v.require("subject", input.subject.as_ref());
+    if input.subject_id.is_none() {
+        v.require("subject", input.subject.as_ref());
+    }
     v.require("indicator_ids", input.indicator_ids.as_ref());
     v.require("title", input.title.as_ref());
     v.require("description", input.description.as_ref());
@@ -88,8 +90,10 @@ pub fn log(
             version: 1,
             created_at: now,
             updated_at: now,
+            subject_id: None,
         },
         indicator_ids: Vec::new(),
+        categories: Vec::new(),
     };
     v.check(input.responsible_unit_id.is_none(), "responsible_unit_id", msg::set_on_acceptance());
     v.check(input.due_at.is_none(), "due_at", msg::set_on_acceptance());
@@ -97,16 +101,15 @@ pub fn log(
     v.finish()?;
     let year = ctx.today()?.year();
     write_tx(conn, |conn| {
-        let Draft { mut case, indicator_ids } = draft;
+        let Draft { mut case, indicator_ids, categories } = draft;
         // Concluding a campaign takes this lock exclusively: checked again here, the campaign
         // cannot be concluded between this check and the insert.
         db::lock_shared(conn, &campaign_lock(&case.campaign_id))?;
         if Campaign::find(conn, &case.campaign_id)?.is_none_or(|c| c.status == "concluded") {
             return Err(ApiError::field("campaign_id", msg::campaign_concluded()));
         }
-        let unit_name = subject_unit_name(conn, &case)?;
         case.number = Case::next_number(conn, year)?;
-        derive_from(&mut case, &unit_name);
+        derive(conn, &mut case, &categories, now)?;
         case.insert(conn, &indicator_ids)?;
         let detail = json!({"number": case.number, "title": case.title});
         CaseEvent::record(conn, &case.id, Some(&caller.user.id), now, "created", detail)?;

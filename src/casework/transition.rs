@@ -17,7 +17,6 @@ use crate::error::{ApiError, Validator};
 use crate::model::audit::AuditEntry;
 use crate::model::case::{Case, CaseEvent};
 use crate::model::decision::Decision;
-use crate::model::handling::Handling;
 use crate::model::unit::Unit;
 
 const NOTE_MAX: usize = 5_000;
@@ -127,8 +126,9 @@ pub fn transition(
                         None => v.add(field, msg::record_decision()),
                     },
                     Some(d) => {
-                        let handling = Handling::load(conn)?;
-                        decision = decide::check(ctx, &handling, caller, &before, d, "decision.", &mut v)?;
+                        let (handling, categories) = decide::grounds(conn, &before)?;
+                        decision =
+                            decide::check(ctx, (&handling, &categories), caller, &before, d, "decision.", &mut v)?;
                     }
                 },
             }

@@ -77,6 +77,7 @@ async fn choices(state: &AppState, viewer: &Viewer, campaign_id: Option<String>)
             Ok(context! {
                 campaigns => campaigns, campaign => chosen.map(|c| context! { id => c.id, title => c.title }),
                 units => units, groups => groups, severities => severities,
+                categories => crate::domain::handling::Category::ALL.map(|c| c.as_str()),
             })
         })
         .await
@@ -121,16 +122,27 @@ pub async fn new_form(
     form_page(&state, &console, &viewer, campaign, None, values, Vec::new(), BTreeMap::new(), StatusCode::OK).await
 }
 
+/// What a refused form had ticked: its indicators and the subject's categories.
+fn checked(form: &FormData) -> Vec<String> {
+    let mut ticked = form.all("indicator_ids");
+    ticked.extend(form.all("categories"));
+    ticked
+}
+
 /// The case fields of a submitted form, as the operations take them.
 fn input(form: &FormData) -> CaseInput {
+    // A subject picked from the registry, or the one described.
+    let subject_id = form.get("subject_id").filter(|s| !s.trim().is_empty());
     CaseInput {
         campaign_id: form.get("campaign_id"),
-        subject: Some(SubjectInput {
+        subject: subject_id.is_none().then(|| SubjectInput {
             kind: form.get("subject_kind"),
             unit_id: form.get("subject_unit_id"),
             person_name: form.get("person_name"),
             person_position: form.get("person_position"),
+            categories: Some(form.all("categories")).filter(|c| !c.is_empty()),
         }),
+        subject_id,
         indicator_ids: Some(form.all("indicator_ids")),
         title: form.get("title"),
         description: form.get("description"),
@@ -170,7 +182,7 @@ pub async fn create(
                 form.get("campaign_id"),
                 None,
                 values,
-                form.all("indicator_ids"),
+                checked(form),
                 errors,
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
@@ -267,7 +279,7 @@ pub async fn update(
                 form.get("campaign_id"),
                 editing,
                 form.values(),
-                form.all("indicator_ids"),
+                checked(&form),
                 errors,
                 StatusCode::UNPROCESSABLE_ENTITY,
             )

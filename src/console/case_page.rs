@@ -60,6 +60,7 @@ async fn render(
             let events = CaseEvent::list(conn, &case.id, None, 500)?;
             let attachments = Attachment::of_case(conn, &case.id)?;
             let decisions = Decision::of_case(conn, &case.id)?;
+            let repeat = crate::subjects::repeat_of(conn, &caller, &case, now)?;
             let handling = Handling::load(conn)?;
             let mut people: Vec<String> = events.iter().filter_map(|e| e.actor_id.clone()).collect();
             people.extend(decisions.iter().filter_map(|d| d.recorded_by.clone()));
@@ -76,11 +77,21 @@ async fn render(
                 (Role::Reviewer, Some(u)) if !actions.is_empty() => super::cases::unit_choices(conn, u)?,
                 _ => Vec::new(),
             };
-            let lists = (events, attachments, decisions);
+            let lists = (events, attachments, decisions, repeat);
             Ok((case, actions, indicators, campaign, lists, handling, names, units, choices))
         })
         .await?;
-    let (case, actions, indicators, campaign, (events, attachments, decisions), handling, names, units, choices) = data;
+    let (
+        case,
+        actions,
+        indicators,
+        campaign,
+        (events, attachments, decisions, repeat),
+        handling,
+        names,
+        units,
+        choices,
+    ) = data;
     let lang = viewer.lang;
     let status_now = case.status;
     let overdue = is_overdue(status_now.can_be_overdue(), case.deadline_at, now);
@@ -126,7 +137,8 @@ async fn render(
             id => case.id.clone(), number => case.number, title => case.title, description => case.description,
             status => case.status.as_str(), severity => handling.level_name(&case.severity, lang),
             subject_kind => case.subject_kind.as_str(),
-            person_name => case.person_name, person_position => case.person_position,
+            repeat => (repeat.earlier > 0).then(|| repeat_line(&repeat, &handling, lang)),
+            person_name => case.person_name, person_position => case.person_position, subject_id => case.subject_id,
             subject_unit => units.get(&case.subject_unit_id).cloned(),
             responsible_unit => case.responsible_unit_id.as_ref().and_then(|u| units.get(u).cloned()),
             detected_on => case.detected_on.to_string(),
@@ -240,6 +252,12 @@ async fn settle(
         }
         Err(e) => Err(Fail(e)),
     }
+}
+
+/// "Tái phạm: 2 vụ việc trước, lần gần nhất khiển trách 03/2025".
+fn repeat_line(r: &crate::subjects::Repeat, handling: &Handling, lang: crate::i18n::Lang) -> String {
+    let last = r.last.as_ref().map(|(m, d)| (handling.measure_name(m, lang), *d));
+    super::subjects::earlier_line("repeat-line", lang, r.earlier, last.as_ref())
 }
 
 /// The decision fields of a submitted form.

@@ -66,6 +66,7 @@ pub struct ListQuery {
     indicator_id: Option<String>,
     status: Option<String>,
     overdue: Option<String>,
+    repeat: Option<String>,
     q: Option<String>,
     from: Option<String>,
     to: Option<String>,
@@ -101,6 +102,15 @@ fn parse_ordered_cursor(raw: &str) -> Result<(NaiveDateTime, String), ApiError> 
     Ok((key, id))
 }
 
+/// A yes/no filter of the form: blank is no filter.
+fn yes_no(v: Option<&str>) -> Option<bool> {
+    match v {
+        Some("true") => Some(true),
+        Some("false") => Some(false),
+        _ => None,
+    }
+}
+
 impl ListQuery {
     /// The API's query for the same filters (blank fields are no filter).
     fn api(&self) -> CaseQuery {
@@ -110,11 +120,8 @@ impl ListQuery {
             unit_id: some(&self.unit_id),
             indicator_id: some(&self.indicator_id),
             status: some(&self.status),
-            overdue: match self.overdue.as_deref() {
-                Some("true") => Some(true),
-                Some("false") => Some(false),
-                _ => None,
-            },
+            overdue: yes_no(self.overdue.as_deref()),
+            repeat: yes_no(self.repeat.as_deref()),
             q: some(&self.q),
             from: some(&self.from),
             to: some(&self.to),

@@ -8,6 +8,7 @@ pub mod assets;
 mod case_form;
 mod case_page;
 mod cases;
+mod catalog;
 mod form;
 mod home;
 mod layer;
@@ -15,6 +16,7 @@ mod me;
 mod render;
 mod reports;
 pub mod session;
+mod subjects;
 
 use actix_web::web;
 
@@ -43,6 +45,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/cases/{id}/edit", web::post().to(case_form::update))
         .route("/cases/{id}/transition", web::post().to(case_page::transition))
         .route("/cases/{id}/decisions", web::post().to(case_page::decide))
+        .route("/catalog", web::get().to(catalog::page))
+        .route("/subjects/suggest", web::get().to(subjects::suggest))
+        .route("/subjects/{id}", web::get().to(subjects::page))
         .route("/cases/{id}/comments", web::post().to(case_page::comment))
         .route("/cases/{id}/evidence", web::post().to(case_page::upload))
         .route("/cases/{id}/evidence/{attachment}", web::get().to(case_page::download))

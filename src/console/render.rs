@@ -40,6 +40,8 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("password.html", include_str!("../../templates/console/password.html")),
     ("error.html", include_str!("../../templates/console/error.html")),
     ("reports.html", include_str!("../../templates/console/reports.html")),
+    ("subject.html", include_str!("../../templates/console/subject.html")),
+    ("catalog.html", include_str!("../../templates/console/catalog.html")),
     ("admin_nav.html", include_str!("../../templates/console/admin_nav.html")),
     ("admin_users.html", include_str!("../../templates/console/admin_users.html")),
     ("admin_user.html", include_str!("../../templates/console/admin_user.html")),

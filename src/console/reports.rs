@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::form::field_errors;
 use super::session::Viewer;
 use super::{Console, Fail};
-use crate::api::reports::{ReportQuery, Summary, prepare, series_of, summary_of, summary_table};
+use crate::api::reports::{ReportQuery, prepare, series_of, summary_of, summary_table};
 use crate::error::ApiError;
 use crate::i18n;
 use crate::model::campaign::{Campaign, CampaignFilter};
@@ -123,7 +123,7 @@ pub async fn page(
             Ok((summary, points, unit, campaigns, directives))
         })
         .await?;
-    let line = official_line(&console, lang, &summary);
+    let line = crate::domain::report::official_sentence(lang, summary.subjects.detected, summary.subjects.handled);
     let ctx = context! {
         f => Value::from(minijinja::value::Serde(&filters)),
         errors => context! {},
@@ -139,16 +139,6 @@ pub async fn page(
         export_base => filters.encoded(&["from", "to", "campaign_id", "unit_id", "directive_id"]),
     };
     console.page(Some(&viewer), lang, "reports.html", ctx)
-}
-
-/// The sentence officials quote: subjects detected, subjects handled, and the share.
-fn official_line(console: &Console, lang: i18n::Lang, s: &Summary) -> String {
-    let args = [
-        ("detected", i18n::number(lang, s.subjects.detected)),
-        ("handled", i18n::number(lang, s.subjects.handled)),
-        ("rate", i18n::percent(lang, s.subjects.handled, s.subjects.detected)),
-    ];
-    console.catalogs.text(lang, "report-line", &args)
 }
 
 /// `GET /reports/export?format=csv|xlsx&…`: the summary as the API exports it.

@@ -108,8 +108,13 @@ mod tests {
              INSERT INTO cases (id, number, campaign_id, directive_id, subject_kind, subject_unit_id, subject_key, title,
                description, detected_on, severity, status, decision_measure, decision_decided_on, decision_reference,
                closed_at, search_text, created_by, created_at, updated_at)
-               VALUES ('k', '2024-000001', 'c', 'd', 'individual', 'u', 'u|a', 'T', 'D', '2024-05-01', 'high', 'closed',
-                       'reprimand', '2024-05-20', '12-QĐ/UBKT', '2024-05-21', 't', 'p', '2024-05-01', '2024-05-21');
+               VALUES ('k', '2024-000001', 'c', 'd', 'individual', 'u', 'person:u:nguyen van hung', 'T', 'D', '2024-05-01',
+                       'high', 'closed', 'reprimand', '2024-05-20', '12-QĐ/UBKT', '2024-05-21', 't', 'p', '2024-05-01', '2024-05-21');
+             UPDATE cases SET person_name = 'Nguyễn Văn Hùng' WHERE id = 'k';
+             INSERT INTO cases (id, number, campaign_id, directive_id, subject_kind, subject_unit_id, person_name,
+               subject_key, title, description, detected_on, severity, status, search_text, created_by, created_at, updated_at)
+               VALUES ('l', '2024-000002', 'c', 'd', 'individual', 'u', 'Nguyễn Văn Hưng', 'person:u:nguyen van hung', 'T', 'D',
+                       '2024-05-02', 'low', 'open', 't', 'p', '2024-05-02', '2024-05-02');
              INSERT INTO case_events (id, case_id, at, kind, detail) VALUES ('e', 'k', '2024-05-01', 'created', '{}');
              INSERT INTO case_stats (indicator_id, detected_month, subject_unit_id, responsible_unit_id, campaign_id,
                directive_id, status, decision_measure, cases, shard)
@@ -140,7 +145,23 @@ mod tests {
             conn,
             "SELECT 'cases' AS a, CAST(COUNT(*) AS TEXT) AS b FROM sqlite_master WHERE type = 'index' AND tbl_name = 'cases' AND sql IS NOT NULL",
         );
-        assert_eq!(indexes.b, "12", "every index of the table is rebuilt");
+        assert_eq!(indexes.b, "13", "every index of the table is rebuilt, and the subject's added");
+        // The old key folded "Hùng" and "Hưng" together; the records keep them apart.
+        let people = one(
+            conn,
+            "SELECT group_concat(name, '|') AS a, group_concat(search_name, '|') AS b FROM (SELECT name, search_name FROM subjects ORDER BY id)",
+        );
+        assert_eq!(
+            people,
+            Row { a: "Nguyễn Văn Hùng|Nguyễn Văn Hưng".into(), b: "nguyen van hung|nguyen van hung".into() }
+        );
+        let keyed = one(conn, "SELECT subject_id AS a, subject_key AS b FROM cases WHERE id = 'l'");
+        assert_eq!(keyed, Row { a: "l".into(), b: "l".into() });
+        let counted = one(
+            conn,
+            "SELECT 'subjects' AS a, CAST(COUNT(DISTINCT subject_key) AS TEXT) AS b FROM subject_stats WHERE detected > 0",
+        );
+        assert_eq!(counted.b, "2");
         // References still hold, and are enforced again.
         conn.batch_execute(
             "INSERT INTO case_events (id, case_id, at, kind, detail) VALUES ('x', 'k', '2024-06-01', 'comment', '{}')",

@@ -192,9 +192,9 @@ diesel::table! {
 }
 
 diesel::table! {
-    subject_stats (subject_key) {
-        subject_key -> Text,
+    subject_stats (subject_unit_id, subject_key) {
         subject_unit_id -> Text,
+        subject_key -> Text,
         detected -> Integer,
         unhandled -> Integer,
     }
@@ -238,6 +238,7 @@ diesel::table! {
         version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        subject_id -> Nullable<Text>,
     }
 }
 
@@ -410,9 +411,40 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    subjects (id) {
+        id -> Text,
+        kind -> Text,
+        name -> Nullable<Text>,
+        unit_id -> Text,
+        position -> Nullable<Text>,
+        categories -> Text,
+        identifier -> Nullable<Text>,
+        search_name -> Text,
+        merged_into -> Nullable<Text>,
+        version -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    subject_history (id) {
+        id -> Text,
+        subject_id -> Text,
+        unit_id -> Text,
+        position -> Nullable<Text>,
+        ended_at -> Timestamp,
+        changed_by -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(case_decisions -> cases (case_id));
+diesel::joinable!(subject_history -> subjects (subject_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    subjects,
+    subject_history,
     severity_levels,
     measures,
     handling_catalog,

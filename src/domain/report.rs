@@ -85,6 +85,18 @@ pub fn split_period(from: Option<NaiveDate>, to: Option<NaiveDate>) -> PeriodSpl
     PeriodSplit { months: Some((first, last)), days }
 }
 
+/// The sentence officials quote, counting subjects (tổ chức, cá nhân): "Phát hiện 873 tổ
+/// chức, cá nhân có vi phạm; đã xử lý 368 tổ chức, cá nhân (42,2%)."
+pub fn official_sentence(lang: crate::i18n::Lang, detected: i64, handled: i64) -> String {
+    use crate::i18n;
+    let args = [
+        ("detected", i18n::number(lang, detected)),
+        ("handled", i18n::number(lang, handled)),
+        ("rate", i18n::percent(lang, handled, detected)),
+    ];
+    i18n::catalogs().text(lang, "report-line", &args)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

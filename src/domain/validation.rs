@@ -177,6 +177,10 @@ pub mod msg {
         unknown_severity "unknown-severity" () [];
         no_decision_now "no-decision-now" (status: &str) [status = word(format!("status-{status}"))];
         decision_corrected "decision-corrected" () [];
+        subject_twice "subject-twice" () [];
+        no_subject "no-subject" () [];
+        merge_into_itself "merge-into-itself" () [];
+        merge_other_kind "merge-other-kind" () [];
         member_role "member-role" () [];
         head_of_unit "head-of-unit" () [];
         concurrent_change "concurrent-change" () [];

@@ -47,6 +47,8 @@ pub struct Case {
     pub version: i64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The subject's record (`subjects`); `subject_key` is the same id, what counts use.
+    pub subject_id: Option<String>,
 }
 
 /// Which cases a caller may see; applied inside every query that returns or counts cases.
@@ -80,6 +82,9 @@ pub struct CaseFilter {
     pub status: Option<String>,
     /// Some(true): overdue only; Some(false): not overdue.
     pub overdue: Option<bool>,
+    /// Some(true): the subject has another standing case found on or before this one (a
+    /// repeat violation); Some(false): none.
+    pub repeat: Option<bool>,
     pub q: Option<String>,
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
@@ -351,6 +356,8 @@ pub type Db = <DbConn as Connection>::Backend;
 // The indicator filter's subquery reads case_indicators under another name, so it
 // stays valid in queries that join case_indicators themselves.
 diesel::alias!(case_indicators as cited: CitedIndicators);
+// The repeat filter's subquery reads cases under another name.
+diesel::alias!(cases as earlier: EarlierCases);
 
 /// Scope and filters as one boxed predicate, stamped out for each query source that
 /// holds `cases` (plain, or joined for reports), so reports filter exactly like lists.
@@ -441,6 +448,16 @@ macro_rules! case_predicate {
                 Some(true) => p = Box::new(p.and(overdue())),
                 Some(false) => p = Box::new(p.and(diesel::dsl::not(overdue()))),
                 None => {}
+            }
+            if let Some(repeat) = f.repeat {
+                let before = diesel::dsl::exists(
+                    earlier
+                        .filter(earlier.field(cases::subject_id).eq(cases::subject_id))
+                        .filter(earlier.field(cases::id).ne(cases::id))
+                        .filter(earlier.field(cases::status).ne(crate::domain::workflow::NOT_STANDING))
+                        .filter(earlier.field(cases::detected_on).le(cases::detected_on)),
+                );
+                p = if repeat { Box::new(p.and(before)) } else { Box::new(p.and(diesel::dsl::not(before))) };
             }
             if let Some(text) = f.q.as_deref().filter(|t| !t.trim().is_empty()) {
                 p = Box::new(p.and(cases::search_text.like(fold::like_pattern(text)).escape('\\')));

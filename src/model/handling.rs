@@ -40,9 +40,8 @@ struct MeasureRow {
 }
 
 /// A catalog entry with whether a newer catalog dropped it (kept for what names it).
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone)]
 pub struct Kept<T> {
-    #[serde(flatten)]
     pub entry: T,
     pub retired: bool,
 }

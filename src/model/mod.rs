@@ -13,6 +13,7 @@ pub mod login_failure;
 pub mod report;
 pub mod rollup;
 pub mod session;
+pub mod subject;
 pub mod unit;
 pub mod user;
 

@@ -22,6 +22,8 @@ pub struct Aggregates {
     pub cases: Counts,
     pub subjects_detected: i64,
     pub subjects_unhandled: i64,
+    /// Subjects with more than one standing case in the cut (tái phạm).
+    pub subjects_repeat: i64,
     pub by_indicator: HashMap<String, Counts>,
     pub by_unit: HashMap<String, Counts>,
     pub by_measure: Vec<(String, i64)>,
@@ -118,6 +120,7 @@ pub fn summary(
     }
 
     (out.subjects_detected, out.subjects_unhandled) = subjects(conn, scope, f, now)?;
+    out.subjects_repeat = repeat_subjects(conn, scope, f, now)?;
     out.decisions = cases::table
         .inner_join(case_decisions::table)
         .group_by((case_decisions::system, case_decisions::measure))
@@ -148,11 +151,11 @@ pub fn summary(
 /// Over all time, subjects come from the subject rollups. Otherwise
 /// each figure is a distinct count over the cut's cases, which the database finds
 /// through the index of whatever the cut names (a period, a campaign, units) with the
-/// subject beside it. For a subtree, a subject key names its subject unit, so the
-/// subjects whose unit lies in the subtree and those reached only through a responsible
-/// unit in it are disjoint, and their counts add up: counting the two parts apart lets
-/// each seek its own index instead of scanning every case for "subject or responsible
-/// unit in the subtree".
+/// subject beside it. A subject is its record (`subjects`), wherever its cases were found.
+/// For a subtree, the subjects found in its units and those reached only through a
+/// responsible unit in it are counted apart, each through its own index, and added: a
+/// person found both inside the subtree and, outside it, in a case a unit inside handles
+/// counts in both parts (rare, and only in that subtree's figure).
 fn subjects(conn: &mut DbConn, scope: &CaseScope, f: &CaseFilter, now: NaiveDateTime) -> QueryResult<(i64, i64)> {
     // Both figures in one pass over the cut's standing cases.
     let counted = |conn: &mut DbConn, scope: &CaseScope, cut: &CaseFilter| -> QueryResult<(i64, i64)> {
@@ -184,6 +187,35 @@ fn subjects(conn: &mut DbConn, scope: &CaseScope, f: &CaseFilter, now: NaiveDate
         (counted(conn, &CaseScope::All, &inside)?, counted(conn, &CaseScope::All, &outside)?)
     };
     Ok((inside.0 + outside.0, inside.1 + outside.1))
+}
+
+/// Subjects with more than one standing case: over all time from the subject rollup (for
+/// a subtree, the subjects found in its units), otherwise from the cut's cases.
+fn repeat_subjects(conn: &mut DbConn, scope: &CaseScope, f: &CaseFilter, now: NaiveDateTime) -> QueryResult<i64> {
+    use crate::db::schema::subject_stats as s;
+    use diesel::dsl::sum;
+    let unit = match scope {
+        CaseScope::All => Some(None),
+        CaseScope::Subtree(u) => Some(Some(u.clone())),
+        _ => None,
+    };
+    if let Some(unit) = unit.filter(|_| rollup::whole_history(f)) {
+        let mut q =
+            s::table.group_by(s::subject_key).having(sum(s::detected).gt(1)).select(s::subject_key).into_boxed();
+        if let Some(u) = unit {
+            q = q.filter(s::subject_unit_id.eq_any(subtree_ids(&u)));
+        }
+        return Ok(q.load::<String>(conn)?.len() as i64);
+    }
+    let keys: Vec<String> = cases::table
+        .group_by(cases::subject_key)
+        .having(count_star().gt(1))
+        .select(cases::subject_key)
+        .into_boxed()
+        .filter(case_predicate(scope, f, now))
+        .filter(cases::status.ne(NOT_STANDING))
+        .load(conn)?;
+    Ok(keys.len() as i64)
 }
 
 /// For each unit under any of `roots`, the roots its cases roll up to.

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use chrono::{Datelike, NaiveDate};
 use diesel::connection::SimpleConnection;
-use diesel::dsl::{case_when, count, count_star, sum};
+use diesel::dsl::{case_when, count, sum};
 use diesel::prelude::*;
 use diesel::upsert::excluded;
 
@@ -109,7 +109,7 @@ macro_rules! add_to_subjects {
         use subject_stats::dsl as s;
         diesel::insert_into(s::subject_stats)
             .values($values)
-            .on_conflict(s::subject_key)
+            .on_conflict((s::subject_unit_id, s::subject_key))
             .do_update()
             .set((
                 s::detected.eq(s::detected + excluded(s::detected)),
@@ -309,7 +309,7 @@ pub fn rebuild(conn: &mut DbConn) -> QueryResult<()> {
            FROM cases GROUP BY 1, 2, 3, 4, 5; \
          DELETE FROM subject_stats; \
          INSERT INTO subject_stats \
-           SELECT subject_key, MIN(subject_unit_id), {standing} FROM cases GROUP BY subject_key; \
+           SELECT subject_unit_id, subject_key, {standing} FROM cases GROUP BY subject_unit_id, subject_key; \
          DELETE FROM responsible_subject_stats; \
          INSERT INTO responsible_subject_stats \
            SELECT responsible_unit_id, subject_key, MIN(subject_unit_id), {standing} \
@@ -371,6 +371,7 @@ pub fn answers(f: &CaseFilter) -> bool {
         && f.indicator_id.is_none()
         && f.status.is_none()
         && f.overdue.is_none()
+        && f.repeat.is_none()
         && f.q.as_deref().is_none_or(str::is_empty)
 }
 
@@ -523,10 +524,10 @@ pub fn subject_counts(conn: &mut DbConn, unit: Option<&str>) -> QueryResult<(i64
     if let Some(u) = unit {
         q = q.filter(subject_stats::subject_unit_id.eq_any(subtree_ids(u)));
     }
-    // Both in one pass. The unit column is never null, so counting it counts the rows;
-    // the unit index holds it, so the index alone answers.
-    let unhandled = case_when(subject_stats::unhandled.gt(0), subject_stats::subject_unit_id);
-    q.select((count_star(), count(unhandled))).first(conn)
+    // A subject found in several units has a row in each: counted once, by its record.
+    let unhandled = case_when(subject_stats::unhandled.gt(0), subject_stats::subject_key);
+    q.select((count(subject_stats::subject_key).aggregate_distinct(), count(unhandled).aggregate_distinct()))
+        .first(conn)
 }
 
 /// Over all time, the same two counts for the subjects outside `unit`'s subtree that a

@@ -16,4 +16,37 @@
       });
     });
   });
+  // The log form: names already in the registry, as one is typed, with their record.
+  document.querySelectorAll("input[data-suggest]").forEach(function (input) {
+    var list = document.getElementById(input.getAttribute("list"));
+    var record = document.getElementById("person-record");
+    var found = [];
+    var timer = null;
+    function show() {
+      var same = found.filter(function (s) { return s.name === input.value.trim(); });
+      if (record) record.textContent = same.length ? same[0].unit + ": " + same[0].record : "";
+    }
+    input.addEventListener("input", function () {
+      clearTimeout(timer);
+      show();
+      timer = setTimeout(function () {
+        var q = input.value.trim();
+        if (fold(q).length < 2) return;
+        fetch(input.getAttribute("data-suggest") + "?q=" + encodeURIComponent(q), { credentials: "same-origin" })
+          .then(function (r) { return r.ok ? r.json() : { items: [] }; })
+          .then(function (body) {
+            found = body.items || [];
+            list.textContent = "";
+            found.forEach(function (s) {
+              var o = document.createElement("option");
+              o.value = s.name;
+              o.label = [s.unit, s.position, s.record].filter(Boolean).join(" · ");
+              list.appendChild(o);
+            });
+            show();
+          })
+          .catch(function () {});
+      }, 250);
+    });
+  });
 })();

@@ -1,0 +1,378 @@
+//! The registry of people and bodies cases are about: found, created, corrected, moved
+//! (with their history), merged; and their record across cases.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::case::{CaseScope, Db};
+use super::new_id;
+use super::unit::subtree_ids;
+use crate::db::DbConn;
+use crate::db::schema::{
+    campaign_members, campaign_targets, case_decisions, cases, responsible_subject_stats, subject_history,
+    subject_stats, subjects, unit_closure,
+};
+use crate::domain::case_terms::SubjectKind;
+use crate::domain::fold::fold;
+use crate::domain::handling::Category;
+use crate::domain::workflow::{HANDLED, NOT_STANDING};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, Identifiable)]
+#[diesel(table_name = subjects, treat_none_as_null = true)]
+pub struct Subject {
+    pub id: String,
+    #[diesel(deserialize_as = String, serialize_as = String)]
+    pub kind: SubjectKind,
+    /// A person's full name as written; a named body inside the unit; none: the unit itself.
+    pub name: Option<String>,
+    /// The current unit.
+    pub unit_id: String,
+    pub position: Option<String>,
+    /// Space-separated categories; empty when not known.
+    pub categories: String,
+    pub identifier: Option<String>,
+    pub search_name: String,
+    pub merged_into: Option<String>,
+    pub version: i64,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+/// Where a subject was before a change of unit or position.
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
+#[diesel(table_name = subject_history)]
+pub struct Former {
+    pub id: String,
+    pub subject_id: String,
+    pub unit_id: String,
+    pub position: Option<String>,
+    pub ended_at: NaiveDateTime,
+    pub changed_by: Option<String>,
+}
+
+/// The subjects a caller may look up by name: those of the units they answer for
+/// (reviewers, unit heads), of their campaigns' targets (inspectors), or all.
+#[derive(Debug, Clone)]
+pub enum Reach {
+    All,
+    Subtree(String),
+    CampaignsOf(String),
+    Nothing,
+}
+
+/// One earlier or current case of a subject, as its record shows it.
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct CaseOfSubject {
+    pub id: String,
+    pub number: String,
+    pub title: String,
+    pub detected_on: chrono::NaiveDate,
+    pub status: String,
+    pub subject_unit_id: String,
+    /// The measures in force on it, latest first.
+    pub measures: Vec<(String, chrono::NaiveDate)>,
+}
+
+/// The lock that makes two cases logged at once for the same new person find one record.
+fn lock_key(unit_id: &str, kind: SubjectKind, search_name: &str) -> String {
+    format!("subject:{unit_id}:{}:{search_name}", kind.as_str())
+}
+
+impl Subject {
+    pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<Subject>> {
+        subjects::table.find(id).select(Subject::as_select()).first(conn).optional()
+    }
+
+    /// The record in force for `id`: itself, or the one it was merged into.
+    pub fn resolve(conn: &mut DbConn, id: &str) -> QueryResult<Option<Subject>> {
+        let mut current = Subject::find(conn, id)?;
+        // A merge points at a record in force; a chain is followed to its end all the same.
+        for _ in 0..8 {
+            match current.as_ref().and_then(|s| s.merged_into.clone()) {
+                Some(next) => current = Subject::find(conn, &next)?,
+                None => break,
+            }
+        }
+        Ok(current)
+    }
+
+    pub fn category_list(&self) -> Vec<Category> {
+        self.categories.split_whitespace().filter_map(Category::parse).collect()
+    }
+
+    /// The record a case names by unit, kind and name (exactly as written), or a new one;
+    /// call inside the case's transaction. Categories given are added to a record that
+    /// has none yet.
+    pub fn find_or_create(
+        conn: &mut DbConn,
+        unit_id: &str,
+        kind: SubjectKind,
+        name: Option<&str>,
+        position: Option<&str>,
+        categories: &[Category],
+        now: NaiveDateTime,
+    ) -> QueryResult<Subject> {
+        let search_name = name.map(fold).unwrap_or_default();
+        crate::db::lock(conn, &[&lock_key(unit_id, kind, &search_name)])?;
+        let mut q = subjects::table
+            .filter(subjects::unit_id.eq(unit_id))
+            .filter(subjects::kind.eq(kind.as_str()))
+            .filter(subjects::search_name.eq(&search_name))
+            .filter(subjects::merged_into.is_null())
+            .into_boxed();
+        q = match name {
+            Some(n) => q.filter(subjects::name.eq(n.to_string())),
+            None => q.filter(subjects::name.is_null()),
+        };
+        if let Some(mut found) = q.order(subjects::id).select(Subject::as_select()).first(conn).optional()? {
+            if found.categories.is_empty() && !categories.is_empty() {
+                found.categories = words(categories);
+                found.version += 1;
+                found.updated_at = now;
+                diesel::update(subjects::table.find(&found.id)).set(found.clone()).execute(conn)?;
+            }
+            return Ok(found);
+        }
+        let s = Subject {
+            id: new_id(),
+            kind,
+            name: name.map(str::to_string),
+            unit_id: unit_id.to_string(),
+            position: position.map(str::to_string),
+            categories: words(categories),
+            identifier: None,
+            search_name,
+            merged_into: None,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+        };
+        diesel::insert_into(subjects::table).values(s.clone()).execute(conn)?;
+        Ok(s)
+    }
+
+    /// Writes a correction as the next version; a change of unit or position keeps the
+    /// former one in the history. False when someone else changed it first.
+    pub fn update(&self, conn: &mut DbConn, before: &Subject, by: &str, now: NaiveDateTime) -> QueryResult<bool> {
+        if self.unit_id != before.unit_id || self.position != before.position {
+            let former = Former {
+                id: new_id(),
+                subject_id: before.id.clone(),
+                unit_id: before.unit_id.clone(),
+                position: before.position.clone(),
+                ended_at: now,
+                changed_by: Some(by.to_string()),
+            };
+            diesel::insert_into(subject_history::table).values(&former).execute(conn)?;
+        }
+        let n = diesel::update(subjects::table.find(&self.id).filter(subjects::version.eq(before.version)))
+            .set(self.clone())
+            .execute(conn)?;
+        Ok(n == 1)
+    }
+
+    /// Earlier units and positions, latest first.
+    pub fn history(conn: &mut DbConn, id: &str) -> QueryResult<Vec<Former>> {
+        subject_history::table
+            .filter(subject_history::subject_id.eq(id))
+            .order(subject_history::ended_at.desc())
+            .select(Former::as_select())
+            .load(conn)
+    }
+
+    /// Records in force whose name starts with `q` (diacritics and case ignored) within
+    /// `reach`, optionally of one unit's subtree and one kind; keyset-paged by (name, id).
+    pub fn search(
+        conn: &mut DbConn,
+        reach: &Reach,
+        q: Option<&str>,
+        unit_id: Option<&str>,
+        kind: Option<SubjectKind>,
+        after: Option<(String, String)>,
+        limit: i64,
+    ) -> QueryResult<Vec<Subject>> {
+        let mut query = subjects::table.filter(subjects::merged_into.is_null()).into_boxed();
+        if let Some(prefix) = q.map(fold).filter(|p| !p.is_empty()) {
+            // A range on the folded name: the index finds the run of names with this prefix.
+            let end = format!("{prefix}\u{10ffff}");
+            query = query.filter(subjects::search_name.ge(prefix)).filter(subjects::search_name.lt(end));
+        }
+        query = query.filter(in_reach(reach));
+        if let Some(u) = unit_id {
+            query = query.filter(subjects::unit_id.eq_any(subtree_ids(u)));
+        }
+        if let Some(k) = kind {
+            query = query.filter(subjects::kind.eq(k.as_str()));
+        }
+        if let Some((name, id)) = after {
+            query = query.filter(
+                subjects::search_name.gt(name.clone()).or(subjects::search_name.eq(name).and(subjects::id.gt(id))),
+            );
+        }
+        query.order((subjects::search_name, subjects::id)).limit(limit).select(Subject::as_select()).load(conn)
+    }
+
+    /// Whether `reach` holds the subject's current unit.
+    pub fn within(&self, conn: &mut DbConn, reach: &Reach) -> QueryResult<bool> {
+        let n: i64 =
+            subjects::table.filter(subjects::id.eq(&self.id)).filter(in_reach(reach)).count().get_result(conn)?;
+        Ok(n > 0)
+    }
+
+    /// The subject's cases `scope` may see, newest first, each with its measures in force.
+    pub fn cases_of(
+        conn: &mut DbConn,
+        id: &str,
+        scope: &CaseScope,
+        now: NaiveDateTime,
+    ) -> QueryResult<Vec<CaseOfSubject>> {
+        let f = super::case::CaseFilter::default();
+        let rows: Vec<(String, String, String, chrono::NaiveDate, String, String)> = cases::table
+            .filter(cases::subject_id.eq(id))
+            .filter(super::case::case_predicate(scope, &f, now))
+            .order((cases::detected_on.desc(), cases::id.desc()))
+            .limit(200)
+            .select((cases::id, cases::number, cases::title, cases::detected_on, cases::status, cases::subject_unit_id))
+            .load(conn)?;
+        let ids: Vec<&String> = rows.iter().map(|r| &r.0).collect();
+        let decided: Vec<(String, String, chrono::NaiveDate)> = case_decisions::table
+            .filter(case_decisions::case_id.eq_any(ids))
+            .filter(case_decisions::superseded.eq(false))
+            .order((case_decisions::decided_on.desc(), case_decisions::recorded_at.desc(), case_decisions::id.desc()))
+            .select((case_decisions::case_id, case_decisions::measure, case_decisions::decided_on))
+            .load(conn)?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, number, title, detected_on, status, subject_unit_id)| CaseOfSubject {
+                measures: decided.iter().filter(|d| d.0 == id).map(|d| (d.1.clone(), d.2)).collect(),
+                id,
+                number,
+                title,
+                detected_on,
+                status,
+                subject_unit_id,
+            })
+            .collect())
+    }
+
+    /// Folds record `from` into `into`: its cases name `into` from now on, it keeps its row
+    /// (pointing at `into`), and the subject rollups of both are recounted from the cases.
+    pub fn merge(conn: &mut DbConn, from: &Subject, into: &Subject, now: NaiveDateTime) -> QueryResult<usize> {
+        let moved = diesel::update(cases::table.filter(cases::subject_id.eq(&from.id)))
+            .set((cases::subject_id.eq(&into.id), cases::subject_key.eq(&into.id)))
+            .execute(conn)?;
+        diesel::update(subjects::table.find(&from.id))
+            .set((
+                subjects::merged_into.eq(&into.id),
+                subjects::version.eq(from.version + 1),
+                subjects::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        for key in [&from.id, &into.id] {
+            diesel::delete(subject_stats::table.filter(subject_stats::subject_key.eq(key))).execute(conn)?;
+            diesel::delete(responsible_subject_stats::table.filter(responsible_subject_stats::subject_key.eq(key)))
+                .execute(conn)?;
+        }
+        recount_subject(conn, &into.id)?;
+        Ok(moved)
+    }
+}
+
+/// The latest of the measures on `cases` (by date; on one date, the one recorded last).
+pub fn latest_measure(cases: &[CaseOfSubject]) -> Option<(String, chrono::NaiveDate)> {
+    cases
+        .iter()
+        .flat_map(|c| c.measures.iter())
+        .fold(
+            None::<&(String, chrono::NaiveDate)>,
+            |best, m| if best.is_none_or(|b| m.1 > b.1) { Some(m) } else { best },
+        )
+        .cloned()
+}
+
+/// Rebuilds the subject rollups of one subject from its cases.
+fn recount_subject(conn: &mut DbConn, key: &str) -> QueryResult<()> {
+    let rows: Vec<(String, Option<String>, String)> = cases::table
+        .filter(cases::subject_key.eq(key))
+        .select((cases::subject_unit_id, cases::responsible_unit_id, cases::status))
+        .load(conn)?;
+    let mut by_unit: std::collections::BTreeMap<String, (i32, i32)> = Default::default();
+    let mut by_responsible: std::collections::BTreeMap<String, (String, i32, i32)> = Default::default();
+    for (unit, responsible, status) in rows {
+        let detected = i32::from(status != NOT_STANDING);
+        let unhandled = i32::from(status != NOT_STANDING && status != HANDLED);
+        let e = by_unit.entry(unit.clone()).or_default();
+        e.0 += detected;
+        e.1 += unhandled;
+        if let Some(r) = responsible {
+            let e = by_responsible.entry(r).or_insert((unit.clone(), 0, 0));
+            e.0 = e.0.clone().min(unit);
+            e.1 += detected;
+            e.2 += unhandled;
+        }
+    }
+    for (unit, (detected, unhandled)) in by_unit {
+        diesel::insert_into(subject_stats::table)
+            .values((
+                subject_stats::subject_unit_id.eq(unit),
+                subject_stats::subject_key.eq(key),
+                subject_stats::detected.eq(detected),
+                subject_stats::unhandled.eq(unhandled),
+            ))
+            .execute(conn)?;
+    }
+    for (responsible, (unit, detected, unhandled)) in by_responsible {
+        diesel::insert_into(responsible_subject_stats::table)
+            .values((
+                responsible_subject_stats::responsible_unit_id.eq(responsible),
+                responsible_subject_stats::subject_key.eq(key),
+                responsible_subject_stats::subject_unit_id.eq(unit),
+                responsible_subject_stats::detected.eq(detected),
+                responsible_subject_stats::unhandled.eq(unhandled),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// The predicate of [`Reach`] over subjects.
+fn in_reach<'a>(
+    reach: &Reach,
+) -> Box<dyn BoxableExpression<subjects::table, Db, SqlType = diesel::sql_types::Bool> + 'a> {
+    match reach {
+        Reach::All => Box::new(diesel::dsl::sql::<diesel::sql_types::Bool>("1 = 1")),
+        Reach::Subtree(u) => Box::new(subjects::unit_id.eq_any(subtree_ids(u))),
+        Reach::CampaignsOf(user) => Box::new(
+            subjects::unit_id.eq_any(
+                unit_closure::table
+                    .filter(
+                        unit_closure::ancestor_id.eq_any(
+                            campaign_targets::table
+                                .filter(
+                                    campaign_targets::campaign_id.eq_any(
+                                        campaign_members::table
+                                            .filter(campaign_members::user_id.eq(user.clone()))
+                                            .select(campaign_members::campaign_id),
+                                    ),
+                                )
+                                .select(campaign_targets::unit_id),
+                        ),
+                    )
+                    .select(unit_closure::descendant_id),
+            ),
+        ),
+        Reach::Nothing => Box::new(subjects::id.is_null()),
+    }
+}
+
+fn words(categories: &[Category]) -> String {
+    let mut list: Vec<&str> = categories.iter().map(|c| c.as_str()).collect();
+    list.sort();
+    list.dedup();
+    list.join(" ")
+}
+
+/// Categories as stored.
+pub fn category_words(categories: &[Category]) -> String {
+    words(categories)
+}
