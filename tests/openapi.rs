@@ -187,3 +187,38 @@ fn the_docs_link_only_inside_the_repository() {
     }
     assert!(checked > 10, "the documents link to {checked} files");
 }
+
+/// The document names each schema by its type's bare name, and a second type of the same
+/// name silently replaces the first (two `SubjectView`s once did): every type that
+/// describes itself to the document has a name of its own.
+#[test]
+fn every_schema_type_has_a_name_of_its_own() {
+    fn walk(dir: &std::path::Path, out: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).unwrap().filter_map(Result::ok) {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                let mut described = false;
+                for line in text.lines().map(str::trim) {
+                    if line.starts_with("#[derive(") && line.contains("ToSchema") {
+                        described = true;
+                    } else if described && (line.starts_with("pub struct ") || line.starts_with("pub enum ")) {
+                        let name = line.split_whitespace().nth(2).unwrap();
+                        out.push(name.trim_end_matches(['{', '<', '(']).split('<').next().unwrap().to_string());
+                        described = false;
+                    } else if !line.starts_with("#[") && !line.starts_with("///") {
+                        described = false;
+                    }
+                }
+            }
+        }
+    }
+    let mut names = Vec::new();
+    walk(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"), &mut names);
+    assert!(names.len() > 40, "found {} schema types", names.len());
+    names.sort();
+    let twice: Vec<&String> = names.windows(2).filter(|w| w[0] == w[1]).map(|w| &w[0]).collect();
+    assert!(twice.is_empty(), "schema types named twice: {twice:?}");
+}

@@ -15,7 +15,7 @@ use crate::state::AppState;
 use crate::subjects::{self, SubjectPatch};
 
 #[derive(Serialize, utoipa::ToSchema)]
-pub struct SubjectView {
+pub struct RegistrySubject {
     id: String,
     /// `organization` or `individual`.
     kind: String,
@@ -30,9 +30,9 @@ pub struct SubjectView {
     version: i64,
 }
 
-impl From<Subject> for SubjectView {
+impl From<Subject> for RegistrySubject {
     fn from(s: Subject) -> Self {
-        SubjectView {
+        RegistrySubject {
             categories: s.category_list().into_iter().map(|c| c.as_str().to_string()).collect(),
             id: s.id,
             kind: s.kind.as_str().to_string(),
@@ -100,7 +100,7 @@ impl From<CaseOfSubject> for SubjectCase {
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct SubjectRecord {
     #[serde(flatten)]
-    subject: SubjectView,
+    subject: RegistrySubject,
     history: Vec<FormerView>,
     cases: Vec<SubjectCase>,
 }
@@ -120,7 +120,7 @@ pub struct SubjectQuery {
 }
 
 /// Subjects within the caller's reach whose name starts with `q`, by name.
-#[utoipa::path(tag = "subjects", params(SubjectQuery), responses((status = 200, description = "Subjects by name", body = Page<SubjectView>)))]
+#[utoipa::path(tag = "subjects", params(SubjectQuery), responses((status = 200, description = "Subjects by name", body = Page<RegistrySubject>)))]
 #[get("/subjects")]
 pub async fn list(
     state: web::Data<AppState>,
@@ -135,7 +135,7 @@ pub async fn list(
             subjects::search(conn, &caller, q.q.as_deref(), q.unit_id.as_deref(), q.kind.as_deref(), after, fetch)
         })
         .await?;
-    Ok(HttpResponse::Ok().json(page.page(rows, |s| s.id.clone(), SubjectView::from)))
+    Ok(HttpResponse::Ok().json(page.page(rows, |s| s.id.clone(), RegistrySubject::from)))
 }
 
 /// A subject's record; reading it is written to the audit log.
@@ -148,7 +148,7 @@ pub async fn get(
 ) -> Result<HttpResponse, ApiError> {
     let r = state.op(move |conn, ctx| subjects::read(conn, ctx, &caller, &path)).await?;
     let view = SubjectRecord {
-        subject: SubjectView::from(r.subject),
+        subject: RegistrySubject::from(r.subject),
         history: r.history.into_iter().map(FormerView::from).collect(),
         cases: r.cases.into_iter().map(SubjectCase::from).collect(),
     };
@@ -157,7 +157,7 @@ pub async fn get(
 
 /// Corrects a record or moves it to another unit (reviewers within their subtree,
 /// administrators); the former unit and position are kept in its history.
-#[utoipa::path(tag = "subjects", params(("If-Match" = Option<String>, Header, description = "The version you read")), request_body = SubjectPatch, responses((status = 200, description = "The corrected record", body = SubjectView)))]
+#[utoipa::path(tag = "subjects", params(("If-Match" = Option<String>, Header, description = "The version you read")), request_body = SubjectPatch, responses((status = 200, description = "The corrected record", body = RegistrySubject)))]
 #[patch("/subjects/{id}")]
 pub async fn update(
     state: web::Data<AppState>,
@@ -167,7 +167,7 @@ pub async fn update(
     body: JsonBody<SubjectPatch>,
 ) -> Result<HttpResponse, ApiError> {
     let s = state.op(move |conn, ctx| subjects::correct(conn, ctx, &caller, &path, if_match.0, body.0)).await?;
-    Ok(HttpResponse::Ok().insert_header(("ETag", etag(s.version))).json(SubjectView::from(s)))
+    Ok(HttpResponse::Ok().insert_header(("ETag", etag(s.version))).json(RegistrySubject::from(s)))
 }
 
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -179,7 +179,7 @@ pub struct MergeInput {
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct Merged {
-    subject: SubjectView,
+    subject: RegistrySubject,
     cases_moved: usize,
 }
 
@@ -194,5 +194,5 @@ pub async fn merge(
 ) -> Result<HttpResponse, ApiError> {
     let into = body.0.into;
     let (s, moved) = state.op(move |conn, ctx| subjects::merge(conn, ctx, &caller, &path, into.as_deref())).await?;
-    Ok(HttpResponse::Ok().json(Merged { subject: SubjectView::from(s), cases_moved: moved }))
+    Ok(HttpResponse::Ok().json(Merged { subject: RegistrySubject::from(s), cases_moved: moved }))
 }
