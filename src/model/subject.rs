@@ -4,18 +4,16 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::case::{CaseScope, Db};
+use super::case::{Case, CaseScope, Db};
 use super::new_id;
 use super::unit::subtree_ids;
 use crate::db::DbConn;
 use crate::db::schema::{
-    campaign_members, campaign_targets, case_decisions, cases, responsible_subject_stats, subject_history,
-    subject_stats, subjects, unit_closure,
+    campaign_members, campaign_targets, case_decisions, cases, subject_history, subjects, unit_closure,
 };
 use crate::domain::case_terms::SubjectKind;
 use crate::domain::fold::fold;
 use crate::domain::handling::Category;
-use crate::domain::workflow::{HANDLED, NOT_STANDING};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset, Identifiable)]
 #[diesel(table_name = subjects, treat_none_as_null = true)]
@@ -256,11 +254,19 @@ impl Subject {
     }
 
     /// Folds record `from` into `into`: its cases name `into` from now on, it keeps its row
-    /// (pointing at `into`), and the subject rollups of both are recounted from the cases.
+    /// (pointing at `into`), and each case's subject counts move in the report rollups the
+    /// way any change of a case moves them.
     pub fn merge(conn: &mut DbConn, from: &Subject, into: &Subject, now: NaiveDateTime) -> QueryResult<usize> {
-        let moved = diesel::update(cases::table.filter(cases::subject_id.eq(&from.id)))
+        let moved: Vec<Case> =
+            cases::table.filter(cases::subject_id.eq(&from.id)).select(Case::as_select()).load(conn)?;
+        diesel::update(cases::table.filter(cases::subject_id.eq(&from.id)))
             .set((cases::subject_id.eq(&into.id), cases::subject_key.eq(&into.id)))
             .execute(conn)?;
+        for before in &moved {
+            let after = Case { subject_id: Some(into.id.clone()), subject_key: into.id.clone(), ..before.clone() };
+            // Only the subject differs, so only the subject rollups change.
+            super::rollup::record(conn, Some((before, &[])), (&after, &[]))?;
+        }
         diesel::update(subjects::table.find(&from.id))
             .set((
                 subjects::merged_into.eq(&into.id),
@@ -268,13 +274,7 @@ impl Subject {
                 subjects::updated_at.eq(now),
             ))
             .execute(conn)?;
-        for key in [&from.id, &into.id] {
-            diesel::delete(subject_stats::table.filter(subject_stats::subject_key.eq(key))).execute(conn)?;
-            diesel::delete(responsible_subject_stats::table.filter(responsible_subject_stats::subject_key.eq(key)))
-                .execute(conn)?;
-        }
-        recount_subject(conn, &into.id)?;
-        Ok(moved)
+        Ok(moved.len())
     }
 }
 
@@ -288,51 +288,6 @@ pub fn latest_measure(cases: &[CaseOfSubject]) -> Option<(String, chrono::NaiveD
             |best, m| if best.is_none_or(|b| m.1 > b.1) { Some(m) } else { best },
         )
         .cloned()
-}
-
-/// Rebuilds the subject rollups of one subject from its cases.
-fn recount_subject(conn: &mut DbConn, key: &str) -> QueryResult<()> {
-    let rows: Vec<(String, Option<String>, String)> = cases::table
-        .filter(cases::subject_key.eq(key))
-        .select((cases::subject_unit_id, cases::responsible_unit_id, cases::status))
-        .load(conn)?;
-    let mut by_unit: std::collections::BTreeMap<String, (i32, i32)> = Default::default();
-    let mut by_responsible: std::collections::BTreeMap<String, (String, i32, i32)> = Default::default();
-    for (unit, responsible, status) in rows {
-        let detected = i32::from(status != NOT_STANDING);
-        let unhandled = i32::from(status != NOT_STANDING && status != HANDLED);
-        let e = by_unit.entry(unit.clone()).or_default();
-        e.0 += detected;
-        e.1 += unhandled;
-        if let Some(r) = responsible {
-            let e = by_responsible.entry(r).or_insert((unit.clone(), 0, 0));
-            e.0 = e.0.clone().min(unit);
-            e.1 += detected;
-            e.2 += unhandled;
-        }
-    }
-    for (unit, (detected, unhandled)) in by_unit {
-        diesel::insert_into(subject_stats::table)
-            .values((
-                subject_stats::subject_unit_id.eq(unit),
-                subject_stats::subject_key.eq(key),
-                subject_stats::detected.eq(detected),
-                subject_stats::unhandled.eq(unhandled),
-            ))
-            .execute(conn)?;
-    }
-    for (responsible, (unit, detected, unhandled)) in by_responsible {
-        diesel::insert_into(responsible_subject_stats::table)
-            .values((
-                responsible_subject_stats::responsible_unit_id.eq(responsible),
-                responsible_subject_stats::subject_key.eq(key),
-                responsible_subject_stats::subject_unit_id.eq(unit),
-                responsible_subject_stats::detected.eq(detected),
-                responsible_subject_stats::unhandled.eq(unhandled),
-            ))
-            .execute(conn)?;
-    }
-    Ok(())
 }
 
 /// The predicate of [`Reach`] over subjects.
