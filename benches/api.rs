@@ -550,8 +550,13 @@ fn raw_creates(pool: &DbPool, settings: &Settings, body: &Value, conc: usize, sp
         let mut conn = pool.get().unwrap();
         User::find_by_username(&mut conn, "thanhtra1").unwrap().expect("the demo inspector")
     };
-    let caller =
-        CurrentUser { user, role: Role::Inspector, session_id: "bench".into(), client_addr: "127.0.0.1".into() };
+    let caller = CurrentUser {
+        user,
+        role: Role::Inspector,
+        session_id: "bench".into(),
+        client_addr: "127.0.0.1".into(),
+        unit_ended: false,
+    };
     let body = body.clone();
     raw_rate(pool, conc, span, move |conn, _| {
         let input: CaseInput = serde_json::from_value(body.clone()).unwrap();

@@ -159,6 +159,8 @@ pub fn load(
             version: 1,
             created_at: now,
             updated_at: now,
+            established_on: None,
+            ended_on: None,
         };
         write_tx(conn, |c| u.insert(c)).map_err(err)?;
         Ok(u)
@@ -279,6 +281,7 @@ pub fn load(
         role,
         session_id: "demo".into(),
         client_addr: "casetrack demo".into(),
+        unit_ended: false,
     };
     let inspectors: Vec<CurrentUser> = inspectors.iter().map(|u| as_caller(u, Role::Inspector)).collect();
     let reviewer = as_caller(&reviewer, Role::Reviewer);

@@ -21,6 +21,7 @@ pub mod jobs;
 pub mod mail;
 pub mod metrics;
 pub mod model;
+pub mod reorganisation;
 pub mod signin;
 pub mod state;
 pub mod subjects;

@@ -44,7 +44,7 @@ pub struct UnitChange {
 
 /// The lock every change to units takes: a move is checked against the tree as it is
 /// (no cycle), and a code against every other unit's, without another change in between.
-const UNIT_TREE: &str = "unit-tree";
+pub const UNIT_TREE: &str = "unit-tree";
 
 /// Whether `user` can head `unit`: a unit-head account of the unit itself or of a unit
 /// above it, so that the alerts they are sent are about cases they may read.
@@ -83,8 +83,13 @@ fn check_fields(conn: &mut DbConn, v: &mut Validator, unit: &mut Unit) -> Result
         }
     }
     if let Some(p) = &unit.parent_id {
-        if parse_id(p).is_err() || Unit::find(conn, p)?.is_none() {
+        let parent = if parse_id(p).is_ok() { Unit::find(conn, p)? } else { None };
+        if parent.is_none() {
             v.add("parent_id", msg::no_unit());
+        } else if let Some(ended) = parent.as_ref().and_then(|p| p.ended_on)
+            && unit.ended_on.is_none()
+        {
+            v.add("parent_id", msg::unit_ended(&parent.map(|p| p.code).unwrap_or_default(), &crate::i18n::date(ended)));
         } else if p == &unit.id || Unit::is_in_subtree(conn, &unit.id, p)? {
             v.add("parent_id", msg::unit_cycle());
         }
@@ -126,6 +131,8 @@ pub fn create(conn: &mut DbConn, ctx: &Ctx, caller: &CurrentUser, b: NewUnit) ->
         version: 1,
         created_at: now,
         updated_at: now,
+        established_on: None,
+        ended_on: None,
     };
     write_tx(conn, |conn| {
         db::lock(conn, &[UNIT_TREE])?;
@@ -176,6 +183,9 @@ pub fn update(
             after.email = email;
         }
         let mut v = Validator::new();
+        if before.ended_on.is_some() && (after.parent_id != before.parent_id || after.kind != before.kind) {
+            v.add(if after.kind != before.kind { "kind" } else { "parent_id" }, msg::ended_unit_fixed());
+        }
         check_fields(conn, &mut v, &mut after)?;
         v.finish()?;
         after.version = before.version + 1;
@@ -194,5 +204,23 @@ pub fn update(
             Some(after.audit_snapshot()),
         )?;
         Ok(after)
+    })
+}
+
+/// A unit's lineage: the units it took over, those that took it over, its former states.
+pub struct Lineage {
+    pub predecessors: Vec<Unit>,
+    pub successors: Vec<Unit>,
+    pub former: Vec<crate::model::reorganisation::UnitPast>,
+}
+
+/// The lineage of unit `id` (404 when there is no such unit).
+pub fn lineage(conn: &mut DbConn, id: &str) -> Result<Lineage, ApiError> {
+    use crate::model::reorganisation::{UnitPast, predecessors_of, successors_of};
+    Unit::find(conn, id)?.ok_or(ApiError::NotFound)?;
+    Ok(Lineage {
+        predecessors: predecessors_of(conn, id)?,
+        successors: successors_of(conn, id)?,
+        former: UnitPast::of(conn, id)?,
     })
 }

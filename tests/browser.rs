@@ -437,5 +437,64 @@ async fn a_case_from_logging_to_conclusion_in_the_browser() {
     assert_eq!(moved["parent_id"].as_str(), Some(w.cau_giay.id.as_str()), "{moved}");
     let summary = app.get("/api/v1/reports/summary", &w.city_reviewer.token).await.body;
     assert_eq!(summary["cases"]["handled"], 1, "{summary}");
+
+    // The administrator carries the ward into a new one: a mapping uploaded, its preview
+    // read, applied; the new ward's reviewer finds the case the old ward's inspector logged.
+    let mapping = shots_dir().join("sap-xep.csv");
+    std::fs::write(
+        &mapping,
+        "\u{feff}Mã đơn vị cũ,Mã đơn vị mới,Tên đơn vị mới,Loại đơn vị,Mã đơn vị cấp trên\nBD-DIEN-BIEN,P-BA-DINH,Phường Ba Đình,Phường,HN\n",
+    )
+    .unwrap();
+    step(&d, "08-admin-reorganises-from-a-mapping", async {
+        d.find(By::LinkText("Sắp xếp tổ chức")).await.map_err(e)?.click().await.map_err(e)?;
+        accessible(&d).await?;
+        set_date(&d, "#r-date", "2024-09-23").await?;
+        d.find(By::Id("r-ref")).await.map_err(e)?.send_keys("1656/NQ-UBTVQH15").await.map_err(e)?;
+        d.find(By::Id("r-title"))
+            .await
+            .map_err(e)?
+            .send_keys("Nghị quyết về việc sắp xếp các đơn vị hành chính cấp xã của thành phố Hà Nội")
+            .await
+            .map_err(e)?;
+        d.find(By::Id("r-file")).await.map_err(e)?.send_keys(mapping.display().to_string()).await.map_err(e)?;
+        d.find(By::Css("form[action='/admin/reorganisations/preview'] button"))
+            .await
+            .map_err(e)?
+            .click()
+            .await
+            .map_err(e)?;
+        page_has(&d, "Thành lập mới: 1 đơn vị").await?;
+        page_has(&d, "Phường Ba Đình").await?;
+        accessible(&d).await?;
+        let _ = d.screenshot(&shots_dir().join("08-the-preview-at-1366px.png")).await;
+        d.set_window_rect(0, 0, 390, 844).await.map_err(e)?;
+        let _ = d.screenshot(&shots_dir().join("08-the-preview-at-390px.png")).await;
+        d.set_window_rect(0, 0, 1366, 900).await.map_err(e)?;
+        d.find(By::Css("form[action='/admin/reorganisations/apply'] button"))
+            .await
+            .map_err(e)?
+            .click()
+            .await
+            .map_err(e)?;
+        page_has(&d, "Đã áp dụng sắp xếp có hiệu lực từ ngày 23/09/2024.").await?;
+        page_has(&d, "1656/NQ-UBTVQH15").await?;
+        accessible(&d).await
+    })
+    .await;
+    let ward = app
+        .with_conn(|c| casetrack::model::unit::Unit::find_by_code(c, "P-BA-DINH"))
+        .unwrap()
+        .expect("the new ward was established");
+    app.user("ubkt.phuongbadinh", casetrack::domain::role::Role::Reviewer, Some(&ward));
+    step(&d, "09-the-new-wards-reviewer-finds-the-old-case", async {
+        sign_out(&d).await?;
+        sign_in(&d, "ubkt.phuongbadinh").await?;
+        d.goto(&case_url).await.map_err(e)?;
+        page_has(&d, "Giữ hồ sơ quá hạn 30 ngày").await?;
+        page_has(&d, "Phường Điện Biên").await?;
+        accessible(&d).await
+    })
+    .await;
     d.quit().await.unwrap();
 }

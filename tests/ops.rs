@@ -220,6 +220,8 @@ fn user_create_takes_the_password_from_stdin_or_generates_one() {
         version: 1,
         created_at: now,
         updated_at: now,
+        established_on: None,
+        ended_on: None,
     }
     .insert(&mut conn)
     .unwrap();

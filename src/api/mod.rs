@@ -19,6 +19,7 @@ pub mod middleware;
 pub mod notifications;
 pub mod openapi;
 pub mod pagination;
+pub mod reorganisations;
 pub mod reports;
 pub mod subjects;
 pub mod units;
@@ -67,6 +68,9 @@ fn api_v1(cfg: &mut ServiceConfig) {
     cfg.service(units::get);
     cfg.service(units::tree);
     cfg.service(units::update);
+    cfg.service(units::lineage);
+    cfg.service(reorganisations::apply);
+    cfg.service(reorganisations::list);
     cfg.service(directives::list);
     cfg.service(directives::get);
     cfg.service(directives::import);

@@ -31,6 +31,9 @@ pub struct ReportQuery {
     pub directive_id: Option<String>,
     pub campaign_id: Option<String>,
     pub unit_id: Option<String>,
+    /// `YYYY-MM-DD`: break the units down as the tree stood that day (default: today's
+    /// tree, ended units counted in their successors).
+    pub as_of: Option<String>,
     pub format: Option<String>,
     pub interval: Option<String>,
 }
@@ -90,6 +93,14 @@ pub struct Summary {
 }
 
 /// Validates the report filters; reports are for reviewers and unit heads.
+/// The day a report's units are cut at, if the query names one (422 when malformed).
+pub fn as_of_of(q: &ReportQuery) -> Result<Option<chrono::NaiveDate>, ApiError> {
+    match q.as_of.as_deref() {
+        None => Ok(None),
+        Some(raw) => crate::domain::dates::parse_date(raw).map(Some).map_err(|m| ApiError::field("as_of", m)),
+    }
+}
+
 pub fn prepare(caller: &CurrentUser, q: &ReportQuery) -> Result<(CaseScope, CaseFilter), ApiError> {
     caller.require(&[Role::Reviewer, Role::UnitHead])?;
     let scope = scope_of(caller)?;
@@ -99,6 +110,9 @@ pub fn prepare(caller: &CurrentUser, q: &ReportQuery) -> Result<(CaseScope, Case
         if let Some(id) = id {
             v.check(parse_id(id).is_ok(), field, crate::error::msg::bad_id());
         }
+    }
+    if let Some(Err(m)) = q.as_of.as_deref().map(crate::domain::dates::parse_date) {
+        v.add("as_of", m);
     }
     v.finish()?;
     let filter = CaseFilter {
@@ -124,7 +138,8 @@ pub async fn summary(
     let (scope, filter) = prepare(&caller, &q)?;
     let root = q.unit_id.clone().or(caller.user.unit_id.clone());
     let now = state.clock.now_naive();
-    let body = state.db(move |conn| Ok(summary_of(conn, &scope, &filter, root, now)?)).await?;
+    let as_of = as_of_of(&q)?;
+    let body = state.db(move |conn| Ok(summary_of(conn, &scope, &filter, root, as_of, now)?)).await?;
     let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok());
     match FileFormat::pick(q.format.as_deref(), accept)? {
         Some(format) => summary_table(&body, Lang::preferred(&req)).respond(format, "bao-cao-tong-hop"),
@@ -139,13 +154,12 @@ pub fn summary_of(
     scope: &CaseScope,
     filter: &CaseFilter,
     root: Option<String>,
+    as_of: Option<chrono::NaiveDate>,
     now: chrono::NaiveDateTime,
 ) -> diesel::QueryResult<Summary> {
-    let roots = match &root {
-        Some(r) => report::unit_and_children(conn, r)?,
-        None => Vec::new(),
-    };
-    let agg = report::summary(conn, scope, filter, now, &roots)?;
+    let breakdown = report::breakdown(conn, root.as_deref(), as_of)?;
+    let roots = breakdown.rows.clone();
+    let agg = report::summary(conn, scope, filter, now, &breakdown)?;
     let indicator_ids: Vec<String> = agg.by_indicator.keys().cloned().collect();
     let mut indicators = Indicator::find_many(conn, &indicator_ids)?;
     indicators.sort_by(|a, b| (&a.directive_id, a.position).cmp(&(&b.directive_id, b.position)));

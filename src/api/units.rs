@@ -25,6 +25,10 @@ pub struct UnitView {
     pub version: i64,
     pub created_at: String,
     pub updated_at: String,
+    /// The day it was established; none: before the records begin.
+    pub established_on: Option<chrono::NaiveDate>,
+    /// The first day it no longer existed; none while it exists.
+    pub ended_on: Option<chrono::NaiveDate>,
 }
 
 impl From<Unit> for UnitView {
@@ -40,6 +44,8 @@ impl From<Unit> for UnitView {
             version: u.version,
             created_at: instant(u.created_at),
             updated_at: instant(u.updated_at),
+            established_on: u.established_on,
+            ended_on: u.ended_on,
         }
     }
 }
@@ -59,6 +65,8 @@ pub struct UnitTree {
 pub struct UnitQuery {
     parent_id: Option<String>,
     kind: Option<String>,
+    /// `true`: units that exist today; `false`: units that have ended.
+    alive: Option<bool>,
     limit: Option<i64>,
     cursor: Option<String>,
 }
@@ -91,7 +99,7 @@ pub async fn list(
     {
         return Err(ApiError::field("kind", one_of(&UnitKind::ALL.map(UnitKind::as_str))));
     }
-    let filter = UnitFilter { parent_id: q.parent_id, kind: q.kind };
+    let filter = UnitFilter { parent_id: q.parent_id, kind: q.kind, alive: q.alive };
     let (after, fetch) = (page.after.clone(), page.fetch());
     let rows = state.db(move |conn| Ok(Unit::list(conn, &filter, after.as_deref(), fetch)?)).await?;
     Ok(web::Json(page.page(rows, |u| u.id.clone(), UnitView::from)))
@@ -153,4 +161,42 @@ pub async fn update(
 ) -> Result<HttpResponse, ApiError> {
     let unit = state.op(move |conn, ctx| unit_tree::update(conn, ctx, &caller, &path, if_match.0, body.0)).await?;
     Ok(HttpResponse::Ok().insert_header(("ETag", etag(unit.version))).json(UnitView::from(unit)))
+}
+
+/// A unit's earlier name, kind and parent, up to the day before `until`.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct FormerState {
+    name: String,
+    kind: String,
+    parent_id: Option<String>,
+    until: chrono::NaiveDate,
+}
+
+/// Where a unit came from and went: the units it took over, those that took it over
+/// (first one first), and its former names and places.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct UnitLineage {
+    predecessors: Vec<UnitView>,
+    successors: Vec<UnitView>,
+    former: Vec<FormerState>,
+}
+
+#[utoipa::path(tag = "units", responses((status = 200, description = "The unit's predecessors, successors and former names", body = UnitLineage)))]
+#[get("/units/{id}/lineage")]
+pub async fn lineage(
+    state: web::Data<AppState>,
+    _caller: CurrentUser,
+    path: web::Path<String>,
+) -> Result<web::Json<UnitLineage>, ApiError> {
+    let id = parse_id(&path)?;
+    let l = state.db(move |conn| crate::unit_tree::lineage(conn, &id)).await?;
+    Ok(web::Json(UnitLineage {
+        predecessors: l.predecessors.into_iter().map(UnitView::from).collect(),
+        successors: l.successors.into_iter().map(UnitView::from).collect(),
+        former: l
+            .former
+            .into_iter()
+            .map(|f| FormerState { name: f.name, kind: f.kind, parent_id: f.parent_id, until: f.valid_until })
+            .collect(),
+    }))
 }

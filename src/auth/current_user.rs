@@ -19,6 +19,8 @@ pub struct CurrentUser {
     pub role: Role,
     pub session_id: String,
     pub client_addr: String,
+    /// The user's unit has ended (a reorganisation): they see nothing until moved.
+    pub unit_ended: bool,
 }
 
 impl CurrentUser {
@@ -56,9 +58,10 @@ impl TokenOnly {
 
     /// The caller, if the session is still live and the account active (else 401).
     pub fn resolve(self, conn: &mut DbConn, now: NaiveDateTime) -> Result<CurrentUser, ApiError> {
-        let user = Session::active_user(conn, &self.session_id, &self.user_id, now)?.ok_or(ApiError::Unauthorized)?;
+        let (user, unit_ended) =
+            Session::active_user(conn, &self.session_id, &self.user_id, now)?.ok_or(ApiError::Unauthorized)?;
         let role = Role::parse(&user.role).ok_or_else(|| ApiError::internal("stored role unknown"))?;
-        Ok(CurrentUser { user, role, session_id: self.session_id, client_addr: self.client_addr })
+        Ok(CurrentUser { user, role, session_id: self.session_id, client_addr: self.client_addr, unit_ended })
     }
 
     /// The caller of a console request: the session and user its cookie names.

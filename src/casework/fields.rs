@@ -188,6 +188,26 @@ pub(super) fn apply_fields(
         }
         d.indicator_ids = ids;
     }
+    // The unit the subject was found in must have existed on the day it was found.
+    let field = if input.subject.is_some() {
+        "subject.unit_id"
+    } else if input.subject_id.is_some() {
+        "subject_id"
+    } else {
+        "detected_on"
+    };
+    if (input.subject.is_some() || input.subject_id.is_some() || input.detected_on.is_some())
+        && !d.case.subject_unit_id.is_empty()
+        && !v.has(field)
+    {
+        // Shared with a reorganisation, which ends units under the exclusive lock.
+        crate::db::lock_shared(conn, crate::unit_tree::UNIT_TREE)?;
+        if let Some(u) = Unit::find(conn, &d.case.subject_unit_id)?
+            && !u.alive_on(d.case.detected_on)
+        {
+            v.add(field, crate::reorganisation::gone_on(d.case.detected_on));
+        }
+    }
     Ok(())
 }
 

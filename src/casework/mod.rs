@@ -80,6 +80,7 @@ impl Ctx {
 pub fn scope_of(caller: &CurrentUser) -> Result<CaseScope, ApiError> {
     match caller.role {
         Role::Inspector => Ok(CaseScope::CampaignsOf(caller.user.id.clone())),
+        Role::Reviewer | Role::UnitHead if caller.unit_ended => Ok(CaseScope::Nothing),
         Role::Reviewer | Role::UnitHead => {
             Ok(caller.user.unit_id.clone().map(CaseScope::Subtree).unwrap_or(CaseScope::Nothing))
         }
@@ -167,7 +168,12 @@ fn find_unit(conn: &mut DbConn, raw: &str) -> Result<Option<Unit>, ApiError> {
 /// people the caller does not answer for). Otherwise the message for the field. Called
 /// inside the write's transaction.
 fn unit_in_reach(conn: &mut DbConn, caller: &CurrentUser, raw: &str) -> Result<Result<Unit, Message>, ApiError> {
+    // Shared with a reorganisation, which ends units under the exclusive lock.
+    crate::db::lock_shared(conn, crate::unit_tree::UNIT_TREE)?;
     let Some(unit) = find_unit(conn, raw)? else { return Ok(Err(msg::no_unit())) };
+    if let Some(ended) = unit.ended_on {
+        return Ok(Err(msg::unit_ended(&unit.code, &crate::i18n::date(ended))));
+    }
     if !within_reach(conn, caller, &unit.id)? {
         return Ok(Err(msg::outside_scope()));
     }
@@ -178,6 +184,7 @@ fn unit_in_reach(conn: &mut DbConn, caller: &CurrentUser, raw: &str) -> Result<R
 /// inspectors are held to their campaign's targets instead.
 fn within_reach(conn: &mut DbConn, caller: &CurrentUser, unit_id: &str) -> Result<bool, ApiError> {
     match (caller.role, &caller.user.unit_id) {
+        (Role::Reviewer | Role::UnitHead, _) if caller.unit_ended => Ok(false),
         (Role::Reviewer | Role::UnitHead, Some(own)) => Ok(Unit::is_in_subtree(conn, own, unit_id)?),
         (Role::Reviewer | Role::UnitHead, None) => Ok(false),
         _ => Ok(true),

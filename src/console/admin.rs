@@ -37,6 +37,7 @@ fn unit_tree(conn: &mut crate::db::DbConn) -> Result<Vec<Value>, ApiError> {
             out.push(context! {
                 id => u.id, code => u.code, name => u.name, kind => u.kind, depth => depth,
                 email => u.email, head_user_id => u.head_user_id, parent_id => u.parent_id, version => u.version,
+                ended => u.ended_on.map(crate::i18n::date),
             });
         }
     }
@@ -77,10 +78,10 @@ async fn users_page(
     let role = role.filter(|r| Role::parse(r).is_some());
     let filter = UserFilter { role: role.clone(), unit_id: None, active: None };
     let after = cursor.as_deref().and_then(crate::model::canonical_id);
-    let (users, units) = state
+    let (users, units, stranded) = state
         .db(move |conn| {
             let users = User::list(conn, &filter, after.as_deref(), PAGE + 1)?;
-            Ok((users, unit_tree(conn)?))
+            Ok((users, unit_tree(conn)?, User::of_ended_units(conn, PAGE)?))
         })
         .await?;
     let more = users.len() as i64 > PAGE;
@@ -99,8 +100,17 @@ async fn users_page(
         })
         .collect();
     let next = if more { rows.last().and_then(|r| r.get_attr("id").ok()).map(|v| v.to_string()) } else { None };
+    let stranded: Vec<Value> = stranded
+        .into_iter()
+        .map(|u| {
+            context! {
+                id => u.id, username => u.username, role => u.role,
+                unit => u.unit_id.as_ref().and_then(|id| names.get(id).cloned()),
+            }
+        })
+        .collect();
     let ctx = context! {
-        users => rows, units => units, roles => Role::ALL.map(Role::as_str), role => role, next => next, ..extra
+        users => rows, stranded => stranded, units => units, roles => Role::ALL.map(Role::as_str), role => role, next => next, ..extra
     };
     console.page_with_status(status, Some(viewer), viewer.lang, "admin_users.html", ctx)
 }
@@ -299,23 +309,33 @@ async fn unit_page(
     status: StatusCode,
 ) -> Result<HttpResponse, Fail> {
     let id = crate::api::extract::parse_id(&id)?;
-    let (unit, units, people) = state
+    let (unit, units, people, lineage) = state
         .db(move |conn| {
             let unit = Unit::find(conn, &id)?.ok_or(ApiError::NotFound)?;
+            let l = crate::unit_tree::lineage(conn, &unit.id)?;
+            let brief = |u: Unit| context! { id => u.id, name => u.name, code => u.code };
+            let lineage = context! {
+                predecessors => l.predecessors.into_iter().map(brief).collect::<Vec<_>>(),
+                successors => l.successors.into_iter().map(brief).collect::<Vec<_>>(),
+                former => l.former.into_iter()
+                    .map(|f| context! { name => f.name, until => crate::i18n::date(f.valid_until) })
+                    .collect::<Vec<_>>(),
+            };
             let f = UserFilter { role: None, unit_id: Some(unit.id.clone()), active: Some(true) };
             let people: Vec<Value> = User::list(conn, &f, None, 500)?
                 .into_iter()
                 .map(|u| context! { id => u.id, name => u.full_name, role => u.role })
                 .collect();
-            Ok((unit, unit_tree(conn)?, people))
+            Ok((unit, unit_tree(conn)?, people, lineage))
         })
         .await?;
     let ctx = context! {
         unit => context! {
             id => unit.id, code => unit.code, name => unit.name, kind => unit.kind, parent_id => unit.parent_id,
             head_user_id => unit.head_user_id, email => unit.email, version => unit.version,
+            established => unit.established_on.map(crate::i18n::date), ended => unit.ended_on.map(crate::i18n::date),
         },
-        units => units, people => people, kinds => UnitKind::ALL.map(UnitKind::as_str), ..extra
+        lineage => lineage, units => units, people => people, kinds => UnitKind::ALL.map(UnitKind::as_str), ..extra
     };
     console.page_with_status(status, Some(viewer), viewer.lang, "admin_unit.html", ctx)
 }

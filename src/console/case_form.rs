@@ -52,7 +52,8 @@ async fn choices(state: &AppState, viewer: &Viewer, campaign_id: Option<String>)
                     for (u, depth) in Unit::subtree(conn, &t)? {
                         if seen.insert(u.id.clone()) {
                             let folded = crate::domain::fold::fold(&u.name);
-                            units.push(context! { id => u.id, name => u.name, depth => depth, folded => folded });
+                            let ended = u.ended_on.map(crate::i18n::date);
+                            units.push(context! { id => u.id, name => u.name, depth => depth, folded => folded, ended => ended });
                         }
                     }
                 }

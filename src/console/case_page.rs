@@ -26,6 +26,7 @@ use crate::model::case::CaseEvent;
 use crate::model::decision::Decision;
 use crate::model::directive::Indicator;
 use crate::model::handling::Handling;
+use crate::model::reorganisation::UnitPast;
 use crate::model::unit::Unit;
 use crate::model::user::User;
 use crate::state::AppState;
@@ -70,11 +71,16 @@ async fn render(
             let names = User::names_of(conn, &people)?;
             let mut unit_ids = vec![case.subject_unit_id.clone()];
             unit_ids.extend(case.responsible_unit_id.clone());
-            let units: std::collections::HashMap<String, String> =
+            let mut units: std::collections::HashMap<String, String> =
                 Unit::find_many(conn, &unit_ids)?.into_iter().map(|u| (u.id, u.name)).collect();
+            // The unit the subject was found in, as it was named on that day.
+            let then = UnitPast::names_on(conn, std::slice::from_ref(&case.subject_unit_id), case.detected_on)?;
+            if let Some(name) = then.get(&case.subject_unit_id) {
+                units.insert(case.subject_unit_id.clone(), name.clone());
+            }
             // Who may be made responsible: the reviewer's own subtree.
             let choices: Vec<Value> = match (&caller.role, &caller.user.unit_id) {
-                (Role::Reviewer, Some(u)) if !actions.is_empty() => super::cases::unit_choices(conn, u)?,
+                (Role::Reviewer, Some(u)) if !actions.is_empty() => super::cases::unit_choices(conn, u, true)?,
                 _ => Vec::new(),
             };
             let lists = (events, attachments, decisions, repeat);
@@ -104,7 +110,7 @@ async fn render(
                 at => instant(e.at), kind => e.kind.clone(),
                 actor => e.actor_id.as_ref().and_then(|a| names.get(a).cloned()),
                 action => text("action"), to => text("to"), note => text("note"), body => text("body"),
-                file_name => text("file_name"),
+                file_name => text("file_name"), from_name => text("from_name"), to_name => text("to_name"), basis => text("basis"),
             }
         })
         .collect();

@@ -21,11 +21,16 @@ use crate::model::case::{Case, CaseOrder};
 use crate::model::unit::Unit;
 use crate::state::AppState;
 
-/// A unit's subtree as the choices of a unit picker (name, depth for indenting).
-pub fn unit_choices(conn: &mut DbConn, root: &str) -> Result<Vec<Value>, ApiError> {
+/// A unit's subtree as the choices of a unit picker (name, depth for indenting, the day
+/// an ended unit ended). A picker for a new responsibility offers living units only; a
+/// filter offers ended ones too, marked, so their history is still found.
+pub fn unit_choices(conn: &mut DbConn, root: &str, living_only: bool) -> Result<Vec<Value>, ApiError> {
     Ok(Unit::subtree(conn, root)?
         .into_iter()
-        .map(|(u, depth)| context! { id => u.id, name => u.name, depth => depth })
+        .filter(|(u, _)| !living_only || u.ended_on.is_none())
+        .map(|(u, depth)| {
+            context! { id => u.id, name => u.name, depth => depth, ended => u.ended_on.map(crate::i18n::date) }
+        })
         .collect())
 }
 
@@ -213,7 +218,7 @@ pub async fn list(
                 campaigns.into_iter().map(|c| context! { id => c.id, title => c.title }).collect();
             // The units a reviewer or unit head may filter by: their own subtree.
             let units: Vec<Value> = match &own_unit {
-                Some(u) => unit_choices(conn, u)?,
+                Some(u) => unit_choices(conn, u, false)?,
                 None => Vec::new(),
             };
             let indicators: Vec<Value> = crate::model::directive::Indicator::list(conn, None)?

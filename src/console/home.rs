@@ -83,7 +83,7 @@ pub async fn render(
                 .db(move |conn| {
                     // Who may be made responsible in a bulk accept: the reviewer's own subtree.
                     let units: Vec<Value> = match (&unit, shown == "open") {
-                        (Some(u), true) => super::cases::unit_choices(conn, u)?,
+                        (Some(u), true) => super::cases::unit_choices(conn, u, true)?,
                         _ => Vec::new(),
                     };
                     // From the rollups, as the reports count them.

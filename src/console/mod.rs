@@ -14,6 +14,7 @@ mod home;
 mod layer;
 mod me;
 mod render;
+mod reorganisations;
 mod reports;
 pub mod session;
 mod subjects;
@@ -64,6 +65,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/admin/outbox", web::get().to(admin::outbox))
         .route("/admin/outbox/{id}/retry", web::post().to(admin::retry))
         .route("/admin/audit", web::get().to(admin::audit))
+        .route("/admin/reorganisations", web::get().to(reorganisations::index))
+        .route("/admin/reorganisations/template.csv", web::get().to(reorganisations::template))
+        .route("/admin/reorganisations/preview", web::post().to(reorganisations::preview))
+        .route("/admin/reorganisations/apply", web::post().to(reorganisations::apply))
         .route("/admin/catalog", web::get().to(admin::catalog))
         .route("/admin/catalog", web::post().to(admin::import_catalog))
         .route("/assets/{name}", web::get().to(assets::serve));

@@ -50,6 +50,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("admin_outbox.html", include_str!("../../templates/console/admin_outbox.html")),
     ("admin_audit.html", include_str!("../../templates/console/admin_audit.html")),
     ("admin_catalog.html", include_str!("../../templates/console/admin_catalog.html")),
+    ("admin_reorganisations.html", include_str!("../../templates/console/admin_reorganisations.html")),
 ];
 
 impl Console {
@@ -132,6 +133,11 @@ impl Console {
     /// Words from the catalog, for text built outside templates.
     pub fn text(&self, lang: Lang, key: &str) -> String {
         self.catalogs.text(lang, key, &[])
+    }
+
+    /// A catalog text with arguments.
+    pub fn text_with(&self, lang: Lang, key: &str, args: &[(&str, String)]) -> String {
+        self.catalogs.text(lang, key, args)
     }
 }
 

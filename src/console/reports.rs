@@ -25,6 +25,7 @@ pub struct Filters {
     campaign_id: Option<String>,
     unit_id: Option<String>,
     directive_id: Option<String>,
+    as_of: Option<String>,
     format: Option<String>,
 }
 
@@ -37,6 +38,7 @@ impl Filters {
             directive_id: some(&self.directive_id),
             campaign_id: some(&self.campaign_id),
             unit_id: some(&self.unit_id),
+            as_of: some(&self.as_of),
             format: some(&self.format),
             interval: None,
         }
@@ -51,6 +53,7 @@ impl Filters {
             ("campaign_id", q.campaign_id),
             ("unit_id", q.unit_id),
             ("directive_id", q.directive_id),
+            ("as_of", q.as_of),
         ];
         let kept = pairs.into_iter().filter(|(k, v)| keys.contains(k) && v.is_some());
         form_urlencoded::Serializer::new(String::new())
@@ -105,10 +108,14 @@ pub async fn page(
         Err(e) => return Err(Fail(e)),
     };
     let root = query.unit_id.clone().or(viewer.user.user.unit_id.clone());
+    let as_of = match crate::api::reports::as_of_of(&query) {
+        Ok(d) => d,
+        Err(e) => return Err(Fail(e)),
+    };
     let now = state.clock.now_naive();
     let (summary, points, unit, campaigns, directives) = state
         .db(move |conn| {
-            let summary = summary_of(conn, &scope, &filter, root.clone(), now)?;
+            let summary = summary_of(conn, &scope, &filter, root.clone(), as_of, now)?;
             let points = series_of(conn, &scope, &filter, now)?;
             let unit = match &root {
                 Some(id) => Unit::find(conn, id)?.map(|u| u.name),
@@ -135,7 +142,7 @@ pub async fn page(
         points => Value::from(minijinja::value::Serde(&points)),
         campaigns => campaigns, directives => directives,
         cases_base => filters.encoded(&["from", "to", "campaign_id", "unit_id"]),
-        drill_base => filters.encoded(&["from", "to", "campaign_id", "directive_id"]),
+        drill_base => filters.encoded(&["from", "to", "campaign_id", "directive_id", "as_of"]),
         export_base => filters.encoded(&["from", "to", "campaign_id", "unit_id", "directive_id"]),
     };
     console.page(Some(&viewer), lang, "reports.html", ctx)
@@ -148,7 +155,8 @@ pub async fn export(state: web::Data<AppState>, viewer: Viewer, q: web::Query<Fi
     let format = crate::api::export::FileFormat::pick(query.format.as_deref(), None)?
         .ok_or_else(|| ApiError::field("format", crate::error::msg::one_of(&["csv", "xlsx"])))?;
     let root = query.unit_id.clone().or(viewer.user.user.unit_id.clone());
+    let as_of = crate::api::reports::as_of_of(&query)?;
     let now = state.clock.now_naive();
-    let summary = state.db(move |conn| Ok(summary_of(conn, &scope, &filter, root, now)?)).await?;
+    let summary = state.db(move |conn| Ok(summary_of(conn, &scope, &filter, root, as_of, now)?)).await?;
     Ok(summary_table(&summary, viewer.lang).respond(format, "bao-cao-tong-hop")?)
 }

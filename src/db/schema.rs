@@ -12,6 +12,8 @@ diesel::table! {
         version -> BigInt,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        established_on -> Nullable<Date>,
+        ended_on -> Nullable<Date>,
     }
 }
 
@@ -82,6 +84,40 @@ diesel::table! {
         entity_id -> Text,
         before -> Nullable<Text>,
         after -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    reorganisations (id) {
+        id -> Text,
+        effective_on -> Date,
+        basis_reference -> Text,
+        basis_issued_on -> Nullable<Date>,
+        basis_title -> Text,
+        steps -> Text,
+        outcome -> Text,
+        applied_by -> Text,
+        applied_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    unit_successors (unit_id, successor_id) {
+        unit_id -> Text,
+        successor_id -> Text,
+        position -> Integer,
+        reorganisation_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    unit_history (unit_id, valid_until) {
+        unit_id -> Text,
+        valid_until -> Date,
+        name -> Text,
+        kind -> Text,
+        parent_id -> Nullable<Text>,
+        reorganisation_id -> Nullable<Text>,
     }
 }
 
@@ -472,6 +508,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     alerts,
     units,
     unit_closure,
+    unit_successors,
+    unit_history,
+    reorganisations,
     users,
     sessions,
     refresh_tokens,

@@ -40,20 +40,33 @@ impl Role {
 pub enum UnitKind {
     City,
     Department,
+    /// A party committee or body (Đảng ủy, ban của Thành ủy).
+    PartyBody,
+    /// Quận, huyện, thị xã: ended on 1 July 2025, kept for history.
     District,
+    Ward,
     Commune,
     Other,
 }
 
 impl UnitKind {
-    pub const ALL: [UnitKind; 5] =
-        [UnitKind::City, UnitKind::Department, UnitKind::District, UnitKind::Commune, UnitKind::Other];
+    pub const ALL: [UnitKind; 7] = [
+        UnitKind::City,
+        UnitKind::Department,
+        UnitKind::PartyBody,
+        UnitKind::District,
+        UnitKind::Ward,
+        UnitKind::Commune,
+        UnitKind::Other,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             UnitKind::City => "city",
             UnitKind::Department => "department",
+            UnitKind::PartyBody => "party_body",
             UnitKind::District => "district",
+            UnitKind::Ward => "ward",
             UnitKind::Commune => "commune",
             UnitKind::Other => "other",
         }

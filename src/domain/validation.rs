@@ -192,6 +192,19 @@ pub mod msg {
         own_admin_account "own-admin-account" () [];
         last_admin "last-admin" () [];
         already_exists "already-exists" () [];
+        unknown_unit_code "unknown-unit-code" (code: &str) [code = text(code)];
+        /// A unit that ended (on `on`, as dd/mm/yyyy) named where a living unit is needed.
+        unit_ended "unit-ended" (code: &str, on: &str) [code = text(code), on = text(on)];
+        unit_not_yet "unit-not-yet" (code: &str, on: &str) [code = text(code), on = text(on)];
+        successor_ends "successor-ends" (code: &str) [code = text(code)];
+        succeeds_itself "succeeds-itself" (code: &str) [code = text(code)];
+        alive_children "alive-children" (code: &str, children: &str) [code = text(code), children = text(children)];
+        unplaced_cases "unplaced-cases" (count: usize, numbers: &str) [count = text(count), numbers = text(numbers)];
+        place_not_successor "place-not-successor" (code: &str) [code = text(code)];
+        place_unknown "place-unknown" () [];
+        parent_ends "parent-ends" (code: &str) [code = text(code)];
+        unit_gone_on "unit-gone-on" (on: &str) [on = text(on)];
+        ended_unit_fixed "ended-unit-fixed" () [];
     }
 }
 
@@ -228,6 +241,11 @@ impl Validator {
             self.add(field, msg::required());
         }
         value
+    }
+
+    /// How many problems are recorded so far.
+    pub fn count(&self) -> usize {
+        self.errors.len()
     }
 
     /// True when `field` already has a problem recorded.

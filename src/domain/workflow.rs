@@ -38,6 +38,8 @@ impl Status {
 /// The stored states a passed deadline makes overdue: what every SQL predicate of
 /// "overdue" (lists, reports, the sweep) is built from.
 pub const OVERDUE_STATES: [&str; 2] = [Status::Open.as_str(), Status::InHandling.as_str()];
+/// The stored states of a case not yet concluded: what a reorganisation hands over.
+pub const OPEN_STATES: [&str; 3] = [Status::Open.as_str(), Status::InHandling.as_str(), Status::Remediated.as_str()];
 /// The one stored state whose cases do not stand, for SQL (`status <> …`).
 pub const NOT_STANDING: &str = Status::Dismissed.as_str();
 /// The one stored state that counts as handled, for SQL.

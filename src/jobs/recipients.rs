@@ -103,7 +103,8 @@ impl Resolver {
 }
 
 /// The head of `unit_id`; a unit without a reachable head falls back to its own
-/// email, then to its parent's head, and so on up the tree. Each unit is visited once,
+/// email, then to its parent's head, and so on up the tree. A unit that has ended has
+/// neither: its parent is its successor, whose head takes its alerts. Each unit is visited once,
 /// so parents that point in a circle (bad data) end the walk instead of hanging the sweep.
 fn head_of(conn: &mut DbConn, unit_id: &str) -> QueryResult<Option<Recipient>> {
     let mut visited = std::collections::HashSet::new();
@@ -114,6 +115,10 @@ fn head_of(conn: &mut DbConn, unit_id: &str) -> QueryResult<Option<Recipient>> {
             return Ok(None);
         }
         let Some(unit) = Unit::find(conn, &id)? else { return Ok(None) };
+        if unit.ended_on.is_some() {
+            next = unit.parent_id.clone();
+            continue;
+        }
         if let Some(head) = &unit.head_user_id
             && let Some(user) = User::find(conn, head)?.filter(|u| u.active)
             && let Some(r) = Recipient::user(user)
@@ -133,12 +138,15 @@ fn head_of(conn: &mut DbConn, unit_id: &str) -> QueryResult<Option<Recipient>> {
     Ok(None)
 }
 
-/// Active reviewers whose unit's subtree holds the case (its subject or responsible unit).
+/// Active reviewers whose unit's subtree holds the case (its subject or responsible unit),
+/// in units that still exist.
 fn reviewers_of(conn: &mut DbConn, case: &Case) -> QueryResult<Vec<Recipient>> {
     let mut units = vec![case.subject_unit_id.clone()];
     units.extend(case.responsible_unit_id.clone());
     let found: Vec<User> = users::table
         .inner_join(unit_closure::table.on(unit_closure::ancestor_id.nullable().eq(users::unit_id)))
+        .inner_join(units::table.on(units::id.nullable().eq(users::unit_id)))
+        .filter(units::ended_on.is_null())
         .filter(unit_closure::descendant_id.eq_any(&units))
         .filter(users::role.eq("reviewer"))
         .filter(users::active.eq(true))
@@ -154,6 +162,7 @@ fn city_reviewers(conn: &mut DbConn) -> QueryResult<Vec<Recipient>> {
     let found: Vec<User> = users::table
         .inner_join(units::table.on(units::id.nullable().eq(users::unit_id)))
         .filter(units::parent_id.is_null())
+        .filter(units::ended_on.is_null())
         .filter(users::role.eq("reviewer"))
         .filter(users::active.eq(true))
         .select(User::as_select())

@@ -10,10 +10,12 @@ pub mod decision;
 pub mod directive;
 pub mod handling;
 pub mod login_failure;
+pub mod reorganisation;
 pub mod report;
 pub mod rollup;
 pub mod session;
 pub mod subject;
+pub mod tree_at;
 pub mod unit;
 pub mod user;
 

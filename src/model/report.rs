@@ -40,7 +40,8 @@ fn widest_equivalent(conn: &mut DbConn, scope: &CaseScope) -> QueryResult<CaseSc
     Ok(if outside == 0 { CaseScope::All } else { scope.clone() })
 }
 
-/// Computes the summary aggregates; `unit_roots` are the units the by-unit rows are for.
+/// Computes the summary aggregates; `breakdown` names the by-unit rows and where each
+/// unit's cases count.
 ///
 /// Case and indicator counts come from the rollup (`case_stats`) for the whole months of
 /// the period and from `cases` for the days around them. Overdue counts depend on the
@@ -55,7 +56,7 @@ pub fn summary(
     scope: &CaseScope,
     f: &CaseFilter,
     now: NaiveDateTime,
-    unit_roots: &[String],
+    breakdown: &Breakdown,
 ) -> QueryResult<Aggregates> {
     let scope = &widest_equivalent(conn, scope)?;
     let mut out = Aggregates::default();
@@ -97,7 +98,7 @@ pub fn summary(
         .filter(case_predicate(scope, f, now))
         .filter(overdue_at(now))
         .load(conn)?;
-    let above = roots_above(conn, unit_roots)?;
+    let above = &breakdown.above;
     let mut measures: BTreeMap<String, i64> = BTreeMap::new();
     for (unit, status, measure, n) in groups {
         out.cases.add(&status, n);
@@ -218,6 +219,32 @@ fn repeat_subjects(conn: &mut DbConn, scope: &CaseScope, f: &CaseFilter, now: Na
     Ok(keys.len() as i64)
 }
 
+/// The rows of a by-unit breakdown, and for each unit the rows its cases count in.
+#[derive(Debug, Default)]
+pub struct Breakdown {
+    pub rows: Vec<String>,
+    pub above: HashMap<String, Vec<String>>,
+}
+
+/// The breakdown of `root`: by its living children in today's tree (ended units count
+/// in their successors), or, `as_of` a day, by the tree as it stood then.
+pub fn breakdown(conn: &mut DbConn, root: Option<&str>, as_of: Option<chrono::NaiveDate>) -> QueryResult<Breakdown> {
+    let Some(root) = root else { return Ok(Breakdown::default()) };
+    match as_of {
+        None => {
+            let rows = unit_and_children(conn, root)?;
+            let above = roots_above(conn, &rows)?;
+            Ok(Breakdown { rows, above })
+        }
+        Some(day) => {
+            let tree = super::tree_at::TreeAt::load(conn, day)?;
+            let rows = tree.rows_of(root);
+            let above = tree.rolls_into(&rows);
+            Ok(Breakdown { rows, above })
+        }
+    }
+}
+
 /// For each unit under any of `roots`, the roots its cases roll up to.
 fn roots_above(conn: &mut DbConn, roots: &[String]) -> QueryResult<HashMap<String, Vec<String>>> {
     let mut above: HashMap<String, Vec<String>> = HashMap::new();
@@ -231,11 +258,17 @@ fn roots_above(conn: &mut DbConn, roots: &[String]) -> QueryResult<HashMap<Strin
     Ok(above)
 }
 
-/// A unit and its direct children: the rows a by-unit breakdown rolls up to.
+/// A unit and its direct children that still exist: the rows a by-unit breakdown rolls
+/// up to. Ended units sit under their successors, so their cases roll into them.
 pub fn unit_and_children(conn: &mut DbConn, unit_id: &str) -> QueryResult<Vec<String>> {
     let mut ids = vec![unit_id.to_string()];
     ids.extend(
-        units::table.filter(units::parent_id.eq(unit_id)).order(units::code).select(units::id).load::<String>(conn)?,
+        units::table
+            .filter(units::parent_id.eq(unit_id))
+            .filter(units::ended_on.is_null())
+            .order(units::code)
+            .select(units::id)
+            .load::<String>(conn)?,
     );
     Ok(ids)
 }

@@ -5,7 +5,7 @@ use diesel::prelude::*;
 
 use super::user::User;
 use crate::db::DbConn;
-use crate::db::schema::{refresh_tokens, sessions, users};
+use crate::db::schema::{refresh_tokens, sessions, units, users};
 use crate::per_backend;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -44,18 +44,20 @@ impl Session {
         session_id: &str,
         user_id: &str,
         now: NaiveDateTime,
-    ) -> QueryResult<Option<User>> {
+    ) -> QueryResult<Option<(User, bool)>> {
         // Every authenticated request runs this: on the concrete connection (see `per_backend`).
-        per_backend!(conn, |c| sessions::table
-            .inner_join(users::table)
+        // The user's unit comes along: an account of a unit that has ended sees nothing.
+        let found: Option<(User, Option<chrono::NaiveDate>)> = per_backend!(conn, |c| sessions::table
+            .inner_join(users::table.left_join(units::table))
             .filter(sessions::id.eq(session_id))
             .filter(sessions::user_id.eq(user_id))
             .filter(sessions::revoked_at.is_null())
             .filter(sessions::expires_at.gt(now))
             .filter(users::active.eq(true))
-            .select(User::as_select())
+            .select((User::as_select(), units::ended_on.nullable()))
             .first(c)
-            .optional())
+            .optional())?;
+        Ok(found.map(|(user, ended)| (user, ended.is_some())))
     }
 
     /// Pushes a session's end forward when its refresh token is rotated.

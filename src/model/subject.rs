@@ -149,6 +149,39 @@ impl Subject {
         Ok(s)
     }
 
+    /// Moves every record of unit `from` to unit `to` (a reorganisation ended `from`),
+    /// keeping the former unit in each one's history; the number moved.
+    pub fn move_unit(conn: &mut DbConn, from: &str, to: &str, by: &str, now: NaiveDateTime) -> QueryResult<usize> {
+        let moving: Vec<(String, Option<String>)> = subjects::table
+            .filter(subjects::unit_id.eq(from))
+            .filter(subjects::merged_into.is_null())
+            .select((subjects::id, subjects::position))
+            .load(conn)?;
+        for chunk in moving.chunks(500) {
+            let formers: Vec<Former> = chunk
+                .iter()
+                .map(|(id, position)| Former {
+                    id: new_id(),
+                    subject_id: id.clone(),
+                    unit_id: from.to_string(),
+                    position: position.clone(),
+                    ended_at: now,
+                    changed_by: Some(by.to_string()),
+                })
+                .collect();
+            crate::per_backend!(conn, |c| diesel::insert_into(subject_history::table).values(&formers).execute(c))?;
+            let ids: Vec<&String> = chunk.iter().map(|(id, _)| id).collect();
+            diesel::update(subjects::table.filter(subjects::id.eq_any(ids)))
+                .set((
+                    subjects::unit_id.eq(to),
+                    subjects::version.eq(subjects::version + 1),
+                    subjects::updated_at.eq(now),
+                ))
+                .execute(conn)?;
+        }
+        Ok(moving.len())
+    }
+
     /// Writes a correction as the next version; a change of unit or position keeps the
     /// former one in the history. False when someone else changed it first.
     pub fn update(&self, conn: &mut DbConn, before: &Subject, by: &str, now: NaiveDateTime) -> QueryResult<bool> {

@@ -1,6 +1,6 @@
 //! Units and their hierarchy (kept as a closure table: every ancestor–descendant pair).
 
-use chrono::NaiveDateTime;
+use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use diesel::sql_types::Text;
 use serde_json::json;
@@ -32,6 +32,10 @@ pub struct Unit {
     pub version: i64,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The day the unit was established; `None`: before the records begin.
+    pub established_on: Option<NaiveDate>,
+    /// The first day the unit no longer exists; `None` while it does.
+    pub ended_on: Option<NaiveDate>,
 }
 
 /// Filters of `GET /units`.
@@ -39,9 +43,21 @@ pub struct Unit {
 pub struct UnitFilter {
     pub parent_id: Option<String>,
     pub kind: Option<String>,
+    /// `Some(true)`: units that exist today; `Some(false)`: units that have ended.
+    pub alive: Option<bool>,
 }
 
 impl Unit {
+    /// Whether the unit existed on `day` (established by then and not yet ended).
+    pub fn alive_on(&self, day: NaiveDate) -> bool {
+        self.established_on.is_none_or(|e| e <= day) && self.ended_on.is_none_or(|e| day < e)
+    }
+
+    /// Every unit, by code: a city has a few thousand at most.
+    pub fn all(conn: &mut DbConn) -> QueryResult<Vec<Unit>> {
+        units::table.order(units::code).select(Unit::as_select()).load(conn)
+    }
+
     pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<Unit>> {
         units::table.find(id).select(Unit::as_select()).first(conn).optional()
     }
@@ -159,6 +175,11 @@ impl Unit {
         if let Some(kind) = &f.kind {
             q = q.filter(units::kind.eq(kind.clone()));
         }
+        match f.alive {
+            Some(true) => q = q.filter(units::ended_on.is_null()),
+            Some(false) => q = q.filter(units::ended_on.is_not_null()),
+            None => {}
+        }
         if let Some(id) = after_id {
             q = q.filter(units::id.gt(id.to_string()));
         }
@@ -171,6 +192,7 @@ impl Unit {
             "id": self.id, "code": self.code, "name": self.name, "kind": self.kind,
             "parent_id": self.parent_id, "head_user_id": self.head_user_id,
             "email": self.email, "version": self.version,
+            "established_on": self.established_on, "ended_on": self.ended_on,
         })
     }
 }

@@ -63,6 +63,20 @@ impl User {
     }
 
     /// Keyset page in id order.
+    /// Active accounts attached to a unit that has ended: they see nothing until an
+    /// administrator moves them (at most `limit`, by username).
+    pub fn of_ended_units(conn: &mut DbConn, limit: i64) -> QueryResult<Vec<User>> {
+        use crate::db::schema::units;
+        users::table
+            .inner_join(units::table.on(units::id.nullable().eq(users::unit_id)))
+            .filter(units::ended_on.is_not_null())
+            .filter(users::active.eq(true))
+            .order(users::username)
+            .limit(limit)
+            .select(User::as_select())
+            .load(conn)
+    }
+
     pub fn list(conn: &mut DbConn, f: &UserFilter, after_id: Option<&str>, limit: i64) -> QueryResult<Vec<User>> {
         let mut q = users::table.select(User::as_select()).into_boxed();
         if let Some(role) = &f.role {

@@ -274,6 +274,8 @@ impl TestApp {
             version: 1,
             created_at: now,
             updated_at: now,
+            established_on: None,
+            ended_on: None,
         };
         self.with_conn(|c| unit.insert(c)).expect("unit inserted");
         unit
