@@ -337,6 +337,142 @@ fn run(opts: &Opts, backend: Backend) {
     let peak_rss = rss_mb(server.0.id(), "VmHWM");
     println!("BENCH memory backend={label} idle_rss_mb={idle_rss:.1} peak_rss_mb={peak_rss:.1}");
     drop(server.0.kill());
+
+    // Last, as it changes the tree: 500 wards become 120 and the districts end.
+    if opts.wants("reorganise") {
+        reorganise(&pool, &settings, label, rows);
+    }
+}
+
+/// The 2025 reorganisation at city scale: the demo's districts get 500 wards in all, the
+/// cases spread over them (open ones handled by their ward), then a mapping merges the
+/// wards into 120 new ones under the city and retires the districts. Times the dry run,
+/// the apply, and the city's summary report before and after.
+fn reorganise(pool: &DbPool, settings: &Settings, label: &str, rows: i64) {
+    use casetrack::model::unit::Unit;
+    use casetrack::reorganisation::{Basis, NewUnitSpec, ReorganisationInput, Step, UnitRef};
+    const OLD: usize = 500;
+    const NEW: usize = 120;
+    let mut conn = pool.get().unwrap();
+    let started = Instant::now();
+    let units = Unit::all(&mut conn).unwrap();
+    let city = units.iter().find(|u| u.parent_id.is_none()).expect("the demo city").clone();
+    let districts: Vec<Unit> = units.iter().filter(|u| u.kind == "district").cloned().collect();
+    let mut wards: Vec<Vec<Unit>> = districts
+        .iter()
+        .map(|d| units.iter().filter(|u| u.parent_id.as_deref() == Some(d.id.as_str())).cloned().collect())
+        .collect();
+    let now = Utc::now().naive_utc();
+    let mut n = wards.iter().map(Vec::len).sum::<usize>();
+    while n < OLD {
+        let i = n % districts.len();
+        let ward = Unit {
+            id: casetrack::model::new_id(),
+            code: format!("BW-{n:03}"),
+            name: format!("Phường thử {n}"),
+            kind: "ward".into(),
+            parent_id: Some(districts[i].id.clone()),
+            head_user_id: None,
+            email: None,
+            version: 1,
+            created_at: now,
+            updated_at: now,
+            established_on: None,
+            ended_on: None,
+        };
+        ward.insert(&mut conn).unwrap();
+        wards[i].push(ward);
+        n += 1;
+    }
+    // Each district's cases over its wards by the last hex digit of their id; the open
+    // ones in handling are handled by the ward they were found in.
+    let mut sql = String::from("BEGIN;");
+    for (d, ws) in districts.iter().zip(&wards) {
+        let all: Vec<String> =
+            std::iter::once(&d.id).chain(ws.iter().map(|w| &w.id)).map(|id| format!("'{id}'")).collect();
+        for (h, digit) in "0123456789abcdef".chars().enumerate() {
+            sql.push_str(&format!(
+                "UPDATE cases SET subject_unit_id = '{}' WHERE subject_unit_id IN ({}) AND substr(id, 36, 1) = '{digit}';",
+                ws[h % ws.len()].id,
+                all.join(", ")
+            ));
+        }
+    }
+    sql.push_str(
+        "UPDATE cases SET responsible_unit_id = subject_unit_id \
+         WHERE responsible_unit_id IS NOT NULL AND status IN ('in_handling', 'remediated'); COMMIT;",
+    );
+    conn.batch_execute(&sql).expect("cases spread over the wards");
+    casetrack::model::rollup::rebuild(&mut conn).expect("recount");
+    eprintln!("# {OLD} wards and their cases ready in {:.1?}", started.elapsed());
+
+    let old: Vec<&Unit> = wards.iter().flatten().collect();
+    let mut steps: Vec<Step> = (0..NEW)
+        .map(|g| {
+            let from =
+                old.iter().enumerate().filter(|(i, _)| i * NEW / old.len() == g).map(|(_, u)| u.code.clone()).collect();
+            let to = UnitRef::New(NewUnitSpec {
+                code: format!("PM-{g:03}"),
+                name: format!("Phường mới {g}"),
+                kind: "ward".into(),
+                parent: Some(city.code.clone()),
+            });
+            Step::Merge { from, to }
+        })
+        .collect();
+    steps.extend(districts.iter().map(|d| Step::Retire { unit: d.code.clone(), successor: city.code.clone() }));
+    let input = || ReorganisationInput {
+        effective_on: Some(Utc::now().date_naive().to_string()),
+        basis: Some(Basis {
+            reference: Some("1656/NQ-UBTVQH15".into()),
+            issued_on: Some("2025-06-16".into()),
+            title: Some("Sắp xếp đơn vị hành chính cấp xã (thử tải)".into()),
+        }),
+        steps: Some(steps.clone()),
+    };
+    let admin = User::find_by_username(&mut conn, "admin").unwrap().expect("the server made its first administrator");
+    let caller = CurrentUser {
+        user: admin,
+        role: Role::Admin,
+        session_id: "bench".into(),
+        client_addr: "127.0.0.1".into(),
+        unit_ended: false,
+    };
+    let settings = Arc::new(settings.clone());
+    let report = |conn: &mut DbConn| {
+        let scope = casetrack::model::case::CaseScope::Subtree(city.id.clone());
+        let filter = casetrack::model::case::CaseFilter::default();
+        let mut ms = Vec::new();
+        for _ in 0..5 {
+            let t = Instant::now();
+            casetrack::api::reports::summary_of(conn, &scope, &filter, Some(city.id.clone()), None, now).unwrap();
+            ms.push(t.elapsed().as_secs_f64() * 1000.0);
+        }
+        median(&ms)
+    };
+    let before_ms = report(&mut conn);
+    let t = Instant::now();
+    let plan = casetrack::reorganisation::reorganise(
+        &mut conn,
+        &Ctx::new(settings.clone(), Utc::now()),
+        &caller,
+        input(),
+        true,
+    )
+    .expect("the dry run passes");
+    let dry_s = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    casetrack::reorganisation::reorganise(&mut conn, &Ctx::new(settings.clone(), Utc::now()), &caller, input(), false)
+        .expect("the apply passes");
+    let apply_s = t.elapsed().as_secs_f64();
+    let after_ms = report(&mut conn);
+    println!(
+        "BENCH scenario=reorganise backend={label} rows={rows} ended={} established={} moved_cases={} dry_run_s={dry_s:.1} \
+         apply_s={apply_s:.1} city_report_ms_before={before_ms:.1} city_report_ms_after={after_ms:.1}",
+        plan.ended.len(),
+        plan.established.len(),
+        plan.moved_cases.len()
+    );
 }
 
 /// The run's folder: deleted afterwards unless `--keep` asked to leave it (and the database).

@@ -198,7 +198,7 @@ pub fn load(
                 conn,
                 &format!("{}-{}", parent.code, code_of(c)),
                 &format!("Phường {c}"),
-                "commune",
+                "ward",
                 Some(&parent),
             )?);
         }

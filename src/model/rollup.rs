@@ -146,10 +146,14 @@ macro_rules! add_to_responsible {
     }};
 }
 
-/// The net change of (standing, not closed) counts per key from `before` to `after`,
-/// in key order; a case whose `key` is `None` counts nowhere.
-fn net_standing<K: Ord>(before: Option<&Case>, after: &Case, key: impl Fn(&Case) -> Option<K>) -> Vec<(K, i32, i32)> {
-    let mut net: BTreeMap<K, (i32, i32)> = BTreeMap::new();
+/// Adds a change's standing and unhandled counts under `key` (a case whose `key` is
+/// `None` counts nowhere) to `net`.
+fn add_standing<K: Ord>(
+    net: &mut BTreeMap<K, (i32, i32)>,
+    before: Option<&Case>,
+    after: &Case,
+    key: impl Fn(&Case) -> Option<K>,
+) {
     for (case, sign) in before.map(|c| (c, -1)).into_iter().chain([(after, 1)]) {
         let Some(k) = key(case) else { continue };
         let standing = case.status.stands();
@@ -157,7 +161,11 @@ fn net_standing<K: Ord>(before: Option<&Case>, after: &Case, key: impl Fn(&Case)
         let n = net.entry(k).or_default();
         (n.0, n.1) = (n.0 + sign * i32::from(standing), n.1 + sign * i32::from(unhandled));
     }
-    net.into_iter().filter(|(_, n)| *n != (0, 0)).map(|(k, (d, u))| (k, d, u)).collect()
+}
+
+/// The net standing and unhandled counts per key, in key order, without the zeros.
+fn nonzero<K: Ord>(net: BTreeMap<K, (i32, i32)>) -> impl Iterator<Item = (K, i32, i32)> {
+    net.into_iter().filter(|(_, n)| *n != (0, 0)).map(|(k, (d, u))| (k, d, u))
 }
 
 /// The rows one case counts in, each with `cases` 0: the case itself and each indicator it cites.
@@ -196,13 +204,36 @@ fn shard_for(conn: &DbConn) -> i16 {
 /// each in key order, so that concurrent changes lock rollup rows in one order and
 /// cannot deadlock each other.
 pub fn record(conn: &mut DbConn, before: Option<(&Case, &[String])>, after: (&Case, &[String])) -> QueryResult<()> {
+    record_many(conn, &[(before, after)])
+}
+
+/// The most rows one upsert of a rollup writes.
+const BATCH: usize = 1000;
+
+/// A case as it was (`None` when new) and as it is, each with the indicators it cites.
+pub type Change<'a> = (Option<(&'a Case, &'a [String])>, (&'a Case, &'a [String]));
+
+/// Moves the counts of many changed cases at once (a reorganisation hands thousands
+/// over): their net changes are summed first and written as one set of rows.
+pub fn record_many(conn: &mut DbConn, changes: &[Change<'_>]) -> QueryResult<()> {
     let shard = shard_for(conn);
     let mut net: BTreeMap<StatRow, i32> = BTreeMap::new();
-    for key in before.into_iter().flat_map(|(c, i)| keys_of(c, i, shard)) {
-        *net.entry(key).or_default() -= 1;
-    }
-    for key in keys_of(after.0, after.1, shard) {
-        *net.entry(key).or_default() += 1;
+    let mut by_subject = BTreeMap::new();
+    let mut by_responsible = BTreeMap::new();
+    for (before, after) in changes {
+        for key in before.iter().flat_map(|(c, i)| keys_of(c, i, shard)) {
+            *net.entry(key).or_default() -= 1;
+        }
+        for key in keys_of(after.0, after.1, shard) {
+            *net.entry(key).or_default() += 1;
+        }
+        let before_case = before.map(|(c, _)| c);
+        add_standing(&mut by_subject, before_case, after.0, |c| {
+            Some((c.subject_key.clone(), c.subject_unit_id.clone()))
+        });
+        add_standing(&mut by_responsible, before_case, after.0, |c| {
+            c.responsible_unit_id.clone().map(|r| (r, c.subject_key.clone(), c.subject_unit_id.clone()))
+        });
     }
     let rows: Vec<StatRow> =
         net.into_iter().filter(|(_, n)| *n != 0).map(|(key, n)| StatRow { cases: n, ..key }).collect();
@@ -222,42 +253,44 @@ pub fn record(conn: &mut DbConn, before: Option<(&Case, &[String])>, after: (&Ca
     }
     let statuses: Vec<StatusRow> =
         by_status.into_iter().filter(|(_, n)| *n != 0).map(|(key, n)| StatusRow { cases: n, ..key }).collect();
-    let before_case = before.map(|(c, _)| c);
-    let subjects: Vec<SubjectRow> =
-        net_standing(before_case, after.0, |c| Some((c.subject_key.clone(), c.subject_unit_id.clone())))
-            .into_iter()
-            .map(|((subject_key, subject_unit_id), detected, unhandled)| SubjectRow {
-                subject_key,
-                subject_unit_id,
-                detected,
-                unhandled,
-            })
-            .collect();
-    let responsible: Vec<ResponsibleRow> = net_standing(before_case, after.0, |c| {
-        c.responsible_unit_id.clone().map(|r| (r, c.subject_key.clone(), c.subject_unit_id.clone()))
-    })
-    .into_iter()
-    .map(|((responsible_unit_id, subject_key, subject_unit_id), detected, unhandled)| ResponsibleRow {
-        responsible_unit_id,
-        subject_key,
-        subject_unit_id,
-        detected,
-        unhandled,
-    })
-    .collect();
+    let subjects: Vec<SubjectRow> = nonzero(by_subject)
+        .map(|((subject_key, subject_unit_id), detected, unhandled)| SubjectRow {
+            subject_key,
+            subject_unit_id,
+            detected,
+            unhandled,
+        })
+        .collect();
+    // One row per (responsible unit, subject), the table's key: a subject found in two
+    // units (a person who moved) sums into one, which keeps the unit it was first
+    // counted with, as the upsert does.
+    let mut per_key: BTreeMap<(String, String), ResponsibleRow> = BTreeMap::new();
+    for ((responsible_unit_id, subject_key, subject_unit_id), detected, unhandled) in nonzero(by_responsible) {
+        let row = per_key.entry((responsible_unit_id.clone(), subject_key.clone())).or_insert(ResponsibleRow {
+            responsible_unit_id,
+            subject_key,
+            subject_unit_id,
+            detected: 0,
+            unhandled: 0,
+        });
+        (row.detected, row.unhandled) = (row.detected + detected, row.unhandled + unhandled);
+    }
+    let responsible: Vec<ResponsibleRow> =
+        per_key.into_values().filter(|r| (r.detected, r.unhandled) != (0, 0)).collect();
     match conn {
+        // In slices that stay under PostgreSQL's 65,535 parameters a statement.
         DbConn::Pg(c) => {
-            if !rows.is_empty() {
-                Cached(add_to!(&rows)).load::<i32>(c)?;
+            for chunk in rows.chunks(BATCH) {
+                Cached(add_to!(chunk)).load::<i32>(c)?;
             }
-            if !statuses.is_empty() {
-                Cached(add_to_statuses!(&statuses)).load::<i32>(c)?;
+            for chunk in statuses.chunks(BATCH) {
+                Cached(add_to_statuses!(chunk)).load::<i32>(c)?;
             }
-            if !subjects.is_empty() {
-                Cached(add_to_subjects!(&subjects)).load::<i32>(c)?;
+            for chunk in subjects.chunks(BATCH) {
+                Cached(add_to_subjects!(chunk)).load::<i32>(c)?;
             }
-            if !responsible.is_empty() {
-                Cached(add_to_responsible!(&responsible)).load::<i32>(c)?;
+            for chunk in responsible.chunks(BATCH) {
+                Cached(add_to_responsible!(chunk)).load::<i32>(c)?;
             }
         }
         // Diesel writes SQLite batches as single INSERTs anyway; in-process they cost little.
@@ -281,7 +314,7 @@ pub fn record(conn: &mut DbConn, before: Option<(&Case, &[String])>, after: (&Ca
 
 /// Recounts the rollups from `cases`: after cases were loaded or repaired by hand in SQL.
 pub fn rebuild(conn: &mut DbConn) -> QueryResult<()> {
-    // What `net_standing` counts per case, as sums over a group of cases.
+    // What `add_standing` counts per case, as sums over a group of cases.
     let standing = format!(
         "SUM(CASE WHEN status <> '{NOT_STANDING}' THEN 1 ELSE 0 END), \
          SUM(CASE WHEN status NOT IN ('{NOT_STANDING}', '{HANDLED}') THEN 1 ELSE 0 END)"

@@ -14,7 +14,7 @@ use serde_json::json;
 
 use crate::auth::CurrentUser;
 use crate::casework::Ctx;
-use crate::db::schema::{campaign_targets, campaigns, cases, escalation_steps, users};
+use crate::db::schema::{campaign_targets, campaigns, case_events, cases, escalation_steps, users};
 use crate::db::{self, DbConn, write_tx};
 use crate::domain::role::{Role, UnitKind, one_of};
 use crate::domain::text;
@@ -758,38 +758,16 @@ pub fn reorganise(
             // cases keep the unit they were found in.
             Subject::move_unit(conn, unit_id, &successors[0], &caller.user.id, now)?;
         }
-        for (case, ids, to) in &moves {
-            let after = Case {
-                responsible_unit_id: Some(to.clone()),
-                version: case.version + 1,
-                updated_at: now,
-                ..case.clone()
-            };
-            diesel::update(cases::table.find(&case.id))
-                .set((
-                    cases::responsible_unit_id.eq(&after.responsible_unit_id),
-                    cases::version.eq(after.version),
-                    cases::updated_at.eq(now),
-                ))
-                .execute(conn)?;
-            rollup::record(conn, Some((case, ids)), (&after, ids))?;
-            CaseEvent::record(
-                conn,
-                &case.id,
-                Some(&caller.user.id),
-                now,
-                "reorganised",
-                json!({
-                    "from": w.code(case.responsible_unit_id.as_deref().unwrap_or_default()),
-                    "to": w.code(to),
-                    "from_name": w.brief(case.responsible_unit_id.as_deref().unwrap_or_default()).name,
-                    "to_name": w.brief(to).name,
-                    "reorganisation_id": id,
-                    "basis": plan.basis_reference,
-                    "effective_on": on,
-                }),
-            )?;
-        }
+        hand_over(
+            conn,
+            &w,
+            &moves,
+            &caller.user.id,
+            now,
+            &json!({
+                "reorganisation_id": id, "basis": plan.basis_reference, "effective_on": on,
+            }),
+        )?;
         for change in &plan.campaigns {
             let rows: Vec<_> = change
                 .added_targets
@@ -815,6 +793,75 @@ pub fn reorganise(
         )?;
         Ok(plan)
     })
+}
+
+/// How many cases a hand-over writes at a time.
+const HAND_OVER_BATCH: usize = 1000;
+
+/// Hands open cases over to their successors, a thousand at a time: each case's
+/// responsible unit and version, a timeline event (with `about`, the reorganisation),
+/// and the report rollups, summed over the batch.
+fn hand_over(
+    conn: &mut DbConn,
+    w: &Work,
+    moves: &[Move],
+    actor: &str,
+    now: chrono::NaiveDateTime,
+    about: &serde_json::Value,
+) -> Result<(), ApiError> {
+    for batch in moves.chunks(HAND_OVER_BATCH) {
+        let afters: Vec<Case> = batch
+            .iter()
+            .map(|(case, _, to)| Case {
+                responsible_unit_id: Some(to.clone()),
+                version: case.version + 1,
+                updated_at: now,
+                ..case.clone()
+            })
+            .collect();
+        let mut by_target: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+        for (case, _, to) in batch {
+            by_target.entry(to.as_str()).or_default().push(case.id.as_str());
+        }
+        for (to, ids) in by_target {
+            diesel::update(cases::table.filter(cases::id.eq_any(ids)))
+                .set((
+                    cases::responsible_unit_id.eq(to),
+                    cases::version.eq(cases::version + 1),
+                    cases::updated_at.eq(now),
+                ))
+                .execute(conn)?;
+        }
+        let changes: Vec<rollup::Change<'_>> = batch
+            .iter()
+            .zip(&afters)
+            .map(|((case, ids, _), after)| (Some((case, ids.as_slice())), (after, ids.as_slice())))
+            .collect();
+        rollup::record_many(conn, &changes)?;
+        let events: Vec<CaseEvent> = batch
+            .iter()
+            .map(|(case, _, to)| {
+                let from = case.responsible_unit_id.as_deref().unwrap_or_default();
+                let mut detail = json!({
+                    "from": w.code(from), "to": w.code(to),
+                    "from_name": w.brief(from).name, "to_name": w.brief(to).name,
+                });
+                if let (Some(d), Some(a)) = (detail.as_object_mut(), about.as_object()) {
+                    d.extend(a.clone());
+                }
+                CaseEvent {
+                    id: new_id(),
+                    case_id: case.id.clone(),
+                    at: now,
+                    actor_id: Some(actor.to_string()),
+                    kind: "reorganised".into(),
+                    detail: detail.to_string(),
+                }
+            })
+            .collect();
+        crate::per_backend!(conn, |c| diesel::insert_into(case_events::table).values(&events).execute(c))?;
+    }
+    Ok(())
 }
 
 /// A message for a field, for callers that check one unit against a date.
