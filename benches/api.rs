@@ -386,20 +386,23 @@ fn reorganise(pool: &DbPool, settings: &Settings, label: &str, rows: i64) {
     }
     // Each district's cases over its wards by the last hex digit of their id; the open
     // ones in handling are handled by the ward they were found in.
-    let mut sql = String::from("BEGIN;");
+    let mut sql = String::from("BEGIN; CREATE TEMP TABLE bench_wards (unit_id TEXT, digit TEXT, ward_id TEXT);");
     for (d, ws) in districts.iter().zip(&wards) {
-        let all: Vec<String> =
-            std::iter::once(&d.id).chain(ws.iter().map(|w| &w.id)).map(|id| format!("'{id}'")).collect();
-        for (h, digit) in "0123456789abcdef".chars().enumerate() {
-            sql.push_str(&format!(
-                "UPDATE cases SET subject_unit_id = '{}' WHERE subject_unit_id IN ({}) AND substr(id, 36, 1) = '{digit}';",
-                ws[h % ws.len()].id,
-                all.join(", ")
-            ));
+        for from in std::iter::once(&d.id).chain(ws.iter().map(|w| &w.id)) {
+            let rows: Vec<String> = "0123456789abcdef"
+                .chars()
+                .enumerate()
+                .map(|(h, digit)| format!("('{from}', '{digit}', '{}')", ws[h % ws.len()].id))
+                .collect();
+            sql.push_str(&format!("INSERT INTO bench_wards VALUES {};", rows.join(", ")));
         }
     }
+    // One pass over the cases, not one per ward.
     sql.push_str(
-        "UPDATE cases SET responsible_unit_id = subject_unit_id \
+        "UPDATE cases SET subject_unit_id = bench_wards.ward_id FROM bench_wards \
+         WHERE cases.subject_unit_id = bench_wards.unit_id AND substr(cases.id, 36, 1) = bench_wards.digit; \
+         DROP TABLE bench_wards; \
+         UPDATE cases SET responsible_unit_id = subject_unit_id \
          WHERE responsible_unit_id IS NOT NULL AND status IN ('in_handling', 'remediated'); COMMIT;",
     );
     conn.batch_execute(&sql).expect("cases spread over the wards");
