@@ -200,7 +200,8 @@ pub(super) fn apply_fields(
         && !d.case.subject_unit_id.is_empty()
         && !v.has(field)
     {
-        // Shared with a reorganisation, which ends units under the exclusive lock.
+        // Shared with a reorganisation, which ends units under the exclusive lock; the
+        // unit is read (again) after taking it, so that its end date is the committed one.
         crate::db::lock_shared(conn, crate::unit_tree::UNIT_TREE)?;
         if let Some(u) = Unit::find(conn, &d.case.subject_unit_id)?
             && !u.alive_on(d.case.detected_on)

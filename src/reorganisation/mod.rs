@@ -291,6 +291,16 @@ impl Work {
         Some(id)
     }
 
+    /// The ids of the units the steps end, in order.
+    fn ending_ids(&self) -> Vec<String> {
+        self.ending.iter().map(|(u, _)| u.clone()).collect()
+    }
+
+    /// Each ended unit's successors, first one first.
+    fn successors(&self) -> HashMap<&str, &Vec<String>> {
+        self.ending.iter().map(|(u, s)| (u.as_str(), s)).collect()
+    }
+
     fn end(&mut self, step: usize, unit: String, successors: Vec<String>) {
         self.ending_step.insert(unit.clone(), step);
         self.ending.push((unit, successors));
@@ -500,8 +510,7 @@ fn plan(conn: &mut DbConn, ctx: &Ctx, input: &ReorganisationInput) -> Result<(Pl
     }
 
     // Open cases handled by a unit that ends go to its successor.
-    let ending_ids: Vec<String> = w.ending.iter().map(|(u, _)| u.clone()).collect();
-    let successors: HashMap<&str, &Vec<String>> = w.ending.iter().map(|(u, s)| (u.as_str(), s)).collect();
+    let (ending_ids, successors) = (w.ending_ids(), w.successors());
     let open: Vec<Case> = cases::table
         .filter(cases::responsible_unit_id.eq_any(&ending_ids))
         .filter(cases::status.eq_any(crate::domain::workflow::OPEN_STATES))
@@ -571,8 +580,7 @@ fn describe(
     on: NaiveDate,
     (reference, issued_on, title): (String, Option<NaiveDate>, String),
 ) -> Result<Plan, ApiError> {
-    let ending_ids: Vec<String> = w.ending.iter().map(|(u, _)| u.clone()).collect();
-    let successors: HashMap<&str, &Vec<String>> = w.ending.iter().map(|(u, s)| (u.as_str(), s)).collect();
+    let (ending_ids, successors) = (w.ending_ids(), w.successors());
     let ended = w
         .ending
         .iter()
