@@ -187,7 +187,18 @@ use crate::unit_tree::UNIT_TREE;
 pub mod mapping;
 
 /// An open case, the indicators it cites, and the unit that takes it over.
-type Move = (Case, Vec<String>, String);
+type Move = (OpenCase, String);
+
+/// What a plan reads of an open case it hands over: enough to place and list it (the
+/// hand-over reads the rest back under its own row locks).
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = cases)]
+struct OpenCase {
+    id: String,
+    number: String,
+    responsible_unit_id: Option<String>,
+    subject_unit_id: String,
+}
 
 /// The tree as the steps leave it, and what each change needs written.
 struct Work {
@@ -511,13 +522,12 @@ fn plan(conn: &mut DbConn, ctx: &Ctx, input: &ReorganisationInput) -> Result<(Pl
 
     // Open cases handled by a unit that ends go to its successor.
     let (ending_ids, successors) = (w.ending_ids(), w.successors());
-    let open: Vec<Case> = cases::table
+    let open: Vec<OpenCase> = cases::table
         .filter(cases::responsible_unit_id.eq_any(&ending_ids))
         .filter(cases::status.eq_any(crate::domain::workflow::OPEN_STATES))
         .order(cases::id)
-        .select(Case::as_select())
+        .select(OpenCase::as_select())
         .load(conn)?;
-    let indicators = Case::indicators_of(conn, &open.iter().map(|c| c.id.clone()).collect::<Vec<_>>())?;
     let split_of: HashMap<&str, (usize, &HashMap<String, String>)> =
         w.splits.iter().map(|(i, u, p)| (u.as_str(), (*i, p))).collect();
     let mut moves = Vec::new();
@@ -545,8 +555,7 @@ fn plan(conn: &mut DbConn, ctx: &Ctx, input: &ReorganisationInput) -> Result<(Pl
                 }
             }
         };
-        let ids = indicators.get(&case.id).cloned().unwrap_or_default();
-        moves.push((case, ids, to));
+        moves.push((case, to));
     }
     for (step, numbers) in unplaced {
         let shown = numbers.iter().take(10).cloned().collect::<Vec<_>>().join(", ");
@@ -593,7 +602,7 @@ fn describe(
         .collect();
     let moved_cases = moves
         .iter()
-        .map(|(c, _, to)| MovedCase {
+        .map(|(c, to)| MovedCase {
             case_id: c.id.clone(),
             number: c.number.clone(),
             from: w.code(c.responsible_unit_id.as_deref().unwrap_or_default()),
@@ -645,7 +654,7 @@ fn describe(
             role: u.role,
         })
         .collect();
-    let moved_ids: Vec<String> = moves.iter().map(|(c, _, _)| c.id.clone()).collect();
+    let moved_ids: Vec<String> = moves.iter().map(|(c, _)| c.id.clone()).collect();
     let mut pending = 0;
     for chunk in moved_ids.chunks(1000) {
         let n: i64 = escalation_steps::table
@@ -809,6 +818,11 @@ const HAND_OVER_BATCH: usize = 1000;
 /// Hands open cases over to their successors, a thousand at a time: each case's
 /// responsible unit and version, a timeline event (with `about`, the reorganisation),
 /// and the report rollups, summed over the batch.
+///
+/// The UPDATE checks again that each case is still open and still the ended unit's,
+/// and returns the rows it moved: the rollups and the timeline record exactly those, so
+/// a case closed by someone else after the plan was read stays closed where it was,
+/// counted once.
 fn hand_over(
     conn: &mut DbConn,
     w: &Work,
@@ -817,39 +831,55 @@ fn hand_over(
     now: chrono::NaiveDateTime,
     about: &serde_json::Value,
 ) -> Result<(), ApiError> {
-    for batch in moves.chunks(HAND_OVER_BATCH) {
-        let afters: Vec<Case> = batch
+    // By successor, then by the unit handing over: a batch then names one or two pairs
+    // (one UPDATE each) and its rollup changes fold into few rows, the cases of one
+    // unit sharing most of their keys.
+    let mut ordered: Vec<&Move> = moves.iter().collect();
+    ordered.sort_by(|a, b| (&a.1, &a.0.responsible_unit_id, &a.0.id).cmp(&(&b.1, &b.0.responsible_unit_id, &b.0.id)));
+    for batch in ordered.chunks(HAND_OVER_BATCH) {
+        let mut pairs: BTreeMap<(&str, &str), Vec<&str>> = BTreeMap::new();
+        for (case, to) in batch {
+            let from = case.responsible_unit_id.as_deref().unwrap_or_default();
+            pairs.entry((from, to.as_str())).or_default().push(case.id.as_str());
+        }
+        let mut moved: Vec<(Case, &str)> = Vec::with_capacity(batch.len());
+        for ((from, to), ids) in pairs {
+            let ids: Vec<String> = diesel::update(
+                cases::table
+                    .filter(cases::id.eq_any(ids))
+                    .filter(cases::responsible_unit_id.eq(from))
+                    .filter(cases::status.eq_any(crate::domain::workflow::OPEN_STATES)),
+            )
+            .set((cases::responsible_unit_id.eq(to), cases::version.eq(cases::version + 1), cases::updated_at.eq(now)))
+            .returning(cases::id)
+            .get_results(conn)?;
+            // Read back under the UPDATE's row locks: the cases as they now are.
+            let rows: Vec<Case> = cases::table.filter(cases::id.eq_any(&ids)).select(Case::as_select()).load(conn)?;
+            moved.extend(rows.into_iter().map(|c| (c, from)));
+        }
+        let cited = Case::indicators_of(conn, &moved.iter().map(|(c, _)| c.id.clone()).collect::<Vec<_>>())?;
+        let befores: Vec<Case> = moved
             .iter()
-            .map(|(case, _, to)| Case {
-                responsible_unit_id: Some(to.clone()),
-                version: case.version + 1,
-                updated_at: now,
-                ..case.clone()
+            .map(|(after, from)| Case {
+                responsible_unit_id: Some(from.to_string()),
+                version: after.version - 1,
+                ..after.clone()
             })
             .collect();
-        let mut by_target: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
-        for (case, _, to) in batch {
-            by_target.entry(to.as_str()).or_default().push(case.id.as_str());
-        }
-        for (to, ids) in by_target {
-            diesel::update(cases::table.filter(cases::id.eq_any(ids)))
-                .set((
-                    cases::responsible_unit_id.eq(to),
-                    cases::version.eq(cases::version + 1),
-                    cases::updated_at.eq(now),
-                ))
-                .execute(conn)?;
-        }
-        let changes: Vec<rollup::Change<'_>> = batch
+        let none = Vec::new();
+        let changes: Vec<rollup::Change<'_>> = moved
             .iter()
-            .zip(&afters)
-            .map(|((case, ids, _), after)| (Some((case, ids.as_slice())), (after, ids.as_slice())))
+            .zip(&befores)
+            .map(|((after, _), before)| {
+                let ids = cited.get(&after.id).unwrap_or(&none).as_slice();
+                (Some((before, ids)), (after, ids))
+            })
             .collect();
         rollup::record_many(conn, &changes)?;
-        let events: Vec<CaseEvent> = batch
+        let events: Vec<CaseEvent> = moved
             .iter()
-            .map(|(case, _, to)| {
-                let from = case.responsible_unit_id.as_deref().unwrap_or_default();
+            .map(|(case, from)| {
+                let to = case.responsible_unit_id.as_deref().unwrap_or_default();
                 let mut detail = json!({
                     "from": w.code(from), "to": w.code(to),
                     "from_name": w.brief(from).name, "to_name": w.brief(to).name,
