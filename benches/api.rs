@@ -338,16 +338,16 @@ fn run(opts: &Opts, backend: Backend) {
     println!("BENCH memory backend={label} idle_rss_mb={idle_rss:.1} peak_rss_mb={peak_rss:.1}");
     drop(server.0.kill());
 
-    // Last, as it changes the tree: 500 wards become 120 and the districts end.
+    // Last, as it changes the tree: 500 wards become 120.
     if opts.wants("reorganise") {
         reorganise(&pool, &settings, label, rows);
     }
 }
 
-/// The 2025 reorganisation at city scale: the demo's districts get 500 wards in all, the
-/// cases spread over them (open ones handled by their ward), then a mapping merges the
-/// wards into 120 new ones under the city and retires the districts. Times the dry run,
-/// the apply, and the city's summary report before and after.
+/// A reorganisation like 2025's at city scale: the demo's 126 wards and communes and
+/// more beside them, 500 in all, the cases spread over them (open ones handled by their
+/// ward), then a mapping merges the 500 into 120 new wards. Times the dry run, the
+/// apply, and the city's summary report before and after.
 fn reorganise(pool: &DbPool, settings: &Settings, label: &str, rows: i64) {
     use casetrack::model::unit::Unit;
     use casetrack::reorganisation::{Basis, NewUnitSpec, ReorganisationInput, Step, UnitRef};
@@ -357,21 +357,21 @@ fn reorganise(pool: &DbPool, settings: &Settings, label: &str, rows: i64) {
     let started = Instant::now();
     let units = Unit::all(&mut conn).unwrap();
     let city = units.iter().find(|u| u.parent_id.is_none()).expect("the demo city").clone();
-    let districts: Vec<Unit> = units.iter().filter(|u| u.kind == "district").cloned().collect();
-    let mut wards: Vec<Vec<Unit>> = districts
+    // Today's wards and communes of the demo, and more beside them up to 500.
+    let mut wards: Vec<Unit> = units
         .iter()
-        .map(|d| units.iter().filter(|u| u.parent_id.as_deref() == Some(d.id.as_str())).cloned().collect())
+        .filter(|u| ["ward", "commune"].contains(&u.kind.as_str()) && u.ended_on.is_none())
+        .cloned()
         .collect();
     let now = Utc::now().naive_utc();
-    let mut n = wards.iter().map(Vec::len).sum::<usize>();
-    while n < OLD {
-        let i = n % districts.len();
+    while wards.len() < OLD {
+        let n = wards.len();
         let ward = Unit {
             id: casetrack::model::new_id(),
             code: format!("BW-{n:03}"),
             name: format!("Phường thử {n}"),
             kind: "ward".into(),
-            parent_id: Some(districts[i].id.clone()),
+            parent_id: Some(city.id.clone()),
             head_user_id: None,
             email: None,
             version: 1,
@@ -381,36 +381,28 @@ fn reorganise(pool: &DbPool, settings: &Settings, label: &str, rows: i64) {
             ended_on: None,
         };
         ward.insert(&mut conn).unwrap();
-        wards[i].push(ward);
-        n += 1;
+        wards.push(ward);
     }
-    // Each district's cases over its wards by the last hex digit of their id; the open
-    // ones in handling are handled by the ward they were found in.
-    let mut sql = String::from("BEGIN; CREATE TEMP TABLE bench_wards (unit_id TEXT, digit TEXT, ward_id TEXT);");
-    for (d, ws) in districts.iter().zip(&wards) {
-        for from in std::iter::once(&d.id).chain(ws.iter().map(|w| &w.id)) {
-            let rows: Vec<String> = "0123456789abcdef"
-                .chars()
-                .enumerate()
-                .map(|(h, digit)| format!("('{from}', '{digit}', '{}')", ws[h % ws.len()].id))
-                .collect();
-            sql.push_str(&format!("INSERT INTO bench_wards VALUES {};", rows.join(", ")));
-        }
-    }
-    // One pass over the cases, not one per ward.
-    sql.push_str(
-        "UPDATE cases SET subject_unit_id = bench_wards.ward_id FROM bench_wards \
-         WHERE cases.subject_unit_id = bench_wards.unit_id AND substr(cases.id, 36, 1) = bench_wards.digit; \
+    // Every case to a ward by the last three hex digits of its subject's key (a person
+    // stays in one ward); the open ones in handling are handled by the ward they were found in.
+    let values: Vec<String> = (0..4096).map(|n| format!("('{:03x}', '{}')", n, wards[n % wards.len()].id)).collect();
+    let sql = format!(
+        "BEGIN; CREATE TEMP TABLE bench_wards (digits TEXT, ward_id TEXT); \
+         INSERT INTO bench_wards VALUES {}; \
+         UPDATE cases SET subject_unit_id = bench_wards.ward_id FROM bench_wards \
+         WHERE substr(cases.subject_key, 34, 3) = bench_wards.digits; \
          DROP TABLE bench_wards; \
          UPDATE cases SET responsible_unit_id = subject_unit_id \
          WHERE responsible_unit_id IS NOT NULL AND status IN ('in_handling', 'remediated'); COMMIT;",
+        values.join(", ")
     );
     conn.batch_execute(&sql).expect("cases spread over the wards");
     casetrack::model::rollup::rebuild(&mut conn).expect("recount");
+    settle(&mut conn);
     eprintln!("# {OLD} wards and their cases ready in {:.1?}", started.elapsed());
 
-    let old: Vec<&Unit> = wards.iter().flatten().collect();
-    let mut steps: Vec<Step> = (0..NEW)
+    let old: Vec<&Unit> = wards.iter().collect();
+    let steps: Vec<Step> = (0..NEW)
         .map(|g| {
             let from =
                 old.iter().enumerate().filter(|(i, _)| i * NEW / old.len() == g).map(|(_, u)| u.code.clone()).collect();
@@ -423,7 +415,6 @@ fn reorganise(pool: &DbPool, settings: &Settings, label: &str, rows: i64) {
             Step::Merge { from, to }
         })
         .collect();
-    steps.extend(districts.iter().map(|d| Step::Retire { unit: d.code.clone(), successor: city.code.clone() }));
     let input = || ReorganisationInput {
         effective_on: Some(Utc::now().date_naive().to_string()),
         basis: Some(Basis {
@@ -469,9 +460,13 @@ fn reorganise(pool: &DbPool, settings: &Settings, label: &str, rows: i64) {
         .expect("the apply passes");
     let apply_s = t.elapsed().as_secs_f64();
     let after_ms = report(&mut conn);
+    // And once the server has settled, as autovacuum and the next checkpoint would.
+    settle(&mut conn);
+    let settled_ms = report(&mut conn);
     println!(
         "BENCH scenario=reorganise backend={label} rows={rows} ended={} established={} moved_cases={} dry_run_s={dry_s:.1} \
-         apply_s={apply_s:.1} city_report_ms_before={before_ms:.1} city_report_ms_after={after_ms:.1}",
+         apply_s={apply_s:.1} city_report_ms_before={before_ms:.1} city_report_ms_after={after_ms:.1} \
+         city_report_ms_settled={settled_ms:.1}",
         plan.ended.len(),
         plan.established.len(),
         plan.moved_cases.len()
@@ -594,17 +589,21 @@ fn grow(pool: &DbPool, backend: Backend, target: i64) {
     conn.batch_execute(&sql).expect("bulk copy of cases");
     // What `casetrack reports recount` does after cases were written in SQL.
     casetrack::model::rollup::rebuild(&mut conn).expect("recount of the report rollup");
-    match backend {
-        // What autovacuum does after a bulk insert: it sets the visibility map, which
-        // index-only scans need. Then a checkpoint, so that timing starts on a settled
-        // server. Each its own statement: VACUUM refuses to run in a batch.
-        Backend::Postgres => {
+    settle(&mut conn);
+    eprintln!("# {} cases loaded in {:.1?}", count(pool), started.elapsed());
+}
+
+/// What autovacuum does after bulk writes: it sets the visibility map, which index-only
+/// scans need, and clears dead row versions. Then a checkpoint, so that timing starts
+/// on a settled server. Each its own statement: VACUUM refuses to run in a batch.
+fn settle(conn: &mut DbConn) {
+    match conn {
+        DbConn::Pg(_) => {
             conn.batch_execute("VACUUM ANALYZE").expect("vacuum");
             conn.batch_execute("CHECKPOINT").expect("checkpoint");
         }
-        Backend::Sqlite => conn.batch_execute("ANALYZE; PRAGMA wal_checkpoint(TRUNCATE)").expect("analyze"),
+        DbConn::Sqlite(_) => conn.batch_execute("ANALYZE; PRAGMA wal_checkpoint(TRUNCATE)").expect("analyze"),
     }
-    eprintln!("# {} cases loaded in {:.1?}", count(pool), started.elapsed());
 }
 
 /// Clears what is already due, then times `SWEEP_RUNS` sweeps that each find `DUE` newly due cases.

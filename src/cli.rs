@@ -304,7 +304,9 @@ async fn run_command(cli: Cli, settings: Settings) -> CliResult {
             for (username, what) in summary.logins {
                 println!("  {username:<16} {what}");
             }
-            println!("  truong.<district code> for every district's head, thanhtra1..3 for inspectors.");
+            println!(
+                "  truong.<unit code> for every unit's head (truong.hoan-kiem, truong.so-tc, …), thanhtra1..3 for inspectors."
+            );
             Ok(())
         }
         Command::Reports { command: ReportsCommand::Recount } => {
