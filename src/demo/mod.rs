@@ -246,8 +246,8 @@ pub fn load(
         while let Some(change) = changes.next_if(|c| c.effective_on <= detected) {
             let at = Ctx::new(settings.clone(), change.effective_on.and_hms_opt(8, 0, 0).expect("time").and_utc());
             city::apply(conn, &at, &loader, &change)?;
-            follow_successors(conn, &mut people)?;
             alive = alive_on(conn, change.effective_on)?;
+            follow_successors(conn, &mut people, &alive)?;
         }
         let subject_unit = pick_subject(&mut dice, &alive).ok_or("the demo city has no units")?;
         let covering: Vec<&Campaign> =
@@ -361,25 +361,25 @@ fn pick_subject(dice: &mut Dice, alive: &[Unit]) -> Option<Unit> {
 }
 
 /// After a reorganisation, the people seen in an ended unit belong to its successor.
-fn follow_successors(conn: &mut DbConn, people: &mut [(String, String, String)]) -> Result<(), String> {
-    let ended: HashMap<String, Option<String>> = Unit::all(conn)
-        .map_err(|e| e.to_string())?
-        .into_iter()
-        .filter(|u| u.ended_on.is_some())
-        .map(|u| (u.id, None))
-        .collect();
-    let mut next = ended;
+fn follow_successors(conn: &mut DbConn, people: &mut [(String, String, String)], alive: &[Unit]) -> Result<(), String> {
+    let mut went: HashMap<String, Option<String>> = HashMap::new();
     for (unit_id, _, _) in people.iter_mut() {
-        if let Some(slot) = next.get_mut(unit_id.as_str()) {
-            if slot.is_none() {
-                *slot = crate::model::reorganisation::successors_of(conn, unit_id)
+        if alive.iter().any(|u| &u.id == unit_id) {
+            continue;
+        }
+        let to = match went.get(unit_id.as_str()) {
+            Some(to) => to.clone(),
+            None => {
+                let to = crate::model::reorganisation::successors_of(conn, unit_id)
                     .map_err(|e| e.to_string())?
                     .first()
                     .map(|u| u.id.clone());
+                went.insert(unit_id.clone(), to.clone());
+                to
             }
-            if let Some(to) = slot {
-                *unit_id = to.clone();
-            }
+        };
+        if let Some(to) = to {
+            *unit_id = to;
         }
     }
     Ok(())

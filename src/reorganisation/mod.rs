@@ -186,7 +186,7 @@ use crate::unit_tree::UNIT_TREE;
 
 pub mod mapping;
 
-/// An open case, the indicators it cites, and the unit that takes it over.
+/// An open case and the unit that takes it over.
 type Move = (OpenCase, String);
 
 /// What a plan reads of an open case it hands over: enough to place and list it (the
