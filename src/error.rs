@@ -28,8 +28,9 @@ pub enum ApiError {
     Conflict { code: &'static str, detail: Message },
     #[error("stale If-Match")]
     PreconditionFailed,
-    #[error("body too large")]
-    PayloadTooLarge,
+    /// 413: the body or a file is larger than `max_bytes`, which the message states.
+    #[error("body too large (over {max_bytes} bytes)")]
+    PayloadTooLarge { max_bytes: usize },
     #[error("URL too long")]
     UriTooLong,
     #[error("unsupported media type: {0}")]
@@ -69,7 +70,7 @@ impl ApiError {
             ApiError::NotFound => "not-found",
             ApiError::Conflict { code, .. } => code,
             ApiError::PreconditionFailed => "stale-version",
-            ApiError::PayloadTooLarge => "payload-too-large",
+            ApiError::PayloadTooLarge { .. } => "payload-too-large",
             ApiError::UriTooLong => "uri-too-long",
             ApiError::UnsupportedMediaType(_) => "unsupported-media-type",
             ApiError::Validation(_) => "validation-failed",
@@ -95,6 +96,9 @@ impl ApiError {
                 m.text(lang)
             }
             ApiError::UriTooLong => c.text(lang, &detail_key, &[("max", MAX_URL_BYTES.to_string())]),
+            ApiError::PayloadTooLarge { max_bytes } => {
+                c.text(lang, &detail_key, &[("size", crate::i18n::size(lang, *max_bytes))])
+            }
             ApiError::Validation(errors) => {
                 let fields = errors.iter().map(|e| e.field.as_str()).collect::<Vec<_>>().join(", ");
                 c.text(lang, &detail_key, &[("count", errors.len().to_string()), ("fields", fields)])
@@ -177,7 +181,7 @@ impl ResponseError for ApiError {
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::PreconditionFailed => StatusCode::PRECONDITION_FAILED,
-            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UriTooLong => StatusCode::URI_TOO_LONG,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
@@ -259,7 +263,7 @@ mod tests {
             ApiError::conflict(msg::transition_not_allowed("close", "open")),
             ApiError::conflict(msg::not_retryable("sent")),
             ApiError::PreconditionFailed,
-            ApiError::PayloadTooLarge,
+            ApiError::PayloadTooLarge { max_bytes: 10 * 1024 * 1024 },
             ApiError::UriTooLong,
             ApiError::UnsupportedMediaType(msg::send_json()),
             ApiError::Validation(vec![FieldError::new("name", msg::too_long(200))]),

@@ -143,6 +143,21 @@ pub fn percent(lang: Lang, part: i64, whole: i64) -> String {
     format!("{}{sep}{}%", number(lang, tenths / 10), tenths % 10)
 }
 
+/// A size limit as people read it: "10 MB", "1,5 MB" (vi; "1.5 MB" in en), "256 KB" below
+/// one megabyte (1 MB = 1.048.576 bytes, as the configuration counts).
+pub fn size(lang: Lang, bytes: usize) -> String {
+    const MB: usize = 1024 * 1024;
+    if bytes < MB {
+        return format!("{} KB", number(lang, bytes.div_ceil(1024) as i64));
+    }
+    let tenths = (bytes as f64 * 10.0 / MB as f64).round() as i64;
+    let sep = if lang == Lang::Vi { ',' } else { '.' };
+    match tenths % 10 {
+        0 => format!("{} MB", number(lang, tenths / 10)),
+        t => format!("{}{sep}{t} MB", number(lang, tenths / 10)),
+    }
+}
+
 /// A date as people here write it: 31/12/2030.
 pub fn date(d: NaiveDate) -> String {
     d.format("%d/%m/%Y").to_string()
@@ -151,6 +166,16 @@ pub fn date(d: NaiveDate) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_are_said_as_people_read_them() {
+        assert_eq!(size(Lang::Vi, 10 * 1024 * 1024), "10 MB");
+        assert_eq!(size(Lang::Vi, 1536 * 1024), "1,5 MB");
+        assert_eq!(size(Lang::En, 1536 * 1024), "1.5 MB");
+        assert_eq!(size(Lang::Vi, 262_144), "256 KB");
+        assert_eq!(size(Lang::Vi, 2000), "2 KB");
+        assert_eq!(size(Lang::Vi, 2000 * 1024 * 1024), "2.000 MB");
+    }
 
     #[test]
     fn every_language_has_the_same_keys() {

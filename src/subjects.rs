@@ -19,7 +19,8 @@ use crate::model::unit::Unit;
 use crate::model::{canonical_id, parse_id};
 
 const NAME_MAX: usize = 200;
-const IDENTIFIER_MAX: usize = 50;
+/// The longest identifier an agency's number may have.
+pub const IDENTIFIER_MAX: usize = 50;
 
 /// Whose records `caller` may look up: administrators all (they merge records), reviewers
 /// and unit heads their unit's subtree, inspectors their campaigns' target units.
@@ -126,7 +127,7 @@ pub fn correct(
     let reach = reach_of(caller);
     write_tx(conn, |conn| {
         let before = Subject::find(conn, &id)?.filter(|s| s.merged_into.is_none()).ok_or(ApiError::NotFound)?;
-        if !before.within(conn, &reach)? {
+        if !may_correct(conn, caller, &before)? {
             return Err(ApiError::NotFound);
         }
         if if_match.is_some_and(|v| v != before.version) {
@@ -177,6 +178,9 @@ pub fn correct(
         }
         if let Some(i) = &input.identifier {
             match text::clean_required(i, IDENTIFIER_MAX) {
+                Ok(i) if Subject::by_identifier(conn, &i)?.is_some_and(|other| other.id != before.id) => {
+                    v.add("identifier", msg::identifier_taken())
+                }
                 Ok(i) => after.identifier = Some(i),
                 Err(m) => v.add("identifier", m),
             }
@@ -242,6 +246,62 @@ pub fn merge(
         )?;
         Ok((into, moved))
     })
+}
+
+/// Whether `caller` may correct or move `subject`: reviewers within their subtree,
+/// administrators anywhere; a record merged away is corrected through the one it joined.
+pub fn may_correct(conn: &mut DbConn, caller: &CurrentUser, subject: &Subject) -> Result<bool, ApiError> {
+    Ok(matches!(caller.role, Role::Reviewer | Role::Admin)
+        && subject.merged_into.is_none()
+        && subject.within(conn, &reach_of(caller))?)
+}
+
+/// Whether `caller` may merge records (administrators: merging changes counts across units).
+pub fn may_merge(caller: &CurrentUser) -> bool {
+    caller.role == Role::Admin
+}
+
+/// What the record's page offers its reader besides the record: whether they may correct
+/// it, the living units they may move it to (each with its depth under its root), and,
+/// for an administrator looking for a duplicate, the records of the same kind whose name
+/// starts with `merge_q`.
+pub struct Offers {
+    pub may_correct: bool,
+    pub may_merge: bool,
+    pub destinations: Vec<(Unit, i32)>,
+    pub candidates: Vec<Subject>,
+}
+
+/// How many records a search for a duplicate lists.
+const CANDIDATES: i64 = 10;
+
+/// [`Offers`] for `subject` as `caller` reads it.
+pub fn offers(
+    conn: &mut DbConn,
+    caller: &CurrentUser,
+    subject: &Subject,
+    merge_q: Option<&str>,
+) -> Result<Offers, ApiError> {
+    let may_correct = may_correct(conn, caller, subject)?;
+    let mut destinations = Vec::new();
+    if may_correct {
+        let roots = match reach_of(caller) {
+            Reach::Subtree(u) => vec![u],
+            _ => Unit::roots(conn)?.into_iter().map(|u| u.id).collect(),
+        };
+        for root in roots {
+            destinations.extend(Unit::subtree(conn, &root)?.into_iter().filter(|(u, _)| u.ended_on.is_none()));
+        }
+    }
+    let may_merge = may_merge(caller) && subject.merged_into.is_none();
+    let candidates = match merge_q.map(str::trim).filter(|q| may_merge && !q.is_empty()) {
+        Some(q) => {
+            let found = search(conn, caller, Some(q), None, Some(subject.kind.as_str()), None, CANDIDATES + 1)?;
+            found.into_iter().filter(|s| s.id != subject.id).take(CANDIDATES as usize).collect()
+        }
+        None => Vec::new(),
+    };
+    Ok(Offers { may_correct, may_merge, destinations, candidates })
 }
 
 /// What the audit log keeps of a record (names are withheld from administrators' reads).

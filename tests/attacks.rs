@@ -872,6 +872,13 @@ async fn administrators_read_who_did_what_but_not_what_a_case_says() {
     let page = v.get(&format!("/admin/audit?entity_type=case&entity_id={}", case["id"].as_str().unwrap())).await;
     page.expect(200);
     assert!(!page.text().contains("Bí Mật") && !page.text().contains("Bình"), "{}", page.html);
+    // What is withheld is named in the reader's words, not by the stored keys.
+    for words in ["tiêu đề", "nội dung", "họ và tên", "chức vụ", "ý kiến trao đổi"] {
+        assert!(page.text().contains(words), "{words}: {}", page.html);
+    }
+    for key in ["person_name", "person_position", "description"] {
+        assert!(!page.text().contains(key), "{key}: {}", page.html);
+    }
     let outbox = app.get("/api/v1/admin/outbox", &admin).await.expect(200);
     assert!(!outbox.body["items"].as_array().unwrap().is_empty(), "an alert was sent");
     assert!(!outbox.body.to_string().contains("Bí Mật"), "{}", outbox.body);

@@ -100,6 +100,7 @@ async fn oversized_bodies_are_413() {
         .await
         .expect(413);
     assert_eq!(r.body["type"], "urn:casetrack:problem:payload-too-large");
+    assert_eq!(r.body["detail"], "Nội dung gửi lên vượt quá giới hạn 2 KB.", "the limit is said");
     app.post("/api/v1/units", Some(&admin.token), json!({"code": "HN", "name": "Hà Nội", "kind": "city"}))
         .await
         .expect(201);

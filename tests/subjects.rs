@@ -243,3 +243,188 @@ async fn the_console_shows_the_catalog_a_record_and_suggests_names_within_reach(
     elsewhere.get(&format!("/subjects/{id}")).await.expect(404);
     assert!(!elsewhere.get("/subjects/suggest?q=vu%20thi").await.text().contains("Vũ Thị Hoa"));
 }
+
+#[tokio::test]
+async fn a_named_body_inside_a_unit_is_a_subject_of_its_own_and_keeps_its_name_on_the_case() {
+    let app = spawn().await;
+    let w = World::new(&app).await;
+    let body_case = |title: &str, name: Option<&str>| {
+        let mut b = w.case_body(&w.dien_bien, title);
+        b["subject"] = json!({"kind": "organization", "unit_id": w.dien_bien.id, "body_name": name});
+        b
+    };
+    let office = log(&app, &w, body_case("Phòng chậm trả hồ sơ", Some("Phòng Kinh tế"))).await;
+    let again = log(&app, &w, body_case("Phòng chậm trả hồ sơ lần nữa", Some("Phòng Kinh tế"))).await;
+    let ward = log(&app, &w, body_case("Phường chậm báo cáo", None)).await;
+    assert_eq!(office["subject"]["body_name"], "Phòng Kinh tế");
+    assert_eq!(subject_of(&office), subject_of(&again), "the same body is one record");
+    assert_ne!(subject_of(&office), subject_of(&ward), "the body is not the ward itself");
+    assert!(ward["subject"]["body_name"].is_null());
+    assert_eq!(subjects_counted(&app, &w.city_reviewer, "").await, (2, 0));
+    let record =
+        app.get(&format!("/api/v1/subjects/{}", subject_of(&office)), &w.city_reviewer.token).await.expect(200).body;
+    assert_eq!((record["kind"].as_str(), record["name"].as_str()), (Some("organization"), Some("Phòng Kinh tế")));
+    // The case page names it before the ward; the list and the search find it.
+    let reviewer = common::visitor::Visitor::signed_in(&app, "ubkt.thanhpho").await;
+    reviewer
+        .get(&format!("/cases/{}", office["id"].as_str().unwrap()))
+        .await
+        .expect(200)
+        .contains("Phòng Kinh tế, Phường Điện Biên");
+    let found = app.get("/api/v1/cases?q=phong%20kinh%20te", &w.city_reviewer.token).await.expect(200).body;
+    assert_eq!(found["items"].as_array().unwrap().len(), 2);
+    // An organisation has no identifier and a blank body name is refused; a person has no body.
+    let before = app.audit_count();
+    let mut bad = body_case("Sai", Some("   "));
+    bad["subject"]["identifier"] = json!("CB-1");
+    let r = app.post("/api/v1/cases", Some(&w.inspector.token), bad).await.expect(422);
+    let fields: Vec<&str> = r.body["errors"].as_array().unwrap().iter().map(|e| e["field"].as_str().unwrap()).collect();
+    assert!(fields.contains(&"subject.body_name") && fields.contains(&"subject.identifier"), "{fields:?}");
+    let mut bad = w.case_body(&w.dien_bien, "Sai");
+    bad["subject"]["body_name"] = json!("Phòng Kinh tế");
+    let r = app.post("/api/v1/cases", Some(&w.inspector.token), bad).await.expect(422);
+    assert_eq!(r.body["errors"][0]["field"], "subject.body_name");
+    assert_eq!(app.audit_count(), before, "nothing written");
+}
+
+#[tokio::test]
+async fn the_agencys_identifier_finds_a_person_wherever_they_work_now() {
+    let app = spawn().await;
+    let w = World::new(&app).await;
+    let with_id = |unit: &casetrack::model::unit::Unit, name: &str, identifier: &str, title: &str| {
+        let mut b = person(&w, unit, name, title);
+        b["subject"]["identifier"] = json!(identifier);
+        b
+    };
+    // A record first logged without the identifier gains it.
+    let first = log(&app, &w, person(&w, &w.dien_bien, "Đỗ Minh Tâm", "Lần một")).await;
+    let second = log(&app, &w, with_id(&w.dien_bien, "Đỗ Minh Tâm", "HN-00123", "Lần hai")).await;
+    assert_eq!(subject_of(&first), subject_of(&second));
+    // Logged in another unit with the identifier: the same person.
+    let third = log(&app, &w, with_id(&w.cau_giay, "Đỗ Minh Tâm", "HN-00123", "Lần ba, đã chuyển công tác")).await;
+    assert_eq!(subject_of(&third), subject_of(&first));
+    assert_eq!(third["subject"]["unit_id"], w.cau_giay.id.as_str(), "the case keeps where it was found");
+    assert_eq!(subjects_counted(&app, &w.city_reviewer, "").await, (1, 0));
+    // The same name with another identifier is another person.
+    let namesake = log(&app, &w, with_id(&w.dien_bien, "Đỗ Minh Tâm", "HN-00999", "Người trùng tên")).await;
+    assert_ne!(subject_of(&namesake), subject_of(&first));
+    // An identifier already given to someone of another name is refused, beside the field.
+    let before = app.audit_count();
+    let r = app
+        .post("/api/v1/cases", Some(&w.inspector.token), with_id(&w.dien_bien, "Hồ Văn Khác", "HN-00123", "Sai mã"))
+        .await
+        .expect(422);
+    assert_eq!(r.body["errors"][0]["field"], "subject.identifier");
+    assert_eq!(app.audit_count(), before);
+    // And a correction cannot give one person's identifier to another.
+    let r = app
+        .patch(
+            &format!("/api/v1/subjects/{}", subject_of(&namesake)),
+            &w.city_reviewer.token,
+            json!({"identifier": "HN-00123"}),
+            None,
+        )
+        .await
+        .expect(422);
+    assert_eq!(r.body["errors"][0]["field"], "identifier");
+}
+
+#[tokio::test]
+async fn the_console_corrects_a_record_and_an_administrator_merges_a_duplicate() {
+    let app = spawn().await;
+    let w = World::new(&app).await;
+    let a = log(&app, &w, person(&w, &w.dien_bien, "Lê Thị Thu", "Vụ một")).await;
+    let b = log(&app, &w, person(&w, &w.dien_bien, "Lê Thi Thu", "Vụ hai")).await;
+    let (keep, dup) = (subject_of(&a), subject_of(&b));
+    assert_eq!(subjects_counted(&app, &w.city_reviewer, "").await, (2, 0));
+
+    // A reviewer corrects the misspelt record and moves it; a stale form is refused.
+    let reviewer = common::visitor::Visitor::signed_in(&app, "ubkt.thanhpho").await;
+    let page = reviewer.get(&format!("/subjects/{dup}")).await;
+    page.expect(200).contains("Đính chính hồ sơ");
+    assert!(!page.text().contains("Gộp hồ sơ trùng"), "merging is for administrators");
+    let csrf = page.csrf();
+    let path = format!("/subjects/{dup}/edit");
+    let refused = reviewer
+        .post(&path, &[("_csrf", &csrf), ("version", "1"), ("name", "Lê Thi Thu"), ("identifier", &"9".repeat(51))])
+        .await;
+    refused.expect(422).contains("Lê Thi Thu");
+    assert!(refused.html.contains("aria-invalid=\"true\""), "the message stands beside the field");
+    let saved = reviewer
+        .post(
+            &path,
+            &[
+                ("_csrf", &csrf),
+                ("version", "1"),
+                ("name", "Lê Thị Thu"),
+                ("position", "Phó trưởng phòng"),
+                ("unit_id", &w.cau_giay.id),
+                ("categories", "party_member"),
+                ("categories", "civil_servant"),
+            ],
+        )
+        .await;
+    saved.expect(303);
+    let record = app.get(&format!("/api/v1/subjects/{dup}"), &w.city_reviewer.token).await.expect(200).body;
+    assert_eq!(record["name"], "Lê Thị Thu");
+    assert_eq!(record["unit_id"], w.cau_giay.id.as_str());
+    assert_eq!(record["categories"], json!(["civil_servant", "party_member"]));
+    assert_eq!(record["history"][0]["unit_id"], w.dien_bien.id.as_str());
+    reviewer
+        .post(&path, &[("_csrf", &csrf), ("version", "1"), ("name", "Khác")])
+        .await
+        .expect(422)
+        .contains("Hồ sơ vừa được người khác thay đổi");
+    // The reviewer cannot merge; the administrator finds the duplicate and merges it.
+    let merge = format!("/subjects/{dup}/merge");
+    reviewer.post(&merge, &[("_csrf", &csrf), ("into", &keep)]).await.expect(403);
+    let admin = common::visitor::Visitor::signed_in(&app, "quantri").await;
+    let search = admin.get(&format!("/subjects/{dup}?merge_q=le%20thi%20thu")).await;
+    search.expect(200).contains("Gộp hồ sơ trùng").contains(&format!("value=\"{keep}\""));
+    let admin_csrf = search.csrf();
+    admin.post(&merge, &[("_csrf", &admin_csrf), ("into", &dup)]).await.expect(422).contains("Không thể gộp");
+    let done = admin.post(&merge, &[("_csrf", &admin_csrf), ("into", &keep)]).await;
+    done.expect(303);
+    assert_eq!(done.location().as_deref(), Some(format!("/subjects/{keep}").as_str()));
+    assert_eq!(subjects_counted(&app, &w.city_reviewer, "").await, (1, 0));
+    let audit =
+        app.get(&format!("/api/v1/audit?entity_type=subject&entity_id={dup}"), &w.admin.token).await.expect(200);
+    let actions: Vec<&str> =
+        audit.body["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert!(actions.contains(&"merge") && actions.contains(&"update"), "{actions:?}");
+    // Without a CSRF token nothing changes.
+    admin.post(&format!("/subjects/{keep}/edit"), &[("version", "1"), ("name", "Giả mạo")]).await.expect(403);
+}
+
+#[tokio::test]
+async fn a_person_found_inside_a_subtree_and_handled_there_from_outside_counts_once_in_it() {
+    let app = spawn().await;
+    let w = World::new(&app).await;
+    // Trần Văn Sơn: found in Cầu Giấy, and found in Điện Biên in a case Cầu Giấy handles.
+    let at_home = log(&app, &w, person(&w, &w.cau_giay, "Trần Văn Sơn", "Ở Cầu Giấy")).await;
+    let mut elsewhere = person(&w, &w.dien_bien, "Trần Văn Sơn", "Ở Điện Biên");
+    elsewhere["subject_id"] = json!(subject_of(&at_home));
+    elsewhere.as_object_mut().unwrap().remove("subject");
+    let elsewhere = log(&app, &w, elsewhere).await;
+    assert_eq!(subject_of(&elsewhere), subject_of(&at_home));
+    let mut accept = w.transition_body("accept");
+    accept["responsible_unit_id"] = json!(w.cau_giay.id);
+    w.act(&app, &w.city_reviewer, &elsewhere, accept).await.expect(200);
+    // The city counts one person, and so does Cầu Giấy over all time and for a period;
+    // one of his cases is open, so he is one unhandled subject too.
+    for query in ["", "?from=2024-01-01"] {
+        assert_eq!(subjects_counted(&app, &w.city_reviewer, query).await.0, 1, "city {query}");
+        let r = app.get(&format!("/api/v1/reports/summary{query}"), &w.cau_giay_head.token).await.expect(200).body;
+        let s = &r["subjects"];
+        assert_eq!((s["detected"].as_i64(), s["handled"].as_i64()), (Some(1), Some(0)), "Cầu Giấy {query}: {r}");
+    }
+    // A second person reached only through the handling still counts.
+    let other = log(&app, &w, person(&w, &w.dien_bien, "Ngô Thị Mai", "Chỉ do Cầu Giấy xử lý")).await;
+    let mut accept = w.transition_body("accept");
+    accept["responsible_unit_id"] = json!(w.cau_giay.id);
+    w.act(&app, &w.city_reviewer, &other, accept).await.expect(200);
+    for query in ["", "?from=2024-01-01"] {
+        let r = app.get(&format!("/api/v1/reports/summary{query}"), &w.cau_giay_head.token).await.expect(200).body;
+        assert_eq!(r["subjects"]["detected"].as_i64(), Some(2), "Cầu Giấy {query}: {r}");
+    }
+}

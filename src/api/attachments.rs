@@ -113,7 +113,7 @@ const FIELDS_MAX: usize = 200;
 pub async fn receive(mut form: Multipart, max_bytes: usize, max_files: usize) -> Result<Received, ApiError> {
     let mut received = Received { fields: Vec::new(), files: Vec::new() };
     while let Some(part) = form.next().await {
-        let mut part = part.map_err(multipart_error)?;
+        let mut part = part.map_err(|e| multipart_error(e, max_bytes))?;
         let name = part.name().unwrap_or_default().to_string();
         let file_name = part.content_disposition().and_then(|d| d.get_filename()).map(str::to_string);
         let is_file = file_name.is_some() || name == "file";
@@ -121,12 +121,12 @@ pub async fn receive(mut form: Multipart, max_bytes: usize, max_files: usize) ->
         let limit = if is_file { max_bytes } else { FIELD_MAX_BYTES };
         let mut bytes = Vec::new();
         while let Some(chunk) = part.next().await {
-            let chunk = chunk.map_err(multipart_error)?;
+            let chunk = chunk.map_err(|e| multipart_error(e, max_bytes))?;
             if !wanted {
                 continue;
             }
             if bytes.len() + chunk.len() > limit {
-                return Err(ApiError::PayloadTooLarge);
+                return Err(ApiError::PayloadTooLarge { max_bytes: limit });
             }
             bytes.extend_from_slice(&chunk);
         }
@@ -149,13 +149,14 @@ pub async fn receive(mut form: Multipart, max_bytes: usize, max_files: usize) ->
     Ok(received)
 }
 
-fn multipart_error(err: actix_multipart::MultipartError) -> ApiError {
+/// A multipart stream that could not be read; an overflow is said with the file limit.
+fn multipart_error(err: actix_multipart::MultipartError, max_bytes: usize) -> ApiError {
     use actix_multipart::MultipartError as E;
     match err {
         E::ContentTypeMissing | E::ContentTypeParse | E::ContentTypeIncompatible | E::BoundaryMissing => {
             ApiError::UnsupportedMediaType(msg::send_multipart())
         }
-        E::Payload(actix_web::error::PayloadError::Overflow) => ApiError::PayloadTooLarge,
+        E::Payload(actix_web::error::PayloadError::Overflow) => ApiError::PayloadTooLarge { max_bytes },
         _ => ApiError::BadRequest(msg::form_unreadable()),
     }
 }

@@ -63,6 +63,7 @@ pub async fn export(
                 "export-decided-on",
                 "export-decision-reference",
                 "export-logged-at",
+                "export-body-name",
             ]
             .map(|k| word(k.to_string()))
             .to_vec();
@@ -103,6 +104,7 @@ pub async fn export(
                     case.decision_decided_on.map(Cell::Date).unwrap_or(Cell::Empty),
                     Cell::text(case.decision_reference.clone().unwrap_or_default()),
                     Cell::DateTime(local(case.created_at)),
+                    Cell::text(case.body_name.clone().unwrap_or_default()),
                 ]);
             }
             Ok(Table {

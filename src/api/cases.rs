@@ -25,6 +25,8 @@ pub struct SubjectView {
     unit_id: String,
     person_name: Option<String>,
     person_position: Option<String>,
+    /// For an organisation: the named body inside the unit, as logged.
+    body_name: Option<String>,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -73,6 +75,7 @@ impl CaseView {
                 unit_id: c.subject_unit_id,
                 person_name: c.person_name,
                 person_position: c.person_position,
+                body_name: c.body_name,
             },
             decision: c.decision_measure.map(|measure| DecisionView {
                 measure,

@@ -46,10 +46,14 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
             return Box::pin(ready(Err(ApiError::UnsupportedMediaType(msg::send_json()))));
         }
         let bytes = web::Bytes::from_request(req, payload);
+        let max_bytes = req
+            .app_data::<web::Data<crate::state::AppState>>()
+            .map(|s| s.settings.server.body_limit_bytes)
+            .unwrap_or(262_144); // actix's own limit, where no state is mounted
         Box::pin(async move {
             let bytes = bytes.await.map_err(|e| match e.as_error::<actix_web::error::PayloadError>() {
-                Some(actix_web::error::PayloadError::Overflow) => ApiError::PayloadTooLarge,
-                _ if e.as_response_error().status_code() == 413 => ApiError::PayloadTooLarge,
+                Some(actix_web::error::PayloadError::Overflow) => ApiError::PayloadTooLarge { max_bytes },
+                _ if e.as_response_error().status_code() == 413 => ApiError::PayloadTooLarge { max_bytes },
                 _ => ApiError::BadRequest(msg::body_unreadable()),
             })?;
             parse_json(&bytes).map(JsonBody)

@@ -42,7 +42,8 @@ pub fn edit(
         let mut v = Validator::new();
         v.check(input.campaign_id.is_none(), "campaign_id", msg::campaign_fixed());
         let campaign = Campaign::find(conn, &before.campaign_id)?.ok_or(ApiError::NotFound)?;
-        let mut draft = Draft { case: before.clone(), indicator_ids: before_ids.clone(), categories: Vec::new() };
+        let mut draft =
+            Draft { case: before.clone(), indicator_ids: before_ids.clone(), categories: Vec::new(), identifier: None };
         apply_fields(ctx, conn, &mut v, &mut draft, Some(&campaign), &input)?;
         // A reviewer moves a case's subject only to a unit they answer for (the campaign's
         // targets hold inspectors).
@@ -75,8 +76,8 @@ pub fn edit(
             }
         }
         v.finish()?;
-        let Draft { case: mut after, indicator_ids, categories } = draft;
-        derive(conn, &mut after, &categories, now)?;
+        let Draft { case: mut after, indicator_ids, categories, identifier } = draft;
+        derive(conn, &mut after, &categories, identifier.as_deref(), now)?;
         store_change(conn, (&before, &before_ids), (&mut after, &indicator_ids), if_match, now)?;
         let (b, a) = (snapshot(&before, &before_ids), snapshot(&after, &indicator_ids));
         let changed: Vec<&String> =

@@ -20,6 +20,7 @@ use crate::model::unit::Unit;
 
 const TITLE_MAX: usize = 300;
 const DESCRIPTION_MAX: usize = 10_000;
+const NAME_MAX: usize = 200;
 
 #[derive(Deserialize, Default, Clone, utoipa::ToSchema)]
 pub struct SubjectInput {
@@ -30,6 +31,12 @@ pub struct SubjectInput {
     /// `party_member`, `civil_servant`, … (a party member who is a civil servant is both);
     /// left out: not known, and any measure in force fits.
     pub categories: Option<Vec<String>>,
+    /// For an organisation: a named body inside the unit ("Phòng Tài nguyên và Môi
+    /// trường"); left out, the unit itself.
+    pub body_name: Option<String>,
+    /// For a person: the identifier the agency uses (e.g. a personnel number); it finds
+    /// the person's record whichever unit they are in now.
+    pub identifier: Option<String>,
 }
 
 /// Body of POST (all needed) and PATCH (any subset).
@@ -54,6 +61,8 @@ pub(super) struct Draft {
     pub indicator_ids: Vec<String>,
     /// The categories an inline subject was given.
     pub categories: Vec<Category>,
+    /// The identifier an inline person was given.
+    pub identifier: Option<String>,
 }
 
 /// Applies the descriptive fields of `input`, recording every problem in `v`.
@@ -110,6 +119,7 @@ pub(super) fn apply_fields(
                     d.case.subject_unit_id = s.unit_id.clone();
                     d.case.person_name = s.name.clone().filter(|_| s.kind == SubjectKind::Individual);
                     d.case.person_position = s.position.clone();
+                    d.case.body_name = s.name.clone().filter(|_| s.kind == SubjectKind::Organization);
                     d.case.subject_id = Some(s.id);
                 }
             },
@@ -151,9 +161,13 @@ pub(super) fn apply_fields(
             }
             Some(u) => d.case.subject_unit_id = u.to_string(),
         }
-        let name = s.person_name.as_deref().map(|n| text::clean_required(n, 200));
-        let position = s.person_position.as_deref().map(|n| text::clean_required(n, 200));
+        let name = s.person_name.as_deref().map(|n| text::clean_required(n, NAME_MAX));
+        let position = s.person_position.as_deref().map(|n| text::clean_required(n, NAME_MAX));
+        let identifier = s.identifier.as_deref().map(|n| text::clean_required(n, crate::subjects::IDENTIFIER_MAX));
+        d.identifier = None;
         if d.case.subject_kind == SubjectKind::Individual {
+            d.case.body_name = None;
+            v.check(s.body_name.is_none(), "subject.body_name", msg::body_for_organisations());
             match name {
                 Some(Ok(n)) => d.case.person_name = Some(n),
                 Some(Err(m)) => v.add("subject.person_name", m),
@@ -164,9 +178,28 @@ pub(super) fn apply_fields(
                 Some(Err(m)) => v.add("subject.person_position", m),
                 None => d.case.person_position = None,
             }
+            match identifier {
+                Some(Ok(i)) => {
+                    // The identifier names one person: it may not be given to someone else.
+                    if let Some(n) = d.case.person_name.as_deref().filter(|_| !v.has("subject.person_name"))
+                        && Subject::by_identifier(conn, &i)?.is_some_and(|other| other.name.as_deref() != Some(n))
+                    {
+                        v.add("subject.identifier", msg::identifier_other_person());
+                    }
+                    d.identifier = Some(i);
+                }
+                Some(Err(m)) => v.add("subject.identifier", m),
+                None => {}
+            }
         } else {
             d.case.person_name = None;
             d.case.person_position = None;
+            match s.body_name.as_deref().map(|n| text::clean_required(n, NAME_MAX)) {
+                Some(Ok(b)) => d.case.body_name = Some(b),
+                Some(Err(m)) => v.add("subject.body_name", m),
+                None => d.case.body_name = None,
+            }
+            v.check(s.identifier.is_none(), "subject.identifier", msg::identifier_for_people());
         }
     }
     if let Some(ids) = &input.indicator_ids {
@@ -213,23 +246,31 @@ pub(super) fn apply_fields(
 }
 
 /// Recomputes what is derived from the fields, inside the case's transaction: the
-/// subject's record (found by unit, kind and name as written, or created) unless the case
-/// names one already, the key counts use (the record's id), and the search text.
+/// subject's record (found by identifier, or by unit, kind and name as written, or
+/// created) unless the case names one already, the key counts use (the record's id), and
+/// the search text.
 pub(super) fn derive(
     conn: &mut DbConn,
     case: &mut Case,
     categories: &[Category],
+    identifier: Option<&str>,
     now: chrono::NaiveDateTime,
 ) -> Result<(), ApiError> {
     if case.subject_id.is_none() {
-        let name = case.person_name.as_deref().filter(|_| case.subject_kind == SubjectKind::Individual);
+        let name = match case.subject_kind {
+            SubjectKind::Individual => case.person_name.as_deref(),
+            SubjectKind::Organization => case.body_name.as_deref(),
+        };
         let subject = Subject::find_or_create(
             conn,
-            &case.subject_unit_id,
-            case.subject_kind,
-            name,
-            case.person_position.as_deref(),
-            categories,
+            crate::model::subject::Described {
+                unit_id: &case.subject_unit_id,
+                kind: case.subject_kind,
+                name,
+                position: case.person_position.as_deref(),
+                categories,
+                identifier,
+            },
             now,
         )?;
         case.subject_id = Some(subject.id);

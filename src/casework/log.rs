@@ -91,9 +91,11 @@ pub fn log(
             created_at: now,
             updated_at: now,
             subject_id: None,
+            body_name: None,
         },
         indicator_ids: Vec::new(),
         categories: Vec::new(),
+        identifier: None,
     };
     v.check(input.responsible_unit_id.is_none(), "responsible_unit_id", msg::set_on_acceptance());
     v.check(input.due_at.is_none(), "due_at", msg::set_on_acceptance());
@@ -101,7 +103,7 @@ pub fn log(
     v.finish()?;
     let year = ctx.today()?.year();
     write_tx(conn, |conn| {
-        let Draft { mut case, indicator_ids, categories } = draft;
+        let Draft { mut case, indicator_ids, categories, identifier } = draft;
         // Concluding a campaign takes this lock exclusively: checked again here, the campaign
         // cannot be concluded between this check and the insert.
         db::lock_shared(conn, &campaign_lock(&case.campaign_id))?;
@@ -109,7 +111,7 @@ pub fn log(
             return Err(ApiError::field("campaign_id", msg::campaign_concluded()));
         }
         case.number = Case::next_number(conn, year)?;
-        derive(conn, &mut case, &categories, now)?;
+        derive(conn, &mut case, &categories, identifier.as_deref(), now)?;
         case.insert(conn, &indicator_ids)?;
         let detail = json!({"number": case.number, "title": case.title});
         CaseEvent::record(conn, &case.id, Some(&caller.user.id), now, "created", detail)?;

@@ -196,7 +196,7 @@ fn snapshot(c: &Case, indicator_ids: &[String]) -> Value {
     json!({
         "number": c.number, "status": c.status, "title": c.title, "description": c.description,
         "subject_kind": c.subject_kind, "subject_unit_id": c.subject_unit_id, "person_name": c.person_name,
-        "person_position": c.person_position, "indicator_ids": indicator_ids, "detected_on": c.detected_on,
+        "person_position": c.person_position, "body_name": c.body_name, "indicator_ids": indicator_ids, "detected_on": c.detected_on,
         "severity": c.severity, "responsible_unit_id": c.responsible_unit_id,
         "due_at": c.due_at.map(instant), "decision_measure": c.decision_measure,
         "decision_decided_on": c.decision_decided_on, "decision_reference": c.decision_reference,

@@ -107,7 +107,7 @@ pub fn check_upload(limits: &crate::config::CaseSettings, upload: &Upload) -> Re
         return Err(ApiError::field("file", msg::file_empty()));
     }
     if bytes.len() > limits.attachment_max_bytes {
-        return Err(ApiError::PayloadTooLarge);
+        return Err(ApiError::PayloadTooLarge { max_bytes: limits.attachment_max_bytes });
     }
     if !limits.attachment_types.iter().any(|t| t == content_type) {
         return Err(ApiError::field("file", msg::file_type(content_type, &limits.attachment_types)));

@@ -388,6 +388,13 @@ pub struct OutboxQuery {
     cursor: Option<String>,
 }
 
+/// A withheld key of a case's audit record in the reader's words ("Họ và tên" for
+/// `person_name`); a key without words yet is shown as it is stored.
+fn withheld_label(console: &Console, lang: crate::i18n::Lang, key: &str) -> String {
+    let words = format!("audit-key-{key}");
+    if crate::i18n::catalogs().has(lang, &words) { console.text(lang, &words) } else { key.to_string() }
+}
+
 /// `GET /admin/outbox?status=`: messages newest first, each failed one with a retry.
 pub async fn outbox(
     state: web::Data<AppState>,
@@ -487,7 +494,8 @@ pub async fn audit(
                 id => e.id, at => instant(e.at), actor => e.actor_id.as_ref().and_then(|a| names.get(a).cloned()),
                 actor_id => e.actor_id, client_addr => e.client_addr, action => e.action,
                 entity_type => e.entity_type, entity_id => e.entity_id,
-                before => before.map(|v| v.to_string()), after => after.map(|v| v.to_string()), withheld => withheld,
+                before => before.map(|v| v.to_string()), after => after.map(|v| v.to_string()),
+                withheld => withheld.iter().map(|k| withheld_label(&console, viewer.lang, k)).collect::<Vec<_>>(),
             }
         })
         .collect();

@@ -142,6 +142,8 @@ fn input(form: &FormData) -> CaseInput {
             person_name: form.get("person_name"),
             person_position: form.get("person_position"),
             categories: Some(form.all("categories")).filter(|c| !c.is_empty()),
+            body_name: form.get("body_name"),
+            identifier: form.get("identifier"),
         }),
         subject_id,
         indicator_ids: Some(form.all("indicator_ids")),
@@ -165,7 +167,7 @@ pub async fn create(
     let received = crate::api::attachments::receive(multipart, state.settings.cases.attachment_max_bytes, 10).await;
     let (form, files, file_error) = match received {
         Ok(r) => (FormData::from_pairs(r.fields), r.files, None),
-        Err(e @ ApiError::PayloadTooLarge) => (FormData::default(), Vec::new(), Some(e)),
+        Err(e @ ApiError::PayloadTooLarge { .. }) => (FormData::default(), Vec::new(), Some(e)),
         Err(e) => return Err(Fail(e)),
     };
     if file_error.is_none() {
@@ -191,11 +193,11 @@ pub async fn create(
         }
     };
     if let Some(e) = file_error {
-        return again(field_errors(lang, super::case_page::too_large_as_field(&state, e))?).await;
+        return again(field_errors(lang, super::case_page::too_large_as_field(e))?).await;
     }
     for (_, file) in &files {
         if let Err(e) = casework::check_upload(&state.settings.cases, file) {
-            return again(field_errors(lang, super::case_page::too_large_as_field(&state, e))?).await;
+            return again(field_errors(lang, super::case_page::too_large_as_field(e))?).await;
         }
     }
     let (caller, case_input) = (viewer.user.clone(), input(&form));
@@ -240,6 +242,7 @@ pub async fn edit_form(
         ("subject_unit_id", Some(case.subject_unit_id.clone())),
         ("person_name", case.person_name.clone()),
         ("person_position", case.person_position.clone()),
+        ("body_name", case.body_name.clone()),
         ("title", Some(case.title.clone())),
         ("description", Some(case.description.clone())),
         ("detected_on", Some(case.detected_on.to_string())),

@@ -145,6 +145,7 @@ async fn render(
             subject_kind => case.subject_kind.as_str(),
             repeat => (repeat.earlier > 0).then(|| repeat_line(&repeat, &handling, lang)),
             person_name => case.person_name, person_position => case.person_position, subject_id => case.subject_id,
+            body_name => case.body_name,
             subject_unit => units.get(&case.subject_unit_id).cloned(),
             responsible_unit => case.responsible_unit_id.as_ref().and_then(|u| units.get(u).cloned()),
             detected_on => case.detected_on.to_string(),
@@ -353,8 +354,8 @@ pub async fn upload(
     let received = crate::api::attachments::receive(multipart, state.settings.cases.attachment_max_bytes, 10).await;
     let received = match received {
         Ok(r) => r,
-        Err(e @ ApiError::PayloadTooLarge) => {
-            let e = too_large_as_field(&state, e);
+        Err(e @ ApiError::PayloadTooLarge { .. }) => {
+            let e = too_large_as_field(e);
             return refused(&state, &console, &viewer, id, Some("evidence".into()), &FormData::default(), e).await;
         }
         Err(e) => return Err(Fail(e)),
@@ -368,16 +369,7 @@ pub async fn upload(
     // Every file is checked before any is kept: one bad file keeps none.
     for (_, file) in &received.files {
         if let Err(e) = casework::check_upload(&state.settings.cases, file) {
-            return refused(
-                &state,
-                &console,
-                &viewer,
-                id,
-                Some("evidence".into()),
-                &form,
-                too_large_as_field(&state, e),
-            )
-            .await;
+            return refused(&state, &console, &viewer, id, Some("evidence".into()), &form, too_large_as_field(e)).await;
         }
     }
     for (_, file) in received.files {
@@ -395,10 +387,10 @@ pub async fn upload(
 }
 
 /// A file over the size limit, said beside the file field.
-pub fn too_large_as_field(state: &AppState, e: ApiError) -> ApiError {
+pub fn too_large_as_field(e: ApiError) -> ApiError {
     match e {
-        ApiError::PayloadTooLarge => {
-            ApiError::field("file", crate::error::msg::file_too_large(state.settings.cases.attachment_max_bytes))
+        ApiError::PayloadTooLarge { max_bytes } => {
+            ApiError::field("file", crate::error::msg::file_too_large(max_bytes))
         }
         other => other,
     }

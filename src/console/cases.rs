@@ -52,7 +52,7 @@ pub fn rows(
             let overdue = is_overdue(c.status.can_be_overdue(), c.deadline_at, now);
             context! {
                 id => c.id, number => c.number, title => c.title, status => c.status.as_str(), severity => c.severity.as_str(),
-                subject_kind => c.subject_kind.as_str(), person_name => c.person_name,
+                subject_kind => c.subject_kind.as_str(), person_name => c.person_name, body_name => c.body_name,
                 subject_unit => names.get(&c.subject_unit_id).cloned().unwrap_or_default(),
                 responsible_unit => c.responsible_unit_id.as_ref().and_then(|u| names.get(u).cloned()),
                 detected_on => c.detected_on.to_string(),

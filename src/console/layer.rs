@@ -155,7 +155,7 @@ fn page_for(req: &HttpRequest, err: &ApiError) -> HttpResponse {
             (StatusCode::CONFLICT, "stale")
         }
         ApiError::Conflict { .. } => (StatusCode::CONFLICT, "conflict"),
-        ApiError::PayloadTooLarge => (StatusCode::PAYLOAD_TOO_LARGE, "too-large"),
+        ApiError::PayloadTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "too-large"),
         ApiError::BadRequest(_) | ApiError::Validation(_) | ApiError::UnsupportedMediaType(_) => {
             (StatusCode::BAD_REQUEST, "bad-request")
         }

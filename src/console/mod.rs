@@ -49,6 +49,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/catalog", web::get().to(catalog::page))
         .route("/subjects/suggest", web::get().to(subjects::suggest))
         .route("/subjects/{id}", web::get().to(subjects::page))
+        .route("/subjects/{id}/edit", web::post().to(subjects::correct))
+        .route("/subjects/{id}/merge", web::post().to(subjects::merge))
         .route("/cases/{id}/comments", web::post().to(case_page::comment))
         .route("/cases/{id}/evidence", web::post().to(case_page::upload))
         .route("/cases/{id}/evidence/{attachment}", web::get().to(case_page::download))

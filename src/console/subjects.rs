@@ -1,17 +1,25 @@
-//! A subject's record in the console, and the names the log form suggests as one is
-//! typed. Both read through `crate::subjects`, so scope and the audit of reads are the
-//! API's.
+//! A subject's record in the console (with its correction and, for administrators, the
+//! merge of a duplicate), and the names the log form suggests as one is typed. All go
+//! through `crate::subjects`, so scope, the rules and the audit of reads are the API's.
 
+use std::collections::{BTreeMap, HashMap};
+
+use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
-use minijinja::context;
+use minijinja::{Value, context};
 use serde::Deserialize;
 
+use super::form::field_errors;
+use super::render::see_other;
 use super::session::Viewer;
 use super::{Console, Fail};
+use crate::domain::handling::Category;
+use crate::error::ApiError;
 use crate::i18n::Lang;
 use crate::model::handling::Handling;
 use crate::model::unit::Unit;
 use crate::state::AppState;
+use crate::subjects::SubjectPatch;
 
 /// How many names the log form suggests at once.
 const SUGGESTED: i64 = 8;
@@ -83,33 +91,59 @@ pub(super) fn earlier_line(key: &str, lang: Lang, cases: usize, last: Option<&(S
     c.text(lang, key, &[("count", cases.to_string()), ("last", last)])
 }
 
+#[derive(Deserialize)]
+pub struct RecordQuery {
+    /// An administrator's search for the record this one duplicates.
+    merge_q: Option<String>,
+}
+
 /// `GET /subjects/{id}`: the record, its former units and positions, and its cases the
-/// reader may see with the measures taken. The read is audited.
+/// reader may see with the measures taken; for reviewers and administrators the form that
+/// corrects it, for administrators the search that merges a duplicate. The read is audited.
 pub async fn page(
     state: web::Data<AppState>,
     console: web::Data<Console>,
     viewer: Viewer,
     path: web::Path<String>,
+    q: web::Query<RecordQuery>,
+) -> Result<HttpResponse, Fail> {
+    let extra = context! { errors => context! {}, merge_q => q.into_inner().merge_q };
+    record_page(&state, &console, &viewer, path.into_inner(), extra, StatusCode::OK).await
+}
+
+/// The record page, with `extra` (errors, the values a refused form sent, the search).
+async fn record_page(
+    state: &AppState,
+    console: &Console,
+    viewer: &Viewer,
+    id: String,
+    extra: Value,
+    status: StatusCode,
 ) -> Result<HttpResponse, Fail> {
     let caller = viewer.user.clone();
     let lang = viewer.lang;
-    let (record, units, handling) = state
+    let merge_q: Option<String> = extra.get_attr("merge_q").ok().and_then(|v| v.as_str().map(str::to_string));
+    let (record, offers, units, handling) = state
         .op(move |conn, ctx| {
-            let r = crate::subjects::read(conn, ctx, &caller, &path)?;
+            let r = crate::subjects::read(conn, ctx, &caller, &id)?;
+            let offers = crate::subjects::offers(conn, &caller, &r.subject, merge_q.as_deref())?;
             let mut ids: Vec<String> = vec![r.subject.unit_id.clone()];
             ids.extend(r.history.iter().map(|f| f.unit_id.clone()));
             ids.extend(r.cases.iter().map(|c| c.subject_unit_id.clone()));
-            let units: std::collections::HashMap<String, String> =
+            ids.extend(offers.candidates.iter().map(|c| c.unit_id.clone()));
+            let units: HashMap<String, String> =
                 Unit::find_many(conn, &ids)?.into_iter().map(|u| (u.id, u.name)).collect();
-            Ok((r, units, Handling::load(conn)?))
+            Ok((r, offers, units, Handling::load(conn)?))
         })
         .await?;
     let unit = |id: &str| units.get(id).cloned().unwrap_or_default();
     let s = &record.subject;
     let ctx = context! {
         subject => context! {
-            kind => s.kind.as_str(), name => s.name.clone(), unit => unit(&s.unit_id), position => s.position.clone(),
+            id => s.id.clone(), kind => s.kind.as_str(), name => s.name.clone(), unit => unit(&s.unit_id),
+            unit_id => s.unit_id.clone(), position => s.position.clone(), version => s.version,
             categories => s.category_list().iter().map(|c| format!("category-{}", c.as_str())).collect::<Vec<_>>(),
+            codes => s.category_list().iter().map(|c| c.as_str()).collect::<Vec<_>>(),
             identifier => s.identifier.clone(),
         },
         history => record.history.iter().map(|f| context! {
@@ -120,6 +154,82 @@ pub async fn page(
             detected_on => c.detected_on.to_string(), unit => unit(&c.subject_unit_id),
             measures => c.measures.iter().map(|(m, d)| format!("{} ({})", handling.measure_name(m, lang), crate::i18n::date(*d))).collect::<Vec<_>>(),
         }).collect::<Vec<_>>(),
+        may_correct => offers.may_correct,
+        may_merge => offers.may_merge,
+        offered_categories => Category::of_kind(s.kind).iter().map(|c| c.as_str()).collect::<Vec<_>>(),
+        destinations => offers.destinations.iter().map(|(u, depth)| context! {
+            id => u.id.clone(), name => u.name.clone(), depth => depth, folded => crate::domain::fold::fold(&u.name),
+        }).collect::<Vec<_>>(),
+        candidates => offers.candidates.iter().map(|c| context! {
+            id => c.id.clone(), name => c.name.clone(), unit => unit(&c.unit_id), position => c.position.clone(),
+            identifier => c.identifier.clone(),
+        }).collect::<Vec<_>>(),
     };
-    console.page(Some(&viewer), lang, "subject.html", ctx)
+    let ctx = context! { ..ctx, ..extra };
+    console.page_with_status(status, Some(viewer), lang, "subject.html", ctx)
+}
+
+/// `POST /subjects/{id}/edit`: the same correction as `PATCH /subjects/{id}`, against the
+/// version the form showed; refused, the page again with the messages beside the fields.
+pub async fn correct(
+    state: web::Data<AppState>,
+    console: web::Data<Console>,
+    viewer: Viewer,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, Fail> {
+    let form = viewer.form(&body)?;
+    let id = path.into_inner();
+    let patch = SubjectPatch {
+        name: form.get("name"),
+        categories: Some(form.all("categories")),
+        unit_id: form.get("unit_id"),
+        position: form.get("position"),
+        identifier: form.get("identifier"),
+    };
+    let if_match = form.get("version").and_then(|v| v.parse().ok());
+    let (caller, target) = (viewer.user.clone(), id.clone());
+    match state.op(move |conn, ctx| crate::subjects::correct(conn, ctx, &caller, &target, if_match, patch)).await {
+        Ok(_) => Ok(see_other(format!("/subjects/{id}"))),
+        Err(e) => refused(&state, &console, &viewer, id, e).await,
+    }
+}
+
+/// `POST /subjects/{id}/merge`: merges this record into the one chosen (administrators);
+/// then the record kept.
+pub async fn merge(
+    state: web::Data<AppState>,
+    console: web::Data<Console>,
+    viewer: Viewer,
+    path: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, Fail> {
+    let form = viewer.form(&body)?;
+    let id = path.into_inner();
+    let into = form.get("into");
+    let (caller, target) = (viewer.user.clone(), id.clone());
+    match state.op(move |conn, ctx| crate::subjects::merge(conn, ctx, &caller, &target, into.as_deref())).await {
+        Ok((kept, _)) => Ok(see_other(format!("/subjects/{}", kept.id))),
+        Err(e) => refused(&state, &console, &viewer, id, e).await,
+    }
+}
+
+/// A refused correction or merge: the page again with each message beside its field (a
+/// stale version beside the form), or the error's own page.
+async fn refused(
+    state: &AppState,
+    console: &Console,
+    viewer: &Viewer,
+    id: String,
+    e: ApiError,
+) -> Result<HttpResponse, Fail> {
+    let errors = match e {
+        ApiError::PreconditionFailed | ApiError::Conflict { .. } => {
+            BTreeMap::from([("version".to_string(), console.text(viewer.lang, "subject-stale"))])
+        }
+        ApiError::Validation(_) => field_errors(viewer.lang, e)?,
+        e => return Err(Fail(e)),
+    };
+    let extra = context! { errors => errors, merge_q => None::<String> };
+    record_page(state, console, viewer, id, extra, StatusCode::UNPROCESSABLE_ENTITY).await
 }

@@ -275,6 +275,7 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         subject_id -> Nullable<Text>,
+        body_name -> Nullable<Text>,
     }
 }
 

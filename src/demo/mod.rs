@@ -50,6 +50,9 @@ fn full_name(dice: &mut Dice) -> String {
 }
 const POSITIONS: [&str; 5] =
     ["Chuyên viên", "Phó trưởng phòng", "Trưởng phòng", "Cán bộ địa chính", "Công chức một cửa"];
+/// Bodies of a ward or commune's government since 1 July 2025 that a finding may name.
+const BODIES: [&str; 4] =
+    ["Văn phòng HĐND và UBND", "Phòng Kinh tế", "Phòng Văn hóa - Xã hội", "Trung tâm Phục vụ hành chính công"];
 const TITLES: [[&str; 3]; 3] = [
     ["Chưa khắc phục khuyết điểm sau kiểm điểm", "Vi phạm quy chế làm việc", "Chậm kê khai tài sản, thu nhập"],
     ["Chậm giải ngân vốn đầu tư công", "Đùn đẩy hồ sơ lên cấp trên", "Tồn đọng hồ sơ quá hạn"],
@@ -286,6 +289,10 @@ pub fn load(
                 person_name,
                 person_position,
                 categories: None,
+                // Every third finding about a ward or commune names the body inside it.
+                body_name: (!individual && n % 3 == 0 && matches!(subject_unit.kind.as_str(), "ward" | "commune"))
+                    .then(|| BODIES[n / 3 % BODIES.len()].to_string()),
+                identifier: None,
             }),
             indicator_ids: Some(vec![indicator.id.clone()]),
             title: Some(format!("{title} tại {}", subject_unit.name)),

@@ -179,6 +179,10 @@ pub mod msg {
         decision_corrected "decision-corrected" () [];
         subject_twice "subject-twice" () [];
         no_subject "no-subject" () [];
+        identifier_other_person "identifier-other-person" () [];
+        identifier_for_people "identifier-for-people" () [];
+        body_for_organisations "body-for-organisations" () [];
+        identifier_taken "identifier-taken" () [];
         merge_into_itself "merge-into-itself" () [];
         merge_other_kind "merge-other-kind" () [];
         member_role "member-role" () [];

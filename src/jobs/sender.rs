@@ -44,9 +44,10 @@ fn compose(
     let mut items = Vec::new();
     for (alert, case) in pending {
         let unit_name = names.get(&case.subject_unit_id).cloned().unwrap_or_default();
-        let subject = match (&case.person_name, &case.person_position) {
-            (Some(n), Some(p)) => format!("{n}, {p}"),
-            (Some(n), None) => n.clone(),
+        let subject = match (&case.person_name, &case.person_position, &case.body_name) {
+            (Some(n), Some(p), _) => format!("{n}, {p}"),
+            (Some(n), None, _) => n.clone(),
+            (None, _, Some(b)) => format!("{b}, {unit_name}"),
             _ => unit_name.clone(),
         };
         let level = settings.escalation.levels.iter().find(|l| l.name == alert.level);

@@ -49,6 +49,8 @@ pub struct Case {
     pub updated_at: NaiveDateTime,
     /// The subject's record (`subjects`); `subject_key` is the same id, what counts use.
     pub subject_id: Option<String>,
+    /// For a case about a named body inside the unit, that body's name as logged.
+    pub body_name: Option<String>,
 }
 
 /// Which cases a caller may see; applied inside every query that returns or counts cases.
@@ -120,6 +122,7 @@ impl Case {
             self.description.as_str(),
             self.person_name.as_deref().unwrap_or(""),
             self.person_position.as_deref().unwrap_or(""),
+            self.body_name.as_deref().unwrap_or(""),
             unit_name,
             self.number.as_str(),
         ];

@@ -153,10 +153,9 @@ pub fn summary(
 /// each figure is a distinct count over the cut's cases, which the database finds
 /// through the index of whatever the cut names (a period, a campaign, units) with the
 /// subject beside it. A subject is its record (`subjects`), wherever its cases were found.
-/// For a subtree, the subjects found in its units and those reached only through a
-/// responsible unit in it are counted apart, each through its own index, and added: a
-/// person found both inside the subtree and, outside it, in a case a unit inside handles
-/// counts in both parts (rare, and only in that subtree's figure).
+/// For a subtree, the subjects found in its units are counted through their index, and
+/// those reached through a responsible unit in it are added unless found inside too (a
+/// subject unhandled in either part is unhandled): each subject once.
 fn subjects(conn: &mut DbConn, scope: &CaseScope, f: &CaseFilter, now: NaiveDateTime) -> QueryResult<(i64, i64)> {
     // Both figures in one pass over the cut's standing cases.
     let counted = |conn: &mut DbConn, scope: &CaseScope, cut: &CaseFilter| -> QueryResult<(i64, i64)> {
@@ -180,14 +179,61 @@ fn subjects(conn: &mut DbConn, scope: &CaseScope, f: &CaseFilter, now: NaiveDate
         }
         return counted(conn, scope, f);
     };
-    let (inside, outside) = if rollup::whole_history(&rest) {
-        (rollup::subject_counts(conn, Some(&unit))?, rollup::responsible_only_counts(conn, &unit)?)
-    } else {
-        let inside = CaseFilter { subject_unit_id: Some(unit.clone()), ..rest.clone() };
-        let outside = CaseFilter { responsible_only_unit_id: Some(unit), ..rest };
-        (counted(conn, &CaseScope::All, &inside)?, counted(conn, &CaseScope::All, &outside)?)
+    if rollup::whole_history(&rest) {
+        let inside = rollup::subject_counts(conn, Some(&unit))?;
+        let outside = rollup::responsible_only_subjects(conn, &unit)?;
+        return beside(inside, outside, |conn, keys| rollup::found_within(conn, &unit, keys), conn);
+    }
+    let inside_cut = CaseFilter { subject_unit_id: Some(unit.clone()), ..rest.clone() };
+    let inside = counted(conn, &CaseScope::All, &inside_cut)?;
+    let statuses = |conn: &mut DbConn, cut: &CaseFilter, keys: Option<&[String]>| -> QueryResult<Vec<(String, bool)>> {
+        let mut q = cases::table
+            .filter(case_predicate(&CaseScope::All, cut, now))
+            .filter(cases::status.ne(NOT_STANDING))
+            .select((cases::subject_key, cases::status))
+            .distinct()
+            .into_boxed();
+        if let Some(keys) = keys {
+            q = q.filter(cases::subject_key.eq_any(keys.to_vec()));
+        }
+        Ok(q.load::<(String, String)>(conn)?.into_iter().map(|(k, s)| (k, s != HANDLED)).collect())
     };
-    Ok((inside.0 + outside.0, inside.1 + outside.1))
+    let outside = statuses(conn, &CaseFilter { responsible_only_unit_id: Some(unit), ..rest }, None)?;
+    beside(inside, outside, |conn, keys| statuses(conn, &inside_cut, Some(keys)), conn)
+}
+
+/// `inside` (distinct subjects, and those unhandled) with the subjects of `outside` (each
+/// row a subject and whether that case is unhandled) added that `found_inside` does not
+/// already count: the union's two figures. Looked up in slices, as the outside part is
+/// the small one.
+fn beside(
+    inside: (i64, i64),
+    outside: Vec<(String, bool)>,
+    mut found_inside: impl FnMut(&mut DbConn, &[String]) -> QueryResult<Vec<(String, bool)>>,
+    conn: &mut DbConn,
+) -> QueryResult<(i64, i64)> {
+    let mut extra: HashMap<String, bool> = HashMap::new();
+    for (key, unhandled) in outside {
+        *extra.entry(key).or_default() |= unhandled;
+    }
+    let keys: Vec<String> = extra.keys().cloned().collect();
+    let mut inside_unhandled: HashMap<String, bool> = HashMap::new();
+    for slice in keys.chunks(500) {
+        for (key, unhandled) in found_inside(conn, slice)? {
+            *inside_unhandled.entry(key).or_default() |= unhandled;
+        }
+    }
+    let (mut detected, mut unhandled) = inside;
+    for (key, open) in extra {
+        match inside_unhandled.get(&key) {
+            None => {
+                detected += 1;
+                unhandled += open as i64;
+            }
+            Some(counted_open) => unhandled += (open && !counted_open) as i64,
+        }
+    }
+    Ok((detected, unhandled))
 }
 
 /// Subjects with more than one standing case: over all time from the subject rollup (for

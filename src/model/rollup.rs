@@ -563,15 +563,27 @@ pub fn subject_counts(conn: &mut DbConn, unit: Option<&str>) -> QueryResult<(i64
         .first(conn)
 }
 
-/// Over all time, the same two counts for the subjects outside `unit`'s subtree that a
-/// unit inside it was made responsible for.
-pub fn responsible_only_counts(conn: &mut DbConn, unit: &str) -> QueryResult<(i64, i64)> {
+/// Over all time, the subjects outside `unit`'s subtree that a unit inside it was made
+/// responsible for, each with whether a case of theirs there is still unhandled.
+pub fn responsible_only_subjects(conn: &mut DbConn, unit: &str) -> QueryResult<Vec<(String, bool)>> {
     use responsible_subject_stats as r;
-    let unhandled = case_when(r::unhandled.gt(0), r::subject_key);
-    r::table
+    let rows: Vec<(String, i32)> = r::table
         .filter(r::detected.gt(0))
         .filter(r::responsible_unit_id.eq_any(subtree_ids(unit)))
         .filter(diesel::dsl::not(r::subject_unit_id.eq_any(subtree_ids(unit))))
-        .select((count(r::subject_key).aggregate_distinct(), count(unhandled).aggregate_distinct()))
-        .first(conn)
+        .select((r::subject_key, r::unhandled))
+        .load(conn)?;
+    Ok(rows.into_iter().map(|(k, unhandled)| (k, unhandled > 0)).collect())
+}
+
+/// Over all time, which of `keys` were also found in `unit`'s subtree, each with whether
+/// a case of theirs found there is still unhandled.
+pub fn found_within(conn: &mut DbConn, unit: &str, keys: &[String]) -> QueryResult<Vec<(String, bool)>> {
+    let rows: Vec<(String, i32)> = subject_stats::table
+        .filter(subject_stats::detected.gt(0))
+        .filter(subject_stats::subject_key.eq_any(keys))
+        .filter(subject_stats::subject_unit_id.eq_any(subtree_ids(unit)))
+        .select((subject_stats::subject_key, subject_stats::unhandled))
+        .load(conn)?;
+    Ok(rows.into_iter().map(|(k, unhandled)| (k, unhandled > 0)).collect())
 }

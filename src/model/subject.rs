@@ -71,6 +71,17 @@ pub struct CaseOfSubject {
     pub measures: Vec<(String, chrono::NaiveDate)>,
 }
 
+/// A subject as a case describes it when it does not pick one from the registry.
+pub struct Described<'a> {
+    pub unit_id: &'a str,
+    pub kind: SubjectKind,
+    /// A person's full name, or a named body inside the unit (none: the unit itself).
+    pub name: Option<&'a str>,
+    pub position: Option<&'a str>,
+    pub categories: &'a [Category],
+    pub identifier: Option<&'a str>,
+}
+
 /// The lock that makes two cases logged at once for the same new person find one record.
 fn lock_key(unit_id: &str, kind: SubjectKind, search_name: &str) -> String {
     format!("subject:{unit_id}:{}:{search_name}", kind.as_str())
@@ -98,33 +109,62 @@ impl Subject {
         self.categories.split_whitespace().filter_map(Category::parse).collect()
     }
 
-    /// The record a case names by unit, kind and name (exactly as written), or a new one;
-    /// call inside the case's transaction. Categories given are added to a record that
-    /// has none yet.
-    pub fn find_or_create(
-        conn: &mut DbConn,
-        unit_id: &str,
-        kind: SubjectKind,
-        name: Option<&str>,
-        position: Option<&str>,
-        categories: &[Category],
-        now: NaiveDateTime,
-    ) -> QueryResult<Subject> {
-        let search_name = name.map(fold).unwrap_or_default();
-        crate::db::lock(conn, &[&lock_key(unit_id, kind, &search_name)])?;
-        let mut q = subjects::table
-            .filter(subjects::unit_id.eq(unit_id))
-            .filter(subjects::kind.eq(kind.as_str()))
-            .filter(subjects::search_name.eq(&search_name))
+    /// The person (not merged away) the agency's `identifier` names, if any.
+    pub fn by_identifier(conn: &mut DbConn, identifier: &str) -> QueryResult<Option<Subject>> {
+        subjects::table
+            .filter(subjects::identifier.eq(identifier))
             .filter(subjects::merged_into.is_null())
-            .into_boxed();
-        q = match name {
-            Some(n) => q.filter(subjects::name.eq(n.to_string())),
-            None => q.filter(subjects::name.is_null()),
+            .order(subjects::id)
+            .select(Subject::as_select())
+            .first(conn)
+            .optional()
+    }
+
+    /// The record a case describes, or a new one; call inside the case's transaction. A
+    /// person with an identifier is found by it wherever they are now; otherwise a record
+    /// is found by unit, kind and name exactly as written (one that carries another
+    /// identifier is another person). Categories and the identifier given are added to a
+    /// record found without them.
+    pub fn find_or_create(conn: &mut DbConn, d: Described, now: NaiveDateTime) -> QueryResult<Subject> {
+        let search_name = d.name.map(fold).unwrap_or_default();
+        let name_key = lock_key(d.unit_id, d.kind, &search_name);
+        match d.identifier {
+            // Identifier first, then name, in every transaction: never the other way round.
+            Some(i) => crate::db::lock(conn, &[&format!("subject-identifier:{i}"), &name_key])?,
+            None => crate::db::lock(conn, &[&name_key])?,
+        }
+        let by_identifier = match d.identifier {
+            Some(i) => Subject::by_identifier(conn, i)?,
+            None => None,
         };
-        if let Some(mut found) = q.order(subjects::id).select(Subject::as_select()).first(conn).optional()? {
-            if found.categories.is_empty() && !categories.is_empty() {
-                found.categories = words(categories);
+        let found = match by_identifier {
+            Some(found) => Some(found),
+            None => {
+                let mut q = subjects::table
+                    .filter(subjects::unit_id.eq(d.unit_id))
+                    .filter(subjects::kind.eq(d.kind.as_str()))
+                    .filter(subjects::search_name.eq(&search_name))
+                    .filter(subjects::merged_into.is_null())
+                    .into_boxed();
+                q = match d.name {
+                    Some(n) => q.filter(subjects::name.eq(n.to_string())),
+                    None => q.filter(subjects::name.is_null()),
+                };
+                if d.identifier.is_some() {
+                    q = q.filter(subjects::identifier.is_null());
+                }
+                q.order(subjects::id).select(Subject::as_select()).first(conn).optional()?
+            }
+        };
+        if let Some(mut found) = found {
+            let before = (found.categories.clone(), found.identifier.clone());
+            if found.categories.is_empty() && !d.categories.is_empty() {
+                found.categories = words(d.categories);
+            }
+            if found.identifier.is_none() {
+                found.identifier = d.identifier.map(str::to_string);
+            }
+            if (found.categories.clone(), found.identifier.clone()) != before {
                 found.version += 1;
                 found.updated_at = now;
                 diesel::update(subjects::table.find(&found.id)).set(found.clone()).execute(conn)?;
@@ -133,12 +173,12 @@ impl Subject {
         }
         let s = Subject {
             id: new_id(),
-            kind,
-            name: name.map(str::to_string),
-            unit_id: unit_id.to_string(),
-            position: position.map(str::to_string),
-            categories: words(categories),
-            identifier: None,
+            kind: d.kind,
+            name: d.name.map(str::to_string),
+            unit_id: d.unit_id.to_string(),
+            position: d.position.map(str::to_string),
+            categories: words(d.categories),
+            identifier: d.identifier.map(str::to_string),
             search_name,
             merged_into: None,
             version: 1,
