@@ -496,3 +496,112 @@ async fn a_published_mapping_becomes_one_reorganisation() {
     let cells: Vec<(usize, char)> = t.problems.iter().map(|(l, c, _)| (*l, *c)).collect();
     assert_eq!(cells, [(2, 'B'), (3, 'D')]);
 }
+
+/// How many of this database's sessions wait for a lock (PostgreSQL).
+async fn lock_waiters(url: String) -> i64 {
+    tokio::task::spawn_blocking(move || {
+        use diesel::prelude::*;
+        #[derive(QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let mut c = diesel::PgConnection::establish(&url).unwrap();
+        diesel::sql_query(
+            "SELECT COUNT(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        )
+        .get_result::<N>(&mut c)
+        .unwrap()
+        .n
+    })
+    .await
+    .unwrap()
+}
+
+/// Waits until `n` sessions wait for a lock.
+async fn until_waiting(url: &str, n: i64) {
+    for _ in 0..400 {
+        if lock_waiters(url.to_string()).await >= n {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("{n} sessions never waited for a lock");
+}
+
+#[tokio::test]
+async fn a_case_closed_while_a_reorganisation_runs_is_not_handed_over_and_counted_once() {
+    let app = spawn().await;
+    let w = World::new(&app).await;
+    app.unit("BD-KIM-MA", "Phường Kim Mã", "ward", Some(&w.ba_dinh));
+    let racing = w.log_case(&app, &w.dien_bien, "Kết luận giữa lúc sắp xếp").await;
+    let racing = accept_into(&app, &w, &racing, &w.dien_bien).await;
+    let other = w.log_case(&app, &w.dien_bien, "Được bàn giao").await;
+    let other = accept_into(&app, &w, &other, &w.dien_bien).await;
+    let id = racing["id"].as_str().unwrap().to_string();
+    let url = app.db.url();
+    let postgres = app.db.backend() == casetrack::db::Backend::Postgres;
+    // On PostgreSQL the worst order is forced: a session holds the case's row (as an
+    // update would, so the close's decision may still reference it); the close queues for
+    // it, then the reorganisation reads its plan (the case still open) and queues behind
+    // the close; the row is let go, the close commits first, and the reorganisation's
+    // hand-over must find the case closed. SQLite has one writer at a
+    // time, so there the two simply race.
+    let (release, held) = std::sync::mpsc::channel::<()>();
+    let (locked, is_locked) = std::sync::mpsc::channel::<()>();
+    let holder = postgres.then(|| {
+        let (url, id) = (url.clone(), id.clone());
+        std::thread::spawn(move || {
+            use diesel::connection::SimpleConnection;
+            use diesel::prelude::*;
+            let mut c = diesel::PgConnection::establish(&url).unwrap();
+            c.batch_execute(&format!("BEGIN; SELECT id FROM cases WHERE id = '{id}' FOR NO KEY UPDATE;")).unwrap();
+            locked.send(()).unwrap();
+            held.recv().unwrap();
+            c.batch_execute("COMMIT;").unwrap();
+        })
+    });
+    if postgres {
+        is_locked.recv().unwrap();
+    }
+    // A close names no unit, so it does not wait for the unit tree as the reorganisation holds it.
+    let mut close_body = w.transition_body("close");
+    close_body.as_object_mut().unwrap().remove("responsible_unit_id");
+    let close = w.act(&app, &w.city_reviewer, &racing, close_body);
+    let reorganised = async {
+        if postgres {
+            until_waiting(&url, 1).await;
+        }
+        reorganise(&app, &w, false, ba_dinh_merge(&w)).await
+    };
+    let let_go = async {
+        if postgres {
+            until_waiting(&url, 2).await;
+            release.send(()).unwrap();
+        }
+    };
+    let (closed, reorganised, ()) = tokio::join!(close, reorganised, let_go);
+    if let Some(h) = holder {
+        h.join().unwrap();
+    }
+    closed.expect(200);
+    reorganised.expect(201);
+    let new_ward = app.with_conn(|c| Unit::find_by_code(c, "P-BA-DINH")).unwrap().expect("the new ward");
+    assert_eq!(case_now(&app, other["id"].as_str().unwrap()).responsible_unit_id, Some(new_ward.id.clone()));
+    let after = case_now(&app, &id);
+    assert_eq!(after.status.as_str(), "closed");
+    let handed = after.responsible_unit_id == Some(new_ward.id.clone());
+    if postgres {
+        assert!(!handed, "the close came first, so the closed case stays with the unit that handled it");
+    }
+    // Its timeline says it was handed over exactly when it was.
+    let events = app.get(&format!("/api/v1/cases/{id}/events"), &w.city_reviewer.token).await.expect(200).body;
+    let moved = events["items"].as_array().unwrap().iter().filter(|e| e["kind"] == "reorganised").count();
+    assert_eq!(moved, handed as usize, "{events}");
+    // The rollups moved exactly as a recount finds them: nothing counted twice.
+    let kept = rollups(&app);
+    app.with_conn(|c| casetrack::model::rollup::rebuild(c).unwrap());
+    assert_eq!(rollups(&app), kept, "what a recount finds");
+    let city = summary(&app, &w.city_reviewer, "").await;
+    assert_eq!((city["cases"]["handled"].as_i64(), city["cases"]["in_handling"].as_i64()), (Some(1), Some(1)));
+}
