@@ -400,6 +400,12 @@ async fn a_case_from_logging_to_conclusion_in_the_browser() {
         page_has(&d, "Các vụ việc").await?;
         let _ = d.screenshot(&shots_dir().join("06c-an-officials-record-at-390px.png")).await;
         accessible(&d).await?;
+        // The reviewer adds the personnel number the agency uses, from the record's page.
+        d.find(By::Id("s-identifier")).await.map_err(e)?.send_keys("HN-CB-0042").await.map_err(e)?;
+        d.find(By::Css("form[action$='/edit'] button.primary")).await.map_err(e)?.click().await.map_err(e)?;
+        page_has(&d, "HN-CB-0042").await?;
+        let _ = d.screenshot(&shots_dir().join("06c-the-record-corrected-at-390px.png")).await;
+        accessible(&d).await?;
         d.set_window_rect(0, 0, 1366, 900).await.map_err(e)?;
         d.find(By::LinkText("Danh mục")).await.map_err(e)?.click().await.map_err(e)?;
         page_has(&d, "Khai trừ").await?;

@@ -605,3 +605,58 @@ async fn a_case_closed_while_a_reorganisation_runs_is_not_handed_over_and_counte
     let city = summary(&app, &w.city_reviewer, "").await;
     assert_eq!((city["cases"]["handled"].as_i64(), city["cases"]["in_handling"].as_i64()), (Some(1), Some(1)));
 }
+
+#[tokio::test]
+async fn a_case_logged_while_its_unit_is_ended_is_refused_not_stored() {
+    let app = spawn().await;
+    let w = World::new(&app).await;
+    let url = app.db.url();
+    let postgres = app.db.backend() == casetrack::db::Backend::Postgres;
+    let before = app.audit_count();
+    let cases = || {
+        app.with_conn(|c| {
+            use diesel::prelude::*;
+            casetrack::db::schema::cases::table.count().get_result::<i64>(c).unwrap()
+        })
+    };
+    let cases_before = cases();
+    // A session ends Điện Biên as a reorganisation would: under the unit tree's lock on
+    // PostgreSQL (the writer's lock on SQLite), committed once the case's write waits.
+    let (release, held) = std::sync::mpsc::channel::<()>();
+    let (locked, is_locked) = std::sync::mpsc::channel::<()>();
+    let unit = w.dien_bien.id.clone();
+    let holder = std::thread::spawn(move || {
+        use diesel::connection::SimpleConnection;
+        use diesel::prelude::*;
+        let end = format!("UPDATE units SET ended_on = '2024-09-01' WHERE id = '{unit}'; COMMIT;");
+        if postgres {
+            let mut c = diesel::PgConnection::establish(&url).unwrap();
+            c.batch_execute("BEGIN; SELECT pg_advisory_xact_lock(hashtextextended('unit-tree', 0));").unwrap();
+            locked.send(()).unwrap();
+            held.recv().unwrap();
+            c.batch_execute(&end).unwrap();
+        } else {
+            let mut c = diesel::SqliteConnection::establish(url.trim_start_matches("sqlite://")).unwrap();
+            c.batch_execute("PRAGMA busy_timeout = 5000; BEGIN IMMEDIATE;").unwrap();
+            locked.send(()).unwrap();
+            held.recv().unwrap();
+            c.batch_execute(&end).unwrap();
+        }
+    });
+    is_locked.recv().unwrap();
+    let logged = app.post("/api/v1/cases", Some(&w.inspector.token), w.case_body(&w.dien_bien, "Giữa lúc sắp xếp"));
+    let let_go = async {
+        if postgres {
+            until_waiting(&app.db.url(), 1).await;
+        } else {
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        }
+        release.send(()).unwrap();
+    };
+    let (r, ()) = tokio::join!(logged, let_go);
+    holder.join().unwrap();
+    let r = r.expect(422);
+    assert_eq!(r.body["errors"][0]["field"], "subject.unit_id", "{}", r.body);
+    assert_eq!(app.audit_count(), before, "nothing stored");
+    assert_eq!(cases(), cases_before);
+}

@@ -104,6 +104,8 @@ pub(super) fn apply_fields(
     if input.subject.is_some() && input.subject_id.is_some() {
         v.add("subject_id", msg::subject_twice());
     }
+    // The unit an inline subject names, read once for both checks below.
+    let mut named_unit: Option<Unit> = None;
     if let Some(raw) = input.subject_id.as_deref().filter(|_| input.subject.is_none()) {
         match canonical_id(raw) {
             None => v.add("subject_id", msg::no_subject()),
@@ -146,11 +148,12 @@ pub(super) fn apply_fields(
             Some(None) => v.add("subject.kind", one_of(&SubjectKind::ALL.map(SubjectKind::as_str))),
             None => v.add("subject.kind", msg::required()),
         }
+        if let Some(u) = s.unit_id.as_deref().filter(|u| canonical_id(u).is_some()) {
+            named_unit = Unit::find(conn, u)?;
+        }
         match s.unit_id.as_deref() {
             None => v.add("subject.unit_id", msg::required()),
-            Some(u) if canonical_id(u).is_none() || Unit::find(conn, u)?.is_none() => {
-                v.add("subject.unit_id", msg::no_unit())
-            }
+            Some(_) if named_unit.is_none() => v.add("subject.unit_id", msg::no_unit()),
             Some(u)
                 if match campaign {
                     Some(c) => !Campaign::targets_unit(conn, &c.id, u)?,
@@ -233,12 +236,13 @@ pub(super) fn apply_fields(
         && !d.case.subject_unit_id.is_empty()
         && !v.has(field)
     {
-        // Shared with a reorganisation, which ends units under the exclusive lock; the
-        // unit is read (again) after taking it, so that its end date is the committed one.
-        crate::db::lock_shared(conn, crate::unit_tree::UNIT_TREE)?;
-        if let Some(u) = Unit::find(conn, &d.case.subject_unit_id)?
-            && !u.alive_on(d.case.detected_on)
-        {
+        // Said here beside the field with every other problem; `derive` checks it again
+        // where it holds, inside the write.
+        let unit = match named_unit.filter(|u| u.id == d.case.subject_unit_id) {
+            Some(u) => Some(u),
+            None => Unit::find(conn, &d.case.subject_unit_id)?,
+        };
+        if unit.is_some_and(|u| !u.alive_on(d.case.detected_on)) {
             v.add(field, crate::reorganisation::gone_on(d.case.detected_on));
         }
     }
@@ -276,7 +280,16 @@ pub(super) fn derive(
         case.subject_id = Some(subject.id);
     }
     case.subject_key = case.subject_id.clone().unwrap_or_default();
-    let unit_name = Unit::find(conn, &case.subject_unit_id)?.map(|u| u.name).unwrap_or_default();
-    case.search_text = case.search_text_of(&unit_name);
+    // Shared with a reorganisation, which ends units under the exclusive lock: the unit is
+    // read after taking it, so that its end date is the committed one and stays so until
+    // this write commits.
+    crate::db::lock_shared(conn, crate::unit_tree::UNIT_TREE)?;
+    let unit = Unit::find(conn, &case.subject_unit_id)?;
+    if let Some(u) = &unit
+        && !u.alive_on(case.detected_on)
+    {
+        return Err(ApiError::field("subject.unit_id", crate::reorganisation::gone_on(case.detected_on)));
+    }
+    case.search_text = case.search_text_of(&unit.map(|u| u.name).unwrap_or_default());
     Ok(())
 }

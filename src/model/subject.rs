@@ -127,35 +127,23 @@ impl Subject {
     /// record found without them.
     pub fn find_or_create(conn: &mut DbConn, d: Described, now: NaiveDateTime) -> QueryResult<Subject> {
         let search_name = d.name.map(fold).unwrap_or_default();
-        let name_key = lock_key(d.unit_id, d.kind, &search_name);
-        match d.identifier {
-            // Identifier first, then name, in every transaction: never the other way round.
-            Some(i) => crate::db::lock(conn, &[&format!("subject-identifier:{i}"), &name_key])?,
-            None => crate::db::lock(conn, &[&name_key])?,
-        }
-        let by_identifier = match d.identifier {
-            Some(i) => Subject::by_identifier(conn, i)?,
-            None => None,
+        // Most cases name someone already on record, as it is: found without a lock, so
+        // that cases about one subject logged at once do not wait for each other's
+        // commits. A record about to be created or completed takes the locks, and is
+        // looked for again under them.
+        let mut found = Subject::described(conn, &d, &search_name)?;
+        let completes = |f: &Subject| {
+            (f.identifier.is_none() && d.identifier.is_some()) || (f.categories.is_empty() && !d.categories.is_empty())
         };
-        let found = match by_identifier {
-            Some(found) => Some(found),
-            None => {
-                let mut q = subjects::table
-                    .filter(subjects::unit_id.eq(d.unit_id))
-                    .filter(subjects::kind.eq(d.kind.as_str()))
-                    .filter(subjects::search_name.eq(&search_name))
-                    .filter(subjects::merged_into.is_null())
-                    .into_boxed();
-                q = match d.name {
-                    Some(n) => q.filter(subjects::name.eq(n.to_string())),
-                    None => q.filter(subjects::name.is_null()),
-                };
-                if d.identifier.is_some() {
-                    q = q.filter(subjects::identifier.is_null());
-                }
-                q.order(subjects::id).select(Subject::as_select()).first(conn).optional()?
+        if found.as_ref().is_none_or(completes) {
+            let name_key = lock_key(d.unit_id, d.kind, &search_name);
+            match d.identifier {
+                // Identifier first, then name, in every transaction: never the other way round.
+                Some(i) => crate::db::lock(conn, &[&format!("subject-identifier:{i}"), &name_key])?,
+                None => crate::db::lock(conn, &[&name_key])?,
             }
-        };
+            found = Subject::described(conn, &d, &search_name)?;
+        }
         if let Some(mut found) = found {
             let before = (found.categories.clone(), found.identifier.clone());
             if found.categories.is_empty() && !d.categories.is_empty() {
@@ -187,6 +175,30 @@ impl Subject {
         };
         diesel::insert_into(subjects::table).values(s.clone()).execute(conn)?;
         Ok(s)
+    }
+
+    /// The record `d` describes, if there is one: the person its identifier names, else
+    /// the one of the same unit, kind and name as written (without another identifier).
+    fn described(conn: &mut DbConn, d: &Described, search_name: &str) -> QueryResult<Option<Subject>> {
+        if let Some(i) = d.identifier
+            && let Some(found) = Subject::by_identifier(conn, i)?
+        {
+            return Ok(Some(found));
+        }
+        let mut q = subjects::table
+            .filter(subjects::unit_id.eq(d.unit_id))
+            .filter(subjects::kind.eq(d.kind.as_str()))
+            .filter(subjects::search_name.eq(search_name))
+            .filter(subjects::merged_into.is_null())
+            .into_boxed();
+        q = match d.name {
+            Some(n) => q.filter(subjects::name.eq(n.to_string())),
+            None => q.filter(subjects::name.is_null()),
+        };
+        if d.identifier.is_some() {
+            q = q.filter(subjects::identifier.is_null());
+        }
+        q.order(subjects::id).select(Subject::as_select()).first(conn).optional()
     }
 
     /// Moves every record of unit `from` to unit `to` (a reorganisation ended `from`),
