@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
-use minijinja::{Value, context};
+use minijinja::context;
 use serde::Deserialize;
 
 use super::form::field_errors;
@@ -107,26 +107,28 @@ pub async fn page(
     path: web::Path<String>,
     q: web::Query<RecordQuery>,
 ) -> Result<HttpResponse, Fail> {
-    let extra = context! { errors => context! {}, merge_q => q.into_inner().merge_q };
-    record_page(&state, &console, &viewer, path.into_inner(), extra, StatusCode::OK).await
+    let merge_q = q.into_inner().merge_q;
+    record_page(&state, &console, &viewer, path.into_inner(), merge_q, BTreeMap::new(), StatusCode::OK).await
 }
 
-/// The record page, with `extra` (errors, the values a refused form sent, the search).
+/// The record page as stored, with an administrator's search for a duplicate and the
+/// messages of a refused correction or merge beside their fields.
 async fn record_page(
     state: &AppState,
     console: &Console,
     viewer: &Viewer,
     id: String,
-    extra: Value,
+    merge_q: Option<String>,
+    errors: BTreeMap<String, String>,
     status: StatusCode,
 ) -> Result<HttpResponse, Fail> {
     let caller = viewer.user.clone();
     let lang = viewer.lang;
-    let merge_q: Option<String> = extra.get_attr("merge_q").ok().and_then(|v| v.as_str().map(str::to_string));
+    let search = merge_q.clone();
     let (record, offers, units, handling) = state
         .op(move |conn, ctx| {
             let r = crate::subjects::read(conn, ctx, &caller, &id)?;
-            let offers = crate::subjects::offers(conn, &caller, &r.subject, merge_q.as_deref())?;
+            let offers = crate::subjects::offers(conn, &caller, &r.subject, search.as_deref())?;
             let mut ids: Vec<String> = vec![r.subject.unit_id.clone()];
             ids.extend(r.history.iter().map(|f| f.unit_id.clone()));
             ids.extend(r.cases.iter().map(|c| c.subject_unit_id.clone()));
@@ -164,8 +166,9 @@ async fn record_page(
             id => c.id.clone(), name => c.name.clone(), unit => unit(&c.unit_id), position => c.position.clone(),
             identifier => c.identifier.clone(),
         }).collect::<Vec<_>>(),
+        merge_q => merge_q,
+        errors => errors,
     };
-    let ctx = context! { ..ctx, ..extra };
     console.page_with_status(status, Some(viewer), lang, "subject.html", ctx)
 }
 
@@ -230,6 +233,5 @@ async fn refused(
         ApiError::Validation(_) => field_errors(viewer.lang, e)?,
         e => return Err(Fail(e)),
     };
-    let extra = context! { errors => errors, merge_q => None::<String> };
-    record_page(state, console, viewer, id, extra, StatusCode::UNPROCESSABLE_ENTITY).await
+    record_page(state, console, viewer, id, None, errors, StatusCode::UNPROCESSABLE_ENTITY).await
 }
