@@ -162,8 +162,21 @@ async fn a_merge_keeps_history_and_hands_open_cases_scope_and_alerts_to_the_succ
         .await
         .expect(200)
         .body;
-    let kinds: Vec<&str> = events["items"].as_array().unwrap().iter().map(|e| e["kind"].as_str().unwrap()).collect();
-    assert!(kinds.contains(&"reorganised"), "{kinds:?}");
+    let handed: Vec<&Value> =
+        events["items"].as_array().unwrap().iter().filter(|e| e["kind"] == "reorganised").collect();
+    assert_eq!(handed.len(), 1, "{events}");
+    // Who handed it over, when, from which unit to which, and under which decision.
+    let event = handed[0];
+    assert_eq!(event["actor_id"], w.admin.user.id.as_str());
+    assert_eq!(event["at"].as_str().unwrap().get(..10), Some("2024-09-25"));
+    assert_eq!((&event["detail"]["from"], &event["detail"]["to"]), (&json!("BD-KIM-MA"), &json!("P-BA-DINH")));
+    assert_eq!(
+        (&event["detail"]["from_name"], &event["detail"]["to_name"]),
+        (&json!("Phường Kim Mã"), &json!("Phường Ba Đình"))
+    );
+    assert_eq!(event["detail"]["basis"], BASIS, "{event}");
+    assert!(applied["id"].is_string(), "{applied}");
+    assert_eq!(event["detail"]["reorganisation_id"], applied["id"], "{event}");
 
     // The new ward's reviewer sees the absorbed wards' whole history.
     let reviewer = app.signed_in("ubkt.phuongbadinh", Role::Reviewer, Some(&ward)).await;

@@ -1,5 +1,6 @@
 //! Every statement that differs between the backends, in one place: advisory locks,
-//! taking a case number, claiming outbox rows past other senders, and the SQL
+//! taking a case number, claiming outbox rows past other senders, many timeline events
+//! in one statement, and the SQL
 //! fragments of the rollup recount. The rest of the code is written once for both
 //! (through `DbConn`, or `per_backend!` where a statement must be compiled per backend).
 
@@ -182,6 +183,53 @@ pub fn due_outbox_ids(conn: &mut DbConn, now: NaiveDateTime, limit: i64) -> Quer
             .limit(limit)
             .select(outbox::id)
             .load(c),
+    }
+}
+
+/// Records one timeline event for each `(event id, case id)` in `events`, all of the same
+/// kind, actor, time and detail, in one statement: the detail travels once rather than
+/// once per row (PostgreSQL unnests two arrays, SQLite walks a JSON array).
+pub fn insert_same_events(
+    conn: &mut DbConn,
+    events: &[(String, String)],
+    at: NaiveDateTime,
+    actor_id: Option<&str>,
+    kind: &str,
+    detail: &str,
+) -> QueryResult<usize> {
+    use diesel::sql_types::{Array, Nullable, Text, Timestamp};
+    if events.is_empty() {
+        return Ok(0);
+    }
+    match conn {
+        DbConn::Pg(c) => {
+            let (ids, cases): (Vec<&str>, Vec<&str>) = events.iter().map(|(e, c)| (e.as_str(), c.as_str())).unzip();
+            diesel::sql_query(
+                "INSERT INTO case_events (id, case_id, at, actor_id, kind, detail) \
+                 SELECT e.id, e.case_id, $3, $4, $5, $6 FROM unnest($1::text[], $2::text[]) AS e(id, case_id)",
+            )
+            .bind::<Array<Text>, _>(ids)
+            .bind::<Array<Text>, _>(cases)
+            .bind::<Timestamp, _>(at)
+            .bind::<Nullable<Text>, _>(actor_id)
+            .bind::<Text, _>(kind)
+            .bind::<Text, _>(detail)
+            .execute(c)
+        }
+        DbConn::Sqlite(c) => {
+            let pairs =
+                serde_json::to_string(events).map_err(|e| diesel::result::Error::SerializationError(e.into()))?;
+            diesel::sql_query(
+                "INSERT INTO case_events (id, case_id, at, actor_id, kind, detail) \
+                 SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), ?2, ?3, ?4, ?5 FROM json_each(?1)",
+            )
+            .bind::<Text, _>(pairs)
+            .bind::<Timestamp, _>(at)
+            .bind::<Nullable<Text>, _>(actor_id)
+            .bind::<Text, _>(kind)
+            .bind::<Text, _>(detail)
+            .execute(c)
+        }
     }
 }
 

@@ -14,7 +14,7 @@ use serde_json::json;
 
 use crate::auth::CurrentUser;
 use crate::casework::Ctx;
-use crate::db::schema::{campaign_targets, campaigns, case_events, cases, escalation_steps, users};
+use crate::db::schema::{campaign_targets, campaigns, cases, escalation_steps, users};
 use crate::db::{self, DbConn, write_tx};
 use crate::domain::role::{Role, UnitKind, one_of};
 use crate::domain::text;
@@ -22,7 +22,7 @@ use crate::domain::validation::{Message, Validator, msg};
 use crate::error::ApiError;
 use crate::i18n::date as dmy;
 use crate::model::audit::AuditEntry;
-use crate::model::case::{Case, CaseEvent};
+use crate::model::case::Case;
 use crate::model::new_id;
 use crate::model::reorganisation::{Reorganisation, UnitPast, add_successors};
 use crate::model::subject::Subject;
@@ -876,28 +876,29 @@ fn hand_over(
             })
             .collect();
         rollup::record_many(conn, &changes)?;
-        let events: Vec<CaseEvent> = moved
-            .iter()
-            .map(|(case, from)| {
-                let to = case.responsible_unit_id.as_deref().unwrap_or_default();
-                let mut detail = json!({
-                    "from": w.code(from), "to": w.code(to),
-                    "from_name": w.brief(from).name, "to_name": w.brief(to).name,
-                });
-                if let (Some(d), Some(a)) = (detail.as_object_mut(), about.as_object()) {
-                    d.extend(a.clone());
-                }
-                CaseEvent {
-                    id: new_id(),
-                    case_id: case.id.clone(),
-                    at: now,
-                    actor_id: Some(actor.to_string()),
-                    kind: "reorganised".into(),
-                    detail: detail.to_string(),
-                }
-            })
-            .collect();
-        crate::per_backend!(conn, |c| diesel::insert_into(case_events::table).values(&events).execute(c))?;
+        // One event per case, the same detail for every case of a pair: written per pair.
+        let mut events: BTreeMap<(&str, &str), Vec<(String, String)>> = BTreeMap::new();
+        for (case, from) in &moved {
+            let to = case.responsible_unit_id.as_deref().unwrap_or_default();
+            events.entry((from, to)).or_default().push((new_id(), case.id.clone()));
+        }
+        for ((from, to), events) in events {
+            let mut detail = json!({
+                "from": w.code(from), "to": w.code(to),
+                "from_name": w.brief(from).name, "to_name": w.brief(to).name,
+            });
+            if let (Some(d), Some(a)) = (detail.as_object_mut(), about.as_object()) {
+                d.extend(a.clone());
+            }
+            crate::db::dialect::insert_same_events(
+                conn,
+                &events,
+                now,
+                Some(actor),
+                "reorganised",
+                &detail.to_string(),
+            )?;
+        }
     }
     Ok(())
 }
