@@ -42,10 +42,12 @@ pub fn import_handling(
     caller.require(&[Role::Admin])?;
     catalog.validate().map_err(ApiError::Validation)?;
     let now = ctx.now();
-    write_tx(conn, |conn| {
+    let done = write_tx(conn, |conn| {
         let summary = crate::model::handling::Handling::import(conn, &catalog, &caller.actor(), now)?;
-        Ok((summary, crate::model::handling::Handling::load(conn)?))
-    })
+        Ok::<_, ApiError>((summary, crate::model::handling::Handling::load(conn)?))
+    })?;
+    ctx.memo.forget();
+    Ok(done)
 }
 
 /// Requeues a failed message for immediate delivery (409 for one that has not failed).
@@ -88,7 +90,7 @@ pub fn replace_calendar_year(
     }
     days.validate(year, &ctx.settings.escalation.week()).map_err(ApiError::Validation)?;
     let now = ctx.now();
-    write_tx(conn, |conn| {
+    let after = write_tx(conn, |conn| {
         let before = crate::model::calendar::year(conn, year)?;
         crate::model::calendar::replace_year(conn, year, &days)?;
         let after = crate::model::calendar::year(conn, year)?;
@@ -103,6 +105,8 @@ pub fn replace_calendar_year(
             Some(snap(&before)),
             Some(snap(&after)),
         )?;
-        Ok(after)
-    })
+        Ok::<_, ApiError>(after)
+    })?;
+    ctx.memo.forget();
+    Ok(after)
 }

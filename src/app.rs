@@ -107,8 +107,16 @@ impl Application {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let hasher = Hasher::start((cores / 2).max(1));
         let proxies = settings.proxies().map_err(|e| e.to_string())?;
-        let state =
-            web::Data::new(AppState { pool, settings: Arc::new(settings), tokens, clock, hasher, backend, proxies });
+        let state = web::Data::new(AppState {
+            pool,
+            settings: Arc::new(settings),
+            tokens,
+            clock,
+            hasher,
+            backend,
+            proxies,
+            memo: Arc::default(),
+        });
         let data = state.clone();
         // As many blocking threads in all as pooled connections: requests wait in the blocking
         // queue, first come first served, not on r2d2's condvar, where a late arrival can take a

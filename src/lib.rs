@@ -19,6 +19,7 @@ pub mod error;
 pub mod i18n;
 pub mod jobs;
 pub mod mail;
+pub mod memo;
 pub mod metrics;
 pub mod model;
 pub mod reorganisation;

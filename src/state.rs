@@ -24,6 +24,8 @@ pub struct AppState {
     pub backend: db::Backend,
     /// The proxies whose forwarding header names the client.
     pub proxies: crate::web::Proxies,
+    /// Catalog reads kept for a short while ([`crate::memo`]).
+    pub memo: Arc<crate::memo::Memo>,
 }
 
 impl AppState {
@@ -45,7 +47,7 @@ impl AppState {
 impl AppState {
     /// The context an operation runs in: the settings and this moment of the clock.
     pub fn ctx(&self) -> crate::casework::Ctx {
-        crate::casework::Ctx::new(self.settings.clone(), self.clock.now())
+        crate::casework::Ctx::sharing(self.settings.clone(), self.clock.now(), self.memo.clone())
     }
 
     /// Runs an operation on the blocking pool with one pooled connection and its context:

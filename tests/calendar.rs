@@ -80,6 +80,10 @@ async fn a_review_deadline_counts_working_days_and_stays_when_the_calendar_chang
     app.call(reqwest::Method::PUT, "/api/v1/calendar/2025", Some(&w.admin.token), Some(body), &[]).await.expect(200);
     let again = app.get(&format!("/api/v1/cases/{}", case["id"].as_str().unwrap()), &w.city_reviewer.token).await;
     assert_eq!(again.body["deadline_at"], "2025-04-28T17:00:00Z");
+    // A case logged after the change counts on the new calendar at once (the calendar the
+    // first create read is not kept past a change): Friday 25, Saturday 26, Tuesday 29.
+    let later = w.log_case(&app, &w.dien_bien, "Hạn xem xét sau khi đổi lịch").await;
+    assert_eq!(later["deadline_on"], "2025-04-29");
 }
 
 #[tokio::test]

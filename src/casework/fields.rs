@@ -87,7 +87,7 @@ pub(super) fn apply_fields(
         }
     }
     if let Some(s) = &input.severity {
-        match crate::model::handling::level_code(conn, s)? {
+        match crate::model::handling::level_code(&ctx.memo.levels(conn)?, s) {
             Some(code) => d.case.severity = code,
             None => v.add("severity", msg::unknown_severity()),
         }

@@ -31,12 +31,15 @@ pub fn log(
     let now = ctx.now();
     let mut v = Validator::new();
     let campaign = match v.require("campaign_id", input.campaign_id.as_deref()) {
-        Some(id) if canonical_id(id).is_some() && Campaign::is_member(conn, id, &caller.user.id)? => {
-            Campaign::find(conn, id)?
-        }
-        Some(_) => {
-            v.add("campaign_id", msg::no_campaign());
-            None
+        Some(id) => {
+            let found = match canonical_id(id) {
+                Some(id) => Campaign::find_for_member(conn, &id, &caller.user.id)?,
+                None => None,
+            };
+            if found.is_none() {
+                v.add("campaign_id", msg::no_campaign());
+            }
+            found
         }
         None => None,
     };
@@ -79,7 +82,7 @@ pub fn log(
                 now,
                 ctx.settings.escalation.review_days,
                 ctx.tz()?,
-                ctx.calendar(conn)?.as_ref(),
+                ctx.calendar(conn)?.as_deref(),
             )),
             decision_measure: None,
             decision_decided_on: None,

@@ -38,16 +38,24 @@ use crate::model::case::{Case, CaseScope};
 use crate::model::rollup;
 use crate::model::unit::Unit;
 
-/// What every operation needs besides its input: the settings and the moment it happens.
+/// What every operation needs besides its input: the settings, the moment it happens,
+/// and the application's kept catalog reads.
 #[derive(Clone)]
 pub struct Ctx {
     pub settings: Arc<Settings>,
     pub now: DateTime<Utc>,
+    pub memo: Arc<crate::memo::Memo>,
 }
 
 impl Ctx {
+    /// A context with nothing kept yet (the command line, the demo).
     pub fn new(settings: Arc<Settings>, now: DateTime<Utc>) -> Self {
-        Ctx { settings, now }
+        Ctx { settings, now, memo: Arc::default() }
+    }
+
+    /// A context that shares the application's kept reads.
+    pub fn sharing(settings: Arc<Settings>, now: DateTime<Utc>, memo: Arc<crate::memo::Memo>) -> Self {
+        Ctx { settings, now, memo }
     }
 
     /// The moment, as stored.
@@ -62,12 +70,15 @@ impl Ctx {
 
     /// The working-day calendar deadlines are counted in, or `None` when
     /// `escalation.day_kind` counts calendar days.
-    pub fn calendar(&self, conn: &mut DbConn) -> Result<Option<crate::domain::calendar::WorkingCalendar>, ApiError> {
+    pub fn calendar(
+        &self,
+        conn: &mut DbConn,
+    ) -> Result<Option<Arc<crate::domain::calendar::WorkingCalendar>>, ApiError> {
         let policy = &self.settings.escalation;
         if !policy.working_days() {
             return Ok(None);
         }
-        Ok(Some(crate::model::calendar::around(conn, policy.week(), self.today()?)?))
+        Ok(Some(self.memo.calendar(conn, policy.week(), self.today()?)?))
     }
 
     /// Today in the deployment's time zone.

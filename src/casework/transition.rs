@@ -108,7 +108,9 @@ pub fn transition(
                         let policy = &ctx.settings.escalation;
                         let calendar = match ctx.calendar(conn)? {
                             Some(c) => c,
-                            None => crate::domain::calendar::WorkingCalendar::new(policy.week(), []),
+                            None => {
+                                std::sync::Arc::new(crate::domain::calendar::WorkingCalendar::new(policy.week(), []))
+                            }
                         };
                         after.due_at = Some(in_working_days(ctx.today()?, n, tz, &calendar));
                     }

@@ -108,6 +108,17 @@ impl Campaign {
         .get_result(conn)
     }
 
+    /// The campaign `id` if `user_id` is one of its members, in one query.
+    pub fn find_for_member(conn: &mut DbConn, id: &str, user_id: &str) -> QueryResult<Option<Campaign>> {
+        campaigns::table
+            .inner_join(campaign_members::table)
+            .filter(campaigns::id.eq(id))
+            .filter(campaign_members::user_id.eq(user_id))
+            .select(Campaign::as_select())
+            .first(conn)
+            .optional()
+    }
+
     /// True when `unit_id` is one of the campaign's target units or lies below one.
     pub fn targets_unit(conn: &mut DbConn, campaign_id: &str, unit_id: &str) -> QueryResult<bool> {
         diesel::select(diesel::dsl::exists(

@@ -238,14 +238,18 @@ impl Handling {
     }
 }
 
-/// The code of the level `code` names (its code or an old alias), unless retired: what a
-/// case's `severity` is stored as.
-pub fn level_code(conn: &mut DbConn, code: &str) -> QueryResult<Option<String>> {
-    let levels: Vec<(String, String)> = severity_levels::table
+/// The severity levels not retired, as (code, aliases separated by spaces).
+pub fn levels_in_use(conn: &mut DbConn) -> QueryResult<Vec<(String, String)>> {
+    severity_levels::table
         .filter(severity_levels::retired.eq(false))
         .select((severity_levels::code, severity_levels::aliases))
-        .load(conn)?;
-    Ok(levels.into_iter().find(|(c, a)| c == code || a.split_whitespace().any(|x| x == code)).map(|(c, _)| c))
+        .load(conn)
+}
+
+/// The code of the level `code` names among `levels` (its code or an old alias): what a
+/// case's `severity` is stored as.
+pub fn level_code(levels: &[(String, String)], code: &str) -> Option<String> {
+    levels.iter().find(|(c, a)| c == code || a.split_whitespace().any(|x| x == code)).map(|(c, _)| c.clone())
 }
 
 /// Loads the shipped handling catalog when the database holds none yet (an
