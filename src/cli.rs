@@ -74,6 +74,11 @@ pub enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// The sealed audit trail: seal, sign a checkpoint, verify.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Maintain what reports read.
     Reports {
         #[command(subcommand)]
@@ -95,6 +100,24 @@ pub enum Command {
         /// Replace the database that is there.
         #[arg(long)]
         force: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum AuditCommand {
+    /// Seal every entry written since the last seal and sign a checkpoint now.
+    Checkpoint,
+    /// Recompute the sealed trail from the database and check it; exits 0 only when it
+    /// holds, and names the first entry that breaks otherwise.
+    Verify {
+        /// A signed checkpoint to check the database against (a copy kept elsewhere);
+        /// a file may hold several. Repeat for more files.
+        #[arg(long)]
+        checkpoint: Vec<PathBuf>,
+        /// The verifier key (`name+id+key`, as GET /api/v1/audit/checkpoints gives it);
+        /// by default the one of the deployment's signing key.
+        #[arg(long)]
+        key: Option<String>,
     },
 }
 
@@ -308,6 +331,23 @@ async fn run_command(cli: Cli, settings: Settings) -> CliResult {
                 "  truong.<unit code> for every unit's head (truong.hoan-kiem, truong.so-tc, …), thanhtra1..3 for inspectors."
             );
             Ok(())
+        }
+        Command::Audit { command: AuditCommand::Checkpoint } => {
+            let pool = prepare_database(&settings)?;
+            let mut conn = pool.get().map_err(|e| e.to_string())?;
+            let kept = crate::ledger::run::checkpoint_now(&mut conn, &settings, Clock::system().now().naive_utc())?;
+            println!(
+                "Checkpoint of {} sealed entries, root {}, appended to {}.",
+                kept.size,
+                kept.root,
+                crate::ledger::checkpoint::file_path(&settings).display()
+            );
+            Ok(())
+        }
+        Command::Audit { command: AuditCommand::Verify { checkpoint, key } } => {
+            let pool = prepare_database(&settings)?;
+            let mut conn = pool.get().map_err(|e| e.to_string())?;
+            audit_verify(&mut conn, &settings, &checkpoint, key.as_deref())
         }
         Command::Reports { command: ReportsCommand::Recount } => {
             let pool = prepare_database(&settings)?;
@@ -571,6 +611,9 @@ fn bootstrap_admin(conn: &mut DbConn, settings: &Settings) -> CliResult {
 async fn serve(settings: Settings, no_sweeper: bool) -> CliResult {
     let mailer = crate::mail::Mailer::from_settings(&settings.mail)?;
     let app = Application::build(settings.clone(), Clock::system())?;
+    // The key that signs the audit trail's checkpoints: made on first start, kept outside
+    // the database.
+    crate::ledger::run::keys(&settings)?;
     if !no_sweeper {
         crate::jobs::spawn_background(app.state.pool.clone(), settings, mailer, Clock::system());
     }
@@ -593,4 +636,52 @@ async fn serve(settings: Settings, no_sweeper: bool) -> CliResult {
         "casetrack is serving"
     );
     Ok(app.run_until_stopped().await.map_err(|e| e.to_string())?)
+}
+
+/// `casetrack audit verify`: a progress bar on a terminal, then what held or what broke.
+fn audit_verify(conn: &mut DbConn, settings: &Settings, files: &[PathBuf], key: Option<&str>) -> CliResult {
+    use std::io::IsTerminal;
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} entries ({eta} left)")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let mut progress = |done: u64, total: u64| {
+        if let Some(b) = &bar {
+            b.set_length(total);
+            b.set_position(done);
+        }
+    };
+    let verdict = crate::ledger::run::verify(conn, settings, files, key, &mut progress);
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    for p in &verdict.problems {
+        println!("FAILED: {p}");
+    }
+    if let Some(r) = &verdict.report {
+        println!("Sealed entries: {}; written and not sealed yet: {}.", r.size, r.unsealed);
+        println!("Root: {}.", hex::encode(r.root.0));
+        for size in &r.held {
+            println!("Checkpoint of {size} entries: holds.");
+        }
+        if let Some(b) = &r.first_break {
+            let which = match (&b.entry, b.seq) {
+                (Some((stream, id)), Some(seq)) => format!("entry {seq} ({stream} {id})"),
+                (Some((stream, id)), None) => format!("{stream} {id}"),
+                (None, Some(seq)) => format!("entry {seq}"),
+                (None, None) => "the ledger".to_string(),
+            };
+            println!("FAILED: {} at {which}: {}.", b.kind.as_str(), b.detail);
+        }
+    }
+    if verdict.ok() {
+        println!("The audit trail verifies.");
+        Ok(())
+    } else {
+        Err(Failure::from("the audit trail does not verify".to_string()))
+    }
 }

@@ -20,6 +20,7 @@ pub struct Settings {
     pub cases: CaseSettings,
     pub escalation: EscalationSettings,
     pub log: LogSettings,
+    pub audit: AuditSettings,
     /// The configuration files read, in layer order (for the startup summary).
     #[serde(skip)]
     pub files: Vec<PathBuf>,
@@ -161,6 +162,18 @@ impl EscalationSettings {
     }
 }
 
+/// The sealed audit trail's signed checkpoints (`src/ledger/`).
+#[derive(Debug, Clone, Deserialize)]
+pub struct AuditSettings {
+    /// The log's name in checkpoints, and the signing key's.
+    pub origin: String,
+    /// The signing key's file; empty: beside the database (`data/` with PostgreSQL).
+    pub signing_key_file: String,
+    /// The file checkpoints are appended to; empty: beside the key.
+    pub checkpoint_file: String,
+    pub checkpoint_every_secs: u64,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct LogSettings {
     pub format: String,
@@ -258,6 +271,12 @@ impl Settings {
         let db = self.db_url()?;
         if self.database.pool_size == 0 {
             return Err(bad("database.pool_size", "must be at least 1"));
+        }
+        if self.audit.origin.is_empty() || self.audit.origin.chars().any(|c| c.is_whitespace() || c == '+') {
+            return Err(bad("audit.origin", "must be a name without spaces or '+', e.g. ubkt.hanoi.gov.vn/casetrack"));
+        }
+        if self.audit.checkpoint_every_secs < 60 {
+            return Err(bad("audit.checkpoint_every_secs", "must be at least 60"));
         }
         if self.server.bind.trim().is_empty() || !self.server.bind.contains(':') {
             return Err(bad("server.bind", "must be HOST:PORT, e.g. 127.0.0.1:8080"));

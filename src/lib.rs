@@ -18,6 +18,7 @@ pub mod domain;
 pub mod error;
 pub mod i18n;
 pub mod jobs;
+pub mod ledger;
 pub mod mail;
 pub mod memo;
 pub mod metrics;

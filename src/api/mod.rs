@@ -14,6 +14,7 @@ pub mod export;
 pub mod extract;
 pub mod handling;
 pub mod health;
+pub mod ledger;
 pub mod me;
 pub mod middleware;
 pub mod notifications;
@@ -105,6 +106,8 @@ fn api_v1(cfg: &mut ServiceConfig) {
     cfg.service(reports::summary);
     cfg.service(reports::series);
     cfg.service(audit::list);
+    cfg.service(ledger::list);
+    cfg.service(ledger::latest);
     cfg.service(calendar::get);
     cfg.service(calendar::replace);
 }

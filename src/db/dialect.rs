@@ -1,6 +1,6 @@
 //! Every statement that differs between the backends, in one place: advisory locks,
 //! taking a case number, claiming outbox rows past other senders, many timeline events
-//! in one statement, and the SQL
+//! in one statement, the audit ledger's sealing horizon, and the SQL
 //! fragments of the rollup recount. The rest of the code is written once for both
 //! (through `DbConn`, or `per_backend!` where a statement must be compiled per backend).
 
@@ -230,6 +230,23 @@ pub fn insert_same_events(
             .bind::<Text, _>(detail)
             .execute(c)
         }
+    }
+}
+
+/// The seal mark below which every entry is visible and no new one can appear: on
+/// PostgreSQL the oldest transaction still running (entries carry their writer's
+/// transaction id); on SQLite no bound, since the sealer is the one writer while it runs.
+pub fn seal_horizon(conn: &mut DbConn) -> QueryResult<i64> {
+    #[derive(diesel::QueryableByName)]
+    struct Horizon {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        h: i64,
+    }
+    match conn {
+        DbConn::Pg(c) => Ok(diesel::sql_query("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint AS h")
+            .get_result::<Horizon>(c)?
+            .h),
+        DbConn::Sqlite(_) => Ok(i64::MAX),
     }
 }
 

@@ -84,6 +84,7 @@ diesel::table! {
         entity_id -> Text,
         before -> Nullable<Text>,
         after -> Nullable<Text>,
+        seal_mark -> BigInt,
     }
 }
 
@@ -294,6 +295,7 @@ diesel::table! {
         actor_id -> Nullable<Text>,
         kind -> Text,
         detail -> Text,
+        seal_mark -> BigInt,
     }
 }
 
@@ -317,6 +319,7 @@ diesel::table! {
         size_bytes -> BigInt,
         sha256 -> Text,
         created_at -> Timestamp,
+        seal_mark -> BigInt,
     }
 }
 
@@ -479,7 +482,36 @@ diesel::table! {
 diesel::joinable!(case_decisions -> cases (case_id));
 diesel::joinable!(subject_history -> subjects (subject_id));
 
+diesel::table! {
+    ledger (seq) {
+        seq -> BigInt,
+        stream -> Text,
+        entry_id -> Text,
+        mark -> BigInt,
+        sealed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    ledger_hashes (idx) {
+        idx -> BigInt,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    ledger_checkpoints (size) {
+        size -> BigInt,
+        root -> Text,
+        note -> Text,
+        made_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    ledger,
+    ledger_hashes,
+    ledger_checkpoints,
     subjects,
     subject_history,
     severity_levels,

@@ -31,6 +31,8 @@ pub async fn sweep_once(pool: &DbPool, settings: &Settings, clock: &Clock) -> Re
             crate::metrics::METRICS.sweep(started.elapsed().as_secs_f64(), report.alerts as u64);
         }
         crate::model::rollup::fold(&mut conn)?;
+        // The audit trail's new entries, sealed in order (signed by the checkpoint loop).
+        crate::ledger::seal_all(&mut conn, now)?;
         Ok(report)
     })
     .await??;
@@ -72,6 +74,25 @@ pub async fn run_once(
 /// request (a delivery is bounded by `mail.send_timeout_secs` per message besides).
 pub fn spawn_background(pool: DbPool, settings: Settings, mailer: Mailer, clock: Clock) {
     let every = Duration::from_secs(settings.escalation.interval_secs);
+    let (p, s, c) = (pool.clone(), settings.clone(), clock.clone());
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_secs(s.audit.checkpoint_every_secs));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tick.tick().await;
+            let (p, s, now) = (p.clone(), s.clone(), c.now_naive());
+            let made = tokio::task::spawn_blocking(move || -> Result<_, String> {
+                let mut conn = p.get().map_err(|e| e.to_string())?;
+                crate::ledger::run::checkpoint_now(&mut conn, &s, now)
+            })
+            .await;
+            match made {
+                Ok(Ok(k)) => tracing::info!(size = k.size, "audit checkpoint"),
+                Ok(Err(e)) => tracing::error!(error = %e, "audit checkpoint failed"),
+                Err(e) => tracing::error!(error = %e, "audit checkpoint failed"),
+            }
+        }
+    });
     let (p, s, c) = (pool.clone(), settings.clone(), clock.clone());
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(every);

@@ -112,16 +112,29 @@ impl TestDb {
         // The scenarios of most tests are written in calendar days (2024, before the
         // shipped calendar's years); tests/calendar.rs counts working days.
         s.escalation.day_kind = "calendar".into();
+        // The audit signing key beside the database: the SQLite file's folder, or a folder
+        // of this PostgreSQL database's own (shared by instances beside it).
+        if self.backend() == Backend::Postgres {
+            s.audit.signing_key_file = self.pg_key_dir().join("audit_signing_key").display().to_string();
+        }
         s
+    }
+
+    /// Where a PostgreSQL test database's audit key and checkpoints go.
+    pub fn pg_key_dir(&self) -> std::path::PathBuf {
+        let url = self.url();
+        let name = url.rsplit('/').next().unwrap_or_default().split('?').next().unwrap_or_default().to_string();
+        std::env::temp_dir().join(format!("{name}-audit"))
     }
 }
 
 impl Drop for TestDb {
     fn drop(&mut self) {
-        if let TestDb::Postgres { server_url, name } = self
-            && let Ok(mut admin) = PgConnection::establish(server_url)
-        {
-            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+        if let TestDb::Postgres { server_url, name } = self {
+            let _ = std::fs::remove_dir_all(std::env::temp_dir().join(format!("{name}-audit")));
+            if let Ok(mut admin) = PgConnection::establish(server_url) {
+                let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+            }
         }
     }
 }

@@ -1,0 +1,13 @@
+DROP TABLE ledger_checkpoints;
+DROP TABLE ledger_hashes;
+DROP TABLE ledger;
+DROP TRIGGER case_attachments_seal_mark;
+DROP TRIGGER case_events_seal_mark;
+DROP TRIGGER audit_log_seal_mark;
+DROP INDEX case_attachments_seal_idx;
+DROP INDEX case_events_seal_idx;
+DROP INDEX audit_log_seal_idx;
+ALTER TABLE case_attachments DROP COLUMN seal_mark;
+ALTER TABLE case_events DROP COLUMN seal_mark;
+ALTER TABLE audit_log DROP COLUMN seal_mark;
+DROP TABLE ledger_marks;

@@ -1,0 +1,54 @@
+//! The ledger's signed checkpoints (administrators, read-only).
+
+use actix_web::{HttpResponse, get, web};
+use serde::Serialize;
+
+use super::instant;
+use crate::auth::CurrentUser;
+use crate::domain::role::Role;
+use crate::error::ApiError;
+use crate::ledger::checkpoint;
+use crate::state::AppState;
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CheckpointView {
+    /// How many sealed entries the checkpoint covers.
+    size: i64,
+    /// The Merkle root of those entries, hex.
+    root: String,
+    made_at: String,
+    /// The signed note (C2SP tlog checkpoint): what `casetrack audit verify --checkpoint` reads.
+    note: String,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct CheckpointList {
+    /// The key that signs them, in signed-note form (`name+id+key`).
+    verifier_key: Option<String>,
+    items: Vec<CheckpointView>,
+}
+
+/// The latest 100 checkpoints, newest first, and the key that signed them.
+#[utoipa::path(tag = "audit", responses((status = 200, description = "Signed checkpoints, newest first", body = CheckpointList)))]
+#[get("/audit/checkpoints")]
+pub async fn list(state: web::Data<AppState>, caller: CurrentUser) -> Result<web::Json<CheckpointList>, ApiError> {
+    caller.require(&[Role::Admin])?;
+    let kept = state.db(|conn| Ok(checkpoint::list(conn, 100)?)).await?;
+    let settings = &state.settings;
+    let verifier_key =
+        checkpoint::Keys::load(&checkpoint::key_path(settings), &settings.audit.origin, false).ok().map(|k| k.vkey);
+    let items = kept
+        .into_iter()
+        .map(|k| CheckpointView { size: k.size, root: k.root, made_at: instant(k.made_at), note: k.note })
+        .collect();
+    Ok(web::Json(CheckpointList { verifier_key, items }))
+}
+
+/// The latest checkpoint as its signed text (`text/plain`); 404 before the first.
+#[utoipa::path(tag = "audit", responses((status = 200, description = "The latest signed checkpoint", content_type = "text/plain", body = String), (status = 404, description = "No checkpoint yet")))]
+#[get("/audit/checkpoints/latest")]
+pub async fn latest(state: web::Data<AppState>, caller: CurrentUser) -> Result<HttpResponse, ApiError> {
+    caller.require(&[Role::Admin])?;
+    let kept = state.db(|conn| Ok(checkpoint::latest(conn)?)).await?.ok_or(ApiError::NotFound)?;
+    Ok(HttpResponse::Ok().content_type("text/plain; charset=utf-8").body(kept.note))
+}

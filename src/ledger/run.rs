@@ -1,0 +1,122 @@
+//! The ledger's operations as the command line, the sweeper and the API call them.
+
+use std::path::PathBuf;
+
+use chrono::NaiveDateTime;
+
+use super::checkpoint::{self, Keys};
+use super::verify::{self, Report};
+use crate::config::Settings;
+use crate::db::DbConn;
+
+/// The deployment's signing key, created on first use.
+pub fn keys(settings: &Settings) -> Result<Keys, String> {
+    Keys::load(&checkpoint::key_path(settings), &settings.audit.origin, true)
+}
+
+/// Seals what is visible and signs a checkpoint of it (kept, and appended to the file).
+pub fn checkpoint_now(conn: &mut DbConn, settings: &Settings, now: NaiveDateTime) -> Result<checkpoint::Kept, String> {
+    let keys = keys(settings)?;
+    checkpoint::make(conn, &keys, &settings.audit.origin, &checkpoint::file_path(settings), now)
+}
+
+/// The signed notes in a file: one, or many one after the other (the copies file).
+pub fn notes_in(text: &str) -> Vec<String> {
+    let mut notes = Vec::new();
+    let mut current = String::new();
+    let mut signed = false;
+    let mut in_sigs = false;
+    for line in text.lines() {
+        if in_sigs {
+            if line.starts_with("\u{2014} ") {
+                current.push_str(line);
+                current.push('\n');
+                signed = true;
+                continue;
+            }
+            if signed {
+                notes.push(std::mem::take(&mut current));
+            }
+            in_sigs = false;
+            signed = false;
+            if line.is_empty() {
+                continue;
+            }
+        }
+        if line.is_empty() {
+            if !current.is_empty() {
+                current.push('\n');
+                in_sigs = true;
+            }
+            continue;
+        }
+        current.push_str(line);
+        current.push('\n');
+    }
+    if signed {
+        notes.push(current);
+    }
+    notes
+}
+
+/// What `casetrack audit verify` found, for printing, and whether everything held.
+pub struct Verdict {
+    pub report: Option<Report>,
+    pub problems: Vec<String>,
+}
+
+impl Verdict {
+    pub fn ok(&self) -> bool {
+        self.problems.is_empty() && self.report.as_ref().is_some_and(Report::ok)
+    }
+}
+
+/// Verifies the database's ledger and each checkpoint in `files` against the verifier
+/// key `vkey` (or the one of the deployment's signing key). Never writes.
+pub fn verify(
+    conn: &mut DbConn,
+    settings: &Settings,
+    files: &[PathBuf],
+    vkey: Option<&str>,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Verdict {
+    let mut problems = Vec::new();
+    let vkey = match vkey {
+        Some(k) => k.to_string(),
+        None => match Keys::load(&checkpoint::key_path(settings), &settings.audit.origin, false) {
+            Ok(k) => k.vkey,
+            Err(e) => {
+                problems.push(format!("no key to check checkpoints with: {e} (give --key)"));
+                String::new()
+            }
+        },
+    };
+    let mut opened = Vec::new();
+    for file in files {
+        match std::fs::read_to_string(file) {
+            Err(e) => problems.push(format!("{}: cannot read: {e}", file.display())),
+            Ok(text) => {
+                let notes = notes_in(&text);
+                if notes.is_empty() {
+                    problems.push(format!("{}: holds no signed checkpoint", file.display()));
+                }
+                for note in notes {
+                    match checkpoint::open(note.as_bytes(), &vkey, &settings.audit.origin) {
+                        Ok(c) => opened.push(c),
+                        Err(e) => problems.push(format!("{}: {e}", file.display())),
+                    }
+                }
+            }
+        }
+    }
+    if !problems.is_empty() {
+        return Verdict { report: None, problems };
+    }
+    match verify::verify(conn, &opened, progress) {
+        Ok(report) => Verdict { report: Some(report), problems },
+        Err(e) => {
+            problems.push(format!("cannot read the ledger: {e}"));
+            Verdict { report: None, problems }
+        }
+    }
+}

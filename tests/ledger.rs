@@ -1,0 +1,292 @@
+//! The tamper-evident audit trail: entries sealed in order, checkpoints signed with a key
+//! outside the database, and verification that names the first entry that breaks and
+//! how — each change made directly in SQL, as someone with the database would.
+
+mod common;
+
+use std::path::PathBuf;
+
+use casetrack::ledger::run::{self, Verdict};
+use casetrack::ledger::verify::Kind;
+use common::world::World;
+use common::{TestApp, spawn};
+use diesel::connection::SimpleConnection;
+use reqwest::multipart::{Form, Part};
+use serde_json::Value;
+
+/// Cases logged, handled and given evidence: audit entries, timeline events and a file.
+async fn busy(app: &TestApp) -> (World, Vec<Value>) {
+    let w = World::new(app).await;
+    let mut cases = Vec::new();
+    for title in ["Vi phạm giờ giấc", "Chậm giải quyết hồ sơ", "Thái độ với người dân"] {
+        cases.push(w.log_case(app, &w.dien_bien, title).await);
+    }
+    w.act(app, &w.city_reviewer, &cases[0], w.transition_body("accept")).await.expect(200);
+    let part = Part::bytes(b"Bien ban kiem tra".to_vec()).file_name("bien-ban.txt").mime_str("text/plain").unwrap();
+    let res = app
+        .http
+        .post(format!("{}/api/v1/cases/{}/attachments", app.base, cases[1]["id"].as_str().unwrap()))
+        .bearer_auth(&w.inspector.token)
+        .multipart(Form::new().part("file", part))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 201);
+    (w, cases)
+}
+
+/// Seals everything written so far: on PostgreSQL a transaction of another test still
+/// running holds the horizon back for a moment (transaction ids are the server's).
+fn seal_everything(app: &TestApp) {
+    let now = app.clock.now().naive_utc();
+    for _ in 0..400 {
+        app.with_conn(|c| casetrack::ledger::seal_all(c, now)).expect("seals");
+        if app.with_conn(casetrack::ledger::unsealed).expect("counts") == 0 {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+    panic!("entries stayed unsealed");
+}
+
+/// Seals and signs now; the checkpoint's note written to a file of its own.
+fn checkpoint(app: &TestApp, dir: &std::path::Path, name: &str) -> (PathBuf, i64) {
+    seal_everything(app);
+    let now = app.clock.now().naive_utc();
+    let kept = app.with_conn(|c| run::checkpoint_now(c, &app.state.settings, now)).expect("checkpoint");
+    let file = dir.join(name);
+    std::fs::write(&file, &kept.note).unwrap();
+    (file, kept.size)
+}
+
+fn verify(app: &TestApp, files: &[PathBuf]) -> Verdict {
+    app.with_conn(|c| run::verify(c, &app.state.settings, files, None, &mut |_, _| {}))
+}
+
+fn sql(app: &TestApp, statements: &str) {
+    app.with_conn(|c| match c {
+        casetrack::db::DbConn::Pg(c) => c.batch_execute(statements),
+        casetrack::db::DbConn::Sqlite(c) => c.batch_execute(statements),
+    })
+    .unwrap_or_else(|e| panic!("{statements}: {e}"));
+}
+
+fn one(app: &TestApp, query: &str) -> String {
+    use diesel::prelude::*;
+    #[derive(QueryableByName)]
+    struct V {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        v: String,
+    }
+    app.with_conn(|c| diesel::sql_query(query).get_result::<V>(c)).unwrap_or_else(|e| panic!("{query}: {e}")).v
+}
+
+fn strings(app: &TestApp, query: &str) -> Vec<String> {
+    use diesel::prelude::*;
+    #[derive(QueryableByName)]
+    struct V {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        v: String,
+    }
+    let rows = app.with_conn(|c| diesel::sql_query(query).load::<V>(c)).unwrap_or_else(|e| panic!("{query}: {e}"));
+    rows.into_iter().map(|r| r.v).collect()
+}
+
+fn broke(v: &Verdict) -> (Kind, Option<i64>) {
+    assert!(v.problems.is_empty(), "{:?}", v.problems);
+    let b = v.report.as_ref().unwrap().first_break.clone().expect("verification fails");
+    assert!(!v.ok());
+    (b.kind, b.seq)
+}
+
+#[tokio::test]
+async fn an_untouched_trail_verifies_against_its_signed_checkpoints() {
+    let app = spawn().await;
+    let (w, cases) = busy(&app).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (first, size) = checkpoint(&app, dir.path(), "first.txt");
+    assert!(size > 10, "audit entries, timeline events and the file are sealed: {size}");
+    let streams = strings(&app, "SELECT stream AS v FROM ledger GROUP BY stream ORDER BY stream");
+    assert_eq!(streams, ["audit", "event", "file"]);
+    // The note is a C2SP checkpoint: origin, size, root; a signature line.
+    let note = std::fs::read_to_string(&first).unwrap();
+    let lines: Vec<&str> = note.lines().collect();
+    assert_eq!((lines[0], lines[1], lines[3]), ("casetrack", size.to_string().as_str(), ""), "{note}");
+    assert!(lines[4].starts_with("\u{2014} casetrack "), "{note}");
+
+    // More work, a second checkpoint; both hold.
+    w.act(&app, &w.city_reviewer, &cases[2], w.transition_body("dismiss")).await;
+    w.log_case(&app, &w.dien_bien, "Sử dụng xe công sai mục đích").await;
+    let (second, later) = checkpoint(&app, dir.path(), "second.txt");
+    assert!(later > size);
+    let v = verify(&app, &[first.clone(), second.clone()]);
+    assert!(v.ok(), "{:?} {:?}", v.problems, v.report.as_ref().map(|r| r.first_break.clone()));
+    assert_eq!(v.report.as_ref().unwrap().held, vec![size as u64, later as u64]);
+    // The copies file the service appends to holds both, and verifies as one file.
+    let copies = casetrack::ledger::checkpoint::file_path(&app.state.settings);
+    assert_eq!(run::notes_in(&std::fs::read_to_string(&copies).unwrap()).len(), 2);
+    assert!(verify(&app, &[copies]).ok());
+
+    // Administrators read the checkpoints; nobody else does.
+    let latest = app.get("/api/v1/audit/checkpoints/latest", &w.admin.token).await.expect(200);
+    assert_eq!(latest.body, Value::String(std::fs::read_to_string(&second).unwrap()));
+    let list = app.get("/api/v1/audit/checkpoints", &w.admin.token).await.expect(200).body;
+    assert_eq!(list["items"][0]["size"], later);
+    assert!(list["verifier_key"].as_str().unwrap().starts_with("casetrack+"), "{list}");
+    app.get("/api/v1/audit/checkpoints", &w.city_reviewer.token).await.expect(403);
+    app.get("/api/v1/audit/checkpoints/latest", &w.inspector.token).await.expect(403);
+}
+
+#[tokio::test]
+async fn a_doubtful_checkpoint_is_a_failure_never_a_pass() {
+    let app = spawn().await;
+    busy(&app).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (good, _) = checkpoint(&app, dir.path(), "good.txt");
+    // Signed by another key of the same name.
+    let other = casetrack::ledger::checkpoint::Keys::load(&dir.path().join("other.key"), "casetrack", true).unwrap();
+    let size: i64 = one(&app, "SELECT CAST(COUNT(*) AS TEXT) AS v FROM ledger").parse().unwrap();
+    let root = app.with_conn(|c| casetrack::ledger::tree::root(c, size as u64)).unwrap();
+    let forged = dir.path().join("forged.txt");
+    std::fs::write(&forged, other.sign("casetrack", size as u64, root).unwrap()).unwrap();
+    // Unreadable, and missing.
+    let garbled = dir.path().join("garbled.txt");
+    std::fs::write(&garbled, "casetrack\n12\nnot a hash\n").unwrap();
+    for bad in [forged, garbled, dir.path().join("missing.txt")] {
+        let v = verify(&app, &[good.clone(), bad.clone()]);
+        assert!(!v.ok() && !v.problems.is_empty(), "{}", bad.display());
+    }
+    // Without the deployment's key and without --key, nothing can be checked.
+    let key = casetrack::ledger::checkpoint::key_path(&app.state.settings);
+    std::fs::rename(&key, dir.path().join("moved.key")).unwrap();
+    let v = verify(&app, std::slice::from_ref(&good));
+    assert!(!v.ok() && v.problems[0].contains("no key"), "{:?}", v.problems);
+    // Given the verifier key, it is checked.
+    let vkey =
+        casetrack::ledger::checkpoint::Keys::load(&dir.path().join("moved.key"), "casetrack", false).unwrap().vkey;
+    let v = app.with_conn(|c| run::verify(c, &app.state.settings, &[good], Some(&vkey), &mut |_, _| {}));
+    assert!(v.ok(), "{:?}", v.problems);
+}
+
+/// A trail with a checkpoint, before it is tampered with.
+async fn sealed() -> (TestApp, tempfile::TempDir, PathBuf, i64) {
+    let app = spawn().await;
+    busy(&app).await;
+    let dir = tempfile::tempdir().unwrap();
+    let (file, size) = checkpoint(&app, dir.path(), "checkpoint.txt");
+    assert!(verify(&app, std::slice::from_ref(&file)).ok());
+    (app, dir, file, size)
+}
+
+/// The ledger position of a stream's entry.
+fn seq_of(app: &TestApp, stream: &str, id: &str) -> i64 {
+    one(app, &format!("SELECT CAST(seq AS TEXT) AS v FROM ledger WHERE stream = '{stream}' AND entry_id = '{id}'"))
+        .parse()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn an_edited_entry_is_named() {
+    let (app, _dir, file, _) = sealed().await;
+    let id = one(
+        &app,
+        "SELECT id AS v FROM audit_log WHERE action = 'create' AND entity_type = 'case' ORDER BY seal_mark, id LIMIT 1",
+    );
+    sql(&app, &format!("UPDATE audit_log SET after = REPLACE(after, 'open', 'dismissed') WHERE id = '{id}'"));
+    assert_eq!(broke(&verify(&app, &[file])), (Kind::Edited, Some(seq_of(&app, "audit", &id))));
+}
+
+#[tokio::test]
+async fn a_deleted_entry_is_named() {
+    let (app, _dir, file, _) = sealed().await;
+    let id = one(&app, "SELECT id AS v FROM case_events ORDER BY seal_mark, id LIMIT 1 OFFSET 1");
+    let seq = seq_of(&app, "event", &id);
+    sql(&app, &format!("DELETE FROM case_events WHERE id = '{id}'"));
+    assert_eq!(broke(&verify(&app, &[file])), (Kind::Missing, Some(seq)));
+}
+
+#[tokio::test]
+async fn an_entry_slipped_in_among_the_sealed_ones_is_named() {
+    let (app, _dir, file, _) = sealed().await;
+    let mark = one(&app, "SELECT CAST(MIN(seal_mark) AS TEXT) AS v FROM audit_log");
+    sql(
+        &app,
+        "INSERT INTO audit_log (id, at, action, entity_type, entity_id) \
+         VALUES ('00000000-0000-7000-8000-000000000001', '2024-09-01 08:00:00', 'decide', 'case', 'x')",
+    );
+    sql(&app, &format!("UPDATE audit_log SET seal_mark = {mark} WHERE id = '00000000-0000-7000-8000-000000000001'"));
+    let v = verify(&app, &[file]);
+    let b = v.report.as_ref().unwrap().first_break.clone().expect("verification fails");
+    assert_eq!(b.kind, Kind::Inserted);
+    assert_eq!(b.entry, Some(("audit".into(), "00000000-0000-7000-8000-000000000001".into())));
+}
+
+#[tokio::test]
+async fn two_entries_that_swap_places_are_named() {
+    let (app, _dir, file, _) = sealed().await;
+    let a = one(&app, "SELECT entry_id AS v FROM ledger WHERE stream = 'audit' ORDER BY seq LIMIT 1 OFFSET 2");
+    let b = one(&app, "SELECT entry_id AS v FROM ledger WHERE stream = 'audit' ORDER BY seq LIMIT 1 OFFSET 3");
+    let (sa, sb) = (seq_of(&app, "audit", &a), seq_of(&app, "audit", &b));
+    sql(
+        &app,
+        &format!(
+            "UPDATE ledger SET entry_id = 'swap' WHERE seq = {sa}; \
+             UPDATE ledger SET entry_id = '{a}' WHERE seq = {sb}; \
+             UPDATE ledger SET entry_id = '{b}' WHERE seq = {sa};"
+        ),
+    );
+    assert_eq!(broke(&verify(&app, &[file])), (Kind::Reordered, Some(sa)));
+}
+
+#[tokio::test]
+async fn a_trail_cut_short_after_a_checkpoint_is_named() {
+    let (app, _dir, file, size) = sealed().await;
+    // The last three entries go, with their place in the ledger and their hashes, as
+    // someone dropping the last day would do it.
+    let cut = size - 3;
+    let first_hash = casetrack::ledger::tree::first_index(cut as u64);
+    for (stream, table) in [("audit", "audit_log"), ("event", "case_events"), ("file", "case_attachments")] {
+        sql(
+            &app,
+            &format!(
+                "DELETE FROM {table} WHERE id IN (SELECT entry_id FROM ledger WHERE stream = '{stream}' AND seq >= {cut})"
+            ),
+        );
+    }
+    sql(&app, &format!("DELETE FROM ledger WHERE seq >= {cut}; DELETE FROM ledger_hashes WHERE idx >= {first_hash};"));
+    assert_eq!(broke(&verify(&app, &[file])), (Kind::Truncated, Some(cut)));
+}
+
+#[tokio::test]
+async fn two_instances_seal_one_sequence() {
+    let app = spawn().await;
+    let (w, _) = busy(&app).await;
+    let other = app.beside(|_| {});
+    let now = app.clock.now().naive_utc();
+    // Writes through both instances while both seal, several times over.
+    for round in 0..4 {
+        let logged = async {
+            for i in 0..3 {
+                w.log_case(&app, &w.dien_bien, &format!("Vòng {round}, vụ {i}")).await;
+            }
+        };
+        let (a, b) = (app.state.pool.clone(), other.state.pool.clone());
+        let first = tokio::task::spawn_blocking(move || casetrack::ledger::seal_all(&mut a.get().unwrap(), now));
+        let second = tokio::task::spawn_blocking(move || casetrack::ledger::seal_all(&mut b.get().unwrap(), now));
+        let ((), first, second) = tokio::join!(logged, first, second);
+        first.unwrap().expect("seals");
+        second.unwrap().expect("seals");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (file, size) = checkpoint(&other, dir.path(), "checkpoint.txt");
+    let entries: i64 = one(
+        &app,
+        "SELECT CAST((SELECT COUNT(*) FROM audit_log) + (SELECT COUNT(*) FROM case_events) \
+         + (SELECT COUNT(*) FROM case_attachments) AS TEXT) AS v",
+    )
+    .parse()
+    .unwrap();
+    assert_eq!(size, entries, "every entry sealed once");
+    let v = verify(&app, &[file]);
+    assert!(v.ok(), "{:?} {:?}", v.problems, v.report.map(|r| r.first_break));
+}
