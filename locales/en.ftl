@@ -502,6 +502,7 @@ err-outside-scope = This unit is outside your responsibility (your unit and the 
 err-member-role = A campaign's members must be active inspectors or reviewers; a reviewer named must be within your responsibility.
 err-head-of-unit = A unit's head must be an active unit-head account of this unit or of a unit above it.
 err-concurrent-change = The case was changed by someone else at the same moment. Reload it and try again.
+err-no-checkpoint = The audit trail has no signed checkpoint yet; try again after the next one.
 err-transition-not-allowed = The action “{ $action }” is not possible on a case whose status is “{ $status }”.
 err-not-retryable = Only failed messages can be retried; this one is “{ $status }”.
 err-unit-code-taken = Another unit already has the code “{ $code }”.

@@ -502,6 +502,7 @@ err-outside-scope = Đơn vị này nằm ngoài phạm vi phụ trách của b�
 err-member-role = Thành viên của đợt phải là tài khoản thành viên đoàn kiểm tra, giám sát hoặc cán bộ Ủy ban Kiểm tra đang hoạt động; cán bộ Ủy ban Kiểm tra phải thuộc phạm vi phụ trách của bạn.
 err-head-of-unit = Người đứng đầu phải là tài khoản người đứng đầu đơn vị đang hoạt động, thuộc chính đơn vị này hoặc đơn vị cấp trên của nó.
 err-concurrent-change = Vụ việc vừa được người khác thay đổi cùng lúc. Hãy tải lại rồi thử lại.
+err-no-checkpoint = Nhật ký kiểm tra chưa có điểm chốt nào được ký; hãy thử lại sau lần chốt tiếp theo.
 err-transition-not-allowed = Không thể “{ $action }” vụ việc đang ở trạng thái “{ $status }”.
 err-not-retryable = Chỉ gửi lại được thư gửi lỗi; thư này đang ở trạng thái “{ $status }”.
 err-unit-code-taken = Đã có đơn vị khác dùng mã “{ $code }”.

@@ -119,6 +119,15 @@ pub enum AuditCommand {
         #[arg(long)]
         key: Option<String>,
     },
+    /// Check a case's proof file (GET /api/v1/cases/{id}/audit-proof) without the
+    /// database: the checkpoint's signature, then each entry against its root.
+    CheckProof {
+        /// The proof file (JSON).
+        file: PathBuf,
+        /// The verifier key; by default the one the file names.
+        #[arg(long)]
+        key: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -341,6 +350,22 @@ async fn run_command(cli: Cli, settings: Settings) -> CliResult {
                 kept.size,
                 kept.root,
                 crate::ledger::checkpoint::file_path(&settings).display()
+            );
+            Ok(())
+        }
+        Command::Audit { command: AuditCommand::CheckProof { file, key } } => {
+            let text = std::fs::read_to_string(&file)
+                .map_err(|e| Failure::usage(format!("cannot read {}: {e}", file.display())))?;
+            let proof: crate::ledger::proof::CaseProof = serde_json::from_str(&text)
+                .map_err(|e| Failure::usage(format!("{} is not a proof file: {e}", file.display())))?;
+            let key =
+                key.or(proof.verifier_key.clone()).ok_or_else(|| Failure::usage("give the verifier key (--key)"))?;
+            let n = crate::ledger::proof::check(&proof, &key, &settings.audit.origin)
+                .map_err(|e| format!("the proof does not hold: {e}"))?;
+            println!(
+                "The proof holds: {n} entries of case {} are in the checkpoint signed by {key}. \
+                 Compare that key with the one kept with your copies of the checkpoints.",
+                proof.case_id
             );
             Ok(())
         }

@@ -290,3 +290,59 @@ async fn two_instances_seal_one_sequence() {
     let v = verify(&app, &[file]);
     assert!(v.ok(), "{:?} {:?}", v.problems, v.report.map(|r| r.first_break));
 }
+
+#[tokio::test]
+async fn a_case_proof_holds_without_the_database_and_a_changed_record_does_not() {
+    let app = spawn().await;
+    let (w, cases) = busy(&app).await;
+    let path = format!("/api/v1/cases/{}/audit-proof", cases[0]["id"].as_str().unwrap());
+    let none = app.get(&path, &w.city_reviewer.token).await.expect(409);
+    assert_eq!(none.body["type"], "urn:casetrack:problem:no-checkpoint");
+    let dir = tempfile::tempdir().unwrap();
+    checkpoint(&app, dir.path(), "checkpoint.txt");
+    let before = app.audit_count();
+    let body = app.get(&path, &w.city_reviewer.token).await.expect(200).body;
+    assert_eq!(app.audit_count(), before + 1, "the export is audited");
+    // Logged and accepted: two audit entries and two timeline events, in sealed order.
+    let streams: Vec<&str> =
+        body["entries"].as_array().unwrap().iter().map(|e| e["stream"].as_str().unwrap()).collect();
+    assert_eq!(streams.iter().filter(|s| **s == "audit").count(), 2, "{body}");
+    assert_eq!(streams.iter().filter(|s| **s == "event").count(), 2, "{body}");
+    // Administrators do not read cases.
+    app.get(&path, &w.admin.token).await.expect(403);
+
+    let proof: casetrack::ledger::proof::CaseProof = serde_json::from_value(body.clone()).unwrap();
+    let vkey = proof.verifier_key.clone().expect("the server names its key");
+    assert_eq!(casetrack::ledger::proof::check(&proof, &vkey, "casetrack"), Ok(4));
+    let mut changed = proof.clone();
+    changed.entries[0].record = changed.entries[0].record.replace("open", "closed");
+    assert!(casetrack::ledger::proof::check(&changed, &vkey, "casetrack").is_err());
+    let other = casetrack::ledger::checkpoint::Keys::load(&dir.path().join("other.key"), "casetrack", true).unwrap();
+    assert!(casetrack::ledger::proof::check(&proof, &other.vkey, "casetrack").is_err(), "another key");
+
+    // The command line checks the file the same way, and verifies the database.
+    let file = dir.path().join("proof.json");
+    std::fs::write(&file, body.to_string()).unwrap();
+    let cli = |args: &[&str]| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_casetrack"));
+        cmd.current_dir(dir.path())
+            .env("DATABASE_URL", app.db.url())
+            .env("CASETRACK__AUTH__JWT_SECRET", common::JWT_SECRET)
+            .env("CASETRACK__AUDIT__SIGNING_KEY_FILE", casetrack::ledger::checkpoint::key_path(&app.state.settings));
+        cmd.args(args).output().unwrap()
+    };
+    let out = cli(&["audit", "check-proof", file.to_str().unwrap(), "--key", &vkey]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    std::fs::write(&file, serde_json::to_string(&changed).unwrap()).unwrap();
+    let out = cli(&["audit", "check-proof", file.to_str().unwrap(), "--key", &vkey]);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stdout));
+    let copies = casetrack::ledger::checkpoint::file_path(&app.state.settings);
+    let out = cli(&["audit", "verify", "--checkpoint", copies.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && stdout.contains("The audit trail verifies."), "{stdout}");
+    sql(&app, "UPDATE case_events SET detail = '{}' WHERE kind = 'created'");
+    let out = cli(&["audit", "verify", "--checkpoint", copies.to_str().unwrap()]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("FAILED: edited at entry"), "{stdout}");
+}

@@ -52,3 +52,17 @@ pub async fn latest(state: web::Data<AppState>, caller: CurrentUser) -> Result<H
     let kept = state.db(|conn| Ok(checkpoint::latest(conn)?)).await?.ok_or(ApiError::NotFound)?;
     Ok(HttpResponse::Ok().content_type("text/plain; charset=utf-8").body(kept.note))
 }
+
+/// The case's sealed entries, each with the proof that it is in the latest signed
+/// checkpoint: for an appeal file, checked offline with `casetrack audit check-proof`.
+/// Whoever may read the case may export it; the export is audited.
+#[utoipa::path(tag = "audit", responses((status = 200, description = "The case's entries and their inclusion proofs", body = crate::ledger::proof::CaseProof), (status = 409, description = "No checkpoint signed yet")))]
+#[get("/cases/{id}/audit-proof")]
+pub async fn case_proof(
+    state: web::Data<AppState>,
+    caller: CurrentUser,
+    path: web::Path<String>,
+) -> Result<web::Json<crate::ledger::proof::CaseProof>, ApiError> {
+    let proof = state.op(move |conn, ctx| crate::ledger::run::case_proof(conn, ctx, &caller, &path)).await?;
+    Ok(web::Json(proof))
+}

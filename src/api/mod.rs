@@ -108,6 +108,7 @@ fn api_v1(cfg: &mut ServiceConfig) {
     cfg.service(audit::list);
     cfg.service(ledger::list);
     cfg.service(ledger::latest);
+    cfg.service(ledger::case_proof);
     cfg.service(calendar::get);
     cfg.service(calendar::replace);
 }

@@ -188,6 +188,7 @@ pub mod msg {
         member_role "member-role" () [];
         head_of_unit "head-of-unit" () [];
         concurrent_change "concurrent-change" () [];
+        no_checkpoint "no-checkpoint" () [];
         transition_not_allowed "transition-not-allowed" (action: &str, status: &str)
             [action = word(format!("action-{action}")), status = word(format!("status-{status}"))];
         not_retryable "not-retryable" (status: &str) [status = word(format!("outbox-{status}"))];

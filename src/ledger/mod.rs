@@ -7,6 +7,7 @@
 //! visible past the last entry sealed, one sealer at a time across instances.
 
 pub mod checkpoint;
+pub mod proof;
 pub mod record;
 pub mod run;
 pub mod tree;

@@ -120,3 +120,33 @@ pub fn verify(
         }
     }
 }
+
+/// What `GET /cases/{id}/audit-proof` gives: the case's sealed entries with the proof
+/// that each is in the latest signed checkpoint. 404 outside the caller's scope (403 for
+/// administrators, who do not read cases), 409 before the first checkpoint. The export
+/// is audited.
+pub fn case_proof(
+    conn: &mut DbConn,
+    ctx: &crate::casework::Ctx,
+    caller: &crate::auth::CurrentUser,
+    id: &str,
+) -> Result<super::proof::CaseProof, crate::error::ApiError> {
+    use crate::error::{ApiError, msg};
+    let vkey = Keys::load(&checkpoint::key_path(&ctx.settings), &ctx.settings.audit.origin, false).ok().map(|k| k.vkey);
+    crate::db::write_tx(conn, |conn| {
+        let (case, _) = crate::casework::visible(conn, caller, id)?;
+        let proof = super::proof::for_case(conn, &case.id, vkey)?.ok_or(ApiError::conflict(msg::no_checkpoint()))?;
+        let detail = serde_json::json!({"entries": proof.entries.len(), "not_yet_covered": proof.not_yet_covered});
+        crate::model::audit::AuditEntry::record(
+            conn,
+            &caller.actor(),
+            ctx.now(),
+            "export_proof",
+            "case",
+            &case.id,
+            None,
+            Some(detail),
+        )?;
+        Ok(proof)
+    })
+}
