@@ -116,6 +116,7 @@ impl Application {
             backend,
             proxies,
             memo: Arc::default(),
+            audit_check: Arc::default(),
         });
         let data = state.clone();
         // As many blocking threads in all as pooled connections: requests wait in the blocking

@@ -26,6 +26,8 @@ pub struct AppState {
     pub proxies: crate::web::Proxies,
     /// Catalog reads kept for a short while ([`crate::memo`]).
     pub memo: Arc<crate::memo::Memo>,
+    /// The last verification of the audit trail this server ran (the console's button).
+    pub audit_check: Arc<parking_lot::Mutex<Option<crate::ledger::run::LastCheck>>>,
 }
 
 impl AppState {

@@ -346,3 +346,46 @@ async fn a_case_proof_holds_without_the_database_and_a_changed_record_does_not()
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("FAILED: edited at entry"), "{stdout}");
 }
+
+#[tokio::test]
+async fn administrators_read_the_latest_checkpoint_and_verify_from_the_console() {
+    use common::visitor::Visitor;
+    let app = spawn().await;
+    busy(&app).await;
+    Visitor::signed_in(&app, "ubkt.thanhpho").await.get("/admin/ledger").await.expect(403);
+    let v = Visitor::signed_in(&app, "quantri").await;
+    v.get("/admin/ledger").await.expect(200).contains("Chưa có điểm chốt nào.").contains("Chưa kiểm tra lần nào");
+    let dir = tempfile::tempdir().unwrap();
+    let (_, size) = checkpoint(&app, dir.path(), "checkpoint.txt");
+    let key = casetrack::ledger::checkpoint::Keys::load(
+        &casetrack::ledger::checkpoint::key_path(&app.state.settings),
+        "casetrack",
+        false,
+    )
+    .unwrap()
+    .vkey;
+    let fingerprint = key.split('+').nth(1).unwrap().to_string();
+    let page = v.get("/admin/ledger").await;
+    page.expect(200).contains("Số mục đã niêm phong").contains(&fingerprint).contains(&size.to_string());
+    // Verification runs beside the page, which shows it running and then its outcome.
+    let until = |wanted: &'static str| {
+        let v = &v;
+        async move {
+            for _ in 0..200 {
+                let page = v.get("/admin/ledger").await;
+                if page.text().contains(wanted) {
+                    return page;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            panic!("the page never said {wanted:?}");
+        }
+    };
+    v.post("/admin/ledger/verify", &[("_csrf", &page.csrf())]).await.expect(303);
+    until("Toàn vẹn:").await.contains(&format!("{size} mục khớp với 1 điểm chốt đã ký"));
+    let id = one(&app, "SELECT id AS v FROM case_events ORDER BY seal_mark, id LIMIT 1");
+    let seq = seq_of(&app, "event", &id);
+    sql(&app, &format!("UPDATE case_events SET detail = '{{}}' WHERE id = '{id}'"));
+    v.post("/admin/ledger/verify", &[("_csrf", &page.csrf())]).await.expect(303);
+    until("Không toàn vẹn").await.contains(&format!("nội dung bị sửa tại mục số {seq}"));
+}

@@ -12,6 +12,7 @@ mod catalog;
 mod form;
 mod home;
 mod layer;
+mod ledger;
 mod me;
 mod render;
 mod reorganisations;
@@ -67,6 +68,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/admin/outbox", web::get().to(admin::outbox))
         .route("/admin/outbox/{id}/retry", web::post().to(admin::retry))
         .route("/admin/audit", web::get().to(admin::audit))
+        .route("/admin/ledger", web::get().to(ledger::page))
+        .route("/admin/ledger/verify", web::post().to(ledger::verify))
         .route("/admin/reorganisations", web::get().to(reorganisations::index))
         .route("/admin/reorganisations/template.csv", web::get().to(reorganisations::template))
         .route("/admin/reorganisations/preview", web::post().to(reorganisations::preview))

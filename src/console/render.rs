@@ -48,6 +48,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("admin_units.html", include_str!("../../templates/console/admin_units.html")),
     ("admin_unit.html", include_str!("../../templates/console/admin_unit.html")),
     ("admin_outbox.html", include_str!("../../templates/console/admin_outbox.html")),
+    ("admin_ledger.html", include_str!("../../templates/console/admin_ledger.html")),
     ("admin_audit.html", include_str!("../../templates/console/admin_audit.html")),
     ("admin_catalog.html", include_str!("../../templates/console/admin_catalog.html")),
     ("admin_reorganisations.html", include_str!("../../templates/console/admin_reorganisations.html")),

@@ -150,3 +150,23 @@ pub fn case_proof(
         Ok(proof)
     })
 }
+
+/// A verification the service ran (the console's button), kept in memory.
+#[derive(Clone)]
+pub struct LastCheck {
+    pub started_at: NaiveDateTime,
+    /// `None` while it runs.
+    pub outcome: Option<Result<Report, String>>,
+}
+
+/// Verifies the database against every checkpoint it keeps, with the deployment's key.
+pub fn verify_kept(conn: &mut DbConn, settings: &Settings) -> Result<Report, String> {
+    let keys = Keys::load(&checkpoint::key_path(settings), &settings.audit.origin, false)?;
+    let mut opened = Vec::new();
+    for kept in checkpoint::list(conn, i64::MAX).map_err(|e| e.to_string())? {
+        opened.push(
+            checkpoint::open(kept.note.as_bytes(), &keys.vkey, &settings.audit.origin).map_err(|e| e.to_string())?,
+        );
+    }
+    verify::verify(conn, &opened, &mut |_, _| {}).map_err(|e| e.to_string())
+}
