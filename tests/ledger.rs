@@ -72,13 +72,7 @@ fn sql(app: &TestApp, statements: &str) {
 }
 
 fn one(app: &TestApp, query: &str) -> String {
-    use diesel::prelude::*;
-    #[derive(QueryableByName)]
-    struct V {
-        #[diesel(sql_type = diesel::sql_types::Text)]
-        v: String,
-    }
-    app.with_conn(|c| diesel::sql_query(query).get_result::<V>(c)).unwrap_or_else(|e| panic!("{query}: {e}")).v
+    strings(app, query).into_iter().next().unwrap_or_else(|| panic!("{query}: no row"))
 }
 
 fn strings(app: &TestApp, query: &str) -> Vec<String> {
