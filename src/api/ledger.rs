@@ -34,9 +34,7 @@ pub struct CheckpointList {
 pub async fn list(state: web::Data<AppState>, caller: CurrentUser) -> Result<web::Json<CheckpointList>, ApiError> {
     caller.require(&[Role::Admin])?;
     let kept = state.db(|conn| Ok(checkpoint::list(conn, 100)?)).await?;
-    let settings = &state.settings;
-    let verifier_key =
-        checkpoint::Keys::load(&checkpoint::key_path(settings), &settings.audit.origin, false).ok().map(|k| k.vkey);
+    let verifier_key = crate::ledger::run::verifier_key(&state.settings).ok();
     let items = kept
         .into_iter()
         .map(|k| CheckpointView { size: k.size, root: k.root, made_at: instant(k.made_at), note: k.note })

@@ -8,7 +8,7 @@ use super::render::{instant, see_other};
 use super::session::Viewer;
 use super::{Console, Fail};
 use crate::domain::role::Role;
-use crate::ledger::checkpoint::{self, Keys};
+use crate::ledger::checkpoint;
 use crate::ledger::run::LastCheck;
 use crate::state::AppState;
 
@@ -20,8 +20,7 @@ pub async fn page(
 ) -> Result<HttpResponse, Fail> {
     viewer.user.require(&[Role::Admin])?;
     let (latest, unsealed) = state.db(|conn| Ok((checkpoint::latest(conn)?, crate::ledger::unsealed(conn)?))).await?;
-    let settings = &state.settings;
-    let key = Keys::load(&checkpoint::key_path(settings), &settings.audit.origin, false).ok().map(|k| k.vkey);
+    let key = crate::ledger::run::verifier_key(&state.settings).ok();
     let fingerprint = key.as_deref().and_then(|k| k.split('+').nth(1)).map(str::to_string);
     let check = state.audit_check.lock().clone().map(|c| {
         let (ok, error, kind, seq, size, held) = match &c.outcome {

@@ -104,7 +104,7 @@ fn data_dir(settings: &crate::config::Settings) -> PathBuf {
 }
 
 /// A checkpoint as kept.
-#[derive(Debug, Clone, Queryable, Selectable, Insertable, serde::Serialize)]
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = ledger_checkpoints)]
 pub struct Kept {
     pub size: i64,

@@ -44,33 +44,33 @@ pub fn for_case(conn: &mut DbConn, case_id: &str, verifier_key: Option<String>) 
     let audit = audit_log::table.filter(audit_log::entity_type.eq("case")).filter(audit_log::entity_id.eq(case_id));
     let events = case_events::table.filter(case_events::case_id.eq(case_id));
     let files = case_attachments::table.filter(case_attachments::case_id.eq(case_id));
-    let mut sealed: Vec<(i64, String, String)> = Vec::new();
+    // Per stream: the case's entries, their places, and their records, in three reads.
+    let mut sealed: Vec<(i64, Stream, super::record::Record)> = Vec::new();
     for (stream, ids) in [
         (Stream::Audit, audit.select(audit_log::id).load::<String>(conn)?),
         (Stream::Event, events.select(case_events::id).load::<String>(conn)?),
         (Stream::File, files.select(case_attachments::id).load::<String>(conn)?),
     ] {
-        let rows: Vec<(i64, String)> = ledger::table
+        let places: Vec<(i64, String)> = ledger::table
             .filter(ledger::stream.eq(stream.as_str()))
             .filter(ledger::entry_id.eq_any(&ids))
             .select((ledger::seq, ledger::entry_id))
             .load(conn)?;
-        sealed.extend(rows.into_iter().map(|(seq, id)| (seq, stream.as_str().to_string(), id)));
+        let mut records = stream.by_ids(conn, &places.iter().map(|(_, id)| id.as_str()).collect::<Vec<_>>())?;
+        sealed.extend(places.into_iter().filter_map(|(seq, id)| records.remove(&id).map(|r| (seq, stream, r))));
     }
-    sealed.sort();
+    sealed.sort_by_key(|(seq, _, _)| *seq);
     let mut entries = Vec::new();
     let mut not_yet_covered = 0;
-    for (seq, stream, id) in sealed {
+    for (seq, stream, record) in sealed {
         if seq >= kept.size {
             not_yet_covered += 1;
             continue;
         }
-        let Some(s) = Stream::parse(&stream) else { continue };
-        let Some(record) = s.by_ids(conn, &[id.as_str()])?.remove(&id) else { continue };
         let proof = super::tree::inclusion(conn, kept.size as u64, seq as u64)?;
         entries.push(EntryProof {
-            stream,
-            id,
+            stream: stream.as_str().to_string(),
+            id: record.id,
             seq,
             record: String::from_utf8_lossy(&record.data).into_owned(),
             proof: proof.iter().map(|h| BASE64.encode(h.0)).collect(),

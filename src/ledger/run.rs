@@ -14,6 +14,11 @@ pub fn keys(settings: &Settings) -> Result<Keys, String> {
     Keys::load(&checkpoint::key_path(settings), &settings.audit.origin, true)
 }
 
+/// The verifier key of the deployment's signing key, if this server holds that key.
+pub fn verifier_key(settings: &Settings) -> Result<String, String> {
+    Keys::load(&checkpoint::key_path(settings), &settings.audit.origin, false).map(|k| k.vkey)
+}
+
 /// Seals what is visible and signs a checkpoint of it (kept, and appended to the file).
 pub fn checkpoint_now(conn: &mut DbConn, settings: &Settings, now: NaiveDateTime) -> Result<checkpoint::Kept, String> {
     let keys = keys(settings)?;
@@ -83,8 +88,8 @@ pub fn verify(
     let mut problems = Vec::new();
     let vkey = match vkey {
         Some(k) => k.to_string(),
-        None => match Keys::load(&checkpoint::key_path(settings), &settings.audit.origin, false) {
-            Ok(k) => k.vkey,
+        None => match verifier_key(settings) {
+            Ok(k) => k,
             Err(e) => {
                 problems.push(format!("no key to check checkpoints with: {e} (give --key)"));
                 String::new()
@@ -132,7 +137,7 @@ pub fn case_proof(
     id: &str,
 ) -> Result<super::proof::CaseProof, crate::error::ApiError> {
     use crate::error::{ApiError, msg};
-    let vkey = Keys::load(&checkpoint::key_path(&ctx.settings), &ctx.settings.audit.origin, false).ok().map(|k| k.vkey);
+    let vkey = verifier_key(&ctx.settings).ok();
     crate::db::write_tx(conn, |conn| {
         let (case, _) = crate::casework::visible(conn, caller, id)?;
         let proof = super::proof::for_case(conn, &case.id, vkey)?.ok_or(ApiError::conflict(msg::no_checkpoint()))?;
@@ -161,12 +166,10 @@ pub struct LastCheck {
 
 /// Verifies the database against every checkpoint it keeps, with the deployment's key.
 pub fn verify_kept(conn: &mut DbConn, settings: &Settings) -> Result<Report, String> {
-    let keys = Keys::load(&checkpoint::key_path(settings), &settings.audit.origin, false)?;
+    let vkey = verifier_key(settings)?;
     let mut opened = Vec::new();
     for kept in checkpoint::list(conn, i64::MAX).map_err(|e| e.to_string())? {
-        opened.push(
-            checkpoint::open(kept.note.as_bytes(), &keys.vkey, &settings.audit.origin).map_err(|e| e.to_string())?,
-        );
+        opened.push(checkpoint::open(kept.note.as_bytes(), &vkey, &settings.audit.origin).map_err(|e| e.to_string())?);
     }
     verify::verify(conn, &opened, &mut |_, _| {}).map_err(|e| e.to_string())
 }

@@ -48,13 +48,6 @@ pub fn first_index(n: u64) -> u64 {
     tlog_tiles::stored_hash_index(0, n)
 }
 
-/// A stored hash by its index, if there is one.
-pub fn stored(conn: &mut DbConn, idx: u64) -> QueryResult<Option<Hash>> {
-    let hex: Option<String> =
-        ledger_hashes::table.find(idx as i64).select(ledger_hashes::hash).first(conn).optional()?;
-    Ok(hex.and_then(|h| parse(&h)))
-}
-
 /// A hash from its hex form.
 pub fn parse(hex_text: &str) -> Option<Hash> {
     let bytes: [u8; 32] = hex::decode(hex_text).ok()?.try_into().ok()?;
