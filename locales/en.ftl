@@ -287,6 +287,7 @@ ledger-check-never = Not verified since the server started.
 ledger-check-running = Verifying (started at { $at }). Reload the page for the result.
 ledger-check-ok = Intact: { $size } entries match { $held } signed checkpoints.
 ledger-check-failed = Not intact: { $kind } at entry { $seq }.
+ledger-check-restored = The database was restored from a backup taken { $taken }: the log went on from its { $size } sealed entries; { $superseded } checkpoints signed after the backup no longer apply (their later entries are not in the backup).
 ledger-check-error = Could not verify: { $error }
 ledger-verify = Verify now
 ledger-latest = Latest checkpoint

@@ -287,6 +287,7 @@ ledger-check-never = Chưa kiểm tra lần nào kể từ khi máy chủ khởi
 ledger-check-running = Đang kiểm tra (bắt đầu lúc { $at }). Tải lại trang để xem kết quả.
 ledger-check-ok = Toàn vẹn: { $size } mục khớp với { $held } điểm chốt đã ký.
 ledger-check-failed = Không toàn vẹn: { $kind } tại mục số { $seq }.
+ledger-check-restored = Cơ sở dữ liệu đã được khôi phục từ bản sao lưu lập lúc { $taken }: nhật ký tiếp tục từ { $size } mục đã niêm phong; { $superseded } điểm chốt ký sau thời điểm sao lưu không còn đối chiếu được (các mục đó không có trong bản sao lưu).
 ledger-check-error = Không kiểm tra được: { $error }
 ledger-verify = Kiểm tra ngay
 ledger-latest = Điểm chốt gần nhất

@@ -12,6 +12,7 @@ use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::DbConn;
 use crate::error::ApiError;
+use crate::ledger::checkpoint::Mail;
 use crate::model::Actor;
 use crate::model::user::User;
 
@@ -118,6 +119,14 @@ pub enum AuditCommand {
         /// by default the one of the deployment's signing key.
         #[arg(long)]
         key: Option<String>,
+    },
+    /// Record that the database was restored from a backup (after `pg_restore`; `casetrack
+    /// restore` does it itself): a signed checkpoint of the log as restored, so that
+    /// verification tells the restore from a truncation.
+    MarkRestore {
+        /// When the backup was taken, as its file or manifest says (e.g. 2026-12-01T02:00Z).
+        #[arg(long)]
+        backup_taken: String,
     },
     /// Check a case's proof file (GET /api/v1/cases/{id}/audit-proof) without the
     /// database: the checkpoint's signature, then each entry against its root.
@@ -292,6 +301,20 @@ pub async fn run(cli: Cli, settings: Settings) -> Result<(), Failure> {
                 m.attachment_files,
                 if m.secret { ", the signing secret" } else { "" }
             );
+            // The restore, signed into the audit trail; without the key it cannot be, and
+            // verification will report the log as truncated until it is.
+            let taken = m.created_at.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+            let marked = prepare_database(&settings).map_err(|e| e.to_string()).and_then(|pool| {
+                let mut conn = pool.get().map_err(|e| e.to_string())?;
+                crate::ledger::run::mark_restore(&mut conn, &settings, &taken, Clock::system().now().naive_utc())
+            });
+            match marked {
+                Ok(kept) => println!("{}", restore_marked(&settings, &kept)),
+                Err(e) => eprintln!(
+                    "warning: the restore is not marked in the audit trail ({e}); with the signing key in place, \
+                     run: casetrack audit mark-restore --backup-taken {taken}"
+                ),
+            }
             Ok(())
         }
         _ => run_command(cli, settings).await,
@@ -344,13 +367,23 @@ async fn run_command(cli: Cli, settings: Settings) -> CliResult {
         Command::Audit { command: AuditCommand::Checkpoint } => {
             let pool = prepare_database(&settings)?;
             let mut conn = pool.get().map_err(|e| e.to_string())?;
-            let kept = crate::ledger::run::checkpoint_now(&mut conn, &settings, Clock::system().now().naive_utc())?;
+            let now = Clock::system().now().naive_utc();
+            let kept = crate::ledger::run::checkpoint_now(&mut conn, &settings, now, Mail::Now)?;
             println!(
-                "Checkpoint of {} sealed entries, root {}, appended to {}.",
+                "Checkpoint of {} sealed entries, root {}, appended to {}{}.",
                 kept.size,
                 kept.root,
-                crate::ledger::checkpoint::file_path(&settings).display()
+                crate::ledger::checkpoint::file_path(&settings).display(),
+                mailed(&settings)
             );
+            Ok(())
+        }
+        Command::Audit { command: AuditCommand::MarkRestore { backup_taken } } => {
+            let pool = prepare_database(&settings)?;
+            let mut conn = pool.get().map_err(|e| e.to_string())?;
+            let now = Clock::system().now().naive_utc();
+            let kept = crate::ledger::run::mark_restore(&mut conn, &settings, &backup_taken, now)?;
+            println!("{}", restore_marked(&settings, &kept));
             Ok(())
         }
         Command::Audit { command: AuditCommand::CheckProof { file, key } } => {
@@ -663,6 +696,24 @@ async fn serve(settings: Settings, no_sweeper: bool) -> CliResult {
     Ok(app.run_until_stopped().await.map_err(|e| e.to_string())?)
 }
 
+/// What the command line says after marking a restore.
+fn restore_marked(settings: &Settings, kept: &crate::ledger::checkpoint::Kept) -> String {
+    format!(
+        "The restore is marked in the audit trail: a checkpoint of the {} entries restored, appended to {}{}.",
+        kept.size,
+        crate::ledger::checkpoint::file_path(settings).display(),
+        mailed(settings)
+    )
+}
+
+/// ", and queued for …" when checkpoints are mailed.
+fn mailed(settings: &Settings) -> String {
+    match settings.audit.mail_to.len() {
+        0 => String::new(),
+        n => format!(", and queued for {n} address(es) in audit.mail_to"),
+    }
+}
+
 /// `casetrack audit verify`: a progress bar on a terminal, then what held or what broke.
 fn audit_verify(conn: &mut DbConn, settings: &Settings, files: &[PathBuf], key: Option<&str>) -> CliResult {
     use std::io::IsTerminal;
@@ -692,6 +743,15 @@ fn audit_verify(conn: &mut DbConn, settings: &Settings, files: &[PathBuf], key: 
         println!("Root: {}.", hex::encode(r.root.0));
         for size in &r.held {
             println!("Checkpoint of {size} entries: holds.");
+        }
+        for (size, epoch, taken) in &r.restores {
+            println!(
+                "Restored from a backup taken {taken}: the log went on from its first {size} entries (epoch {epoch}); \
+                 what was sealed after them before the restore is not in this database."
+            );
+        }
+        for (size, epoch, at) in &r.superseded {
+            println!("Checkpoint of {size} entries (epoch {epoch}): superseded by the restore at {at} entries.");
         }
         if let Some(b) = &r.first_break {
             let which = match (&b.entry, b.seq) {

@@ -172,6 +172,10 @@ pub struct AuditSettings {
     /// The file checkpoints are appended to; empty: beside the key.
     pub checkpoint_file: String,
     pub checkpoint_every_secs: u64,
+    /// Addresses (`name <address>` or `address`) each new checkpoint is mailed to.
+    pub mail_to: Vec<String>,
+    /// The least time between two checkpoints mailed by the service's loop.
+    pub mail_every_secs: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -277,6 +281,9 @@ impl Settings {
         }
         if self.audit.checkpoint_every_secs < 60 {
             return Err(bad("audit.checkpoint_every_secs", "must be at least 60"));
+        }
+        if let Some(to) = self.audit.mail_to.iter().find(|to| to.parse::<lettre::message::Mailbox>().is_err()) {
+            return Err(bad("audit.mail_to", format!("\"{to}\" is not an email address")));
         }
         if self.server.bind.trim().is_empty() || !self.server.bind.contains(':') {
             return Err(bad("server.bind", "must be HOST:PORT, e.g. 127.0.0.1:8080"));

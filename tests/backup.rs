@@ -41,6 +41,15 @@ async fn log_with_file(app: &TestApp, w: &World, n: usize) -> Acked {
     Acked { case_id, attachment_id: body["id"].as_str().unwrap().to_string(), bytes, at: Instant::now() }
 }
 
+/// Seals and signs the audit trail now; the checkpoint's size.
+fn checkpoint(app: &TestApp) -> i64 {
+    let now = app.clock.now().naive_utc();
+    let mail = casetrack::ledger::checkpoint::Mail::Now;
+    app.with_conn(|c| casetrack::ledger::run::checkpoint_now(c, &app.state.settings, now, mail))
+        .expect("checkpoint")
+        .size
+}
+
 async fn run(mut cmd: std::process::Command) -> Output {
     tokio::task::spawn_blocking(move || cmd.output().unwrap()).await.unwrap()
 }
@@ -85,6 +94,8 @@ async fn a_backup_taken_under_write_load_restores_every_acknowledged_case_and_fi
         while acked.lock().unwrap().len() < 12 {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
+        // The audit trail sealed and signed so far goes into the backup.
+        checkpoint(&app);
         let started = Instant::now();
         let mut cmd = casetrack(&app.db, work.path());
         cmd.arg("backup").arg(&backup_dir);
@@ -113,8 +124,18 @@ async fn a_backup_taken_under_write_load_restores_every_acknowledged_case_and_fi
     assert!(stderr(&out).contains("not empty") && stderr(&out).contains("--force"), "{}", stderr(&out));
     assert_eq!(std::fs::read_to_string(backup_dir.join("backup.json")).unwrap(), manifest);
 
-    // Restored into an empty data folder, served by a fresh process.
+    // The service goes on and signs a checkpoint that the backup does not hold.
+    let later = checkpoint(&app);
+
+    // Restored into an empty data folder, served by a fresh process. The operator kept
+    // the audit signing key and the checkpoint copies apart from the backup, and puts
+    // them in place first.
     let site = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(site.path().join("data")).unwrap();
+    let key = casetrack::ledger::checkpoint::key_path(&app.state.settings);
+    let copies = casetrack::ledger::checkpoint::file_path(&app.state.settings);
+    std::fs::copy(&key, site.path().join("data/audit_signing_key")).unwrap();
+    std::fs::copy(&copies, site.path().join("data/audit_checkpoints.txt")).unwrap();
     let restored_db = site.path().join("data/casetrack.db");
     let restored = TestDb::Beside { url: format!("sqlite://{}", restored_db.display()), backend: Backend::Sqlite };
     let mut restore = casetrack(&restored, site.path());
@@ -122,6 +143,17 @@ async fn a_backup_taken_under_write_load_restores_every_acknowledged_case_and_fi
     let out = run(restore).await;
     assert!(out.status.success(), "{}", stderr(&out));
     assert_eq!(std::fs::read_to_string(site.path().join("data/jwt_secret")).unwrap(), secret);
+    let said = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(said.contains("The restore is marked in the audit trail"), "{said}");
+    // Verification tells the restore from a truncation: the checkpoint signed after the
+    // backup is superseded by the signed restore, not reported as entries cut off.
+    let mut verify = casetrack(&restored, site.path());
+    verify.args(["audit", "verify", "--checkpoint"]).arg(site.path().join("data/audit_checkpoints.txt"));
+    let out = run(verify).await;
+    let said = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "{said}{}", stderr(&out));
+    assert!(said.contains("Restored from a backup taken"), "{said}");
+    assert!(said.contains(&format!("Checkpoint of {later} entries (epoch 1): superseded")), "{said}");
     // Restoring over it is refused: the data there is kept.
     let mut over = casetrack(&restored, site.path());
     over.arg("restore").arg(&backup_dir);

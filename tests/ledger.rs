@@ -6,6 +6,7 @@ mod common;
 
 use std::path::PathBuf;
 
+use casetrack::ledger::checkpoint::Mail;
 use casetrack::ledger::run::{self, Verdict};
 use casetrack::ledger::verify::Kind;
 use common::world::World;
@@ -53,7 +54,7 @@ fn seal_everything(app: &TestApp) {
 fn checkpoint(app: &TestApp, dir: &std::path::Path, name: &str) -> (PathBuf, i64) {
     seal_everything(app);
     let now = app.clock.now().naive_utc();
-    let kept = app.with_conn(|c| run::checkpoint_now(c, &app.state.settings, now)).expect("checkpoint");
+    let kept = app.with_conn(|c| run::checkpoint_now(c, &app.state.settings, now, Mail::Now)).expect("checkpoint");
     let file = dir.join(name);
     std::fs::write(&file, &kept.note).unwrap();
     (file, kept.size)
@@ -142,7 +143,7 @@ async fn a_doubtful_checkpoint_is_a_failure_never_a_pass() {
     let size: i64 = one(&app, "SELECT CAST(COUNT(*) AS TEXT) AS v FROM ledger").parse().unwrap();
     let root = app.with_conn(|c| casetrack::ledger::tree::root(c, size as u64)).unwrap();
     let forged = dir.path().join("forged.txt");
-    std::fs::write(&forged, other.sign("casetrack", size as u64, root).unwrap()).unwrap();
+    std::fs::write(&forged, other.sign("casetrack", size as u64, root, "").unwrap()).unwrap();
     // Unreadable, and missing.
     let garbled = dir.path().join("garbled.txt");
     std::fs::write(&garbled, "casetrack\n12\nnot a hash\n").unwrap();
@@ -232,23 +233,155 @@ async fn two_entries_that_swap_places_are_named() {
     assert_eq!(broke(&verify(&app, &[file])), (Kind::Reordered, Some(sa)));
 }
 
-#[tokio::test]
-async fn a_trail_cut_short_after_a_checkpoint_is_named() {
-    let (app, _dir, file, size) = sealed().await;
-    // The last three entries go, with their place in the ledger and their hashes, as
-    // someone dropping the last day would do it.
-    let cut = size - 3;
+/// Drops every sealed entry from `cut` on, with its place in the ledger and its hashes:
+/// someone dropping the last day would do it so, and a backup taken at `cut` entries
+/// looks so once restored.
+fn cut_at(app: &TestApp, cut: i64) {
     let first_hash = casetrack::ledger::tree::first_index(cut as u64);
     for (stream, table) in [("audit", "audit_log"), ("event", "case_events"), ("file", "case_attachments")] {
         sql(
-            &app,
+            app,
             &format!(
                 "DELETE FROM {table} WHERE id IN (SELECT entry_id FROM ledger WHERE stream = '{stream}' AND seq >= {cut})"
             ),
         );
     }
-    sql(&app, &format!("DELETE FROM ledger WHERE seq >= {cut}; DELETE FROM ledger_hashes WHERE idx >= {first_hash};"));
+    sql(app, &format!("DELETE FROM ledger WHERE seq >= {cut}; DELETE FROM ledger_hashes WHERE idx >= {first_hash};"));
+}
+
+#[tokio::test]
+async fn a_trail_cut_short_after_a_checkpoint_is_named() {
+    let (app, _dir, file, size) = sealed().await;
+    let cut = size - 3;
+    cut_at(&app, cut);
     assert_eq!(broke(&verify(&app, &[file])), (Kind::Truncated, Some(cut)));
+}
+
+#[tokio::test]
+async fn a_signed_restore_of_an_older_backup_is_told_apart_from_a_truncation() {
+    let app = spawn().await;
+    let (w, cases) = busy(&app).await;
+    let dir = tempfile::tempdir().unwrap();
+    // The backup is taken at `size` entries; the service goes on and signs `later`.
+    let (_, size) = checkpoint(&app, dir.path(), "backup-time.txt");
+    w.act(&app, &w.city_reviewer, &cases[2], w.transition_body("dismiss")).await.expect(200);
+    w.log_case(&app, &w.dien_bien, "Sau thời điểm sao lưu").await;
+    let (later, later_size) = checkpoint(&app, dir.path(), "later.txt");
+    let copies = casetrack::ledger::checkpoint::file_path(&app.state.settings);
+
+    // The backup is restored: the log is its first `size` entries again. Unsigned, that
+    // is a truncation.
+    cut_at(&app, size);
+    sql(&app, &format!("DELETE FROM ledger_checkpoints WHERE size > {size}"));
+    assert_eq!(broke(&verify(&app, std::slice::from_ref(&copies))), (Kind::Truncated, Some(size)));
+
+    // Signed with the deployment's key, it is a restore: the later checkpoint is
+    // superseded, the earlier one holds, and the restore is in the audit log.
+    let now = app.clock.now().naive_utc();
+    let marked = app.with_conn(|c| run::mark_restore(c, &app.state.settings, "2024-09-25T02:00:00Z", now)).unwrap();
+    assert_eq!(marked.size, size);
+    assert!(
+        marked.note.contains("\ncasetrack-epoch 2\ncasetrack-restored-from 2024-09-25T02:00:00Z\n"),
+        "{}",
+        marked.note
+    );
+    let v = verify(&app, std::slice::from_ref(&copies));
+    assert!(v.ok(), "{:?} {:?}", v.problems, v.report.as_ref().map(|r| r.first_break.clone()));
+    let r = v.report.unwrap();
+    assert_eq!(r.superseded, vec![(later_size as u64, 1, size as u64)]);
+    assert_eq!(r.restores, vec![(size as u64, 2, "2024-09-25T02:00:00Z".to_string())]);
+    assert!(r.held.contains(&(size as u64)), "{:?}", r.held);
+    assert_eq!(one(&app, "SELECT action AS v FROM audit_log WHERE entity_type = 'audit_log'"), "restore");
+    // With only the copy mailed before the restore at hand, the restore the database
+    // keeps (signed, so not forgeable without the key) tells.
+    let v = verify(&app, std::slice::from_ref(&later));
+    assert!(v.ok());
+    assert_eq!(v.report.unwrap().superseded.len(), 1);
+    // The administrator's page says so in the same words.
+    let admin = common::visitor::Visitor::signed_in(&app, "quantri").await;
+    let page = admin.get("/admin/ledger").await;
+    admin.post("/admin/ledger/verify", &[("_csrf", &page.csrf())]).await.expect(303);
+    let mut said = String::new();
+    for _ in 0..200 {
+        said = admin.get("/admin/ledger").await.text().to_string();
+        if said.contains("Toàn vẹn:") {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(said.contains("khôi phục từ bản sao lưu lập lúc 25/09/2024 09:00: nhật ký tiếp tục từ"), "{said}");
+
+    // The log goes on in the new epoch; its checkpoints must hold like any other.
+    w.log_case(&app, &w.dien_bien, "Sau khi khôi phục").await;
+    let (next, _) = checkpoint(&app, dir.path(), "next.txt");
+    assert!(std::fs::read_to_string(&next).unwrap().contains("\ncasetrack-epoch 2\n"));
+    let v = verify(&app, &[copies.clone(), next]);
+    assert!(v.ok(), "{:?} {:?}", v.problems, v.report.as_ref().map(|r| r.first_break.clone()));
+    // And tampering after a restore is caught as before.
+    let id = one(&app, "SELECT entry_id AS v FROM ledger WHERE stream = 'audit' ORDER BY seq DESC LIMIT 1");
+    sql(&app, &format!("UPDATE audit_log SET after = '{{}}' WHERE id = '{id}'"));
+    assert_eq!(broke(&verify(&app, &[copies])).0, Kind::Edited);
+}
+
+#[tokio::test]
+async fn checkpoints_are_mailed_to_the_configured_addresses_with_the_note_attached() {
+    let outbox = tempfile::tempdir().unwrap();
+    let folder = outbox.path().to_path_buf();
+    let app = common::spawn_with(move |s| {
+        s.audit.mail_to = vec!["Ủy ban Kiểm tra Thành ủy <ubkt@example.vn>".into(), "luutru@example.vn".into()];
+        s.mail.transport = "file".into();
+        s.mail.outbox_dir = folder;
+    })
+    .await;
+    let (w, _) = busy(&app).await;
+    let dir = tempfile::tempdir().unwrap();
+    let settings = app.state.settings.clone();
+    // The service's loop mails one a day at most; an operator's checkpoint goes at once.
+    seal_everything(&app);
+    let now = app.clock.now().naive_utc();
+    let first = app.with_conn(|c| run::checkpoint_now(c, &settings, now, Mail::WhenDue)).unwrap();
+    let mailer = casetrack::mail::Mailer::from_settings(&settings.mail).unwrap();
+    let sent = casetrack::jobs::deliver_once(&app.state.pool, &settings, &mailer, &app.clock).await.unwrap();
+    assert_eq!(sent.sent, 2, "{sent:?}");
+    w.log_case(&app, &w.dien_bien, "Trong cùng ngày").await;
+    seal_everything(&app);
+    let second = app.with_conn(|c| run::checkpoint_now(c, &settings, now, Mail::WhenDue)).unwrap();
+    assert!(second.size > first.size);
+    let queued = one(&app, "SELECT CAST(COUNT(*) AS TEXT) AS v FROM outbox WHERE checkpoint_size IS NOT NULL");
+    assert_eq!(queued, "2", "the second, within the day, is kept but not mailed");
+    w.log_case(&app, &w.dien_bien, "Ngày hôm sau").await;
+    let (third, _) = checkpoint(&app, dir.path(), "third.txt");
+    let sent = casetrack::jobs::deliver_once(&app.state.pool, &settings, &mailer, &app.clock).await.unwrap();
+    assert_eq!(sent.sent, 2, "{sent:?}");
+
+    // Each message greets its reader, says what the checkpoint covers and how to check it,
+    // and carries the note byte for byte; the attachment verifies the database.
+    let mut mails = Vec::new();
+    for entry in std::fs::read_dir(outbox.path()).unwrap() {
+        mails.push(std::fs::read(entry.unwrap().path()).unwrap());
+    }
+    assert_eq!(mails.len(), 4);
+    let third_note = std::fs::read_to_string(&third).unwrap();
+    let mut greeted = Vec::new();
+    for raw in &mails {
+        let mail = mailparse::parse_mail(raw).unwrap();
+        let subject = mail.headers.iter().find(|h| h.get_key() == "Subject").unwrap().get_value();
+        assert!(subject.starts_with("[casetrack] Điểm chốt nhật ký thao tác: "), "{subject}");
+        let text = mail.subparts[0].get_body().unwrap();
+        let attached = mail.subparts[1].get_body().unwrap();
+        assert!(text.contains("casetrack audit verify --checkpoint checkpoint-"), "{text}");
+        assert!(text.contains(&attached), "the note is in the text as well");
+        greeted.push(text.lines().next().unwrap().to_string());
+        if attached == third_note {
+            let file = dir.path().join("mailed.txt");
+            std::fs::write(&file, &attached).unwrap();
+            assert!(verify(&app, &[file]).ok());
+            assert!(subject.ends_with(&format!(" {} mục", third_note.lines().nth(1).unwrap())), "{subject}");
+        }
+    }
+    greeted.sort();
+    greeted.dedup();
+    assert_eq!(greeted, ["Kính gửi: luutru@example.vn,", "Kính gửi: Ủy ban Kiểm tra Thành ủy,"]);
 }
 
 #[tokio::test]

@@ -100,6 +100,8 @@ pub struct OutboxView {
     subject: Option<String>,
     created_at: String,
     sent_at: Option<String>,
+    /// Set on a mailed copy of a signed audit checkpoint: the checkpoint's size.
+    checkpoint_size: Option<i64>,
 }
 
 impl From<OutboxMessage> for OutboxView {
@@ -116,6 +118,7 @@ impl From<OutboxMessage> for OutboxView {
             subject: m.subject,
             created_at: instant(m.created_at),
             sent_at: m.sent_at.map(instant),
+            checkpoint_size: m.checkpoint_size,
         }
     }
 }

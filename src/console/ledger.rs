@@ -35,9 +35,22 @@ pub async fn page(
                 Some(r.held.len()),
             ),
         };
+        // Each restore of a backup, with how many earlier checkpoints it superseded.
+        let restores: Vec<_> = match &c.outcome {
+            Some(Ok(r)) => r
+                .restores
+                .iter()
+                .map(|(at, epoch, taken)| {
+                    let superseded = r.superseded.iter().filter(|s| s.2 == *at && s.1 < *epoch).count();
+                    let taken_at = chrono::DateTime::parse_from_rfc3339(taken).ok().map(|t| instant(t.naive_utc()));
+                    context! { size => at, taken => taken, taken_at => taken_at, superseded => superseded }
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
         context! {
             started_at => instant(c.started_at), running => c.outcome.is_none(), ok => ok, error => error,
-            kind => kind, seq => seq, size => size, held => held,
+            kind => kind, seq => seq, size => size, held => held, restores => restores,
         }
     });
     let latest = latest.map(|k| {

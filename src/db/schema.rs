@@ -357,6 +357,7 @@ diesel::table! {
         subject -> Nullable<Text>,
         created_at -> Timestamp,
         sent_at -> Nullable<Timestamp>,
+        checkpoint_size -> Nullable<BigInt>,
     }
 }
 

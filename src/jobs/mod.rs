@@ -83,7 +83,7 @@ pub fn spawn_background(pool: DbPool, settings: Settings, mailer: Mailer, clock:
             let (p, s, now) = (p.clone(), s.clone(), c.now_naive());
             let made = tokio::task::spawn_blocking(move || -> Result<_, String> {
                 let mut conn = p.get().map_err(|e| e.to_string())?;
-                crate::ledger::run::checkpoint_now(&mut conn, &s, now)
+                crate::ledger::run::checkpoint_now(&mut conn, &s, now, crate::ledger::checkpoint::Mail::WhenDue)
             })
             .await;
             match made {

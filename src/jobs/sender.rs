@@ -6,7 +6,9 @@ use serde_json::json;
 
 use crate::config::Settings;
 use crate::db::{DbPool, write_tx};
-use crate::mail::{AlertItem, Digest, Mailer, build_message, render_alert};
+use crate::mail::{
+    AlertItem, CheckpointMail, Digest, Mailer, build_checkpoint_message, build_message, render_alert, render_checkpoint,
+};
 use crate::model::alert::{Alert, OutboxMessage};
 use crate::model::case::CaseEvent;
 use crate::model::unit::Unit;
@@ -32,6 +34,9 @@ fn compose(
     now: NaiveDateTime,
 ) -> Result<Option<(lettre::Message, String)>, BoxError> {
     let mut conn = pool.get()?;
+    if let Some(size) = msg.checkpoint_size {
+        return compose_checkpoint(&mut conn, settings, tz, msg, size);
+    }
     let pending = Alert::pending_of_message(&mut conn, &msg.id)?;
     if pending.is_empty() {
         return Ok(None);
@@ -75,6 +80,43 @@ fn compose(
     let message =
         build_message(&settings.mail.from, &msg.recipient_name, &msg.recipient_email, &msg.message_id, &rendered)?;
     Ok(Some((message, rendered.subject)))
+}
+
+/// A mailed checkpoint: the one kept at `size`, with the deployment's verifier key.
+fn compose_checkpoint(
+    conn: &mut crate::db::DbConn,
+    settings: &Settings,
+    tz: Tz,
+    msg: &OutboxMessage,
+    size: i64,
+) -> Result<Option<(lettre::Message, String)>, BoxError> {
+    use crate::ledger::{checkpoint, run};
+    let kept = checkpoint::at_size(conn, size)?.ok_or_else(|| format!("no checkpoint of {size} entries is kept"))?;
+    let vkey = run::verifier_key(settings)?;
+    let opened = checkpoint::open(kept.note.as_bytes(), &vkey, &settings.audit.origin).map_err(|e| e.to_string())?;
+    let m = CheckpointMail {
+        recipient: if msg.recipient_name.is_empty() { msg.recipient_email.clone() } else { msg.recipient_name.clone() },
+        origin: settings.audit.origin.clone(),
+        made_at: kept.made_at.and_utc().with_timezone(&tz).format("%d/%m/%Y %H:%M").to_string(),
+        size: crate::i18n::number(crate::i18n::Lang::Vi, kept.size),
+        root: kept.root.clone(),
+        fingerprint: vkey.split('+').nth(1).unwrap_or_default().to_string(),
+        vkey,
+        restored_from: opened.restored_from,
+        file_name: format!("checkpoint-{}.txt", kept.size),
+        note: kept.note,
+    };
+    let (subject, text) = render_checkpoint(&m)?;
+    let message = build_checkpoint_message(
+        &settings.mail.from,
+        &msg.recipient_name,
+        &msg.recipient_email,
+        &msg.message_id,
+        &subject,
+        &text,
+        &m,
+    )?;
+    Ok(Some((message, subject)))
 }
 
 /// One delivery pass over the due messages.

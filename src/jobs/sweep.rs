@@ -219,5 +219,6 @@ fn message_to(r: &Recipient, now: NaiveDateTime, mail_domain: &str) -> OutboxMes
         subject: None,
         created_at: now,
         sent_at: None,
+        checkpoint_size: None,
     }
 }

@@ -82,7 +82,8 @@ pub fn for_case(conn: &mut DbConn, case_id: &str, verifier_key: Option<String>) 
 /// Checks a proof without the database: the checkpoint's signature with `vkey`, then
 /// each entry's record against the checkpoint's root. The number of entries proved.
 pub fn check(proof: &CaseProof, vkey: &str, origin: &str) -> Result<usize, String> {
-    let (size, root) = checkpoint::open(proof.checkpoint.as_bytes(), vkey, origin).map_err(|e| e.to_string())?;
+    let opened = checkpoint::open(proof.checkpoint.as_bytes(), vkey, origin).map_err(|e| e.to_string())?;
+    let (size, root) = (opened.size, opened.root);
     for e in &proof.entries {
         let hashes = e
             .proof

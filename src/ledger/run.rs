@@ -19,10 +19,39 @@ pub fn verifier_key(settings: &Settings) -> Result<String, String> {
     Keys::load(&checkpoint::key_path(settings), &settings.audit.origin, false).map(|k| k.vkey)
 }
 
-/// Seals what is visible and signs a checkpoint of it (kept, and appended to the file).
-pub fn checkpoint_now(conn: &mut DbConn, settings: &Settings, now: NaiveDateTime) -> Result<checkpoint::Kept, String> {
+/// Seals what is visible and signs a checkpoint of it (kept, appended to the file, and
+/// mailed as `mail` says).
+pub fn checkpoint_now(
+    conn: &mut DbConn,
+    settings: &Settings,
+    now: NaiveDateTime,
+    mail: checkpoint::Mail,
+) -> Result<checkpoint::Kept, String> {
     let keys = keys(settings)?;
-    checkpoint::make(conn, &keys, &settings.audit.origin, &checkpoint::file_path(settings), now)
+    checkpoint::make(conn, &keys, settings, now, mail)
+}
+
+/// Marks the database as restored from a backup taken at `backup_taken` (see
+/// [`checkpoint::mark_restore`]), with the deployment's signing key, which must exist.
+pub fn mark_restore(
+    conn: &mut DbConn,
+    settings: &Settings,
+    backup_taken: &str,
+    now: NaiveDateTime,
+) -> Result<checkpoint::Kept, String> {
+    let keys = Keys::load(&checkpoint::key_path(settings), &settings.audit.origin, false)?;
+    checkpoint::mark_restore(conn, &keys, settings, backup_taken, now)
+}
+
+/// The checkpoints of restores the database keeps, whose signatures hold under `vkey`:
+/// they tell a restored backup from a truncation whichever copies are checked.
+fn restores_kept(conn: &mut DbConn, vkey: &str, origin: &str) -> Result<Vec<checkpoint::Opened>, String> {
+    let kept = checkpoint::list(conn, i64::MAX).map_err(|e| e.to_string())?;
+    Ok(kept
+        .iter()
+        .filter_map(|k| checkpoint::open(k.note.as_bytes(), vkey, origin).ok())
+        .filter(|o| o.restored_from.is_some())
+        .collect())
 }
 
 /// The signed notes in a file: one, or many one after the other (the copies file).
@@ -116,6 +145,10 @@ pub fn verify(
     }
     if !problems.is_empty() {
         return Verdict { report: None, problems };
+    }
+    match restores_kept(conn, &vkey, &settings.audit.origin) {
+        Ok(r) => opened.extend(r),
+        Err(e) => problems.push(format!("cannot read the checkpoints kept: {e}")),
     }
     match verify::verify(conn, &opened, progress) {
         Ok(report) => Verdict { report: Some(report), problems },

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use diesel::prelude::*;
 use tlog_tiles::Hash;
 
+use super::checkpoint::Opened;
 use super::record::Stream;
 use super::tree::{self, Fold};
 use crate::db::DbConn;
@@ -68,6 +69,13 @@ pub struct Report {
     pub root: Hash,
     /// The checkpoint sizes that were checked and held.
     pub held: Vec<u64>,
+    /// Restores of a backup that were signed: (size the log was restored at, its epoch,
+    /// when the backup was taken).
+    pub restores: Vec<(u64, u32, String)>,
+    /// Checkpoints of an earlier epoch, larger than a later restore, that the restore
+    /// superseded (not checked: the entries past the restore point went with it):
+    /// (size, epoch, the size of the restore that superseded it).
+    pub superseded: Vec<(u64, u32, u64)>,
     pub first_break: Option<Break>,
 }
 
@@ -82,17 +90,37 @@ fn broke(kind: Kind, seq: Option<i64>, entry: Option<(&str, &str)>, detail: Stri
 }
 
 /// Recomputes the ledger from the entries and checks it against its sealed hashes and
-/// against `checkpoints` (size, root: already opened and their signatures checked).
+/// against `checkpoints` (already opened and their signatures checked). A checkpoint that
+/// a signed restore of a later epoch superseded is reported, not checked.
 /// `progress` is told (entries done, entries in all) after each page.
-pub fn verify(
-    conn: &mut DbConn,
-    checkpoints: &[(u64, Hash)],
-    progress: &mut dyn FnMut(u64, u64),
-) -> QueryResult<Report> {
+pub fn verify(conn: &mut DbConn, checkpoints: &[Opened], progress: &mut dyn FnMut(u64, u64)) -> QueryResult<Report> {
     let size = super::size(conn)?;
-    let mut wanted: Vec<(u64, Hash)> = checkpoints.to_vec();
+    let mut report = Report {
+        size,
+        unsealed: 0,
+        root: tlog_tiles::EMPTY_HASH,
+        held: Vec::new(),
+        restores: Vec::new(),
+        superseded: Vec::new(),
+        first_break: None,
+    };
+    let restores: Vec<&Opened> = checkpoints.iter().filter(|c| c.restored_from.is_some()).collect();
+    let mut wanted: Vec<(u64, Hash)> = Vec::new();
+    for c in checkpoints {
+        match restores.iter().filter(|r| r.epoch > c.epoch && c.size > r.size).min_by_key(|r| r.epoch) {
+            Some(r) => report.superseded.push((c.size, c.epoch, r.size)),
+            None => wanted.push((c.size, c.root)),
+        }
+    }
+    for r in restores {
+        report.restores.push((r.size, r.epoch, r.restored_from.clone().unwrap_or_default()));
+    }
     wanted.sort_by_key(|c| c.0);
-    let mut report = Report { size, unsealed: 0, root: tlog_tiles::EMPTY_HASH, held: Vec::new(), first_break: None };
+    wanted.dedup();
+    report.superseded.sort();
+    report.superseded.dedup();
+    report.restores.sort();
+    report.restores.dedup();
     let mut fold = Fold::default();
     let mut last: HashMap<Stream, (i64, String)> = HashMap::new();
     let mut next = 0i64;

@@ -87,7 +87,69 @@ fn environment() -> Environment<'static> {
         .expect("text template parses");
     env.add_template("alert_digest.html", include_str!("../../templates/alert_digest.html"))
         .expect("html template parses");
+    env.add_template("checkpoint_mail.txt", include_str!("../../templates/checkpoint_mail.txt"))
+        .expect("checkpoint template parses");
     env
+}
+
+/// What a mailed checkpoint says.
+#[derive(Debug, Serialize)]
+pub struct CheckpointMail {
+    /// Who it is addressed to: the name configured with the address, or the address.
+    pub recipient: String,
+    pub origin: String,
+    /// When it was signed, local time, dd/mm/yyyy HH:MM.
+    pub made_at: String,
+    /// The entries it covers, written as Vietnamese numbers are (1.234).
+    pub size: String,
+    pub root: String,
+    pub vkey: String,
+    pub fingerprint: String,
+    /// On the checkpoint a restore made: when the backup was taken.
+    pub restored_from: Option<String>,
+    /// The attachment's name.
+    pub file_name: String,
+    /// The signed note, byte for byte.
+    pub note: String,
+}
+
+/// Renders a mailed checkpoint: the subject and the plain text (the note is attached too).
+pub fn render_checkpoint(m: &CheckpointMail) -> Result<(String, String), String> {
+    let subject = format!("[casetrack] Điểm chốt nhật ký thao tác: {} mục", m.size);
+    let text = environment()
+        .get_template("checkpoint_mail.txt")
+        .and_then(|t| t.render(minijinja::Value::from(minijinja::value::Serde(m))))
+        .map_err(|e| e.to_string())?;
+    Ok((subject, text))
+}
+
+/// Assembles a mailed checkpoint: the text, and the signed note as a plain-text
+/// attachment that `casetrack audit verify --checkpoint` reads as it is.
+pub fn build_checkpoint_message(
+    from: &str,
+    to_name: &str,
+    to_email: &str,
+    message_id: &str,
+    subject: &str,
+    text: &str,
+    m: &CheckpointMail,
+) -> Result<Message, String> {
+    use lettre::message::{Attachment, SinglePart, header::ContentType};
+    let from: Mailbox = from.parse().map_err(|e| format!("mail.from: {e}"))?;
+    let to_name = (!to_name.is_empty()).then(|| to_name.to_string());
+    let to = Mailbox::new(to_name, to_email.parse().map_err(|e| format!("recipient address: {e}"))?);
+    let plain = ContentType::parse("text/plain; charset=utf-8").map_err(|e| e.to_string())?;
+    Message::builder()
+        .from(from)
+        .to(to)
+        .subject(subject)
+        .message_id(Some(message_id.to_string()))
+        .multipart(
+            MultiPart::mixed()
+                .singlepart(SinglePart::plain(text.to_string()))
+                .singlepart(Attachment::new(m.file_name.clone()).body(m.note.clone(), plain)),
+        )
+        .map_err(|e| e.to_string())
 }
 
 /// A digest's list: the cases it names (most overdue first, at most the configured number),

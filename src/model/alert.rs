@@ -53,6 +53,8 @@ pub struct OutboxMessage {
     pub subject: Option<String>,
     pub created_at: NaiveDateTime,
     pub sent_at: Option<NaiveDateTime>,
+    /// The size of the signed checkpoint this message sends; `None` for an alert digest.
+    pub checkpoint_size: Option<i64>,
 }
 
 impl Step {
@@ -204,6 +206,7 @@ impl OutboxMessage {
             .filter(outbox::recipient_email.eq(email))
             .filter(outbox::status.eq("pending"))
             .filter(outbox::attempts.eq(0))
+            .filter(outbox::checkpoint_size.is_null())
             .filter(outbox::next_attempt_at.gt(now))
             .order(outbox::next_attempt_at.asc())
             .select(outbox::id)
