@@ -316,6 +316,17 @@ fn run(opts: &Opts, backend: Backend) {
         println!("BENCH scenario=commit_floor backend={label} rows={rows} conc=32 rps={floor:.0}");
     }
 
+    // Accepting cases at 32 connections, each request a case of its own that is still open:
+    // a transition writes the case, a timeline event and an audit entry (the two sealed).
+    if opts.wants("transition") {
+        let ids = open_cases(&pool, 100_000);
+        let body = json!({
+            "action": "accept", "note": "Tiếp nhận", "responsible_unit_id": fx.district_id, "due_at": "2031-12-31",
+        });
+        let r = wrk.run("transition", 32, Some(&fx.reviewer), &Script::post_each_case(&ids, "/transitions", &body));
+        line("transition", 32, &r, None);
+    }
+
     // Creates without pause, a minute at a time, with the server's RSS after each: it should
     // stay flat (aim: at most 120 MB, no growth over the second half). A server of its own,
     // so that what the earlier scenarios left in memory (the reports' high-water mark, a
@@ -350,10 +361,89 @@ fn run(opts: &Opts, backend: Backend) {
     println!("BENCH memory backend={label} idle_rss_mb={idle_rss:.1} peak_rss_mb={peak_rss:.1}");
     drop(server.0.kill());
 
+    if opts.wants("audit_verify") {
+        audit_verify(&pool, &db, dir.path(), backend, label, rows);
+    }
+
     // Last, as it changes the tree: 500 wards become 120.
     if opts.wants("reorganise") {
         reorganise(&pool, &settings, label, rows);
     }
+}
+
+/// Up to `n` ids of cases still open.
+fn open_cases(pool: &DbPool, n: i64) -> Vec<String> {
+    use casetrack::db::schema::cases;
+    use diesel::prelude::*;
+    let mut conn = pool.get().unwrap();
+    cases::table.filter(cases::status.eq("open")).select(cases::id).limit(n).load(&mut **conn).unwrap()
+}
+
+/// The audit trail at city scale: every copied case gets the timeline events and audit
+/// entries of the case it copies, the whole is sealed, and `casetrack audit verify`
+/// checks it against a signed checkpoint at a tenth of the log and at all of it, timed,
+/// with the verifying process's peak memory (which should not follow the log).
+fn audit_verify(pool: &DbPool, db: &BenchDb, dir: &Path, backend: Backend, label: &str, rows: i64) {
+    let cli = |args: &[&str]| {
+        let started = Instant::now();
+        let mut child = command(db, dir).args(args).stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().unwrap();
+        let pid = child.id();
+        let mut peak = 0.0f64;
+        while child.try_wait().unwrap().is_none() {
+            peak = peak.max(rss_mb(pid, "VmHWM"));
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let out = child.wait_with_output().unwrap();
+        let said = String::from_utf8_lossy(&out.stdout).to_string();
+        assert!(out.status.success(), "casetrack {args:?}: {said}{}", String::from_utf8_lossy(&out.stderr));
+        (started.elapsed().as_secs_f64(), peak, said)
+    };
+    // The key, and a first checkpoint of what the demo wrote.
+    cli(&["audit", "checkpoint"]);
+    let copies = dir.join(if backend == Backend::Postgres { "data" } else { "." }).join("audit_checkpoints.txt");
+    let copies = copies.to_str().unwrap().to_string();
+    let started = Instant::now();
+    let tail = match backend {
+        Backend::Postgres => "substring(x.number from position('-' in x.number) + 1)",
+        Backend::Sqlite => "substr(x.number, instr(x.number, '-') + 1)",
+    };
+    let sql = format!(
+        "BEGIN;          CREATE TEMP TABLE bench_copies AS SELECT x.id AS new_id, o.id AS old_id FROM cases x            JOIN cases o ON o.number = {tail} WHERE x.number LIKE 'X%';          INSERT INTO case_events (id, case_id, at, actor_id, kind, detail)            SELECT m.new_id || ':' || e.id, m.new_id, e.at, e.actor_id, e.kind, e.detail            FROM bench_copies m JOIN case_events e ON e.case_id = m.old_id;          INSERT INTO audit_log (id, at, actor_id, client_addr, action, entity_type, entity_id, before, after)            SELECT m.new_id || ':' || a.id, a.at, a.actor_id, a.client_addr, a.action, a.entity_type, m.new_id,              a.before, a.after            FROM bench_copies m JOIN audit_log a ON a.entity_type = 'case' AND a.entity_id = m.old_id;          DROP TABLE bench_copies; COMMIT;"
+    );
+    let mut conn = pool.get().unwrap();
+    conn.batch_execute(&sql).expect("the copies' trail");
+    settle(&mut conn);
+    let total = casetrack::ledger::unsealed(&mut conn).unwrap() + casetrack::ledger::size(&mut conn).unwrap();
+    eprintln!("# {total} entries to seal, written in {:.1?}", started.elapsed());
+    // Sealed in the sweep's batches: a tenth, verified; then the rest, verified.
+    let now = Utc::now().naive_utc();
+    let before = casetrack::ledger::size(&mut conn).unwrap();
+    let mut seal_secs = 0.0;
+    let mut verify_at = |upto: i64| {
+        let started = Instant::now();
+        while casetrack::ledger::size(&mut conn).unwrap() < upto {
+            if casetrack::ledger::seal(&mut conn, now).unwrap() == 0 {
+                break;
+            }
+        }
+        seal_secs += started.elapsed().as_secs_f64();
+        let size = casetrack::ledger::size(&mut conn).unwrap();
+        let (secs, peak, said) = cli(&["audit", "verify", "--checkpoint", &copies]);
+        assert!(said.contains("The audit trail verifies."), "{said}");
+        println!(
+            "BENCH scenario=audit_verify backend={label} rows={rows} entries={size} secs={secs:.1} entries_per_sec={:.0} peak_rss_mb={peak:.1}",
+            size as f64 / secs
+        );
+        (size, peak)
+    };
+    let (_, small_peak) = verify_at(total / 10);
+    let (size, peak) = verify_at(total);
+    let sealed = size - before;
+    println!(
+        "BENCH scenario=audit_seal backend={label} rows={rows} entries={sealed} secs={seal_secs:.1} entries_per_sec={:.0} verify_peak_ratio={:.2}",
+        sealed as f64 / seal_secs,
+        peak / small_peak
+    );
 }
 
 /// A reorganisation like 2025's at city scale: the demo's 126 wards and communes and
@@ -927,6 +1017,22 @@ impl Script {
     fn with_header(mut self, name: &str, value: &str) -> Self {
         self.0.push_str(&format!("wrk.headers[\"{name}\"] = \"{value}\"\n"));
         self
+    }
+
+    /// A POST of `body` to `/api/v1/cases/{id}{suffix}`, each request the next of `ids`
+    /// (wrk's two threads take every other one), so no case is asked twice.
+    fn post_each_case(ids: &[String], suffix: &str, body: &Value) -> Self {
+        let list: Vec<String> = ids.iter().map(|i| format!("\"{i}\"")).collect();
+        let body = body.to_string().replace('\\', "\\\\").replace('"', "\\\"");
+        Script(format!(
+            "local ids = {{{}}}\nlocal threads = 0\n\
+             function setup(thread)\n  thread:set(\"first\", threads)\n  threads = threads + 1\nend\n\
+             function init(args)\n  i = first\nend\n\
+             wrk.method = \"POST\"\nwrk.body = \"{body}\"\nwrk.headers[\"Content-Type\"] = \"application/json\"\n\
+             function request()\n  i = i + 2\n  \
+             return wrk.format(nil, \"/api/v1/cases/\" .. ids[(i % #ids) + 1] .. \"{suffix}\")\nend\n",
+            list.join(",")
+        ))
     }
 
     fn post(path: &str, body: &Value) -> Self {
