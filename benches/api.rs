@@ -428,6 +428,7 @@ fn audit_verify(pool: &DbPool, db: &BenchDb, dir: &Path, backend: Backend, label
         }
         seal_secs += started.elapsed().as_secs_f64();
         let size = casetrack::ledger::size(&mut conn).unwrap();
+        cli(&["audit", "checkpoint"]);
         let (secs, peak, said) = cli(&["audit", "verify", "--checkpoint", &copies]);
         assert!(said.contains("The audit trail verifies."), "{said}");
         println!(
