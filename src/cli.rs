@@ -80,6 +80,11 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Bring in registers kept elsewhere.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
     /// Maintain what reports read.
     Reports {
         #[command(subcommand)]
@@ -136,6 +141,27 @@ pub enum AuditCommand {
         /// The verifier key; by default the one the file names.
         #[arg(long)]
         key: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ImportCommand {
+    /// Import a register of cases (XLSX, or CSV in UTF-8) as `POST /api/v1/imports/cases`
+    /// does: every problem listed first; nothing written while one remains, unless
+    /// `--skip-invalid`.
+    Cases {
+        /// The register file.
+        file: PathBuf,
+        /// The account the import is made as (an administrator, or a reviewer for their
+        /// own scope); it is recorded on each case's timeline and in the audit log.
+        #[arg(long = "as")]
+        username: String,
+        /// Check and say what would be created; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Import the good rows and list the others.
+        #[arg(long)]
+        skip_invalid: bool,
     },
 }
 
@@ -363,6 +389,17 @@ async fn run_command(cli: Cli, settings: Settings) -> CliResult {
                 "  truong.<unit code> for every unit's head (truong.hoan-kiem, truong.so-tc, …), thanhtra1..3 for inspectors."
             );
             Ok(())
+        }
+        Command::Import { command: ImportCommand::Cases { file, username, dry_run, skip_invalid } } => {
+            let pool = prepare_database(&settings)?;
+            let mut conn = pool.get().map_err(|e| e.to_string())?;
+            import_cases(
+                &mut conn,
+                &settings,
+                &file,
+                &username,
+                crate::import::register::Options { dry_run, skip_invalid },
+            )
         }
         Command::Audit { command: AuditCommand::Checkpoint } => {
             let pool = prepare_database(&settings)?;
@@ -768,5 +805,103 @@ fn audit_verify(conn: &mut DbConn, settings: &Settings, files: &[PathBuf], key: 
         Ok(())
     } else {
         Err(Failure::from("the audit trail does not verify".to_string()))
+    }
+}
+
+/// `casetrack import cases`: the register read and checked with a progress bar on a
+/// terminal (plain progress lines otherwise), then what was or would be created, or
+/// every problem.
+fn import_cases(
+    conn: &mut DbConn,
+    settings: &Settings,
+    file: &std::path::Path,
+    username: &str,
+    opts: crate::import::register::Options,
+) -> CliResult {
+    use crate::auth::CurrentUser;
+    use crate::domain::role::Role;
+    use std::io::IsTerminal;
+    let bytes = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
+    let user = crate::model::user::User::find_by_username(conn, username)
+        .map_err(|e| e.to_string())?
+        .filter(|u| u.active)
+        .ok_or_else(|| format!("no active account {username}"))?;
+    let role = Role::parse(&user.role).ok_or_else(|| format!("{username} has no known role"))?;
+    let unit_ended = match &user.unit_id {
+        Some(u) => {
+            crate::model::unit::Unit::find(conn, u).map_err(|e| e.to_string())?.is_some_and(|u| u.ended_on.is_some())
+        }
+        None => false,
+    };
+    let caller =
+        CurrentUser { user, role, session_id: "cli".into(), client_addr: "casetrack import".into(), unit_ended };
+    let ctx = crate::casework::Ctx::new(std::sync::Arc::new(settings.clone()), Clock::system().now());
+    let name = file.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let terminal = std::io::stderr().is_terminal();
+    let bar = terminal.then(|| {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{msg} {bar:40} {pos}/{len} rows")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let mut last_line = 0;
+    let mut progress = |stage: &str, done: u64, total: u64| match &bar {
+        Some(b) => {
+            b.set_message(stage.to_string());
+            b.set_length(total);
+            b.set_position(done);
+        }
+        // A line each tenth of the way, and at the end.
+        None if done == total || done >= last_line + total.max(10) / 10 => {
+            last_line = done;
+            eprintln!("{stage}: {done}/{total} rows");
+        }
+        None => {}
+    };
+    let outcome = crate::import::register::import_with_progress(
+        conn,
+        &ctx,
+        &caller,
+        &name,
+        &bytes,
+        opts,
+        crate::i18n::Lang::En,
+        &mut progress,
+    )
+    .map_err(|e| e.to_string())?;
+    if let Some(b) = bar {
+        b.finish_and_clear();
+    }
+    for p in &outcome.problems {
+        println!("{}", p.text);
+    }
+    for a in &outcome.already_imported {
+        println!("Row {}: already imported as case {}.", a.row, a.case_number);
+    }
+    let verb = if outcome.id.is_some() { "Created" } else { "Would create" };
+    println!(
+        "{verb}: {} case(s), {} new subject(s) ({} already on record), {} decision(s); {} row(s) already imported{}.",
+        outcome.cases,
+        outcome.subjects_new,
+        outcome.subjects_matched,
+        outcome.decisions,
+        outcome.already_imported.len(),
+        match &outcome.converted_from {
+            Some(e) => format!("; text converted from {e}"),
+            None => String::new(),
+        }
+    );
+    match (&outcome.id, outcome.problems.is_empty(), opts.dry_run) {
+        (Some(id), _, _) => {
+            println!("Import {id}: {} row(s) skipped.", outcome.skipped_rows.len());
+            Ok(())
+        }
+        (None, true, _) => Ok(()),
+        (None, false, true) => Err(Failure::from(format!("{} problem(s) in the file", outcome.problems.len()))),
+        (None, false, false) => {
+            Err(Failure::from(format!("nothing imported: {} problem(s) in the file", outcome.problems.len())))
+        }
     }
 }

@@ -502,5 +502,48 @@ async fn a_case_from_logging_to_conclusion_in_the_browser() {
         accessible(&d).await
     })
     .await;
+
+    // The city's reviewer brings in the ward's register: the file checked, the preview
+    // read, the import confirmed.
+    let register = shots_dir().join("so-theo-doi.csv");
+    let headers: Vec<String> = casetrack::import::columns::columns().into_iter().map(|c| c.header).collect();
+    let mut row = vec![String::new(); headers.len()];
+    for (i, v) in [
+        (0, "UBKT-P-01"),
+        (1, "24/09/2024"),
+        (2, "Kiểm tra công vụ quý III/2024"),
+        (3, "Cá nhân"),
+        (4, "Phạm Thị Thu"),
+        (7, "Phường Ba Đình"),
+        (8, "2.5"),
+        (10, "Chậm trả kết quả hồ sơ đăng ký kinh doanh."),
+        (11, "Ít nghiêm trọng"),
+        (12, "Chờ tiếp nhận"),
+    ] {
+        row[i] = v.to_string();
+    }
+    let mut csv = csv::Writer::from_writer(Vec::new());
+    csv.write_record(&headers).unwrap();
+    csv.write_record(&row).unwrap();
+    std::fs::write(&register, csv.into_inner().unwrap()).unwrap();
+    step(&d, "10-reviewer-imports-a-register", async {
+        sign_out(&d).await?;
+        sign_in(&d, "ubkt.thanhpho").await?;
+        d.find(By::LinkText("Nhập sổ")).await.map_err(e)?.click().await.map_err(e)?;
+        page_has(&d, "Nhập sổ theo dõi từ tệp").await?;
+        accessible(&d).await?;
+        d.find(By::Id("i-file")).await.map_err(e)?.send_keys(register.display().to_string()).await.map_err(e)?;
+        d.find(By::Css("form[action='/imports/preview'] button")).await.map_err(e)?.click().await.map_err(e)?;
+        page_has(&d, "1 vụ việc sẽ được tạo").await?;
+        accessible(&d).await?;
+        let _ = d.screenshot(&shots_dir().join("10-the-import-preview-at-1366px.png")).await;
+        d.set_window_rect(0, 0, 390, 844).await.map_err(e)?;
+        let _ = d.screenshot(&shots_dir().join("10-the-import-preview-at-390px.png")).await;
+        d.set_window_rect(0, 0, 1366, 900).await.map_err(e)?;
+        d.find(By::Css("form[action='/imports/apply'] button")).await.map_err(e)?.click().await.map_err(e)?;
+        page_has(&d, "Đã nhập tệp so-theo-doi.csv.").await?;
+        accessible(&d).await
+    })
+    .await;
     d.quit().await.unwrap();
 }

@@ -14,6 +14,7 @@ pub mod export;
 pub mod extract;
 pub mod handling;
 pub mod health;
+pub mod imports;
 pub mod ledger;
 pub mod me;
 pub mod middleware;
@@ -72,6 +73,10 @@ fn api_v1(cfg: &mut ServiceConfig) {
     cfg.service(units::lineage);
     cfg.service(reorganisations::apply);
     cfg.service(reorganisations::list);
+    cfg.service(imports::template);
+    cfg.service(imports::import);
+    cfg.service(imports::list);
+    cfg.service(imports::get);
     cfg.service(directives::list);
     cfg.service(directives::get);
     cfg.service(directives::import);

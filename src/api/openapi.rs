@@ -30,6 +30,7 @@ use crate::error::{FieldProblem, Problem};
         (name = "campaigns", description = "Inspection campaigns"),
         (name = "subjects", description = "The people and bodies cases are about, and their record"),
         (name = "cases", description = "Violation cases and their handling"),
+        (name = "imports", description = "Registers of cases brought in from spreadsheets"),
         (name = "notifications", description = "Alerts and the e-mail outbox"),
         (name = "reports", description = "Figures for any period, unit, campaign or indicator"),
         (name = "audit", description = "Who changed what"),

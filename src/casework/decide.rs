@@ -42,7 +42,7 @@ pub struct DecisionInput {
 
 /// Checks `input` as a decision on `case` by `caller`, every bad field into `v` under
 /// `prefix` (`decision.` inline); the decision to store when nothing is wrong.
-pub(super) fn check(
+pub(crate) fn check(
     ctx: &Ctx,
     (handling, categories): (&Handling, &[Category]),
     caller: &CurrentUser,
@@ -133,7 +133,7 @@ pub(super) fn grounds(conn: &mut DbConn, case: &Case) -> Result<(Handling, Vec<C
 
 /// Writes `d` onto a closed case as its latest decision (what `decision` serves and the
 /// reports count it by).
-pub(super) fn show_on(case: &mut Case, d: &Decision) {
+pub(crate) fn show_on(case: &mut Case, d: &Decision) {
     case.decision_measure = Some(d.measure.clone());
     case.decision_decided_on = Some(d.decided_on);
     case.decision_reference = d.reference.clone();

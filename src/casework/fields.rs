@@ -253,7 +253,7 @@ pub(super) fn apply_fields(
 /// subject's record (found by identifier, or by unit, kind and name as written, or
 /// created) unless the case names one already, the key counts use (the record's id), and
 /// the search text.
-pub(super) fn derive(
+pub(crate) fn derive(
     conn: &mut DbConn,
     case: &mut Case,
     categories: &[Category],

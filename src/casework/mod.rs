@@ -20,10 +20,13 @@ use chrono_tz::Tz;
 use serde_json::{Value, json};
 
 pub use decide::{DecisionInput, decide, decisions};
+pub(crate) use decide::{check as check_decision, show_on as show_decision};
 pub use edit::edit;
+pub(crate) use fields::derive;
 pub use fields::{CaseInput, SubjectInput};
 pub use log::log;
 pub use notes::{Upload, adopt_files, attach, check_upload, comment};
+pub(crate) use snapshot as snapshot_of;
 pub use transition::{TransitionInput, actions_for, transition};
 
 use crate::auth::CurrentUser;
@@ -193,7 +196,7 @@ fn unit_in_reach(conn: &mut DbConn, caller: &CurrentUser, raw: &str) -> Result<R
 
 /// Whether `unit_id` lies where `caller` may act: a reviewer's or unit head's own subtree;
 /// inspectors are held to their campaign's targets instead.
-fn within_reach(conn: &mut DbConn, caller: &CurrentUser, unit_id: &str) -> Result<bool, ApiError> {
+pub fn within_reach(conn: &mut DbConn, caller: &CurrentUser, unit_id: &str) -> Result<bool, ApiError> {
     match (caller.role, &caller.user.unit_id) {
         (Role::Reviewer | Role::UnitHead, _) if caller.unit_ended => Ok(false),
         (Role::Reviewer | Role::UnitHead, Some(own)) => Ok(Unit::is_in_subtree(conn, own, unit_id)?),
@@ -203,7 +206,7 @@ fn within_reach(conn: &mut DbConn, caller: &CurrentUser, unit_id: &str) -> Resul
 }
 
 /// What the audit log keeps of a case.
-fn snapshot(c: &Case, indicator_ids: &[String]) -> Value {
+pub(crate) fn snapshot(c: &Case, indicator_ids: &[String]) -> Value {
     json!({
         "number": c.number, "status": c.status, "title": c.title, "description": c.description,
         "subject_kind": c.subject_kind, "subject_unit_id": c.subject_unit_id, "person_name": c.person_name,

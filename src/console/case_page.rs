@@ -110,7 +110,7 @@ async fn render(
                 at => instant(e.at), kind => e.kind.clone(),
                 actor => e.actor_id.as_ref().and_then(|a| names.get(a).cloned()),
                 action => text("action"), to => text("to"), note => text("note"), body => text("body"),
-                file_name => text("file_name"), from_name => text("from_name"), to_name => text("to_name"), basis => text("basis"),
+                file_name => text("file_name"), from_name => text("from_name"), to_name => text("to_name"), basis => text("basis"), line => text("line"),
             }
         })
         .collect();

@@ -11,6 +11,7 @@ mod cases;
 mod catalog;
 mod form;
 mod home;
+mod imports;
 mod layer;
 mod ledger;
 mod me;
@@ -74,6 +75,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/admin/reorganisations/template.csv", web::get().to(reorganisations::template))
         .route("/admin/reorganisations/preview", web::post().to(reorganisations::preview))
         .route("/admin/reorganisations/apply", web::post().to(reorganisations::apply))
+        .route("/imports", web::get().to(imports::index))
+        .route("/imports/template.xlsx", web::get().to(imports::template_file))
+        .route("/imports/preview", web::post().to(imports::preview))
+        .route("/imports/apply", web::post().to(imports::apply))
         .route("/admin/catalog", web::get().to(admin::catalog))
         .route("/admin/catalog", web::post().to(admin::import_catalog))
         .route("/assets/{name}", web::get().to(assets::serve));

@@ -52,6 +52,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("admin_audit.html", include_str!("../../templates/console/admin_audit.html")),
     ("admin_catalog.html", include_str!("../../templates/console/admin_catalog.html")),
     ("admin_reorganisations.html", include_str!("../../templates/console/admin_reorganisations.html")),
+    ("imports.html", include_str!("../../templates/console/imports.html")),
 ];
 
 impl Console {

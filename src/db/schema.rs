@@ -509,7 +509,36 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    imports (id) {
+        id -> Text,
+        file_name -> Text,
+        digest -> Text,
+        imported_by -> Text,
+        imported_at -> Timestamp,
+        rows_read -> BigInt,
+        cases_created -> BigInt,
+        subjects_created -> BigInt,
+        subjects_matched -> BigInt,
+        decisions_created -> BigInt,
+        already_imported -> BigInt,
+        rows_skipped -> BigInt,
+        encoding -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    import_rows (row_key) {
+        row_key -> Text,
+        import_id -> Text,
+        line -> BigInt,
+        case_id -> Text,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
+    imports,
+    import_rows,
     ledger,
     ledger_hashes,
     ledger_checkpoints,

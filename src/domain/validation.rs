@@ -147,6 +147,25 @@ pub mod msg {
         bad_cursor "bad-cursor" () [];
         bad_id "bad-id" () [];
         too_many_rows "too-many-rows" (max: i64) [max = text(max)];
+        /// A file that is neither a workbook nor a readable CSV.
+        not_a_register "not-a-register" () [];
+        register_rows "register-rows" (max: i64) [max = text(max)];
+        /// A cell no encoding explains, at row `line`, column `column` ("F").
+        text_unreadable "text-unreadable" (line: usize, column: &str) [line = text(line), column = text(column)];
+        unknown_column "unknown-column" () [];
+        no_campaign_named "no-campaign-named" () [];
+        position_for_people "position-for-people" () [];
+        /// No indicator `code` in the directive whose code is `directive`.
+        no_indicator_code "no-indicator-code" (code: &str, directive: &str) [code = text(code), directive = text(directive)];
+        register_date "register-date" () [];
+        due_before_detection "due-before-detection" () [];
+        decision_before_detection "decision-before-detection" () [];
+        status_needs_decision "status-needs-decision" () [];
+        /// A row that repeats row `first` of the same file.
+        row_twice "row-twice" (first: usize) [first = text(first)];
+        /// A header given again; `first` is the column that has it first.
+        column_twice "column-twice" (first: &str) [first = text(first)];
+        column_missing "column-missing" (header: &str) [header = text(header)];
         date_of_year "date-of-year" (year: i32) [year = text(year)];
         date_twice "date-twice" () [];
         makeup_day "makeup-day" () [];
@@ -260,6 +279,11 @@ impl Validator {
 
     pub fn is_ok(&self) -> bool {
         self.errors.is_empty()
+    }
+
+    /// Every problem recorded, in order.
+    pub fn into_errors(self) -> Vec<FieldError> {
+        self.errors
     }
 
     /// Ok when nothing was recorded, else every bad field (a 422 over HTTP).

@@ -46,6 +46,7 @@ const CASE_KEYS_AN_ADMIN_READS: &[&str] = &[
     "attachment_id",
     "size_bytes",
     "sha256",
+    "source",
 ];
 
 /// An audit record as an administrator reads it: before and after parsed, with the case

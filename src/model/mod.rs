@@ -9,6 +9,7 @@ pub mod case;
 pub mod decision;
 pub mod directive;
 pub mod handling;
+pub mod imports;
 pub mod login_failure;
 pub mod reorganisation;
 pub mod report;

@@ -177,6 +177,11 @@ impl Subject {
         Ok(s)
     }
 
+    /// The record `d` describes, if there is one (read only: what `find_or_create` would find).
+    pub fn matching(conn: &mut DbConn, d: &Described) -> QueryResult<Option<Subject>> {
+        Subject::described(conn, d, &d.name.map(fold).unwrap_or_default())
+    }
+
     /// The record `d` describes, if there is one: the person its identifier names, else
     /// the one of the same unit, kind and name as written (without another identifier).
     fn described(conn: &mut DbConn, d: &Described, search_name: &str) -> QueryResult<Option<Subject>> {
