@@ -14,7 +14,6 @@ use crate::error::{ApiError, msg};
 use crate::i18n::{Lang, catalogs};
 use crate::import::register::{self, Options, Outcome};
 use crate::import::sheet;
-use crate::import::template as register_template;
 use crate::model::imports::ImportRecord;
 use crate::state::AppState;
 
@@ -36,17 +35,7 @@ pub async fn template(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     caller.require(&[Role::Admin, Role::Reviewer])?;
-    let lang = Lang::preferred(&req);
-    let bytes = state
-        .op(move |conn, ctx| {
-            register_template::workbook(&register_template::Lists::load(conn, lang, ctx.today()?)?, lang)
-        })
-        .await?;
-    let name = if lang == Lang::En { "register-template.xlsx" } else { "mau-so-theo-doi.xlsx" };
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
-        .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")))
-        .body(bytes))
+    crate::web::download::register_template(&state, Lang::preferred(&req)).await
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

@@ -6,7 +6,7 @@
 use std::path::PathBuf;
 
 use actix_multipart::Multipart;
-use actix_web::http::{StatusCode, header};
+use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use minijinja::{Value, context};
 
@@ -16,7 +16,7 @@ use super::{Console, Fail};
 use crate::domain::role::Role;
 use crate::error::{ApiError, msg};
 use crate::import::register::{self, Options, Outcome};
-use crate::import::{sheet, template};
+use crate::import::sheet;
 use crate::model::imports::ImportRecord;
 use crate::state::AppState;
 
@@ -83,13 +83,7 @@ pub async fn index(
 /// `GET /imports/template.xlsx`: the template, as the API gives it.
 pub async fn template_file(state: web::Data<AppState>, viewer: Viewer) -> Result<HttpResponse, Fail> {
     viewer.user.require(ROLES)?;
-    let lang = viewer.lang;
-    let bytes =
-        state.op(move |conn, ctx| template::workbook(&template::Lists::load(conn, lang, ctx.today()?)?, lang)).await?;
-    Ok(HttpResponse::Ok()
-        .insert_header((header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"))
-        .insert_header((header::CONTENT_DISPOSITION, "attachment; filename=\"mau-so-theo-doi.xlsx\""))
-        .body(bytes))
+    Ok(crate::web::download::register_template(&state, viewer.lang).await?)
 }
 
 /// `POST /imports/preview`: the file read and checked as a dry run; kept for the confirmation.

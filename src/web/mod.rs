@@ -2,6 +2,7 @@
 //! request's log lines carry.
 
 pub mod client;
+pub mod download;
 pub mod span;
 
 pub use client::{Proxies, client_addr};
