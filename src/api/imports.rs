@@ -64,7 +64,7 @@ pub struct Refused {
 /// Imports a register (multipart, part `file`). A dry run answers 200 with every problem
 /// and what the import would create; the import answers 201, or 422 with the same answer
 /// when a row is bad (nothing is written) unless `skip_invalid=true`.
-#[utoipa::path(tag = "imports", params(ImportQuery), request_body(content = inline(RegisterForm), content_type = "multipart/form-data"), responses((status = 200, description = "The dry run's answer", body = Outcome), (status = 201, description = "Imported", body = Outcome), (status = 422, description = "Refused: every problem of the file, nothing written", content_type = "application/problem+json", body = Refused)))]
+#[utoipa::path(tag = "imports", params(ImportQuery), request_body(content = inline(RegisterForm), content_type = "multipart/form-data"), responses((status = 200, description = "The dry run's answer", body = Outcome), (status = 201, description = "Imported", body = Outcome), (status = 422, description = "Refused: a problem document; a refused file (`import-refused`) adds the dry run's fields beside it (the `Refused` schema), nothing written", content_type = "application/problem+json", body = crate::error::Problem)))]
 #[post("/imports/cases")]
 pub async fn import(
     state: web::Data<AppState>,

@@ -20,7 +20,7 @@ use crate::error::{FieldProblem, Problem};
                        overdue escalation and reports. Errors are RFC 9457 problem+json documents whose `type` \
                        is `urn:casetrack:problem:<code>`; a 422 lists every bad field in `errors`."
     ),
-    components(schemas(Problem, FieldProblem)),
+    components(schemas(Problem, FieldProblem, super::imports::Refused)),
     tags(
         (name = "auth", description = "Signing in and out"),
         (name = "me", description = "The signed-in user"),
