@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use super::columns::{DecisionPart, Field, Layout, Problem};
+use super::columns::{DecisionPart, Field, Layout, Problem, columns};
 use super::sheet::{self, Row, Sheet};
 use crate::auth::CurrentUser;
 use crate::casework::{self, Ctx, DecisionInput};
@@ -114,6 +114,8 @@ struct Catalogs {
     indicators: HashMap<(String, String), Indicator>,
     handling: Handling,
     levels: Vec<(String, String)>,
+    /// The columns every row must fill.
+    required: Vec<Field>,
 }
 
 /// A catalog word matched as people write it: the stored word, or its label in either
@@ -138,16 +140,19 @@ fn labels<T: Copy>(options: &[T], stored: impl Fn(T) -> &'static str, label_key:
 /// A date as registers write it: `dd/mm/yyyy` (or `d/m/yyyy`), or `yyyy-mm-dd` (a date
 /// cell), from 1900 to today.
 fn register_date(raw: &str, today: NaiveDate) -> Result<NaiveDate, Message> {
-    let date = NaiveDate::parse_from_str(raw, "%d/%m/%Y")
-        .or_else(|_| NaiveDate::parse_from_str(raw, "%Y-%m-%d"))
-        .map_err(|_| msg::register_date())?;
-    if !dates::in_range(date) {
-        return Err(dates::out_of_range());
-    }
+    let date = register_day(raw)?;
     if date > today {
         return Err(msg::not_future());
     }
     Ok(date)
+}
+
+/// A date as registers write it, in the accepted range, future or not (a due date).
+fn register_day(raw: &str) -> Result<NaiveDate, Message> {
+    let date = NaiveDate::parse_from_str(raw, "%d/%m/%Y")
+        .or_else(|_| NaiveDate::parse_from_str(raw, "%Y-%m-%d"))
+        .map_err(|_| msg::register_date())?;
+    if dates::in_range(date) { Ok(date) } else { Err(dates::out_of_range()) }
 }
 
 /// The codes a cell of indicators names: separated by `;` or `,` (or new lines), each the
@@ -180,7 +185,8 @@ impl Catalogs {
         let directives = Directive::list(conn)?.into_iter().map(|d| (d.id.clone(), d)).collect();
         let handling = Handling::load(conn)?;
         let levels = crate::model::handling::levels_in_use(conn)?;
-        Ok(Catalogs { campaigns, directives, units_by_code, units_by_name, indicators, handling, levels })
+        let required = columns().into_iter().filter(|c| c.required).map(|c| c.field).collect();
+        Ok(Catalogs { campaigns, directives, units_by_code, units_by_name, indicators, handling, levels, required })
     }
 
     /// A unit by code, or by name (when several units had the name, the one alive on `day`).
@@ -264,12 +270,7 @@ fn check_row(
         };
     }
     let required = |f: Field| !get(f).is_empty();
-    for f in [Field::DetectedOn, Field::Campaign, Field::SubjectKind, Field::Unit, Field::Indicators] {
-        if !required(f) {
-            bad!(f, msg::required());
-        }
-    }
-    for f in [Field::Description, Field::Severity, Field::Status] {
+    for &f in &cat.required {
         if !required(f) {
             bad!(f, msg::required());
         }
@@ -417,14 +418,7 @@ fn check_row(
     };
     let due_on = match get(Field::DueOn) {
         "" => None,
-        raw => NaiveDate::parse_from_str(raw, "%d/%m/%Y")
-            .or_else(|_| NaiveDate::parse_from_str(raw, "%Y-%m-%d"))
-            .ok()
-            .filter(|d| dates::in_range(*d))
-            .or_else(|| {
-                bad!(Field::DueOn, msg::register_date());
-                None
-            }),
+        raw => register_day(raw).map_err(|m| bad!(Field::DueOn, m)).ok(),
     };
     if let (Some(due), Some(found)) = (due_on, detected_on)
         && due < found
@@ -491,15 +485,15 @@ fn check_row(
         let decided_on = match part(DecisionPart::DecidedOn) {
             "" => None,
             raw => match register_date(raw, today) {
-                Ok(d) => Some(d.to_string()),
+                Ok(d) => Some(d),
                 Err(m) => {
                     bad!(Field::Decision(n, DecisionPart::DecidedOn), m);
                     continue;
                 }
             },
         };
-        if let (Some(d), Some(found)) = (decided_on.as_deref(), detected_on)
-            && d < found.to_string().as_str()
+        if let (Some(d), Some(found)) = (decided_on, detected_on)
+            && d < found
         {
             bad!(Field::Decision(n, DecisionPart::DecidedOn), msg::decision_before_detection());
         }
@@ -512,7 +506,7 @@ fn check_row(
             system: system.map(|s| s.as_str().to_string()),
             authority: opt(DecisionPart::Authority),
             measure,
-            decided_on,
+            decided_on: decided_on.map(|d| d.to_string()),
             reference: opt(DecisionPart::Reference),
             note: None,
             corrects: None,
