@@ -109,8 +109,20 @@ async fn an_untouched_trail_verifies_against_its_signed_checkpoints() {
     assert_eq!((lines[0], lines[1], lines[3]), ("casetrack", size.to_string().as_str(), ""), "{note}");
     assert!(lines[4].starts_with("\u{2014} casetrack "), "{note}");
 
+    // Every row the application wrote carries its seal order, set by the insert itself.
+    for table in ["audit_log", "case_events", "case_attachments"] {
+        let unmarked = one(&app, &format!("SELECT CAST(COUNT(*) AS TEXT) AS v FROM {table} WHERE seal_mark <= 0"));
+        assert_eq!(unmarked, "0", "{table}");
+    }
+    let first_mark = one(&app, "SELECT CAST(MAX(seal_mark) AS TEXT) AS v FROM case_events");
+
     // More work, a second checkpoint; both hold.
     w.act(&app, &w.city_reviewer, &cases[2], w.transition_body("dismiss")).await;
+    let later_mark = one(
+        &app,
+        &format!("SELECT CAST(MIN(seal_mark) AS TEXT) AS v FROM case_events WHERE seal_mark > {first_mark}"),
+    );
+    assert!(later_mark.parse::<i64>().unwrap() > first_mark.parse::<i64>().unwrap(), "a later write comes later");
     w.log_case(&app, &w.dien_bien, "Sử dụng xe công sai mục đích").await;
     let (second, later) = checkpoint(&app, dir.path(), "second.txt");
     assert!(later > size);

@@ -22,7 +22,8 @@ pub struct Attachment {
 
 impl Attachment {
     pub fn insert(&self, conn: &mut DbConn) -> QueryResult<()> {
-        diesel::insert_into(case_attachments::table).values(self).execute(conn).map(drop)
+        let mark = case_attachments::seal_mark.eq(crate::db::dialect::next_mark(conn.backend(), "case_attachments"));
+        diesel::insert_into(case_attachments::table).values((self, mark)).execute(conn).map(drop)
     }
 
     pub fn find(conn: &mut DbConn, case_id: &str, id: &str) -> QueryResult<Option<Attachment>> {

@@ -117,7 +117,8 @@ impl AuditEntry {
             before: before.map(|v| v.to_string()),
             after: after.map(|v| v.to_string()),
         };
-        diesel::insert_into(audit_log::table).values(&entry).execute(conn)?;
+        let mark = audit_log::seal_mark.eq(crate::db::dialect::next_mark(conn.backend(), "audit_log"));
+        diesel::insert_into(audit_log::table).values((&entry, mark)).execute(conn)?;
         Ok(())
     }
 

@@ -314,7 +314,8 @@ impl CaseEvent {
             kind: kind.to_string(),
             detail: detail.to_string(),
         };
-        diesel::insert_into(case_events::table).values(&event).execute(conn).map(drop)
+        let mark = case_events::seal_mark.eq(crate::db::dialect::next_mark(conn.backend(), "case_events"));
+        diesel::insert_into(case_events::table).values((&event, mark)).execute(conn).map(drop)
     }
 
     /// The timeline in order, keyset-paged.

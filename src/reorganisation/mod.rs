@@ -844,17 +844,16 @@ fn hand_over(
         }
         let mut moved: Vec<(Case, &str)> = Vec::with_capacity(batch.len());
         for ((from, to), ids) in pairs {
-            let ids: Vec<String> = diesel::update(
+            // The UPDATE returns the cases as they now are, read under its row locks.
+            let rows: Vec<Case> = crate::per_backend!(conn, |c| diesel::update(
                 cases::table
-                    .filter(cases::id.eq_any(ids))
+                    .filter(cases::id.eq_any(&ids))
                     .filter(cases::responsible_unit_id.eq(from))
                     .filter(cases::status.eq_any(crate::domain::workflow::OPEN_STATES)),
             )
             .set((cases::responsible_unit_id.eq(to), cases::version.eq(cases::version + 1), cases::updated_at.eq(now)))
-            .returning(cases::id)
-            .get_results(conn)?;
-            // Read back under the UPDATE's row locks: the cases as they now are.
-            let rows: Vec<Case> = cases::table.filter(cases::id.eq_any(&ids)).select(Case::as_select()).load(conn)?;
+            .returning(Case::as_returning())
+            .get_results(c))?;
             moved.extend(rows.into_iter().map(|c| (c, from)));
         }
         let cited = Case::indicators_of(conn, &moved.iter().map(|(c, _)| c.id.clone()).collect::<Vec<_>>())?;
