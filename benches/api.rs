@@ -542,7 +542,7 @@ fn reorganise(pool: &DbPool, settings: &Settings, label: &str, rows: i64) {
         let mut ms = Vec::new();
         for _ in 0..5 {
             let t = Instant::now();
-            casetrack::api::reports::summary_of(conn, &scope, &filter, Some(city.id.clone()), None, now).unwrap();
+            casetrack::reports::summary_of(conn, &scope, &filter, Some(city.id.clone()), None, now).unwrap();
             ms.push(t.elapsed().as_secs_f64() * 1000.0);
         }
         median(&ms)

@@ -133,13 +133,13 @@ impl Application {
             .listen("casetrack", listener, move || {
                 let data = data.clone();
                 let app = App::new()
-                    .wrap(crate::api::middleware::problem_for_bare_errors())
-                    .wrap(actix_web::middleware::from_fn(crate::api::middleware::speak_the_readers_language))
+                    .wrap(crate::web::middleware::problem_for_bare_errors())
+                    .wrap(actix_web::middleware::from_fn(crate::web::middleware::speak_the_readers_language))
                     .wrap(actix_web::middleware::from_fn(crate::console::console_layer))
                     .wrap(actix_web::middleware::Compress::default())
-                    .wrap(actix_web::middleware::from_fn(crate::api::middleware::refuse_long_urls))
-                    .wrap(actix_web::middleware::from_fn(crate::api::middleware::request_id_header))
-                    .wrap(actix_web::middleware::from_fn(crate::api::middleware::access_log))
+                    .wrap(actix_web::middleware::from_fn(crate::web::middleware::refuse_long_urls))
+                    .wrap(actix_web::middleware::from_fn(crate::web::middleware::request_id_header))
+                    .wrap(actix_web::middleware::from_fn(crate::web::middleware::access_log))
                     .wrap(TracingLogger::<crate::web::span::RequestSpan>::new())
                     .app_data(data.clone())
                     .app_data(console.clone())

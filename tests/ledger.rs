@@ -118,10 +118,8 @@ async fn an_untouched_trail_verifies_against_its_signed_checkpoints() {
 
     // More work, a second checkpoint; both hold.
     w.act(&app, &w.city_reviewer, &cases[2], w.transition_body("dismiss")).await;
-    let later_mark = one(
-        &app,
-        &format!("SELECT CAST(MIN(seal_mark) AS TEXT) AS v FROM case_events WHERE seal_mark > {first_mark}"),
-    );
+    let later_mark =
+        one(&app, &format!("SELECT CAST(MIN(seal_mark) AS TEXT) AS v FROM case_events WHERE seal_mark > {first_mark}"));
     assert!(later_mark.parse::<i64>().unwrap() > first_mark.parse::<i64>().unwrap(), "a later write comes later");
     w.log_case(&app, &w.dien_bien, "Sử dụng xe công sai mục đích").await;
     let (second, later) = checkpoint(&app, dir.path(), "second.txt");

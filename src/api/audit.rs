@@ -3,14 +3,14 @@
 use actix_web::{get, web};
 use serde::{Deserialize, Serialize};
 
-use super::extract::QueryParams;
-use super::pagination::{Page, PageRequest};
-use super::{instant, parse_instant};
+use super::instant;
 use crate::auth::CurrentUser;
 use crate::domain::role::Role;
-use crate::error::{ApiError, Validator};
+use crate::error::ApiError;
 use crate::model::audit::{AuditEntry, AuditFilter, AuditRecord};
 use crate::state::AppState;
+use crate::web::extract::QueryParams;
+use crate::web::pagination::{Page, PageRequest};
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct AuditView {
@@ -58,21 +58,6 @@ pub struct AuditQuery {
     cursor: Option<String>,
 }
 
-/// The audit log's filters, checked (422 naming a bad `from` or `to`).
-pub fn audit_filter(
-    entity_type: Option<String>,
-    entity_id: Option<String>,
-    actor_id: Option<String>,
-    from: Option<&str>,
-    to: Option<&str>,
-) -> Result<AuditFilter, ApiError> {
-    let mut v = Validator::new();
-    let from = parse_instant(&mut v, "from", from);
-    let to = parse_instant(&mut v, "to", to);
-    v.finish()?;
-    Ok(AuditFilter { entity_type, entity_id, actor_id, from, to })
-}
-
 /// Newest first.
 #[utoipa::path(tag = "audit", params(AuditQuery), responses((status = 200, description = "A page of audit records, newest first", body = Page<AuditView>)))]
 #[get("/audit")]
@@ -84,7 +69,7 @@ pub async fn list(
     caller.require(&[Role::Admin])?;
     let q = q.0;
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
-    let filter = audit_filter(q.entity_type, q.entity_id, q.actor_id, q.from.as_deref(), q.to.as_deref())?;
+    let filter = AuditFilter::parse(q.entity_type, q.entity_id, q.actor_id, q.from.as_deref(), q.to.as_deref())?;
     let (before, fetch) = (page.after.clone(), page.fetch());
     let rows = state.db(move |conn| Ok(AuditEntry::list(conn, &filter, before.as_deref(), fetch)?)).await?;
     Ok(web::Json(page.page(rows, |e| e.id.clone(), AuditView::from)))

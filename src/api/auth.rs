@@ -3,11 +3,11 @@
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use serde::Deserialize;
 
-use super::extract::{JsonBody, client_addr};
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, Validator};
 use crate::signin::{self, TokenPair};
 use crate::state::AppState;
+use crate::web::extract::{JsonBody, client_addr};
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct LoginRequest {

@@ -3,12 +3,12 @@
 use actix_web::{HttpResponse, get, put, web};
 use serde::{Deserialize, Serialize};
 
-use super::extract::{JsonBody, QueryParams};
 use crate::auth::CurrentUser;
 use crate::domain::calendar::CalendarYear;
 use crate::domain::role::Role;
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::web::extract::{JsonBody, QueryParams};
 
 /// A year of the calendar as served.
 #[derive(Serialize, utoipa::ToSchema)]

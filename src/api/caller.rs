@@ -6,10 +6,10 @@ use actix_web::http::header;
 use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::{LocalBoxFuture, Ready, ready};
 
-use super::extract::client_addr;
 use crate::auth::{CurrentUser, TokenOnly};
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::web::extract::client_addr;
 
 fn bearer(req: &HttpRequest) -> Option<String> {
     let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
@@ -24,7 +24,7 @@ fn verify(req: &HttpRequest) -> Result<(TokenOnly, web::Data<AppState>), ApiErro
     let token = bearer(req).ok_or(ApiError::Unauthorized)?;
     let now = state.clock.now().timestamp();
     let verified = TokenOnly::from_token(&state.tokens, &token, now, client_addr(req)).ok_or(ApiError::Unauthorized)?;
-    crate::api::middleware::AccessUser::note(req, verified.user_id());
+    crate::web::middleware::AccessUser::note(req, verified.user_id());
     Ok((verified, state))
 }
 

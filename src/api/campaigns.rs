@@ -4,15 +4,15 @@ use actix_web::{HttpResponse, get, patch, post, web};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::extract::{IfMatch, JsonBody, QueryParams, etag, parse_id};
 use super::instant;
-use super::pagination::{Page, PageRequest};
 use crate::auth::CurrentUser;
 use crate::campaigns;
 use crate::domain::role::Role;
 use crate::error::ApiError;
 use crate::model::campaign::{Campaign, CampaignFilter};
 use crate::state::AppState;
+use crate::web::extract::{IfMatch, JsonBody, QueryParams, etag, parse_id};
+use crate::web::pagination::{Page, PageRequest};
 
 pub use crate::campaigns::{CampaignInput, KINDS, STATUSES};
 

@@ -5,17 +5,17 @@ use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::extract::{IfMatch, JsonBody, QueryParams, etag, parse_id};
 use super::instant;
-use super::pagination::{Page, PageRequest};
 use crate::auth::{CurrentUser, TokenOnly};
+use crate::casework::list::{CaseQuery, case_filter};
 use crate::casework::{self, CaseInput, Ctx, TransitionInput};
 use crate::domain::deadline::is_overdue;
-use crate::domain::role::one_of;
-use crate::domain::workflow::Status;
-use crate::error::{ApiError, Validator};
-use crate::model::case::{Case, CaseEvent, CaseFilter};
+use crate::error::ApiError;
+use crate::model::case::{Case, CaseEvent};
 use crate::state::AppState;
+use crate::table::FileFormat;
+use crate::web::extract::{IfMatch, JsonBody, QueryParams, etag, parse_id};
+use crate::web::pagination::{Page, PageRequest};
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct SubjectView {
@@ -140,55 +140,6 @@ fn changed(state: &AppState, case: Case, ids: Vec<String>, now: NaiveDateTime) -
     Ok(HttpResponse::Ok().insert_header(("ETag", etag(view.version))).json(view))
 }
 
-#[derive(Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct CaseQuery {
-    pub campaign_id: Option<String>,
-    pub unit_id: Option<String>,
-    pub indicator_id: Option<String>,
-    pub status: Option<String>,
-    pub overdue: Option<bool>,
-    /// `true`: only cases whose subject has another standing case found on or before it
-    /// (tái phạm); `false`: only first violations.
-    pub repeat: Option<bool>,
-    pub q: Option<String>,
-    pub from: Option<String>,
-    pub to: Option<String>,
-    pub limit: Option<i64>,
-    pub cursor: Option<String>,
-    /// `csv` or `xlsx` exports every matching case instead of a page.
-    pub format: Option<String>,
-}
-
-/// Validates the list filters (shared by the list and its export).
-pub fn case_filter(q: &CaseQuery) -> Result<CaseFilter, ApiError> {
-    let mut v = Validator::new();
-    let (from, to) = super::parse_period(&mut v, q.from.as_deref(), q.to.as_deref());
-    if let Some(s) = &q.status {
-        v.check(Status::parse(s).is_some(), "status", one_of(&Status::ALL.map(Status::as_str)));
-    }
-    if let Some(q) = &q.q {
-        v.check(q.chars().count() <= 200, "q", crate::error::msg::too_long(200));
-    }
-    v.finish()?;
-    Ok(CaseFilter {
-        directive_id: None,
-        campaign_id: q.campaign_id.clone(),
-        unit_id: q.unit_id.clone(),
-        subject_unit_id: None,
-        responsible_only_unit_id: None,
-        responsible_unit_id: None,
-        indicator_id: q.indicator_id.clone(),
-        status: q.status.clone(),
-        overdue: q.overdue,
-        repeat: q.repeat,
-        q: q.q.clone(),
-        from,
-        to,
-    })
-}
-
 #[utoipa::path(tag = "cases", params(CaseQuery), responses((status = 200, description = "A page of the cases the caller may see; with format=csv|xlsx (or Accept) every matching case as a file", content((Page<CaseView> = "application/json"), (String = "text/csv"), (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")))))]
 #[get("/cases")]
 pub async fn list(
@@ -200,9 +151,9 @@ pub async fn list(
     let scope = casework::scope_of(&caller)?;
     let q = q.0;
     let accept = req.headers().get(actix_web::http::header::ACCEPT).and_then(|v| v.to_str().ok());
-    if let Some(format) = super::export::FileFormat::pick(q.format.as_deref(), accept)? {
-        return super::case_export::export(state, scope, case_filter(&q)?, format, crate::i18n::Lang::preferred(&req))
-            .await;
+    if let Some(format) = FileFormat::pick(q.format.as_deref(), accept)? {
+        let lang = crate::i18n::Lang::preferred(&req);
+        return crate::web::download::cases(&state, scope, case_filter(&q)?, format, lang).await;
     }
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
     let filter = case_filter(&q)?;

@@ -4,14 +4,14 @@ use actix_web::{HttpResponse, get, post, web};
 use chrono::NaiveDate;
 use serde::Serialize;
 
-use super::extract::{IfMatch, JsonBody, QueryParams, etag};
 use super::instant;
-use super::pagination::{Page, PageQuery, PageRequest};
 use crate::auth::CurrentUser;
 use crate::casework::{self, DecisionInput};
 use crate::error::ApiError;
 use crate::model::decision::Decision;
 use crate::state::AppState;
+use crate::web::extract::{IfMatch, JsonBody, QueryParams, etag};
+use crate::web::pagination::{Page, PageQuery, PageRequest};
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct DecisionRecord {

@@ -3,14 +3,14 @@
 use actix_web::{HttpResponse, get, post, web};
 use serde::{Deserialize, Serialize};
 
-use super::extract::{JsonBody, QueryParams, etag, parse_id};
 use super::instant;
-use super::pagination::{Page, PageQuery, PageRequest};
 use crate::auth::CurrentUser;
 use crate::domain::catalog::Catalog;
 use crate::error::ApiError;
 use crate::model::directive::{Directive, ImportSummary, Indicator};
 use crate::state::AppState;
+use crate::web::extract::{JsonBody, QueryParams, etag, parse_id};
+use crate::web::pagination::{Page, PageQuery, PageRequest};
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct IndicatorView {

@@ -4,9 +4,9 @@
 use actix_web::{HttpResponse, get, put, web};
 use serde::Serialize;
 
-use super::extract::{JsonBody, QueryParams};
-use super::pagination::{Page, PageQuery, PageRequest};
 use crate::auth::CurrentUser;
+use crate::web::extract::{JsonBody, QueryParams};
+use crate::web::pagination::{Page, PageQuery, PageRequest};
 use chrono::NaiveDate;
 
 use crate::domain::handling::{Category, HandlingCatalog, LevelEntry, MeasureEntry, System};

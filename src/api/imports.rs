@@ -6,8 +6,6 @@ use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use serde::{Deserialize, Serialize};
 
-use super::extract::{QueryParams, parse_id};
-use super::pagination::{Page, PageRequest};
 use crate::auth::CurrentUser;
 use crate::domain::role::Role;
 use crate::error::{ApiError, msg};
@@ -16,6 +14,8 @@ use crate::import::register::{self, Options, Outcome};
 use crate::import::sheet;
 use crate::model::imports::ImportRecord;
 use crate::state::AppState;
+use crate::web::extract::{QueryParams, parse_id};
+use crate::web::pagination::{Page, PageRequest};
 
 /// The multipart form of an import: one part named `file` (XLSX, or CSV in UTF-8).
 #[derive(utoipa::ToSchema)]
@@ -76,7 +76,7 @@ pub async fn import(
     caller.require(&[Role::Admin, Role::Reviewer])?;
     let lang = Lang::preferred(&req);
     let opts = Options { dry_run: q.0.dry_run.unwrap_or(false), skip_invalid: q.0.skip_invalid.unwrap_or(false) };
-    let mut received = super::attachments::receive(form, sheet::MAX_BYTES, 1).await?;
+    let mut received = crate::web::files::receive(form, sheet::MAX_BYTES, 1).await?;
     let Some((_, file)) = received.files.pop() else {
         return Err(ApiError::field("file", msg::file_field()));
     };

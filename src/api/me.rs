@@ -3,11 +3,11 @@
 use actix_web::{HttpResponse, get, patch, post, web};
 use serde::Deserialize;
 
-use super::extract::{JsonBody, etag};
 use super::users::UserView;
 use crate::auth::CurrentUser;
 use crate::error::ApiError;
 use crate::state::AppState;
+use crate::web::extract::{JsonBody, etag};
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct PasswordChange {
@@ -25,7 +25,7 @@ pub async fn me(caller: CurrentUser) -> HttpResponse {
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct MePatch {
     /// `HH:MM` to take alerts once a day at that local time; null for a digest each sweep.
-    #[serde(default, deserialize_with = "super::extract::double_option")]
+    #[serde(default, deserialize_with = "crate::web::extract::double_option")]
     digest_daily_at: Option<Option<String>>,
 }
 

@@ -6,21 +6,16 @@ pub mod auth;
 pub mod calendar;
 pub mod caller;
 pub mod campaigns;
-pub mod case_export;
 pub mod cases;
 pub mod decisions;
 pub mod directives;
-pub mod export;
-pub mod extract;
 pub mod handling;
 pub mod health;
 pub mod imports;
 pub mod ledger;
 pub mod me;
-pub mod middleware;
 pub mod notifications;
 pub mod openapi;
-pub mod pagination;
 pub mod reorganisations;
 pub mod reports;
 pub mod subjects;
@@ -29,11 +24,10 @@ pub mod users;
 pub mod wire;
 
 use actix_web::web;
-use chrono::{NaiveDate, NaiveDateTime};
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::error::{ApiError, Validator};
+use crate::error::ApiError;
 
 /// Mounts every route; each is collected into the OpenAPI document as it is mounted.
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -119,21 +113,3 @@ fn api_v1(cfg: &mut ServiceConfig) {
 }
 
 pub use crate::domain::dates::instant;
-
-/// Reads an instant filter: RFC 3339, or a date (its start, UTC). Records a bad value in `v`.
-pub fn parse_instant(v: &mut Validator, field: &str, raw: Option<&str>) -> Option<NaiveDateTime> {
-    crate::domain::dates::parse_instant(raw?).map_err(|m| v.add(field, m)).ok()
-}
-
-/// Reads a `from`/`to` pair of dates (both inclusive), recording bad values and a
-/// reversed period in `v`.
-pub fn parse_period(v: &mut Validator, from: Option<&str>, to: Option<&str>) -> (Option<NaiveDate>, Option<NaiveDate>) {
-    let mut date = |field: &str, raw: Option<&str>| {
-        raw.and_then(|r| crate::domain::dates::parse_date(r).map_err(|m| v.add(field, m)).ok())
-    };
-    let (from, to) = (date("from", from), date("to", to));
-    if let (Some(f), Some(t)) = (from, to) {
-        v.check(f <= t, "to", crate::error::msg::not_before_start());
-    }
-    (from, to)
-}

@@ -3,9 +3,7 @@
 use actix_web::{HttpResponse, get, post, web};
 use serde::{Deserialize, Serialize};
 
-use super::extract::{QueryParams, parse_id};
 use super::instant;
-use super::pagination::{Page, PageRequest};
 use crate::auth::CurrentUser;
 use crate::casework::scope_of;
 use crate::domain::role::{Role, one_of};
@@ -13,6 +11,8 @@ use crate::error::ApiError;
 use crate::model::alert::{Alert, OutboxMessage};
 use crate::model::case::CaseScope;
 use crate::state::AppState;
+use crate::web::extract::{QueryParams, parse_id};
+use crate::web::pagination::{Page, PageRequest};
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct NotificationView {

@@ -4,15 +4,15 @@ use actix_web::{HttpResponse, get, post, web};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::extract::{JsonBody, QueryParams};
 use super::instant;
-use super::pagination::{Page, PageRequest};
 use crate::auth::CurrentUser;
 use crate::domain::role::Role;
 use crate::error::ApiError;
 use crate::model::reorganisation::Reorganisation;
 use crate::reorganisation::{self, Plan, ReorganisationInput};
 use crate::state::AppState;
+use crate::web::extract::{JsonBody, QueryParams};
+use crate::web::pagination::{Page, PageRequest};
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]

@@ -5,14 +5,14 @@ use actix_web::{HttpResponse, get, patch, post, web};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
-use super::extract::{IfMatch, JsonBody, QueryParams, etag};
 use super::instant;
-use super::pagination::{Page, PageRequest};
 use crate::auth::CurrentUser;
 use crate::error::ApiError;
 use crate::model::subject::{CaseOfSubject, Former, Subject};
 use crate::state::AppState;
 use crate::subjects::{self, SubjectPatch};
+use crate::web::extract::{IfMatch, JsonBody, QueryParams, etag};
+use crate::web::pagination::{Page, PageRequest};
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct RegistrySubject {

@@ -3,15 +3,15 @@
 use actix_web::{HttpResponse, get, patch, post, web};
 use serde::{Deserialize, Serialize};
 
-use super::extract::{IfMatch, JsonBody, QueryParams, etag, parse_id};
 use super::instant;
-use super::pagination::{Page, PageRequest};
 use crate::auth::CurrentUser;
 use crate::domain::role::{UnitKind, one_of};
 use crate::error::ApiError;
 use crate::model::unit::{Unit, UnitFilter};
 use crate::state::AppState;
 use crate::unit_tree;
+use crate::web::extract::{IfMatch, JsonBody, QueryParams, etag, parse_id};
+use crate::web::pagination::{Page, PageRequest};
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct UnitView {

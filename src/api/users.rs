@@ -3,15 +3,15 @@
 use actix_web::{HttpResponse, get, patch, post, web};
 use serde::{Deserialize, Serialize};
 
-use super::extract::{IfMatch, JsonBody, QueryParams, etag, parse_id};
 use super::instant;
-use super::pagination::{Page, PageRequest};
 use crate::accounts::{self, NewAccount, UnitRef};
 use crate::auth::CurrentUser;
 use crate::domain::role::{Role, one_of};
 use crate::error::{ApiError, Validator};
 use crate::model::user::{User, UserFilter};
 use crate::state::AppState;
+use crate::web::extract::{IfMatch, JsonBody, QueryParams, etag, parse_id};
+use crate::web::pagination::{Page, PageRequest};
 
 /// A user as served: never the password hash.
 #[derive(Serialize, utoipa::ToSchema)]

@@ -9,6 +9,7 @@
 mod decide;
 mod edit;
 mod fields;
+pub mod list;
 mod log;
 mod notes;
 mod transition;

@@ -182,7 +182,7 @@ async fn user_page(
     extra: Value,
     status: StatusCode,
 ) -> Result<HttpResponse, Fail> {
-    let id = crate::api::extract::parse_id(&id)?;
+    let id = crate::web::extract::parse_id(&id)?;
     let (user, units) =
         state.db(move |conn| Ok((User::find(conn, &id)?.ok_or(ApiError::NotFound)?, unit_tree(conn)?))).await?;
     let ctx = context! {
@@ -308,7 +308,7 @@ async fn unit_page(
     extra: Value,
     status: StatusCode,
 ) -> Result<HttpResponse, Fail> {
-    let id = crate::api::extract::parse_id(&id)?;
+    let id = crate::web::extract::parse_id(&id)?;
     let (unit, units, people, lineage) = state
         .db(move |conn| {
             let unit = Unit::find(conn, &id)?.ok_or(ApiError::NotFound)?;
@@ -462,7 +462,7 @@ pub async fn audit(
     admin(&viewer)?;
     let q = q.into_inner();
     let some = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
-    let checked = crate::api::audit::audit_filter(
+    let checked = AuditFilter::parse(
         some(&q.entity_type),
         some(&q.entity_id),
         some(&q.actor_id),
@@ -521,7 +521,7 @@ pub async fn import_catalog(
     multipart: Multipart,
 ) -> Result<HttpResponse, Fail> {
     admin(&viewer)?;
-    let received = crate::api::attachments::receive(multipart, 1024 * 1024, 1).await?;
+    let received = crate::web::files::receive(multipart, 1024 * 1024, 1).await?;
     let form = FormData::from_pairs(received.fields);
     viewer.check_csrf(form.csrf().as_deref())?;
     let lang = viewer.lang;

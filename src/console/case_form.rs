@@ -164,7 +164,7 @@ pub async fn create(
     viewer: Viewer,
     multipart: Multipart,
 ) -> Result<HttpResponse, Fail> {
-    let received = crate::api::attachments::receive(multipart, state.settings.cases.attachment_max_bytes, 10).await;
+    let received = crate::web::files::receive(multipart, state.settings.cases.attachment_max_bytes, 10).await;
     let (form, files, file_error) = match received {
         Ok(r) => (FormData::from_pairs(r.fields), r.files, None),
         Err(e @ ApiError::PayloadTooLarge { .. }) => (FormData::default(), Vec::new(), Some(e)),

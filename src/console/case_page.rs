@@ -351,7 +351,7 @@ pub async fn upload(
     multipart: Multipart,
 ) -> Result<HttpResponse, Fail> {
     let id = path.into_inner();
-    let received = crate::api::attachments::receive(multipart, state.settings.cases.attachment_max_bytes, 10).await;
+    let received = crate::web::files::receive(multipart, state.settings.cases.attachment_max_bytes, 10).await;
     let received = match received {
         Ok(r) => r,
         Err(e @ ApiError::PayloadTooLarge { .. }) => {
@@ -403,7 +403,7 @@ pub async fn download(
     path: web::Path<(String, String)>,
 ) -> Result<HttpResponse, Fail> {
     let (id, aid) = path.into_inner();
-    let aid = crate::api::extract::parse_id(&aid)?;
+    let aid = crate::web::extract::parse_id(&aid)?;
     let caller = viewer.user;
     let a = state
         .db(move |conn| {
@@ -411,5 +411,5 @@ pub async fn download(
             Attachment::find(conn, &case.id, &aid)?.ok_or(ApiError::NotFound)
         })
         .await?;
-    Ok(crate::api::attachments::serve_file(&state, a).await?)
+    Ok(crate::web::files::serve_file(&state, a).await?)
 }

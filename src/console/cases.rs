@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::render::deadline_view;
 use super::session::Viewer;
 use super::{Console, Fail};
-use crate::api::cases::{CaseQuery, case_filter};
+use crate::casework::list::{CaseQuery, case_filter};
 use crate::casework::scope_of;
 use crate::db::DbConn;
 use crate::domain::deadline::is_overdue;
@@ -92,7 +92,7 @@ fn order_of(q: &ListQuery) -> Option<CaseOrder> {
 
 /// The cursor of a page in one of the console's orders: the last case's sort key and id.
 fn ordered_cursor(key: NaiveDateTime, id: &str) -> String {
-    crate::api::pagination::cursor_for(&format!("{}|{id}", crate::domain::dates::instant(key)))
+    crate::web::pagination::cursor_for(&format!("{}|{id}", crate::domain::dates::instant(key)))
 }
 
 /// Reads [`ordered_cursor`]'s form back; anything else is a 422 on `cursor`.
@@ -171,7 +171,7 @@ pub async fn list(
     let api = q.api();
     let order = order_of(&q);
     let checked = case_filter(&api).and_then(|f| {
-        let page = crate::api::pagination::PageRequest::parse(Some(PAGE), api.cursor.as_deref())?;
+        let page = crate::web::pagination::PageRequest::parse(Some(PAGE), api.cursor.as_deref())?;
         let ordered_after = match (order, q.cursor.as_deref().filter(|c| !c.is_empty())) {
             (Some(_), Some(c)) => Some(parse_ordered_cursor(c)?),
             _ => None,
@@ -211,7 +211,7 @@ pub async fn list(
             let next = found.last().filter(|_| more).map(|c| match order {
                 Some(CaseOrder::Deadline) => ordered_cursor(c.deadline_at.unwrap_or(c.updated_at), &c.id),
                 Some(CaseOrder::Activity) => ordered_cursor(c.updated_at, &c.id),
-                None => crate::api::pagination::cursor_for(&c.id),
+                None => crate::web::pagination::cursor_for(&c.id),
             });
             let campaigns = Campaign::list(conn, &CampaignFilter { member, ..Default::default() }, None, 200)?;
             let campaigns: Vec<Value> =
@@ -245,9 +245,9 @@ pub async fn export(
 ) -> Result<HttpResponse, Fail> {
     let api = q.into_inner().api();
     let scope = scope_of(&viewer.user)?;
-    let format = crate::api::export::FileFormat::pick(api.format.as_deref(), None)?
+    let format = crate::table::FileFormat::pick(api.format.as_deref(), None)?
         .ok_or_else(|| ApiError::field("format", crate::error::msg::one_of(&["csv", "xlsx"])))?;
-    Ok(crate::api::case_export::export(state, scope, case_filter(&api)?, format, viewer.lang).await?)
+    Ok(crate::web::download::cases(&state, scope, case_filter(&api)?, format, viewer.lang).await?)
 }
 
 /// The most cases one bulk action takes.
@@ -313,7 +313,7 @@ mod tests {
         let at = chrono::NaiveDate::from_ymd_opt(2024, 10, 31).unwrap().and_hms_opt(17, 0, 0).unwrap();
         let id = crate::model::new_id();
         assert_eq!(parse_ordered_cursor(&ordered_cursor(at, &id)).unwrap(), (at, id.clone()));
-        for bad in ["AA", "", &crate::api::pagination::cursor_for(&id), &crate::api::pagination::cursor_for("x|y")] {
+        for bad in ["AA", "", &crate::web::pagination::cursor_for(&id), &crate::web::pagination::cursor_for("x|y")] {
             assert!(parse_ordered_cursor(bad).is_err(), "{bad}");
         }
     }

@@ -94,7 +94,7 @@ pub async fn preview(
     multipart: Multipart,
 ) -> Result<HttpResponse, Fail> {
     viewer.user.require(ROLES)?;
-    let received = crate::api::attachments::receive(multipart, sheet::MAX_BYTES, 1).await?;
+    let received = crate::web::files::receive(multipart, sheet::MAX_BYTES, 1).await?;
     let form = FormData::from_pairs(received.fields);
     viewer.check_csrf(form.csrf().as_deref())?;
     let lang = viewer.lang;

@@ -10,7 +10,6 @@ use super::form::{FormData, field_errors};
 use super::render::{instant, local_path, see_other};
 use super::session::{self, SIGN_IN_COOKIE, Viewer, lang_of};
 use super::{Console, Fail};
-use crate::api::extract::client_addr;
 use crate::auth::constant_eq;
 use crate::casework::scope_of;
 use crate::error::ApiError;
@@ -19,6 +18,7 @@ use crate::model::alert::Alert;
 use crate::model::case::CaseScope;
 use crate::model::session::Session;
 use crate::state::AppState;
+use crate::web::extract::client_addr;
 
 /// Where to go after signing in: a path of this site only ([`local_path`]), never back to
 /// the sign-in form.
@@ -276,7 +276,7 @@ pub async fn mark_read(
     body: web::Bytes,
 ) -> Result<HttpResponse, Fail> {
     let form = viewer.form(&body)?;
-    let id = crate::api::extract::parse_id(&path)?;
+    let id = crate::web::extract::parse_id(&path)?;
     let user_id = viewer.user.user.id.clone();
     state
         .op(

@@ -153,7 +153,7 @@ pub async fn preview(
     multipart: Multipart,
 ) -> Result<HttpResponse, Fail> {
     viewer.user.require(&[Role::Admin])?;
-    let received = crate::api::attachments::receive(multipart, FILE_MAX, 1).await?;
+    let received = crate::web::files::receive(multipart, FILE_MAX, 1).await?;
     let form = FormData::from_pairs(received.fields);
     viewer.check_csrf(form.csrf().as_deref())?;
     let lang = viewer.lang;

@@ -9,12 +9,12 @@ use serde::{Deserialize, Serialize};
 use super::form::field_errors;
 use super::session::Viewer;
 use super::{Console, Fail};
-use crate::api::reports::{ReportQuery, prepare, series_of, summary_of, summary_table};
 use crate::error::ApiError;
 use crate::i18n;
 use crate::model::campaign::{Campaign, CampaignFilter};
 use crate::model::directive::Directive;
 use crate::model::unit::Unit;
+use crate::reports::{ReportQuery, prepare, summary_table};
 use crate::state::AppState;
 
 /// The report's address parameters (blank is no filter).
@@ -63,7 +63,7 @@ impl Filters {
 }
 
 /// The monthly series as bars of a server-drawn chart (heights in the SVG's units).
-fn chart(points: &[crate::api::reports::SeriesPoint]) -> Value {
+fn chart(points: &[crate::reports::SeriesPoint]) -> Value {
     const HEIGHT: f64 = 160.0;
     let max = points.iter().map(|p| p.detected.max(p.handled)).max().unwrap_or(0).max(1) as f64;
     let bars: Vec<Value> = points
@@ -92,7 +92,7 @@ pub async fn page(
     let lang = viewer.lang;
     let query = filters.query();
     let prepared = prepare(&viewer.user, &query);
-    let (scope, filter) = match prepared {
+    let asked = match prepared {
         Ok(p) => p,
         Err(e @ ApiError::Validation(_)) => {
             let errors = field_errors(lang, e)?;
@@ -107,17 +107,12 @@ pub async fn page(
         }
         Err(e) => return Err(Fail(e)),
     };
-    let root = query.unit_id.clone().or(viewer.user.user.unit_id.clone());
-    let as_of = match crate::api::reports::as_of_of(&query) {
-        Ok(d) => d,
-        Err(e) => return Err(Fail(e)),
-    };
     let now = state.clock.now_naive();
     let (summary, points, unit, campaigns, directives) = state
         .db(move |conn| {
-            let summary = summary_of(conn, &scope, &filter, root.clone(), as_of, now)?;
-            let points = series_of(conn, &scope, &filter, now)?;
-            let unit = match &root {
+            let summary = asked.summary(conn, now)?;
+            let points = asked.series(conn, now)?.items;
+            let unit = match &asked.root {
                 Some(id) => Unit::find(conn, id)?.map(|u| u.name),
                 None => None,
             };
@@ -151,12 +146,10 @@ pub async fn page(
 /// `GET /reports/export?format=csv|xlsx&…`: the summary as the API exports it.
 pub async fn export(state: web::Data<AppState>, viewer: Viewer, q: web::Query<Filters>) -> Result<HttpResponse, Fail> {
     let query = q.into_inner().query();
-    let (scope, filter) = prepare(&viewer.user, &query)?;
-    let format = crate::api::export::FileFormat::pick(query.format.as_deref(), None)?
+    let asked = prepare(&viewer.user, &query)?;
+    let format = crate::table::FileFormat::pick(query.format.as_deref(), None)?
         .ok_or_else(|| ApiError::field("format", crate::error::msg::one_of(&["csv", "xlsx"])))?;
-    let root = query.unit_id.clone().or(viewer.user.user.unit_id.clone());
-    let as_of = crate::api::reports::as_of_of(&query)?;
     let now = state.clock.now_naive();
-    let summary = state.db(move |conn| Ok(summary_of(conn, &scope, &filter, root, as_of, now)?)).await?;
-    Ok(summary_table(&summary, viewer.lang).respond(format, "bao-cao-tong-hop")?)
+    let summary = state.db(move |conn| Ok(asked.summary(conn, now)?)).await?;
+    Ok(crate::web::download::table(&summary_table(&summary, viewer.lang), format, "bao-cao-tong-hop")?)
 }

@@ -12,13 +12,13 @@ use sha2::Sha256;
 
 use super::Fail;
 use super::render::Console;
-use crate::api::extract::client_addr;
 use crate::auth::constant_eq;
 use crate::auth::{CurrentUser, TokenOnly};
 use crate::error::ApiError;
 use crate::i18n::Lang;
 use crate::model::session::Session;
 use crate::state::AppState;
+use crate::web::extract::client_addr;
 
 pub const SESSION_COOKIE: &str = "ct_session";
 pub const LANG_COOKIE: &str = "ct_lang";
@@ -116,7 +116,7 @@ impl FromRequest for Viewer {
             // Past half its life, the sign-in is renewed: someone at work is not signed out mid-morning.
             let renew = claims.exp - now < idle / 2;
             let caller = TokenOnly::from_claims(claims, client_addr(&req));
-            crate::api::middleware::AccessUser::note(&req, caller.user_id());
+            crate::web::middleware::AccessUser::note(&req, caller.user_id());
             let at = state.clock.now_naive();
             let (user, session, unread) = state
                 .db(move |conn| {

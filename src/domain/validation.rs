@@ -267,6 +267,28 @@ impl Validator {
         value
     }
 
+    /// Reads an instant filter: RFC 3339, or a date (its start, UTC); records a bad value.
+    pub fn instant(&mut self, field: &str, raw: Option<&str>) -> Option<chrono::NaiveDateTime> {
+        crate::domain::dates::parse_instant(raw?).map_err(|m| self.add(field, m)).ok()
+    }
+
+    /// Reads a `from`/`to` pair of dates (both inclusive), recording bad values and a
+    /// reversed period.
+    pub fn period(
+        &mut self,
+        from: Option<&str>,
+        to: Option<&str>,
+    ) -> (Option<chrono::NaiveDate>, Option<chrono::NaiveDate>) {
+        let mut date = |field: &str, raw: Option<&str>| {
+            raw.and_then(|r| crate::domain::dates::parse_date(r).map_err(|m| self.add(field, m)).ok())
+        };
+        let (from, to) = (date("from", from), date("to", to));
+        if let (Some(f), Some(t)) = (from, to) {
+            self.check(f <= t, "to", msg::not_before_start());
+        }
+        (from, to)
+    }
+
     /// How many problems are recorded so far.
     pub fn count(&self) -> usize {
         self.errors.len()

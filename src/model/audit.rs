@@ -93,6 +93,22 @@ pub struct AuditFilter {
     pub to: Option<NaiveDateTime>,
 }
 
+impl AuditFilter {
+    /// The audit log's filters, checked (422 naming a bad `from` or `to`).
+    pub fn parse(
+        entity_type: Option<String>,
+        entity_id: Option<String>,
+        actor_id: Option<String>,
+        from: Option<&str>,
+        to: Option<&str>,
+    ) -> Result<AuditFilter, crate::error::ApiError> {
+        let mut v = crate::error::Validator::new();
+        let (from, to) = (v.instant("from", from), v.instant("to", to));
+        v.finish()?;
+        Ok(AuditFilter { entity_type, entity_id, actor_id, from, to })
+    }
+}
+
 impl AuditEntry {
     /// Records one write; call it inside the write's transaction.
     #[allow(clippy::too_many_arguments)]

@@ -3,6 +3,10 @@
 
 pub mod client;
 pub mod download;
+pub mod extract;
+pub mod files;
+pub mod middleware;
+pub mod pagination;
 pub mod span;
 
 pub use client::{Proxies, client_addr};

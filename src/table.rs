@@ -1,8 +1,6 @@
-//! Tables served as files: CSV (UTF-8 with a byte-order mark) or XLSX, in the reader's
-//! language, with numbers, rates and dates typed as such.
+//! Tables written as files: CSV (UTF-8 with a byte-order mark) or XLSX, in the reader's
+//! language, with numbers, rates and dates typed as such (`web::download::table` serves them).
 
-use actix_web::HttpResponse;
-use actix_web::http::header;
 use chrono::{NaiveDate, NaiveDateTime};
 use rust_xlsxwriter::{Format, FormatBorder, Workbook, XlsxError};
 
@@ -86,7 +84,26 @@ impl FileFormat {
             }),
         }
     }
+
+    /// The media type of a file in this format.
+    pub fn content_type(self) -> &'static str {
+        match self {
+            FileFormat::Csv => "text/csv; charset=utf-8",
+            FileFormat::Xlsx => XLSX,
+        }
+    }
+
+    /// The file name's extension.
+    pub fn ext(self) -> &'static str {
+        match self {
+            FileFormat::Csv => "csv",
+            FileFormat::Xlsx => "xlsx",
+        }
+    }
 }
+
+/// The media type of an XLSX workbook.
+pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// A CSV cell that a spreadsheet will not run as a formula: text beginning with `=`, `+`,
 /// `-`, `@`, a tab or a carriage return gets a leading `'` (OWASP's advice on CSV
@@ -108,19 +125,12 @@ fn is_number(cell: &str) -> bool {
 }
 
 impl Table {
-    /// The response carrying this table as `file_stem.csv` or `file_stem.xlsx`.
-    pub fn respond(&self, format: FileFormat, file_stem: &str) -> Result<HttpResponse, ApiError> {
-        let (bytes, content_type, ext) = match format {
-            FileFormat::Csv => (self.csv()?, "text/csv; charset=utf-8", "csv"),
-            FileFormat::Xlsx => {
-                (self.xlsx()?, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "xlsx")
-            }
-        };
-        Ok(HttpResponse::Ok()
-            .insert_header((header::CONTENT_TYPE, content_type))
-            .insert_header((header::CONTENT_DISPOSITION, format!("attachment; filename=\"{file_stem}.{ext}\"")))
-            .insert_header((header::CONTENT_LANGUAGE, self.lang.code()))
-            .body(bytes))
+    /// The table as the bytes of a file in `format`.
+    pub fn bytes(&self, format: FileFormat) -> Result<Vec<u8>, ApiError> {
+        match format {
+            FileFormat::Csv => self.csv(),
+            FileFormat::Xlsx => self.xlsx(),
+        }
     }
 
     /// UTF-8 with a byte-order mark, so spreadsheets read the Vietnamese correctly; the
