@@ -482,7 +482,7 @@ fn reports_recount_rebuilds_the_rollup_from_cases_written_in_sql() {
 
 #[test]
 fn instances_starting_together_apply_migrations_once() {
-    let db = TestDb::new();
+    let db = TestDb::empty();
     let settings = db.settings();
     let handles: Vec<_> = (0..4)
         .map(|_| {

@@ -61,8 +61,19 @@ pub enum TestDb {
 }
 
 impl TestDb {
-    /// A new, empty database on the backend the environment selects.
+    /// A new database on the backend the environment selects: on PostgreSQL a copy of
+    /// the migrated template (the server starts with nothing to migrate), on SQLite a new file.
     pub fn new() -> Self {
+        Self::create(true)
+    }
+
+    /// A new database with nothing in it, not even the migrations (for the tests of
+    /// migrating itself).
+    pub fn empty() -> Self {
+        Self::create(false)
+    }
+
+    fn create(migrated: bool) -> Self {
         match std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty()) {
             None => TestDb::Sqlite { dir: tempfile::tempdir().expect("temp dir") },
             Some(url) => {
@@ -76,7 +87,8 @@ impl TestDb {
                 );
                 let mut admin = PgConnection::establish(&url)
                     .unwrap_or_else(|e| panic!("TEST_DATABASE_URL is set but PostgreSQL is unreachable: {e}"));
-                admin.batch_execute(&format!("CREATE DATABASE {name}")).expect("create test database");
+                let from = if migrated { format!(" TEMPLATE {}", pg_template(&url)) } else { String::new() };
+                admin.batch_execute(&format!("CREATE DATABASE {name}{from}")).expect("create test database");
                 TestDb::Postgres { server_url: url, name }
             }
         }
@@ -126,6 +138,67 @@ impl TestDb {
         let name = url.rsplit('/').next().unwrap_or_default().split('?').next().unwrap_or_default().to_string();
         std::env::temp_dir().join(format!("{name}-audit"))
     }
+}
+
+/// The migrated PostgreSQL database every test database is copied from: made once per
+/// set of migrations (named by their digest, so a changed migration makes a new one and
+/// the old ones are dropped), shared by all test processes, built under an advisory lock.
+fn pg_template(server_url: &str) -> String {
+    static NAME: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    NAME.get_or_init(|| {
+        use diesel::prelude::*;
+        use sha2::{Digest, Sha256};
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/postgres");
+        let mut files: Vec<std::path::PathBuf> = walk(&dir);
+        files.sort();
+        let mut digest = Sha256::new();
+        for f in &files {
+            digest.update(f.strip_prefix(&dir).unwrap().to_string_lossy().as_bytes());
+            digest.update(std::fs::read(f).unwrap());
+        }
+        let name = format!("casetrack_tpl_{}", &hex::encode(digest.finalize())[..16]);
+        let mut admin = PgConnection::establish(server_url).expect("PostgreSQL is reachable");
+        admin.batch_execute("SELECT pg_advisory_lock(7262011)").expect("template lock");
+        #[derive(QueryableByName)]
+        struct Db {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            datname: String,
+        }
+        let templates: Vec<String> =
+            diesel::sql_query("SELECT datname FROM pg_database WHERE datname LIKE 'casetrack\\_tpl\\_%'")
+                .load::<Db>(&mut admin)
+                .expect("list templates")
+                .into_iter()
+                .map(|d| d.datname)
+                .collect();
+        if !templates.contains(&name) {
+            for old in &templates {
+                let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {old} WITH (FORCE)"));
+            }
+            let building = format!("{name}_building");
+            admin.batch_execute(&format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)")).expect("clear a template");
+            admin.batch_execute(&format!("CREATE DATABASE {building}")).expect("create the template");
+            let mut u = url::Url::parse(server_url).unwrap();
+            u.set_path(&building);
+            let conn = PgConnection::establish(u.as_str()).expect("connect to the template");
+            casetrack::db::migrate::run_pending(&mut casetrack::db::DbConn::Pg(conn)).expect("migrate the template");
+            admin.batch_execute(&format!("ALTER DATABASE {building} RENAME TO {name}")).expect("name the template");
+        }
+        admin.batch_execute("SELECT pg_advisory_unlock(7262011)").expect("template unlock");
+        name
+    })
+    .clone()
+}
+
+/// Every file under `dir`.
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flat_map(|e| {
+            let path = e.unwrap().path();
+            if path.is_dir() { walk(&path) } else { vec![path] }
+        })
+        .collect()
 }
 
 impl Drop for TestDb {
