@@ -315,7 +315,10 @@ impl CaseEvent {
             detail: detail.to_string(),
         };
         let mark = case_events::seal_mark.eq(crate::db::dialect::next_mark(conn.backend(), "case_events"));
-        diesel::insert_into(case_events::table).values((&event, mark)).execute(conn).map(drop)
+        // Cached: the mark's SQL would otherwise make diesel prepare the insert every time.
+        Cached(diesel::insert_into(case_events::table).values((&event, mark)).returning(case_events::seal_mark))
+            .get_result::<i64>(conn)
+            .map(drop)
     }
 
     /// The timeline in order, keyset-paged.
