@@ -197,3 +197,64 @@ async fn oversized_unknown_or_disguised_files_are_refused_and_nothing_is_recorde
     assert_eq!(app.audit_count(), before);
     assert_eq!(std::fs::read_dir(dir.path()).map(|d| d.count()).unwrap_or(0), 0, "nothing stored");
 }
+
+/// A case and its evidence are logged together or not at all (the console's form sends
+/// both): a file the database refuses to keep, as a full disk would, leaves no case, no
+/// number and no timeline behind; without the refusal both land.
+#[tokio::test]
+async fn a_case_and_its_files_are_logged_in_one_transaction() {
+    use casetrack::casework::{CaseInput, Upload, log_with_files};
+    use diesel::connection::SimpleConnection;
+    let app = common::spawn().await;
+    let w = World::new(&app).await;
+    let refuse = |on: bool| {
+        app.with_conn(|c| match c {
+            casetrack::db::DbConn::Sqlite(c) => c.batch_execute(if on {
+                "CREATE TRIGGER refuse_files BEFORE INSERT ON case_attachments BEGIN SELECT RAISE(ABORT, 'disk full'); END"
+            } else {
+                "DROP TRIGGER refuse_files"
+            }),
+            casetrack::db::DbConn::Pg(c) => c.batch_execute(if on {
+                "CREATE FUNCTION refuse_files() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'disk full'; END $$; \
+                 CREATE TRIGGER refuse_files BEFORE INSERT ON case_attachments FOR EACH ROW EXECUTE FUNCTION refuse_files()"
+            } else {
+                "DROP TRIGGER refuse_files ON case_attachments"
+            }),
+        })
+        .unwrap()
+    };
+    let caller = casetrack::auth::CurrentUser {
+        user: w.inspector.user.clone(),
+        role: casetrack::domain::role::Role::Inspector,
+        session_id: "test".into(),
+        client_addr: "127.0.0.1".into(),
+        unit_ended: false,
+    };
+    let log = |title: &str| {
+        let input: CaseInput = serde_json::from_value(w.case_body(&w.dien_bien, title)).unwrap();
+        let file =
+            Upload { file_name: "bien-ban.pdf".into(), content_type: "application/pdf".into(), bytes: PDF.to_vec() };
+        let ctx = app.state.ctx();
+        app.with_conn(|c| log_with_files(c, &ctx, &caller, input, vec![file]))
+    };
+    let count = |sql: &str| -> i64 {
+        use diesel::prelude::*;
+        #[derive(QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        app.with_conn(|c| diesel::sql_query(sql).get_result::<N>(c)).unwrap().n
+    };
+
+    refuse(true);
+    assert!(log("Biên bản không lưu được").is_err(), "the refused file fails the whole operation");
+    assert_eq!(count("SELECT COUNT(*) AS n FROM cases"), 0, "no case is left behind");
+    assert_eq!(count("SELECT COUNT(*) AS n FROM case_events"), 0, "nor its timeline");
+    assert_eq!(count("SELECT COUNT(*) AS n FROM attachment_files"), 0, "nor the file's bytes");
+
+    refuse(false);
+    let (case, _) = log("Biên bản lưu được").expect("logged with its file");
+    assert_eq!(case.number.as_str(), "2024-000001", "the refused attempt took no number");
+    assert_eq!(count(&format!("SELECT COUNT(*) AS n FROM case_attachments WHERE case_id = '{}'", case.id)), 1);
+}

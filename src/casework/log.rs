@@ -19,6 +19,27 @@ use crate::model::canonical_id;
 use crate::model::case::{Case, CaseEvent};
 use crate::model::{new_id, rollup};
 
+/// Logs a case and attaches its evidence files in one transaction: a file that cannot be
+/// kept leaves no case behind (the console's form, which sends both at once).
+pub fn log_with_files(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    caller: &CurrentUser,
+    input: CaseInput,
+    files: Vec<super::Upload>,
+) -> Result<(Case, Vec<String>), ApiError> {
+    for file in &files {
+        super::check_upload(&ctx.settings.cases, file)?;
+    }
+    write_tx(conn, |conn| {
+        let (case, ids) = log(conn, ctx, caller, input)?;
+        for file in files {
+            super::attach(conn, ctx, caller, &case.id, file)?;
+        }
+        Ok((case, ids))
+    })
+}
+
 /// Logs a new case (inspectors, in a campaign they belong to): checks every field, then
 /// in one transaction numbers, stores and records it.
 pub fn log(

@@ -25,7 +25,7 @@ pub(crate) use decide::{check as check_decision, show_on as show_decision};
 pub use edit::edit;
 pub(crate) use fields::derive;
 pub use fields::{CaseInput, SubjectInput};
-pub use log::log;
+pub use log::{log, log_with_files};
 pub use notes::{Upload, adopt_files, attach, check_upload, comment};
 pub(crate) use snapshot as snapshot_of;
 pub use transition::{TransitionInput, actions_for, transition};

@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use super::form::{FormData, field_errors};
 use super::render::{instant, see_other};
-use super::session::Viewer;
+use super::session::{Admin, Viewer};
 use super::{Console, Fail};
 use crate::accounts::{self, AccountChange, NewAccount, UnitRef};
 use crate::domain::role::{Role, UnitKind};
@@ -24,10 +24,6 @@ use crate::state::AppState;
 use crate::unit_tree::{NewUnit, UnitChange};
 
 const PAGE: i64 = 100;
-
-fn admin(viewer: &Viewer) -> Result<(), Fail> {
-    Ok(viewer.user.require(&[Role::Admin])?)
-}
 
 /// Every unit, as the tree shows it: each root followed by its subtree, with depths.
 fn unit_tree(conn: &mut crate::db::DbConn) -> Result<Vec<Value>, ApiError> {
@@ -119,10 +115,9 @@ async fn users_page(
 pub async fn users(
     state: web::Data<AppState>,
     console: web::Data<Console>,
-    viewer: Viewer,
+    Admin(viewer): Admin,
     q: web::Query<UsersQuery>,
 ) -> Result<HttpResponse, Fail> {
-    admin(&viewer)?;
     let q = q.into_inner();
     let extra = context! { errors => context! {}, values => context! {} };
     users_page(&state, &console, &viewer, q.role, q.cursor, extra, StatusCode::OK).await
@@ -132,10 +127,9 @@ pub async fn users(
 pub async fn create_user(
     state: web::Data<AppState>,
     console: web::Data<Console>,
-    viewer: Viewer,
+    Admin(viewer): Admin,
     body: web::Bytes,
 ) -> Result<HttpResponse, Fail> {
-    admin(&viewer)?;
     let form = viewer.form(&body)?;
     let account = NewAccount {
         username: form.get("username"),
@@ -199,10 +193,9 @@ async fn user_page(
 pub async fn user(
     state: web::Data<AppState>,
     console: web::Data<Console>,
-    viewer: Viewer,
+    Admin(viewer): Admin,
     path: web::Path<String>,
 ) -> Result<HttpResponse, Fail> {
-    admin(&viewer)?;
     user_page(&state, &console, &viewer, path.into_inner(), context! { errors => context! {} }, StatusCode::OK).await
 }
 
@@ -210,11 +203,10 @@ pub async fn user(
 pub async fn update_user(
     state: web::Data<AppState>,
     console: web::Data<Console>,
-    viewer: Viewer,
+    Admin(viewer): Admin,
     path: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, Fail> {
-    admin(&viewer)?;
     let form = viewer.form(&body)?;
     let id = path.into_inner();
     let if_match = form.get("version").and_then(|v| v.parse().ok());
@@ -265,9 +257,8 @@ async fn units_page(
 pub async fn units(
     state: web::Data<AppState>,
     console: web::Data<Console>,
-    viewer: Viewer,
+    Admin(viewer): Admin,
 ) -> Result<HttpResponse, Fail> {
-    admin(&viewer)?;
     units_page(&state, &console, &viewer, context! { errors => context! {}, values => context! {} }, StatusCode::OK)
         .await
 }
@@ -276,10 +267,9 @@ pub async fn units(
 pub async fn create_unit(
     state: web::Data<AppState>,
     console: web::Data<Console>,
-    viewer: Viewer,
+    Admin(viewer): Admin,
     body: web::Bytes,
 ) -> Result<HttpResponse, Fail> {
-    admin(&viewer)?;
     let form = viewer.form(&body)?;
     let new = NewUnit {
         code: form.get("code"),
@@ -344,10 +334,9 @@ async fn unit_page(
 pub async fn unit(
     state: web::Data<AppState>,
     console: web::Data<Console>,
-    viewer: Viewer,
+    Admin(viewer): Admin,
     path: web::Path<String>,
 ) -> Result<HttpResponse, Fail> {
-    admin(&viewer)?;
     unit_page(&state, &console, &viewer, path.into_inner(), context! { errors => context! {} }, StatusCode::OK).await
 }
 
@@ -355,11 +344,10 @@ pub async fn unit(
 pub async fn update_unit(
     state: web::Data<AppState>,
     console: web::Data<Console>,
-    viewer: Viewer,
+    Admin(viewer): Admin,
     path: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, Fail> {
-    admin(&viewer)?;
     let form = viewer.form(&body)?;
     let id = path.into_inner();
     let change = UnitChange {
@@ -399,10 +387,9 @@ fn withheld_label(console: &Console, lang: crate::i18n::Lang, key: &str) -> Stri
 pub async fn outbox(
     state: web::Data<AppState>,
     console: web::Data<Console>,
-    viewer: Viewer,
+    Admin(viewer): Admin,
     q: web::Query<OutboxQuery>,
 ) -> Result<HttpResponse, Fail> {
-    admin(&viewer)?;
     let q = q.into_inner();
     let status = q.status.filter(|s| crate::model::alert::OUTBOX_STATUSES.contains(&s.as_str()));
     let after = q.cursor.as_deref().and_then(crate::model::canonical_id);
@@ -431,11 +418,10 @@ pub async fn outbox(
 /// `POST /admin/outbox/{id}/retry`
 pub async fn retry(
     state: web::Data<AppState>,
-    viewer: Viewer,
+    Admin(viewer): Admin,
     path: web::Path<String>,
     body: web::Bytes,
 ) -> Result<HttpResponse, Fail> {
-    admin(&viewer)?;
     viewer.form(&body)?;
     let caller = viewer.user.clone();
     state.op(move |conn, ctx| crate::administration::retry_message(conn, ctx, &caller, &path)).await?;
@@ -456,10 +442,9 @@ pub struct AuditQuery {
 pub async fn audit(
     state: web::Data<AppState>,
     console: web::Data<Console>,
-    viewer: Viewer,
+    Admin(viewer): Admin,
     q: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, Fail> {
-    admin(&viewer)?;
     let q = q.into_inner();
     let some = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
     let checked = AuditFilter::parse(
@@ -507,8 +492,7 @@ pub async fn audit(
 }
 
 /// `GET /admin/catalog`
-pub async fn catalog(console: web::Data<Console>, viewer: Viewer) -> Result<HttpResponse, Fail> {
-    admin(&viewer)?;
+pub async fn catalog(console: web::Data<Console>, Admin(viewer): Admin) -> Result<HttpResponse, Fail> {
     console.page(Some(&viewer), viewer.lang, "admin_catalog.html", context! { errors => context! {} })
 }
 
@@ -517,10 +501,9 @@ pub async fn catalog(console: web::Data<Console>, viewer: Viewer) -> Result<Http
 pub async fn import_catalog(
     state: web::Data<AppState>,
     console: web::Data<Console>,
-    viewer: Viewer,
+    Admin(viewer): Admin,
     multipart: Multipart,
 ) -> Result<HttpResponse, Fail> {
-    admin(&viewer)?;
     let received = crate::web::files::receive(multipart, 1024 * 1024, 1).await?;
     let form = FormData::from_pairs(received.fields);
     viewer.check_csrf(form.csrf().as_deref())?;

@@ -201,16 +201,13 @@ pub async fn create(
         }
     }
     let (caller, case_input) = (viewer.user.clone(), input(&form));
-    let logged = state.op(move |conn, ctx| casework::log(conn, ctx, &caller, case_input)).await;
+    let files: Vec<_> = files.into_iter().map(|(_, file)| file).collect();
+    let logged = state.op(move |conn, ctx| casework::log_with_files(conn, ctx, &caller, case_input, files)).await;
     let case = match logged {
         Ok((case, _)) => case,
         Err(e @ ApiError::Validation(_)) => return again(field_errors(lang, e)?).await,
         Err(e) => return Err(Fail(e)),
     };
-    for (_, file) in files {
-        let (caller, id) = (viewer.user.clone(), case.id.clone());
-        state.op(move |conn, ctx| casework::attach(conn, ctx, &caller, &id, file)).await?;
-    }
     if form.get("another").is_some() {
         let mut values = BTreeMap::new();
         values.extend(form.get("subject_unit_id").map(|u| ("subject_unit_id".to_string(), u)));

@@ -5,9 +5,8 @@ use actix_web::{HttpResponse, web};
 use minijinja::context;
 
 use super::render::{instant, see_other};
-use super::session::Viewer;
+use super::session::Admin;
 use super::{Console, Fail};
-use crate::domain::role::Role;
 use crate::ledger::checkpoint;
 use crate::ledger::run::LastCheck;
 use crate::state::AppState;
@@ -16,9 +15,8 @@ use crate::state::AppState;
 pub async fn page(
     state: web::Data<AppState>,
     console: web::Data<Console>,
-    viewer: Viewer,
+    Admin(viewer): Admin,
 ) -> Result<HttpResponse, Fail> {
-    viewer.user.require(&[Role::Admin])?;
     let (latest, unsealed) = state.db(|conn| Ok((checkpoint::latest(conn)?, crate::ledger::unsealed(conn)?))).await?;
     let key = crate::ledger::run::verifier_key(&state.settings).ok();
     let fingerprint = key.as_deref().and_then(|k| k.split('+').nth(1)).map(str::to_string);
@@ -64,8 +62,7 @@ pub async fn page(
 
 /// `POST /admin/ledger/verify`: starts a verification against every kept checkpoint
 /// (unless one is running) and comes back to the page, which shows its progress.
-pub async fn verify(state: web::Data<AppState>, viewer: Viewer, body: web::Bytes) -> Result<HttpResponse, Fail> {
-    viewer.user.require(&[Role::Admin])?;
+pub async fn verify(state: web::Data<AppState>, Admin(viewer): Admin, body: web::Bytes) -> Result<HttpResponse, Fail> {
     viewer.form(&body)?;
     {
         let mut slot = state.audit_check.lock();

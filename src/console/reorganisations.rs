@@ -10,9 +10,8 @@ use actix_web::{HttpResponse, web};
 use minijinja::{Value, context};
 
 use super::form::FormData;
-use super::session::Viewer;
+use super::session::{Admin, Viewer};
 use super::{Console, Fail};
-use crate::domain::role::Role;
 use crate::error::ApiError;
 use crate::i18n::Lang;
 use crate::model::reorganisation::Reorganisation;
@@ -120,15 +119,13 @@ fn shown(plan: &Plan) -> Value {
 pub async fn index(
     state: web::Data<AppState>,
     console: web::Data<Console>,
-    viewer: Viewer,
+    Admin(viewer): Admin,
 ) -> Result<HttpResponse, Fail> {
-    viewer.user.require(&[Role::Admin])?;
     page(&state, &console, &viewer, context! { errors => context! {}, values => context! {} }, StatusCode::OK).await
 }
 
 /// `GET /admin/reorganisations/template.csv`: the columns and two example rows.
-pub async fn template(viewer: Viewer) -> Result<HttpResponse, Fail> {
-    viewer.user.require(&[Role::Admin])?;
+pub async fn template(_: Admin) -> Result<HttpResponse, Fail> {
     let mut w = csv::Writer::from_writer(vec![0xEF, 0xBB, 0xBF]);
     let rows: [[&str; 5]; 3] = [
         HEADERS,
@@ -149,10 +146,9 @@ pub async fn template(viewer: Viewer) -> Result<HttpResponse, Fail> {
 pub async fn preview(
     state: web::Data<AppState>,
     console: web::Data<Console>,
-    viewer: Viewer,
+    Admin(viewer): Admin,
     multipart: Multipart,
 ) -> Result<HttpResponse, Fail> {
-    viewer.user.require(&[Role::Admin])?;
     let received = crate::web::files::receive(multipart, FILE_MAX, 1).await?;
     let form = FormData::from_pairs(received.fields);
     viewer.check_csrf(form.csrf().as_deref())?;
@@ -200,10 +196,9 @@ pub async fn preview(
 pub async fn apply(
     state: web::Data<AppState>,
     console: web::Data<Console>,
-    viewer: Viewer,
+    Admin(viewer): Admin,
     body: web::Bytes,
 ) -> Result<HttpResponse, Fail> {
-    viewer.user.require(&[Role::Admin])?;
     let form = FormData::parse(&body);
     viewer.check_csrf(form.csrf().as_deref())?;
     let lang = viewer.lang;

@@ -144,6 +144,24 @@ impl FromRequest for Viewer {
     }
 }
 
+/// A signed-in administrator: the console's administration pages take this extractor
+/// instead of checking the role themselves (anyone else gets the 403 page).
+pub struct Admin(pub Viewer);
+
+impl FromRequest for Admin {
+    type Error = Fail;
+    type Future = LocalBoxFuture<'static, Result<Self, Fail>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let viewer = Viewer::from_request(req, payload);
+        Box::pin(async move {
+            let viewer = viewer.await?;
+            viewer.user.require(&[crate::domain::role::Role::Admin])?;
+            Ok(Admin(viewer))
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -257,14 +257,27 @@ where
     run_tx(conn, f).0
 }
 
+/// True while `c` is inside a transaction.
+fn in_transaction(c: &mut SqliteConnection) -> bool {
+    use diesel::connection::TransactionManager;
+    AnsiTransactionManager::transaction_manager_status_mut(c).transaction_depth().ok().flatten().is_some()
+}
+
 /// Runs `f` in one transaction on `conn`; also says whether the connection is broken (a
 /// rollback that failed), so a writer can be replaced as r2d2 replaces a pooled one.
 fn run_tx<T, E>(conn: &mut DbConn, f: impl FnOnce(&mut DbConn) -> Result<T, E>) -> (Result<T, E>, bool)
 where
     E: From<diesel::result::Error>,
 {
+    // Inside another write transaction (one operation built of others): a savepoint.
     let begun = match conn {
-        DbConn::Sqlite(c) => AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE"),
+        DbConn::Sqlite(c) => {
+            if in_transaction(c) {
+                AnsiTransactionManager::begin_transaction(c)
+            } else {
+                AnsiTransactionManager::begin_transaction_sql(c, "BEGIN IMMEDIATE")
+            }
+        }
         DbConn::Pg(c) => AnsiTransactionManager::begin_transaction(c),
     };
     if let Err(e) = begun {
