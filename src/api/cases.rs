@@ -9,7 +9,6 @@ use super::instant;
 use crate::auth::{CurrentUser, TokenOnly};
 use crate::casework::list::{CaseQuery, case_filter};
 use crate::casework::{self, CaseInput, Ctx, TransitionInput};
-use crate::domain::deadline::is_overdue;
 use crate::error::ApiError;
 use crate::model::case::{Case, CaseEvent};
 use crate::state::AppState;
@@ -67,7 +66,7 @@ pub struct CaseView {
 
 impl CaseView {
     pub fn new(c: Case, indicator_ids: Vec<String>, now: chrono::NaiveDateTime, tz: chrono_tz::Tz) -> Self {
-        let overdue = is_overdue(c.status.can_be_overdue(), c.deadline_at, now);
+        let overdue = c.is_overdue(now);
         CaseView {
             subject: SubjectView {
                 id: c.subject_id,

@@ -6,7 +6,6 @@ use chrono::NaiveDateTime;
 use serde::Deserialize;
 
 use crate::db::DbConn;
-use crate::domain::deadline::is_overdue;
 use crate::domain::role::one_of;
 use crate::domain::workflow::Status;
 use crate::error::{ApiError, Validator};
@@ -120,7 +119,7 @@ pub fn case_table(
     let yes = word("export-yes".into());
     let mut out = Vec::with_capacity(rows.len());
     for case in rows {
-        let overdue = is_overdue(case.status.can_be_overdue(), case.deadline_at, now);
+        let overdue = case.is_overdue(now);
         let mut cited_codes: Vec<&str> =
             cited.get(&case.id).into_iter().flatten().filter_map(|i| codes.get(i).map(String::as_str)).collect();
         cited_codes.sort();

@@ -15,7 +15,6 @@ use super::session::Viewer;
 use super::{Console, Fail};
 use crate::casework::{self, DecisionInput, TransitionInput};
 use crate::domain::case_terms::SubjectKind;
-use crate::domain::deadline::is_overdue;
 use crate::domain::handling::{Category, System};
 use crate::domain::role::Role;
 use crate::domain::workflow::Need;
@@ -100,7 +99,7 @@ async fn render(
     ) = data;
     let lang = viewer.lang;
     let status_now = case.status;
-    let overdue = is_overdue(status_now.can_be_overdue(), case.deadline_at, now);
+    let overdue = case.is_overdue(now);
     let timeline: Vec<Value> = events
         .iter()
         .map(|e| {

@@ -13,7 +13,6 @@ use super::{Console, Fail};
 use crate::casework::list::{CaseQuery, case_filter};
 use crate::casework::scope_of;
 use crate::db::DbConn;
-use crate::domain::deadline::is_overdue;
 use crate::domain::workflow::Status;
 use crate::error::ApiError;
 use crate::model::campaign::{Campaign, CampaignFilter};
@@ -49,7 +48,7 @@ pub fn rows(
     Ok(cases
         .into_iter()
         .map(|c| {
-            let overdue = is_overdue(c.status.can_be_overdue(), c.deadline_at, now);
+            let overdue = c.is_overdue(now);
             context! {
                 id => c.id, number => c.number, title => c.title, status => c.status.as_str(), severity => c.severity.as_str(),
                 subject_kind => c.subject_kind.as_str(), person_name => c.person_name, body_name => c.body_name,

@@ -109,6 +109,12 @@ pub fn overdue_at(now: NaiveDateTime) -> _ {
 }
 
 impl Case {
+    /// Overdue at `now`: in a state that can be, with its deadline passed (the rule's one
+    /// home for a loaded case; SQL lists compare `deadline_at` the same way).
+    pub fn is_overdue(&self, now: NaiveDateTime) -> bool {
+        crate::domain::deadline::is_overdue(self.status.can_be_overdue(), self.deadline_at, now)
+    }
+
     /// Hands out the next number of `year` (`2024-000123`) from the pool of numbers counted
     /// out ahead: unique under concurrent creates, and returned if the create rolls back.
     pub fn next_number(conn: &mut DbConn, year: i32) -> QueryResult<String> {
