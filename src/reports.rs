@@ -111,7 +111,7 @@ pub fn prepare(caller: &CurrentUser, q: &ReportQuery) -> Result<Request, ApiErro
     let (from, to) = v.period(q.from.as_deref(), q.to.as_deref());
     for (field, id) in [("directive_id", &q.directive_id), ("campaign_id", &q.campaign_id), ("unit_id", &q.unit_id)] {
         if let Some(id) = id {
-            v.check(crate::web::extract::parse_id(id).is_ok(), field, crate::error::msg::bad_id());
+            v.check(crate::model::canonical_id(id).is_some(), field, crate::error::msg::bad_id());
         }
     }
     let as_of =
