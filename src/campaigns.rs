@@ -15,7 +15,7 @@ use crate::domain::text;
 use crate::error::msg;
 use crate::error::{ApiError, Validator};
 use crate::model::audit::AuditEntry;
-use crate::model::campaign::Campaign;
+use crate::model::campaign::{Campaign, CampaignFilter};
 use crate::model::directive::Directive;
 use crate::model::unit::Unit;
 use crate::model::user::User;
@@ -250,6 +250,12 @@ pub fn update(
         AuditEntry::record(conn, &caller.actor(), now, "update", "campaign", &c.id, Some(b), Some(a))?;
         Ok((c, members, targets))
     })
+}
+
+/// `filter` narrowed to the campaigns `caller` may see: inspectors only those they are
+/// members of (the rule [`find_visible`] applies to one campaign).
+pub fn visible_to(caller: &CurrentUser, filter: CampaignFilter) -> CampaignFilter {
+    CampaignFilter { member: (caller.role == Role::Inspector).then(|| caller.user.id.clone()), ..filter }
 }
 
 /// The campaign if the caller may see it: inspectors only their own.

@@ -24,6 +24,7 @@ pub mod mail;
 pub mod memo;
 pub mod metrics;
 pub mod model;
+pub mod paging;
 pub mod reorganisation;
 pub mod reports;
 pub mod signin;

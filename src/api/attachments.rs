@@ -11,9 +11,9 @@ use crate::casework::{self, scope_of};
 use crate::error::{ApiError, msg};
 use crate::model::attachment::Attachment;
 use crate::model::case::Case;
+use crate::paging::{Page, PageQuery, PageRequest};
 use crate::state::AppState;
 use crate::web::extract::{QueryParams, parse_id};
-use crate::web::pagination::{Page, PageQuery, PageRequest};
 
 /// The multipart form of an upload: one part named `file`.
 #[derive(utoipa::ToSchema)]

@@ -8,9 +8,9 @@ use crate::auth::CurrentUser;
 use crate::domain::role::Role;
 use crate::error::ApiError;
 use crate::model::audit::{AuditEntry, AuditFilter, AuditRecord};
+use crate::paging::{Page, PageRequest};
 use crate::state::AppState;
 use crate::web::extract::QueryParams;
-use crate::web::pagination::{Page, PageRequest};
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct AuditView {

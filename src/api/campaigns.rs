@@ -7,12 +7,11 @@ use serde::{Deserialize, Serialize};
 use super::instant;
 use crate::auth::CurrentUser;
 use crate::campaigns;
-use crate::domain::role::Role;
 use crate::error::ApiError;
 use crate::model::campaign::{Campaign, CampaignFilter};
+use crate::paging::{Page, PageRequest};
 use crate::state::AppState;
 use crate::web::extract::{IfMatch, JsonBody, QueryParams, etag, parse_id};
-use crate::web::pagination::{Page, PageRequest};
 
 pub use crate::campaigns::{CampaignInput, KINDS, STATUSES};
 
@@ -89,11 +88,10 @@ pub async fn list(
 ) -> Result<web::Json<Page<CampaignView>>, ApiError> {
     let q = q.0;
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
-    let filter = CampaignFilter {
-        status: q.status,
-        directive_id: q.directive_id,
-        member: (caller.role == Role::Inspector).then(|| caller.user.id.clone()),
-    };
+    let filter = crate::campaigns::visible_to(
+        &caller,
+        CampaignFilter { status: q.status, directive_id: q.directive_id, member: None },
+    );
     let (after, fetch) = (page.after.clone(), page.fetch());
     let (rows, mut members, mut targets) = state
         .db(move |conn| {

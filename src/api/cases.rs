@@ -11,10 +11,10 @@ use crate::casework::list::{CaseQuery, case_filter};
 use crate::casework::{self, CaseInput, Ctx, TransitionInput};
 use crate::error::ApiError;
 use crate::model::case::{Case, CaseEvent};
+use crate::paging::{Page, PageRequest};
 use crate::state::AppState;
 use crate::table::FileFormat;
 use crate::web::extract::{IfMatch, JsonBody, QueryParams, etag, parse_id};
-use crate::web::pagination::{Page, PageRequest};
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct SubjectView {

@@ -9,9 +9,9 @@ use crate::auth::CurrentUser;
 use crate::casework::{self, DecisionInput};
 use crate::error::ApiError;
 use crate::model::decision::Decision;
+use crate::paging::{Page, PageQuery, PageRequest};
 use crate::state::AppState;
 use crate::web::extract::{IfMatch, JsonBody, QueryParams, etag};
-use crate::web::pagination::{Page, PageQuery, PageRequest};
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct DecisionRecord {

@@ -8,9 +8,9 @@ use crate::auth::CurrentUser;
 use crate::domain::catalog::Catalog;
 use crate::error::ApiError;
 use crate::model::directive::{Directive, ImportSummary, Indicator};
+use crate::paging::{Page, PageQuery, PageRequest};
 use crate::state::AppState;
 use crate::web::extract::{JsonBody, QueryParams, etag, parse_id};
-use crate::web::pagination::{Page, PageQuery, PageRequest};
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct IndicatorView {

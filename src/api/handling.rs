@@ -5,8 +5,8 @@ use actix_web::{HttpResponse, get, put, web};
 use serde::Serialize;
 
 use crate::auth::CurrentUser;
+use crate::paging::{Page, PageQuery, PageRequest};
 use crate::web::extract::{JsonBody, QueryParams};
-use crate::web::pagination::{Page, PageQuery, PageRequest};
 use chrono::NaiveDate;
 
 use crate::domain::handling::{Category, HandlingCatalog, LevelEntry, MeasureEntry, System};

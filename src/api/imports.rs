@@ -13,9 +13,9 @@ use crate::i18n::{Lang, catalogs};
 use crate::import::register::{self, Options, Outcome};
 use crate::import::sheet;
 use crate::model::imports::ImportRecord;
+use crate::paging::{Page, PageRequest};
 use crate::state::AppState;
 use crate::web::extract::{QueryParams, parse_id};
-use crate::web::pagination::{Page, PageRequest};
 
 /// The multipart form of an import: one part named `file` (XLSX, or CSV in UTF-8).
 #[derive(utoipa::ToSchema)]

@@ -10,9 +10,9 @@ use crate::domain::role::{Role, one_of};
 use crate::error::ApiError;
 use crate::model::alert::{Alert, OutboxMessage};
 use crate::model::case::CaseScope;
+use crate::paging::{Page, PageRequest};
 use crate::state::AppState;
 use crate::web::extract::{QueryParams, parse_id};
-use crate::web::pagination::{Page, PageRequest};
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct NotificationView {

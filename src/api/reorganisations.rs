@@ -9,10 +9,10 @@ use crate::auth::CurrentUser;
 use crate::domain::role::Role;
 use crate::error::ApiError;
 use crate::model::reorganisation::Reorganisation;
+use crate::paging::{Page, PageRequest};
 use crate::reorganisation::{self, Plan, ReorganisationInput};
 use crate::state::AppState;
 use crate::web::extract::{JsonBody, QueryParams};
-use crate::web::pagination::{Page, PageRequest};
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]

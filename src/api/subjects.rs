@@ -9,10 +9,10 @@ use super::instant;
 use crate::auth::CurrentUser;
 use crate::error::ApiError;
 use crate::model::subject::{CaseOfSubject, Former, Subject};
+use crate::paging::{Page, PageRequest};
 use crate::state::AppState;
 use crate::subjects::{self, SubjectPatch};
 use crate::web::extract::{IfMatch, JsonBody, QueryParams, etag};
-use crate::web::pagination::{Page, PageRequest};
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct RegistrySubject {

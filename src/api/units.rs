@@ -8,10 +8,10 @@ use crate::auth::CurrentUser;
 use crate::domain::role::{UnitKind, one_of};
 use crate::error::ApiError;
 use crate::model::unit::{Unit, UnitFilter};
+use crate::paging::{Page, PageRequest};
 use crate::state::AppState;
 use crate::unit_tree;
 use crate::web::extract::{IfMatch, JsonBody, QueryParams, etag, parse_id};
-use crate::web::pagination::{Page, PageRequest};
 
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct UnitView {

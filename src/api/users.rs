@@ -9,9 +9,9 @@ use crate::auth::CurrentUser;
 use crate::domain::role::{Role, one_of};
 use crate::error::{ApiError, Validator};
 use crate::model::user::{User, UserFilter};
+use crate::paging::{Page, PageRequest};
 use crate::state::AppState;
 use crate::web::extract::{IfMatch, JsonBody, QueryParams, etag, parse_id};
-use crate::web::pagination::{Page, PageRequest};
 
 /// A user as served: never the password hash.
 #[derive(Serialize, utoipa::ToSchema)]

@@ -36,7 +36,7 @@ pub fn edit(
             return Err(ApiError::Forbidden);
         }
         check_version(if_match, before.version)?;
-        if !workflow::may_edit(caller.role, status) {
+        if !super::screen::may_edit(caller, &before) {
             return Err(ApiError::conflict(msg::not_editable(status.as_str())));
         }
         let mut v = Validator::new();

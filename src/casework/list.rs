@@ -10,9 +10,10 @@ use crate::domain::role::one_of;
 use crate::domain::workflow::Status;
 use crate::error::{ApiError, Validator};
 use crate::i18n::{Lang, catalogs};
-use crate::model::case::{Case, CaseFilter, CaseScope};
+use crate::model::case::{Case, CaseFilter, CaseOrder, CaseScope};
 use crate::model::directive::Indicator;
 use crate::model::unit::Unit;
+use crate::paging::{PageRequest, cursor_for};
 use crate::table::{Block, Cell, Table};
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -156,4 +157,85 @@ pub fn case_table(
         blocks: vec![Block { header, rows: out }],
         lang,
     })
+}
+
+/// Where a page of the list starts: after a case id (newest first), or after a case's
+/// sort key and id in one of the other orders.
+pub enum ListPage {
+    Newest(PageRequest),
+    Ordered { order: CaseOrder, after: Option<(NaiveDateTime, String)>, limit: i64 },
+}
+
+impl ListPage {
+    /// Checks `cursor` for `order` (`None`: newest first); a bad cursor is a 422 on `cursor`.
+    pub fn parse(order: Option<CaseOrder>, cursor: Option<&str>, limit: i64) -> Result<ListPage, ApiError> {
+        Ok(match order {
+            None => ListPage::Newest(PageRequest::parse(Some(limit), cursor)?),
+            Some(order) => {
+                let after = cursor.filter(|c| !c.is_empty()).map(parse_ordered_cursor).transpose()?;
+                ListPage::Ordered { order, after, limit }
+            }
+        })
+    }
+
+    /// The page's cases `scope` sees through `filter`, and the next page's cursor when
+    /// there is one.
+    pub fn read(
+        self,
+        conn: &mut DbConn,
+        scope: &CaseScope,
+        filter: &CaseFilter,
+        now: NaiveDateTime,
+    ) -> Result<(Vec<Case>, Option<String>), ApiError> {
+        let (mut found, limit) = match &self {
+            ListPage::Newest(p) => {
+                (Case::list_visible(conn, scope, filter, now, p.after.as_deref(), p.fetch())?, p.limit)
+            }
+            ListPage::Ordered { order, after, limit } => {
+                (Case::list_ordered(conn, scope, filter, now, *order, after.clone(), limit + 1)?, *limit)
+            }
+        };
+        let more = found.len() as i64 > limit;
+        found.truncate(limit as usize);
+        let next = found.last().filter(|_| more).map(|c| match &self {
+            ListPage::Ordered { order: CaseOrder::Deadline, .. } => {
+                ordered_cursor(c.deadline_at.unwrap_or(c.updated_at), &c.id)
+            }
+            ListPage::Ordered { order: CaseOrder::Activity, .. } => ordered_cursor(c.updated_at, &c.id),
+            ListPage::Newest(_) => cursor_for(&c.id),
+        });
+        Ok((found, next))
+    }
+}
+
+/// The cursor of a page in one of the ordered lists: the last case's sort key and id.
+fn ordered_cursor(key: NaiveDateTime, id: &str) -> String {
+    cursor_for(&format!("{}|{id}", crate::domain::dates::instant(key)))
+}
+
+/// Reads [`ordered_cursor`]'s form back; anything else is a 422 on `cursor`.
+fn parse_ordered_cursor(raw: &str) -> Result<(NaiveDateTime, String), ApiError> {
+    use base64::Engine;
+    let bad = || ApiError::field("cursor", crate::error::msg::bad_cursor());
+    let text = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(raw).map_err(|_| bad())?;
+    let text = String::from_utf8(text).map_err(|_| bad())?;
+    let (key, id) = text.split_once('|').ok_or_else(bad)?;
+    let key = crate::domain::dates::parse_rfc3339(key).and_then(Result::ok).ok_or_else(bad)?;
+    let id = crate::model::canonical_id(id).ok_or_else(bad)?;
+    Ok((key, id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_ordered_cursor_reads_back_as_written_and_nothing_else_does() {
+        let at = chrono::NaiveDate::from_ymd_opt(2024, 10, 31).unwrap().and_hms_opt(17, 0, 0).unwrap();
+        let id = crate::model::new_id();
+        assert_eq!(parse_ordered_cursor(&ordered_cursor(at, &id)).unwrap(), (at, id.clone()));
+        for bad in ["AA", "", &crate::paging::cursor_for(&id), &crate::paging::cursor_for("x|y")] {
+            assert!(parse_ordered_cursor(bad).is_err(), "{bad}");
+        }
+    }
 }

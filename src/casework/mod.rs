@@ -12,6 +12,8 @@ mod fields;
 pub mod list;
 mod log;
 mod notes;
+pub mod queue;
+pub mod screen;
 mod transition;
 
 use std::sync::Arc;
@@ -101,6 +103,13 @@ pub fn scope_of(caller: &CurrentUser) -> Result<CaseScope, ApiError> {
         }
         Role::Admin => Err(ApiError::Forbidden),
     }
+}
+
+/// The units `caller` may make responsible for a case: their own unit's living subtree,
+/// with each unit's depth under it (none for a caller without a unit).
+pub fn responsible_choices(conn: &mut DbConn, caller: &CurrentUser) -> Result<Vec<(Unit, i32)>, ApiError> {
+    let Some(root) = &caller.user.unit_id else { return Ok(Vec::new()) };
+    Ok(Unit::subtree(conn, root)?.into_iter().filter(|(u, _)| u.ended_on.is_none()).collect())
 }
 
 /// A case the caller may see, with the indicator ids it cites; 404 otherwise (also

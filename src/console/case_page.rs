@@ -13,22 +13,16 @@ use super::form::{FormData, field_errors};
 use super::render::{deadline_view, instant};
 use super::session::Viewer;
 use super::{Console, Fail};
+use crate::casework::screen::CaseScreen;
 use crate::casework::{self, DecisionInput, TransitionInput};
 use crate::domain::case_terms::SubjectKind;
 use crate::domain::handling::{Category, System};
-use crate::domain::role::Role;
-use crate::domain::workflow::Need;
 use crate::error::ApiError;
+use crate::i18n::Lang;
 use crate::model::attachment::Attachment;
-use crate::model::campaign::Campaign;
-use crate::model::case::CaseEvent;
-use crate::model::decision::Decision;
-use crate::model::directive::Indicator;
 use crate::model::handling::Handling;
-use crate::model::reorganisation::UnitPast;
-use crate::model::unit::Unit;
-use crate::model::user::User;
 use crate::state::AppState;
+use chrono::NaiveDateTime;
 
 /// What a refused action leaves on the page: which form, what was typed, what was wrong.
 #[derive(Default)]
@@ -48,130 +42,83 @@ async fn render(
     refused: Refused,
     status: StatusCode,
 ) -> Result<HttpResponse, Fail> {
-    let caller = viewer.user.clone();
-    let (now, tz) = (state.clock.now_naive(), console.tz);
-    let data = state
-        .db(move |conn| {
-            let (case, indicator_ids) = casework::visible(conn, &caller, &id)?;
-            let actions = casework::actions_for(conn, &caller, &case)?;
-            let mut indicators = Indicator::find_many(conn, &indicator_ids)?;
-            indicators.sort_by_key(|i| i.position);
-            let campaign = Campaign::find(conn, &case.campaign_id)?;
-            let events = CaseEvent::list(conn, &case.id, None, 500)?;
-            let attachments = Attachment::of_case(conn, &case.id)?;
-            let decisions = Decision::of_case(conn, &case.id)?;
-            let repeat = crate::subjects::repeat_of(conn, &caller, &case, now)?;
-            let handling = Handling::load(conn)?;
-            let mut people: Vec<String> = events.iter().filter_map(|e| e.actor_id.clone()).collect();
-            people.extend(decisions.iter().filter_map(|d| d.recorded_by.clone()));
-            people.push(case.created_by.clone());
-            people.sort();
-            people.dedup();
-            let names = User::names_of(conn, &people)?;
-            let mut unit_ids = vec![case.subject_unit_id.clone()];
-            unit_ids.extend(case.responsible_unit_id.clone());
-            let mut units: std::collections::HashMap<String, String> =
-                Unit::find_many(conn, &unit_ids)?.into_iter().map(|u| (u.id, u.name)).collect();
-            // The unit the subject was found in, as it was named on that day.
-            let then = UnitPast::names_on(conn, std::slice::from_ref(&case.subject_unit_id), case.detected_on)?;
-            if let Some(name) = then.get(&case.subject_unit_id) {
-                units.insert(case.subject_unit_id.clone(), name.clone());
-            }
-            // Who may be made responsible: the reviewer's own subtree.
-            let choices: Vec<Value> = match (&caller.role, &caller.user.unit_id) {
-                (Role::Reviewer, Some(u)) if !actions.is_empty() => super::cases::unit_choices(conn, u, true)?,
-                _ => Vec::new(),
-            };
-            let lists = (events, attachments, decisions, repeat);
-            Ok((case, actions, indicators, campaign, lists, handling, names, units, choices))
-        })
-        .await?;
-    let (
-        case,
-        actions,
-        indicators,
-        campaign,
-        (events, attachments, decisions, repeat),
-        handling,
-        names,
-        units,
-        choices,
-    ) = data;
-    let lang = viewer.lang;
-    let status_now = case.status;
-    let overdue = case.is_overdue(now);
-    let timeline: Vec<Value> = events
+    let (caller, now, tz, lang) = (viewer.user.clone(), state.clock.now_naive(), console.tz, viewer.lang);
+    let s = state.db(move |conn| casework::screen::case_screen(conn, &caller, &id, now)).await?;
+    let actions: Vec<Value> = s
+        .allowed
+        .actions
+        .iter()
+        .map(|a| context! { action => a.action.as_str(), needs => a.needs.clone(), asks_unit => a.asks_unit })
+        .collect();
+    let ctx = context! {
+        case => case_view(&s, now, tz, lang),
+        campaign => s.campaign_title.clone(),
+        indicators => s.indicators.iter().map(|i| context! { code => i.code.clone(), title => i.title.clone() }).collect::<Vec<_>>(),
+        timeline => timeline(&s),
+        attachments => s.attachments.iter().map(|a| context! {
+            id => a.id.clone(), file_name => a.file_name.clone(), size_kb => (a.size_bytes + 1023) / 1024, at => instant(a.created_at),
+        }).collect::<Vec<_>>(),
+        actions => actions,
+        measures => measure_choices(&s.handling, s.case.subject_kind, lang),
+        decisions => decision_rows(&s, lang),
+        may_decide => s.allowed.decide,
+        units => s.unit_choices.iter().map(|(u, depth)| super::cases::unit_choice(u, *depth)).collect::<Vec<_>>(),
+        today => now.and_utc().with_timezone(&tz).date_naive().to_string(),
+        refused_action => refused.action, values => refused.values, errors => refused.errors, stale => refused.stale,
+    };
+    console.page_with_status(status, Some(viewer), lang, "case.html", ctx)
+}
+
+/// The case itself, as the page's header and fields show it.
+fn case_view(s: &CaseScreen, now: NaiveDateTime, tz: chrono_tz::Tz, lang: Lang) -> Value {
+    let (case, handling) = (&s.case, &s.handling);
+    context! {
+        id => case.id.clone(), number => case.number.clone(), title => case.title.clone(), description => case.description.clone(),
+        status => case.status.as_str(), severity => handling.level_name(&case.severity, lang),
+        subject_kind => case.subject_kind.as_str(),
+        repeat => (s.repeat.earlier > 0).then(|| repeat_line(&s.repeat, handling, lang)),
+        person_name => case.person_name.clone(), person_position => case.person_position.clone(),
+        subject_id => case.subject_id.clone(), body_name => case.body_name.clone(),
+        subject_unit => s.subject_unit.clone(), responsible_unit => s.responsible_unit.clone(),
+        detected_on => case.detected_on.to_string(),
+        deadline => case.deadline_at.map(|d| deadline_view(d, now, tz)),
+        overdue => s.overdue,
+        created_by => s.names.get(&case.created_by).cloned(),
+        created_at => instant(case.created_at),
+        version => case.version,
+        takes_evidence => s.allowed.evidence,
+        editable => s.allowed.edit,
+    }
+}
+
+/// The timeline's rows: when, what, who, and the details each kind of event carries.
+fn timeline(s: &CaseScreen) -> Vec<Value> {
+    s.events
         .iter()
         .map(|e| {
             let detail: Json = serde_json::from_str(&e.detail).unwrap_or(Json::Null);
             let text = |k: &str| detail.get(k).and_then(Json::as_str).map(str::to_string);
             context! {
                 at => instant(e.at), kind => e.kind.clone(),
-                actor => e.actor_id.as_ref().and_then(|a| names.get(a).cloned()),
+                actor => e.actor_id.as_ref().and_then(|a| s.names.get(a).cloned()),
                 action => text("action"), to => text("to"), note => text("note"), body => text("body"),
                 file_name => text("file_name"), from_name => text("from_name"), to_name => text("to_name"), basis => text("basis"), line => text("line"),
             }
         })
-        .collect();
-    let action_forms: Vec<Value> = actions
-        .iter()
-        .map(|a| {
-            let rule = a.rule();
-            let needs: Vec<&str> = rule.needs.iter().map(|n| n.field()).collect();
-            // Reopening a case that never had a responsible unit asks for one too.
-            let asks_unit = rule.needs.contains(&Need::ResponsibleUnit)
-                || (rule.checks(crate::domain::workflow::Check::ResponsibleUnitWhenNone)
-                    && case.responsible_unit_id.is_none());
-            context! { action => a.as_str(), needs => needs, asks_unit => asks_unit }
-        })
-        .collect();
-    let may_decide = crate::domain::workflow::may_decide(viewer.user.role)
-        && crate::domain::workflow::accepts(crate::domain::workflow::Addition::Decision, status_now);
-    let measures = measure_choices(&handling, case.subject_kind, lang);
-    let decision_rows: Vec<Value> = decisions
+        .collect()
+}
+
+/// The decisions' rows, with their measures named in the reader's language.
+fn decision_rows(s: &CaseScreen, lang: Lang) -> Vec<Value> {
+    s.decisions
         .iter()
         .map(|d| context! {
-            id => d.id.clone(), system => d.system.clone(), measure => handling.measure_name(&d.measure, lang),
+            id => d.id.clone(), system => d.system.clone(), measure => s.handling.measure_name(&d.measure, lang),
             authority => d.authority.clone(), decided_on => d.decided_on.to_string(), reference => d.reference.clone(),
             note => d.note.clone(), superseded => d.superseded, corrects => d.corrects.is_some(),
-            recorded_by => d.recorded_by.as_ref().and_then(|u| names.get(u).cloned()),
+            recorded_by => d.recorded_by.as_ref().and_then(|u| s.names.get(u).cloned()),
         })
-        .collect();
-    let ctx = context! {
-        case => context! {
-            id => case.id.clone(), number => case.number, title => case.title, description => case.description,
-            status => case.status.as_str(), severity => handling.level_name(&case.severity, lang),
-            subject_kind => case.subject_kind.as_str(),
-            repeat => (repeat.earlier > 0).then(|| repeat_line(&repeat, &handling, lang)),
-            person_name => case.person_name, person_position => case.person_position, subject_id => case.subject_id,
-            body_name => case.body_name,
-            subject_unit => units.get(&case.subject_unit_id).cloned(),
-            responsible_unit => case.responsible_unit_id.as_ref().and_then(|u| units.get(u).cloned()),
-            detected_on => case.detected_on.to_string(),
-            deadline => case.deadline_at.map(|d| deadline_view(d, now, tz)),
-            overdue => overdue,
-            created_by => names.get(&case.created_by).cloned(),
-            created_at => instant(case.created_at),
-            version => case.version,
-            takes_evidence => crate::domain::workflow::accepts(crate::domain::workflow::Addition::Evidence, status_now),
-            editable => crate::domain::workflow::may_edit(viewer.user.role, status_now)
-                && (viewer.user.role != Role::Inspector || case.created_by == viewer.user.user.id),
-        },
-        campaign => campaign.map(|c| c.title),
-        indicators => indicators.into_iter().map(|i| context! { code => i.code, title => i.title }).collect::<Vec<_>>(),
-        timeline => timeline,
-        attachments => attachments.into_iter().map(|a| context! {
-            id => a.id, file_name => a.file_name, size_kb => (a.size_bytes + 1023) / 1024, at => instant(a.created_at),
-        }).collect::<Vec<_>>(),
-        actions => action_forms,
-        measures => measures,
-        decisions => decision_rows,
-        may_decide => may_decide,
-        units => choices,
-        today => now.and_utc().with_timezone(&tz).date_naive().to_string(),
-        refused_action => refused.action, values => refused.values, errors => refused.errors, stale => refused.stale,
-    };
-    console.page_with_status(status, Some(viewer), lang, "case.html", ctx)
+        .collect()
 }
 
 /// `GET /cases/{id}`: also where every alert email links.
@@ -261,7 +208,7 @@ async fn settle(
 }
 
 /// "Tái phạm: 2 vụ việc trước, lần gần nhất khiển trách 03/2025".
-fn repeat_line(r: &crate::subjects::Repeat, handling: &Handling, lang: crate::i18n::Lang) -> String {
+fn repeat_line(r: &crate::subjects::Repeat, handling: &Handling, lang: Lang) -> String {
     let last = r.last.as_ref().map(|(m, d)| (handling.measure_name(m, lang), *d));
     super::subjects::earlier_line("repeat-line", lang, r.earlier, last.as_ref())
 }
@@ -281,7 +228,7 @@ fn decision_input(form: &FormData) -> DecisionInput {
 
 /// The measures a decision on a subject of `kind` may take, grouped by system, with
 /// the last day of those no longer in force.
-fn measure_choices(handling: &Handling, kind: SubjectKind, lang: crate::i18n::Lang) -> Vec<Value> {
+fn measure_choices(handling: &Handling, kind: SubjectKind, lang: Lang) -> Vec<Value> {
     let fits = Category::of_kind(kind);
     System::ALL
         .iter()

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use super::render::deadline_view;
 use super::session::Viewer;
 use super::{Console, Fail};
-use crate::casework::list::{CaseQuery, case_filter};
+use crate::casework::list::{CaseQuery, ListPage, case_filter};
 use crate::casework::scope_of;
 use crate::db::DbConn;
 use crate::domain::workflow::Status;
@@ -27,10 +27,13 @@ pub fn unit_choices(conn: &mut DbConn, root: &str, living_only: bool) -> Result<
     Ok(Unit::subtree(conn, root)?
         .into_iter()
         .filter(|(u, _)| !living_only || u.ended_on.is_none())
-        .map(|(u, depth)| {
-            context! { id => u.id, name => u.name, depth => depth, ended => u.ended_on.map(crate::i18n::date) }
-        })
+        .map(|(u, depth)| unit_choice(&u, depth))
         .collect())
+}
+
+/// One unit of a picker: its id, name, depth in the tree, and the day it ended.
+pub fn unit_choice(u: &Unit, depth: i32) -> Value {
+    context! { id => u.id.clone(), name => u.name.clone(), depth => depth, ended => u.ended_on.map(crate::i18n::date) }
 }
 
 /// Cases as list rows, with their units' names (one query for all of them).
@@ -89,23 +92,6 @@ fn order_of(q: &ListQuery) -> Option<CaseOrder> {
     }
 }
 
-/// The cursor of a page in one of the console's orders: the last case's sort key and id.
-fn ordered_cursor(key: NaiveDateTime, id: &str) -> String {
-    crate::web::pagination::cursor_for(&format!("{}|{id}", crate::domain::dates::instant(key)))
-}
-
-/// Reads [`ordered_cursor`]'s form back; anything else is a 422 on `cursor`.
-fn parse_ordered_cursor(raw: &str) -> Result<(NaiveDateTime, String), ApiError> {
-    use base64::Engine;
-    let bad = || ApiError::field("cursor", crate::error::msg::bad_cursor());
-    let text = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(raw).map_err(|_| bad())?;
-    let text = String::from_utf8(text).map_err(|_| bad())?;
-    let (key, id) = text.split_once('|').ok_or_else(bad)?;
-    let key = crate::domain::dates::parse_rfc3339(key).and_then(Result::ok).ok_or_else(bad)?;
-    let id = crate::model::canonical_id(id).ok_or_else(bad)?;
-    Ok((key, id))
-}
-
 /// A yes/no filter of the form: blank is no filter.
 fn yes_no(v: Option<&str>) -> Option<bool> {
     match v {
@@ -130,8 +116,7 @@ impl ListQuery {
             from: some(&self.from),
             to: some(&self.to),
             limit: None,
-            // The console's own orders carry their own cursors (read in `list`).
-            cursor: if order_of(self).is_some() { None } else { some(&self.cursor) },
+            cursor: some(&self.cursor),
             format: some(&self.format),
         }
     }
@@ -169,15 +154,8 @@ pub async fn list(
     let lang = viewer.lang;
     let api = q.api();
     let order = order_of(&q);
-    let checked = case_filter(&api).and_then(|f| {
-        let page = crate::web::pagination::PageRequest::parse(Some(PAGE), api.cursor.as_deref())?;
-        let ordered_after = match (order, q.cursor.as_deref().filter(|c| !c.is_empty())) {
-            (Some(_), Some(c)) => Some(parse_ordered_cursor(c)?),
-            _ => None,
-        };
-        Ok((f, page, ordered_after))
-    });
-    let (filter, page, ordered_after) = match checked {
+    let checked = case_filter(&api).and_then(|f| Ok((f, ListPage::parse(order, api.cursor.as_deref(), PAGE)?)));
+    let (filter, page) = match checked {
         Ok(ok) => ok,
         Err(e) => {
             // A filter typed wrong in the address: the list page says which, and lists nothing.
@@ -196,23 +174,12 @@ pub async fn list(
         }
     };
     let (now, tz) = (state.clock.now_naive(), console.tz);
-    let member = (viewer.user.role == crate::domain::role::Role::Inspector).then(|| viewer.user.user.id.clone());
-    let own_unit = viewer.user.user.unit_id.clone().filter(|_| member.is_none());
-    let (after, fetch) = (page.after.clone(), page.fetch());
+    let campaigns_seen = crate::campaigns::visible_to(&viewer.user, CampaignFilter::default());
+    let own_unit = viewer.user.user.unit_id.clone().filter(|_| campaigns_seen.member.is_none());
     let (items, next, campaigns, units, indicators) = state
         .db(move |conn| {
-            let mut found = match order {
-                Some(o) => Case::list_ordered(conn, &scope, &filter, now, o, ordered_after, fetch)?,
-                None => Case::list_visible(conn, &scope, &filter, now, after.as_deref(), fetch)?,
-            };
-            let more = found.len() as i64 > PAGE;
-            found.truncate(PAGE as usize);
-            let next = found.last().filter(|_| more).map(|c| match order {
-                Some(CaseOrder::Deadline) => ordered_cursor(c.deadline_at.unwrap_or(c.updated_at), &c.id),
-                Some(CaseOrder::Activity) => ordered_cursor(c.updated_at, &c.id),
-                None => crate::web::pagination::cursor_for(&c.id),
-            });
-            let campaigns = Campaign::list(conn, &CampaignFilter { member, ..Default::default() }, None, 200)?;
+            let (found, next) = page.read(conn, &scope, &filter, now)?;
+            let campaigns = Campaign::list(conn, &campaigns_seen, None, 200)?;
             let campaigns: Vec<Value> =
                 campaigns.into_iter().map(|c| context! { id => c.id, title => c.title }).collect();
             // The units a reviewer or unit head may filter by: their own subtree.
@@ -300,20 +267,5 @@ fn refusal(console: &Console, lang: crate::i18n::Lang, e: ApiError) -> String {
         ApiError::NotFound => console.text(lang, "error-not-found-text"),
         ApiError::Forbidden => console.text(lang, "error-forbidden-text"),
         _ => console.text(lang, "error-internal-text"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_ordered_cursor_reads_back_as_written_and_nothing_else_does() {
-        let at = chrono::NaiveDate::from_ymd_opt(2024, 10, 31).unwrap().and_hms_opt(17, 0, 0).unwrap();
-        let id = crate::model::new_id();
-        assert_eq!(parse_ordered_cursor(&ordered_cursor(at, &id)).unwrap(), (at, id.clone()));
-        for bad in ["AA", "", &crate::web::pagination::cursor_for(&id), &crate::web::pagination::cursor_for("x|y")] {
-            assert!(parse_ordered_cursor(bad).is_err(), "{bad}");
-        }
     }
 }

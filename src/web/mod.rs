@@ -6,7 +6,6 @@ pub mod download;
 pub mod extract;
 pub mod files;
 pub mod middleware;
-pub mod pagination;
 pub mod span;
 
 pub use client::{Proxies, client_addr};
