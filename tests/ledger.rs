@@ -72,6 +72,15 @@ fn sql(app: &TestApp, statements: &str) {
     .unwrap_or_else(|e| panic!("{statements}: {e}"));
 }
 
+/// The column that orders a sealed table's rows on the test's database (the rowid on
+/// SQLite, `seal_mark` on PostgreSQL), as `db::dialect::mark_column` says.
+fn mark(app: &TestApp) -> &'static str {
+    match app.db.backend() {
+        casetrack::db::Backend::Sqlite => "rowid",
+        casetrack::db::Backend::Postgres => "seal_mark",
+    }
+}
+
 fn one(app: &TestApp, query: &str) -> String {
     strings(app, query).into_iter().next().unwrap_or_else(|| panic!("{query}: no row"))
 }
@@ -110,16 +119,17 @@ async fn an_untouched_trail_verifies_against_its_signed_checkpoints() {
     assert!(lines[4].starts_with("\u{2014} casetrack "), "{note}");
 
     // Every row the application wrote carries its seal order, set by the insert itself.
+    let m = mark(&app);
     for table in ["audit_log", "case_events", "case_attachments"] {
-        let unmarked = one(&app, &format!("SELECT CAST(COUNT(*) AS TEXT) AS v FROM {table} WHERE seal_mark <= 0"));
+        let unmarked = one(&app, &format!("SELECT CAST(COUNT(*) AS TEXT) AS v FROM {table} WHERE {m} <= 0"));
         assert_eq!(unmarked, "0", "{table}");
     }
-    let first_mark = one(&app, "SELECT CAST(MAX(seal_mark) AS TEXT) AS v FROM case_events");
+    let first_mark = one(&app, &format!("SELECT CAST(MAX({m}) AS TEXT) AS v FROM case_events"));
 
     // More work, a second checkpoint; both hold.
     w.act(&app, &w.city_reviewer, &cases[2], w.transition_body("dismiss")).await;
     let later_mark =
-        one(&app, &format!("SELECT CAST(MIN(seal_mark) AS TEXT) AS v FROM case_events WHERE seal_mark > {first_mark}"));
+        one(&app, &format!("SELECT CAST(MIN({m}) AS TEXT) AS v FROM case_events WHERE {m} > {first_mark}"));
     assert!(later_mark.parse::<i64>().unwrap() > first_mark.parse::<i64>().unwrap(), "a later write comes later");
     w.log_case(&app, &w.dien_bien, "Sử dụng xe công sai mục đích").await;
     let (second, later) = checkpoint(&app, dir.path(), "second.txt");
@@ -195,7 +205,10 @@ async fn an_edited_entry_is_named() {
     let (app, _dir, file, _) = sealed().await;
     let id = one(
         &app,
-        "SELECT id AS v FROM audit_log WHERE action = 'create' AND entity_type = 'case' ORDER BY seal_mark, id LIMIT 1",
+        &format!(
+            "SELECT id AS v FROM audit_log WHERE action = 'create' AND entity_type = 'case' ORDER BY {}, id LIMIT 1",
+            mark(&app)
+        ),
     );
     sql(&app, &format!("UPDATE audit_log SET after = REPLACE(after, 'open', 'dismissed') WHERE id = '{id}'"));
     assert_eq!(broke(&verify(&app, &[file])), (Kind::Edited, Some(seq_of(&app, "audit", &id))));
@@ -204,7 +217,7 @@ async fn an_edited_entry_is_named() {
 #[tokio::test]
 async fn a_deleted_entry_is_named() {
     let (app, _dir, file, _) = sealed().await;
-    let id = one(&app, "SELECT id AS v FROM case_events ORDER BY seal_mark, id LIMIT 1 OFFSET 1");
+    let id = one(&app, &format!("SELECT id AS v FROM case_events ORDER BY {}, id LIMIT 1 OFFSET 1", mark(&app)));
     let seq = seq_of(&app, "event", &id);
     sql(&app, &format!("DELETE FROM case_events WHERE id = '{id}'"));
     assert_eq!(broke(&verify(&app, &[file])), (Kind::Missing, Some(seq)));
@@ -213,13 +226,15 @@ async fn a_deleted_entry_is_named() {
 #[tokio::test]
 async fn an_entry_slipped_in_among_the_sealed_ones_is_named() {
     let (app, _dir, file, _) = sealed().await;
-    let mark = one(&app, "SELECT CAST(MIN(seal_mark) AS TEXT) AS v FROM audit_log");
+    let m = mark(&app);
+    let first = one(&app, &format!("SELECT CAST(MIN({m}) AS TEXT) AS v FROM audit_log"));
     sql(
         &app,
         "INSERT INTO audit_log (id, at, action, entity_type, entity_id) \
          VALUES ('00000000-0000-7000-8000-000000000001', '2024-09-01 08:00:00', 'decide', 'case', 'x')",
     );
-    sql(&app, &format!("UPDATE audit_log SET seal_mark = {mark} WHERE id = '00000000-0000-7000-8000-000000000001'"));
+    // Put before the first sealed entry, where the order column has room.
+    sql(&app, &format!("UPDATE audit_log SET {m} = {first} - 1 WHERE id = '00000000-0000-7000-8000-000000000001'"));
     let v = verify(&app, &[file]);
     let b = v.report.as_ref().unwrap().first_break.clone().expect("verification fails");
     assert_eq!(b.kind, Kind::Inserted);
@@ -520,7 +535,7 @@ async fn administrators_read_the_latest_checkpoint_and_verify_from_the_console()
     };
     v.post("/admin/ledger/verify", &[("_csrf", &page.csrf())]).await.expect(303);
     until("Toàn vẹn:").await.contains(&format!("{size} mục khớp với 1 điểm chốt đã ký"));
-    let id = one(&app, "SELECT id AS v FROM case_events ORDER BY seal_mark, id LIMIT 1");
+    let id = one(&app, &format!("SELECT id AS v FROM case_events ORDER BY {}, id LIMIT 1", mark(&app)));
     let seq = seq_of(&app, "event", &id);
     sql(&app, &format!("UPDATE case_events SET detail = '{{}}' WHERE id = '{id}'"));
     v.post("/admin/ledger/verify", &[("_csrf", &page.csrf())]).await.expect(303);

@@ -219,11 +219,10 @@ pub fn insert_same_events(
         DbConn::Sqlite(c) => {
             let pairs =
                 serde_json::to_string(events).map_err(|e| diesel::result::Error::SerializationError(e.into()))?;
-            diesel::sql_query(format!(
-                "INSERT INTO case_events (id, case_id, at, actor_id, kind, detail, seal_mark) \
-                 SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), ?2, ?3, ?4, ?5, {} FROM json_each(?1)",
-                sqlite_next_mark("case_events")
-            ))
+            diesel::sql_query(
+                "INSERT INTO case_events (id, case_id, at, actor_id, kind, detail) \
+                 SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), ?2, ?3, ?4, ?5 FROM json_each(?1)",
+            )
             .bind::<Text, _>(pairs)
             .bind::<Timestamp, _>(at)
             .bind::<Nullable<Text>, _>(actor_id)
@@ -251,19 +250,19 @@ pub fn seal_horizon(conn: &mut DbConn) -> QueryResult<i64> {
     }
 }
 
-/// The seal order of a row being inserted into `table` (one of the sealed tables), set by
-/// the insert itself: on SQLite one more than the table's highest mark (an index lookup;
-/// one writer at a time), on PostgreSQL the transaction id, as the column default.
-pub fn next_mark(backend: Backend, table: &'static str) -> diesel::expression::SqlLiteral<diesel::sql_types::BigInt> {
-    debug_assert!(["audit_log", "case_events", "case_attachments"].contains(&table));
-    diesel::dsl::sql(&match backend {
-        Backend::Sqlite => sqlite_next_mark(table),
-        Backend::Postgres => "pg_current_xact_id()::text::bigint".to_string(),
-    })
-}
+/// The tables whose rows are sealed into the ledger.
+const SEALED: [&str; 3] = ["audit_log", "case_events", "case_attachments"];
 
-fn sqlite_next_mark(table: &str) -> String {
-    format!("(SELECT COALESCE(MAX(seal_mark), 0) + 1 FROM {table})")
+/// The column that orders a sealed table's rows as they were written, as SQL qualified by
+/// the table: on PostgreSQL `seal_mark` (the writer's transaction id, sealed past the
+/// oldest running transaction); on SQLite the rowid, which the one writer hands out in
+/// order (a row written by hand included) and VACUUM, `VACUUM INTO` and restores keep.
+pub fn mark_column(backend: Backend, table: &'static str) -> diesel::expression::SqlLiteral<diesel::sql_types::BigInt> {
+    debug_assert!(SEALED.contains(&table));
+    diesel::dsl::sql(&match backend {
+        Backend::Sqlite => format!("{table}.rowid"),
+        Backend::Postgres => format!("{table}.seal_mark"),
+    })
 }
 
 /// A statement that makes writers of `tables` wait until the transaction commits

@@ -170,6 +170,49 @@ mod tests {
         assert!(conn.batch_execute("INSERT INTO case_events (id, case_id, at, kind, detail) VALUES ('y', 'nope', '2024-06-01', 'comment', '{}')").is_err());
     }
 
+    /// A database sealed under the marks of migration 24, upgraded to the rowid order:
+    /// the ledger's marks name each entry's rowid (also where a mark had drifted), and the
+    /// triggers and seal indexes are gone, so an insert writes nothing more.
+    #[test]
+    fn the_rowid_order_migration_keeps_the_sealed_order() {
+        use diesel::Connection;
+        use diesel::sqlite::SqliteConnection;
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = SqliteConnection::establish(dir.path().join("old.db").to_str().unwrap()).unwrap();
+        let all = MigrationSource::<diesel::sqlite::Sqlite>::migrations(&SQLITE_MIGRATIONS).unwrap();
+        let cut = all.iter().position(|m| m.name().to_string().ends_with("_seal_order_by_rowid")).unwrap();
+        diesel::migration::MigrationConnection::setup(&mut conn).unwrap();
+        for m in &all[..cut] {
+            conn.run_migration(m.as_ref()).unwrap();
+        }
+        conn.batch_execute(
+            "INSERT INTO audit_log (id, at, action, entity_type, entity_id) VALUES
+               ('a1', '2024-01-01', 'create', 'case', 'k'), ('a2', '2024-01-02', 'update', 'case', 'k'),
+               ('a3', '2024-01-03', 'update', 'case', 'k');
+             INSERT INTO ledger (seq, stream, entry_id, mark, sealed_at) VALUES
+               (0, 'audit', 'a1', 1, '2024-01-04'), (1, 'audit', 'a2', 2, '2024-01-04'), (2, 'audit', 'a3', 7, '2024-01-04');",
+        )
+        .unwrap();
+        let mut db = DbConn::Sqlite(conn);
+        assert_eq!(run_pending(&mut db).unwrap(), all.len() - cut);
+        let DbConn::Sqlite(conn) = &mut db else { unreachable!() };
+        #[derive(diesel::QueryableByName)]
+        struct Text {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            v: String,
+        }
+        let one = |conn: &mut diesel::sqlite::SqliteConnection, sql: &str| -> String {
+            diesel::sql_query(sql).get_result::<Text>(conn).unwrap().v
+        };
+        let marks = "SELECT group_concat(l.mark || '=' || a.rowid, ' ') AS v FROM ledger l JOIN audit_log a ON a.id = l.entry_id";
+        assert_eq!(one(conn, marks), "1=1 2=2 3=3");
+        let left = "SELECT CAST(COUNT(*) AS TEXT) AS v FROM sqlite_master WHERE name LIKE '%seal%'";
+        assert_eq!(one(conn, left), "0", "no seal triggers or indexes remain");
+        conn.batch_execute("INSERT INTO audit_log (id, at, action, entity_type, entity_id) VALUES ('a4', '2024-01-05', 'x', 'case', 'k')")
+            .unwrap();
+        assert_eq!(one(conn, "SELECT CAST(seal_mark AS TEXT) AS v FROM audit_log WHERE id = 'a4'"), "0");
+    }
+
     #[test]
     fn both_backends_have_the_same_migrations() {
         let pg = names::<diesel::pg::Pg>(&PG_MIGRATIONS);

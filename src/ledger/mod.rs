@@ -2,9 +2,10 @@
 //! sealed in order as the records of an RFC 6962 Merkle tree (the Go checksum database's
 //! layout, through `tlog_tiles`), with signed checkpoints kept outside the database.
 //!
-//! Writers take no lock for it: each entry carries a mark of the order it became
-//! visible in (`seal_mark`, migration 21), and [`seal`] later appends whatever is
-//! visible past the last entry sealed, one sealer at a time across instances.
+//! Writers take no lock for it: each entry has a mark of the order it became visible in
+//! (`db::dialect::mark_column`: PostgreSQL's `seal_mark`, the writer's transaction id;
+//! SQLite's rowid), and [`seal`] later appends whatever is visible past the last entry
+//! sealed, one sealer at a time across instances.
 
 pub mod checkpoint;
 pub mod proof;

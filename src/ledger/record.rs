@@ -11,6 +11,7 @@ use diesel::prelude::*;
 use serde_json::json;
 
 use crate::db::DbConn;
+use crate::db::dialect::mark_column;
 use crate::db::schema::{audit_log, case_attachments, case_events};
 use crate::model::attachment::Attachment;
 use crate::model::audit::AuditEntry;
@@ -88,14 +89,16 @@ impl Stream {
         limit: i64,
     ) -> QueryResult<Vec<Record>> {
         let (m, i) = after.cloned().unwrap_or((i64::MIN, String::new()));
+        let backend = conn.backend();
         macro_rules! page {
             ($t:ident, $row:ty, $bytes:expr) => {{
+                let mark = || mark_column(backend, stringify!($t));
                 let rows: Vec<($row, i64)> = $t::table
-                    .filter($t::seal_mark.lt(horizon))
-                    .filter($t::seal_mark.gt(m).or($t::seal_mark.eq(m).and($t::id.gt(&i))))
-                    .order(($t::seal_mark, $t::id))
+                    .filter(mark().lt(horizon))
+                    .filter(mark().gt(m).or(mark().eq(m).and($t::id.gt(&i))))
+                    .order((mark(), $t::id))
                     .limit(limit)
-                    .select((<$row>::as_select(), $t::seal_mark))
+                    .select((<$row>::as_select(), mark()))
                     .load(conn)?;
                 rows.into_iter().map(|(e, mark)| Record { data: $bytes(&e), id: e.id, mark }).collect()
             }};
@@ -109,10 +112,12 @@ impl Stream {
 
     /// The entries `ids` of this stream as they are stored now, by id, with their marks.
     pub fn by_ids(self, conn: &mut DbConn, ids: &[&str]) -> QueryResult<HashMap<String, Record>> {
+        let backend = conn.backend();
         macro_rules! read {
             ($t:ident, $row:ty, $bytes:expr) => {{
+                let mark = mark_column(backend, stringify!($t));
                 let rows: Vec<($row, i64)> =
-                    $t::table.filter($t::id.eq_any(ids)).select((<$row>::as_select(), $t::seal_mark)).load(conn)?;
+                    $t::table.filter($t::id.eq_any(ids)).select((<$row>::as_select(), mark)).load(conn)?;
                 rows.into_iter().map(|(e, mark)| (e.id.clone(), Record { data: $bytes(&e), id: e.id, mark })).collect()
             }};
         }
@@ -129,19 +134,21 @@ impl Stream {
     pub fn slipped_in(self, conn: &mut DbConn, last: &(i64, String), limit: i64) -> QueryResult<Vec<String>> {
         use crate::db::schema::ledger;
         let kind = self.as_str();
-        let (mark, id) = last;
+        let (last_mark, id) = last;
+        let backend = conn.backend();
         macro_rules! find {
-            ($t:ident) => {
+            ($t:ident) => {{
+                let mark = || mark_column(backend, stringify!($t));
                 $t::table
-                    .filter($t::seal_mark.lt(*mark).or($t::seal_mark.eq(*mark).and($t::id.lt(id))))
+                    .filter(mark().lt(*last_mark).or(mark().eq(*last_mark).and($t::id.lt(id))))
                     .filter(diesel::dsl::not(diesel::dsl::exists(
                         ledger::table.filter(ledger::stream.eq(kind)).filter(ledger::entry_id.eq($t::id)),
                     )))
-                    .order(($t::seal_mark, $t::id))
+                    .order((mark(), $t::id))
                     .limit(limit)
                     .select($t::id)
                     .load(conn)
-            };
+            }};
         }
         match self {
             Stream::Audit => find!(audit_log),
@@ -153,13 +160,12 @@ impl Stream {
     /// How many entries are written but not sealed yet.
     pub fn unsealed_count(self, conn: &mut DbConn, after_mark: Option<(i64, String)>) -> QueryResult<i64> {
         let (m, i) = after_mark.unwrap_or((i64::MIN, String::new()));
+        let backend = conn.backend();
         macro_rules! count {
-            ($t:ident) => {
-                $t::table
-                    .filter($t::seal_mark.gt(m).or($t::seal_mark.eq(m).and($t::id.gt(&i))))
-                    .count()
-                    .get_result(conn)
-            };
+            ($t:ident) => {{
+                let mark = || mark_column(backend, stringify!($t));
+                $t::table.filter(mark().gt(m).or(mark().eq(m).and($t::id.gt(&i)))).count().get_result(conn)
+            }};
         }
         match self {
             Stream::Audit => count!(audit_log),

@@ -4,8 +4,8 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use crate::db::DbConn;
 use crate::db::schema::{attachment_files, case_attachments};
-use crate::db::{Cached, DbConn};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = case_attachments)]
@@ -22,11 +22,8 @@ pub struct Attachment {
 
 impl Attachment {
     pub fn insert(&self, conn: &mut DbConn) -> QueryResult<()> {
-        let mark = case_attachments::seal_mark.eq(crate::db::dialect::next_mark(conn.backend(), "case_attachments"));
-        // Cached: the mark's SQL would otherwise make diesel prepare the insert every time.
-        Cached(diesel::insert_into(case_attachments::table).values((self, mark)).returning(case_attachments::seal_mark))
-            .get_result::<i64>(conn)
-            .map(drop)
+        // The seal order is the column's default on PostgreSQL and the rowid on SQLite.
+        diesel::insert_into(case_attachments::table).values(self).execute(conn).map(drop)
     }
 
     pub fn find(conn: &mut DbConn, case_id: &str, id: &str) -> QueryResult<Option<Attachment>> {

@@ -4,8 +4,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::{Actor, new_id};
+use crate::db::DbConn;
 use crate::db::schema::audit_log;
-use crate::db::{Cached, DbConn};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = audit_log)]
@@ -133,11 +133,8 @@ impl AuditEntry {
             before: before.map(|v| v.to_string()),
             after: after.map(|v| v.to_string()),
         };
-        let mark = audit_log::seal_mark.eq(crate::db::dialect::next_mark(conn.backend(), "audit_log"));
-        // Cached: the mark's SQL would otherwise make diesel prepare the insert every time.
-        let _: i64 =
-            Cached(diesel::insert_into(audit_log::table).values((&entry, mark)).returning(audit_log::seal_mark))
-                .get_result(conn)?;
+        // The seal order is the column's default on PostgreSQL and the rowid on SQLite.
+        diesel::insert_into(audit_log::table).values(&entry).execute(conn)?;
         Ok(())
     }
 

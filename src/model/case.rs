@@ -320,11 +320,8 @@ impl CaseEvent {
             kind: kind.to_string(),
             detail: detail.to_string(),
         };
-        let mark = case_events::seal_mark.eq(crate::db::dialect::next_mark(conn.backend(), "case_events"));
-        // Cached: the mark's SQL would otherwise make diesel prepare the insert every time.
-        Cached(diesel::insert_into(case_events::table).values((&event, mark)).returning(case_events::seal_mark))
-            .get_result::<i64>(conn)
-            .map(drop)
+        // The seal order is the column's default on PostgreSQL and the rowid on SQLite.
+        diesel::insert_into(case_events::table).values(&event).execute(conn).map(drop)
     }
 
     /// The timeline in order, keyset-paged.
