@@ -5,11 +5,13 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use serde::Deserialize;
 
+use crate::auth::CurrentUser;
 use crate::db::DbConn;
 use crate::domain::role::one_of;
 use crate::domain::workflow::Status;
 use crate::error::{ApiError, Validator};
 use crate::i18n::{Lang, catalogs};
+use crate::model::campaign::{Campaign, CampaignFilter};
 use crate::model::case::{Case, CaseFilter, CaseOrder, CaseScope};
 use crate::model::directive::Indicator;
 use crate::model::unit::Unit;
@@ -156,6 +158,28 @@ pub fn case_table(
         sheet: word("export-cases-sheet".into()),
         blocks: vec![Block { header, rows: out }],
         lang,
+    })
+}
+
+/// What the list's filters offer a caller: the campaigns they see, the units of their own
+/// subtree (with depths; inspectors have the campaigns instead), and the indicators in force.
+pub struct Pickers {
+    pub campaigns: Vec<Campaign>,
+    pub units: Vec<(Unit, i32)>,
+    pub indicators: Vec<Indicator>,
+}
+
+/// The list's filter choices for `caller`.
+pub fn pickers(conn: &mut DbConn, caller: &CurrentUser) -> Result<Pickers, ApiError> {
+    let seen = crate::campaigns::visible_to(caller, CampaignFilter::default());
+    let units = match (&caller.user.unit_id, &seen.member) {
+        (Some(u), None) => Unit::subtree(conn, u)?,
+        _ => Vec::new(),
+    };
+    Ok(Pickers {
+        campaigns: Campaign::list(conn, &seen, None, 200)?,
+        units,
+        indicators: Indicator::list(conn, None)?.into_iter().filter(|i| !i.retired).collect(),
     })
 }
 

@@ -15,23 +15,13 @@ use crate::casework::scope_of;
 use crate::db::DbConn;
 use crate::domain::workflow::Status;
 use crate::error::ApiError;
-use crate::model::campaign::{Campaign, CampaignFilter};
 use crate::model::case::{Case, CaseOrder};
 use crate::model::unit::Unit;
 use crate::state::AppState;
 
-/// A unit's subtree as the choices of a unit picker (name, depth for indenting, the day
-/// an ended unit ended). A picker for a new responsibility offers living units only; a
-/// filter offers ended ones too, marked, so their history is still found.
-pub fn unit_choices(conn: &mut DbConn, root: &str, living_only: bool) -> Result<Vec<Value>, ApiError> {
-    Ok(Unit::subtree(conn, root)?
-        .into_iter()
-        .filter(|(u, _)| !living_only || u.ended_on.is_none())
-        .map(|(u, depth)| unit_choice(&u, depth))
-        .collect())
-}
-
-/// One unit of a picker: its id, name, depth in the tree, and the day it ended.
+/// One unit of a picker: its id, name, depth for indenting, and the day an ended unit
+/// ended (a filter offers ended units too, marked, so their history is still found; a
+/// picker for a new responsibility offers living units only).
 pub fn unit_choice(u: &Unit, depth: i32) -> Value {
     context! { id => u.id.clone(), name => u.name.clone(), depth => depth, ended => u.ended_on.map(crate::i18n::date) }
 }
@@ -174,27 +164,17 @@ pub async fn list(
         }
     };
     let (now, tz) = (state.clock.now_naive(), console.tz);
-    let campaigns_seen = crate::campaigns::visible_to(&viewer.user, CampaignFilter::default());
-    let own_unit = viewer.user.user.unit_id.clone().filter(|_| campaigns_seen.member.is_none());
-    let (items, next, campaigns, units, indicators) = state
+    let caller = viewer.user.clone();
+    let (items, next, pick) = state
         .db(move |conn| {
             let (found, next) = page.read(conn, &scope, &filter, now)?;
-            let campaigns = Campaign::list(conn, &campaigns_seen, None, 200)?;
-            let campaigns: Vec<Value> =
-                campaigns.into_iter().map(|c| context! { id => c.id, title => c.title }).collect();
-            // The units a reviewer or unit head may filter by: their own subtree.
-            let units: Vec<Value> = match &own_unit {
-                Some(u) => unit_choices(conn, u, false)?,
-                None => Vec::new(),
-            };
-            let indicators: Vec<Value> = crate::model::directive::Indicator::list(conn, None)?
-                .into_iter()
-                .filter(|i| !i.retired)
-                .map(|i| context! { id => i.id, code => i.code, title => i.title })
-                .collect();
-            Ok((rows(conn, found, now, tz)?, next, campaigns, units, indicators))
+            Ok((rows(conn, found, now, tz)?, next, crate::casework::list::pickers(conn, &caller)?))
         })
         .await?;
+    let campaigns: Vec<Value> = pick.campaigns.into_iter().map(|c| context! { id => c.id, title => c.title }).collect();
+    let units: Vec<Value> = pick.units.iter().map(|(u, d)| unit_choice(u, *d)).collect();
+    let indicators: Vec<Value> =
+        pick.indicators.into_iter().map(|i| context! { id => i.id, code => i.code, title => i.title }).collect();
     let ctx = context! {
         items => items, q => Value::from(minijinja::value::Serde(&q)), filters => q.encoded(), next => next, campaigns => campaigns,
         units => units, indicators => indicators,
