@@ -31,6 +31,11 @@ pub fn cursor_for(key: &str) -> String {
     URL_SAFE_NO_PAD.encode(key)
 }
 
+/// The key a cursor of [`cursor_for`] holds; `None` for anything that is not one.
+pub fn key_of(cursor: &str) -> Option<String> {
+    URL_SAFE_NO_PAD.decode(cursor).ok().and_then(|b| String::from_utf8(b).ok())
+}
+
 pub struct PageRequest {
     pub limit: i64,
     pub after: Option<String>,
@@ -57,8 +62,7 @@ impl PageRequest {
         let after = match cursor.filter(|c| !c.is_empty()) {
             None => None,
             Some(c) => {
-                let decoded =
-                    URL_SAFE_NO_PAD.decode(c).ok().and_then(|b| String::from_utf8(b).ok()).filter(|key| valid(key));
+                let decoded = key_of(c).filter(|key| valid(key));
                 v.check(decoded.is_some(), "cursor", crate::error::msg::bad_cursor());
                 decoded
             }

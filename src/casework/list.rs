@@ -15,7 +15,7 @@ use crate::model::campaign::{Campaign, CampaignFilter};
 use crate::model::case::{Case, CaseFilter, CaseOrder, CaseScope};
 use crate::model::directive::Indicator;
 use crate::model::unit::Unit;
-use crate::paging::{PageRequest, cursor_for};
+use crate::paging::{PageRequest, cursor_for, key_of};
 use crate::table::{Block, Cell, Table};
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -176,11 +176,7 @@ pub fn pickers(conn: &mut DbConn, caller: &CurrentUser) -> Result<Pickers, ApiEr
         (Some(u), None) => Unit::subtree(conn, u)?,
         _ => Vec::new(),
     };
-    Ok(Pickers {
-        campaigns: Campaign::list(conn, &seen, None, 200)?,
-        units,
-        indicators: Indicator::list(conn, None)?.into_iter().filter(|i| !i.retired).collect(),
-    })
+    Ok(Pickers { campaigns: Campaign::list(conn, &seen, None, 200)?, units, indicators: Indicator::list(conn, None)? })
 }
 
 /// Where a page of the list starts: after a case id (newest first), or after a case's
@@ -239,10 +235,8 @@ fn ordered_cursor(key: NaiveDateTime, id: &str) -> String {
 
 /// Reads [`ordered_cursor`]'s form back; anything else is a 422 on `cursor`.
 fn parse_ordered_cursor(raw: &str) -> Result<(NaiveDateTime, String), ApiError> {
-    use base64::Engine;
     let bad = || ApiError::field("cursor", crate::error::msg::bad_cursor());
-    let text = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(raw).map_err(|_| bad())?;
-    let text = String::from_utf8(text).map_err(|_| bad())?;
+    let text = key_of(raw).ok_or_else(bad)?;
     let (key, id) = text.split_once('|').ok_or_else(bad)?;
     let key = crate::domain::dates::parse_rfc3339(key).and_then(Result::ok).ok_or_else(bad)?;
     let id = crate::model::canonical_id(id).ok_or_else(bad)?;

@@ -84,19 +84,25 @@ mod tests {
     /// A database of the flat-list era, with a closed case, upgraded: its severity becomes
     /// a level, its one decision the first of its list, its measure the party's reprimand,
     /// the rollup follows, and the rebuilt table keeps its rows, indexes and references.
-    #[test]
-    fn the_handling_migration_carries_old_cases_over() {
+    /// A SQLite database in `dir` migrated up to, not including, the migration whose name
+    /// ends with `suffix`; also how many migrations are still to run.
+    fn sqlite_before(dir: &std::path::Path, suffix: &str) -> (diesel::sqlite::SqliteConnection, usize) {
         use diesel::Connection;
-        use diesel::sqlite::SqliteConnection;
-        let dir = tempfile::tempdir().unwrap();
-        let mut conn = SqliteConnection::establish(dir.path().join("old.db").to_str().unwrap()).unwrap();
+        let mut conn = diesel::sqlite::SqliteConnection::establish(dir.join("old.db").to_str().unwrap()).unwrap();
         conn.batch_execute("PRAGMA foreign_keys = ON").unwrap();
         let all = MigrationSource::<diesel::sqlite::Sqlite>::migrations(&SQLITE_MIGRATIONS).unwrap();
-        let cut = all.iter().position(|m| m.name().to_string().ends_with("_handling")).unwrap();
+        let cut = all.iter().position(|m| m.name().to_string().ends_with(suffix)).unwrap();
         diesel::migration::MigrationConnection::setup(&mut conn).unwrap();
         for m in &all[..cut] {
             conn.run_migration(m.as_ref()).unwrap();
         }
+        (conn, all.len() - cut)
+    }
+
+    #[test]
+    fn the_handling_migration_carries_old_cases_over() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut conn, pending) = sqlite_before(dir.path(), "_handling");
         conn.batch_execute(
             "INSERT INTO units (id, code, name, kind, created_at, updated_at) VALUES ('u', 'HN', 'Hà Nội', 'city', '2024-01-01', '2024-01-01');
              INSERT INTO users (id, username, full_name, password_hash, password_changed_at, role, unit_id, active, created_at, updated_at)
@@ -122,7 +128,7 @@ mod tests {
         )
         .unwrap();
         let mut db = DbConn::Sqlite(conn);
-        assert_eq!(run_pending(&mut db).unwrap(), all.len() - cut);
+        assert_eq!(run_pending(&mut db).unwrap(), pending);
         let DbConn::Sqlite(conn) = &mut db else { unreachable!() };
         #[derive(diesel::QueryableByName, Debug, PartialEq)]
         struct Row {
@@ -175,16 +181,8 @@ mod tests {
     /// triggers and seal indexes are gone, so an insert writes nothing more.
     #[test]
     fn the_rowid_order_migration_keeps_the_sealed_order() {
-        use diesel::Connection;
-        use diesel::sqlite::SqliteConnection;
         let dir = tempfile::tempdir().unwrap();
-        let mut conn = SqliteConnection::establish(dir.path().join("old.db").to_str().unwrap()).unwrap();
-        let all = MigrationSource::<diesel::sqlite::Sqlite>::migrations(&SQLITE_MIGRATIONS).unwrap();
-        let cut = all.iter().position(|m| m.name().to_string().ends_with("_seal_order_by_rowid")).unwrap();
-        diesel::migration::MigrationConnection::setup(&mut conn).unwrap();
-        for m in &all[..cut] {
-            conn.run_migration(m.as_ref()).unwrap();
-        }
+        let (mut conn, pending) = sqlite_before(dir.path(), "_seal_order_by_rowid");
         conn.batch_execute(
             "INSERT INTO audit_log (id, at, action, entity_type, entity_id) VALUES
                ('a1', '2024-01-01', 'create', 'case', 'k'), ('a2', '2024-01-02', 'update', 'case', 'k'),
@@ -194,7 +192,7 @@ mod tests {
         )
         .unwrap();
         let mut db = DbConn::Sqlite(conn);
-        assert_eq!(run_pending(&mut db).unwrap(), all.len() - cut);
+        assert_eq!(run_pending(&mut db).unwrap(), pending);
         let DbConn::Sqlite(conn) = &mut db else { unreachable!() };
         #[derive(diesel::QueryableByName)]
         struct Text {

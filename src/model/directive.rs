@@ -144,7 +144,7 @@ impl Indicator {
         q.order(indicators::position.asc()).select(Indicator::as_select()).load(conn)
     }
 
-    /// Every indicator (optionally of one directive), directive then catalog order.
+    /// The indicators in force (optionally of one directive), directive then catalog order.
     pub fn list(conn: &mut DbConn, directive_id: Option<&str>) -> QueryResult<Vec<Indicator>> {
         let mut q = indicators::table.filter(indicators::retired.eq(false)).into_boxed();
         if let Some(d) = directive_id {
