@@ -8,7 +8,6 @@ use std::time::Duration;
 use casetrack::db::schema::{audit_log, cases, outbox, unit_closure, units, users};
 use casetrack::domain::role::Role;
 use casetrack::jobs;
-use casetrack::mail::Mailer;
 use casetrack::model::unit::Unit;
 use chrono::{TimeZone, Utc};
 use common::world::World;
@@ -28,10 +27,10 @@ async fn token(app: &TestApp, username: &str) -> String {
     app.login(username, common::PASSWORD).await.expect(200).body["access_token"].as_str().unwrap().to_string()
 }
 
-/// A server with a file mailer, and a Điện Biên case that Ba Đình handles, due at the end
+/// A server whose jobs mail into memory, and a Điện Biên case that Ba Đình handles, due at the end
 /// of 2024-10-31; Ba Đình's head heads the unit, so its overdue cases alert them.
-async fn case_of_ba_dinh_in_handling(title: &str) -> (TestApp, tempfile::TempDir, World, Value) {
-    let (app, outbox) = spawn_with_outbox(|_| {}).await;
+async fn case_of_ba_dinh_in_handling(title: &str) -> (TestApp, World, Value) {
+    let app = spawn().await;
     let w = World::new(&app).await;
     app.with_conn(|c| {
         diesel::update(units::table.find(&w.ba_dinh.id)).set(units::head_user_id.eq(&w.ba_dinh_head.user.id)).execute(c)
@@ -39,25 +38,13 @@ async fn case_of_ba_dinh_in_handling(title: &str) -> (TestApp, tempfile::TempDir
     .unwrap();
     let case = w.log_case(&app, &w.dien_bien, title).await;
     w.act(&app, &w.city_reviewer, &case, w.transition_body("accept")).await.expect(200);
-    (app, outbox, w, case)
+    (app, w, case)
 }
 
 fn sorted_statuses(replies: &[Reply]) -> Vec<u16> {
     let mut s: Vec<u16> = replies.iter().map(|r| r.status.as_u16()).collect();
     s.sort();
     s
-}
-
-/// A server whose file mailer writes into a folder of the test's own.
-async fn spawn_with_outbox(tune: impl FnOnce(&mut casetrack::config::Settings)) -> (TestApp, tempfile::TempDir) {
-    let outbox = tempfile::tempdir().unwrap();
-    let dir = outbox.path().to_path_buf();
-    let app = spawn_with(move |s| {
-        s.mail.outbox_dir = dir;
-        tune(s);
-    })
-    .await;
-    (app, outbox)
 }
 
 // 1. Spreadsheet formula injection.
@@ -388,7 +375,7 @@ async fn no_case_lands_in_a_campaign_after_it_is_concluded() {
 
 #[tokio::test]
 async fn a_cycle_in_the_unit_tree_does_not_hang_the_sweep() {
-    let (app, _outbox) = spawn_with_outbox(|_| {}).await;
+    let app = spawn().await;
     let w = World::new(&app).await;
     let p = app.unit("VONG-P", "Đơn vị P", "other", Some(&w.city));
     let q = app.unit("VONG-Q", "Đơn vị Q", "other", Some(&p));
@@ -399,10 +386,7 @@ async fn a_cycle_in_the_unit_tree_does_not_hang_the_sweep() {
     // Bad data written behind the API's back: P's parent is Q, Q's parent is P; no heads, no mail.
     app.with_conn(|c| diesel::update(units::table.find(&p.id)).set(units::parent_id.eq(&q.id)).execute(c)).unwrap();
     app.clock.set(Utc.with_ymd_and_hms(2024, 12, 15, 0, 0, 0).unwrap());
-    let settings = app.state.settings.clone();
-    let mailer = Mailer::from_settings(&settings.mail).unwrap();
-    let pass = jobs::run_once(&app.state.pool, &settings, &mailer, &app.clock);
-    let (swept, _) = tokio::time::timeout(Duration::from_secs(60), pass).await.expect("the sweep finished").unwrap();
+    let (swept, _) = tokio::time::timeout(Duration::from_secs(60), app.run_jobs()).await.expect("the sweep finished");
     assert!(swept.ran);
 }
 
@@ -410,11 +394,9 @@ async fn a_cycle_in_the_unit_tree_does_not_hang_the_sweep() {
 
 #[tokio::test]
 async fn notifications_show_only_cases_the_caller_may_still_see() {
-    let (app, _outbox, w, case) = case_of_ba_dinh_in_handling("Vụ việc của Ba Đình").await;
+    let (app, w, case) = case_of_ba_dinh_in_handling("Vụ việc của Ba Đình").await;
     app.clock.set(Utc.with_ymd_and_hms(2024, 11, 2, 0, 0, 0).unwrap());
-    let settings = app.state.settings.clone();
-    let mailer = Mailer::from_settings(&settings.mail).unwrap();
-    jobs::run_once(&app.state.pool, &settings, &mailer, &app.clock).await.unwrap();
+    app.run_jobs().await;
     let (head, admin) = (token(&app, "truong.badinh").await, token(&app, "quantri").await);
     let mine = app.get("/api/v1/me/notifications", &head).await.expect(200);
     assert!(mine.body["items"].as_array().unwrap().iter().any(|n| n["case_id"] == case["id"]), "{}", mine.body);
@@ -461,7 +443,7 @@ async fn a_district_reviewer_cannot_grant_access_beyond_their_district() {
 
 #[tokio::test]
 async fn only_a_failed_message_can_be_retried() {
-    let (app, _outbox, w, _case) = case_of_ba_dinh_in_handling("Vụ việc quá hạn").await;
+    let (app, w, _case) = case_of_ba_dinh_in_handling("Vụ việc quá hạn").await;
     let now = Utc.with_ymd_and_hms(2024, 11, 2, 0, 0, 0).unwrap().naive_utc();
     let policy = app.state.settings.escalation.clone();
     let swept =
@@ -840,15 +822,13 @@ async fn a_concluded_case_takes_comments_but_no_more_evidence() {
 
 #[tokio::test]
 async fn administrators_read_who_did_what_but_not_what_a_case_says() {
-    let (app, _outbox, w, case) = case_of_ba_dinh_in_handling("Chậm giải ngân của ông Trần Bí Mật").await;
+    let (app, w, case) = case_of_ba_dinh_in_handling("Chậm giải ngân của ông Trần Bí Mật").await;
     let comment = format!("/api/v1/cases/{}/comments", case["id"].as_str().unwrap());
     app.post(&comment, Some(&w.city_reviewer.token), json!({"body": "Ghi chú riêng tư về Trần Bí Mật"}))
         .await
         .expect(201);
     app.clock.set(Utc.with_ymd_and_hms(2024, 11, 2, 0, 0, 0).unwrap());
-    let settings = app.state.settings.clone();
-    let mailer = Mailer::from_settings(&settings.mail).unwrap();
-    jobs::run_once(&app.state.pool, &settings, &mailer, &app.clock).await.unwrap();
+    app.run_jobs().await;
     let admin = token(&app, "quantri").await;
 
     let audit = app

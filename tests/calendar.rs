@@ -111,12 +111,9 @@ async fn a_handling_deadline_can_be_given_in_working_days() {
 
 #[tokio::test]
 async fn the_sending_window_skips_holidays_and_weekends() {
-    let outbox = tempfile::tempdir().unwrap();
-    let dir = outbox.path().to_path_buf();
     let app = spawn_with(move |s| {
         s.escalation.day_kind = "working".into();
         s.escalation.send_window = "07:30-17:30".into();
-        s.mail.outbox_dir = dir;
     })
     .await;
     app.clock.set(Utc.with_ymd_and_hms(2025, 4, 24, 3, 0, 0).unwrap());
@@ -133,8 +130,7 @@ async fn the_sending_window_skips_holidays_and_weekends() {
     let case = w.log_case(&app, &w.dien_bien, "Cảnh báo trong ngày nghỉ").await;
     let accept = json!({"action": "accept", "responsible_unit_id": w.ba_dinh.id, "due_in_working_days": 1});
     w.act(&app, &w.city_reviewer, &case, accept).await.expect(200);
-    let settings = app.state.settings.clone();
-    let mailer = casetrack::mail::Mailer::from_settings(&settings.mail).unwrap();
+    let (settings, mailer) = (app.state.settings.clone(), app.mail.clone());
     // Wednesday 30 April 2025, 09:00 in Hanoi: overdue, but a public holiday.
     app.clock.set(Utc.with_ymd_and_hms(2025, 4, 30, 2, 0, 0).unwrap());
     let swept = casetrack::jobs::sweep_once(&app.state.pool, &settings, &app.clock).await.unwrap();
@@ -149,4 +145,5 @@ async fn the_sending_window_skips_holidays_and_weekends() {
     app.clock.set(Utc.with_ymd_and_hms(2025, 5, 5, 2, 0, 0).unwrap());
     let sent = casetrack::jobs::deliver_once(&app.state.pool, &settings, &mailer, &app.clock).await.unwrap();
     assert!(!sent.outside_window && sent.sent > 0, "{sent:?}");
+    assert_eq!(app.sent().await.len(), sent.sent, "what was counted as sent was sent, and nothing before");
 }

@@ -1,4 +1,5 @@
-//! Overdue escalation over a real SMTP conversation on loopback, with an injected clock.
+//! Overdue escalation with an injected clock: the mail kept in memory, and over a real SMTP
+//! conversation on loopback where delivery itself (outages, retries, a silent server) is tested.
 
 mod common;
 
@@ -7,7 +8,7 @@ use casetrack::db::schema::{outbox, units};
 use casetrack::jobs::{self, sender::DeliveryReport, sweep::SweepReport};
 use casetrack::mail::Mailer;
 use chrono::{DateTime, TimeZone, Utc};
-use common::smtp::SmtpSink;
+use common::smtp::{Received, SmtpSink};
 use common::world::World;
 use common::{PASSWORD, TestApp, spawn_with};
 use diesel::prelude::*;
@@ -17,7 +18,8 @@ use serde_json::{Value, json};
 struct Scene {
     app: TestApp,
     w: World,
-    sink: SmtpSink,
+    /// The loopback mail server, in scenes over SMTP; other scenes keep mail in memory.
+    sink: Option<SmtpSink>,
 }
 
 fn at(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
@@ -25,12 +27,23 @@ fn at(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
 }
 
 impl Scene {
+    /// A scene whose mail is kept in memory.
     async fn new(tune: impl FnOnce(&mut Settings) + Send + 'static) -> Scene {
-        let sink = SmtpSink::start().await;
-        let url = sink.url();
+        Scene::build(None, tune).await
+    }
+
+    /// A scene whose mail goes over SMTP to a server on loopback.
+    async fn over_smtp(tune: impl FnOnce(&mut Settings) + Send + 'static) -> Scene {
+        Scene::build(Some(SmtpSink::start().await), tune).await
+    }
+
+    async fn build(sink: Option<SmtpSink>, tune: impl FnOnce(&mut Settings) + Send + 'static) -> Scene {
+        let url = sink.as_ref().map(SmtpSink::url);
         let app = spawn_with(move |s| {
-            s.mail.transport = "smtp".into();
-            s.mail.smtp_url = Some(SecretString::from(url));
+            if let Some(url) = url {
+                s.mail.transport = "smtp".into();
+                s.mail.smtp_url = Some(SecretString::from(url));
+            }
             s.mail.from = "Hệ thống casetrack <casetrack@hanoi.gov.vn>".into();
             s.server.public_url = "https://casetrack.hanoi.gov.vn".into();
             tune(s);
@@ -51,10 +64,36 @@ impl Scene {
         Scene { app, w, sink }
     }
 
+    fn sink(&self) -> &SmtpSink {
+        self.sink.as_ref().expect("a scene over SMTP")
+    }
+
+    /// The mailer the jobs use: the configured SMTP one, or the test app's memory.
+    fn mailer(&self) -> Mailer {
+        match self.sink {
+            Some(_) => Mailer::from_settings(&self.app.state.settings.mail).unwrap(),
+            None => self.app.mail.clone(),
+        }
+    }
+
     async fn run(&self) -> (SweepReport, DeliveryReport) {
         let settings = &self.app.state.settings;
-        let mailer = Mailer::from_settings(&settings.mail).unwrap();
-        jobs::run_once(&self.app.state.pool, settings, &mailer, &self.app.clock).await.unwrap()
+        jobs::run_once(&self.app.state.pool, settings, &self.mailer(), &self.app.clock).await.unwrap()
+    }
+
+    /// Every message sent so far, oldest first.
+    async fn messages(&self) -> Vec<Received> {
+        match &self.sink {
+            Some(sink) => sink.messages(),
+            None => self.app.sent().await,
+        }
+    }
+
+    /// Everyone a message went to, sorted.
+    async fn recipients(&self) -> Vec<String> {
+        let mut all: Vec<String> = self.messages().await.iter().flat_map(|m| m.rcpt_to.clone()).collect();
+        all.sort();
+        all
     }
 
     /// A Điện Biên case accepted with Ba Đình responsible, due at the end of 2024-10-31 (17:00 UTC).
@@ -72,12 +111,6 @@ impl Scene {
     }
 }
 
-fn recipients(sink: &SmtpSink) -> Vec<String> {
-    let mut all: Vec<String> = sink.messages().iter().flat_map(|m| m.rcpt_to.clone()).collect();
-    all.sort();
-    all
-}
-
 #[tokio::test]
 async fn each_level_reaches_its_people_exactly_once() {
     let s = Scene::new(|_| {}).await;
@@ -92,8 +125,8 @@ async fn each_level_reaches_its_people_exactly_once() {
     s.app.clock.set(at(2024, 10, 29, 0));
     let (swept, delivered) = s.run().await;
     assert_eq!((swept.steps, swept.alerts, delivered.sent), (1, 1, 1));
-    assert_eq!(recipients(&s.sink), vec!["truong.badinh@example.vn"]);
-    let mail = &s.sink.messages()[0];
+    assert_eq!(s.recipients().await, vec!["truong.badinh@example.vn"]);
+    let mail = &s.messages().await[0];
     assert!(mail.subject().contains("Sắp đến hạn") && mail.subject().contains(&number), "{}", mail.subject());
     assert!(mail.header("To").contains("Nguyễn Văn truong.badinh"), "{}", mail.header("To"));
     assert!(mail.header("Message-ID").ends_with("@hanoi.gov.vn>"));
@@ -111,7 +144,7 @@ async fn each_level_reaches_its_people_exactly_once() {
     s.app.clock.set(at(2024, 10, 31, 12));
     let (swept, delivered) = s.run().await;
     assert_eq!((swept.steps, delivered.sent), (0, 0));
-    assert_eq!(s.sink.messages().len(), 1);
+    assert_eq!(s.messages().await.len(), 1);
 
     // At the deadline: the head again.
     s.app.clock.set(at(2024, 11, 1, 0));
@@ -123,7 +156,7 @@ async fn each_level_reaches_its_people_exactly_once() {
     s.app.clock.set(at(2024, 12, 1, 0));
     assert_eq!(s.run().await.1.sent, 1);
     assert_eq!(
-        recipients(&s.sink),
+        s.recipients().await,
         vec![
             "truong.badinh@example.vn",
             "truong.badinh@example.vn",
@@ -172,8 +205,8 @@ async fn an_open_case_past_its_review_deadline_alerts_its_reviewers() {
     s.app.clock.set(at(2024, 10, 10, 4));
     let (swept, delivered) = s.run().await;
     assert_eq!((swept.steps, delivered.sent), (2, 2));
-    assert_eq!(recipients(&s.sink), vec!["ubkt.badinh@example.vn", "ubkt.thanhpho@example.vn"]);
-    assert!(s.sink.messages()[0].subject().contains("Đã quá hạn"));
+    assert_eq!(s.recipients().await, vec!["ubkt.badinh@example.vn", "ubkt.thanhpho@example.vn"]);
+    assert!(s.messages().await[0].subject().contains("Đã quá hạn"));
 }
 
 #[tokio::test]
@@ -186,7 +219,7 @@ async fn a_case_first_swept_far_overdue_reaches_everyone_in_the_chain_once() {
     let (swept, delivered) = s.run().await;
     assert_eq!(swept.steps, 4, "reminder, overdue, escalated and city all fire");
     assert_eq!(
-        recipients(&s.sink),
+        s.recipients().await,
         vec!["truong.badinh@example.vn", "ubkt.badinh@example.vn", "ubkt.thanhpho@example.vn", "vanphong@hanoi.gov.vn"],
         "the responsible head, the parent unit's mailbox, the reviewers and the city's, each once"
     );
@@ -214,7 +247,7 @@ async fn a_recipient_gets_one_digest_per_sweep() {
     s.app.clock.set(at(2024, 11, 1, 0));
     let (swept, delivered) = s.run().await;
     assert_eq!((swept.steps, swept.alerts, swept.messages, delivered.sent), (6, 3, 1, 1));
-    let mail = &s.sink.messages()[0];
+    let mail = &s.messages().await[0];
     assert_eq!(mail.subject(), "[casetrack] 3 vụ việc cần xử lý");
     for n in &numbers {
         assert!(mail.text().contains(n.as_str()), "digest lists {n}");
@@ -241,7 +274,7 @@ async fn a_long_digest_lists_the_most_overdue_and_says_how_many_more() {
         .unwrap();
     s.app.clock.set(at(2024, 11, 1, 0));
     s.run().await;
-    let mail = &s.sink.messages()[0];
+    let mail = &s.messages().await[0];
     let text = mail.text();
     assert_eq!(mail.subject(), "[casetrack] 3 vụ việc cần xử lý");
     assert!(text.contains(&format!("1. [Đã quá hạn] Vụ việc {}", numbers[0])), "most overdue first: {text}");
@@ -262,10 +295,10 @@ async fn without_digest_each_alert_is_its_own_message() {
 
 #[tokio::test]
 async fn an_smtp_outage_loses_nothing_and_doubles_nothing() {
-    let s = Scene::new(|s| s.escalation.retry_base_secs = 60).await;
+    let s = Scene::over_smtp(|s| s.escalation.retry_base_secs = 60).await;
     s.case_in_handling("Gửi khi máy chủ thư ngừng").await;
-    let port = s.sink.addr.port();
-    s.sink.stop();
+    let port = s.sink().addr.port();
+    s.sink().stop();
 
     s.app.clock.set(at(2024, 11, 1, 0));
     let (swept, delivered) = s.run().await;
@@ -282,7 +315,7 @@ async fn an_smtp_outage_loses_nothing_and_doubles_nothing() {
     assert_eq!(s.run().await.1, DeliveryReport::default(), "backing off");
 
     // The server is back: delivered exactly once.
-    let back = SmtpSink::start_on(port, s.sink.received.clone()).await;
+    let back = SmtpSink::start_on(port, s.sink().received.clone()).await;
     s.app.clock.advance(chrono::Duration::seconds(60));
     assert_eq!(s.run().await.1.sent, 1);
     assert_eq!(s.run().await.1.sent, 0);
@@ -292,14 +325,14 @@ async fn an_smtp_outage_loses_nothing_and_doubles_nothing() {
 
 #[tokio::test]
 async fn a_message_that_keeps_failing_is_marked_failed_and_an_administrator_requeues_it() {
-    let s = Scene::new(|s| {
+    let s = Scene::over_smtp(|s| {
         s.escalation.max_attempts = 2;
         s.escalation.retry_base_secs = 1;
     })
     .await;
     s.case_in_handling("Không gửi được").await;
-    let port = s.sink.addr.port();
-    s.sink.stop();
+    let port = s.sink().addr.port();
+    s.sink().stop();
     s.app.clock.set(at(2024, 11, 1, 0));
     s.run().await;
     s.app.clock.advance(chrono::Duration::seconds(5));
@@ -315,16 +348,16 @@ async fn a_message_that_keeps_failing_is_marked_failed_and_an_administrator_requ
         s.app.call(reqwest::Method::POST, &format!("/api/v1/admin/outbox/{id}/retry"), Some(&admin), None, &[]).await;
     assert_eq!(r.expect(200).body["status"], "pending");
 
-    let back = SmtpSink::start_on(port, s.sink.received.clone()).await;
+    let back = SmtpSink::start_on(port, s.sink().received.clone()).await;
     assert_eq!(s.run().await.1.sent, 1);
     assert_eq!(back.messages().len(), 1);
 }
 
 #[tokio::test]
 async fn closing_a_case_cancels_what_was_not_sent() {
-    let s = Scene::new(|_| {}).await;
+    let s = Scene::over_smtp(|_| {}).await;
     let case = s.case_in_handling("Sẽ được đóng trước khi gửi").await;
-    s.sink.stop();
+    s.sink().stop();
     s.app.clock.set(at(2024, 11, 1, 0));
     assert_eq!(s.run().await.1.retried, 1);
 
@@ -335,11 +368,11 @@ async fn closing_a_case_cancels_what_was_not_sent() {
     s.app.post(&path, Some(&reviewer), body).await.expect(200);
     assert_eq!(s.outbox_statuses(), vec!["cancelled"]);
 
-    let _back = SmtpSink::start_on(s.sink.addr.port(), s.sink.received.clone()).await;
+    let _back = SmtpSink::start_on(s.sink().addr.port(), s.sink().received.clone()).await;
     s.app.clock.advance(chrono::Duration::hours(1));
     let (swept, delivered) = s.run().await;
     assert_eq!((swept.steps, delivered.sent), (0, 0));
-    assert!(s.sink.messages().is_empty());
+    assert!(s.messages().await.is_empty());
 }
 
 #[tokio::test]
@@ -358,7 +391,7 @@ async fn a_new_deadline_starts_a_new_series() {
     let (swept, delivered) = s.run().await;
     // The new deadline's reminder and overdue levels, reached together: one message.
     assert_eq!((swept.steps, delivered.sent), (2, 1));
-    assert_eq!(s.sink.messages().len(), 2);
+    assert_eq!(s.messages().await.len(), 2);
 }
 
 #[tokio::test]
@@ -368,16 +401,15 @@ async fn concurrent_sweepers_alert_each_step_once() {
         s.case_in_handling(&format!("Đồng thời {i}")).await;
     }
     s.app.clock.set(at(2024, 11, 1, 0));
-    let settings = &s.app.state.settings;
-    let mailer = Mailer::from_settings(&settings.mail).unwrap();
+    let (settings, mailer) = (&s.app.state.settings, s.mailer());
     let run = || jobs::run_once(&s.app.state.pool, settings, &mailer, &s.app.clock);
     let (a, b, c) = tokio::join!(run(), run(), run());
     let (a, b, c) = (a.unwrap(), b.unwrap(), c.unwrap());
     // Each case's reminder and overdue step, once whoever swept.
     assert_eq!(a.0.steps + b.0.steps + c.0.steps, 8);
     assert_eq!(a.1.sent + b.1.sent + c.1.sent, 1, "one digest to the head");
-    assert_eq!(s.sink.messages().len(), 1);
-    assert_eq!(s.sink.messages()[0].text().matches("Đồng thời").count(), 4);
+    assert_eq!(s.messages().await.len(), 1);
+    assert_eq!(s.messages().await[0].text().matches("Đồng thời").count(), 4);
 }
 
 /// Two instances on one database, as behind a load balancer, both sweeping and both
@@ -396,10 +428,11 @@ async fn two_instances_sweep_and_deliver_each_alert_once() {
     for app in [&s.app, &other] {
         app.clock.set(at(2024, 11, 1, 0));
     }
+    // Both send through one mailbox, as two instances through one mail server.
     let sweep = |app: &TestApp| {
         let (pool, settings, clock) = (app.state.pool.clone(), app.state.settings.clone(), app.clock.clone());
+        let mailer = s.mailer();
         async move {
-            let mailer = Mailer::from_settings(&settings.mail).unwrap();
             let mut total = (0, 0);
             for _ in 0..3 {
                 let (swept, delivered) = jobs::run_once(&pool, &settings, &mailer, &clock).await.unwrap();
@@ -411,8 +444,8 @@ async fn two_instances_sweep_and_deliver_each_alert_once() {
     let (a, b) = tokio::join!(sweep(&s.app), sweep(&other));
     assert_eq!(a.0 + b.0, 10, "each case's reminder and overdue step, once, whoever swept: {a:?} {b:?}");
     assert_eq!(a.1 + b.1, 1, "one digest to the head");
-    assert_eq!(s.sink.messages().len(), 1);
-    assert_eq!(s.sink.messages()[0].text().matches("Hai phiên bản").count(), 5);
+    assert_eq!(s.messages().await.len(), 1);
+    assert_eq!(s.messages().await[0].text().matches("Hai phiên bản").count(), 5);
 }
 
 #[tokio::test]
@@ -424,7 +457,7 @@ async fn mail_waits_for_the_sending_window() {
     let (swept, delivered) = s.run().await;
     assert_eq!(swept.alerts, 1);
     assert!(delivered.outside_window);
-    assert!(s.sink.messages().is_empty());
+    assert!(s.messages().await.is_empty());
     // 02:00 UTC is 09:00 in Hanoi.
     s.app.clock.set(at(2024, 11, 2, 2));
     assert_eq!(s.run().await.1.sent, 1);
@@ -441,7 +474,9 @@ async fn the_file_transport_writes_each_message_to_the_outbox_folder() {
     .await;
     s.case_in_handling("Ghi ra tệp").await;
     s.app.clock.set(at(2024, 11, 1, 0));
-    assert_eq!(s.run().await.1.sent, 1);
+    let settings = &s.app.state.settings;
+    let mailer = Mailer::from_settings(&settings.mail).unwrap();
+    assert_eq!(jobs::run_once(&s.app.state.pool, settings, &mailer, &s.app.clock).await.unwrap().1.sent, 1);
     let files: Vec<_> = std::fs::read_dir(dir.path()).unwrap().filter_map(Result::ok).collect();
     assert_eq!(files.len(), 1);
     let raw = std::fs::read_to_string(files[0].path()).unwrap();
@@ -462,7 +497,7 @@ async fn a_mail_server_that_never_answers_stalls_no_sweep_and_the_mail_goes_once
             keep.lock().unwrap().push(socket);
         }
     });
-    let s = Scene::new(move |s| {
+    let s = Scene::over_smtp(move |s| {
         s.mail.smtp_url = Some(SecretString::from(format!("smtp://127.0.0.1:{port}")));
         s.mail.timeout_secs = 30;
         s.mail.send_timeout_secs = 4;
@@ -500,7 +535,7 @@ async fn a_mail_server_that_never_answers_stalls_no_sweep_and_the_mail_goes_once
         s.app.with_conn(|c| outbox::table.filter(outbox::attempts.gt(0)).count().get_result::<i64>(c)).unwrap() > 0
     })
     .await;
-    assert!(s.sink.messages().is_empty());
+    assert!(s.messages().await.is_empty());
     // The server recovers on the same port; after the backoff the message goes, once.
     listener.abort();
     let _ = listener.await;
@@ -560,7 +595,7 @@ async fn a_person_who_chose_a_daily_digest_gets_one_message_at_their_time() {
     // 01:00 UTC is 08:00 in Hanoi: one message with both cases.
     s.app.clock.set(at(2024, 10, 29, 1));
     assert_eq!(s.run().await.1.sent, 1);
-    let mails = s.sink.messages();
+    let mails = s.messages().await;
     assert_eq!(mails.len(), 1);
     assert_eq!(mails[0].subject(), "[casetrack] 2 vụ việc cần xử lý");
 }

@@ -350,12 +350,8 @@ async fn a_signed_restore_of_an_older_backup_is_told_apart_from_a_truncation() {
 
 #[tokio::test]
 async fn checkpoints_are_mailed_to_the_configured_addresses_with_the_note_attached() {
-    let outbox = tempfile::tempdir().unwrap();
-    let folder = outbox.path().to_path_buf();
     let app = common::spawn_with(move |s| {
         s.audit.mail_to = vec!["Ủy ban Kiểm tra Thành ủy <ubkt@example.vn>".into(), "luutru@example.vn".into()];
-        s.mail.transport = "file".into();
-        s.mail.outbox_dir = folder;
     })
     .await;
     let (w, _) = busy(&app).await;
@@ -365,7 +361,7 @@ async fn checkpoints_are_mailed_to_the_configured_addresses_with_the_note_attach
     seal_everything(&app);
     let now = app.clock.now().naive_utc();
     let first = app.with_conn(|c| run::checkpoint_now(c, &settings, now, Mail::WhenDue)).unwrap();
-    let mailer = casetrack::mail::Mailer::from_settings(&settings.mail).unwrap();
+    let mailer = app.mail.clone();
     let sent = casetrack::jobs::deliver_once(&app.state.pool, &settings, &mailer, &app.clock).await.unwrap();
     assert_eq!(sent.sent, 2, "{sent:?}");
     w.log_case(&app, &w.dien_bien, "Trong cùng ngày").await;
@@ -381,10 +377,7 @@ async fn checkpoints_are_mailed_to_the_configured_addresses_with_the_note_attach
 
     // Each message greets its reader, says what the checkpoint covers and how to check it,
     // and carries the note byte for byte; the attachment verifies the database.
-    let mut mails = Vec::new();
-    for entry in std::fs::read_dir(outbox.path()).unwrap() {
-        mails.push(std::fs::read(entry.unwrap().path()).unwrap());
-    }
+    let mails: Vec<Vec<u8>> = app.mail.sent().await.into_iter().map(|(_, raw)| raw.into_bytes()).collect();
     assert_eq!(mails.len(), 4);
     let third_note = std::fs::read_to_string(&third).unwrap();
     let mut greeted = Vec::new();

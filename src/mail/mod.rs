@@ -1,8 +1,10 @@
-//! Email: one `Mailer` over lettre's SMTP or file transport, and the alert templates.
+//! Email: one `Mailer` over lettre's SMTP, file or in-memory transport, and the alert
+//! templates.
 
 use std::time::Duration;
 
 use lettre::message::{Mailbox, MultiPart};
+use lettre::transport::stub::AsyncStubTransport;
 use lettre::{AsyncFileTransport, AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use minijinja::Environment;
 use secrecy::ExposeSecret;
@@ -10,7 +12,8 @@ use serde::Serialize;
 
 use crate::config::MailSettings;
 
-/// Where mail goes: an SMTP server, or .eml files in a folder (the embedded default).
+/// Where mail goes: an SMTP server, .eml files in a folder (the embedded default), or
+/// memory (tests and the benchmark).
 #[derive(Clone)]
 pub struct Mailer {
     transport: Transport,
@@ -22,6 +25,7 @@ pub struct Mailer {
 enum Transport {
     Smtp(AsyncSmtpTransport<Tokio1Executor>),
     File(AsyncFileTransport<Tokio1Executor>),
+    Memory(AsyncStubTransport),
 }
 
 impl Mailer {
@@ -45,6 +49,23 @@ impl Mailer {
         Ok(Mailer { transport, send_timeout: Duration::from_secs(mail.send_timeout_secs) })
     }
 
+    /// A mailer that keeps every message in memory; its clones share what was sent, which
+    /// [`Mailer::sent`] reads back.
+    pub fn memory() -> Mailer {
+        Mailer { transport: Transport::Memory(AsyncStubTransport::new_ok()), send_timeout: Duration::from_secs(30) }
+    }
+
+    /// What a memory mailer sent, oldest first: each message's recipients and its raw
+    /// text. Nothing for the other transports, whose mail has left.
+    pub async fn sent(&self) -> Vec<(Vec<String>, String)> {
+        let Transport::Memory(t) = &self.transport else { return Vec::new() };
+        t.messages()
+            .await
+            .into_iter()
+            .map(|(envelope, raw)| (envelope.to().iter().map(|a| a.to_string()).collect(), raw))
+            .collect()
+    }
+
     /// Sends one message, giving up after `mail.send_timeout_secs`; the error text is safe
     /// to store and show to administrators.
     pub async fn send(&self, message: Message) -> Result<(), String> {
@@ -52,6 +73,7 @@ impl Mailer {
             match &self.transport {
                 Transport::Smtp(t) => t.send(message).await.map(drop).map_err(|e| e.to_string()),
                 Transport::File(t) => t.send(message).await.map(drop).map_err(|e| e.to_string()),
+                Transport::Memory(t) => t.send(message).await.map(drop).map_err(|e| e.to_string()),
             }
         };
         match tokio::time::timeout(self.send_timeout, sending).await {
@@ -214,6 +236,23 @@ mod tests {
             days_overdue: 3,
             link: "http://127.0.0.1:8080/cases/x".into(),
         }
+    }
+
+    #[tokio::test]
+    async fn a_memory_mailer_keeps_what_it_sends_for_its_clones_to_read() {
+        let mailer = Mailer::memory();
+        let message = Message::builder()
+            .from("casetrack <casetrack@hanoi.gov.vn>".parse().unwrap())
+            .to("Trần Thị Hương <huong@example.vn>".parse().unwrap())
+            .subject("Thử")
+            .body("Nội dung".to_string())
+            .unwrap();
+        assert_eq!(mailer.sent().await, Vec::new());
+        mailer.clone().send(message).await.unwrap();
+        let sent = mailer.sent().await;
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].0, vec!["huong@example.vn".to_string()]);
+        assert!(sent[0].1.contains("Subject: =?utf-8?") || sent[0].1.contains("Subject: Th"), "{}", sent[0].1);
     }
 
     #[test]

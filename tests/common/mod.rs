@@ -19,6 +19,8 @@ use casetrack::clock::Clock;
 use casetrack::config::Settings;
 use casetrack::db::Backend;
 use casetrack::domain::role::Role;
+use casetrack::jobs::sender::DeliveryReport;
+use casetrack::jobs::sweep::SweepReport;
 use casetrack::model::unit::Unit;
 use casetrack::model::user::User;
 use casetrack::model::{Actor, new_id};
@@ -221,6 +223,8 @@ pub struct TestApp {
     pub state: web::Data<AppState>,
     pub clock: Clock,
     pub db: TestDb,
+    /// Where the jobs this test runs send mail ([`TestApp::run_jobs`]): memory.
+    pub mail: casetrack::mail::Mailer,
 }
 
 /// A signed-in user of a test.
@@ -287,7 +291,8 @@ pub fn spawn_on(db: TestDb, tune: impl FnOnce(&mut Settings)) -> TestApp {
     let base = format!("http://127.0.0.1:{}", app.port());
     let (state, metrics_port) = (app.state.clone(), app.metrics_port());
     tokio::spawn(app.run_until_stopped());
-    TestApp { base, metrics_port, http: reqwest::Client::new(), state, clock, db }
+    let mail = casetrack::mail::Mailer::memory();
+    TestApp { base, metrics_port, http: reqwest::Client::new(), state, clock, db, mail }
 }
 
 impl TestApp {
@@ -395,6 +400,18 @@ impl TestApp {
             token: r.body["access_token"].as_str().unwrap().to_string(),
             refresh_token: r.body["refresh_token"].as_str().unwrap().to_string(),
         }
+    }
+
+    /// One sweep and one delivery pass at the clock's time, the mail kept in [`TestApp::mail`].
+    pub async fn run_jobs(&self) -> (SweepReport, DeliveryReport) {
+        casetrack::jobs::run_once(&self.state.pool, &self.state.settings, &self.mail, &self.clock)
+            .await
+            .expect("jobs ran")
+    }
+
+    /// The mail the jobs sent through [`TestApp::mail`], oldest first.
+    pub async fn sent(&self) -> Vec<smtp::Received> {
+        self.mail.sent().await.into_iter().map(|(rcpt_to, data)| smtp::Received { rcpt_to, data }).collect()
     }
 
     /// Rows in the audit log (to show that a refused request wrote nothing).
