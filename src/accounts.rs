@@ -15,7 +15,7 @@ use crate::db::{self, DbConn, write_tx};
 use crate::domain::role::{Role, one_of};
 use crate::domain::text;
 use crate::domain::validation::Validator;
-use crate::error::ApiError;
+use crate::error::Error;
 use crate::error::msg;
 use crate::model::audit::AuditEntry;
 use crate::model::unit::Unit;
@@ -67,13 +67,13 @@ impl UnitRef {
 }
 
 /// Checks every field of `a` at once (422 listing each bad one).
-pub fn check(conn: &mut DbConn, a: NewAccount) -> Result<CheckedAccount, ApiError> {
+pub fn check(conn: &mut DbConn, a: NewAccount) -> Result<CheckedAccount, Error> {
     let mut v = Validator::new();
     let username =
         v.require("username", a.username).and_then(|u| text::clean_username(&u).map_err(|m| v.add("username", m)).ok());
-    let full_name = v
-        .require("full_name", a.full_name)
-        .and_then(|n| text::clean_required(&n, 200).map_err(|m| v.add("full_name", m)).ok());
+    let full_name = v.require("full_name", a.full_name).and_then(|n| {
+        text::clean_required(&n, crate::domain::limits::NAME_MAX).map_err(|m| v.add("full_name", m)).ok()
+    });
     let email = a.email.and_then(|e| text::clean_email(&e).map_err(|m| v.add("email", m)).ok());
     let role = v.require("role", a.role).and_then(|r| {
         let parsed = Role::parse(&r);
@@ -134,11 +134,11 @@ pub fn create(
     input: UserInput,
     hash: String,
     now: NaiveDateTime,
-) -> Result<User, ApiError> {
+) -> Result<User, Error> {
     write_tx(conn, |conn| {
         db::lock(conn, &[&format!("username:{}", input.username)])?;
         if User::find_by_username(conn, &input.username)?.is_some() {
-            return Err(ApiError::conflict(msg::username_taken(&input.username)));
+            return Err(Error::conflict(msg::username_taken(&input.username)));
         }
         let user = User {
             id: new_id(),
@@ -176,7 +176,7 @@ pub struct AccountChange {
 }
 
 /// Checks that a role's unit requirement holds and the unit exists.
-fn check_unit(conn: &mut DbConn, v: &mut Validator, role: Role, unit_id: Option<&str>) -> Result<(), ApiError> {
+fn check_unit(conn: &mut DbConn, v: &mut Validator, role: Role, unit_id: Option<&str>) -> Result<(), Error> {
     match unit_id {
         None if role.needs_unit() => v.add("unit_id", msg::unit_required()),
         Some(id) if Unit::find(conn, id)?.is_none() => v.add("unit_id", msg::no_unit()),
@@ -194,7 +194,7 @@ pub async fn change(
     id: &str,
     if_match: Option<i64>,
     p: AccountChange,
-) -> Result<User, ApiError> {
+) -> Result<User, Error> {
     caller.require(&[Role::Admin])?;
     let id = parse_id(id)?;
     // Hashed first, on the hashing threads and with no connection held; a weak password
@@ -202,7 +202,7 @@ pub async fn change(
     let new_hash = match p.password.clone() {
         Some(pw) => {
             let target = id.clone();
-            let current = state.db(move |conn| User::find(conn, &target)?.ok_or(ApiError::NotFound)).await?;
+            let current = state.db(move |conn| User::find(conn, &target)?.ok_or(Error::NotFound)).await?;
             match text::check_new_password(&pw, &current.username) {
                 Ok(()) => Ok(Some(state.hasher.hash(&caller.lane(), pw).await?)),
                 Err(m) => Err(m),
@@ -231,19 +231,19 @@ pub fn apply_change(
     if_match: Option<i64>,
     p: AccountChange,
     new_hash: Result<Option<String>, crate::domain::validation::Message>,
-) -> Result<User, ApiError> {
+) -> Result<User, Error> {
     write_tx(conn, |conn| {
         // Every account change takes this turn, so two administrators deactivating
         // each other cannot both count the other as still active.
         db::lock(conn, &["accounts"])?;
-        let before = User::find(conn, id)?.ok_or(ApiError::NotFound)?;
+        let before = User::find(conn, id)?.ok_or(Error::NotFound)?;
         if if_match.is_some_and(|v| v != before.version) {
-            return Err(ApiError::PreconditionFailed);
+            return Err(Error::PreconditionFailed);
         }
         let mut after = before.clone();
         let mut v = Validator::new();
         if let Some(n) = p.full_name {
-            match text::clean_required(&n, 200) {
+            match text::clean_required(&n, crate::domain::limits::NAME_MAX) {
                 Ok(n) => after.full_name = n,
                 Err(m) => v.add("full_name", m),
             }
@@ -280,10 +280,10 @@ pub fn apply_change(
         v.finish()?;
         let stops_being_admin = before.role == "admin" && before.active && (!after.active || role != Role::Admin);
         if stops_being_admin && actor_user == Some(before.id.as_str()) {
-            return Err(ApiError::conflict(msg::own_admin_account()));
+            return Err(Error::conflict(msg::own_admin_account()));
         }
         if stops_being_admin && User::active_admins(conn)? <= 1 {
-            return Err(ApiError::conflict(msg::last_admin()));
+            return Err(Error::conflict(msg::last_admin()));
         }
         if let Some(h) = &new_hash {
             after.password_hash = h.clone();
@@ -314,17 +314,17 @@ pub fn set_digest_time(
     ctx: &crate::casework::Ctx,
     caller: &CurrentUser,
     at: Option<String>,
-) -> Result<User, ApiError> {
+) -> Result<User, Error> {
     let at = match at.as_deref().map(str::trim) {
         None | Some("") => None,
         Some(t) => match chrono::NaiveTime::parse_from_str(t, "%H:%M") {
             Ok(time) => Some(time.format("%H:%M").to_string()),
-            Err(_) => return Err(ApiError::field("digest_daily_at", msg::time_form())),
+            Err(_) => return Err(Error::field("digest_daily_at", msg::time_form())),
         },
     };
     let now = ctx.now();
     write_tx(conn, |conn| {
-        let before = User::find(conn, &caller.user.id)?.ok_or(ApiError::NotFound)?;
+        let before = User::find(conn, &caller.user.id)?.ok_or(Error::NotFound)?;
         let mut after = before.clone();
         after.digest_daily_at = at;
         store_change(conn, &mut after, before.version, now)?;
@@ -345,13 +345,8 @@ pub fn set_digest_time(
 
 /// Writes `after` as the next version of an account read at `read_version` (412 when
 /// another change came in between).
-pub fn store_change(
-    conn: &mut DbConn,
-    after: &mut User,
-    read_version: i64,
-    now: NaiveDateTime,
-) -> Result<(), ApiError> {
+pub fn store_change(conn: &mut DbConn, after: &mut User, read_version: i64, now: NaiveDateTime) -> Result<(), Error> {
     after.version = read_version + 1;
     after.updated_at = now;
-    if after.update_if_version(conn, read_version)? { Ok(()) } else { Err(ApiError::PreconditionFailed) }
+    if after.update_if_version(conn, read_version)? { Ok(()) } else { Err(Error::PreconditionFailed) }
 }

@@ -7,7 +7,7 @@ use crate::casework::Ctx;
 use crate::db::{DbConn, write_tx};
 use crate::domain::catalog::Catalog;
 use crate::domain::role::Role;
-use crate::error::ApiError;
+use crate::error::Error;
 use crate::model::alert::OutboxMessage;
 use crate::model::audit::AuditEntry;
 use crate::model::canonical_id;
@@ -20,9 +20,9 @@ pub fn import_catalog(
     ctx: &Ctx,
     caller: &CurrentUser,
     catalog: Catalog,
-) -> Result<(Directive, ImportSummary, Vec<Indicator>), ApiError> {
+) -> Result<(Directive, ImportSummary, Vec<Indicator>), Error> {
     caller.require(&[Role::Admin])?;
-    catalog.validate().map_err(ApiError::Validation)?;
+    catalog.validate().map_err(Error::Validation)?;
     let now = ctx.now();
     write_tx(conn, |conn| {
         let (d, summary) = Directive::import(conn, &catalog, &caller.actor(), now)?;
@@ -38,29 +38,29 @@ pub fn import_handling(
     ctx: &Ctx,
     caller: &CurrentUser,
     catalog: crate::domain::handling::HandlingCatalog,
-) -> Result<(crate::model::handling::HandlingImport, crate::model::handling::Handling), ApiError> {
+) -> Result<(crate::model::handling::HandlingImport, crate::model::handling::Handling), Error> {
     caller.require(&[Role::Admin])?;
-    catalog.validate().map_err(ApiError::Validation)?;
+    catalog.validate().map_err(Error::Validation)?;
     let now = ctx.now();
     let done = write_tx(conn, |conn| {
         let summary = crate::model::handling::Handling::import(conn, &catalog, &caller.actor(), now)?;
-        Ok::<_, ApiError>((summary, crate::model::handling::Handling::load(conn)?))
+        Ok::<_, Error>((summary, crate::model::handling::Handling::load(conn)?))
     })?;
     ctx.memo.forget();
     Ok(done)
 }
 
 /// Requeues a failed message for immediate delivery (409 for one that has not failed).
-pub fn retry_message(conn: &mut DbConn, ctx: &Ctx, caller: &CurrentUser, id: &str) -> Result<OutboxMessage, ApiError> {
+pub fn retry_message(conn: &mut DbConn, ctx: &Ctx, caller: &CurrentUser, id: &str) -> Result<OutboxMessage, Error> {
     caller.require(&[Role::Admin])?;
-    let id = canonical_id(id).ok_or(ApiError::NotFound)?;
+    let id = canonical_id(id).ok_or(Error::NotFound)?;
     let now = ctx.now();
     write_tx(conn, |conn| {
-        let before = OutboxMessage::find(conn, &id)?.ok_or(ApiError::NotFound)?;
+        let before = OutboxMessage::find(conn, &id)?.ok_or(Error::NotFound)?;
         if !OutboxMessage::requeue(conn, &id, now)? {
-            return Err(ApiError::conflict(crate::error::msg::not_retryable(&before.status)));
+            return Err(Error::conflict(crate::error::msg::not_retryable(&before.status)));
         }
-        let after = OutboxMessage::find(conn, &id)?.ok_or(ApiError::NotFound)?;
+        let after = OutboxMessage::find(conn, &id)?.ok_or(Error::NotFound)?;
         let snap = |m: &OutboxMessage| serde_json::json!({"status": m.status, "attempts": m.attempts});
         AuditEntry::record(
             conn,
@@ -84,11 +84,11 @@ pub fn replace_calendar_year(
     actor: &crate::model::Actor,
     year: i32,
     days: crate::domain::calendar::CalendarYear,
-) -> Result<crate::domain::calendar::CalendarYear, ApiError> {
+) -> Result<crate::domain::calendar::CalendarYear, Error> {
     if !(crate::domain::dates::MIN_YEAR..=crate::domain::dates::MAX_YEAR).contains(&year) {
-        return Err(ApiError::NotFound);
+        return Err(Error::NotFound);
     }
-    days.validate(year, &ctx.settings.escalation.week()).map_err(ApiError::Validation)?;
+    days.validate(year, &ctx.settings.escalation.week()).map_err(Error::Validation)?;
     let now = ctx.now();
     let after = write_tx(conn, |conn| {
         let before = crate::model::calendar::year(conn, year)?;
@@ -105,7 +105,7 @@ pub fn replace_calendar_year(
             Some(snap(&before)),
             Some(snap(&after)),
         )?;
-        Ok::<_, ApiError>(after)
+        Ok::<_, Error>(after)
     })?;
     ctx.memo.forget();
     Ok(after)

@@ -97,7 +97,12 @@ impl Application {
         let tokens = TokenKeys::new(&secret);
         let backend = settings.db_url().map_err(|e| e.to_string())?.backend;
         let tz = settings.time_zone().map_err(|e| e.to_string())?;
-        let console = web::Data::new(crate::console::Console::new(secret, &settings.server.public_url, tz)?);
+        let console = web::Data::new(crate::console::Console::new(
+            secret,
+            &settings.server.public_url,
+            tz,
+            settings.cases.attachment_max_bytes,
+        )?);
         let listener = TcpListener::bind(&settings.server.bind)
             .map_err(|e| format!("configuration key `server.bind`: cannot listen on {}: {e}", settings.server.bind))?;
         let local = listener.local_addr().map_err(|e| e.to_string())?;
@@ -144,7 +149,7 @@ impl Application {
                     .app_data(data.clone())
                     .app_data(console.clone())
                     .app_data(web::PayloadConfig::new(data.settings.server.body_limit_bytes))
-                    .app_data(web::PathConfig::default().error_handler(|_, _| crate::error::ApiError::NotFound.into()))
+                    .app_data(web::PathConfig::default().error_handler(|_, _| crate::error::Error::NotFound.into()))
                     .into_utoipa_app()
                     .configure(crate::api::configure)
                     .into_app()

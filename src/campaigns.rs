@@ -13,7 +13,7 @@ use crate::domain::dates;
 use crate::domain::role::{Role, one_of};
 use crate::domain::text;
 use crate::error::msg;
-use crate::error::{ApiError, Validator};
+use crate::error::{Error, Validator};
 use crate::model::audit::AuditEntry;
 use crate::model::campaign::{Campaign, CampaignFilter};
 use crate::model::directive::Directive;
@@ -60,7 +60,7 @@ fn target_limit(caller: &CurrentUser) -> Option<&str> {
 /// Whether `user` may lead or be a member of a campaign `caller` plans: an active inspector
 /// or reviewer and, when the caller is a reviewer, a reviewer of their own subtree (a
 /// reviewer elsewhere would be handed a campaign outside their own scope).
-fn may_serve(conn: &mut DbConn, caller: &CurrentUser, user: &User) -> Result<bool, ApiError> {
+fn may_serve(conn: &mut DbConn, caller: &CurrentUser, user: &User) -> Result<bool, Error> {
     if !user.active {
         return Ok(false);
     }
@@ -84,7 +84,7 @@ fn apply(
     members: &mut Vec<String>,
     targets: &mut Vec<String>,
     input: CampaignInput,
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     if let Some(t) = input.title {
         match text::clean_required(&t, 300) {
             Ok(t) => c.title = t,
@@ -166,7 +166,7 @@ fn apply(
 
 /// Plans a campaign (administrators, reviewers, inspectors; an inspector who names no
 /// lead leads it).
-pub fn create(conn: &mut DbConn, ctx: &Ctx, caller: &CurrentUser, input: CampaignInput) -> Result<Planned, ApiError> {
+pub fn create(conn: &mut DbConn, ctx: &Ctx, caller: &CurrentUser, input: CampaignInput) -> Result<Planned, Error> {
     caller.require(&[Role::Admin, Role::Reviewer, Role::Inspector])?;
     let now = ctx.now();
     let mut v = Validator::new();
@@ -213,7 +213,7 @@ pub fn update(
     id: &str,
     if_match: Option<i64>,
     input: CampaignInput,
-) -> Result<Planned, ApiError> {
+) -> Result<Planned, Error> {
     caller.require(&[Role::Admin, Role::Reviewer, Role::Inspector])?;
     let id = parse_id(id)?;
     let now = ctx.now();
@@ -221,10 +221,10 @@ pub fn update(
         db::lock(conn, &[&crate::casework::campaign_lock(&id)])?;
         let before = find_visible(conn, caller, &id)?;
         if caller.role == Role::Inspector && before.lead_id != caller.user.id {
-            return Err(ApiError::Forbidden);
+            return Err(Error::Forbidden);
         }
         if if_match.is_some_and(|v| v != before.version) {
-            return Err(ApiError::PreconditionFailed);
+            return Err(Error::PreconditionFailed);
         }
         let ids = [before.id.clone()];
         let old_members = Campaign::members_of(conn, &ids)?.remove(&before.id).unwrap_or_default();
@@ -232,7 +232,7 @@ pub fn update(
         if let Some(own) = target_limit(caller) {
             for t in &old_targets {
                 if !Unit::is_in_subtree(conn, own, t)? {
-                    return Err(ApiError::Forbidden);
+                    return Err(Error::Forbidden);
                 }
             }
         }
@@ -244,7 +244,7 @@ pub fn update(
         c.version = before.version + 1;
         c.updated_at = now;
         if !c.update_if_version(conn, before.version, &members, &targets)? {
-            return Err(ApiError::PreconditionFailed);
+            return Err(Error::PreconditionFailed);
         }
         let (b, a) = (before.audit_snapshot(&old_members, &old_targets), c.audit_snapshot(&members, &targets));
         AuditEntry::record(conn, &caller.actor(), now, "update", "campaign", &c.id, Some(b), Some(a))?;
@@ -259,10 +259,10 @@ pub fn visible_to(caller: &CurrentUser, filter: CampaignFilter) -> CampaignFilte
 }
 
 /// The campaign if the caller may see it: inspectors only their own.
-pub fn find_visible(conn: &mut DbConn, caller: &CurrentUser, id: &str) -> Result<Campaign, ApiError> {
-    let c = Campaign::find(conn, id)?.ok_or(ApiError::NotFound)?;
+pub fn find_visible(conn: &mut DbConn, caller: &CurrentUser, id: &str) -> Result<Campaign, Error> {
+    let c = Campaign::find(conn, id)?.ok_or(Error::NotFound)?;
     if caller.role == Role::Inspector && !Campaign::is_member(conn, id, &caller.user.id)? {
-        return Err(ApiError::NotFound);
+        return Err(Error::NotFound);
     }
     Ok(c)
 }

@@ -11,7 +11,7 @@ use crate::auth::password;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::DbConn;
-use crate::error::ApiError;
+use crate::error::Error;
 use crate::ledger::checkpoint::Mail;
 use crate::model::Actor;
 use crate::model::user::User;
@@ -264,12 +264,12 @@ fn change_account(
 
 /// An operation's refusal as one line, each field named as the command line calls it; a
 /// refusal (bad input, a clash) is the caller's mistake, anything else a failure.
-fn problems(e: ApiError, flag: impl Fn(&str) -> String) -> Failure {
+fn problems(e: Error, flag: impl Fn(&str) -> String) -> Failure {
     match e {
-        ApiError::Validation(errors) => Failure::usage(
+        Error::Validation(errors) => Failure::usage(
             errors.iter().map(|f| format!("{}: {}", flag(&f.field), f.message)).collect::<Vec<_>>().join("; "),
         ),
-        ApiError::Conflict { detail, .. } => Failure::usage(detail.to_string()),
+        Error::Conflict { detail, .. } => Failure::usage(detail.to_string()),
         other => Failure::from(other.to_string()),
     }
 }

@@ -4,7 +4,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
 
-use crate::error::ApiError;
+use crate::error::Error;
 
 pub const DEFAULT_LIMIT: i64 = 50;
 pub const MAX_LIMIT: i64 = 500;
@@ -43,7 +43,7 @@ pub struct PageRequest {
 
 impl PageRequest {
     /// Checks `limit` (1..=500) and decodes `cursor`; both errors name their parameter.
-    pub fn parse(limit: Option<i64>, cursor: Option<&str>) -> Result<Self, ApiError> {
+    pub fn parse(limit: Option<i64>, cursor: Option<&str>) -> Result<Self, Error> {
         // Every list is keyed by id: a cursor decodes to one, checked here before it
         // reaches SQL (PostgreSQL cannot even compare text holding a NUL byte).
         Self::parse_keyed(limit, cursor, |key| uuid::Uuid::parse_str(key).is_ok_and(|u| u.to_string() == key))
@@ -51,11 +51,7 @@ impl PageRequest {
 
     /// Like [`PageRequest::parse`] for a list keyed by something else than an id: `valid`
     /// says which keys a cursor may hold.
-    pub fn parse_keyed(
-        limit: Option<i64>,
-        cursor: Option<&str>,
-        valid: impl Fn(&str) -> bool,
-    ) -> Result<Self, ApiError> {
+    pub fn parse_keyed(limit: Option<i64>, cursor: Option<&str>, valid: impl Fn(&str) -> bool) -> Result<Self, Error> {
         let mut v = crate::error::Validator::new();
         let limit = limit.unwrap_or(DEFAULT_LIMIT);
         v.check((1..=MAX_LIMIT).contains(&limit), "limit", crate::error::msg::number_range(1, MAX_LIMIT));

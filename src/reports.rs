@@ -12,7 +12,7 @@ use crate::casework::scope_of;
 use crate::db::DbConn;
 use crate::domain::report::{Counts, handling_rate};
 use crate::domain::role::Role;
-use crate::error::{ApiError, Validator};
+use crate::error::{Error, Validator};
 use crate::i18n::{Lang, catalogs};
 use crate::model::case::{CaseFilter, CaseScope};
 use crate::model::directive::Indicator;
@@ -104,7 +104,7 @@ pub struct Request {
 
 /// Validates the report filters (every problem at once); reports are for reviewers and
 /// unit heads.
-pub fn prepare(caller: &CurrentUser, q: &ReportQuery) -> Result<Request, ApiError> {
+pub fn prepare(caller: &CurrentUser, q: &ReportQuery) -> Result<Request, Error> {
     caller.require(&[Role::Reviewer, Role::UnitHead])?;
     let scope = scope_of(caller)?;
     let mut v = Validator::new();

@@ -2,6 +2,8 @@
 //! and the console alike: the throttle, the password checked on the hashing pool, and the
 //! decision in one locked step.
 
+use std::sync::Arc;
+
 use chrono::{Duration, NaiveDateTime};
 use serde::Serialize;
 
@@ -10,7 +12,7 @@ use crate::auth::token;
 use crate::db::{self, DbConn, write_tx};
 use crate::domain::text;
 use crate::error::msg;
-use crate::error::{ApiError, Validator};
+use crate::error::{Error, Validator};
 use crate::model::audit::AuditEntry;
 use crate::model::login_failure::{self, FailureKey};
 use crate::model::session::{RefreshToken, Session};
@@ -25,7 +27,7 @@ fn throttled_with(
     username: &str,
     addr: &str,
     now: NaiveDateTime,
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     let auth = &settings.auth;
     let window = Duration::seconds(auth.failure_window_secs);
     for (key, max) in [
@@ -35,7 +37,7 @@ fn throttled_with(
         let (count, oldest) = login_failure::recent(conn, key, now - window)?;
         if count >= max {
             let free_at = oldest.unwrap_or(now) + window;
-            return Err(ApiError::Throttled { retry_after_secs: (free_at - now).num_seconds().max(1) });
+            return Err(Error::Throttled { retry_after_secs: (free_at - now).num_seconds().max(1) });
         }
     }
     Ok(())
@@ -52,7 +54,7 @@ fn decide(
     addr: &str,
     now: NaiveDateTime,
     right: bool,
-) -> Result<bool, ApiError> {
+) -> Result<bool, Error> {
     db::lock(conn, &[&format!("login-user:{username}"), &format!("login-addr:{addr}")])?;
     throttled_with(settings, conn, username, addr, now)?;
     if !right {
@@ -78,10 +80,10 @@ pub async fn sign_in<T, F>(
     password: Option<String>,
     addr: String,
     issue: F,
-) -> Result<T, ApiError>
+) -> Result<T, Error>
 where
     T: Send + 'static,
-    F: FnOnce(&mut DbConn, &Session, NaiveDateTime) -> Result<T, ApiError> + Send + 'static,
+    F: FnOnce(&mut DbConn, &Session, NaiveDateTime) -> Result<T, Error> + Send + 'static,
 {
     let mut v = Validator::new();
     let username = v.require("username", username.filter(|u| !u.trim().is_empty()));
@@ -139,7 +141,7 @@ where
             // never written down, only that it named nobody.
             let account = if known { text::loggable(&username, 64) } else { "(no such account)".into() };
             tracing::warn!(account = %account, client = %addr, "failed sign-in");
-            Err(ApiError::Unauthorized)
+            Err(Error::Unauthorized)
         }
     }
 }
@@ -155,7 +157,7 @@ pub async fn change_password(
     caller: CurrentUser,
     current: Option<String>,
     new: Option<String>,
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     let mut v = Validator::new();
     let current = v.require("current_password", current.filter(|p| !p.is_empty()));
     let new = v.require("new_password", new.filter(|p| !p.is_empty()));
@@ -181,7 +183,7 @@ pub async fn change_password(
         })
         .await?;
     if let Verdict::Failed = verdict {
-        return Err(ApiError::field("current_password", msg::password_wrong()));
+        return Err(Error::field("current_password", msg::password_wrong()));
     }
     let hash = state.hasher.hash(&caller.lane(), new).await?;
     state
@@ -202,7 +204,7 @@ pub async fn change_password(
 
 /// Ends the caller's sign-in (the session record, so every token and cookie naming it),
 /// with its audit entry.
-pub fn sign_out(conn: &mut DbConn, ctx: &crate::casework::Ctx, caller: &CurrentUser) -> Result<(), ApiError> {
+pub fn sign_out(conn: &mut DbConn, ctx: &crate::casework::Ctx, caller: &CurrentUser) -> Result<(), Error> {
     let now = ctx.now();
     write_tx(conn, |conn| {
         Session::revoke(conn, &caller.session_id, now)?;
@@ -225,7 +227,7 @@ pub fn issue_pair(
     conn: &mut DbConn,
     session: &Session,
     now: NaiveDateTime,
-) -> Result<TokenPair, ApiError> {
+) -> Result<TokenPair, Error> {
     let auth = &state.settings.auth;
     let (refresh_token, digest) = token::new_refresh_token();
     let expires_at = now + Duration::seconds(auth.refresh_token_ttl_secs);
@@ -235,20 +237,20 @@ pub fn issue_pair(
     let access = state
         .tokens
         .issue(&session.user_id, &session.id, now.and_utc().timestamp(), auth.access_token_ttl_secs)
-        .map_err(ApiError::internal)?;
+        .map_err(Error::internal)?;
     Ok(TokenPair { access_token: access, token_type: "Bearer", expires_in: auth.access_token_ttl_secs, refresh_token })
 }
 
 /// Trades a refresh token for a new pair and spends it. A token presented after it was
 /// spent means someone holds a copy: the whole sign-in ends (audited). Unknown, spent or
 /// expired tokens, and ended sign-ins, are one 401.
-pub async fn refresh(state: &actix_web::web::Data<AppState>, presented: String) -> Result<TokenPair, ApiError> {
+pub async fn refresh(state: Arc<AppState>, presented: String) -> Result<TokenPair, Error> {
     let digest = token::digest(&presented);
-    let st = state.clone().into_inner();
+    let st = state.clone();
     state
         .op(move |conn, ctx| {
             let now = ctx.now();
-            let outcome = write_tx(conn, |conn| -> Result<Result<TokenPair, &'static str>, ApiError> {
+            let outcome = write_tx(conn, |conn| -> Result<Result<TokenPair, &'static str>, Error> {
                 let Some(stored) = RefreshToken::find(conn, &digest)? else { return Ok(Err("unknown")) };
                 if !RefreshToken::spend(conn, &digest, now)? {
                     Session::revoke(conn, &stored.session_id, now)?;
@@ -264,7 +266,7 @@ pub async fn refresh(state: &actix_web::web::Data<AppState>, presented: String) 
                     )?;
                     return Ok(Err("reused"));
                 }
-                let session = Session::find(conn, &stored.session_id)?.ok_or(ApiError::Unauthorized)?;
+                let session = Session::find(conn, &stored.session_id)?.ok_or(Error::Unauthorized)?;
                 if stored.expires_at <= now || Session::active_user(conn, &session.id, &session.user_id, now)?.is_none()
                 {
                     return Ok(Err("expired or revoked"));
@@ -273,7 +275,7 @@ pub async fn refresh(state: &actix_web::web::Data<AppState>, presented: String) 
             })?;
             outcome.map_err(|why| {
                 tracing::warn!(reason = why, "refresh refused");
-                ApiError::Unauthorized
+                Error::Unauthorized
             })
         })
         .await

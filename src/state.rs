@@ -3,14 +3,12 @@
 
 use std::sync::Arc;
 
-use actix_web::web;
-
 use crate::auth::password::Hasher;
 use crate::auth::token::TokenKeys;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::{self, DbConn, DbPool};
-use crate::error::ApiError;
+use crate::error::Error;
 
 /// What every handler shares.
 pub struct AppState {
@@ -32,13 +30,13 @@ pub struct AppState {
 
 impl AppState {
     /// Runs blocking database work on the blocking pool with one pooled connection.
-    pub async fn db<T, F>(&self, f: F) -> Result<T, ApiError>
+    pub async fn db<T, F>(&self, f: F) -> Result<T, Error>
     where
-        F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+        F: FnOnce(&mut DbConn) -> Result<T, Error> + Send + 'static,
         T: Send + 'static,
     {
         let pool = self.pool.clone();
-        web::block(move || {
+        tokio::task::spawn_blocking(move || {
             let mut conn = checkout(&pool)?;
             f(&mut conn)
         })
@@ -55,15 +53,15 @@ impl AppState {
     /// Runs an operation on the blocking pool with one pooled connection and its context:
     /// what every handler that changes something does. On SQLite it first waits, with no
     /// thread or connection held, for a place among the writers ([`db::turn`]).
-    pub async fn op<T, F>(&self, f: F) -> Result<T, ApiError>
+    pub async fn op<T, F>(&self, f: F) -> Result<T, Error>
     where
-        F: FnOnce(&mut DbConn, &crate::casework::Ctx) -> Result<T, ApiError> + Send + 'static,
+        F: FnOnce(&mut DbConn, &crate::casework::Ctx) -> Result<T, Error> + Send + 'static,
         T: Send + 'static,
     {
         let slot = db::turn::Slot::wait(self.backend).await;
         let ctx = self.ctx();
         let pool = self.pool.clone();
-        web::block(move || {
+        tokio::task::spawn_blocking(move || {
             slot.hold(|| {
                 let mut conn = checkout(&pool)?;
                 f(&mut conn, &ctx)

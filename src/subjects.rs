@@ -12,15 +12,13 @@ use crate::domain::case_terms::SubjectKind;
 use crate::domain::handling::Category;
 use crate::domain::role::{Role, one_of};
 use crate::domain::text;
-use crate::error::{ApiError, Validator, msg};
+use crate::error::{Error, Validator, msg};
 use crate::model::audit::AuditEntry;
 use crate::model::subject::{CaseOfSubject, Former, Reach, Subject, category_words};
 use crate::model::unit::Unit;
 use crate::model::{canonical_id, parse_id};
 
-const NAME_MAX: usize = 200;
-/// The longest identifier an agency's number may have.
-pub const IDENTIFIER_MAX: usize = 50;
+use crate::domain::limits::{IDENTIFIER_MAX, NAME_MAX};
 
 /// Whose records `caller` may look up: administrators all (they merge records), reviewers
 /// and unit heads their unit's subtree, inspectors their campaigns' target units.
@@ -50,7 +48,7 @@ pub fn search(
     kind: Option<&str>,
     after: Option<String>,
     limit: i64,
-) -> Result<Vec<Subject>, ApiError> {
+) -> Result<Vec<Subject>, Error> {
     let mut v = Validator::new();
     let kind = match kind.map(|k| (k, SubjectKind::parse(k))) {
         None => None,
@@ -79,16 +77,16 @@ pub fn search(
 /// One record: the subject (followed to the record it was merged into), where it was
 /// before, and its cases the caller may see. 404 when the caller may neither look the
 /// subject up nor see any of its cases. The read is audited.
-pub fn read(conn: &mut DbConn, ctx: &Ctx, caller: &CurrentUser, id: &str) -> Result<Record, ApiError> {
+pub fn read(conn: &mut DbConn, ctx: &Ctx, caller: &CurrentUser, id: &str) -> Result<Record, Error> {
     let id = parse_id(id)?;
     write_tx(conn, |conn| {
-        let subject = Subject::resolve(conn, &id)?.ok_or(ApiError::NotFound)?;
+        let subject = Subject::resolve(conn, &id)?.ok_or(Error::NotFound)?;
         let cases = match scope_of(caller) {
             Ok(scope) => Subject::cases_of(conn, &subject.id, &scope, ctx.now())?,
             Err(_) => Vec::new(),
         };
         if cases.is_empty() && !subject.within(conn, &reach_of(caller))? {
-            return Err(ApiError::NotFound);
+            return Err(Error::NotFound);
         }
         let history = Subject::history(conn, &subject.id)?;
         let seen = json!({"cases": cases.iter().map(|c| &c.id).collect::<Vec<_>>()});
@@ -120,18 +118,18 @@ pub fn correct(
     id: &str,
     if_match: Option<i64>,
     input: SubjectPatch,
-) -> Result<Subject, ApiError> {
+) -> Result<Subject, Error> {
     caller.require(&[Role::Reviewer, Role::Admin])?;
     let id = parse_id(id)?;
     let now = ctx.now();
     let reach = reach_of(caller);
     write_tx(conn, |conn| {
-        let before = Subject::find(conn, &id)?.filter(|s| s.merged_into.is_none()).ok_or(ApiError::NotFound)?;
+        let before = Subject::find(conn, &id)?.filter(|s| s.merged_into.is_none()).ok_or(Error::NotFound)?;
         if !may_correct(conn, caller, &before)? {
-            return Err(ApiError::NotFound);
+            return Err(Error::NotFound);
         }
         if if_match.is_some_and(|v| v != before.version) {
-            return Err(ApiError::PreconditionFailed);
+            return Err(Error::PreconditionFailed);
         }
         let mut after = before.clone();
         let mut v = Validator::new();
@@ -189,7 +187,7 @@ pub fn correct(
         after.version = before.version + 1;
         after.updated_at = now;
         if !after.update(conn, &before, &caller.user.id, now)? {
-            return Err(ApiError::conflict(msg::concurrent_change()));
+            return Err(Error::conflict(msg::concurrent_change()));
         }
         AuditEntry::record(
             conn,
@@ -214,23 +212,23 @@ pub fn merge(
     caller: &CurrentUser,
     id: &str,
     into: Option<&str>,
-) -> Result<(Subject, usize), ApiError> {
+) -> Result<(Subject, usize), Error> {
     caller.require(&[Role::Admin])?;
     let id = parse_id(id)?;
     let now = ctx.now();
     write_tx(conn, |conn| {
-        let from = Subject::find(conn, &id)?.filter(|s| s.merged_into.is_none()).ok_or(ApiError::NotFound)?;
+        let from = Subject::find(conn, &id)?.filter(|s| s.merged_into.is_none()).ok_or(Error::NotFound)?;
         let into = match into.map(canonical_id) {
-            None => return Err(ApiError::field("into", msg::required())),
-            Some(None) => return Err(ApiError::field("into", msg::no_subject())),
-            Some(Some(i)) if i == from.id => return Err(ApiError::field("into", msg::merge_into_itself())),
-            Some(Some(i)) => Subject::resolve(conn, &i)?.ok_or_else(|| ApiError::field("into", msg::no_subject()))?,
+            None => return Err(Error::field("into", msg::required())),
+            Some(None) => return Err(Error::field("into", msg::no_subject())),
+            Some(Some(i)) if i == from.id => return Err(Error::field("into", msg::merge_into_itself())),
+            Some(Some(i)) => Subject::resolve(conn, &i)?.ok_or_else(|| Error::field("into", msg::no_subject()))?,
         };
         if into.id == from.id {
-            return Err(ApiError::field("into", msg::merge_into_itself()));
+            return Err(Error::field("into", msg::merge_into_itself()));
         }
         if into.kind != from.kind {
-            return Err(ApiError::field("into", msg::merge_other_kind()));
+            return Err(Error::field("into", msg::merge_other_kind()));
         }
         let moved = Subject::merge(conn, &from, &into, now)?;
         let after = json!({"merged_into": into.id, "cases_moved": moved});
@@ -250,7 +248,7 @@ pub fn merge(
 
 /// Whether `caller` may correct or move `subject`: reviewers within their subtree,
 /// administrators anywhere; a record merged away is corrected through the one it joined.
-pub fn may_correct(conn: &mut DbConn, caller: &CurrentUser, subject: &Subject) -> Result<bool, ApiError> {
+pub fn may_correct(conn: &mut DbConn, caller: &CurrentUser, subject: &Subject) -> Result<bool, Error> {
     Ok(matches!(caller.role, Role::Reviewer | Role::Admin)
         && subject.merged_into.is_none()
         && subject.within(conn, &reach_of(caller))?)
@@ -281,7 +279,7 @@ pub fn offers(
     caller: &CurrentUser,
     subject: &Subject,
     merge_q: Option<&str>,
-) -> Result<Offers, ApiError> {
+) -> Result<Offers, Error> {
     let may_correct = may_correct(conn, caller, subject)?;
     let mut destinations = Vec::new();
     if may_correct {
@@ -328,7 +326,7 @@ pub fn repeat_of(
     caller: &CurrentUser,
     case: &crate::model::case::Case,
     now: chrono::NaiveDateTime,
-) -> Result<Repeat, ApiError> {
+) -> Result<Repeat, Error> {
     let Some(subject) = &case.subject_id else { return Ok(Repeat::default()) };
     let scope = scope_of(caller)?;
     let earlier: Vec<CaseOfSubject> = Subject::cases_of(conn, subject, &scope, now)?

@@ -4,7 +4,7 @@
 use chrono::{NaiveDate, NaiveDateTime};
 use rust_xlsxwriter::{Format, FormatBorder, Workbook, XlsxError};
 
-use crate::error::ApiError;
+use crate::error::Error;
 use crate::i18n::Lang;
 
 /// A sheet to export: a title, then blocks of rows, each under its own header.
@@ -71,12 +71,12 @@ pub enum FileFormat {
 
 impl FileFormat {
     /// `?format=` wins; else an `Accept` naming CSV or XLSX; else none (JSON).
-    pub fn pick(format: Option<&str>, accept: Option<&str>) -> Result<Option<FileFormat>, ApiError> {
+    pub fn pick(format: Option<&str>, accept: Option<&str>) -> Result<Option<FileFormat>, Error> {
         match format {
             Some("csv") => Ok(Some(FileFormat::Csv)),
             Some("xlsx") => Ok(Some(FileFormat::Xlsx)),
             Some("json") => Ok(None),
-            Some(_) => Err(ApiError::field("format", crate::error::msg::one_of(&["json", "csv", "xlsx"]))),
+            Some(_) => Err(Error::field("format", crate::error::msg::one_of(&["json", "csv", "xlsx"]))),
             None => Ok(match accept {
                 Some(a) if a.contains("text/csv") => Some(FileFormat::Csv),
                 Some(a) if a.contains("spreadsheetml") => Some(FileFormat::Xlsx),
@@ -126,7 +126,7 @@ fn is_number(cell: &str) -> bool {
 
 impl Table {
     /// The table as the bytes of a file in `format`.
-    pub fn bytes(&self, format: FileFormat) -> Result<Vec<u8>, ApiError> {
+    pub fn bytes(&self, format: FileFormat) -> Result<Vec<u8>, Error> {
         match format {
             FileFormat::Csv => self.csv(),
             FileFormat::Xlsx => self.xlsx(),
@@ -135,8 +135,8 @@ impl Table {
 
     /// UTF-8 with a byte-order mark, so spreadsheets read the Vietnamese correctly; the
     /// blocks one after another, an empty line between.
-    fn csv(&self) -> Result<Vec<u8>, ApiError> {
-        let io = |e: csv::Error| ApiError::internal(format!("csv: {e}"));
+    fn csv(&self) -> Result<Vec<u8>, Error> {
+        let io = |e: csv::Error| Error::internal(format!("csv: {e}"));
         let mut w = csv::WriterBuilder::new().flexible(true).from_writer("\u{feff}".as_bytes().to_vec());
         if let Some(lead) = &self.lead {
             w.write_record([defuse(lead).into_owned()]).map_err(io)?;
@@ -152,14 +152,14 @@ impl Table {
                 w.write_record(cells.take(block.header.len())).map_err(io)?;
             }
         }
-        w.into_inner().map_err(|e| ApiError::internal(format!("csv: {e}")))
+        w.into_inner().map_err(|e| Error::internal(format!("csv: {e}")))
     }
 
     /// A sheet named for its content: the title on top, each block under a bold header,
     /// numbers, rates and dates as such, a filter on the first header, fitted columns,
     /// printed on A4 landscape one page wide with the first header atop every page.
-    fn xlsx(&self) -> Result<Vec<u8>, ApiError> {
-        let fail = |e: XlsxError| ApiError::internal(format!("xlsx: {e}"));
+    fn xlsx(&self) -> Result<Vec<u8>, Error> {
+        let fail = |e: XlsxError| Error::internal(format!("xlsx: {e}"));
         let mut book = Workbook::new();
         let sheet = book.add_worksheet();
         sheet.set_name(sheet_name(&self.sheet)).map_err(fail)?;

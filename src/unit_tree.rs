@@ -10,7 +10,7 @@ use crate::db::{self, DbConn, write_tx};
 use crate::domain::role::{Role, UnitKind, one_of};
 use crate::domain::text;
 use crate::domain::validation::double_option;
-use crate::error::{ApiError, Validator, msg};
+use crate::error::{Error, Validator, msg};
 use crate::model::audit::AuditEntry;
 use crate::model::new_id;
 use crate::model::parse_id;
@@ -48,7 +48,7 @@ pub const UNIT_TREE: &str = "unit-tree";
 
 /// Whether `user` can head `unit`: a unit-head account of the unit itself or of a unit
 /// above it, so that the alerts they are sent are about cases they may read.
-fn heads(conn: &mut DbConn, user: &User, unit: &Unit) -> Result<bool, ApiError> {
+fn heads(conn: &mut DbConn, user: &User, unit: &Unit) -> Result<bool, Error> {
     if user.role != "unit_head" {
         return Ok(false);
     }
@@ -64,12 +64,12 @@ fn heads(conn: &mut DbConn, user: &User, unit: &Unit) -> Result<bool, ApiError> 
 }
 
 /// Field rules shared by create and update; records problems in `v`.
-fn check_fields(conn: &mut DbConn, v: &mut Validator, unit: &mut Unit) -> Result<(), ApiError> {
+fn check_fields(conn: &mut DbConn, v: &mut Validator, unit: &mut Unit) -> Result<(), Error> {
     match text::clean_code(&unit.code) {
         Ok(c) => unit.code = c,
         Err(m) => v.add("code", m),
     }
-    match text::clean_required(&unit.name, 200) {
+    match text::clean_required(&unit.name, crate::domain::limits::NAME_MAX) {
         Ok(n) => unit.name = n,
         Err(m) => v.add("name", m),
     }
@@ -107,13 +107,13 @@ fn check_fields(conn: &mut DbConn, v: &mut Validator, unit: &mut Unit) -> Result
         && let Some(other) = Unit::find_by_code(conn, &unit.code)?
         && other.id != unit.id
     {
-        return Err(ApiError::conflict(crate::error::msg::unit_code_taken(&unit.code)));
+        return Err(Error::conflict(crate::error::msg::unit_code_taken(&unit.code)));
     }
     Ok(())
 }
 
 /// Creates a unit (422 listing every bad field, 409 for a taken code).
-pub fn create(conn: &mut DbConn, ctx: &Ctx, caller: &CurrentUser, b: NewUnit) -> Result<Unit, ApiError> {
+pub fn create(conn: &mut DbConn, ctx: &Ctx, caller: &CurrentUser, b: NewUnit) -> Result<Unit, Error> {
     caller.require(&[Role::Admin])?;
     let now = ctx.now();
     let mut v = Validator::new();
@@ -153,15 +153,15 @@ pub fn update(
     id: &str,
     if_match: Option<i64>,
     p: UnitChange,
-) -> Result<Unit, ApiError> {
+) -> Result<Unit, Error> {
     caller.require(&[Role::Admin])?;
     let id = parse_id(id)?;
     let now = ctx.now();
     write_tx(conn, |conn| {
         db::lock(conn, &[UNIT_TREE])?;
-        let before = Unit::find(conn, &id)?.ok_or(ApiError::NotFound)?;
+        let before = Unit::find(conn, &id)?.ok_or(Error::NotFound)?;
         if if_match.is_some_and(|v| v != before.version) {
-            return Err(ApiError::PreconditionFailed);
+            return Err(Error::PreconditionFailed);
         }
         let mut after = before.clone();
         if let Some(c) = p.code {
@@ -191,7 +191,7 @@ pub fn update(
         after.version = before.version + 1;
         after.updated_at = now;
         if !after.update_if_version(conn, before.version, before.parent_id.as_deref())? {
-            return Err(ApiError::PreconditionFailed);
+            return Err(Error::PreconditionFailed);
         }
         AuditEntry::record(
             conn,
@@ -215,9 +215,9 @@ pub struct Lineage {
 }
 
 /// The lineage of unit `id` (404 when there is no such unit).
-pub fn lineage(conn: &mut DbConn, id: &str) -> Result<Lineage, ApiError> {
+pub fn lineage(conn: &mut DbConn, id: &str) -> Result<Lineage, Error> {
     use crate::model::reorganisation::{UnitPast, predecessors_of, successors_of};
-    Unit::find(conn, id)?.ok_or(ApiError::NotFound)?;
+    Unit::find(conn, id)?.ok_or(Error::NotFound)?;
     Ok(Lineage {
         predecessors: predecessors_of(conn, id)?,
         successors: successors_of(conn, id)?,

@@ -265,6 +265,49 @@ async fn the_inspector_logs_a_case_with_evidence_and_a_bad_file_keeps_nothing() 
     page.expect(200).contains("biên bản.pdf").contains("Rất nghiêm trọng");
 }
 
+/// The form states the limits the core checks, from the same constants, and a refused
+/// field is described by its hint and its message together.
+#[tokio::test]
+async fn the_case_form_states_the_core_s_limits_and_describes_a_refused_field() {
+    use casetrack::domain::limits::{DESCRIPTION_MAX, IDENTIFIER_MAX, NAME_MAX, TITLE_MAX};
+    let app = spawn().await;
+    let w = World::new(&app).await;
+    let v = Visitor::signed_in(&app, "thanhtra1").await;
+    let page = v.get(&format!("/cases/new?campaign_id={}", w.campaign.id)).await;
+    page.expect(200);
+    for (id, max) in [("title", TITLE_MAX), ("description", DESCRIPTION_MAX), ("identifier", IDENTIFIER_MAX)] {
+        assert!(page.html.contains(&format!("id=\"{id}\" name=\"{id}\"")), "{id} is on the form");
+        let at = page.html.find(&format!("id=\"{id}\" name=\"{id}\"")).unwrap();
+        let tag = &page.html[at..at + page.html[at..].find('>').unwrap()];
+        assert!(tag.contains(&format!("maxlength=\"{max}\"")), "{id}: {tag}");
+    }
+    assert!(page.html.contains(&format!("id=\"body_name\" name=\"body_name\" maxlength=\"{NAME_MAX}\"")));
+    let size = casetrack::i18n::size(casetrack::i18n::Lang::Vi, app.state.settings.cases.attachment_max_bytes);
+    page.contains(&format!("mỗi tệp tối đa {size}."));
+
+    let csrf = page.csrf();
+    let form = reqwest::multipart::Form::new()
+        .text("_csrf", csrf)
+        .text("campaign_id", w.campaign.id.clone())
+        .text("subject_unit_id", w.dien_bien.id.clone())
+        .text("subject_kind", "individual")
+        .text("person_name", "Trần Văn Hùng")
+        .text("identifier", "9".repeat(IDENTIFIER_MAX + 1))
+        .text("indicator_ids", w.indicator("2.5").id.clone())
+        .text("severity", "high")
+        .text("detected_on", "2024-09-20")
+        .text("title", "Giữ hồ sơ quá hạn")
+        .text("description", "Hồ sơ bị giữ 30 ngày.");
+    let refused = v.post_multipart("/cases/new", form).await;
+    refused.expect(422);
+    assert!(
+        refused.html.contains("aria-describedby=\"identifier-hint err-subject.identifier\" aria-invalid=\"true\""),
+        "{}",
+        refused.html
+    );
+    refused.contains(&format!("id=\"err-subject.identifier\" role=\"alert\">Tối đa {IDENTIFIER_MAX} ký tự."));
+}
+
 #[tokio::test]
 async fn sign_in_failures_are_told_in_vietnamese_and_throttled_with_the_wait_in_words() {
     let app = spawn().await;

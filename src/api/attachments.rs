@@ -8,7 +8,7 @@ use serde::Serialize;
 use super::instant;
 use crate::auth::CurrentUser;
 use crate::casework::{self, scope_of};
-use crate::error::{ApiError, msg};
+use crate::error::{Error, msg};
 use crate::model::attachment::Attachment;
 use crate::model::case::Case;
 use crate::paging::{Page, PageQuery, PageRequest};
@@ -51,20 +51,20 @@ impl From<Attachment> for AttachmentView {
 }
 
 /// `POST /cases/{id}/attachments`, multipart with one part named `file`.
-#[utoipa::path(tag = "cases", request_body(content = inline(UploadForm), content_type = "multipart/form-data"), responses((status = 201, description = "Stored", body = AttachmentView), (status = 409, description = "Not allowed in the case's state", content_type = "application/problem+json", body = crate::error::Problem)))]
+#[utoipa::path(tag = "cases", request_body(content = inline(UploadForm), content_type = "multipart/form-data"), responses((status = 201, description = "Stored", body = AttachmentView), (status = 409, description = "Not allowed in the case's state", content_type = "application/problem+json", body = crate::web::problem::Problem)))]
 #[post("/cases/{id}/attachments")]
 pub async fn upload(
     state: web::Data<AppState>,
     caller: CurrentUser,
     path: web::Path<String>,
     form: Multipart,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Error> {
     // Nothing is read for a case the caller may not see.
     let (who, id) = (caller.clone(), path.clone());
     state.db(move |conn| casework::visible(conn, &who, &id).map(drop)).await?;
     let received = crate::web::files::receive(form, state.settings.cases.attachment_max_bytes, 1).await?;
     let upload = received.files.into_iter().find(|(name, _)| name == "file").map(|(_, u)| u);
-    let upload = upload.ok_or_else(|| ApiError::field("file", msg::file_field()))?;
+    let upload = upload.ok_or_else(|| Error::field("file", msg::file_field()))?;
     let attachment = state.op(move |conn, ctx| casework::attach(conn, ctx, &caller, &path, upload)).await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/cases/{}/attachments/{}", attachment.case_id, attachment.id)))
@@ -78,13 +78,13 @@ pub async fn list(
     caller: CurrentUser,
     path: web::Path<String>,
     q: QueryParams<PageQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Error> {
     let page = PageRequest::parse(q.0.limit, q.0.cursor.as_deref())?;
     let scope = scope_of(&caller)?;
     let id = parse_id(&path)?;
     let rows = state
         .db(move |conn| {
-            Case::find_visible(conn, &id, &scope)?.ok_or(ApiError::NotFound)?;
+            Case::find_visible(conn, &id, &scope)?.ok_or(Error::NotFound)?;
             Ok(Attachment::of_case(conn, &id)?)
         })
         .await?;
@@ -97,13 +97,13 @@ pub async fn download(
     state: web::Data<AppState>,
     caller: CurrentUser,
     path: web::Path<(String, String)>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Error> {
     let scope = scope_of(&caller)?;
     let (id, aid) = (parse_id(&path.0)?, parse_id(&path.1)?);
     let a = state
         .db(move |conn| {
-            Case::find_visible(conn, &id, &scope)?.ok_or(ApiError::NotFound)?;
-            Attachment::find(conn, &id, &aid)?.ok_or(ApiError::NotFound)
+            Case::find_visible(conn, &id, &scope)?.ok_or(Error::NotFound)?;
+            Attachment::find(conn, &id, &aid)?.ok_or(Error::NotFound)
         })
         .await?;
     crate::web::files::serve_file(&state, a).await

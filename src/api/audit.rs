@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::instant;
 use crate::auth::CurrentUser;
 use crate::domain::role::Role;
-use crate::error::ApiError;
+use crate::error::Error;
 use crate::model::audit::{AuditEntry, AuditFilter, AuditRecord};
 use crate::paging::{Page, PageRequest};
 use crate::state::AppState;
@@ -65,7 +65,7 @@ pub async fn list(
     state: web::Data<AppState>,
     caller: CurrentUser,
     q: QueryParams<AuditQuery>,
-) -> Result<web::Json<Page<AuditView>>, ApiError> {
+) -> Result<web::Json<Page<AuditView>>, Error> {
     caller.require(&[Role::Admin])?;
     let q = q.0;
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::auth::CurrentUser;
 use crate::domain::calendar::CalendarYear;
 use crate::domain::role::Role;
-use crate::error::ApiError;
+use crate::error::Error;
 use crate::state::AppState;
 use crate::web::extract::{JsonBody, QueryParams};
 
@@ -27,11 +27,11 @@ pub struct CalendarQuery {
 }
 
 /// Reads `raw` as a year the service stores dates in.
-fn year_of(raw: &str, field: &str) -> Result<i32, ApiError> {
+fn year_of(raw: &str, field: &str) -> Result<i32, Error> {
     raw.parse::<i32>()
         .ok()
         .filter(|y| (crate::domain::dates::MIN_YEAR..=crate::domain::dates::MAX_YEAR).contains(y))
-        .ok_or_else(|| ApiError::field(field, crate::domain::dates::out_of_range()))
+        .ok_or_else(|| Error::field(field, crate::domain::dates::out_of_range()))
 }
 
 #[utoipa::path(tag = "calendar", params(CalendarQuery), responses((status = 200, description = "The year's holidays and make-up working days", body = CalendarView)))]
@@ -40,7 +40,7 @@ pub async fn get(
     state: web::Data<AppState>,
     _caller: CurrentUser,
     q: QueryParams<CalendarQuery>,
-) -> Result<web::Json<CalendarView>, ApiError> {
+) -> Result<web::Json<CalendarView>, Error> {
     let ctx = state.ctx();
     let year = match q.0.year.as_deref() {
         Some(raw) => year_of(raw, "year")?,
@@ -57,9 +57,9 @@ pub async fn replace(
     caller: CurrentUser,
     path: web::Path<String>,
     body: JsonBody<CalendarYear>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Error> {
     caller.require(&[Role::Admin])?;
-    let year = path.parse::<i32>().map_err(|_| ApiError::NotFound)?;
+    let year = path.parse::<i32>().map_err(|_| Error::NotFound)?;
     let days = state
         .op(move |conn, ctx| crate::administration::replace_calendar_year(conn, ctx, &caller.actor(), year, body.0))
         .await?;

@@ -7,7 +7,7 @@ use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::{LocalBoxFuture, Ready, ready};
 
 use crate::auth::{CurrentUser, TokenOnly};
-use crate::error::ApiError;
+use crate::error::Error;
 use crate::state::AppState;
 use crate::web::extract::client_addr;
 
@@ -18,19 +18,19 @@ fn bearer(req: &HttpRequest) -> Option<String> {
 }
 
 /// Checks the bearer token of a request.
-fn verify(req: &HttpRequest) -> Result<(TokenOnly, web::Data<AppState>), ApiError> {
+fn verify(req: &HttpRequest) -> Result<(TokenOnly, web::Data<AppState>), Error> {
     let state = req.app_data::<web::Data<AppState>>().cloned();
-    let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
-    let token = bearer(req).ok_or(ApiError::Unauthorized)?;
+    let state = state.ok_or_else(|| Error::internal("application state missing"))?;
+    let token = bearer(req).ok_or(Error::Unauthorized)?;
     let now = state.clock.now().timestamp();
-    let verified = TokenOnly::from_token(&state.tokens, &token, now, client_addr(req)).ok_or(ApiError::Unauthorized)?;
+    let verified = TokenOnly::from_token(&state.tokens, &token, now, client_addr(req)).ok_or(Error::Unauthorized)?;
     crate::web::middleware::AccessUser::note(req, verified.user_id());
     Ok((verified, state))
 }
 
 impl FromRequest for TokenOnly {
-    type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+    type Error = Error;
+    type Future = Ready<Result<Self, Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready(verify(req).map(|(v, _)| v))
@@ -38,8 +38,8 @@ impl FromRequest for TokenOnly {
 }
 
 impl FromRequest for CurrentUser {
-    type Error = ApiError;
-    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+    type Error = Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let verified = verify(req);

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::instant;
 use crate::auth::CurrentUser;
 use crate::campaigns;
-use crate::error::ApiError;
+use crate::error::Error;
 use crate::model::campaign::{Campaign, CampaignFilter};
 use crate::paging::{Page, PageRequest};
 use crate::state::AppState;
@@ -70,7 +70,7 @@ pub async fn create(
     state: web::Data<AppState>,
     caller: CurrentUser,
     body: JsonBody<CampaignInput>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Error> {
     let input = body.0;
     let (c, members, targets) = state.op(move |conn, ctx| campaigns::create(conn, ctx, &caller, input)).await?;
     Ok(HttpResponse::Created()
@@ -85,7 +85,7 @@ pub async fn list(
     state: web::Data<AppState>,
     caller: CurrentUser,
     q: QueryParams<CampaignQuery>,
-) -> Result<web::Json<Page<CampaignView>>, ApiError> {
+) -> Result<web::Json<Page<CampaignView>>, Error> {
     let q = q.0;
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
     let filter = crate::campaigns::visible_to(
@@ -116,7 +116,7 @@ pub async fn get(
     state: web::Data<AppState>,
     caller: CurrentUser,
     path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Error> {
     let id = parse_id(&path)?;
     let (c, m, t) = state
         .db(move |conn| {
@@ -130,7 +130,7 @@ pub async fn get(
     Ok(HttpResponse::Ok().insert_header(("ETag", etag(c.version))).json(CampaignView::new(c, m, t)))
 }
 
-#[utoipa::path(tag = "campaigns", params(("If-Match" = Option<String>, Header, description = "The version you read (its ETag); a stale one gets 412")), request_body = CampaignInput, responses((status = 200, description = "Updated", body = CampaignView, headers(("ETag" = String, description = "The version, for If-Match"))), (status = 409, description = "Conflicting change", content_type = "application/problem+json", body = crate::error::Problem), (status = 412, description = "Stale If-Match", content_type = "application/problem+json", body = crate::error::Problem)))]
+#[utoipa::path(tag = "campaigns", params(("If-Match" = Option<String>, Header, description = "The version you read (its ETag); a stale one gets 412")), request_body = CampaignInput, responses((status = 200, description = "Updated", body = CampaignView, headers(("ETag" = String, description = "The version, for If-Match"))), (status = 409, description = "Conflicting change", content_type = "application/problem+json", body = crate::web::problem::Problem), (status = 412, description = "Stale If-Match", content_type = "application/problem+json", body = crate::web::problem::Problem)))]
 #[patch("/campaigns/{id}")]
 pub async fn update(
     state: web::Data<AppState>,
@@ -138,7 +138,7 @@ pub async fn update(
     path: web::Path<String>,
     if_match: IfMatch,
     body: JsonBody<CampaignInput>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Error> {
     let (id, input) = (path.into_inner(), body.0);
     let (c, m, t) = state.op(move |conn, ctx| campaigns::update(conn, ctx, &caller, &id, if_match.0, input)).await?;
     Ok(HttpResponse::Ok().insert_header(("ETag", etag(c.version))).json(CampaignView::new(c, m, t)))

@@ -9,7 +9,7 @@ use super::instant;
 use crate::auth::{CurrentUser, TokenOnly};
 use crate::casework::list::{CaseQuery, case_filter};
 use crate::casework::{self, CaseInput, Ctx, TransitionInput};
-use crate::error::ApiError;
+use crate::error::Error;
 use crate::model::case::{Case, CaseEvent};
 use crate::paging::{Page, PageRequest};
 use crate::state::AppState;
@@ -111,7 +111,7 @@ pub async fn create(
     state: web::Data<AppState>,
     caller: CurrentUser,
     body: JsonBody<CaseInput>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Error> {
     let (case, indicator_ids, now) =
         state.op(move |conn, ctx| case_op(ctx, casework::log(conn, ctx, &caller, body.0))).await?;
     Ok(HttpResponse::Created()
@@ -121,20 +121,17 @@ pub async fn create(
 }
 
 /// The deployment's time zone (validated at startup), which date-only deadlines end in.
-fn zone(state: &AppState) -> Result<chrono_tz::Tz, ApiError> {
-    state.settings.time_zone().map_err(ApiError::internal)
+fn zone(state: &AppState) -> Result<chrono_tz::Tz, Error> {
+    state.settings.time_zone().map_err(Error::internal)
 }
 
 /// A case an operation returned, with the moment it ran (what `overdue` is judged at).
-fn case_op(
-    ctx: &Ctx,
-    done: Result<(Case, Vec<String>), ApiError>,
-) -> Result<(Case, Vec<String>, NaiveDateTime), ApiError> {
+fn case_op(ctx: &Ctx, done: Result<(Case, Vec<String>), Error>) -> Result<(Case, Vec<String>, NaiveDateTime), Error> {
     done.map(|(case, ids)| (case, ids, ctx.now()))
 }
 
 /// The response to an operation that changed a case.
-fn changed(state: &AppState, case: Case, ids: Vec<String>, now: NaiveDateTime) -> Result<HttpResponse, ApiError> {
+fn changed(state: &AppState, case: Case, ids: Vec<String>, now: NaiveDateTime) -> Result<HttpResponse, Error> {
     let view = CaseView::new(case, ids, now, zone(state)?);
     Ok(HttpResponse::Ok().insert_header(("ETag", etag(view.version))).json(view))
 }
@@ -146,12 +143,12 @@ pub async fn list(
     caller: CurrentUser,
     req: actix_web::HttpRequest,
     q: QueryParams<CaseQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Error> {
     let scope = casework::scope_of(&caller)?;
     let q = q.0;
     let accept = req.headers().get(actix_web::http::header::ACCEPT).and_then(|v| v.to_str().ok());
     if let Some(format) = FileFormat::pick(q.format.as_deref(), accept)? {
-        let lang = crate::i18n::Lang::preferred(&req);
+        let lang = crate::web::lang::preferred(&req);
         return crate::web::download::cases(&state, scope, case_filter(&q)?, format, lang).await;
     }
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
@@ -182,7 +179,7 @@ pub async fn get(
     state: web::Data<AppState>,
     caller: TokenOnly,
     path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Error> {
     let now = state.clock.now_naive();
     // The session check and the reads share one trip to the pool: this is the hottest read.
     let (case, ids) = state.db(move |conn| casework::read(conn, caller, &path, now)).await?;
@@ -194,7 +191,7 @@ pub async fn get(
     )))
 }
 
-#[utoipa::path(tag = "cases", params(("If-Match" = Option<String>, Header, description = "The version you read (its ETag); a stale one gets 412")), request_body = CaseInput, responses((status = 200, description = "Updated", body = CaseView, headers(("ETag" = String, description = "The version, for If-Match"))), (status = 409, description = "Not allowed in the case's state, or a concurrent change", content_type = "application/problem+json", body = crate::error::Problem), (status = 412, description = "Stale If-Match", content_type = "application/problem+json", body = crate::error::Problem)))]
+#[utoipa::path(tag = "cases", params(("If-Match" = Option<String>, Header, description = "The version you read (its ETag); a stale one gets 412")), request_body = CaseInput, responses((status = 200, description = "Updated", body = CaseView, headers(("ETag" = String, description = "The version, for If-Match"))), (status = 409, description = "Not allowed in the case's state, or a concurrent change", content_type = "application/problem+json", body = crate::web::problem::Problem), (status = 412, description = "Stale If-Match", content_type = "application/problem+json", body = crate::web::problem::Problem)))]
 #[patch("/cases/{id}")]
 pub async fn update(
     state: web::Data<AppState>,
@@ -202,13 +199,13 @@ pub async fn update(
     path: web::Path<String>,
     if_match: IfMatch,
     body: JsonBody<CaseInput>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Error> {
     let (case, ids, now) =
         state.op(move |conn, ctx| case_op(ctx, casework::edit(conn, ctx, &caller, &path, if_match.0, body.0))).await?;
     changed(&state, case, ids, now)
 }
 
-#[utoipa::path(tag = "cases", params(("If-Match" = Option<String>, Header, description = "The version you read (its ETag); a stale one gets 412")), request_body = TransitionInput, responses((status = 200, description = "The case in its new state", body = CaseView, headers(("ETag" = String, description = "The version, for If-Match"))), (status = 409, description = "Not allowed in the case's state, or a concurrent change", content_type = "application/problem+json", body = crate::error::Problem), (status = 412, description = "Stale If-Match", content_type = "application/problem+json", body = crate::error::Problem)))]
+#[utoipa::path(tag = "cases", params(("If-Match" = Option<String>, Header, description = "The version you read (its ETag); a stale one gets 412")), request_body = TransitionInput, responses((status = 200, description = "The case in its new state", body = CaseView, headers(("ETag" = String, description = "The version, for If-Match"))), (status = 409, description = "Not allowed in the case's state, or a concurrent change", content_type = "application/problem+json", body = crate::web::problem::Problem), (status = 412, description = "Stale If-Match", content_type = "application/problem+json", body = crate::web::problem::Problem)))]
 #[post("/cases/{id}/transitions")]
 pub async fn transition(
     state: web::Data<AppState>,
@@ -216,7 +213,7 @@ pub async fn transition(
     path: web::Path<String>,
     if_match: IfMatch,
     body: JsonBody<TransitionInput>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Error> {
     let (case, ids, now) = state
         .op(move |conn, ctx| case_op(ctx, casework::transition(conn, ctx, &caller, &path, if_match.0, body.0)))
         .await?;
@@ -247,14 +244,14 @@ pub async fn events(
     caller: CurrentUser,
     path: web::Path<String>,
     q: QueryParams<PageQuery>,
-) -> Result<web::Json<Page<EventView>>, ApiError> {
+) -> Result<web::Json<Page<EventView>>, Error> {
     let scope = casework::scope_of(&caller)?;
     let id = parse_id(&path)?;
     let page = PageRequest::parse(q.0.limit, q.0.cursor.as_deref())?;
     let (after, fetch) = (page.after.clone(), page.fetch());
     let rows = state
         .db(move |conn| {
-            Case::find_visible(conn, &id, &scope)?.ok_or(ApiError::NotFound)?;
+            Case::find_visible(conn, &id, &scope)?.ok_or(Error::NotFound)?;
             Ok(CaseEvent::list(conn, &id, after.as_deref(), fetch)?)
         })
         .await?;
@@ -293,7 +290,7 @@ pub async fn comment(
     caller: CurrentUser,
     path: web::Path<String>,
     body: JsonBody<CommentRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Error> {
     let author_id = caller.user.id.clone();
     let (id, text, case_id, at) = state
         .op(move |conn, ctx| {

@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::instant;
 use crate::auth::CurrentUser;
 use crate::casework::{self, DecisionInput};
-use crate::error::ApiError;
+use crate::error::Error;
 use crate::model::decision::Decision;
 use crate::paging::{Page, PageQuery, PageRequest};
 use crate::state::AppState;
@@ -53,7 +53,7 @@ impl From<Decision> for DecisionRecord {
 }
 
 /// Records a decision on a case, or (with `corrects`) a new version of one.
-#[utoipa::path(tag = "cases", params(("If-Match" = Option<String>, Header, description = "The case version you read (its ETag); a stale one gets 412")), request_body = DecisionInput, responses((status = 201, description = "Recorded; ETag is the case's new version", body = DecisionRecord), (status = 409, description = "The case is in a state that takes no decision (open, dismissed)", content_type = "application/problem+json", body = crate::error::Problem), (status = 422, description = "A measure of another system, one that does not apply to the subject or was not in force on the date", content_type = "application/problem+json", body = crate::error::Problem)))]
+#[utoipa::path(tag = "cases", params(("If-Match" = Option<String>, Header, description = "The case version you read (its ETag); a stale one gets 412")), request_body = DecisionInput, responses((status = 201, description = "Recorded; ETag is the case's new version", body = DecisionRecord), (status = 409, description = "The case is in a state that takes no decision (open, dismissed)", content_type = "application/problem+json", body = crate::web::problem::Problem), (status = 422, description = "A measure of another system, one that does not apply to the subject or was not in force on the date", content_type = "application/problem+json", body = crate::web::problem::Problem)))]
 #[post("/cases/{id}/decisions")]
 pub async fn create(
     state: web::Data<AppState>,
@@ -61,7 +61,7 @@ pub async fn create(
     path: web::Path<String>,
     if_match: IfMatch,
     body: JsonBody<DecisionInput>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Error> {
     let (case, decision) =
         state.op(move |conn, ctx| casework::decide(conn, ctx, &caller, &path, if_match.0, body.0)).await?;
     Ok(HttpResponse::Created()
@@ -78,7 +78,7 @@ pub async fn list(
     caller: CurrentUser,
     path: web::Path<String>,
     q: QueryParams<PageQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Error> {
     let page = PageRequest::parse(q.0.limit, q.0.cursor.as_deref())?;
     let rows = state.db(move |conn| casework::decisions(conn, &caller, &path)).await?;
     Ok(HttpResponse::Ok().json(page.page_of_all(rows, |d| d.id.clone(), DecisionRecord::from)))

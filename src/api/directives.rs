@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::instant;
 use crate::auth::CurrentUser;
 use crate::domain::catalog::Catalog;
-use crate::error::ApiError;
+use crate::error::Error;
 use crate::model::directive::{Directive, ImportSummary, Indicator};
 use crate::paging::{Page, PageQuery, PageRequest};
 use crate::state::AppState;
@@ -82,7 +82,7 @@ pub async fn list(
     state: web::Data<AppState>,
     _caller: CurrentUser,
     q: QueryParams<PageQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Error> {
     let page = PageRequest::parse(q.0.limit, q.0.cursor.as_deref())?;
     let rows = state.db(|conn| Ok(Directive::list(conn)?)).await?;
     Ok(HttpResponse::Ok().json(page.page_of_all(rows, |d| d.id.clone(), |d| DirectiveView::new(d, None))))
@@ -94,11 +94,11 @@ pub async fn get(
     state: web::Data<AppState>,
     _caller: CurrentUser,
     path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Error> {
     let id = parse_id(&path)?;
     let (d, inds) = state
         .db(move |conn| {
-            let d = Directive::find(conn, &id)?.ok_or(ApiError::NotFound)?;
+            let d = Directive::find(conn, &id)?.ok_or(Error::NotFound)?;
             let inds = Indicator::of_directive(conn, &d.id, true)?;
             Ok((d, inds))
         })
@@ -107,13 +107,13 @@ pub async fn get(
 }
 
 /// Imports a whole catalog (the shape of the files in `config/catalogs/`, as JSON).
-#[utoipa::path(tag = "catalog", request_body = Catalog, responses((status = 200, description = "An existing directive was updated", body = DirectiveView), (status = 201, description = "A new directive was loaded", body = DirectiveView), (status = 409, description = "Conflicts with cases already logged", content_type = "application/problem+json", body = crate::error::Problem)))]
+#[utoipa::path(tag = "catalog", request_body = Catalog, responses((status = 200, description = "An existing directive was updated", body = DirectiveView), (status = 201, description = "A new directive was loaded", body = DirectiveView), (status = 409, description = "Conflicts with cases already logged", content_type = "application/problem+json", body = crate::web::problem::Problem)))]
 #[post("/directives")]
 pub async fn import(
     state: web::Data<AppState>,
     caller: CurrentUser,
     body: JsonBody<Catalog>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Error> {
     let (d, summary, inds) =
         state.op(move |conn, ctx| crate::administration::import_catalog(conn, ctx, &caller, body.0)).await?;
     let status = if summary.created { actix_web::http::StatusCode::CREATED } else { actix_web::http::StatusCode::OK };
@@ -137,7 +137,7 @@ pub async fn list_indicators(
     state: web::Data<AppState>,
     _caller: CurrentUser,
     q: QueryParams<IndicatorQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Error> {
     let page = PageRequest::parse(q.0.limit, q.0.cursor.as_deref())?;
     let directive = q.0.directive_id;
     let rows = state.db(move |conn| Ok(Indicator::list(conn, directive.as_deref())?)).await?;

@@ -10,7 +10,7 @@ use crate::web::extract::{JsonBody, QueryParams};
 use chrono::NaiveDate;
 
 use crate::domain::handling::{Category, HandlingCatalog, LevelEntry, MeasureEntry, System};
-use crate::error::ApiError;
+use crate::error::Error;
 use crate::model::handling::{Handling, HandlingImport, Kept};
 use crate::state::AppState;
 
@@ -107,7 +107,7 @@ pub async fn measures(
     state: web::Data<AppState>,
     _caller: CurrentUser,
     q: QueryParams<PageQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Error> {
     let handling = state.db(move |conn| Ok(Handling::load(conn)?)).await?;
     let all = handling.measures;
     // Keyed by code: a cursor must name one of them.
@@ -118,7 +118,7 @@ pub async fn measures(
 /// The severity levels a case is graded by, least grave first.
 #[utoipa::path(tag = "catalog", responses((status = 200, description = "The severity levels, by rank", body = Vec<LevelView>)))]
 #[get("/severity-levels")]
-pub async fn levels(state: web::Data<AppState>, _caller: CurrentUser) -> Result<HttpResponse, ApiError> {
+pub async fn levels(state: web::Data<AppState>, _caller: CurrentUser) -> Result<HttpResponse, Error> {
     let handling = state.db(move |conn| Ok(Handling::load(conn)?)).await?;
     let view: Vec<LevelView> = handling.levels.into_iter().map(LevelView::from).collect();
     Ok(HttpResponse::Ok().json(view))
@@ -132,7 +132,7 @@ pub async fn replace(
     state: web::Data<AppState>,
     caller: CurrentUser,
     body: JsonBody<HandlingCatalog>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Error> {
     let (summary, handling) =
         state.op(move |conn, ctx| crate::administration::import_handling(conn, ctx, &caller, body.0)).await?;
     Ok(HttpResponse::Ok().json(HandlingView::new(handling, Some(summary))))

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::CurrentUser;
 use crate::domain::role::Role;
-use crate::error::{ApiError, msg};
+use crate::error::{Error, msg};
 use crate::i18n::{Lang, catalogs};
 use crate::import::register::{self, Options, Outcome};
 use crate::import::sheet;
@@ -33,9 +33,9 @@ pub async fn template(
     state: web::Data<AppState>,
     caller: CurrentUser,
     req: HttpRequest,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Error> {
     caller.require(&[Role::Admin, Role::Reviewer])?;
-    crate::web::download::register_template(&state, Lang::preferred(&req)).await
+    crate::web::download::register_template(&state, crate::web::lang::preferred(&req)).await
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -64,7 +64,7 @@ pub struct Refused {
 /// Imports a register (multipart, part `file`). A dry run answers 200 with every problem
 /// and what the import would create; the import answers 201, or 422 with the same answer
 /// when a row is bad (nothing is written) unless `skip_invalid=true`.
-#[utoipa::path(tag = "imports", params(ImportQuery), request_body(content = inline(RegisterForm), content_type = "multipart/form-data"), responses((status = 200, description = "The dry run's answer", body = Outcome), (status = 201, description = "Imported", body = Outcome), (status = 422, description = "Refused: a problem document; a refused file (`import-refused`) adds the dry run's fields beside it (the `Refused` schema), nothing written", content_type = "application/problem+json", body = crate::error::Problem)))]
+#[utoipa::path(tag = "imports", params(ImportQuery), request_body(content = inline(RegisterForm), content_type = "multipart/form-data"), responses((status = 200, description = "The dry run's answer", body = Outcome), (status = 201, description = "Imported", body = Outcome), (status = 422, description = "Refused: a problem document; a refused file (`import-refused`) adds the dry run's fields beside it (the `Refused` schema), nothing written", content_type = "application/problem+json", body = crate::web::problem::Problem)))]
 #[post("/imports/cases")]
 pub async fn import(
     state: web::Data<AppState>,
@@ -72,13 +72,13 @@ pub async fn import(
     q: QueryParams<ImportQuery>,
     req: HttpRequest,
     form: Multipart,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Error> {
     caller.require(&[Role::Admin, Role::Reviewer])?;
-    let lang = Lang::preferred(&req);
+    let lang = crate::web::lang::preferred(&req);
     let opts = Options { dry_run: q.0.dry_run.unwrap_or(false), skip_invalid: q.0.skip_invalid.unwrap_or(false) };
     let mut received = crate::web::files::receive(form, sheet::MAX_BYTES, 1).await?;
     let Some((_, file)) = received.files.pop() else {
-        return Err(ApiError::field("file", msg::file_field()));
+        return Err(Error::field("file", msg::file_field()));
     };
     let outcome = state
         .op(move |conn, ctx| register::import(conn, ctx, &caller, &file.file_name, &file.bytes, opts, lang))
@@ -125,7 +125,7 @@ pub async fn list(
     state: web::Data<AppState>,
     caller: CurrentUser,
     q: QueryParams<ListQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Error> {
     caller.require(&[Role::Admin, Role::Reviewer])?;
     let page = PageRequest::parse(q.0.limit, q.0.cursor.as_deref())?;
     let (after, fetch) = (page.after.clone(), page.fetch());
@@ -141,12 +141,12 @@ pub async fn get(
     state: web::Data<AppState>,
     caller: CurrentUser,
     path: web::Path<String>,
-) -> Result<web::Json<ImportRecord>, ApiError> {
+) -> Result<web::Json<ImportRecord>, Error> {
     caller.require(&[Role::Admin, Role::Reviewer])?;
     let id = parse_id(&path)?;
     let found = state.db(move |conn| Ok(ImportRecord::find(conn, &id)?)).await?;
     match found {
         Some(r) if caller.role == Role::Admin || r.imported_by == caller.user.id => Ok(web::Json(r)),
-        _ => Err(ApiError::NotFound),
+        _ => Err(Error::NotFound),
     }
 }

@@ -6,7 +6,7 @@ use serde::Serialize;
 use super::instant;
 use crate::auth::CurrentUser;
 use crate::domain::role::Role;
-use crate::error::ApiError;
+use crate::error::Error;
 use crate::ledger::checkpoint;
 use crate::state::AppState;
 
@@ -31,7 +31,7 @@ pub struct CheckpointList {
 /// The latest 100 checkpoints, newest first, and the key that signed them.
 #[utoipa::path(tag = "audit", responses((status = 200, description = "Signed checkpoints, newest first", body = CheckpointList)))]
 #[get("/audit/checkpoints")]
-pub async fn list(state: web::Data<AppState>, caller: CurrentUser) -> Result<web::Json<CheckpointList>, ApiError> {
+pub async fn list(state: web::Data<AppState>, caller: CurrentUser) -> Result<web::Json<CheckpointList>, Error> {
     caller.require(&[Role::Admin])?;
     let kept = state.db(|conn| Ok(checkpoint::list(conn, 100)?)).await?;
     let verifier_key = crate::ledger::run::verifier_key(&state.settings).ok();
@@ -45,9 +45,9 @@ pub async fn list(state: web::Data<AppState>, caller: CurrentUser) -> Result<web
 /// The latest checkpoint as its signed text (`text/plain`); 404 before the first.
 #[utoipa::path(tag = "audit", responses((status = 200, description = "The latest signed checkpoint", content_type = "text/plain", body = String), (status = 404, description = "No checkpoint yet")))]
 #[get("/audit/checkpoints/latest")]
-pub async fn latest(state: web::Data<AppState>, caller: CurrentUser) -> Result<HttpResponse, ApiError> {
+pub async fn latest(state: web::Data<AppState>, caller: CurrentUser) -> Result<HttpResponse, Error> {
     caller.require(&[Role::Admin])?;
-    let kept = state.db(|conn| Ok(checkpoint::latest(conn)?)).await?.ok_or(ApiError::NotFound)?;
+    let kept = state.db(|conn| Ok(checkpoint::latest(conn)?)).await?.ok_or(Error::NotFound)?;
     Ok(HttpResponse::Ok().content_type("text/plain; charset=utf-8").body(kept.note))
 }
 
@@ -60,7 +60,7 @@ pub async fn case_proof(
     state: web::Data<AppState>,
     caller: CurrentUser,
     path: web::Path<String>,
-) -> Result<web::Json<crate::ledger::proof::CaseProof>, ApiError> {
+) -> Result<web::Json<crate::ledger::proof::CaseProof>, Error> {
     let proof = state.op(move |conn, ctx| crate::ledger::run::case_proof(conn, ctx, &caller, &path)).await?;
     Ok(web::Json(proof))
 }

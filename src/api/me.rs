@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use super::users::UserView;
 use crate::auth::CurrentUser;
-use crate::error::ApiError;
+use crate::error::Error;
 use crate::state::AppState;
 use crate::web::extract::{JsonBody, etag};
 
@@ -35,7 +35,7 @@ pub async fn update(
     state: web::Data<AppState>,
     caller: CurrentUser,
     body: JsonBody<MePatch>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Error> {
     let Some(at) = body.0.digest_daily_at else {
         return Ok(HttpResponse::Ok()
             .insert_header(("ETag", etag(caller.user.version)))
@@ -52,7 +52,7 @@ pub async fn change_password(
     state: web::Data<AppState>,
     caller: CurrentUser,
     body: JsonBody<PasswordChange>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Error> {
     let b = body.0;
     crate::signin::change_password(&state, caller, b.current_password, b.new_password).await?;
     Ok(HttpResponse::NoContent().finish())

@@ -27,7 +27,7 @@ use actix_web::web;
 use utoipa_actix_web::scope;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use crate::error::ApiError;
+use crate::error::Error;
 
 /// Mounts every route; each is collected into the OpenAPI document as it is mounted.
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -41,8 +41,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
 }
 
 /// Any other address under `/api`: a problem+json 404 (elsewhere it is the console's page).
-async fn api_not_found() -> Result<actix_web::HttpResponse, ApiError> {
-    Err(ApiError::NotFound)
+async fn api_not_found() -> Result<actix_web::HttpResponse, Error> {
+    Err(Error::NotFound)
 }
 
 /// The routes under `/api/v1`, mounted one by one (a long builder chain overflows

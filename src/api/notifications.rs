@@ -7,7 +7,7 @@ use super::instant;
 use crate::auth::CurrentUser;
 use crate::casework::scope_of;
 use crate::domain::role::{Role, one_of};
-use crate::error::ApiError;
+use crate::error::Error;
 use crate::model::alert::{Alert, OutboxMessage};
 use crate::model::case::CaseScope;
 use crate::paging::{Page, PageRequest};
@@ -43,7 +43,7 @@ pub async fn mine(
     state: web::Data<AppState>,
     caller: CurrentUser,
     q: QueryParams<NotificationQuery>,
-) -> Result<web::Json<Page<NotificationView>>, ApiError> {
+) -> Result<web::Json<Page<NotificationView>>, Error> {
     let q = q.0;
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
     let (after, fetch, unread) = (page.after.clone(), page.fetch(), q.unread.unwrap_or(false));
@@ -76,12 +76,12 @@ pub async fn mark_read(
     state: web::Data<AppState>,
     caller: CurrentUser,
     path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Error> {
     let id = parse_id(&path)?;
     state
         .op(move |conn, ctx| {
             let now = ctx.now();
-            if Alert::mark_read(conn, &caller.user.id, &id, now)? { Ok(()) } else { Err(ApiError::NotFound) }
+            if Alert::mark_read(conn, &caller.user.id, &id, now)? { Ok(()) } else { Err(Error::NotFound) }
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())
@@ -140,14 +140,14 @@ pub async fn outbox(
     state: web::Data<AppState>,
     caller: CurrentUser,
     q: QueryParams<OutboxQuery>,
-) -> Result<web::Json<Page<OutboxView>>, ApiError> {
+) -> Result<web::Json<Page<OutboxView>>, Error> {
     caller.require(&[Role::Admin])?;
     let q = q.0;
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
     if let Some(s) = &q.status
         && !OUTBOX_STATUSES.contains(&s.as_str())
     {
-        return Err(ApiError::field("status", one_of(&OUTBOX_STATUSES)));
+        return Err(Error::field("status", one_of(&OUTBOX_STATUSES)));
     }
     let (after, fetch, status) = (page.after.clone(), page.fetch(), q.status);
     let rows = state.db(move |conn| Ok(OutboxMessage::list(conn, status.as_deref(), after.as_deref(), fetch)?)).await?;
@@ -155,13 +155,13 @@ pub async fn outbox(
 }
 
 /// Requeues a failed message for immediate delivery.
-#[utoipa::path(tag = "notifications", responses((status = 200, description = "Requeued", body = OutboxView), (status = 409, description = "Only failed messages can be retried", content_type = "application/problem+json", body = crate::error::Problem)))]
+#[utoipa::path(tag = "notifications", responses((status = 200, description = "Requeued", body = OutboxView), (status = 409, description = "Only failed messages can be retried", content_type = "application/problem+json", body = crate::web::problem::Problem)))]
 #[post("/admin/outbox/{id}/retry")]
 pub async fn retry(
     state: web::Data<AppState>,
     caller: CurrentUser,
     path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Error> {
     let msg = state.op(move |conn, ctx| crate::administration::retry_message(conn, ctx, &caller, &path)).await?;
     Ok(HttpResponse::Ok().json(OutboxView::from(msg)))
 }

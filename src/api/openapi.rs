@@ -10,7 +10,7 @@ use utoipa::openapi::{Content, OpenApi as Document, Ref, Response};
 use utoipa::{Modify, OpenApi};
 use utoipa_actix_web::AppExt;
 
-use crate::error::{FieldProblem, Problem};
+use crate::web::problem::{FieldProblem, Problem};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -154,12 +154,12 @@ pub async fn page() -> HttpResponse {
     )
 )]
 #[get("/docs/{file}")]
-pub async fn asset(file: web::Path<String>) -> Result<HttpResponse, crate::error::ApiError> {
+pub async fn asset(file: web::Path<String>) -> Result<HttpResponse, crate::error::Error> {
     let (body, kind): (&'static [u8], &str) = match file.as_str() {
         "swagger-ui-bundle.js" => (include_bytes!("../../docs/swagger-ui/swagger-ui-bundle.js"), "text/javascript"),
         "swagger-ui.css" => (include_bytes!("../../docs/swagger-ui/swagger-ui.css"), "text/css"),
         "init.js" => (INIT.as_bytes(), "text/javascript"),
-        _ => return Err(crate::error::ApiError::NotFound),
+        _ => return Err(crate::error::Error::NotFound),
     };
     Ok(HttpResponse::Ok()
         .content_type(format!("{kind}; charset=utf-8"))

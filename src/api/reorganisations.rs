@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use super::instant;
 use crate::auth::CurrentUser;
 use crate::domain::role::Role;
-use crate::error::ApiError;
+use crate::error::Error;
 use crate::model::reorganisation::Reorganisation;
 use crate::paging::{Page, PageRequest};
 use crate::reorganisation::{self, Plan, ReorganisationInput};
@@ -31,7 +31,7 @@ pub async fn apply(
     caller: CurrentUser,
     q: QueryParams<ApplyQuery>,
     body: JsonBody<ReorganisationInput>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Error> {
     let dry_run = q.0.dry_run.unwrap_or(false);
     let plan = state.op(move |conn, ctx| reorganisation::reorganise(conn, ctx, &caller, body.0, dry_run)).await?;
     Ok(match &plan.id {
@@ -86,7 +86,7 @@ pub async fn list(
     state: web::Data<AppState>,
     caller: CurrentUser,
     q: QueryParams<ListQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Error> {
     caller.require(&[Role::Admin])?;
     let page = PageRequest::parse(q.0.limit, q.0.cursor.as_deref())?;
     let (after, fetch) = (page.after.clone(), page.fetch());

@@ -5,8 +5,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, get, web};
 
 use crate::auth::CurrentUser;
-use crate::error::ApiError;
-use crate::i18n::Lang;
+use crate::error::Error;
 use crate::reports::{ReportQuery, Series, Summary, prepare, summary_table};
 use crate::state::AppState;
 use crate::table::FileFormat;
@@ -19,16 +18,18 @@ pub async fn summary(
     caller: CurrentUser,
     req: HttpRequest,
     q: QueryParams<ReportQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Error> {
     let asked = prepare(&caller, &q.0)?;
     let accept = req.headers().get(header::ACCEPT).and_then(|v| v.to_str().ok());
     let format = FileFormat::pick(q.0.format.as_deref(), accept)?;
     let now = state.clock.now_naive();
     let body = state.db(move |conn| Ok(asked.summary(conn, now)?)).await?;
     match format {
-        Some(format) => {
-            crate::web::download::table(&summary_table(&body, Lang::preferred(&req)), format, "bao-cao-tong-hop")
-        }
+        Some(format) => crate::web::download::table(
+            &summary_table(&body, crate::web::lang::preferred(&req)),
+            format,
+            "bao-cao-tong-hop",
+        ),
         None => Ok(HttpResponse::Ok().json(body)),
     }
 }
@@ -40,10 +41,10 @@ pub async fn series(
     state: web::Data<AppState>,
     caller: CurrentUser,
     q: QueryParams<ReportQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Error> {
     let asked = prepare(&caller, &q.0)?;
     if q.0.interval.as_deref().unwrap_or("month") != "month" {
-        return Err(ApiError::field("interval", crate::error::msg::one_of(&["month"])));
+        return Err(Error::field("interval", crate::error::msg::one_of(&["month"])));
     }
     let now = state.clock.now_naive();
     Ok(HttpResponse::Ok().json(state.db(move |conn| Ok(asked.series(conn, now)?)).await?))

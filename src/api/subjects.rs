@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::instant;
 use crate::auth::CurrentUser;
-use crate::error::ApiError;
+use crate::error::Error;
 use crate::model::subject::{CaseOfSubject, Former, Subject};
 use crate::paging::{Page, PageRequest};
 use crate::state::AppState;
@@ -126,7 +126,7 @@ pub async fn list(
     state: web::Data<AppState>,
     caller: CurrentUser,
     q: QueryParams<SubjectQuery>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Error> {
     let q = q.0;
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
     let (after, fetch) = (page.after.clone(), page.fetch());
@@ -145,7 +145,7 @@ pub async fn get(
     state: web::Data<AppState>,
     caller: CurrentUser,
     path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Error> {
     let r = state.op(move |conn, ctx| subjects::read(conn, ctx, &caller, &path)).await?;
     let view = SubjectRecord {
         subject: RegistrySubject::from(r.subject),
@@ -165,7 +165,7 @@ pub async fn update(
     path: web::Path<String>,
     if_match: IfMatch,
     body: JsonBody<SubjectPatch>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Error> {
     let s = state.op(move |conn, ctx| subjects::correct(conn, ctx, &caller, &path, if_match.0, body.0)).await?;
     Ok(HttpResponse::Ok().insert_header(("ETag", etag(s.version))).json(RegistrySubject::from(s)))
 }
@@ -191,7 +191,7 @@ pub async fn merge(
     caller: CurrentUser,
     path: web::Path<String>,
     body: JsonBody<MergeInput>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Error> {
     let into = body.0.into;
     let (s, moved) = state.op(move |conn, ctx| subjects::merge(conn, ctx, &caller, &path, into.as_deref())).await?;
     Ok(HttpResponse::Ok().json(Merged { subject: RegistrySubject::from(s), cases_moved: moved }))

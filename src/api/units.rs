@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::instant;
 use crate::auth::CurrentUser;
 use crate::domain::role::{UnitKind, one_of};
-use crate::error::ApiError;
+use crate::error::Error;
 use crate::model::unit::{Unit, UnitFilter};
 use crate::paging::{Page, PageRequest};
 use crate::state::AppState;
@@ -71,13 +71,13 @@ pub struct UnitQuery {
     cursor: Option<String>,
 }
 
-#[utoipa::path(tag = "units", request_body = crate::unit_tree::NewUnit, responses((status = 201, description = "Created", body = UnitView), (status = 409, description = "The code is taken", content_type = "application/problem+json", body = crate::error::Problem)))]
+#[utoipa::path(tag = "units", request_body = crate::unit_tree::NewUnit, responses((status = 201, description = "Created", body = UnitView), (status = 409, description = "The code is taken", content_type = "application/problem+json", body = crate::web::problem::Problem)))]
 #[post("/units")]
 pub async fn create(
     state: web::Data<AppState>,
     caller: CurrentUser,
     body: JsonBody<unit_tree::NewUnit>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Error> {
     let unit = state.op(move |conn, ctx| unit_tree::create(conn, ctx, &caller, body.0)).await?;
     Ok(HttpResponse::Created()
         .insert_header(("Location", format!("/api/v1/units/{}", unit.id)))
@@ -91,13 +91,13 @@ pub async fn list(
     state: web::Data<AppState>,
     _caller: CurrentUser,
     q: QueryParams<UnitQuery>,
-) -> Result<web::Json<Page<UnitView>>, ApiError> {
+) -> Result<web::Json<Page<UnitView>>, Error> {
     let q = q.0;
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
     if let Some(k) = &q.kind
         && UnitKind::parse(k).is_none()
     {
-        return Err(ApiError::field("kind", one_of(&UnitKind::ALL.map(UnitKind::as_str))));
+        return Err(Error::field("kind", one_of(&UnitKind::ALL.map(UnitKind::as_str))));
     }
     let filter = UnitFilter { parent_id: q.parent_id, kind: q.kind, alive: q.alive };
     let (after, fetch) = (page.after.clone(), page.fetch());
@@ -111,9 +111,9 @@ pub async fn get(
     state: web::Data<AppState>,
     _caller: CurrentUser,
     path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Error> {
     let id = parse_id(&path)?;
-    let unit = state.db(move |conn| Unit::find(conn, &id)?.ok_or(ApiError::NotFound)).await?;
+    let unit = state.db(move |conn| Unit::find(conn, &id)?.ok_or(Error::NotFound)).await?;
     Ok(HttpResponse::Ok().insert_header(("ETag", etag(unit.version))).json(UnitView::from(unit)))
 }
 
@@ -123,10 +123,10 @@ pub async fn tree(
     state: web::Data<AppState>,
     _caller: CurrentUser,
     path: web::Path<String>,
-) -> Result<web::Json<UnitTree>, ApiError> {
+) -> Result<web::Json<UnitTree>, Error> {
     let id = parse_id(&path)?;
     let rows = state.db(move |conn| Ok(Unit::subtree(conn, &id)?)).await?;
-    build_tree(rows).map(web::Json).ok_or(ApiError::NotFound)
+    build_tree(rows).map(web::Json).ok_or(Error::NotFound)
 }
 
 /// Nests the subtree rows (root first, shallowest first) under their parents.
@@ -150,7 +150,7 @@ fn build_tree(rows: Vec<(Unit, i32)>) -> Option<UnitTree> {
     Some(attach(root, &mut children))
 }
 
-#[utoipa::path(tag = "units", params(("If-Match" = Option<String>, Header, description = "The version you read (its ETag); a stale one gets 412")), request_body = crate::unit_tree::UnitChange, responses((status = 200, description = "Updated", body = UnitView, headers(("ETag" = String, description = "The version, for If-Match"))), (status = 409, description = "Conflicting change (a cycle, a taken code)", content_type = "application/problem+json", body = crate::error::Problem), (status = 412, description = "Stale If-Match", content_type = "application/problem+json", body = crate::error::Problem)))]
+#[utoipa::path(tag = "units", params(("If-Match" = Option<String>, Header, description = "The version you read (its ETag); a stale one gets 412")), request_body = crate::unit_tree::UnitChange, responses((status = 200, description = "Updated", body = UnitView, headers(("ETag" = String, description = "The version, for If-Match"))), (status = 409, description = "Conflicting change (a cycle, a taken code)", content_type = "application/problem+json", body = crate::web::problem::Problem), (status = 412, description = "Stale If-Match", content_type = "application/problem+json", body = crate::web::problem::Problem)))]
 #[patch("/units/{id}")]
 pub async fn update(
     state: web::Data<AppState>,
@@ -158,7 +158,7 @@ pub async fn update(
     path: web::Path<String>,
     if_match: IfMatch,
     body: JsonBody<unit_tree::UnitChange>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Error> {
     let unit = state.op(move |conn, ctx| unit_tree::update(conn, ctx, &caller, &path, if_match.0, body.0)).await?;
     Ok(HttpResponse::Ok().insert_header(("ETag", etag(unit.version))).json(UnitView::from(unit)))
 }
@@ -187,7 +187,7 @@ pub async fn lineage(
     state: web::Data<AppState>,
     _caller: CurrentUser,
     path: web::Path<String>,
-) -> Result<web::Json<UnitLineage>, ApiError> {
+) -> Result<web::Json<UnitLineage>, Error> {
     let id = parse_id(&path)?;
     let l = state.db(move |conn| crate::unit_tree::lineage(conn, &id)).await?;
     Ok(web::Json(UnitLineage {

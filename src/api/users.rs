@@ -7,7 +7,7 @@ use super::instant;
 use crate::accounts::{self, NewAccount, UnitRef};
 use crate::auth::CurrentUser;
 use crate::domain::role::{Role, one_of};
-use crate::error::{ApiError, Validator};
+use crate::error::{Error, Validator};
 use crate::model::user::{User, UserFilter};
 use crate::paging::{Page, PageRequest};
 use crate::state::AppState;
@@ -78,13 +78,13 @@ pub struct UserQuery {
     cursor: Option<String>,
 }
 
-#[utoipa::path(tag = "users", request_body = NewUserRequest, responses((status = 201, description = "Created; the generated password, if any, is shown once", body = CreatedUser), (status = 409, description = "The user name is taken", content_type = "application/problem+json", body = crate::error::Problem)))]
+#[utoipa::path(tag = "users", request_body = NewUserRequest, responses((status = 201, description = "Created; the generated password, if any, is shown once", body = CreatedUser), (status = 409, description = "The user name is taken", content_type = "application/problem+json", body = crate::web::problem::Problem)))]
 #[post("/users")]
 pub async fn create(
     state: web::Data<AppState>,
     caller: CurrentUser,
     body: JsonBody<NewUserRequest>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Error> {
     caller.require(&[Role::Admin])?;
     let b = body.0;
     let account = NewAccount {
@@ -113,7 +113,7 @@ pub async fn list(
     state: web::Data<AppState>,
     caller: CurrentUser,
     q: QueryParams<UserQuery>,
-) -> Result<web::Json<Page<UserView>>, ApiError> {
+) -> Result<web::Json<Page<UserView>>, Error> {
     caller.require(&[Role::Admin])?;
     let q = q.0;
     let page = PageRequest::parse(q.limit, q.cursor.as_deref())?;
@@ -134,14 +134,14 @@ pub async fn get(
     state: web::Data<AppState>,
     caller: CurrentUser,
     path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Error> {
     caller.require(&[Role::Admin])?;
     let id = parse_id(&path)?;
-    let user = state.db(move |conn| User::find(conn, &id)?.ok_or(ApiError::NotFound)).await?;
+    let user = state.db(move |conn| User::find(conn, &id)?.ok_or(Error::NotFound)).await?;
     Ok(HttpResponse::Ok().insert_header(("ETag", etag(user.version))).json(UserView::from(user)))
 }
 
-#[utoipa::path(tag = "users", params(("If-Match" = Option<String>, Header, description = "The version you read (its ETag); a stale one gets 412")), request_body = crate::accounts::AccountChange, responses((status = 200, description = "Updated", body = UserView, headers(("ETag" = String, description = "The version, for If-Match"))), (status = 409, description = "Conflicting change", content_type = "application/problem+json", body = crate::error::Problem), (status = 412, description = "Stale If-Match", content_type = "application/problem+json", body = crate::error::Problem)))]
+#[utoipa::path(tag = "users", params(("If-Match" = Option<String>, Header, description = "The version you read (its ETag); a stale one gets 412")), request_body = crate::accounts::AccountChange, responses((status = 200, description = "Updated", body = UserView, headers(("ETag" = String, description = "The version, for If-Match"))), (status = 409, description = "Conflicting change", content_type = "application/problem+json", body = crate::web::problem::Problem), (status = 412, description = "Stale If-Match", content_type = "application/problem+json", body = crate::web::problem::Problem)))]
 #[patch("/users/{id}")]
 pub async fn update(
     state: web::Data<AppState>,
@@ -149,7 +149,7 @@ pub async fn update(
     path: web::Path<String>,
     if_match: IfMatch,
     body: JsonBody<accounts::AccountChange>,
-) -> Result<HttpResponse, ApiError> {
+) -> Result<HttpResponse, Error> {
     caller.require(&[Role::Admin])?;
     let user = accounts::change(&state, caller, &path, if_match.0, body.0).await?;
     Ok(HttpResponse::Ok().insert_header(("ETag", etag(user.version))).json(UserView::from(user)))

@@ -15,7 +15,7 @@ use std::task::{Context, Poll, ready};
 use actix_web::http::StatusCode;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-use crate::error::MAX_URL_BYTES;
+use crate::web::problem::MAX_URL_BYTES;
 
 /// What actix-http writes for a request head it could not parse, and the status it means.
 const PARSER_ERRORS: [(&[u8], StatusCode); 2] = [

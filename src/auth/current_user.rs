@@ -6,7 +6,7 @@ use chrono::NaiveDateTime;
 use crate::auth::token::TokenKeys;
 use crate::db::DbConn;
 use crate::domain::role::Role;
-use crate::error::ApiError;
+use crate::error::Error;
 use crate::model::Actor;
 use crate::model::session::Session;
 use crate::model::user::User;
@@ -25,8 +25,8 @@ pub struct CurrentUser {
 
 impl CurrentUser {
     /// 403 unless the caller has one of `roles`.
-    pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
-        if roles.contains(&self.role) { Ok(()) } else { Err(ApiError::Forbidden) }
+    pub fn require(&self, roles: &[Role]) -> Result<(), Error> {
+        if roles.contains(&self.role) { Ok(()) } else { Err(Error::Forbidden) }
     }
 
     /// The caller as stamped on audit records.
@@ -57,10 +57,10 @@ impl TokenOnly {
     }
 
     /// The caller, if the session is still live and the account active (else 401).
-    pub fn resolve(self, conn: &mut DbConn, now: NaiveDateTime) -> Result<CurrentUser, ApiError> {
+    pub fn resolve(self, conn: &mut DbConn, now: NaiveDateTime) -> Result<CurrentUser, Error> {
         let (user, unit_ended) =
-            Session::active_user(conn, &self.session_id, &self.user_id, now)?.ok_or(ApiError::Unauthorized)?;
-        let role = Role::parse(&user.role).ok_or_else(|| ApiError::internal("stored role unknown"))?;
+            Session::active_user(conn, &self.session_id, &self.user_id, now)?.ok_or(Error::Unauthorized)?;
+        let role = Role::parse(&user.role).ok_or_else(|| Error::internal("stored role unknown"))?;
         Ok(CurrentUser { user, role, session_id: self.session_id, client_addr: self.client_addr, unit_ended })
     }
 

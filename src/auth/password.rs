@@ -7,7 +7,7 @@ use argon2::Argon2;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use rand::distr::{Alphanumeric, SampleString};
 
-use crate::error::ApiError;
+use crate::error::Error;
 
 /// Hash of a random password, verified for unknown users so that a wrong
 /// username costs the same time as a wrong password.
@@ -141,25 +141,25 @@ impl Hasher {
         &self,
         caller: &str,
         work: impl FnOnce() -> T + Send + 'static,
-    ) -> Result<T, ApiError> {
+    ) -> Result<T, Error> {
         let (done, result) = tokio::sync::oneshot::channel();
         let job: Job = Box::new(move || {
             let _ = done.send(work());
         });
         if !self.shared.push(caller, job) {
-            return Err(ApiError::Throttled { retry_after_secs: 1 });
+            return Err(Error::Throttled { retry_after_secs: 1 });
         }
-        result.await.map_err(|_| ApiError::internal("a hashing job ended without an answer"))
+        result.await.map_err(|_| Error::internal("a hashing job ended without an answer"))
     }
 
     /// [`hash`], on the pool, in `caller`'s turn.
-    pub async fn hash(&self, caller: &str, password: String) -> Result<String, ApiError> {
-        self.run(caller, move || hash(&password)).await?.map_err(ApiError::internal)
+    pub async fn hash(&self, caller: &str, password: String) -> Result<String, Error> {
+        self.run(caller, move || hash(&password)).await?.map_err(Error::internal)
     }
 
     /// [`verify`] against `phc`, or [`verify_dummy`] when there is no user; on the pool, in
     /// `caller`'s turn.
-    pub async fn verify(&self, caller: &str, password: String, phc: Option<String>) -> Result<bool, ApiError> {
+    pub async fn verify(&self, caller: &str, password: String, phc: Option<String>) -> Result<bool, Error> {
         self.run(caller, move || match phc {
             Some(phc) => verify(&password, &phc),
             None => {

@@ -12,7 +12,7 @@ use crate::domain::handling::{Category, System};
 use crate::domain::role::one_of;
 use crate::domain::text;
 use crate::domain::workflow::{self, Addition, Status};
-use crate::error::{ApiError, Validator, msg};
+use crate::error::{Error, Validator, msg};
 use crate::model::audit::AuditEntry;
 use crate::model::case::{Case, CaseEvent};
 use crate::model::decision::Decision;
@@ -20,9 +20,7 @@ use crate::model::handling::Handling;
 use crate::model::new_id;
 use crate::model::subject::Subject;
 
-const AUTHORITY_MAX: usize = 200;
-const REFERENCE_MAX: usize = 100;
-const NOTE_MAX: usize = 2_000;
+use crate::domain::limits::{AUTHORITY_MAX, DECISION_NOTE_MAX, REFERENCE_MAX};
 
 /// A decision as a client gives it: inline when closing, or on its own.
 #[derive(Deserialize, Clone, Default, utoipa::ToSchema)]
@@ -50,7 +48,7 @@ pub(crate) fn check(
     input: &DecisionInput,
     prefix: &str,
     v: &mut Validator,
-) -> Result<Option<Decision>, ApiError> {
+) -> Result<Option<Decision>, Error> {
     let at = |f: &str| format!("{prefix}{f}");
     let system = match input.system.as_deref().map(|s| (s, System::parse(s))) {
         None => None,
@@ -103,7 +101,7 @@ pub(crate) fn check(
     };
     let authority = optional(v, "authority", &input.authority, AUTHORITY_MAX);
     let reference = optional(v, "reference", &input.reference, REFERENCE_MAX);
-    let note = optional(v, "note", &input.note, NOTE_MAX);
+    let note = optional(v, "note", &input.note, DECISION_NOTE_MAX);
     let (Some(measure), Some(decided_on)) = (measure, decided_on) else { return Ok(None) };
     Ok(Some(Decision {
         id: new_id(),
@@ -123,7 +121,7 @@ pub(crate) fn check(
 
 /// What a decision on `case` is checked against: the handling catalog and the
 /// categories of the case's subject (none known: any of its kind).
-pub(super) fn grounds(conn: &mut DbConn, case: &Case) -> Result<(Handling, Vec<Category>), ApiError> {
+pub(super) fn grounds(conn: &mut DbConn, case: &Case) -> Result<(Handling, Vec<Category>), Error> {
     let categories = match &case.subject_id {
         Some(id) => Subject::find(conn, id)?.map(|s| s.category_list()).unwrap_or_default(),
         None => Vec::new(),
@@ -149,17 +147,17 @@ pub fn decide(
     id: &str,
     if_match: Option<i64>,
     input: DecisionInput,
-) -> Result<(Case, Decision), ApiError> {
+) -> Result<(Case, Decision), Error> {
     super::scope_of(caller)?;
     let now = ctx.now();
     write_tx(conn, |conn| {
         let (before, ids) = visible(conn, caller, id)?;
         if !workflow::may_decide(caller.role) {
-            return Err(ApiError::Forbidden);
+            return Err(Error::Forbidden);
         }
         check_version(if_match, before.version)?;
         if !workflow::accepts(Addition::Decision, before.status) {
-            return Err(ApiError::conflict(msg::no_decision_now(before.status.as_str())));
+            return Err(Error::conflict(msg::no_decision_now(before.status.as_str())));
         }
         let (handling, categories) = grounds(conn, &before)?;
         let mut v = Validator::new();
@@ -179,7 +177,7 @@ pub fn decide(
         };
         let decision = check(ctx, (&handling, &categories), caller, &before, &input, "", &mut v)?;
         v.finish()?;
-        let Some(mut decision) = decision else { return Err(ApiError::internal("a checked decision is missing")) };
+        let Some(mut decision) = decision else { return Err(Error::internal("a checked decision is missing")) };
         decision.corrects = corrected.as_ref().map(|d| d.id.clone());
         decision.insert(conn)?;
 
@@ -201,7 +199,7 @@ pub fn decide(
 }
 
 /// Every version of the decisions on case `id`, oldest first, if the caller may see it.
-pub fn decisions(conn: &mut DbConn, caller: &CurrentUser, id: &str) -> Result<Vec<Decision>, ApiError> {
+pub fn decisions(conn: &mut DbConn, caller: &CurrentUser, id: &str) -> Result<Vec<Decision>, Error> {
     let (case, _) = visible(conn, caller, id)?;
     Ok(Decision::of_case(conn, &case.id)?)
 }

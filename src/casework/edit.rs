@@ -11,7 +11,7 @@ use crate::domain::deadline::parse_deadline;
 use crate::domain::role::Role;
 use crate::domain::workflow;
 use crate::error::msg;
-use crate::error::{ApiError, Validator};
+use crate::error::{Error, Validator};
 use crate::model::audit::AuditEntry;
 use crate::model::campaign::Campaign;
 use crate::model::case::{Case, CaseEvent};
@@ -25,7 +25,7 @@ pub fn edit(
     id: &str,
     if_match: Option<i64>,
     input: CaseInput,
-) -> Result<(Case, Vec<String>), ApiError> {
+) -> Result<(Case, Vec<String>), Error> {
     caller.require(&[Role::Inspector, Role::Reviewer])?;
     let now = ctx.now();
     let tz = ctx.tz()?;
@@ -33,15 +33,15 @@ pub fn edit(
         let (before, before_ids) = visible(conn, caller, id)?;
         let status = before.status;
         if caller.role == Role::Inspector && before.created_by != caller.user.id {
-            return Err(ApiError::Forbidden);
+            return Err(Error::Forbidden);
         }
         check_version(if_match, before.version)?;
         if !super::screen::may_edit(caller, &before) {
-            return Err(ApiError::conflict(msg::not_editable(status.as_str())));
+            return Err(Error::conflict(msg::not_editable(status.as_str())));
         }
         let mut v = Validator::new();
         v.check(input.campaign_id.is_none(), "campaign_id", msg::campaign_fixed());
-        let campaign = Campaign::find(conn, &before.campaign_id)?.ok_or(ApiError::NotFound)?;
+        let campaign = Campaign::find(conn, &before.campaign_id)?.ok_or(Error::NotFound)?;
         let mut draft =
             Draft { case: before.clone(), indicator_ids: before_ids.clone(), categories: Vec::new(), identifier: None };
         apply_fields(ctx, conn, &mut v, &mut draft, Some(&campaign), &input)?;

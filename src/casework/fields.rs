@@ -10,7 +10,7 @@ use crate::domain::handling::Category;
 use crate::domain::role::one_of;
 use crate::domain::text;
 use crate::error::msg;
-use crate::error::{ApiError, Validator};
+use crate::error::{Error, Validator};
 use crate::model::campaign::Campaign;
 use crate::model::canonical_id;
 use crate::model::case::Case;
@@ -18,9 +18,7 @@ use crate::model::directive::Indicator;
 use crate::model::subject::Subject;
 use crate::model::unit::Unit;
 
-const TITLE_MAX: usize = 300;
-const DESCRIPTION_MAX: usize = 10_000;
-const NAME_MAX: usize = 200;
+use crate::domain::limits::{DESCRIPTION_MAX, IDENTIFIER_MAX, NAME_MAX, TITLE_MAX};
 
 #[derive(Deserialize, Default, Clone, utoipa::ToSchema)]
 pub struct SubjectInput {
@@ -73,7 +71,7 @@ pub(super) fn apply_fields(
     d: &mut Draft,
     campaign: Option<&Campaign>,
     input: &CaseInput,
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     if let Some(t) = &input.title {
         match text::clean_required(t, TITLE_MAX) {
             Ok(t) => d.case.title = t,
@@ -166,7 +164,7 @@ pub(super) fn apply_fields(
         }
         let name = s.person_name.as_deref().map(|n| text::clean_required(n, NAME_MAX));
         let position = s.person_position.as_deref().map(|n| text::clean_required(n, NAME_MAX));
-        let identifier = s.identifier.as_deref().map(|n| text::clean_required(n, crate::subjects::IDENTIFIER_MAX));
+        let identifier = s.identifier.as_deref().map(|n| text::clean_required(n, IDENTIFIER_MAX));
         d.identifier = None;
         if d.case.subject_kind == SubjectKind::Individual {
             d.case.body_name = None;
@@ -259,7 +257,7 @@ pub(crate) fn derive(
     categories: &[Category],
     identifier: Option<&str>,
     now: chrono::NaiveDateTime,
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     if case.subject_id.is_none() {
         let name = match case.subject_kind {
             SubjectKind::Individual => case.person_name.as_deref(),
@@ -288,7 +286,7 @@ pub(crate) fn derive(
     if let Some(u) = &unit
         && !u.alive_on(case.detected_on)
     {
-        return Err(ApiError::field("subject.unit_id", crate::reorganisation::gone_on(case.detected_on)));
+        return Err(Error::field("subject.unit_id", crate::reorganisation::gone_on(case.detected_on)));
     }
     case.search_text = case.search_text_of(&unit.map(|u| u.name).unwrap_or_default());
     Ok(())

@@ -7,9 +7,10 @@ use serde::Deserialize;
 
 use crate::auth::CurrentUser;
 use crate::db::DbConn;
+use crate::domain::limits::QUERY_MAX;
 use crate::domain::role::one_of;
 use crate::domain::workflow::Status;
-use crate::error::{ApiError, Validator};
+use crate::error::{Error, Validator};
 use crate::i18n::{Lang, catalogs};
 use crate::model::campaign::{Campaign, CampaignFilter};
 use crate::model::case::{Case, CaseFilter, CaseOrder, CaseScope};
@@ -40,14 +41,14 @@ pub struct CaseQuery {
 }
 
 /// Validates the list filters (shared by the list and its export).
-pub fn case_filter(q: &CaseQuery) -> Result<CaseFilter, ApiError> {
+pub fn case_filter(q: &CaseQuery) -> Result<CaseFilter, Error> {
     let mut v = Validator::new();
     let (from, to) = v.period(q.from.as_deref(), q.to.as_deref());
     if let Some(s) = &q.status {
         v.check(Status::parse(s).is_some(), "status", one_of(&Status::ALL.map(Status::as_str)));
     }
     if let Some(q) = &q.q {
-        v.check(q.chars().count() <= 200, "q", crate::error::msg::too_long(200));
+        v.check(q.chars().count() <= QUERY_MAX, "q", crate::error::msg::too_long(QUERY_MAX));
     }
     v.finish()?;
     Ok(CaseFilter {
@@ -78,10 +79,10 @@ pub fn case_table(
     tz: chrono_tz::Tz,
     max_rows: i64,
     lang: Lang,
-) -> Result<Table, ApiError> {
+) -> Result<Table, Error> {
     let rows = Case::list_visible(conn, scope, filter, now, None, max_rows + 1)?;
     if rows.len() as i64 > max_rows {
-        return Err(ApiError::field("format", crate::error::msg::too_many_rows(max_rows)));
+        return Err(Error::field("format", crate::error::msg::too_many_rows(max_rows)));
     }
     let ids: Vec<String> = rows.iter().map(|c| c.id.clone()).collect();
     let cited = Case::indicators_of(conn, &ids)?;
@@ -170,7 +171,7 @@ pub struct Pickers {
 }
 
 /// The list's filter choices for `caller`.
-pub fn pickers(conn: &mut DbConn, caller: &CurrentUser) -> Result<Pickers, ApiError> {
+pub fn pickers(conn: &mut DbConn, caller: &CurrentUser) -> Result<Pickers, Error> {
     let seen = crate::campaigns::visible_to(caller, CampaignFilter::default());
     let units = match (&caller.user.unit_id, &seen.member) {
         (Some(u), None) => Unit::subtree(conn, u)?,
@@ -188,7 +189,7 @@ pub enum ListPage {
 
 impl ListPage {
     /// Checks `cursor` for `order` (`None`: newest first); a bad cursor is a 422 on `cursor`.
-    pub fn parse(order: Option<CaseOrder>, cursor: Option<&str>, limit: i64) -> Result<ListPage, ApiError> {
+    pub fn parse(order: Option<CaseOrder>, cursor: Option<&str>, limit: i64) -> Result<ListPage, Error> {
         Ok(match order {
             None => ListPage::Newest(PageRequest::parse(Some(limit), cursor)?),
             Some(order) => {
@@ -206,7 +207,7 @@ impl ListPage {
         scope: &CaseScope,
         filter: &CaseFilter,
         now: NaiveDateTime,
-    ) -> Result<(Vec<Case>, Option<String>), ApiError> {
+    ) -> Result<(Vec<Case>, Option<String>), Error> {
         let (mut found, limit) = match &self {
             ListPage::Newest(p) => {
                 (Case::list_visible(conn, scope, filter, now, p.after.as_deref(), p.fetch())?, p.limit)
@@ -234,8 +235,8 @@ fn ordered_cursor(key: NaiveDateTime, id: &str) -> String {
 }
 
 /// Reads [`ordered_cursor`]'s form back; anything else is a 422 on `cursor`.
-fn parse_ordered_cursor(raw: &str) -> Result<(NaiveDateTime, String), ApiError> {
-    let bad = || ApiError::field("cursor", crate::error::msg::bad_cursor());
+fn parse_ordered_cursor(raw: &str) -> Result<(NaiveDateTime, String), Error> {
+    let bad = || Error::field("cursor", crate::error::msg::bad_cursor());
     let text = key_of(raw).ok_or_else(bad)?;
     let (key, id) = text.split_once('|').ok_or_else(bad)?;
     let key = crate::domain::dates::parse_rfc3339(key).and_then(Result::ok).ok_or_else(bad)?;

@@ -12,7 +12,7 @@ use crate::domain::deadline::review_deadline;
 use crate::domain::role::Role;
 use crate::domain::workflow::Status;
 use crate::error::msg;
-use crate::error::{ApiError, Validator};
+use crate::error::{Error, Validator};
 use crate::model::audit::AuditEntry;
 use crate::model::campaign::Campaign;
 use crate::model::canonical_id;
@@ -27,7 +27,7 @@ pub fn log_with_files(
     caller: &CurrentUser,
     input: CaseInput,
     files: Vec<super::Upload>,
-) -> Result<(Case, Vec<String>), ApiError> {
+) -> Result<(Case, Vec<String>), Error> {
     // `attach` checks each file; a refused one rolls the case back with it.
     write_tx(conn, |conn| {
         let (case, ids) = log(conn, ctx, caller, input)?;
@@ -40,12 +40,7 @@ pub fn log_with_files(
 
 /// Logs a new case (inspectors, in a campaign they belong to): checks every field, then
 /// in one transaction numbers, stores and records it.
-pub fn log(
-    conn: &mut DbConn,
-    ctx: &Ctx,
-    caller: &CurrentUser,
-    input: CaseInput,
-) -> Result<(Case, Vec<String>), ApiError> {
+pub fn log(conn: &mut DbConn, ctx: &Ctx, caller: &CurrentUser, input: CaseInput) -> Result<(Case, Vec<String>), Error> {
     caller.require(&[Role::Inspector])?;
     let now = ctx.now();
     let mut v = Validator::new();
@@ -130,7 +125,7 @@ pub fn log(
         // cannot be concluded between this check and the insert.
         db::lock_shared(conn, &campaign_lock(&case.campaign_id))?;
         if Campaign::find(conn, &case.campaign_id)?.is_none_or(|c| c.status == "concluded") {
-            return Err(ApiError::field("campaign_id", msg::campaign_concluded()));
+            return Err(Error::field("campaign_id", msg::campaign_concluded()));
         }
         case.number = Case::next_number(conn, year)?;
         derive(conn, &mut case, &categories, identifier.as_deref(), now)?;

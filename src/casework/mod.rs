@@ -37,7 +37,7 @@ use crate::config::Settings;
 use crate::db::DbConn;
 use crate::domain::dates::instant;
 use crate::domain::role::Role;
-use crate::error::{ApiError, Message, msg};
+use crate::error::{Error, Message, msg};
 use crate::model::alert::Alert;
 use crate::model::canonical_id;
 use crate::model::case::{Case, CaseScope};
@@ -70,16 +70,13 @@ impl Ctx {
     }
 
     /// The deployment's time zone (validated at startup).
-    pub fn tz(&self) -> Result<Tz, ApiError> {
-        self.settings.time_zone().map_err(ApiError::internal)
+    pub fn tz(&self) -> Result<Tz, Error> {
+        self.settings.time_zone().map_err(Error::internal)
     }
 
     /// The working-day calendar deadlines are counted in, or `None` when
     /// `escalation.day_kind` counts calendar days.
-    pub fn calendar(
-        &self,
-        conn: &mut DbConn,
-    ) -> Result<Option<Arc<crate::domain::calendar::WorkingCalendar>>, ApiError> {
+    pub fn calendar(&self, conn: &mut DbConn) -> Result<Option<Arc<crate::domain::calendar::WorkingCalendar>>, Error> {
         let policy = &self.settings.escalation;
         if !policy.working_days() {
             return Ok(None);
@@ -88,36 +85,36 @@ impl Ctx {
     }
 
     /// Today in the deployment's time zone.
-    pub fn today(&self) -> Result<NaiveDate, ApiError> {
+    pub fn today(&self) -> Result<NaiveDate, Error> {
         Ok(self.now.with_timezone(&self.tz()?).date_naive())
     }
 }
 
 /// The cases a caller may see; administrators do not work on cases.
-pub fn scope_of(caller: &CurrentUser) -> Result<CaseScope, ApiError> {
+pub fn scope_of(caller: &CurrentUser) -> Result<CaseScope, Error> {
     match caller.role {
         Role::Inspector => Ok(CaseScope::CampaignsOf(caller.user.id.clone())),
         Role::Reviewer | Role::UnitHead if caller.unit_ended => Ok(CaseScope::Nothing),
         Role::Reviewer | Role::UnitHead => {
             Ok(caller.user.unit_id.clone().map(CaseScope::Subtree).unwrap_or(CaseScope::Nothing))
         }
-        Role::Admin => Err(ApiError::Forbidden),
+        Role::Admin => Err(Error::Forbidden),
     }
 }
 
 /// The units `caller` may make responsible for a case: their own unit's living subtree,
 /// with each unit's depth under it (none for a caller without a unit).
-pub fn responsible_choices(conn: &mut DbConn, caller: &CurrentUser) -> Result<Vec<(Unit, i32)>, ApiError> {
+pub fn responsible_choices(conn: &mut DbConn, caller: &CurrentUser) -> Result<Vec<(Unit, i32)>, Error> {
     let Some(root) = &caller.user.unit_id else { return Ok(Vec::new()) };
     Ok(Unit::subtree(conn, root)?.into_iter().filter(|(u, _)| u.ended_on.is_none()).collect())
 }
 
 /// A case the caller may see, with the indicator ids it cites; 404 otherwise (also
 /// for a malformed id).
-pub fn visible(conn: &mut DbConn, caller: &CurrentUser, id: &str) -> Result<(Case, Vec<String>), ApiError> {
+pub fn visible(conn: &mut DbConn, caller: &CurrentUser, id: &str) -> Result<(Case, Vec<String>), Error> {
     let scope = scope_of(caller)?;
     let id = parse_id(id)?;
-    Case::find_visible(conn, &id, &scope)?.ok_or(ApiError::NotFound)
+    Case::find_visible(conn, &id, &scope)?.ok_or(Error::NotFound)
 }
 
 /// What `GET /cases/{id}` reads: the caller's session (401 unless live), then the case if
@@ -127,14 +124,14 @@ pub fn read(
     caller: crate::auth::TokenOnly,
     id: &str,
     now: NaiveDateTime,
-) -> Result<(Case, Vec<String>), ApiError> {
+) -> Result<(Case, Vec<String>), Error> {
     let caller = caller.resolve(conn, now)?;
     visible(conn, &caller, id)
 }
 
 /// A path id: anything that is not a UUID cannot name a record, so it is a 404.
-fn parse_id(raw: &str) -> Result<String, ApiError> {
-    canonical_id(raw).ok_or(ApiError::NotFound)
+fn parse_id(raw: &str) -> Result<String, Error> {
+    canonical_id(raw).ok_or(Error::NotFound)
 }
 
 /// The lock that orders case creation (shared) against changes to their campaign (exclusive).
@@ -143,17 +140,17 @@ pub fn campaign_lock(campaign_id: &str) -> String {
 }
 
 /// 412 unless the version the client read (if it named one) is still `current`.
-fn check_version(if_match: Option<i64>, current: i64) -> Result<(), ApiError> {
+fn check_version(if_match: Option<i64>, current: i64) -> Result<(), Error> {
     match if_match {
-        Some(v) if v != current => Err(ApiError::PreconditionFailed),
+        Some(v) if v != current => Err(Error::PreconditionFailed),
         _ => Ok(()),
     }
 }
 
 /// Another writer got in between our read and our versioned write: stale for a client
 /// that named a version, a conflict for one that did not.
-fn lost_race(if_match: Option<i64>) -> ApiError {
-    if if_match.is_some() { ApiError::PreconditionFailed } else { ApiError::conflict(msg::concurrent_change()) }
+fn lost_race(if_match: Option<i64>) -> Error {
+    if if_match.is_some() { Error::PreconditionFailed } else { Error::conflict(msg::concurrent_change()) }
 }
 
 /// Writes `after` over `before` as the next version (a compare-and-swap: a lost race is
@@ -166,7 +163,7 @@ fn store_change(
     (after, ids): (&mut Case, &[String]),
     if_match: Option<i64>,
     now: NaiveDateTime,
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     after.version = before.version + 1;
     after.updated_at = now;
     if !after.replace_if_version(conn, (before, before_ids), ids)? {
@@ -180,7 +177,7 @@ fn store_change(
 }
 
 /// The unit a request names, if the id is well-formed and exists.
-fn find_unit(conn: &mut DbConn, raw: &str) -> Result<Option<Unit>, ApiError> {
+fn find_unit(conn: &mut DbConn, raw: &str) -> Result<Option<Unit>, Error> {
     match canonical_id(raw) {
         Some(id) => Ok(Unit::find(conn, &id)?),
         None => Ok(None),
@@ -191,7 +188,7 @@ fn find_unit(conn: &mut DbConn, raw: &str) -> Result<Option<Unit>, ApiError> {
 /// head only within their own unit's subtree (so a case is never handed to a unit whose
 /// people the caller does not answer for). Otherwise the message for the field. Called
 /// inside the write's transaction.
-fn unit_in_reach(conn: &mut DbConn, caller: &CurrentUser, raw: &str) -> Result<Result<Unit, Message>, ApiError> {
+fn unit_in_reach(conn: &mut DbConn, caller: &CurrentUser, raw: &str) -> Result<Result<Unit, Message>, Error> {
     // Shared with a reorganisation, which ends units under the exclusive lock.
     crate::db::lock_shared(conn, crate::unit_tree::UNIT_TREE)?;
     let Some(unit) = find_unit(conn, raw)? else { return Ok(Err(msg::no_unit())) };
@@ -206,7 +203,7 @@ fn unit_in_reach(conn: &mut DbConn, caller: &CurrentUser, raw: &str) -> Result<R
 
 /// Whether `unit_id` lies where `caller` may act: a reviewer's or unit head's own subtree;
 /// inspectors are held to their campaign's targets instead.
-pub fn within_reach(conn: &mut DbConn, caller: &CurrentUser, unit_id: &str) -> Result<bool, ApiError> {
+pub fn within_reach(conn: &mut DbConn, caller: &CurrentUser, unit_id: &str) -> Result<bool, Error> {
     match (caller.role, &caller.user.unit_id) {
         (Role::Reviewer | Role::UnitHead, _) if caller.unit_ended => Ok(false),
         (Role::Reviewer | Role::UnitHead, Some(own)) => Ok(Unit::is_in_subtree(conn, own, unit_id)?),

@@ -10,14 +10,14 @@ use crate::auth::CurrentUser;
 use crate::db::{DbConn, write_tx};
 use crate::domain::text;
 use crate::domain::workflow::{self, Addition};
-use crate::error::ApiError;
+use crate::error::Error;
 use crate::error::msg;
 use crate::model::attachment::{Attachment, AttachmentFile};
 use crate::model::audit::AuditEntry;
 use crate::model::case::{CaseEvent, Comment};
 use crate::model::new_id;
 
-const COMMENT_MAX: usize = 5_000;
+use crate::domain::limits::COMMENT_MAX;
 
 /// Adds a comment to a case the caller may see; returns its id and cleaned text.
 pub fn comment(
@@ -26,19 +26,19 @@ pub fn comment(
     caller: &CurrentUser,
     id: &str,
     body: Option<&str>,
-) -> Result<(String, String), ApiError> {
+) -> Result<(String, String), Error> {
     super::scope_of(caller)?;
     let case_id = super::parse_id(id)?;
     let text = match body.map(|b| text::clean_required(b, COMMENT_MAX)) {
         Some(Ok(t)) => t,
-        Some(Err(m)) => return Err(ApiError::field("body", m)),
-        None => return Err(ApiError::field("body", msg::required())),
+        Some(Err(m)) => return Err(Error::field("body", m)),
+        None => return Err(Error::field("body", msg::required())),
     };
     let now = ctx.now();
     write_tx(conn, |conn| {
         let (case, _) = visible(conn, caller, &case_id)?;
         if !workflow::accepts(Addition::Comment, case.status) {
-            return Err(ApiError::conflict(msg::not_editable(case.status.as_str())));
+            return Err(Error::conflict(msg::not_editable(case.status.as_str())));
         }
         let comment_id = new_id();
         Comment::insert(conn, &comment_id, &case_id, &caller.user.id, &text, now)?;
@@ -65,7 +65,7 @@ pub fn attach(
     caller: &CurrentUser,
     id: &str,
     upload: Upload,
-) -> Result<Attachment, ApiError> {
+) -> Result<Attachment, Error> {
     let limits = &ctx.settings.cases;
     check_upload(limits, &upload)?;
     let Upload { file_name, content_type, bytes } = upload;
@@ -76,7 +76,7 @@ pub fn attach(
         // Read again inside the transaction: a case concluded meanwhile takes nothing more.
         let (case, _) = visible(conn, caller, &case.id)?;
         if !workflow::accepts(Addition::Evidence, case.status) {
-            return Err(ApiError::conflict(msg::no_evidence_now(case.status.as_str())));
+            return Err(Error::conflict(msg::no_evidence_now(case.status.as_str())));
         }
         AttachmentFile::put(conn, &sha256, &bytes, now)?;
         let a = Attachment {
@@ -101,19 +101,19 @@ pub fn attach(
 /// Whether an evidence file would be accepted (size, declared type, content), before
 /// anything is stored: `attach` checks it, and the console checks a new case's files
 /// with it before logging the case.
-pub fn check_upload(limits: &crate::config::CaseSettings, upload: &Upload) -> Result<(), ApiError> {
+pub fn check_upload(limits: &crate::config::CaseSettings, upload: &Upload) -> Result<(), Error> {
     let (content_type, bytes) = (&upload.content_type, &upload.bytes);
     if bytes.is_empty() {
-        return Err(ApiError::field("file", msg::file_empty()));
+        return Err(Error::field("file", msg::file_empty()));
     }
     if bytes.len() > limits.attachment_max_bytes {
-        return Err(ApiError::PayloadTooLarge { max_bytes: limits.attachment_max_bytes });
+        return Err(Error::PayloadTooLarge { max_bytes: limits.attachment_max_bytes });
     }
     if !limits.attachment_types.iter().any(|t| t == content_type) {
-        return Err(ApiError::field("file", msg::file_type(content_type, &limits.attachment_types)));
+        return Err(Error::field("file", msg::file_type(content_type, &limits.attachment_types)));
     }
     if !content_matches(content_type, bytes) {
-        return Err(ApiError::field("file", msg::file_content(content_type)));
+        return Err(Error::field("file", msg::file_content(content_type)));
     }
     Ok(())
 }
@@ -137,7 +137,7 @@ fn folder_path(dir: &Path, sha256: &str) -> PathBuf {
 /// Moves into the database the files an earlier version kept in `dir`, a batch at a time;
 /// each file is checked against its digest, and the folder is left as it was. Returns
 /// how many were moved; a file that is missing or does not match is logged and skipped.
-pub fn adopt_files(conn: &mut DbConn, dir: &Path, now: chrono::NaiveDateTime) -> Result<usize, ApiError> {
+pub fn adopt_files(conn: &mut DbConn, dir: &Path, now: chrono::NaiveDateTime) -> Result<usize, Error> {
     let mut moved = 0;
     let mut skipped = std::collections::BTreeSet::new();
     loop {
@@ -152,7 +152,7 @@ pub fn adopt_files(conn: &mut DbConn, dir: &Path, now: chrono::NaiveDateTime) ->
             let path = folder_path(dir, &sha256);
             match std::fs::read(&path) {
                 Ok(bytes) if hex::encode(Sha256::digest(&bytes)) == sha256 => {
-                    write_tx(conn, |conn| Ok::<_, ApiError>(AttachmentFile::put(conn, &sha256, &bytes, now)?))?;
+                    write_tx(conn, |conn| Ok::<_, Error>(AttachmentFile::put(conn, &sha256, &bytes, now)?))?;
                     moved += 1;
                 }
                 other => {

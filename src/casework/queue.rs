@@ -10,7 +10,7 @@ use crate::db::DbConn;
 use crate::domain::report::Counts;
 use crate::domain::role::Role;
 use crate::domain::workflow::Status;
-use crate::error::ApiError;
+use crate::error::Error;
 use crate::model::campaign::{Campaign, CampaignFilter};
 use crate::model::case::{Case, CaseFilter, CaseOrder};
 use crate::model::unit::Unit;
@@ -64,12 +64,7 @@ fn tab_filter(tab: &str) -> CaseFilter {
 }
 
 /// `caller`'s queue at `now`; `tab` picks a reviewer's tab (open when absent or unknown).
-pub fn queue(
-    conn: &mut DbConn,
-    caller: &CurrentUser,
-    tab: Option<&str>,
-    now: NaiveDateTime,
-) -> Result<Queue, ApiError> {
+pub fn queue(conn: &mut DbConn, caller: &CurrentUser, tab: Option<&str>, now: NaiveDateTime) -> Result<Queue, Error> {
     if caller.role == Role::Admin {
         return Ok(Queue::Admin);
     }

@@ -11,7 +11,7 @@ use crate::auth::CurrentUser;
 use crate::db::DbConn;
 use crate::domain::role::Role;
 use crate::domain::workflow::{self, Action, Addition, Check, Need};
-use crate::error::ApiError;
+use crate::error::Error;
 use crate::model::attachment::Attachment;
 use crate::model::campaign::Campaign;
 use crate::model::case::{Case, CaseEvent};
@@ -80,7 +80,7 @@ pub fn may_edit(caller: &CurrentUser, case: &Case) -> bool {
 }
 
 /// What `caller` may do with `case` now.
-pub fn allowed(conn: &mut DbConn, caller: &CurrentUser, case: &Case) -> Result<Allowed, ApiError> {
+pub fn allowed(conn: &mut DbConn, caller: &CurrentUser, case: &Case) -> Result<Allowed, Error> {
     let actions = actions_for(conn, caller, case)?
         .into_iter()
         .map(|action| {
@@ -99,12 +99,7 @@ pub fn allowed(conn: &mut DbConn, caller: &CurrentUser, case: &Case) -> Result<A
 }
 
 /// The case screen of case `id` for `caller` (404 outside their scope).
-pub fn case_screen(
-    conn: &mut DbConn,
-    caller: &CurrentUser,
-    id: &str,
-    now: NaiveDateTime,
-) -> Result<CaseScreen, ApiError> {
+pub fn case_screen(conn: &mut DbConn, caller: &CurrentUser, id: &str, now: NaiveDateTime) -> Result<CaseScreen, Error> {
     let (case, indicator_ids) = visible(conn, caller, id)?;
     let allowed = allowed(conn, caller, &case)?;
     let mut indicators = Indicator::find_many(conn, &indicator_ids)?;
@@ -147,7 +142,7 @@ pub fn case_screen(
 
 /// The names of the case's subject unit (as it was named on the day of detection) and of
 /// its responsible unit (as it is named now).
-fn unit_names(conn: &mut DbConn, case: &Case) -> Result<(Option<String>, Option<String>), ApiError> {
+fn unit_names(conn: &mut DbConn, case: &Case) -> Result<(Option<String>, Option<String>), Error> {
     let mut ids = vec![case.subject_unit_id.clone()];
     ids.extend(case.responsible_unit_id.clone());
     let now_named: HashMap<String, String> = Unit::find_many(conn, &ids)?.into_iter().map(|u| (u.id, u.name)).collect();

@@ -13,15 +13,13 @@ use crate::domain::role::{Role, one_of};
 use crate::domain::text;
 use crate::domain::workflow::{self, Action, Check, Need, Refusal, Status};
 use crate::error::msg;
-use crate::error::{ApiError, Validator};
+use crate::error::{Error, Validator};
 use crate::model::audit::AuditEntry;
 use crate::model::case::{Case, CaseEvent};
 use crate::model::decision::Decision;
 use crate::model::unit::Unit;
 
-const NOTE_MAX: usize = 5_000;
-/// The longest handling period `due_in_working_days` may set: about a year and a half.
-const MAX_WORKING_DAYS: i64 = 365;
+use crate::domain::limits::{NOTE_MAX, WORKING_DAYS_MAX};
 
 /// What a transition is given: the action and whatever its row of the table needs.
 #[derive(Deserialize, Default, utoipa::ToSchema)]
@@ -45,16 +43,14 @@ pub fn transition(
     id: &str,
     if_match: Option<i64>,
     input: TransitionInput,
-) -> Result<(Case, Vec<String>), ApiError> {
+) -> Result<(Case, Vec<String>), Error> {
     // In the order clients have always seen: an administrator is refused, an id that
     // names nothing is a 404, and only then is the body read.
     super::scope_of(caller)?;
     super::parse_id(id)?;
     let action = match input.action.as_deref() {
-        None => return Err(ApiError::field("action", msg::required())),
-        Some(a) => {
-            Action::parse(a).ok_or_else(|| ApiError::field("action", one_of(&Action::ALL.map(Action::as_str))))?
-        }
+        None => return Err(Error::field("action", msg::required())),
+        Some(a) => Action::parse(a).ok_or_else(|| Error::field("action", one_of(&Action::ALL.map(Action::as_str))))?,
     };
     let now = ctx.now();
     let tz = ctx.tz()?;
@@ -62,10 +58,10 @@ pub fn transition(
         let (before, ids) = visible(conn, caller, id)?;
         let from = before.status;
         let rule = match permitted(conn, caller, action, &before, from)? {
-            Err(Refusal::Role) => return Err(ApiError::Forbidden),
+            Err(Refusal::Role) => return Err(Error::Forbidden),
             Err(Refusal::State) => {
                 check_version(if_match, before.version)?;
-                return Err(ApiError::conflict(msg::transition_not_allowed(action.as_str(), from.as_str())));
+                return Err(Error::conflict(msg::transition_not_allowed(action.as_str(), from.as_str())));
             }
             Ok(rule) => rule,
         };
@@ -100,8 +96,8 @@ pub fn transition(
                 },
                 Need::DueAt => match (input.due_at.as_deref(), input.due_in_working_days) {
                     (Some(_), Some(_)) => v.add("due_in_working_days", msg::one_deadline()),
-                    (None, Some(n)) if !(1..=MAX_WORKING_DAYS).contains(&n) => {
-                        v.add("due_in_working_days", msg::working_days_range(MAX_WORKING_DAYS))
+                    (None, Some(n)) if !(1..=WORKING_DAYS_MAX).contains(&n) => {
+                        v.add("due_in_working_days", msg::working_days_range(WORKING_DAYS_MAX))
                     }
                     (None, Some(n)) => {
                         // Counted on the calendar; with calendar days configured, on the working week.
@@ -194,7 +190,7 @@ fn permitted(
     action: Action,
     case: &Case,
     from: Status,
-) -> Result<Result<&'static workflow::Rule, Refusal>, ApiError> {
+) -> Result<Result<&'static workflow::Rule, Refusal>, Error> {
     let rule = match workflow::check(action, caller.role, from) {
         Ok(rule) => rule,
         refused => return Ok(refused),
@@ -211,7 +207,7 @@ fn permitted(
 }
 
 /// The actions `caller` may take on `case` now, in the table's order: what a client offers.
-pub fn actions_for(conn: &mut DbConn, caller: &CurrentUser, case: &Case) -> Result<Vec<Action>, ApiError> {
+pub fn actions_for(conn: &mut DbConn, caller: &CurrentUser, case: &Case) -> Result<Vec<Action>, Error> {
     let from = case.status;
     let mut allowed = Vec::new();
     for action in Action::ALL {

@@ -1,7 +1,7 @@
 //! Administration: accounts (the generated password shown once), the unit tree, catalog
 //! import, the mail outbox and the audit log, through the same operations as the API.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use actix_multipart::Multipart;
 use actix_web::http::{StatusCode, header};
@@ -15,7 +15,8 @@ use super::session::{Admin, Viewer};
 use super::{Console, Fail};
 use crate::accounts::{self, AccountChange, NewAccount, UnitRef};
 use crate::domain::role::{Role, UnitKind};
-use crate::error::ApiError;
+use crate::error::Error;
+use crate::i18n::Lang;
 use crate::model::alert::OutboxMessage;
 use crate::model::audit::{AuditEntry, AuditFilter, AuditRecord};
 use crate::model::unit::Unit;
@@ -26,7 +27,7 @@ use crate::unit_tree::{NewUnit, UnitChange};
 const PAGE: i64 = 100;
 
 /// Every unit, as the tree shows it: each root followed by its subtree, with depths.
-fn unit_tree(conn: &mut crate::db::DbConn) -> Result<Vec<Value>, ApiError> {
+fn unit_tree(conn: &mut crate::db::DbConn) -> Result<Vec<Value>, Error> {
     let mut out = Vec::new();
     for root in Unit::roots(conn)? {
         for (u, depth) in Unit::subtree(conn, &root.id)? {
@@ -42,15 +43,15 @@ fn unit_tree(conn: &mut crate::db::DbConn) -> Result<Vec<Value>, ApiError> {
 
 /// A refusal that belongs beside a field (422, or a clash on a unique name) as field
 /// messages; anything else becomes its page.
-fn form_errors(console: &Console, viewer: &Viewer, e: ApiError) -> Result<BTreeMap<String, String>, Fail> {
+fn form_errors(console: &Console, viewer: &Viewer, e: Error) -> Result<BTreeMap<String, String>, Fail> {
     let lang = viewer.lang;
     let clash = |field: &str, key: &str| BTreeMap::from([(field.to_string(), console.text(lang, key))]);
     match e {
-        ApiError::Conflict { code: "username-taken", .. } => Ok(clash("username", "admin-username-taken")),
-        ApiError::Conflict { code: "unit-code-taken", .. } => Ok(clash("code", "admin-code-taken")),
-        ApiError::Conflict { code: "last-admin", .. } => Ok(clash("role", "admin-last-admin")),
-        ApiError::Conflict { code: "own-admin-account", .. } => Ok(clash("role", "admin-own-account")),
-        ApiError::PreconditionFailed => Ok(clash("version", "stale-text")),
+        Error::Conflict { code: "username-taken", .. } => Ok(clash("username", "admin-username-taken")),
+        Error::Conflict { code: "unit-code-taken", .. } => Ok(clash("code", "admin-code-taken")),
+        Error::Conflict { code: "last-admin", .. } => Ok(clash("role", "admin-last-admin")),
+        Error::Conflict { code: "own-admin-account", .. } => Ok(clash("role", "admin-own-account")),
+        Error::PreconditionFailed => Ok(clash("version", "stale-text")),
         e => Ok(field_errors(lang, e)?),
     }
 }
@@ -59,6 +60,14 @@ fn form_errors(console: &Console, viewer: &Viewer, e: ApiError) -> Result<BTreeM
 pub struct UsersQuery {
     role: Option<String>,
     cursor: Option<String>,
+}
+
+/// One account as the users page lists it, with its unit's name.
+fn user_row(u: User, names: &BTreeMap<String, String>) -> Value {
+    context! {
+        id => u.id, username => u.username, full_name => u.full_name, role => u.role, active => u.active,
+        unit => u.unit_id.as_ref().and_then(|id| names.get(id).cloned()),
+    }
 }
 
 /// The users page: the list (by role), the form for a new one, and what was just done.
@@ -85,26 +94,9 @@ async fn users_page(
         .iter()
         .filter_map(|u| Some((u.get_attr("id").ok()?.to_string(), u.get_attr("name").ok()?.to_string())))
         .collect();
-    let rows: Vec<Value> = users
-        .into_iter()
-        .take(PAGE as usize)
-        .map(|u| {
-            context! {
-                id => u.id, username => u.username, full_name => u.full_name, role => u.role, active => u.active,
-                unit => u.unit_id.as_ref().and_then(|id| names.get(id).cloned()),
-            }
-        })
-        .collect();
+    let rows: Vec<Value> = users.into_iter().take(PAGE as usize).map(|u| user_row(u, &names)).collect();
     let next = if more { rows.last().and_then(|r| r.get_attr("id").ok()).map(|v| v.to_string()) } else { None };
-    let stranded: Vec<Value> = stranded
-        .into_iter()
-        .map(|u| {
-            context! {
-                id => u.id, username => u.username, role => u.role,
-                unit => u.unit_id.as_ref().and_then(|id| names.get(id).cloned()),
-            }
-        })
-        .collect();
+    let stranded: Vec<Value> = stranded.into_iter().map(|u| user_row(u, &names)).collect();
     let ctx = context! {
         users => rows, stranded => stranded, units => units, roles => Role::ALL.map(Role::as_str), role => role, next => next, ..extra
     };
@@ -146,7 +138,7 @@ pub async fn create_user(
         let password = checked.password.clone();
         let user =
             state.op(move |conn, ctx| accounts::create(conn, &caller.actor(), checked.input, hash, ctx.now())).await?;
-        Ok::<_, ApiError>((user, password))
+        Ok::<_, Error>((user, password))
     }
     .await;
     let (extra, status) = match done {
@@ -178,7 +170,7 @@ async fn user_page(
 ) -> Result<HttpResponse, Fail> {
     let id = crate::web::extract::parse_id(&id)?;
     let (user, units) =
-        state.db(move |conn| Ok((User::find(conn, &id)?.ok_or(ApiError::NotFound)?, unit_tree(conn)?))).await?;
+        state.db(move |conn| Ok((User::find(conn, &id)?.ok_or(Error::NotFound)?, unit_tree(conn)?))).await?;
     let ctx = context! {
         user => context! {
             id => user.id, username => user.username, full_name => user.full_name, email => user.email,
@@ -232,7 +224,7 @@ pub async fn update_user(
             Ok(res)
         }
         Ok(_) => Ok(see_other(format!("/admin/users/{id}"))),
-        Err(e @ (ApiError::NotFound | ApiError::Forbidden)) => Err(Fail(e)),
+        Err(e @ (Error::NotFound | Error::Forbidden)) => Err(Fail(e)),
         Err(e) => {
             let extra = context! { errors => form_errors(&console, &viewer, e)? };
             user_page(&state, &console, &viewer, id, extra, StatusCode::UNPROCESSABLE_ENTITY).await
@@ -301,7 +293,7 @@ async fn unit_page(
     let id = crate::web::extract::parse_id(&id)?;
     let (unit, units, people, lineage) = state
         .db(move |conn| {
-            let unit = Unit::find(conn, &id)?.ok_or(ApiError::NotFound)?;
+            let unit = Unit::find(conn, &id)?.ok_or(Error::NotFound)?;
             let l = crate::unit_tree::lineage(conn, &unit.id)?;
             let brief = |u: Unit| context! { id => u.id, name => u.name, code => u.code };
             let lineage = context! {
@@ -362,7 +354,7 @@ pub async fn update_unit(
     let (caller, target) = (viewer.user.clone(), id.clone());
     match state.op(move |conn, ctx| crate::unit_tree::update(conn, ctx, &caller, &target, if_match, change)).await {
         Ok(_) => Ok(see_other(format!("/admin/units/{id}"))),
-        Err(e @ (ApiError::NotFound | ApiError::Forbidden)) => Err(Fail(e)),
+        Err(e @ (Error::NotFound | Error::Forbidden)) => Err(Fail(e)),
         Err(e) => {
             let extra = context! { errors => form_errors(&console, &viewer, e)? };
             unit_page(&state, &console, &viewer, id, extra, StatusCode::UNPROCESSABLE_ENTITY).await
@@ -438,6 +430,30 @@ pub struct AuditQuery {
     cursor: Option<String>,
 }
 
+/// The audit filter the form asks for; blank fields ask for nothing.
+fn audit_filter(q: &AuditQuery) -> Result<AuditFilter, Error> {
+    let some = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
+    AuditFilter::parse(
+        some(&q.entity_type),
+        some(&q.entity_id),
+        some(&q.actor_id),
+        some(&q.from).as_deref(),
+        some(&q.to).as_deref(),
+    )
+}
+
+/// One audit entry as an administrator reads it: what a case held is withheld.
+fn audit_row(console: &Console, lang: Lang, e: AuditEntry, names: &HashMap<String, String>) -> Value {
+    let AuditRecord { entry: e, before, after, withheld } = AuditRecord::for_admin(e);
+    context! {
+        id => e.id, at => instant(e.at), actor => e.actor_id.as_ref().and_then(|a| names.get(a).cloned()),
+        actor_id => e.actor_id, client_addr => e.client_addr, action => e.action,
+        entity_type => e.entity_type, entity_id => e.entity_id,
+        before => before.map(|v| v.to_string()), after => after.map(|v| v.to_string()),
+        withheld => withheld.iter().map(|k| withheld_label(console, lang, k)).collect::<Vec<_>>(),
+    }
+}
+
 /// `GET /admin/audit?entity_type=&entity_id=&actor_id=&from=&to=`: newest first.
 pub async fn audit(
     state: web::Data<AppState>,
@@ -446,15 +462,7 @@ pub async fn audit(
     q: web::Query<AuditQuery>,
 ) -> Result<HttpResponse, Fail> {
     let q = q.into_inner();
-    let some = |v: &Option<String>| v.clone().filter(|s| !s.trim().is_empty());
-    let checked = AuditFilter::parse(
-        some(&q.entity_type),
-        some(&q.entity_id),
-        some(&q.actor_id),
-        some(&q.from).as_deref(),
-        some(&q.to).as_deref(),
-    );
-    let (filter, errors) = match checked {
+    let (filter, errors) = match audit_filter(&q) {
         Ok(f) => (f, BTreeMap::new()),
         Err(e) => (AuditFilter::default(), field_errors(viewer.lang, e)?),
     };
@@ -470,20 +478,8 @@ pub async fn audit(
         })
         .await?;
     let more = rows.len() as i64 > PAGE;
-    let items: Vec<Value> = rows
-        .into_iter()
-        .take(PAGE as usize)
-        .map(|e| {
-            let AuditRecord { entry: e, before, after, withheld } = AuditRecord::for_admin(e);
-            context! {
-                id => e.id, at => instant(e.at), actor => e.actor_id.as_ref().and_then(|a| names.get(a).cloned()),
-                actor_id => e.actor_id, client_addr => e.client_addr, action => e.action,
-                entity_type => e.entity_type, entity_id => e.entity_id,
-                before => before.map(|v| v.to_string()), after => after.map(|v| v.to_string()),
-                withheld => withheld.iter().map(|k| withheld_label(&console, viewer.lang, k)).collect::<Vec<_>>(),
-            }
-        })
-        .collect();
+    let items: Vec<Value> =
+        rows.into_iter().take(PAGE as usize).map(|e| audit_row(&console, viewer.lang, e, &names)).collect();
     let next = if more { items.last().and_then(|r| r.get_attr("id").ok()).map(|v| v.to_string()) } else { None };
     let status = if ok { StatusCode::OK } else { StatusCode::UNPROCESSABLE_ENTITY };
     let ctx =
@@ -494,6 +490,17 @@ pub async fn audit(
 /// `GET /admin/catalog`
 pub async fn catalog(console: web::Data<Console>, Admin(viewer): Admin) -> Result<HttpResponse, Fail> {
     console.page(Some(&viewer), viewer.lang, "admin_catalog.html", context! { errors => context! {} })
+}
+
+/// The catalog an administrator uploaded, or what is wrong with the file, in `lang`.
+fn uploaded_catalog(
+    console: &Console,
+    lang: crate::i18n::Lang,
+    file: Option<(String, crate::casework::Upload)>,
+) -> Result<crate::domain::catalog::Catalog, String> {
+    let Some((_, file)) = file else { return Err(crate::error::msg::required().text(lang)) };
+    toml::from_str(&String::from_utf8_lossy(&file.bytes))
+        .map_err(|e| format!("{}: {e}", console.text(lang, "admin-catalog-unreadable")))
 }
 
 /// `POST /admin/catalog`: a catalog file (TOML, as under config/catalogs/) imported as
@@ -508,27 +515,14 @@ pub async fn import_catalog(
     let form = FormData::from_pairs(received.fields);
     viewer.check_csrf(form.csrf().as_deref())?;
     let lang = viewer.lang;
-    let refused = |errors: BTreeMap<String, String>| {
-        console.page_with_status(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            Some(&viewer),
-            lang,
-            "admin_catalog.html",
-            context! { errors => errors },
-        )
+    // What is wrong with the file, beside it.
+    let refused = |why: String| {
+        let ctx = context! { errors => context! { file => why } };
+        console.page_with_status(StatusCode::UNPROCESSABLE_ENTITY, Some(&viewer), lang, "admin_catalog.html", ctx)
     };
-    let Some((_, file)) = received.files.into_iter().next() else {
-        return refused(field_errors(lang, ApiError::field("file", crate::error::msg::required()))?);
-    };
-    let text = String::from_utf8_lossy(&file.bytes).to_string();
-    let catalog = match toml::from_str::<crate::domain::catalog::Catalog>(&text) {
+    let catalog = match uploaded_catalog(&console, lang, received.files.into_iter().next()) {
         Ok(c) => c,
-        Err(e) => {
-            return refused(BTreeMap::from([(
-                "file".to_string(),
-                format!("{}: {e}", console.text(lang, "admin-catalog-unreadable")),
-            )]));
-        }
+        Err(why) => return refused(why),
     };
     let caller = viewer.user.clone();
     match state.op(move |conn, ctx| crate::administration::import_catalog(conn, ctx, &caller, catalog)).await {
@@ -543,10 +537,10 @@ pub async fn import_catalog(
             };
             console.page(Some(&viewer), lang, "admin_catalog.html", ctx)
         }
-        Err(ApiError::Validation(errors)) => {
+        Err(Error::Validation(errors)) => {
             // A catalog's problems name entries deep in the file: all of them, beside the file.
             let text = errors.iter().map(|e| format!("{}: {}", e.field, e.message.text(lang))).collect::<Vec<_>>();
-            refused(BTreeMap::from([("file".to_string(), text.join("; "))]))
+            refused(text.join("; "))
         }
         Err(e) => Err(Fail(e)),
     }

@@ -5,7 +5,7 @@ use actix_web::{HttpResponse, web};
 use sha2::{Digest, Sha256};
 
 use super::Fail;
-use crate::error::ApiError;
+use crate::error::Error;
 
 const CSS: &[u8] = include_bytes!("../../templates/static/console.css");
 const JS: &[u8] = include_bytes!("../../templates/static/console.js");
@@ -45,7 +45,7 @@ pub async fn serve(console: web::Data<super::Console>, name: web::Path<String>) 
     let (bytes, kind) = match name.as_str() {
         n if n == console.assets.css => (CSS, "text/css; charset=utf-8"),
         n if n == console.assets.js => (JS, "text/javascript; charset=utf-8"),
-        _ => return Err(Fail(ApiError::NotFound)),
+        _ => return Err(Fail(Error::NotFound)),
     };
     Ok(HttpResponse::Ok()
         .content_type(kind)

@@ -13,8 +13,9 @@ use super::form::{FormData, field_errors};
 use super::session::Viewer;
 use super::{Console, Fail};
 use crate::casework::{self, CaseInput, SubjectInput};
+use crate::db::DbConn;
 use crate::domain::role::Role;
-use crate::error::ApiError;
+use crate::error::Error;
 use crate::model::campaign::{Campaign, CampaignFilter};
 use crate::model::directive::Indicator;
 use crate::model::unit::Unit;
@@ -28,7 +29,7 @@ pub struct NewQuery {
 
 /// What the form offers for a campaign: its target units with their subtrees, and the
 /// indicators of its directive, grouped as the directive groups them.
-async fn choices(state: &AppState, viewer: &Viewer, campaign_id: Option<String>) -> Result<Value, ApiError> {
+async fn choices(state: &AppState, viewer: &Viewer, campaign_id: Option<String>) -> Result<Value, Error> {
     let (user_id, lang) = (viewer.user.user.id.clone(), viewer.lang);
     state
         .db(move |conn| {
@@ -43,36 +44,10 @@ async fn choices(state: &AppState, viewer: &Viewer, campaign_id: Option<String>)
                 .filter(|l| !l.retired)
                 .map(|l| context! { code => l.entry.code.clone(), name => handling.level_name(&l.entry.code, lang) })
                 .collect();
-            let (mut units, mut groups) = (Vec::new(), Vec::<Value>::new());
-            if let Some(c) = &chosen {
-                let targets =
-                    Campaign::targets_of(conn, std::slice::from_ref(&c.id))?.remove(&c.id).unwrap_or_default();
-                let mut seen = std::collections::HashSet::new();
-                for t in targets {
-                    for (u, depth) in Unit::subtree(conn, &t)? {
-                        if seen.insert(u.id.clone()) {
-                            let folded = crate::domain::fold::fold(&u.name);
-                            let ended = u.ended_on.map(crate::i18n::date);
-                            units.push(context! { id => u.id, name => u.name, depth => depth, folded => folded, ended => ended });
-                        }
-                    }
-                }
-                let mut current: Option<(String, String, Vec<Value>)> = None;
-                for i in Indicator::of_directive(conn, &c.directive_id, false)? {
-                    if current.as_ref().is_none_or(|(code, _, _)| *code != i.group_code) {
-                        if let Some((code, title, items)) = current.take() {
-                            groups.push(context! { code => code, title => title, items => items });
-                        }
-                        current = Some((i.group_code.clone(), i.group_title.clone(), Vec::new()));
-                    }
-                    if let Some((_, _, items)) = current.as_mut() {
-                        items.push(context! { id => i.id, code => i.code, title => i.title });
-                    }
-                }
-                if let Some((code, title, items)) = current {
-                    groups.push(context! { code => code, title => title, items => items });
-                }
-            }
+            let (units, groups) = match &chosen {
+                Some(c) => (target_units(conn, c)?, indicator_groups(conn, &c.directive_id)?),
+                None => (Vec::new(), Vec::new()),
+            };
             let campaigns: Vec<Value> =
                 campaigns.into_iter().map(|c| context! { id => c.id, title => c.title }).collect();
             Ok(context! {
@@ -82,6 +57,35 @@ async fn choices(state: &AppState, viewer: &Viewer, campaign_id: Option<String>)
             })
         })
         .await
+}
+
+/// A campaign's target units with their subtrees, each once, in tree order.
+fn target_units(conn: &mut DbConn, c: &Campaign) -> Result<Vec<Value>, Error> {
+    let targets = Campaign::targets_of(conn, std::slice::from_ref(&c.id))?.remove(&c.id).unwrap_or_default();
+    let (mut units, mut seen) = (Vec::new(), std::collections::HashSet::new());
+    for t in targets {
+        for (u, depth) in Unit::subtree(conn, &t)? {
+            if seen.insert(u.id.clone()) {
+                let folded = crate::domain::fold::fold(&u.name);
+                let ended = u.ended_on.map(crate::i18n::date);
+                units.push(context! { id => u.id, name => u.name, depth => depth, folded => folded, ended => ended });
+            }
+        }
+    }
+    Ok(units)
+}
+
+/// A directive's indicators, grouped as the directive groups them.
+fn indicator_groups(conn: &mut DbConn, directive_id: &str) -> Result<Vec<Value>, Error> {
+    let groups = Indicator::grouped(Indicator::of_directive(conn, directive_id, false)?);
+    Ok(groups
+        .into_iter()
+        .map(|(code, title, items)| {
+            let items: Vec<Value> =
+                items.into_iter().map(|i| context! { id => i.id, code => i.code, title => i.title }).collect();
+            context! { code, title, items }
+        })
+        .collect())
 }
 
 /// The form, new or for editing, with what was typed and what was wrong.
@@ -167,60 +171,64 @@ pub async fn create(
     let received = crate::web::files::receive(multipart, state.settings.cases.attachment_max_bytes, 10).await;
     let (form, files, file_error) = match received {
         Ok(r) => (FormData::from_pairs(r.fields), r.files, None),
-        Err(e @ ApiError::PayloadTooLarge { .. }) => (FormData::default(), Vec::new(), Some(e)),
+        Err(e @ Error::PayloadTooLarge { .. }) => (FormData::default(), Vec::new(), Some(e)),
         Err(e) => return Err(Fail(e)),
     };
     if file_error.is_none() {
         viewer.check_csrf(form.csrf().as_deref())?;
     }
     let lang = viewer.lang;
-    let again = |errors: BTreeMap<String, String>| {
-        let (state, console, viewer, form) = (&state, &console, &viewer, &form);
-        async move {
-            let values = form.values();
-            form_page(
-                state,
-                console,
-                viewer,
-                form.get("campaign_id"),
-                None,
-                values,
-                checked(form),
-                errors,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            )
-            .await
-        }
-    };
-    if let Some(e) = file_error {
-        return again(field_errors(lang, super::case_page::too_large_as_field(e))?).await;
-    }
-    for (_, file) in &files {
-        if let Err(e) = casework::check_upload(&state.settings.cases, file) {
-            return again(field_errors(lang, super::case_page::too_large_as_field(e))?).await;
-        }
+    let refused = file_error
+        .or_else(|| files.iter().find_map(|(_, file)| casework::check_upload(&state.settings.cases, file).err()));
+    if let Some(e) = refused {
+        return again(&state, &console, &viewer, &form, field_errors(lang, super::case_page::too_large_as_field(e))?)
+            .await;
     }
     let (caller, case_input) = (viewer.user.clone(), input(&form));
     let files: Vec<_> = files.into_iter().map(|(_, file)| file).collect();
     let logged = state.op(move |conn, ctx| casework::log_with_files(conn, ctx, &caller, case_input, files)).await;
     let case = match logged {
         Ok((case, _)) => case,
-        Err(e @ ApiError::Validation(_)) => return again(field_errors(lang, e)?).await,
+        Err(e @ Error::Validation(_)) => return again(&state, &console, &viewer, &form, field_errors(lang, e)?).await,
         Err(e) => return Err(Fail(e)),
     };
     if form.get("another").is_some() {
-        let mut values = BTreeMap::new();
-        values.extend(form.get("subject_unit_id").map(|u| ("subject_unit_id".to_string(), u)));
-        let offered = choices(&state, &viewer, form.get("campaign_id")).await?;
-        let today = state.clock.now().with_timezone(&console.tz).date_naive().to_string();
-        let ctx = context! {
-            offered => offered, values => values, checked => Vec::<String>::new(), errors => context! {},
-            today => today, editing => None::<String>,
-            logged => context! { id => case.id, number => case.number },
-        };
-        return console.page_with_status(StatusCode::CREATED, Some(&viewer), lang, "case_form.html", ctx);
+        return another(&state, &console, &viewer, &form, &case).await;
     }
     Ok(super::render::see_other(format!("/cases/{}", case.id)))
+}
+
+/// The form again with what was typed and the messages beside the fields (422).
+async fn again(
+    state: &AppState,
+    console: &Console,
+    viewer: &Viewer,
+    form: &FormData,
+    errors: BTreeMap<String, String>,
+) -> Result<HttpResponse, Fail> {
+    let (campaign, values, checked) = (form.get("campaign_id"), form.values(), checked(form));
+    form_page(state, console, viewer, campaign, None, values, checked, errors, StatusCode::UNPROCESSABLE_ENTITY).await
+}
+
+/// "Save and log another": a blank form in the same campaign and unit, saying which case
+/// was just logged (201).
+async fn another(
+    state: &AppState,
+    console: &Console,
+    viewer: &Viewer,
+    form: &FormData,
+    case: &crate::model::case::Case,
+) -> Result<HttpResponse, Fail> {
+    let mut values = BTreeMap::new();
+    values.extend(form.get("subject_unit_id").map(|u| ("subject_unit_id".to_string(), u)));
+    let offered = choices(state, viewer, form.get("campaign_id")).await?;
+    let today = state.clock.now().with_timezone(&console.tz).date_naive().to_string();
+    let ctx = context! {
+        offered => offered, values => values, checked => Vec::<String>::new(), errors => context! {},
+        today => today, editing => None::<String>,
+        logged => context! { id => &case.id, number => &case.number },
+    };
+    console.page_with_status(StatusCode::CREATED, Some(viewer), viewer.lang, "case_form.html", ctx)
 }
 
 /// `GET /cases/{id}/edit`: the form filled from the case.
@@ -269,7 +277,7 @@ pub async fn update(
     let done = state.op(move |conn, ctx| casework::edit(conn, ctx, &caller, &case_id, if_match, case_input)).await;
     match done {
         Ok(_) => Ok(super::render::see_other(format!("/cases/{id}"))),
-        Err(e @ ApiError::Validation(_)) => {
+        Err(e @ Error::Validation(_)) => {
             let errors = field_errors(viewer.lang, e)?;
             let number = form.get("number").unwrap_or_default();
             let editing = Some((id, number, if_match.unwrap_or_default()));

@@ -17,7 +17,7 @@ use crate::casework::screen::CaseScreen;
 use crate::casework::{self, DecisionInput, TransitionInput};
 use crate::domain::case_terms::SubjectKind;
 use crate::domain::handling::{Category, System};
-use crate::error::ApiError;
+use crate::error::Error;
 use crate::i18n::Lang;
 use crate::model::attachment::Attachment;
 use crate::model::handling::Handling;
@@ -144,9 +144,9 @@ async fn refused(
     id: String,
     action: Option<String>,
     form: &FormData,
-    err: ApiError,
+    err: Error,
 ) -> Result<HttpResponse, Fail> {
-    let stale = matches!(err, ApiError::PreconditionFailed | ApiError::Conflict { code: "concurrent-change", .. });
+    let stale = matches!(err, Error::PreconditionFailed | Error::Conflict { code: "concurrent-change", .. });
     let (errors, status) = if stale {
         (BTreeMap::new(), StatusCode::CONFLICT)
     } else {
@@ -196,11 +196,11 @@ async fn settle(
     id: String,
     action: Option<String>,
     form: &FormData,
-    done: Result<(), ApiError>,
+    done: Result<(), Error>,
 ) -> Result<HttpResponse, Fail> {
     match done {
         Ok(()) => Ok(back_to(&id)),
-        Err(e @ (ApiError::Validation(_) | ApiError::PreconditionFailed | ApiError::Conflict { .. })) => {
+        Err(e @ (Error::Validation(_) | Error::PreconditionFailed | Error::Conflict { .. })) => {
             refused(state, console, viewer, id, action, form, e).await
         }
         Err(e) => Err(Fail(e)),
@@ -281,9 +281,7 @@ pub async fn comment(
     let done = state.op(move |conn, ctx| casework::comment(conn, ctx, &caller, &case_id, text.as_deref())).await;
     match done {
         Ok(_) => Ok(back_to(&id)),
-        Err(e @ ApiError::Validation(_)) => {
-            refused(&state, &console, &viewer, id, Some("comment".into()), &form, e).await
-        }
+        Err(e @ Error::Validation(_)) => refused(&state, &console, &viewer, id, Some("comment".into()), &form, e).await,
         Err(e) => Err(Fail(e)),
     }
 }
@@ -300,7 +298,7 @@ pub async fn upload(
     let received = crate::web::files::receive(multipart, state.settings.cases.attachment_max_bytes, 10).await;
     let received = match received {
         Ok(r) => r,
-        Err(e @ ApiError::PayloadTooLarge { .. }) => {
+        Err(e @ Error::PayloadTooLarge { .. }) => {
             let e = too_large_as_field(e);
             return refused(&state, &console, &viewer, id, Some("evidence".into()), &FormData::default(), e).await;
         }
@@ -309,7 +307,7 @@ pub async fn upload(
     let form = FormData::from_pairs(received.fields);
     viewer.check_csrf(form.csrf().as_deref())?;
     if received.files.is_empty() {
-        let e = ApiError::field("file", crate::error::msg::required());
+        let e = Error::field("file", crate::error::msg::required());
         return refused(&state, &console, &viewer, id, Some("evidence".into()), &form, e).await;
     }
     // Every file is checked before any is kept: one bad file keeps none.
@@ -323,7 +321,7 @@ pub async fn upload(
         let done = state.op(move |conn, ctx| casework::attach(conn, ctx, &caller, &case_id, file)).await;
         match done {
             Ok(_) => {}
-            Err(e @ ApiError::Validation(_)) => {
+            Err(e @ Error::Validation(_)) => {
                 return refused(&state, &console, &viewer, id, Some("evidence".into()), &form, e).await;
             }
             Err(e) => return Err(Fail(e)),
@@ -333,11 +331,9 @@ pub async fn upload(
 }
 
 /// A file over the size limit, said beside the file field.
-pub fn too_large_as_field(e: ApiError) -> ApiError {
+pub fn too_large_as_field(e: Error) -> Error {
     match e {
-        ApiError::PayloadTooLarge { max_bytes } => {
-            ApiError::field("file", crate::error::msg::file_too_large(max_bytes))
-        }
+        Error::PayloadTooLarge { max_bytes } => Error::field("file", crate::error::msg::file_too_large(max_bytes)),
         other => other,
     }
 }
@@ -354,7 +350,7 @@ pub async fn download(
     let a = state
         .db(move |conn| {
             let (case, _) = casework::visible(conn, &caller, &id)?;
-            Attachment::find(conn, &case.id, &aid)?.ok_or(ApiError::NotFound)
+            Attachment::find(conn, &case.id, &aid)?.ok_or(Error::NotFound)
         })
         .await?;
     Ok(crate::web::files::serve_file(&state, a).await?)

@@ -14,7 +14,7 @@ use crate::casework::list::{CaseQuery, ListPage, case_filter};
 use crate::casework::scope_of;
 use crate::db::DbConn;
 use crate::domain::workflow::Status;
-use crate::error::ApiError;
+use crate::error::Error;
 use crate::model::case::{Case, CaseOrder};
 use crate::model::unit::Unit;
 use crate::state::AppState;
@@ -27,12 +27,7 @@ pub fn unit_choice(u: &Unit, depth: i32) -> Value {
 }
 
 /// Cases as list rows, with their units' names (one query for all of them).
-pub fn rows(
-    conn: &mut DbConn,
-    cases: Vec<Case>,
-    now: NaiveDateTime,
-    tz: chrono_tz::Tz,
-) -> Result<Vec<Value>, ApiError> {
+pub fn rows(conn: &mut DbConn, cases: Vec<Case>, now: NaiveDateTime, tz: chrono_tz::Tz) -> Result<Vec<Value>, Error> {
     let mut ids: Vec<String> = cases.iter().map(|c| c.subject_unit_id.clone()).collect();
     ids.extend(cases.iter().filter_map(|c| c.responsible_unit_id.clone()));
     ids.sort();
@@ -132,6 +127,31 @@ impl ListQuery {
 
 const PAGE: i64 = 50;
 
+/// The list page saying which filter is wrong, listing nothing (422).
+fn refused(console: &Console, viewer: &Viewer, q: &ListQuery, e: Error) -> Result<HttpResponse, Fail> {
+    let errors = super::form::field_errors(viewer.lang, e)?;
+    let ctx = context! {
+        items => Vec::<Value>::new(), q => Value::from(minijinja::value::Serde(q)), errors => errors,
+        filters => q.encoded(),
+    };
+    console.page_with_status(
+        actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+        Some(viewer),
+        viewer.lang,
+        "cases.html",
+        ctx,
+    )
+}
+
+/// The filters' choices as the form offers them.
+fn pickers_view(pick: crate::casework::list::Pickers) -> Value {
+    let campaigns: Vec<Value> = pick.campaigns.into_iter().map(|c| context! { id => c.id, title => c.title }).collect();
+    let units: Vec<Value> = pick.units.iter().map(|(u, d)| unit_choice(u, *d)).collect();
+    let indicators: Vec<Value> =
+        pick.indicators.into_iter().map(|i| context! { id => i.id, code => i.code, title => i.title }).collect();
+    context! { campaigns => campaigns, units => units, indicators => indicators }
+}
+
 /// `GET /cases?…`: a page of the cases the reader may see, newest first, as filtered.
 pub async fn list(
     state: web::Data<AppState>,
@@ -147,21 +167,8 @@ pub async fn list(
     let checked = case_filter(&api).and_then(|f| Ok((f, ListPage::parse(order, api.cursor.as_deref(), PAGE)?)));
     let (filter, page) = match checked {
         Ok(ok) => ok,
-        Err(e) => {
-            // A filter typed wrong in the address: the list page says which, and lists nothing.
-            let errors = super::form::field_errors(lang, e)?;
-            let ctx = context! {
-                items => Vec::<Value>::new(), q => Value::from(minijinja::value::Serde(&q)), errors => errors,
-                filters => q.encoded(),
-            };
-            return console.page_with_status(
-                actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
-                Some(&viewer),
-                lang,
-                "cases.html",
-                ctx,
-            );
-        }
+        // A filter typed wrong in the address: the list page says which, and lists nothing.
+        Err(e) => return refused(&console, &viewer, &q, e),
     };
     let (now, tz) = (state.clock.now_naive(), console.tz);
     let caller = viewer.user.clone();
@@ -171,14 +178,9 @@ pub async fn list(
             Ok((rows(conn, found, now, tz)?, next, crate::casework::list::pickers(conn, &caller)?))
         })
         .await?;
-    let campaigns: Vec<Value> = pick.campaigns.into_iter().map(|c| context! { id => c.id, title => c.title }).collect();
-    let units: Vec<Value> = pick.units.iter().map(|(u, d)| unit_choice(u, *d)).collect();
-    let indicators: Vec<Value> =
-        pick.indicators.into_iter().map(|i| context! { id => i.id, code => i.code, title => i.title }).collect();
     let ctx = context! {
-        items => items, q => Value::from(minijinja::value::Serde(&q)), filters => q.encoded(), next => next, campaigns => campaigns,
-        units => units, indicators => indicators,
-        statuses => Status::ALL.map(Status::as_str), errors => context! {},
+        items => items, q => Value::from(minijinja::value::Serde(&q)), filters => q.encoded(), next => next,
+        statuses => Status::ALL.map(Status::as_str), errors => context! {}, ..pickers_view(pick)
     };
     console.page(Some(&viewer), lang, "cases.html", ctx)
 }
@@ -192,7 +194,7 @@ pub async fn export(
     let api = q.into_inner().api();
     let scope = scope_of(&viewer.user)?;
     let format = crate::table::FileFormat::pick(api.format.as_deref(), None)?
-        .ok_or_else(|| ApiError::field("format", crate::error::msg::one_of(&["csv", "xlsx"])))?;
+        .ok_or_else(|| Error::field("format", crate::error::msg::one_of(&["csv", "xlsx"])))?;
     Ok(crate::web::download::cases(&state, scope, case_filter(&api)?, format, viewer.lang).await?)
 }
 
@@ -213,7 +215,7 @@ pub async fn bulk_accept(
     let mut ids = form.all("case_ids");
     ids.dedup();
     if ids.len() > BULK_MAX {
-        return Err(Fail(ApiError::field("case_ids", crate::error::msg::too_long(BULK_MAX))));
+        return Err(Fail(Error::field("case_ids", crate::error::msg::too_long(BULK_MAX))));
     }
     let mut results = Vec::new();
     for id in ids {
@@ -240,12 +242,12 @@ pub async fn bulk_accept(
 }
 
 /// Why an operation refused, in a sentence for the reader.
-fn refusal(console: &Console, lang: crate::i18n::Lang, e: ApiError) -> String {
+fn refusal(console: &Console, lang: crate::i18n::Lang, e: Error) -> String {
     match e {
-        ApiError::Validation(errors) => errors.iter().map(|f| f.message.text(lang)).collect::<Vec<_>>().join(" "),
-        ApiError::Conflict { .. } => console.text(lang, "bulk-not-open"),
-        ApiError::NotFound => console.text(lang, "error-not-found-text"),
-        ApiError::Forbidden => console.text(lang, "error-forbidden-text"),
+        Error::Validation(errors) => errors.iter().map(|f| f.message.text(lang)).collect::<Vec<_>>().join(" "),
+        Error::Conflict { .. } => console.text(lang, "bulk-not-open"),
+        Error::NotFound => console.text(lang, "error-not-found-text"),
+        Error::Forbidden => console.text(lang, "error-forbidden-text"),
         _ => console.text(lang, "error-internal-text"),
     }
 }

@@ -8,10 +8,27 @@ use minijinja::context;
 use super::session::Viewer;
 use super::{Console, Fail};
 use crate::domain::role::Role;
-use crate::i18n::Lang;
 use crate::model::directive::{Directive, Indicator};
 use crate::model::handling::Handling;
 use crate::state::AppState;
+
+/// A directive and its indicators, grouped as it groups them.
+fn directive_view(d: Directive, items: Vec<Indicator>) -> minijinja::Value {
+    let groups: Vec<minijinja::Value> = Indicator::grouped(items)
+        .into_iter()
+        .map(|(code, title, items)| {
+            let items: Vec<minijinja::Value> = items
+                .into_iter()
+                .map(|i| context! { code => i.code, title => i.title, description => i.description })
+                .collect();
+            context! { code, title, items }
+        })
+        .collect();
+    context! {
+        code => d.code, title => d.title, issuer => d.issuer, issued_on => d.issued_on.map(|x| x.to_string()),
+        version => d.catalog_version, note => d.note, groups => groups,
+    }
+}
 
 /// `GET /catalog`
 pub async fn page(
@@ -31,35 +48,15 @@ pub async fn page(
         })
         .await?;
     let lang = viewer.lang;
-    let en = lang == Lang::En;
-    let directives: Vec<minijinja::Value> = directives
-        .into_iter()
-        .map(|(d, items)| {
-            let mut groups: Vec<(String, String, Vec<minijinja::Value>)> = Vec::new();
-            for i in items {
-                if groups.last().is_none_or(|g| g.0 != i.group_code) {
-                    groups.push((i.group_code.clone(), i.group_title.clone(), Vec::new()));
-                }
-                if let Some(g) = groups.last_mut() {
-                    g.2.push(context! { code => i.code, title => i.title, description => i.description });
-                }
-            }
-            context! {
-                code => d.code, title => d.title, issuer => d.issuer, issued_on => d.issued_on.map(|x| x.to_string()),
-                version => d.catalog_version, note => d.note,
-                groups => groups.into_iter().map(|(code, title, items)| context! { code, title, items }).collect::<Vec<_>>(),
-            }
-        })
-        .collect();
     let ctx = context! {
-        directives => directives,
+        directives => directives.into_iter().map(|(d, items)| directive_view(d, items)).collect::<Vec<_>>(),
         handling_version => handling.version.clone(),
         levels => handling.levels.iter().filter(|l| !l.retired).map(|l| context! {
-            name => if en { l.entry.name_en.clone() } else { l.entry.name.clone() }, basis => l.entry.basis.clone(),
+            name => handling.level_name(&l.entry.code, lang), basis => l.entry.basis.clone(),
         }).collect::<Vec<_>>(),
         measures => handling.measures.iter().filter(|m| !m.retired).map(|m| context! {
             system => m.entry.system.as_str(),
-            name => if en { m.entry.name_en.clone() } else { m.entry.name.clone() },
+            name => handling.measure_name(&m.entry.code, lang),
             applies_to => m.entry.applies_to.iter().map(|c| format!("category-{}", c.as_str())).collect::<Vec<_>>(),
             basis => m.entry.basis.clone(),
             valid_from => m.entry.valid_from.map(|d| d.to_string()),

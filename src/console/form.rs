@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use unicode_normalization::UnicodeNormalization;
 
-use crate::error::ApiError;
+use crate::error::Error;
 use crate::i18n::Lang;
 
 /// The fields of a submitted form, in the order sent.
@@ -48,9 +48,9 @@ impl FormData {
 
 /// A refusal's field messages in `lang`, by field, to show beside each field; any other
 /// failure is handed back to become its page.
-pub fn field_errors(lang: Lang, err: ApiError) -> Result<BTreeMap<String, String>, ApiError> {
+pub fn field_errors(lang: Lang, err: Error) -> Result<BTreeMap<String, String>, Error> {
     match err {
-        ApiError::Validation(errors) => {
+        Error::Validation(errors) => {
             let mut map = BTreeMap::new();
             for e in &errors {
                 // Indexed fields (indicator_ids[2]) are shown beside their list.

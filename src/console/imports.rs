@@ -14,7 +14,7 @@ use super::form::FormData;
 use super::session::Viewer;
 use super::{Console, Fail};
 use crate::domain::role::Role;
-use crate::error::{ApiError, msg};
+use crate::error::{Error, msg};
 use crate::import::register::{self, Options, Outcome};
 use crate::import::sheet;
 use crate::model::imports::ImportRecord;
@@ -23,12 +23,12 @@ use crate::state::AppState;
 const ROLES: &[Role] = &[Role::Admin, Role::Reviewer];
 
 /// Where a previewed file waits for its confirmation: per user, named by its digest.
-fn waiting(state: &AppState, user_id: &str, digest: &str) -> Result<PathBuf, ApiError> {
+fn waiting(state: &AppState, user_id: &str, digest: &str) -> Result<PathBuf, Error> {
     if digest.len() != 64 || !digest.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(ApiError::field("digest", msg::bad_id()));
+        return Err(Error::field("digest", msg::bad_id()));
     }
-    let dir = state.settings.data_dir().map_err(ApiError::internal)?.join("imports");
-    std::fs::create_dir_all(&dir).map_err(ApiError::internal)?;
+    let dir = state.settings.data_dir().map_err(Error::internal)?.join("imports");
+    std::fs::create_dir_all(&dir).map_err(Error::internal)?;
     Ok(dir.join(format!("{user_id}-{digest}")))
 }
 
@@ -113,7 +113,7 @@ pub async fn preview(
         let errors = context! { file => outcome.problems[0].text.clone() };
         return page(&state, &console, &viewer, context! { errors => errors }, StatusCode::UNPROCESSABLE_ENTITY).await;
     }
-    std::fs::write(waiting(&state, &viewer.user.user.id, &outcome.digest)?, bytes).map_err(ApiError::internal)?;
+    std::fs::write(waiting(&state, &viewer.user.user.id, &outcome.digest)?, bytes).map_err(Error::internal)?;
     page(&state, &console, &viewer, context! { errors => context! {}, plan => shown(&outcome) }, StatusCode::OK).await
 }
 

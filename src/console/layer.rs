@@ -12,11 +12,11 @@ use tracing_actix_web::RequestId;
 
 use super::render::Console;
 use super::session::{self, Renewed};
-use crate::error::ApiError;
+use crate::error::Error;
 
 /// A console request that failed; [`console_layer`] turns it into a page.
 #[derive(Debug)]
-pub struct Fail(pub ApiError);
+pub struct Fail(pub Error);
 
 impl std::fmt::Display for Fail {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -24,7 +24,7 @@ impl std::fmt::Display for Fail {
     }
 }
 
-impl<E: Into<ApiError>> From<E> for Fail {
+impl<E: Into<Error>> From<E> for Fail {
     fn from(e: E) -> Self {
         Fail(e.into())
     }
@@ -37,7 +37,7 @@ impl ResponseError for Fail {
 
     /// A placeholder the layer replaces; HTML, so the API's problem rewriting leaves it be.
     fn error_response(&self) -> HttpResponse {
-        if let ApiError::Internal(detail) = &self.0 {
+        if let Error::Internal(detail) = &self.0 {
             tracing::error!(error = %detail, "console request failed");
         }
         HttpResponse::build(self.status_code()).content_type("text/html; charset=utf-8").finish()
@@ -46,7 +46,7 @@ impl ResponseError for Fail {
 
 /// The default service's answer outside `/api`: the console's 404 page.
 pub async fn not_found() -> Result<HttpResponse, Fail> {
-    Err(Fail(ApiError::NotFound))
+    Err(Fail(Error::NotFound))
 }
 
 /// Is this address the console's (not the API's, the docs' or a probe's)?
@@ -125,48 +125,58 @@ fn frame_and_sniff_headers(h: &mut actix_web::http::header::HeaderMap) {
     }
 }
 
-/// The page for a failure: sign-in (coming back here afterwards), or the error page.
-fn page_for(req: &HttpRequest, err: &ApiError) -> HttpResponse {
-    if matches!(err, ApiError::Unauthorized) {
-        let back = if req.method() == actix_web::http::Method::GET {
-            req.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into())
-        } else {
-            "/".into()
-        };
-        let target = format!("/sign-in?next={}", form_urlencoded::byte_serialize(back.as_bytes()).collect::<String>());
-        let mut res = HttpResponse::SeeOther().insert_header((header::LOCATION, target)).finish();
-        // A session that no longer counts is forgotten by the browser too.
-        if req.cookie(session::SESSION_COOKIE).is_some()
-            && let Ok(v) = HeaderValue::from_str(&session::clear_cookie(req).to_string())
-        {
-            res.headers_mut().append(header::SET_COOKIE, v);
+/// To the sign-in form, coming back here after it (a GET) or to the start page; a
+/// session that no longer counts is forgotten by the browser too.
+fn to_sign_in(req: &HttpRequest) -> HttpResponse {
+    let back = if req.method() == actix_web::http::Method::GET {
+        req.uri().path_and_query().map(|p| p.as_str().to_string()).unwrap_or_else(|| "/".into())
+    } else {
+        "/".into()
+    };
+    let target = format!("/sign-in?next={}", form_urlencoded::byte_serialize(back.as_bytes()).collect::<String>());
+    let mut res = HttpResponse::SeeOther().insert_header((header::LOCATION, target)).finish();
+    if req.cookie(session::SESSION_COOKIE).is_some()
+        && let Ok(v) = HeaderValue::from_str(&session::clear_cookie(req).to_string())
+    {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    res
+}
+
+/// The status and the page's wording key for a failure.
+fn status_and_key(err: &Error) -> (StatusCode, &'static str) {
+    match err {
+        Error::NotFound => (StatusCode::NOT_FOUND, "not-found"),
+        Error::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
+        Error::PreconditionFailed | Error::Conflict { code: "concurrent-change", .. } => {
+            (StatusCode::CONFLICT, "stale")
         }
-        return res;
+        Error::Conflict { .. } => (StatusCode::CONFLICT, "conflict"),
+        Error::PayloadTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "too-large"),
+        Error::BadRequest(_) | Error::Validation(_) | Error::UnsupportedMediaType(_) => {
+            (StatusCode::BAD_REQUEST, "bad-request")
+        }
+        Error::UriTooLong { .. } => (StatusCode::URI_TOO_LONG, "bad-request"),
+        Error::Throttled { .. } => (StatusCode::TOO_MANY_REQUESTS, "throttled"),
+        Error::Unavailable(crate::error::Fault::Database) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
+        Error::Unavailable(crate::error::Fault::Storage) => (StatusCode::SERVICE_UNAVAILABLE, "storage-full"),
+        Error::Internal(_) | Error::Unauthorized => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
+    }
+}
+
+/// The page for a failure: sign-in (coming back here afterwards), or the error page.
+fn page_for(req: &HttpRequest, err: &Error) -> HttpResponse {
+    if matches!(err, Error::Unauthorized) {
+        return to_sign_in(req);
     }
     let Some(console) = req.app_data::<web::Data<Console>>() else {
         return HttpResponse::InternalServerError().finish();
     };
     let lang = session::lang_of(req);
     let request_id = req.extensions().get::<RequestId>().map(|r| r.to_string()).unwrap_or_default();
-    let (status, key) = match err {
-        ApiError::NotFound => (StatusCode::NOT_FOUND, "not-found"),
-        ApiError::Forbidden => (StatusCode::FORBIDDEN, "forbidden"),
-        ApiError::PreconditionFailed | ApiError::Conflict { code: "concurrent-change", .. } => {
-            (StatusCode::CONFLICT, "stale")
-        }
-        ApiError::Conflict { .. } => (StatusCode::CONFLICT, "conflict"),
-        ApiError::PayloadTooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "too-large"),
-        ApiError::BadRequest(_) | ApiError::Validation(_) | ApiError::UnsupportedMediaType(_) => {
-            (StatusCode::BAD_REQUEST, "bad-request")
-        }
-        ApiError::UriTooLong => (StatusCode::URI_TOO_LONG, "bad-request"),
-        ApiError::Throttled { .. } => (StatusCode::TOO_MANY_REQUESTS, "throttled"),
-        ApiError::Unavailable(crate::error::Fault::Database) => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
-        ApiError::Unavailable(crate::error::Fault::Storage) => (StatusCode::SERVICE_UNAVAILABLE, "storage-full"),
-        ApiError::Internal(_) | ApiError::Unauthorized => (StatusCode::INTERNAL_SERVER_ERROR, "internal"),
-    };
+    let (status, key) = status_and_key(err);
     let mut page = console.error_page(lang, status, key, &request_id, req.path());
-    if let ApiError::Unavailable(fault) = err {
+    if let Error::Unavailable(fault) = err {
         page.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(fault.retry_after_secs()));
     }
     page

@@ -1,6 +1,7 @@
 //! Signing in and out, the language switch, one's password, one's notifications.
 
-use actix_web::http::header;
+use actix_web::cookie::Cookie;
+use actix_web::http::{StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Duration;
 use minijinja::context;
@@ -12,7 +13,7 @@ use super::session::{self, SIGN_IN_COOKIE, Viewer, lang_of};
 use super::{Console, Fail};
 use crate::auth::constant_eq;
 use crate::casework::scope_of;
-use crate::error::ApiError;
+use crate::error::Error;
 use crate::i18n::Lang;
 use crate::model::alert::Alert;
 use crate::model::case::CaseScope;
@@ -34,22 +35,53 @@ pub struct NextQuery {
     next: Option<String>,
 }
 
-/// The sign-in form, with a fresh token for its double-submit cookie.
-fn sign_in_page(
-    console: &Console,
+/// The sign-in form as one reader sees it: where they go next and the name they typed.
+struct SignInForm<'a> {
+    console: &'a Console,
     lang: Lang,
-    next: &str,
-    username: &str,
-    errors: minijinja::Value,
-    notice: Option<String>,
-    status: actix_web::http::StatusCode,
-) -> Result<HttpResponse, Fail> {
-    let token = crate::auth::token::new_refresh_token().0;
-    let ctx = context! { next => next, username => username, errors => errors, notice => notice, signin_token => token.clone() };
-    let mut res = console.page_with_status(status, None, lang, "sign_in.html", ctx)?;
-    let cookie = session::cookie(console, SIGN_IN_COOKIE, token);
-    res.add_cookie(&cookie).map_err(ApiError::internal)?;
-    Ok(res)
+    next: String,
+    username: String,
+}
+
+impl SignInForm<'_> {
+    /// The form, with a fresh token for its double-submit cookie.
+    fn page(&self, errors: minijinja::Value, notice: Option<String>, status: StatusCode) -> Result<HttpResponse, Fail> {
+        let token = crate::auth::token::new_refresh_token().0;
+        let ctx = context! { next => &self.next, username => &self.username, errors => errors, notice => notice, signin_token => token.clone() };
+        let mut res = self.console.page_with_status(status, None, self.lang, "sign_in.html", ctx)?;
+        let cookie = session::cookie(self.console, SIGN_IN_COOKIE, token);
+        res.add_cookie(&cookie).map_err(Error::internal)?;
+        Ok(res)
+    }
+
+    /// Where a sign-in leads: on to `next` with the session cookie, or the form again
+    /// saying why not.
+    fn answer(&self, outcome: Result<Cookie<'static>, Error>) -> Result<HttpResponse, Fail> {
+        let (console, lang) = (self.console, self.lang);
+        match outcome {
+            Ok(cookie) => {
+                let mut res = see_other(self.next.as_str());
+                res.add_cookie(&cookie).map_err(Error::internal)?;
+                res.add_removal_cookie(&session::cookie(console, SIGN_IN_COOKIE, String::new()))
+                    .map_err(Error::internal)?;
+                Ok(res)
+            }
+            Err(Error::Unauthorized) => {
+                self.page(context! {}, Some(console.text(lang, "signin-wrong")), StatusCode::UNAUTHORIZED)
+            }
+            Err(Error::Throttled { retry_after_secs }) => {
+                let minutes = (retry_after_secs + 59) / 60;
+                let notice = console.catalogs.text(lang, "signin-throttled", &[("minutes", minutes.to_string())]);
+                let mut res = self.page(context! {}, Some(notice), StatusCode::TOO_MANY_REQUESTS)?;
+                res.headers_mut().insert(header::RETRY_AFTER, retry_after_secs.into());
+                Ok(res)
+            }
+            Err(e) => {
+                let errors = field_errors(lang, e)?;
+                self.page(minijinja::Value::from(errors), None, StatusCode::UNPROCESSABLE_ENTITY)
+            }
+        }
+    }
 }
 
 /// `GET /sign-in?next=…`
@@ -58,8 +90,13 @@ pub async fn sign_in_form(
     console: web::Data<Console>,
     q: web::Query<NextQuery>,
 ) -> Result<HttpResponse, Fail> {
-    let next = safe_next(q.next.as_deref());
-    sign_in_page(&console, lang_of(&req), &next, "", context! {}, None, actix_web::http::StatusCode::OK)
+    let form = SignInForm {
+        console: &console,
+        lang: lang_of(&req),
+        next: safe_next(q.next.as_deref()),
+        username: String::new(),
+    };
+    form.page(context! {}, None, StatusCode::OK)
 }
 
 /// `POST /sign-in`: the same sign-in as the API's, answered with the session cookie.
@@ -69,31 +106,24 @@ pub async fn sign_in(
     console: web::Data<Console>,
     body: web::Bytes,
 ) -> Result<HttpResponse, Fail> {
-    let form = FormData::parse(&body);
-    let lang = lang_of(&req);
-    let next = safe_next(form.get("next").as_deref());
-    let username = form.get("username").unwrap_or_default();
+    let data = FormData::parse(&body);
+    let form = SignInForm {
+        console: &console,
+        lang: lang_of(&req),
+        next: safe_next(data.get("next").as_deref()),
+        username: data.get("username").unwrap_or_default(),
+    };
     let cookie_token = req.cookie(SIGN_IN_COOKIE).map(|c| c.value().to_string());
-    let csrf_ok = matches!((&cookie_token, form.csrf()), (Some(c), Some(f)) if constant_eq(c, &f));
-    if !csrf_ok {
+    if !matches!((&cookie_token, data.csrf()), (Some(c), Some(f)) if constant_eq(c, &f)) {
         // An expired form, or one posted from elsewhere: the form again, fresh.
-        let notice = Some(console.text(lang, "signin-expired-form"));
-        return sign_in_page(
-            &console,
-            lang,
-            &next,
-            &username,
-            context! {},
-            notice,
-            actix_web::http::StatusCode::FORBIDDEN,
-        );
+        return form.page(context! {}, Some(console.text(form.lang, "signin-expired-form")), StatusCode::FORBIDDEN);
     }
     let (st, co) = (state.clone().into_inner(), console.clone().into_inner());
     let idle = state.settings.auth.console_idle_secs;
     let outcome = crate::signin::sign_in(
         &state,
-        form.get("username"),
-        form.get("password"),
+        data.get("username"),
+        data.get("password"),
         client_addr(&req),
         move |conn, s, now| {
             Session::extend(conn, &s.id, now + Duration::seconds(idle))?;
@@ -101,33 +131,7 @@ pub async fn sign_in(
         },
     )
     .await;
-    let refused = |errors: minijinja::Value, notice: Option<String>, status| {
-        sign_in_page(&console, lang, &next, &username, errors, notice, status)
-    };
-    use actix_web::http::StatusCode;
-    match outcome {
-        Ok(cookie) => {
-            let mut res = see_other(next.as_str());
-            res.add_cookie(&cookie).map_err(ApiError::internal)?;
-            res.add_removal_cookie(&session::cookie(&console, SIGN_IN_COOKIE, String::new()))
-                .map_err(ApiError::internal)?;
-            Ok(res)
-        }
-        Err(ApiError::Unauthorized) => {
-            refused(context! {}, Some(console.text(lang, "signin-wrong")), StatusCode::UNAUTHORIZED)
-        }
-        Err(ApiError::Throttled { retry_after_secs }) => {
-            let minutes = (retry_after_secs + 59) / 60;
-            let notice = console.catalogs.text(lang, "signin-throttled", &[("minutes", minutes.to_string())]);
-            let mut res = refused(context! {}, Some(notice), StatusCode::TOO_MANY_REQUESTS)?;
-            res.headers_mut().insert(header::RETRY_AFTER, retry_after_secs.into());
-            Ok(res)
-        }
-        Err(e) => {
-            let errors = field_errors(lang, e)?;
-            refused(minijinja::Value::from(errors), None, StatusCode::UNPROCESSABLE_ENTITY)
-        }
-    }
+    form.answer(outcome)
 }
 
 /// `POST /sign-out`: ends the session record, so the cookie is worthless everywhere.
@@ -138,7 +142,7 @@ pub async fn sign_out(state: web::Data<AppState>, viewer: Viewer, body: web::Byt
     let mut res = see_other("/sign-in");
     let mut gone = actix_web::cookie::Cookie::build(session::SESSION_COOKIE, "").path("/").finish();
     gone.make_removal();
-    res.add_cookie(&gone).map_err(ApiError::internal)?;
+    res.add_cookie(&gone).map_err(Error::internal)?;
     Ok(res)
 }
 
@@ -149,7 +153,7 @@ pub async fn language(req: HttpRequest, console: web::Data<Console>, body: web::
     // Not a state change of any record, but still only from our own pages.
     let same_site = req.headers().get("sec-fetch-site").is_none_or(|v| v == "same-origin");
     if !same_site {
-        return Err(Fail(ApiError::Forbidden));
+        return Err(Fail(Error::Forbidden));
     }
     // Back to the page the switch was pressed on (a path of this site only).
     let back = req
@@ -161,7 +165,7 @@ pub async fn language(req: HttpRequest, console: web::Data<Console>, body: web::
     let mut res = see_other(safe_next(back.as_deref()));
     let mut c = session::cookie(&console, session::LANG_COOKIE, lang.code().into());
     c.set_max_age(actix_web::cookie::time::Duration::days(365));
-    res.add_cookie(&c).map_err(ApiError::internal)?;
+    res.add_cookie(&c).map_err(Error::internal)?;
     Ok(res)
 }
 
@@ -281,7 +285,7 @@ pub async fn mark_read(
     state
         .op(
             move |conn, ctx| {
-                if Alert::mark_read(conn, &user_id, &id, ctx.now())? { Ok(()) } else { Err(ApiError::NotFound) }
+                if Alert::mark_read(conn, &user_id, &id, ctx.now())? { Ok(()) } else { Err(Error::NotFound) }
             },
         )
         .await?;

@@ -11,7 +11,7 @@ use minijinja::{Environment, State, Value, context};
 use super::Fail;
 use super::assets::Assets;
 use super::session::Viewer;
-use crate::error::ApiError;
+use crate::error::Error;
 use crate::i18n::{self, Catalogs, Lang};
 
 /// The console's templates, catalogs and settings, built once at startup.
@@ -55,8 +55,23 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("imports.html", include_str!("../../templates/console/imports.html")),
 ];
 
+/// The limits the forms state, from the constants the core's checks use
+/// ([`crate::domain::limits`]) and the configured file size.
+fn limits(file_max_bytes: usize) -> Value {
+    use crate::domain::limits as l;
+    minijinja::context! {
+        title => l::TITLE_MAX, description => l::DESCRIPTION_MAX, name => l::NAME_MAX,
+        identifier => l::IDENTIFIER_MAX, note => l::NOTE_MAX, comment => l::COMMENT_MAX,
+        authority => l::AUTHORITY_MAX, reference => l::REFERENCE_MAX, decision_note => l::DECISION_NOTE_MAX,
+        query => l::QUERY_MAX, working_days => l::WORKING_DAYS_MAX, password_min => l::PASSWORD_MIN,
+        password_max => l::PASSWORD_MAX, file_bytes => file_max_bytes,
+    }
+}
+
 impl Console {
-    pub fn new(secret: Vec<u8>, public_url: &str, tz: Tz) -> Result<Self, String> {
+    /// The console's templates and their functions; `file_max_bytes` is the largest
+    /// evidence file the forms accept.
+    pub fn new(secret: Vec<u8>, public_url: &str, tz: Tz, file_max_bytes: usize) -> Result<Self, String> {
         let catalogs = i18n::catalogs();
         let assets = Assets::new();
         let mut env = Environment::new();
@@ -73,7 +88,9 @@ impl Console {
             }
             Ok(c.text(lang, key, &args))
         });
+        env.add_global("limits", limits(file_max_bytes));
         env.add_filter("num", |state: &State, n: i64| i18n::number(lang_in(state), n));
+        env.add_filter("size", |state: &State, bytes: usize| i18n::size(lang_in(state), bytes));
         env.add_filter("pct", |state: &State, part: i64, whole: i64| i18n::percent(lang_in(state), part, whole));
         env.add_filter("date", |d: &str| {
             chrono::NaiveDate::parse_from_str(&d[..d.len().min(10)], "%Y-%m-%d").map(i18n::date).unwrap_or_default()
@@ -119,7 +136,7 @@ impl Console {
             .env
             .get_template(template)
             .and_then(|t| t.render(base))
-            .map_err(|e| Fail(ApiError::internal(format!("rendering {template}: {e:#}"))))?;
+            .map_err(|e| Fail(Error::internal(format!("rendering {template}: {e:#}"))))?;
         Ok(HttpResponse::build(status).content_type("text/html; charset=utf-8").body(html))
     }
 

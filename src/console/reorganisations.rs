@@ -12,7 +12,7 @@ use minijinja::{Value, context};
 use super::form::FormData;
 use super::session::{Admin, Viewer};
 use super::{Console, Fail};
-use crate::error::ApiError;
+use crate::error::Error;
 use crate::i18n::Lang;
 use crate::model::reorganisation::Reorganisation;
 use crate::reorganisation::mapping::{self, HEADERS};
@@ -38,13 +38,8 @@ fn input_of(form: &FormData, steps: Vec<Step>) -> ReorganisationInput {
 
 /// The refusal's messages by form field: the basis and date beside their fields; a
 /// step's problems beside the file, with the spreadsheet rows behind the step.
-fn problems(
-    lang: Lang,
-    console: &Console,
-    e: ApiError,
-    lines: &[Vec<usize>],
-) -> Result<BTreeMap<String, String>, Fail> {
-    let ApiError::Validation(errors) = e else { return Err(Fail(e)) };
+fn problems(lang: Lang, console: &Console, e: Error, lines: &[Vec<usize>]) -> Result<BTreeMap<String, String>, Fail> {
+    let Error::Validation(errors) = e else { return Err(Fail(e)) };
     let mut out: BTreeMap<String, String> = BTreeMap::new();
     let mut file = Vec::new();
     for e in &errors {
@@ -133,13 +128,40 @@ pub async fn template(_: Admin) -> Result<HttpResponse, Fail> {
         ["HK-CHUONG-DUONG", "P-HONG-HA", "Phường Hồng Hà", "ward", "HN"],
     ];
     for r in rows {
-        w.write_record(r).map_err(ApiError::internal)?;
+        w.write_record(r).map_err(Error::internal)?;
     }
-    let body = w.into_inner().map_err(ApiError::internal)?;
+    let body = w.into_inner().map_err(Error::internal)?;
     Ok(HttpResponse::Ok()
         .insert_header((header::CONTENT_TYPE, "text/csv; charset=utf-8"))
         .insert_header((header::CONTENT_DISPOSITION, "attachment; filename=\"mau-sap-xep-don-vi.csv\""))
         .body(body))
+}
+
+/// The uploaded mapping as steps, or what is wrong with the file (each cell), in `lang`.
+async fn translated(
+    state: &AppState,
+    console: &Console,
+    lang: Lang,
+    file: Option<(String, crate::casework::Upload)>,
+) -> Result<Result<mapping::Translated, String>, Error> {
+    let Some((_, file)) = file else { return Ok(Err(crate::error::msg::required().text(lang))) };
+    let rows = match mapping::read(&file.bytes) {
+        Ok(rows) => rows,
+        Err(m) => return Ok(Err(m.text(lang))),
+    };
+    let translated = state.db(move |conn| mapping::translate(conn, &rows)).await?;
+    if translated.problems.is_empty() {
+        return Ok(Ok(translated));
+    }
+    let text: Vec<String> = translated
+        .problems
+        .iter()
+        .map(|(line, column, m)| {
+            let at = [("row", line.to_string()), ("column", column.to_string()), ("message", m.text(lang))];
+            console.text_with(lang, "reorg-cell-problem", &at)
+        })
+        .collect();
+    Ok(Err(text.join(" · ")))
 }
 
 /// `POST /admin/reorganisations/preview`: the mapping read and checked as a dry run.
@@ -158,27 +180,12 @@ pub async fn preview(
         let extra = context! { errors => errors, values => values.clone() };
         page(&state, &console, &viewer, extra, StatusCode::UNPROCESSABLE_ENTITY)
     };
-    let Some((_, file)) = received.files.into_iter().next() else {
-        return refused(BTreeMap::from([("file".into(), crate::error::msg::required().text(lang))])).await;
+    let translated = match translated(&state, &console, lang, received.files.into_iter().next()).await? {
+        Ok(t) => t,
+        Err(why) => return refused(BTreeMap::from([("file".into(), why)])).await,
     };
-    let rows = match mapping::read(&file.bytes) {
-        Ok(rows) => rows,
-        Err(m) => return refused(BTreeMap::from([("file".into(), m.text(lang))])).await,
-    };
-    let translated = state.db(move |conn| mapping::translate(conn, &rows)).await?;
-    if !translated.problems.is_empty() {
-        let text: Vec<String> = translated
-            .problems
-            .iter()
-            .map(|(line, column, m)| {
-                let at = [("row", line.to_string()), ("column", column.to_string()), ("message", m.text(lang))];
-                console.text_with(lang, "reorg-cell-problem", &at)
-            })
-            .collect();
-        return refused(BTreeMap::from([("file".into(), text.join(" · "))])).await;
-    }
     let lines = translated.lines.clone();
-    let steps_json = serde_json::to_string(&translated.steps).map_err(ApiError::internal)?;
+    let steps_json = serde_json::to_string(&translated.steps).map_err(Error::internal)?;
     let input = input_of(&form, translated.steps);
     let caller = viewer.user.clone();
     match state.op(move |conn, ctx| reorganise(conn, ctx, &caller, input, true)).await {
@@ -205,7 +212,7 @@ pub async fn apply(
     let steps: Vec<Step> = form
         .get("steps")
         .and_then(|s| serde_json::from_str(&s).ok())
-        .ok_or_else(|| ApiError::field("steps", crate::error::msg::required()))?;
+        .ok_or_else(|| Error::field("steps", crate::error::msg::required()))?;
     let input = input_of(&form, steps);
     let caller = viewer.user.clone();
     let values = Value::from(minijinja::value::Serde(form.values()));

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::form::field_errors;
 use super::session::Viewer;
 use super::{Console, Fail};
-use crate::error::ApiError;
+use crate::error::Error;
 use crate::i18n;
 use crate::model::campaign::{Campaign, CampaignFilter};
 use crate::model::directive::Directive;
@@ -81,6 +81,24 @@ fn chart(points: &[crate::reports::SeriesPoint]) -> Value {
     context! { bars => bars, width => (points.len().max(1) * 24), height => HEIGHT, max => max as i64 }
 }
 
+/// The page again with the filters as typed and the messages beside them (422).
+fn refused(console: &Console, viewer: &Viewer, filters: &Filters, e: Error) -> Result<HttpResponse, Fail> {
+    let errors = field_errors(viewer.lang, e)?;
+    let ctx =
+        context! { f => Value::from(minijinja::value::Serde(filters)), errors => errors, summary => None::<Value> };
+    console.page_with_status(StatusCode::UNPROCESSABLE_ENTITY, Some(viewer), viewer.lang, "reports.html", ctx)
+}
+
+/// The campaigns and directives the report's filters offer.
+fn filter_choices(conn: &mut crate::db::DbConn) -> Result<(Vec<Value>, Vec<Value>), Error> {
+    let campaigns = Campaign::list(conn, &CampaignFilter::default(), None, 200)?
+        .into_iter()
+        .map(|c| context! { id => c.id, title => c.title })
+        .collect();
+    let directives = Directive::list(conn)?.into_iter().map(|d| context! { id => d.id, code => d.code }).collect();
+    Ok((campaigns, directives))
+}
+
 /// `GET /reports?from=&to=&campaign_id=&unit_id=&directive_id=`
 pub async fn page(
     state: web::Data<AppState>,
@@ -90,39 +108,16 @@ pub async fn page(
 ) -> Result<HttpResponse, Fail> {
     let filters = q.into_inner();
     let lang = viewer.lang;
-    let query = filters.query();
-    let prepared = prepare(&viewer.user, &query);
-    let asked = match prepared {
+    let asked = match prepare(&viewer.user, &filters.query()) {
         Ok(p) => p,
-        Err(e @ ApiError::Validation(_)) => {
-            let errors = field_errors(lang, e)?;
-            let ctx = context! { f => Value::from(minijinja::value::Serde(&filters)), errors => errors, summary => None::<Value> };
-            return console.page_with_status(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                Some(&viewer),
-                lang,
-                "reports.html",
-                ctx,
-            );
-        }
+        Err(e @ Error::Validation(_)) => return refused(&console, &viewer, &filters, e),
         Err(e) => return Err(Fail(e)),
     };
     let now = state.clock.now_naive();
-    let (summary, points, unit, campaigns, directives) = state
+    let (summary, points, unit, (campaigns, directives)) = state
         .db(move |conn| {
-            let summary = asked.summary(conn, now)?;
-            let points = asked.series(conn, now)?.items;
-            let unit = match &asked.root {
-                Some(id) => Unit::find(conn, id)?.map(|u| u.name),
-                None => None,
-            };
-            let campaigns: Vec<Value> = Campaign::list(conn, &CampaignFilter::default(), None, 200)?
-                .into_iter()
-                .map(|c| context! { id => c.id, title => c.title })
-                .collect();
-            let directives: Vec<Value> =
-                Directive::list(conn)?.into_iter().map(|d| context! { id => d.id, code => d.code }).collect();
-            Ok((summary, points, unit, campaigns, directives))
+            let unit = asked.root.as_deref().map(|id| Unit::find(conn, id)).transpose()?.flatten().map(|u| u.name);
+            Ok((asked.summary(conn, now)?, asked.series(conn, now)?.items, unit, filter_choices(conn)?))
         })
         .await?;
     let line = crate::domain::report::official_sentence(lang, summary.subjects.detected, summary.subjects.handled);
@@ -148,7 +143,7 @@ pub async fn export(state: web::Data<AppState>, viewer: Viewer, q: web::Query<Fi
     let query = q.into_inner().query();
     let asked = prepare(&viewer.user, &query)?;
     let format = crate::table::FileFormat::pick(query.format.as_deref(), None)?
-        .ok_or_else(|| ApiError::field("format", crate::error::msg::one_of(&["csv", "xlsx"])))?;
+        .ok_or_else(|| Error::field("format", crate::error::msg::one_of(&["csv", "xlsx"])))?;
     let now = state.clock.now_naive();
     let summary = state.db(move |conn| Ok(asked.summary(conn, now)?)).await?;
     Ok(crate::web::download::table(&summary_table(&summary, viewer.lang), format, "bao-cao-tong-hop")?)

@@ -14,7 +14,7 @@ use super::Fail;
 use super::render::Console;
 use crate::auth::constant_eq;
 use crate::auth::{CurrentUser, TokenOnly};
-use crate::error::ApiError;
+use crate::error::Error;
 use crate::i18n::Lang;
 use crate::model::session::Session;
 use crate::state::AppState;
@@ -49,7 +49,7 @@ impl Viewer {
 
     /// Refuses a state change whose form does not carry this session's CSRF token.
     pub fn check_csrf(&self, presented: Option<&str>) -> Result<(), Fail> {
-        if presented.is_some_and(|p| constant_eq(p, &self.csrf)) { Ok(()) } else { Err(Fail(ApiError::Forbidden)) }
+        if presented.is_some_and(|p| constant_eq(p, &self.csrf)) { Ok(()) } else { Err(Fail(Error::Forbidden)) }
     }
 }
 
@@ -83,11 +83,11 @@ pub fn session_cookie(
     console: &Console,
     session: &Session,
     now: i64,
-) -> Result<Cookie<'static>, ApiError> {
+) -> Result<Cookie<'static>, Error> {
     let token = state
         .tokens
         .issue_kind(KIND, &session.user_id, &session.id, now, state.settings.auth.console_idle_secs)
-        .map_err(ApiError::internal)?;
+        .map_err(Error::internal)?;
     Ok(cookie(console, SESSION_COOKIE, token))
 }
 
@@ -107,11 +107,11 @@ impl FromRequest for Viewer {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            let state = req.app_data::<web::Data<AppState>>().cloned().ok_or(ApiError::internal("state missing"))?;
-            let console = req.app_data::<web::Data<Console>>().cloned().ok_or(ApiError::internal("console missing"))?;
-            let token = req.cookie(SESSION_COOKIE).ok_or(Fail(ApiError::Unauthorized))?;
+            let state = req.app_data::<web::Data<AppState>>().cloned().ok_or(Error::internal("state missing"))?;
+            let console = req.app_data::<web::Data<Console>>().cloned().ok_or(Error::internal("console missing"))?;
+            let token = req.cookie(SESSION_COOKIE).ok_or(Fail(Error::Unauthorized))?;
             let now = state.clock.now().timestamp();
-            let claims = state.tokens.verify_kind(KIND, token.value(), now).ok_or(Fail(ApiError::Unauthorized))?;
+            let claims = state.tokens.verify_kind(KIND, token.value(), now).ok_or(Fail(Error::Unauthorized))?;
             let idle = state.settings.auth.console_idle_secs;
             // Past half its life, the sign-in is renewed: someone at work is not signed out mid-morning.
             let renew = claims.exp - now < idle / 2;

@@ -14,12 +14,12 @@ use super::render::see_other;
 use super::session::Viewer;
 use super::{Console, Fail};
 use crate::domain::handling::Category;
-use crate::error::ApiError;
+use crate::error::Error;
 use crate::i18n::Lang;
 use crate::model::handling::Handling;
 use crate::model::unit::Unit;
 use crate::state::AppState;
-use crate::subjects::SubjectPatch;
+use crate::subjects::{Offers, Record, SubjectPatch};
 
 /// How many names the log form suggests at once.
 const SUGGESTED: i64 = 8;
@@ -111,36 +111,27 @@ pub async fn page(
     record_page(&state, &console, &viewer, path.into_inner(), merge_q, BTreeMap::new(), StatusCode::OK).await
 }
 
-/// The record page as stored, with an administrator's search for a duplicate and the
-/// messages of a refused correction or merge beside their fields.
-async fn record_page(
-    state: &AppState,
-    console: &Console,
-    viewer: &Viewer,
-    id: String,
-    merge_q: Option<String>,
-    errors: BTreeMap<String, String>,
-    status: StatusCode,
-) -> Result<HttpResponse, Fail> {
-    let caller = viewer.user.clone();
-    let lang = viewer.lang;
-    let search = merge_q.clone();
-    let (record, offers, units, handling) = state
-        .op(move |conn, ctx| {
-            let r = crate::subjects::read(conn, ctx, &caller, &id)?;
-            let offers = crate::subjects::offers(conn, &caller, &r.subject, search.as_deref())?;
-            let mut ids: Vec<String> = vec![r.subject.unit_id.clone()];
-            ids.extend(r.history.iter().map(|f| f.unit_id.clone()));
-            ids.extend(r.cases.iter().map(|c| c.subject_unit_id.clone()));
-            ids.extend(offers.candidates.iter().map(|c| c.unit_id.clone()));
-            let units: HashMap<String, String> =
-                Unit::find_many(conn, &ids)?.into_iter().map(|u| (u.id, u.name)).collect();
-            Ok((r, offers, units, Handling::load(conn)?))
-        })
-        .await?;
+/// The units a record page names: the subject's, its former ones, its cases' and the
+/// merge candidates'.
+fn units_named(r: &Record, offers: &Offers) -> Vec<String> {
+    let mut ids: Vec<String> = vec![r.subject.unit_id.clone()];
+    ids.extend(r.history.iter().map(|f| f.unit_id.clone()));
+    ids.extend(r.cases.iter().map(|c| c.subject_unit_id.clone()));
+    ids.extend(offers.candidates.iter().map(|c| c.unit_id.clone()));
+    ids
+}
+
+/// A subject's record as the page shows it, with what the reader may do to it.
+fn record_view(
+    record: &Record,
+    offers: &Offers,
+    units: &HashMap<String, String>,
+    handling: &Handling,
+    lang: Lang,
+) -> minijinja::Value {
     let unit = |id: &str| units.get(id).cloned().unwrap_or_default();
     let s = &record.subject;
-    let ctx = context! {
+    context! {
         subject => context! {
             id => s.id.clone(), kind => s.kind.as_str(), name => s.name.clone(), unit => unit(&s.unit_id),
             unit_id => s.unit_id.clone(), position => s.position.clone(), version => s.version,
@@ -166,9 +157,34 @@ async fn record_page(
             id => c.id.clone(), name => c.name.clone(), unit => unit(&c.unit_id), position => c.position.clone(),
             identifier => c.identifier.clone(),
         }).collect::<Vec<_>>(),
-        merge_q => merge_q,
-        errors => errors,
-    };
+    }
+}
+
+/// The record page as stored, with an administrator's search for a duplicate and the
+/// messages of a refused correction or merge beside their fields.
+async fn record_page(
+    state: &AppState,
+    console: &Console,
+    viewer: &Viewer,
+    id: String,
+    merge_q: Option<String>,
+    errors: BTreeMap<String, String>,
+    status: StatusCode,
+) -> Result<HttpResponse, Fail> {
+    let caller = viewer.user.clone();
+    let lang = viewer.lang;
+    let search = merge_q.clone();
+    let (record, offers, units, handling) = state
+        .op(move |conn, ctx| {
+            let r = crate::subjects::read(conn, ctx, &caller, &id)?;
+            let offers = crate::subjects::offers(conn, &caller, &r.subject, search.as_deref())?;
+            let units: HashMap<String, String> =
+                Unit::find_many(conn, &units_named(&r, &offers))?.into_iter().map(|u| (u.id, u.name)).collect();
+            Ok((r, offers, units, Handling::load(conn)?))
+        })
+        .await?;
+    let ctx =
+        context! { merge_q => merge_q, errors => errors, ..record_view(&record, &offers, &units, &handling, lang) };
     console.page_with_status(status, Some(viewer), lang, "subject.html", ctx)
 }
 
@@ -224,13 +240,13 @@ async fn refused(
     console: &Console,
     viewer: &Viewer,
     id: String,
-    e: ApiError,
+    e: Error,
 ) -> Result<HttpResponse, Fail> {
     let errors = match e {
-        ApiError::PreconditionFailed | ApiError::Conflict { .. } => {
+        Error::PreconditionFailed | Error::Conflict { .. } => {
             BTreeMap::from([("version".to_string(), console.text(viewer.lang, "subject-stale"))])
         }
-        ApiError::Validation(_) => field_errors(viewer.lang, e)?,
+        Error::Validation(_) => field_errors(viewer.lang, e)?,
         e => return Err(Fail(e)),
     };
     record_page(state, console, viewer, id, None, errors, StatusCode::UNPROCESSABLE_ENTITY).await

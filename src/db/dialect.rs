@@ -1,8 +1,9 @@
 //! Every statement that differs between the backends, in one place: advisory locks,
 //! taking a case number, claiming outbox rows past other senders, many timeline events
-//! in one statement, the audit ledger's sealing horizon, and the SQL
-//! fragments of the rollup recount. The rest of the code is written once for both
-//! (through `DbConn`, or `per_backend!` where a statement must be compiled per backend).
+//! in one statement, the audit ledger's sealing horizon, whether writers run at once (the
+//! rollups' shards), and the SQL fragments of the rollup recount. The rest of the code is
+//! written once for both (through `DbConn`, or `per_backend!` and `upsert_rows!` where a
+//! statement must be compiled per backend).
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -39,6 +40,16 @@ fn advisory(conn: &mut DbConn, keys: &[&str], function: &str) -> QueryResult<()>
     }
     Ok(())
 }
+
+/// Whether writers run side by side: on PostgreSQL they do, so counters that every
+/// writer adds to are spread over shards; SQLite admits one writer at a time.
+pub fn writers_run_at_once(backend: Backend) -> bool {
+    backend == Backend::Postgres
+}
+
+/// How many rows one upsert writes on PostgreSQL ([`crate::upsert_rows`]): a batch that
+/// stays under its 65,535 parameters a statement.
+pub const PG_ROWS_PER_UPSERT: usize = 1000;
 
 /// Rewrites `/readyz`'s probe row with 16 KiB that do not compress (about a large case),
 /// inside the caller's transaction.

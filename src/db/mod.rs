@@ -41,6 +41,28 @@ macro_rules! per_backend {
     };
 }
 
+/// Runs the upsert that `$stmt!(rows)` builds over every row of `$rows`, loading what it
+/// returns as `$ret`: on PostgreSQL in batches of [`dialect::PG_ROWS_PER_UPSERT`]; on
+/// SQLite one row a statement, since diesel cannot write a SQLite upsert of many rows
+/// (and in-process each costs little). Each statement is prepared once ([`Cached`]).
+#[macro_export]
+macro_rules! upsert_rows {
+    ($conn:expr, $rows:expr, $stmt:ident -> $ret:ty) => {
+        match $conn {
+            $crate::db::DbConn::Pg(c) => {
+                for chunk in $rows.chunks($crate::db::dialect::PG_ROWS_PER_UPSERT) {
+                    $crate::db::Cached($stmt!(chunk)).load::<$ret>(c)?;
+                }
+            }
+            $crate::db::DbConn::Sqlite(c) => {
+                for row in $rows.iter() {
+                    $crate::db::Cached($stmt!(row)).load::<$ret>(c)?;
+                }
+            }
+        }
+    };
+}
+
 /// The two supported backends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

@@ -26,7 +26,7 @@ use crate::db::{DbConn, write_tx};
 use crate::domain::case_terms::SubjectKind;
 use crate::domain::role::Role;
 use crate::domain::workflow::Status;
-use crate::error::ApiError;
+use crate::error::Error;
 use crate::model::campaign::Campaign;
 use crate::model::directive::{Directive, Indicator};
 use crate::model::unit::Unit;
@@ -244,7 +244,7 @@ pub fn load(
         city::changes().into_iter().filter(|c| c.effective_on > starts && c.effective_on <= today).peekable();
     let mut alive = alive_on(conn, starts)?;
     let mut people: Vec<(String, String, String)> = Vec::new(); // a pool, so some people have several cases
-    let failed = |what: &str, e: ApiError| format!("demo {what}: {e}");
+    let failed = |what: &str, e: Error| format!("demo {what}: {e}");
     for (n, detected) in found_on.into_iter().enumerate() {
         while let Some(change) = changes.next_if(|c| c.effective_on <= detected) {
             let at = Ctx::new(settings.clone(), change.effective_on.and_hms_opt(8, 0, 0).expect("time").and_utc());
@@ -405,7 +405,7 @@ fn handle(
     subject_unit: &Unit,
     (n, dice): (usize, &mut Dice),
 ) -> Result<(), String> {
-    let failed = |what: &str, e: ApiError| format!("demo {what}: {e}");
+    let failed = |what: &str, e: Error| format!("demo {what}: {e}");
     let act = |conn: &mut DbConn, days: i64, input: TransitionInput| {
         casework::transition(conn, &at(days), reviewer, case_id, None, input).map(drop)
     };

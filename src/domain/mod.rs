@@ -57,6 +57,7 @@ pub mod dates;
 pub mod deadline;
 pub mod fold;
 pub mod handling;
+pub mod limits;
 pub mod report;
 pub mod role;
 pub mod text;

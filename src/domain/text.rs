@@ -49,10 +49,10 @@ pub fn clean_email(value: &str) -> Result<String, Message> {
 /// New passwords: 10–128 characters and not the username.
 pub fn check_new_password(password: &str, username: &str) -> Result<(), Message> {
     let n = password.chars().count();
-    if n < 10 {
+    if n < super::limits::PASSWORD_MIN {
         return Err(msg::password_short());
     }
-    if n > 128 {
+    if n > super::limits::PASSWORD_MAX {
         return Err(msg::password_long());
     }
     if password.to_lowercase().contains(&username.to_lowercase()) {

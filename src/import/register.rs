@@ -26,7 +26,7 @@ use crate::domain::role::{Role, one_of};
 use crate::domain::text;
 use crate::domain::validation::{Message, Validator, msg};
 use crate::domain::workflow::{self, Addition, Status};
-use crate::error::ApiError;
+use crate::error::Error;
 use crate::i18n::{Lang, catalogs};
 use crate::model::audit::AuditEntry;
 use crate::model::campaign::{Campaign, CampaignFilter};
@@ -168,7 +168,7 @@ fn indicator_codes(raw: &str) -> Vec<String> {
 }
 
 impl Catalogs {
-    fn load(conn: &mut DbConn) -> Result<Catalogs, ApiError> {
+    fn load(conn: &mut DbConn) -> Result<Catalogs, Error> {
         let mut campaigns: HashMap<String, Vec<Campaign>> = HashMap::new();
         for c in Campaign::list(conn, &CampaignFilter::default(), None, 100_000)? {
             campaigns.entry(fold(&c.title)).or_default().push(c.clone());
@@ -258,7 +258,7 @@ fn check_row(
     layout: &Layout,
     row: &Row,
     problems: &mut Vec<Problem>,
-) -> Result<Option<Planned>, ApiError> {
+) -> Result<Option<Planned>, Error> {
     let today = ctx.today()?;
     let tz = ctx.tz()?;
     let now = ctx.now();
@@ -583,7 +583,7 @@ pub fn import(
     bytes: &[u8],
     opts: Options,
     lang: Lang,
-) -> Result<Outcome, ApiError> {
+) -> Result<Outcome, Error> {
     import_with_progress(conn, ctx, caller, file_name, bytes, opts, lang, &mut |_, _, _| {})
 }
 
@@ -599,7 +599,7 @@ pub fn import_with_progress(
     opts: Options,
     lang: Lang,
     progress: &mut dyn FnMut(&str, u64, u64),
-) -> Result<Outcome, ApiError> {
+) -> Result<Outcome, Error> {
     caller.require(&[Role::Admin, Role::Reviewer])?;
     let file_name: String = text::clean_required(file_name, FILE_NAME_MAX).unwrap_or_else(|_| "register".into());
     let digest = hex::encode(Sha256::digest(bytes));
@@ -693,7 +693,7 @@ pub fn import_with_progress(
 
 /// Counts what the planned rows would create: cases, decisions, and the subjects they
 /// are about, new or already on record, each counted once however many rows name it.
-fn count(conn: &mut DbConn, planned: &[Planned], outcome: &mut Outcome) -> Result<(), ApiError> {
+fn count(conn: &mut DbConn, planned: &[Planned], outcome: &mut Outcome) -> Result<(), Error> {
     let mut matched: HashSet<String> = HashSet::new();
     let mut new: HashSet<(String, &str, String)> = HashSet::new();
     for p in planned {
@@ -744,7 +744,7 @@ fn apply(
     encoding: Option<&str>,
     mut outcome: Outcome,
     progress: &mut dyn FnMut(&str, u64, u64),
-) -> Result<Outcome, ApiError> {
+) -> Result<Outcome, Error> {
     let now = ctx.now();
     let year = ctx.today()?.year();
     let import_id = new_id();
@@ -797,7 +797,7 @@ fn apply(
         }
         progress("importing", planned.len() as u64, planned.len() as u64);
         AuditEntry::record(conn, &caller.actor(), now, "create", "import", &import_id, None, Some(record.snapshot()))?;
-        Ok::<_, ApiError>(numbers)
+        Ok::<_, Error>(numbers)
     })?;
     outcome.id = Some(import_id);
     outcome.case_numbers = numbers;

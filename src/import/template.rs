@@ -10,7 +10,7 @@ use crate::db::DbConn;
 use crate::domain::case_terms::SubjectKind;
 use crate::domain::handling::{Category, System};
 use crate::domain::workflow::Status;
-use crate::error::ApiError;
+use crate::error::Error;
 use crate::i18n::{Lang, catalogs};
 use crate::model::campaign::{Campaign, CampaignFilter};
 use crate::model::directive::Indicator;
@@ -41,7 +41,7 @@ pub struct Lists {
 
 impl Lists {
     /// The catalogs as they stand on `today`.
-    pub fn load(conn: &mut DbConn, lang: Lang, today: NaiveDate) -> Result<Lists, ApiError> {
+    pub fn load(conn: &mut DbConn, lang: Lang, today: NaiveDate) -> Result<Lists, Error> {
         let word = |key: String| catalogs().text(lang, &key, &[]);
         let handling = Handling::load(conn)?;
         let mut units: Vec<String> =
@@ -103,8 +103,8 @@ fn header(c: &Column, lang: Lang) -> &str {
 }
 
 /// The template workbook.
-pub fn workbook(lists: &Lists, lang: Lang) -> Result<Vec<u8>, ApiError> {
-    build(lists, lang).map_err(|e| ApiError::internal(format!("xlsx: {e}")))
+pub fn workbook(lists: &Lists, lang: Lang) -> Result<Vec<u8>, Error> {
+    build(lists, lang).map_err(|e| Error::internal(format!("xlsx: {e}")))
 }
 
 fn build(lists: &Lists, lang: Lang) -> Result<Vec<u8>, XlsxError> {

@@ -168,12 +168,12 @@ pub fn case_proof(
     ctx: &crate::casework::Ctx,
     caller: &crate::auth::CurrentUser,
     id: &str,
-) -> Result<super::proof::CaseProof, crate::error::ApiError> {
-    use crate::error::{ApiError, msg};
+) -> Result<super::proof::CaseProof, crate::error::Error> {
+    use crate::error::{Error, msg};
     let vkey = verifier_key(&ctx.settings).ok();
     crate::db::write_tx(conn, |conn| {
         let (case, _) = crate::casework::visible(conn, caller, id)?;
-        let proof = super::proof::for_case(conn, &case.id, vkey)?.ok_or(ApiError::conflict(msg::no_checkpoint()))?;
+        let proof = super::proof::for_case(conn, &case.id, vkey)?.ok_or(Error::conflict(msg::no_checkpoint()))?;
         let detail = serde_json::json!({"entries": proof.entries.len(), "not_yet_covered": proof.not_yet_covered});
         crate::model::audit::AuditEntry::record(
             conn,

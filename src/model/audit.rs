@@ -101,7 +101,7 @@ impl AuditFilter {
         actor_id: Option<String>,
         from: Option<&str>,
         to: Option<&str>,
-    ) -> Result<AuditFilter, crate::error::ApiError> {
+    ) -> Result<AuditFilter, crate::error::Error> {
         let mut v = crate::error::Validator::new();
         let (from, to) = (v.instant("from", from), v.instant("to", to));
         v.finish()?;

@@ -369,6 +369,31 @@ diesel::alias!(case_indicators as cited: CitedIndicators);
 // The repeat filter's subquery reads cases under another name.
 diesel::alias!(cases as earlier: EarlierCases);
 
+/// Which cases a scope lets its holder see, as a boxed predicate over any table that
+/// carries a case's campaign and units (`cases` and its joins, the rollups): the one
+/// statement of the rule. An inspector sees the cases of the campaigns they are members
+/// of; a unit's reviewer or head the cases found in or handed to a unit under theirs
+/// (`$in_subtree`, which says how the table at hand tests that); an administrator all.
+/// [`Case::find_visible`] probes the same rule for one case through the closure's key.
+macro_rules! scope_rule {
+    ($scope:expr, $pred:ty, $campaign:expr, $in_subtree:expr) => {{
+        use $crate::db::schema::campaign_members as members;
+        use $crate::model::case::CaseScope;
+        let p: $pred = match $scope {
+            CaseScope::CampaignsOf(user) => Box::new(
+                $campaign.eq_any(members::table.filter(members::user_id.eq(user.clone())).select(members::campaign_id)),
+            ),
+            CaseScope::Subtree(unit) => $in_subtree(unit),
+            CaseScope::Nothing => Box::new(::diesel::dsl::sql::<::diesel::sql_types::Bool>("1 = 0")),
+            // A constant, not a column test: an index that covers the rest of a query
+            // must not be given up for this.
+            CaseScope::All => Box::new(::diesel::dsl::sql::<::diesel::sql_types::Bool>("1 = 1")),
+        };
+        p
+    }};
+}
+pub(crate) use scope_rule;
+
 /// Scope and filters as one boxed predicate, stamped out for each query source that
 /// holds `cases` (plain, or joined for reports), so reports filter exactly like lists.
 macro_rules! case_predicate {
@@ -391,20 +416,7 @@ macro_rules! case_predicate {
                         .assume_not_null(),
                 )
             };
-            let mut p: Pred<'a> = match scope {
-                CaseScope::CampaignsOf(user) => Box::new(
-                    cases::campaign_id.eq_any(
-                        campaign_members::table
-                            .filter(campaign_members::user_id.eq(user.clone()))
-                            .select(campaign_members::campaign_id),
-                    ),
-                ),
-                CaseScope::Subtree(unit) => in_subtree(unit),
-                CaseScope::Nothing => Box::new(cases::id.is_null()),
-                // A constant, not a column test: an index that covers the rest of a query
-                // must not be given up for this.
-                CaseScope::All => Box::new(diesel::dsl::sql::<diesel::sql_types::Bool>("1 = 1")),
-            };
+            let mut p: Pred<'a> = scope_rule!(scope, Pred<'a>, cases::campaign_id, in_subtree);
             if let Some(d) = &f.directive_id {
                 p = Box::new(p.and(cases::directive_id.eq(d.clone())));
             }

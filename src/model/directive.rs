@@ -153,6 +153,19 @@ impl Indicator {
         q.order((indicators::directive_id.asc(), indicators::position.asc())).select(Indicator::as_select()).load(conn)
     }
 
+    /// Indicators in catalog order grouped as the directive groups them: each group's
+    /// code and title with its indicators.
+    pub fn grouped(items: Vec<Indicator>) -> Vec<(String, String, Vec<Indicator>)> {
+        let mut groups: Vec<(String, String, Vec<Indicator>)> = Vec::new();
+        for i in items {
+            match groups.last_mut() {
+                Some((code, _, members)) if *code == i.group_code => members.push(i),
+                _ => groups.push((i.group_code.clone(), i.group_title.clone(), vec![i])),
+            }
+        }
+        groups
+    }
+
     pub fn find_many(conn: &mut DbConn, ids: &[String]) -> QueryResult<Vec<Indicator>> {
         indicators::table.filter(indicators::id.eq_any(ids)).select(Indicator::as_select()).load(conn)
     }

@@ -26,8 +26,8 @@ pub fn canonical_id(raw: &str) -> Option<String> {
 }
 
 /// A path id: anything that is not a UUID cannot name a record, so it is a 404.
-pub fn parse_id(raw: &str) -> Result<String, crate::error::ApiError> {
-    canonical_id(raw).ok_or(crate::error::ApiError::NotFound)
+pub fn parse_id(raw: &str) -> Result<String, crate::error::Error> {
+    canonical_id(raw).ok_or(crate::error::Error::NotFound)
 }
 
 /// A new time-ordered id (UUID v7), so ordering by id follows creation.

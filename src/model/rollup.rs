@@ -13,10 +13,10 @@ use diesel::dsl::{case_when, count, sum};
 use diesel::prelude::*;
 use diesel::upsert::excluded;
 
-use super::case::{Case, CaseFilter, CaseScope, Db};
+use super::case::{Case, CaseFilter, CaseScope, Db, scope_rule};
 use super::unit::subtree_ids;
-use crate::db::schema::{campaign_members, case_stats, responsible_subject_stats, status_stats, subject_stats};
-use crate::db::{Cached, DbConn, dialect};
+use crate::db::schema::{case_stats, responsible_subject_stats, status_stats, subject_stats};
+use crate::db::{DbConn, dialect};
 use crate::domain::report::Period;
 use crate::domain::workflow::{HANDLED, NOT_STANDING};
 
@@ -192,10 +192,7 @@ const SHARDS: u128 = 8;
 /// lock different ones, instead of each waiting for the last one's commit; [`fold`]
 /// moves them back into shard 0. SQLite admits one writer at a time: always shard 0.
 fn shard_for(conn: &DbConn) -> i16 {
-    match conn {
-        DbConn::Pg(_) => (1 + uuid::Uuid::new_v4().as_u128() % SHARDS) as i16,
-        DbConn::Sqlite(_) => 0,
-    }
+    if dialect::writers_run_at_once(conn.backend()) { (1 + uuid::Uuid::new_v4().as_u128() % SHARDS) as i16 } else { 0 }
 }
 
 /// Moves a case's counts from what it was (`None` when new) to what it is now.
@@ -206,9 +203,6 @@ fn shard_for(conn: &DbConn) -> i16 {
 pub fn record(conn: &mut DbConn, before: Option<(&Case, &[String])>, after: (&Case, &[String])) -> QueryResult<()> {
     record_many(conn, &[(before, after)])
 }
-
-/// The most rows one upsert of a rollup writes.
-const BATCH: usize = 1000;
 
 /// A case as it was (`None` when new) and as it is, each with the indicators it cites.
 pub type Change<'a> = (Option<(&'a Case, &'a [String])>, (&'a Case, &'a [String]));
@@ -277,38 +271,10 @@ pub fn record_many(conn: &mut DbConn, changes: &[Change<'_>]) -> QueryResult<()>
     }
     let responsible: Vec<ResponsibleRow> =
         per_key.into_values().filter(|r| (r.detected, r.unhandled) != (0, 0)).collect();
-    match conn {
-        // In slices that stay under PostgreSQL's 65,535 parameters a statement.
-        DbConn::Pg(c) => {
-            for chunk in rows.chunks(BATCH) {
-                Cached(add_to!(chunk)).load::<i32>(c)?;
-            }
-            for chunk in statuses.chunks(BATCH) {
-                Cached(add_to_statuses!(chunk)).load::<i32>(c)?;
-            }
-            for chunk in subjects.chunks(BATCH) {
-                Cached(add_to_subjects!(chunk)).load::<i32>(c)?;
-            }
-            for chunk in responsible.chunks(BATCH) {
-                Cached(add_to_responsible!(chunk)).load::<i32>(c)?;
-            }
-        }
-        // Diesel writes SQLite batches as single INSERTs anyway; in-process they cost little.
-        DbConn::Sqlite(c) => {
-            for row in &rows {
-                Cached(add_to!(row)).load::<i32>(c)?;
-            }
-            for row in &statuses {
-                Cached(add_to_statuses!(row)).load::<i32>(c)?;
-            }
-            for row in &subjects {
-                Cached(add_to_subjects!(row)).load::<i32>(c)?;
-            }
-            for row in &responsible {
-                Cached(add_to_responsible!(row)).load::<i32>(c)?;
-            }
-        }
-    }
+    crate::upsert_rows!(&mut *conn, rows, add_to -> i32);
+    crate::upsert_rows!(&mut *conn, statuses, add_to_statuses -> i32);
+    crate::upsert_rows!(&mut *conn, subjects, add_to_subjects -> i32);
+    crate::upsert_rows!(&mut *conn, responsible, add_to_responsible -> i32);
     Ok(())
 }
 
@@ -386,7 +352,7 @@ const STATUS_FOLD: &str = "WITH moved AS ( \
 /// it. A fold never waits for a change, and changes write shard 0 on SQLite only, where
 /// there is nothing to fold.
 pub fn fold(conn: &mut DbConn) -> QueryResult<()> {
-    if let DbConn::Sqlite(_) = conn {
+    if !dialect::writers_run_at_once(conn.backend()) {
         return Ok(());
     }
     crate::db::write_tx(conn, |conn| {
@@ -423,18 +389,7 @@ macro_rules! scope_predicate {
                     .or($table::responsible_unit_id.eq_any(subtree_ids(unit))),
             )
         };
-        let mut p: $pred = match $scope {
-            CaseScope::CampaignsOf(user) => Box::new(
-                $table::campaign_id.eq_any(
-                    campaign_members::table
-                        .filter(campaign_members::user_id.eq(user.clone()))
-                        .select(campaign_members::campaign_id),
-                ),
-            ),
-            CaseScope::Subtree(unit) => in_subtree(unit),
-            CaseScope::Nothing => Box::new($table::cases.ne($table::cases)),
-            CaseScope::All => Box::new($table::cases.eq($table::cases)),
-        };
+        let mut p: $pred = scope_rule!($scope, $pred, $table::campaign_id, in_subtree);
         let f: &CaseFilter = $f;
         if let Some(d) = &f.directive_id {
             p = Box::new(p.and($table::directive_id.eq(d.clone())));

@@ -10,7 +10,7 @@ use crate::db::DbConn;
 use crate::domain::fold::fold;
 use crate::domain::role::UnitKind;
 use crate::domain::validation::{Message, msg};
-use crate::error::ApiError;
+use crate::error::Error;
 use crate::model::unit::Unit;
 
 use super::{NewUnitSpec, Step, UnitRef};
@@ -115,7 +115,7 @@ pub struct Translated {
 /// kind and parent from its first row; the parent defaults to the top of the tree),
 /// old units going into one new code are merged into it, an old unit going into several
 /// is split between them, and a new name for an existing unit is a rename.
-pub fn translate(conn: &mut DbConn, rows: &[MappingRow]) -> Result<Translated, ApiError> {
+pub fn translate(conn: &mut DbConn, rows: &[MappingRow]) -> Result<Translated, Error> {
     let units = Unit::all(conn)?;
     let by_code: HashMap<&str, &Unit> = units.iter().map(|u| (u.code.as_str(), u)).collect();
     let roots: Vec<&Unit> = units.iter().filter(|u| u.parent_id.is_none() && u.ended_on.is_none()).collect();

@@ -19,7 +19,7 @@ use crate::db::{self, DbConn, write_tx};
 use crate::domain::role::{Role, UnitKind, one_of};
 use crate::domain::text;
 use crate::domain::validation::{Message, Validator, msg};
-use crate::error::ApiError;
+use crate::error::Error;
 use crate::i18n::date as dmy;
 use crate::model::audit::AuditEntry;
 use crate::model::case::Case;
@@ -329,7 +329,7 @@ impl Work {
 
 /// Checks the input and works out what it does, inside the caller's transaction;
 /// `Err` lists every problem, each under the step it belongs to.
-fn plan(conn: &mut DbConn, ctx: &Ctx, input: &ReorganisationInput) -> Result<(Plan, Vec<Move>, Work), ApiError> {
+fn plan(conn: &mut DbConn, ctx: &Ctx, input: &ReorganisationInput) -> Result<(Plan, Vec<Move>, Work), Error> {
     let now = ctx.now();
     let today = ctx.today()?;
     let mut v = Validator::new();
@@ -384,10 +384,10 @@ fn plan(conn: &mut DbConn, ctx: &Ctx, input: &ReorganisationInput) -> Result<(Pl
         v.add("steps", msg::too_many_rows(MAX_STEPS as i64));
     }
     let Some(on) = effective else {
-        return Err(v.finish().err().map(ApiError::from).unwrap_or(ApiError::NotFound));
+        return Err(v.finish().err().map(Error::from).unwrap_or(Error::NotFound));
     };
     if steps.is_empty() || steps.len() > MAX_STEPS {
-        return Err(v.finish().err().map(ApiError::from).unwrap_or(ApiError::NotFound));
+        return Err(v.finish().err().map(Error::from).unwrap_or(Error::NotFound));
     }
 
     let units = Unit::all(conn)?;
@@ -588,7 +588,7 @@ fn describe(
     moves: &[Move],
     on: NaiveDate,
     (reference, issued_on, title): (String, Option<NaiveDate>, String),
-) -> Result<Plan, ApiError> {
+) -> Result<Plan, Error> {
     let (ending_ids, successors) = (w.ending_ids(), w.successors());
     let ended = w
         .ending
@@ -690,7 +690,7 @@ pub fn reorganise(
     caller: &CurrentUser,
     input: ReorganisationInput,
     dry_run: bool,
-) -> Result<Plan, ApiError> {
+) -> Result<Plan, Error> {
     caller.require(&[Role::Admin])?;
     let now = ctx.now();
     write_tx(conn, |conn| {
@@ -709,8 +709,8 @@ pub fn reorganise(
             basis_reference: plan.basis_reference.clone(),
             basis_issued_on: plan.basis_issued_on,
             basis_title: plan.basis_title.clone(),
-            steps: serde_json::to_string(&input.steps).map_err(ApiError::internal)?,
-            outcome: serde_json::to_string(&plan).map_err(ApiError::internal)?,
+            steps: serde_json::to_string(&input.steps).map_err(Error::internal)?,
+            outcome: serde_json::to_string(&plan).map_err(Error::internal)?,
             applied_by: caller.user.id.clone(),
             applied_at: now,
         }
@@ -724,7 +724,7 @@ pub fn reorganise(
                 u.parent_id.as_ref().is_none_or(|p| placed.contains(p) || !w.new_units.iter().any(|n| &n.id == p))
             });
             if ready.is_empty() {
-                return Err(ApiError::internal("new units form a cycle"));
+                return Err(Error::internal("new units form a cycle"));
             }
             for u in ready {
                 u.insert(conn)?;
@@ -734,7 +734,7 @@ pub fn reorganise(
             pending = rest;
         }
         for (unit_id, name) in &w.renames {
-            let before = Unit::find(conn, unit_id)?.ok_or(ApiError::NotFound)?;
+            let before = Unit::find(conn, unit_id)?.ok_or(Error::NotFound)?;
             UnitPast::keep(conn, &before, on, Some(&id))?;
             let after = Unit { name: name.clone(), version: before.version + 1, updated_at: now, ..before.clone() };
             after.update_if_version(conn, before.version, before.parent_id.as_deref())?;
@@ -750,7 +750,7 @@ pub fn reorganise(
             )?;
         }
         for (unit_id, successors) in &w.ending {
-            let before = Unit::find(conn, unit_id)?.ok_or(ApiError::NotFound)?;
+            let before = Unit::find(conn, unit_id)?.ok_or(Error::NotFound)?;
             UnitPast::keep(conn, &before, on, Some(&id))?;
             add_successors(conn, unit_id, successors, &id)?;
             let after = Unit {
@@ -830,7 +830,7 @@ fn hand_over(
     actor: &str,
     now: chrono::NaiveDateTime,
     about: &serde_json::Value,
-) -> Result<(), ApiError> {
+) -> Result<(), Error> {
     // By successor, then by the unit handing over: a batch then names one or two pairs
     // (one UPDATE each) and its rollup changes fold into few rows, the cases of one
     // unit sharing most of their keys.

@@ -6,7 +6,7 @@ use actix_web::{FromRequest, HttpRequest, web};
 use futures_util::future::{LocalBoxFuture, Ready, ready};
 use serde::de::DeserializeOwned;
 
-use crate::error::{ApiError, FieldError, Message, msg};
+use crate::error::{Error, FieldError, Message, msg};
 
 /// True when a JSON text holds the escape `\u0000` (raw NUL bytes are not valid JSON).
 fn escapes_nul(json: &[u8]) -> bool {
@@ -29,8 +29,8 @@ fn escapes_nul(json: &[u8]) -> bool {
 pub struct JsonBody<T>(pub T);
 
 impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
-    type Error = ApiError;
-    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+    type Error = Error;
+    type Future = LocalBoxFuture<'static, Result<Self, Error>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let is_json = req
@@ -43,7 +43,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
             })
             .unwrap_or(false);
         if !is_json {
-            return Box::pin(ready(Err(ApiError::UnsupportedMediaType(msg::send_json()))));
+            return Box::pin(ready(Err(Error::UnsupportedMediaType(msg::send_json()))));
         }
         let bytes = web::Bytes::from_request(req, payload);
         let max_bytes = req
@@ -52,9 +52,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
             .unwrap_or(262_144); // actix's own limit, where no state is mounted
         Box::pin(async move {
             let bytes = bytes.await.map_err(|e| match e.as_error::<actix_web::error::PayloadError>() {
-                Some(actix_web::error::PayloadError::Overflow) => ApiError::PayloadTooLarge { max_bytes },
-                _ if e.as_response_error().status_code() == 413 => ApiError::PayloadTooLarge { max_bytes },
-                _ => ApiError::BadRequest(msg::body_unreadable()),
+                Some(actix_web::error::PayloadError::Overflow) => Error::PayloadTooLarge { max_bytes },
+                _ if e.as_response_error().status_code() == 413 => Error::PayloadTooLarge { max_bytes },
+                _ => Error::BadRequest(msg::body_unreadable()),
             })?;
             parse_json(&bytes).map(JsonBody)
         })
@@ -63,13 +63,13 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
 
 /// Parses a JSON body with the same error rules as [`JsonBody`]; every field the
 /// target does not know is listed in one 422.
-pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Error> {
     if escapes_nul(bytes) {
-        return Err(ApiError::BadRequest(msg::nul()));
+        return Err(Error::BadRequest(msg::nul()));
     }
     // serde would also fill a struct from an array, by position; bodies are objects.
     if bytes.iter().find(|b| !b.is_ascii_whitespace()).is_some_and(|b| *b != b'{') {
-        return Err(ApiError::BadRequest(msg::body_object()));
+        return Err(Error::BadRequest(msg::body_object()));
     }
     let mut unknown = Vec::new();
     let mut de = serde_json::Deserializer::from_slice(bytes);
@@ -83,17 +83,17 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             let inner = err.into_inner();
             return match inner.classify() {
                 serde_json::error::Category::Data if path != "." => {
-                    Err(ApiError::field(&path, describe_serde(&inner.to_string())))
+                    Err(Error::field(&path, describe_serde(&inner.to_string())))
                 }
-                serde_json::error::Category::Data => Err(ApiError::BadRequest(msg::body_object())),
-                _ => Err(ApiError::BadRequest(msg::body_json(inner.line(), inner.column()))),
+                serde_json::error::Category::Data => Err(Error::BadRequest(msg::body_object())),
+                _ => Err(Error::BadRequest(msg::body_json(inner.line(), inner.column()))),
             };
         }
     };
     if unknown.is_empty() {
         Ok(value)
     } else {
-        Err(ApiError::Validation(
+        Err(Error::Validation(
             unknown.into_iter().map(|field| FieldError::new(&field, msg::not_recognised())).collect(),
         ))
     }
@@ -132,14 +132,14 @@ fn describe_serde(serde_says: &str) -> Message {
 pub struct QueryParams<T>(pub T);
 
 impl<T: DeserializeOwned> FromRequest for QueryParams<T> {
-    type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+    type Error = Error;
+    type Future = Ready<Result<Self, Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let pairs = form_urlencoded::parse(req.query_string().as_bytes());
         // PostgreSQL cannot store or compare text holding NUL; no user types one.
         if let Some((name, _)) = pairs.clone().find(|(_, v)| v.contains('\0')) {
-            return ready(Err(ApiError::field(&name, msg::nul())));
+            return ready(Err(Error::field(&name, msg::nul())));
         }
         let de = serde_urlencoded::Deserializer::new(pairs);
         ready(serde_path_to_error::deserialize::<_, T>(de).map(QueryParams).map_err(|err| {
@@ -150,7 +150,7 @@ impl<T: DeserializeOwned> FromRequest for QueryParams<T> {
             } else {
                 path
             };
-            ApiError::field(&field, describe_serde(&said))
+            Error::field(&field, describe_serde(&said))
         }))
     }
 }
@@ -159,8 +159,8 @@ impl<T: DeserializeOwned> FromRequest for QueryParams<T> {
 pub struct IfMatch(pub Option<i64>);
 
 impl FromRequest for IfMatch {
-    type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+    type Error = Error;
+    type Future = Ready<Result<Self, Error>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let Some(raw) = req.headers().get(header::IF_MATCH) else {
@@ -178,9 +178,9 @@ impl FromRequest for IfMatch {
 
 impl IfMatch {
     /// 412 unless the request's If-Match (if any) names `current`.
-    pub fn check(&self, current: i64) -> Result<(), ApiError> {
+    pub fn check(&self, current: i64) -> Result<(), Error> {
         match self.0 {
-            Some(v) if v != current => Err(ApiError::PreconditionFailed),
+            Some(v) if v != current => Err(Error::PreconditionFailed),
             _ => Ok(()),
         }
     }

@@ -7,7 +7,7 @@ use actix_web::http::header;
 use futures_util::StreamExt;
 
 use crate::casework::Upload;
-use crate::error::{ApiError, msg};
+use crate::error::{Error, msg};
 use crate::model::attachment::{Attachment, AttachmentFile};
 use crate::state::AppState;
 
@@ -24,7 +24,7 @@ const FIELDS_MAX: usize = 200;
 /// Reads a multipart form: parts with a file name (or named `file`) are files, at most
 /// `max_files` of `max_bytes` each (later ones are read past and dropped); the rest are
 /// text fields.
-pub async fn receive(mut form: Multipart, max_bytes: usize, max_files: usize) -> Result<Received, ApiError> {
+pub async fn receive(mut form: Multipart, max_bytes: usize, max_files: usize) -> Result<Received, Error> {
     let mut received = Received { fields: Vec::new(), files: Vec::new() };
     while let Some(part) = form.next().await {
         let mut part = part.map_err(|e| multipart_error(e, max_bytes))?;
@@ -40,7 +40,7 @@ pub async fn receive(mut form: Multipart, max_bytes: usize, max_files: usize) ->
                 continue;
             }
             if bytes.len() + chunk.len() > limit {
-                return Err(ApiError::PayloadTooLarge { max_bytes: limit });
+                return Err(Error::PayloadTooLarge { max_bytes: limit });
             }
             bytes.extend_from_slice(&chunk);
         }
@@ -56,7 +56,7 @@ pub async fn receive(mut form: Multipart, max_bytes: usize, max_files: usize) ->
             let file_name = clean_file_name(file_name.as_deref());
             received.files.push((name, Upload { file_name, content_type, bytes }));
         } else {
-            let text = String::from_utf8(bytes).map_err(|_| ApiError::BadRequest(msg::form_utf8()))?;
+            let text = String::from_utf8(bytes).map_err(|_| Error::BadRequest(msg::form_utf8()))?;
             received.fields.push((name, unicode_normalization::UnicodeNormalization::nfc(text.as_str()).collect()));
         }
     }
@@ -64,14 +64,14 @@ pub async fn receive(mut form: Multipart, max_bytes: usize, max_files: usize) ->
 }
 
 /// A multipart stream that could not be read; an overflow is said with the file limit.
-fn multipart_error(err: actix_multipart::MultipartError, max_bytes: usize) -> ApiError {
+fn multipart_error(err: actix_multipart::MultipartError, max_bytes: usize) -> Error {
     use actix_multipart::MultipartError as E;
     match err {
         E::ContentTypeMissing | E::ContentTypeParse | E::ContentTypeIncompatible | E::BoundaryMissing => {
-            ApiError::UnsupportedMediaType(msg::send_multipart())
+            Error::UnsupportedMediaType(msg::send_multipart())
         }
-        E::Payload(actix_web::error::PayloadError::Overflow) => ApiError::PayloadTooLarge { max_bytes },
-        _ => ApiError::BadRequest(msg::form_unreadable()),
+        E::Payload(actix_web::error::PayloadError::Overflow) => Error::PayloadTooLarge { max_bytes },
+        _ => Error::BadRequest(msg::form_unreadable()),
     }
 }
 
@@ -100,12 +100,12 @@ fn served_name(file_name: &str, content_type: &str) -> String {
 }
 
 /// The stored file of an attachment, as a download under its checked name.
-pub async fn serve_file(state: &AppState, a: Attachment) -> Result<HttpResponse, ApiError> {
+pub async fn serve_file(state: &AppState, a: Attachment) -> Result<HttpResponse, Error> {
     let sha256 = a.sha256.clone();
     let bytes = state
         .db(move |conn| {
             AttachmentFile::content(conn, &sha256)?
-                .ok_or_else(|| ApiError::internal(format!("attachment file {sha256} is not stored")))
+                .ok_or_else(|| Error::internal(format!("attachment file {sha256} is not stored")))
         })
         .await?;
     let name = served_name(&a.file_name, &a.content_type);

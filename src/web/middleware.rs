@@ -1,39 +1,40 @@
 //! Response middleware: request ids on every response, problem+json on every error.
 
+use actix_web::HttpMessage;
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers, Next};
-use actix_web::{Error, HttpMessage};
 use tracing_actix_web::RequestId;
 
-use crate::error::{ApiError, MAX_URL_BYTES, problem_response};
+use crate::error::Error;
 use crate::i18n::{Lang, catalogs};
+use crate::web::problem::{MAX_URL_BYTES, problem_response};
 
 /// Refuses, with a 414 problem, an address longer than any the service hands out or takes.
 pub async fn refuse_long_urls(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, Error> {
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let len = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
     if len > MAX_URL_BYTES {
-        let lang = Lang::preferred(&req);
-        return Ok(req.into_response(ApiError::UriTooLong.render(lang)));
+        let lang = crate::web::lang::preferred(&req);
+        return Ok(req.into_response(Error::UriTooLong { max_bytes: MAX_URL_BYTES }.render(lang)));
     }
     next.call(req).await.map(ServiceResponse::map_into_boxed_body)
 }
 
 /// Says a failure again in the language the request's `Accept-Language` prefers: an
-/// [`ApiError`] first renders itself in Vietnamese, not knowing who asked.
+/// [`Error`] first renders itself in Vietnamese, not knowing who asked.
 pub async fn speak_the_readers_language(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<BoxBody>, Error> {
-    let lang = Lang::preferred(&req);
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let lang = crate::web::lang::preferred(&req);
     let res = next.call(req).await?;
     let again = match lang {
         Lang::Vi => None,
-        _ => res.response().error().and_then(|e| e.as_error::<ApiError>()).map(|e| e.render(lang)),
+        _ => res.response().error().and_then(|e| e.as_error::<Error>()).map(|e| e.render(lang)),
     };
     Ok(match again {
         Some(response) => {
@@ -48,7 +49,7 @@ pub async fn speak_the_readers_language(
 pub async fn request_id_header(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<impl MessageBody>, Error> {
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let id = req.extensions().get::<RequestId>().map(|r| r.to_string());
     let mut res = next.call(req).await?;
     if let Some(value) = id.and_then(|id| HeaderValue::from_str(&id).ok()) {
@@ -75,7 +76,7 @@ impl AccessUser {
 pub async fn access_log(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
-) -> Result<ServiceResponse<impl MessageBody>, Error> {
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let started = std::time::Instant::now();
     let method = crate::domain::text::loggable(req.method().as_str(), 16);
     let params = param_names(req.query_string());
@@ -135,7 +136,7 @@ pub fn problem_for_bare_errors<B: MessageBody + 'static>() -> ErrorHandlers<B> {
             s if s >= 500 => "internal-error",
             _ => "bad-request",
         };
-        let lang = Lang::preferred(res.request());
+        let lang = crate::web::lang::preferred(res.request());
         let c = catalogs();
         let title = c.text(lang, &format!("problem-{code}"), &[]);
         let detail = match code {

@@ -5,7 +5,9 @@ pub mod client;
 pub mod download;
 pub mod extract;
 pub mod files;
+pub mod lang;
 pub mod middleware;
+pub mod problem;
 pub mod span;
 
 pub use client::{Proxies, client_addr};
