@@ -6,7 +6,7 @@ use config::{Config, Environment, File, FileFormat};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 
-use crate::db::{Backend, DbUrl};
+use crate::db::DbUrl;
 
 /// The built-in defaults: the same file that ships as `config/default.toml`.
 const BUILT_IN: &str = include_str!("../config/default.toml");
@@ -316,7 +316,9 @@ impl Settings {
             Some(secret) if secret.expose_secret().len() < 32 => {
                 return Err(bad("auth.jwt_secret", "must be at least 32 characters long"));
             }
-            None if db.backend == Backend::Postgres => {
+            // A SQLite database keeps a generated secret in a file beside it; a server's
+            // instances share no folder.
+            None if db.sqlite_path().is_none() => {
                 return Err(bad(
                     "auth.jwt_secret",
                     "is required with PostgreSQL, so that every instance signs tokens alike \

@@ -3,7 +3,7 @@
 pub mod accounts;
 pub mod administration;
 pub mod api;
-pub mod app;
+pub use web::app;
 pub mod auth;
 pub mod backup;
 pub mod campaigns;

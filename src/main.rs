@@ -3,7 +3,7 @@ use clap::Parser;
 use casetrack::cli::{self, Cli};
 use casetrack::config::Settings;
 
-#[actix_web::main]
+#[tokio::main]
 async fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let settings = match Settings::load(cli.config_dir.as_deref()) {
@@ -17,9 +17,7 @@ async fn main() -> std::process::ExitCode {
     // Every command needs the database: one clear line, not the pool's retries, when a
     // PostgreSQL database is missing or refuses the login (a SQLite file is created).
     let url = settings.db_url().expect("validated with the settings");
-    if url.backend == casetrack::db::Backend::Postgres
-        && let Err(e) = url.check_reachable()
-    {
+    if let Err(e) = url.check_server_reachable() {
         eprintln!("casetrack: {e}");
         return std::process::ExitCode::from(2);
     }

@@ -45,9 +45,17 @@ async fn api_not_found() -> Result<actix_web::HttpResponse, Error> {
     Err(Error::NotFound)
 }
 
-/// The routes under `/api/v1`, mounted one by one (a long builder chain overflows
-/// a worker's stack in debug builds).
+/// The routes under `/api/v1`, in three groups mounted one route at a time (a long
+/// builder chain overflows a worker's stack in debug builds); the order is the order of
+/// matching.
 fn api_v1(cfg: &mut ServiceConfig) {
+    people_and_units(cfg);
+    catalogs_and_cases(cfg);
+    oversight(cfg);
+}
+
+/// Sign-in, accounts, units and their reorganisations, register imports.
+fn people_and_units(cfg: &mut ServiceConfig) {
     cfg.service(openapi::openapi_json);
     cfg.service(auth::login);
     cfg.service(auth::refresh);
@@ -71,6 +79,10 @@ fn api_v1(cfg: &mut ServiceConfig) {
     cfg.service(imports::import);
     cfg.service(imports::list);
     cfg.service(imports::get);
+}
+
+/// Catalogs, campaigns, cases and what hangs on them.
+fn catalogs_and_cases(cfg: &mut ServiceConfig) {
     cfg.service(directives::list);
     cfg.service(directives::get);
     cfg.service(directives::import);
@@ -94,6 +106,10 @@ fn api_v1(cfg: &mut ServiceConfig) {
     cfg.service(attachments::upload);
     cfg.service(attachments::list);
     cfg.service(attachments::download);
+}
+
+/// Notifications, the subject registry, reports, the audit trail, the calendar.
+fn oversight(cfg: &mut ServiceConfig) {
     cfg.service(notifications::mine);
     cfg.service(notifications::mark_read);
     cfg.service(notifications::outbox);

@@ -28,7 +28,7 @@ pub use edit::edit;
 pub(crate) use fields::derive;
 pub use fields::{CaseInput, SubjectInput};
 pub use log::{log, log_with_files};
-pub use notes::{Upload, adopt_files, attach, check_upload, comment};
+pub use notes::{Upload, adopt_files, attach, attach_all, check_upload, comment};
 pub(crate) use snapshot as snapshot_of;
 pub use transition::{TransitionInput, actions_for, transition};
 

@@ -59,6 +59,17 @@ pub struct Upload {
 
 /// Attaches an evidence file to a case the caller may see: checks its type and content,
 /// stores it under its SHA-256 (outside the database, once per content), then records it.
+/// Adds several evidence files to a case in one transaction: one refused file keeps none.
+pub fn attach_all(
+    conn: &mut DbConn,
+    ctx: &Ctx,
+    caller: &CurrentUser,
+    id: &str,
+    uploads: Vec<Upload>,
+) -> Result<Vec<Attachment>, Error> {
+    write_tx(conn, |conn| uploads.into_iter().map(|u| attach(conn, ctx, caller, id, u)).collect())
+}
+
 pub fn attach(
     conn: &mut DbConn,
     ctx: &Ctx,

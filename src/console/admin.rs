@@ -115,6 +115,22 @@ pub async fn users(
     users_page(&state, &console, &viewer, q.role, q.cursor, extra, StatusCode::OK).await
 }
 
+/// Checks a new account, hashes its password on the hashing pool and stores it; the
+/// password (typed or generated) comes back to be shown once.
+async fn create_account(
+    state: &AppState,
+    viewer: &Viewer,
+    account: NewAccount,
+) -> Result<(crate::model::user::User, String), Error> {
+    let caller = viewer.user.clone();
+    let checked = state.db(move |conn| accounts::check(conn, account)).await?;
+    let hash = state.hasher.hash(&viewer.user.lane(), checked.password.clone()).await?;
+    let password = checked.password.clone();
+    let user =
+        state.op(move |conn, ctx| accounts::create(conn, &caller.actor(), checked.input, hash, ctx.now())).await?;
+    Ok((user, password))
+}
+
 /// `POST /admin/users`: a new account, its generated password shown this once.
 pub async fn create_user(
     state: web::Data<AppState>,
@@ -131,16 +147,7 @@ pub async fn create_user(
         unit: form.get("unit_id").map(UnitRef::Id),
         password: None,
     };
-    let caller = viewer.user.clone();
-    let done = async {
-        let checked = state.db(move |conn| accounts::check(conn, account)).await?;
-        let hash = state.hasher.hash(&viewer.user.lane(), checked.password.clone()).await?;
-        let password = checked.password.clone();
-        let user =
-            state.op(move |conn, ctx| accounts::create(conn, &caller.actor(), checked.input, hash, ctx.now())).await?;
-        Ok::<_, Error>((user, password))
-    }
-    .await;
+    let done = create_account(&state, &viewer, account).await;
     let (extra, status) = match done {
         Ok((user, password)) => (
             context! {
@@ -201,7 +208,7 @@ pub async fn update_user(
 ) -> Result<HttpResponse, Fail> {
     let form = viewer.form(&body)?;
     let id = path.into_inner();
-    let if_match = form.get("version").and_then(|v| v.parse().ok());
+    let if_match = form.version();
     let reset = form.get("reset").is_some();
     let password = reset.then(crate::auth::password::generate);
     let change = if reset {
@@ -350,7 +357,7 @@ pub async fn update_unit(
         head_user_id: Some(form.get("head_user_id")),
         email: Some(form.get("email")),
     };
-    let if_match = form.get("version").and_then(|v| v.parse().ok());
+    let if_match = form.version();
     let (caller, target) = (viewer.user.clone(), id.clone());
     match state.op(move |conn, ctx| crate::unit_tree::update(conn, ctx, &caller, &target, if_match, change)).await {
         Ok(_) => Ok(see_other(format!("/admin/units/{id}"))),

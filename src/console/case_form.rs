@@ -272,7 +272,7 @@ pub async fn update(
     let id = path.into_inner();
     let mut case_input = input(&form);
     case_input.campaign_id = None;
-    let if_match = form.get("version").and_then(|v| v.parse().ok());
+    let if_match = form.version();
     let (caller, case_id) = (viewer.user.clone(), id.clone());
     let done = state.op(move |conn, ctx| casework::edit(conn, ctx, &caller, &case_id, if_match, case_input)).await;
     match done {

@@ -156,11 +156,6 @@ async fn refused(
     render(state, console, viewer, id, r, status).await
 }
 
-/// The version the form was rendered from, so a change made meanwhile is not overwritten.
-fn version(form: &FormData) -> Option<i64> {
-    form.get("version").and_then(|v| v.parse().ok())
-}
-
 /// `POST /cases/{id}/transition`: one action of the workflow, through the same operation as the API.
 pub async fn transition(
     state: web::Data<AppState>,
@@ -182,7 +177,7 @@ pub async fn transition(
         due_in_working_days: form.get("due_in_working_days").map(|n| n.trim().parse().unwrap_or(0)),
         decision: decision.then(|| decision_input(&form)),
     };
-    let (caller, case_id, if_match) = (viewer.user.clone(), id.clone(), version(&form));
+    let (caller, case_id, if_match) = (viewer.user.clone(), id.clone(), form.version());
     let done = state.op(move |conn, ctx| casework::transition(conn, ctx, &caller, &case_id, if_match, input)).await;
     settle(&state, &console, &viewer, id, action, &form, done.map(drop)).await
 }
@@ -262,7 +257,7 @@ pub async fn decide(
 ) -> Result<HttpResponse, Fail> {
     let form = viewer.form(&body)?;
     let id = path.into_inner();
-    let (caller, case_id, if_match, input) = (viewer.user.clone(), id.clone(), version(&form), decision_input(&form));
+    let (caller, case_id, if_match, input) = (viewer.user.clone(), id.clone(), form.version(), decision_input(&form));
     let done = state.op(move |conn, ctx| casework::decide(conn, ctx, &caller, &case_id, if_match, input)).await;
     settle(&state, &console, &viewer, id, Some("decision".into()), &form, done.map(drop)).await
 }
@@ -295,39 +290,43 @@ pub async fn upload(
     multipart: Multipart,
 ) -> Result<HttpResponse, Fail> {
     let id = path.into_inner();
-    let received = crate::web::files::receive(multipart, state.settings.cases.attachment_max_bytes, 10).await;
-    let received = match received {
-        Ok(r) => r,
-        Err(e @ Error::PayloadTooLarge { .. }) => {
-            let e = too_large_as_field(e);
-            return refused(&state, &console, &viewer, id, Some("evidence".into()), &FormData::default(), e).await;
-        }
-        Err(e) => return Err(Fail(e)),
-    };
-    let form = FormData::from_pairs(received.fields);
-    viewer.check_csrf(form.csrf().as_deref())?;
-    if received.files.is_empty() {
-        let e = Error::field("file", crate::error::msg::required());
-        return refused(&state, &console, &viewer, id, Some("evidence".into()), &form, e).await;
-    }
-    // Every file is checked before any is kept: one bad file keeps none.
-    for (_, file) in &received.files {
-        if let Err(e) = casework::check_upload(&state.settings.cases, file) {
-            return refused(&state, &console, &viewer, id, Some("evidence".into()), &form, too_large_as_field(e)).await;
-        }
-    }
-    for (_, file) in received.files {
-        let (caller, case_id) = (viewer.user.clone(), id.clone());
-        let done = state.op(move |conn, ctx| casework::attach(conn, ctx, &caller, &case_id, file)).await;
-        match done {
-            Ok(_) => {}
-            Err(e @ Error::Validation(_)) => {
-                return refused(&state, &console, &viewer, id, Some("evidence".into()), &form, e).await;
+    let (form, outcome) =
+        match crate::web::files::receive(multipart, state.settings.cases.attachment_max_bytes, 10).await {
+            Ok(received) => {
+                let form = FormData::from_pairs(received.fields);
+                viewer.check_csrf(form.csrf().as_deref())?;
+                let outcome = attach_received(&state, &viewer, &id, received.files).await;
+                (form, outcome)
             }
+            Err(e @ Error::PayloadTooLarge { .. }) => (FormData::default(), Err(e)),
             Err(e) => return Err(Fail(e)),
+        };
+    match outcome {
+        Ok(()) => Ok(back_to(&id)),
+        Err(e @ (Error::Validation(_) | Error::PayloadTooLarge { .. })) => {
+            let e = too_large_as_field(e);
+            refused(&state, &console, &viewer, id, Some("evidence".into()), &form, e).await
         }
+        Err(e) => Err(Fail(e)),
     }
-    Ok(back_to(&id))
+}
+
+/// Checks every file before any is kept, then adds them all in one transaction.
+async fn attach_received(
+    state: &AppState,
+    viewer: &Viewer,
+    id: &str,
+    files: Vec<(String, casework::Upload)>,
+) -> Result<(), Error> {
+    if files.is_empty() {
+        return Err(Error::field("file", crate::error::msg::required()));
+    }
+    for (_, file) in &files {
+        casework::check_upload(&state.settings.cases, file)?;
+    }
+    let (caller, case_id) = (viewer.user.clone(), id.to_string());
+    let files: Vec<_> = files.into_iter().map(|(_, file)| file).collect();
+    state.op(move |conn, ctx| casework::attach_all(conn, ctx, &caller, &case_id, files)).await.map(drop)
 }
 
 /// A file over the size limit, said beside the file field.

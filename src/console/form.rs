@@ -36,6 +36,11 @@ impl FormData {
     }
 
     /// The CSRF token the form carries.
+    /// The version of the record the form showed (its `If-Match`), when it carries one.
+    pub fn version(&self) -> Option<i64> {
+        self.get("version").and_then(|v| v.parse().ok())
+    }
+
     pub fn csrf(&self) -> Option<String> {
         self.get("_csrf")
     }

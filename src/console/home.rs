@@ -27,6 +27,14 @@ pub async fn page(
     render(&state, &console, &viewer, q.tab.clone(), None, StatusCode::OK).await
 }
 
+/// Each reviewer tab with its count.
+fn tab_counts(c: &crate::domain::report::Counts) -> Vec<Value> {
+    [("open", c.open), ("in_handling", c.in_handling), ("remediated", c.remediated), ("overdue", c.overdue)]
+        .into_iter()
+        .map(|(tab, count)| context! { tab => tab, count => count })
+        .collect()
+}
+
 /// The start page, with the results of a bulk action when one was just taken.
 pub async fn render(
     state: &AppState,
@@ -51,18 +59,9 @@ pub async fn render(
                     context! { view => "inspector", campaigns => campaigns, items => rows(conn, open, now, tz)? }
                 }
                 Queue::Reviewer { tab, counts: c, cases, unit_choices } => {
-                    let counts: Vec<Value> = [
-                        ("open", c.open),
-                        ("in_handling", c.in_handling),
-                        ("remediated", c.remediated),
-                        ("overdue", c.overdue),
-                    ]
-                    .into_iter()
-                    .map(|(tab, count)| context! { tab => tab, count => count })
-                    .collect();
                     let units: Vec<Value> = unit_choices.iter().map(|(u, d)| unit_choice(u, *d)).collect();
                     context! {
-                        view => "reviewer", tab => tab, counts => counts, items => rows(conn, cases, now, tz)?,
+                        view => "reviewer", tab => tab, counts => tab_counts(&c), items => rows(conn, cases, now, tz)?,
                         list_query => Queue::list_query(tab), units => units, today => today, results => results,
                     }
                 }

@@ -28,6 +28,13 @@ pub use render::Console;
 
 /// Mounts the console's routes (everything outside `/api`, `/docs` and the probes).
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    own_pages(cfg);
+    registry_and_reports(cfg);
+    administration(cfg);
+}
+
+/// Signing in and out, one's account and notifications, cases and their pages.
+fn own_pages(cfg: &mut web::ServiceConfig) {
     cfg.route("/", web::get().to(home::page))
         .route("/sign-in", web::get().to(me::sign_in_form))
         .route("/sign-in", web::post().to(me::sign_in))
@@ -47,8 +54,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/cases/{id}/edit", web::get().to(case_form::edit_form))
         .route("/cases/{id}/edit", web::post().to(case_form::update))
         .route("/cases/{id}/transition", web::post().to(case_page::transition))
-        .route("/cases/{id}/decisions", web::post().to(case_page::decide))
-        .route("/catalog", web::get().to(catalog::page))
+        .route("/cases/{id}/decisions", web::post().to(case_page::decide));
+}
+
+/// The catalog, the subject registry, evidence, reports.
+fn registry_and_reports(cfg: &mut web::ServiceConfig) {
+    cfg.route("/catalog", web::get().to(catalog::page))
         .route("/subjects/suggest", web::get().to(subjects::suggest))
         .route("/subjects/{id}", web::get().to(subjects::page))
         .route("/subjects/{id}/edit", web::post().to(subjects::correct))
@@ -57,8 +68,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/cases/{id}/evidence", web::post().to(case_page::upload))
         .route("/cases/{id}/evidence/{attachment}", web::get().to(case_page::download))
         .route("/reports", web::get().to(reports::page))
-        .route("/reports/export", web::get().to(reports::export))
-        .route("/admin/users", web::get().to(admin::users))
+        .route("/reports/export", web::get().to(reports::export));
+}
+
+/// Administration, imports and the assets.
+fn administration(cfg: &mut web::ServiceConfig) {
+    cfg.route("/admin/users", web::get().to(admin::users))
         .route("/admin/users", web::post().to(admin::create_user))
         .route("/admin/users/{id}", web::get().to(admin::user))
         .route("/admin/users/{id}", web::post().to(admin::update_user))

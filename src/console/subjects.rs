@@ -206,7 +206,7 @@ pub async fn correct(
         position: form.get("position"),
         identifier: form.get("identifier"),
     };
-    let if_match = form.get("version").and_then(|v| v.parse().ok());
+    let if_match = form.version();
     let (caller, target) = (viewer.user.clone(), id.clone());
     match state.op(move |conn, ctx| crate::subjects::correct(conn, ctx, &caller, &target, if_match, patch)).await {
         Ok(_) => Ok(see_other(format!("/subjects/{id}"))),

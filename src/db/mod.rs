@@ -121,6 +121,12 @@ impl DbUrl {
         })
     }
 
+    /// [`DbUrl::check_reachable`] for a database server; a SQLite file needs none (it is
+    /// created when first opened).
+    pub fn check_server_reachable(&self) -> Result<(), String> {
+        if self.backend == Backend::Sqlite { Ok(()) } else { self.check_reachable() }
+    }
+
     /// The SQLite file, when this is a SQLite URL.
     pub fn sqlite_path(&self) -> Option<PathBuf> {
         (self.backend == Backend::Sqlite).then(|| PathBuf::from(&self.target))

@@ -1,6 +1,8 @@
-//! HTTP plumbing that the API and the console share: who the client is, and the span a
-//! request's log lines carry.
+//! The HTTP layer the API and the console share: the server that serves both (`app`, also
+//! `casetrack::app`), who the client is, problem+json, and the span a request's log lines
+//! carry. Nothing below it speaks HTTP.
 
+pub mod app;
 pub mod client;
 pub mod download;
 pub mod extract;
