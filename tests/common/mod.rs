@@ -1,8 +1,8 @@
 //! Test harness: a real server on port 0 over a database of its own.
 //!
 //! Without `TEST_DATABASE_URL` each test gets a temporary SQLite file; with
-//! `TEST_DATABASE_URL=postgres://…` each test gets a freshly created PostgreSQL
-//! database, dropped when the test ends.
+//! `TEST_DATABASE_URL=postgres://…` each test gets a copy of the migrated template,
+//! made ahead of it and dropped behind it by threads of the test process ([`Keeper`]).
 #![allow(dead_code)]
 
 pub mod binary;
@@ -80,17 +80,13 @@ impl TestDb {
             None => TestDb::Sqlite { dir: tempfile::tempdir().expect("temp dir") },
             Some(url) => {
                 let url = without_tls(&url);
-                static SEQ: AtomicUsize = AtomicUsize::new(0);
-                let name = format!(
-                    "casetrack_test_{}_{}_{}",
-                    std::process::id(),
-                    SEQ.fetch_add(1, Ordering::SeqCst),
-                    &new_id()[24..]
-                );
-                let mut admin = PgConnection::establish(&url)
-                    .unwrap_or_else(|e| panic!("TEST_DATABASE_URL is set but PostgreSQL is unreachable: {e}"));
-                let from = if migrated { format!(" TEMPLATE {}", pg_template(&url)) } else { String::new() };
-                admin.batch_execute(&format!("CREATE DATABASE {name}{from}")).expect("create test database");
+                let name = if migrated {
+                    keeper(&url).ready.lock().unwrap().recv().expect("a copy of the template")
+                } else {
+                    let name = test_db_name();
+                    admin(&url).batch_execute(&format!("CREATE DATABASE {name}")).expect("create test database");
+                    name
+                };
                 TestDb::Postgres { server_url: url, name }
             }
         }
@@ -192,6 +188,77 @@ fn pg_template(server_url: &str) -> String {
     .clone()
 }
 
+/// A new test database's name: this process's id first, so that a later run can tell
+/// the leftovers of a process that has ended ([`clear_leftovers`]).
+fn test_db_name() -> String {
+    static SEQ: AtomicUsize = AtomicUsize::new(0);
+    format!("casetrack_test_{}_{}_{}", std::process::id(), SEQ.fetch_add(1, Ordering::SeqCst), &new_id()[24..])
+}
+
+fn admin(server_url: &str) -> PgConnection {
+    PgConnection::establish(server_url)
+        .unwrap_or_else(|e| panic!("TEST_DATABASE_URL is set but PostgreSQL is unreachable: {e}"))
+}
+
+/// Copies of the template made one ahead, and databases dropped behind, each by a thread
+/// of this process: a PostgreSQL test waits neither for its copy nor for its drop, the
+/// slow parts of its set-up, which the server does while the tests run.
+struct Keeper {
+    ready: std::sync::Mutex<std::sync::mpsc::Receiver<String>>,
+    done: std::sync::Mutex<std::sync::mpsc::Sender<String>>,
+}
+
+fn keeper(server_url: &str) -> &'static Keeper {
+    static KEEPER: std::sync::OnceLock<Keeper> = std::sync::OnceLock::new();
+    KEEPER.get_or_init(|| {
+        let template = pg_template(server_url);
+        clear_leftovers(&mut admin(server_url));
+        let (to_test, ready) = std::sync::mpsc::sync_channel::<String>(1);
+        let url = server_url.to_string();
+        std::thread::spawn(move || {
+            let mut admin = admin(&url);
+            loop {
+                let name = test_db_name();
+                admin.batch_execute(&format!("CREATE DATABASE {name} TEMPLATE {template}")).expect("copy the template");
+                if to_test.send(name).is_err() {
+                    return;
+                }
+            }
+        });
+        let (done, finished) = std::sync::mpsc::channel::<String>();
+        let url = server_url.to_string();
+        std::thread::spawn(move || {
+            let mut admin = admin(&url);
+            for name in finished {
+                let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+            }
+        });
+        Keeper { ready: std::sync::Mutex::new(ready), done: std::sync::Mutex::new(done) }
+    })
+}
+
+/// Drops the test databases of processes that have ended: the copy a process made ahead
+/// and did not use, and drops it had not finished when it exited.
+fn clear_leftovers(admin: &mut PgConnection) {
+    use diesel::prelude::*;
+    #[derive(QueryableByName)]
+    struct Db {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        datname: String,
+    }
+    let names: Vec<String> =
+        diesel::sql_query("SELECT datname FROM pg_database WHERE datname LIKE 'casetrack\\_test\\_%'")
+            .load::<Db>(admin)
+            .map(|rows| rows.into_iter().map(|d| d.datname).collect())
+            .unwrap_or_default();
+    for name in names {
+        let pid = name.trim_start_matches("casetrack_test_").split('_').next().unwrap_or_default();
+        if !pid.is_empty() && !std::path::Path::new("/proc").join(pid).exists() {
+            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+        }
+    }
+}
+
 /// Every file under `dir`.
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     std::fs::read_dir(dir)
@@ -207,9 +274,8 @@ impl Drop for TestDb {
     fn drop(&mut self) {
         if let TestDb::Postgres { server_url, name } = self {
             let _ = std::fs::remove_dir_all(std::env::temp_dir().join(format!("{name}-audit")));
-            if let Ok(mut admin) = PgConnection::establish(server_url) {
-                let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
-            }
+            // Dropped behind the tests by the keeper's thread.
+            let _ = keeper(server_url).done.lock().unwrap().send(std::mem::take(name));
         }
     }
 }
