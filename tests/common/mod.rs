@@ -448,7 +448,10 @@ impl TestApp {
             unit_id: unit.map(|u| u.id.clone()),
         };
         let now = self.clock.now_naive();
-        let hash = casetrack::auth::password::hash(PASSWORD).expect("hashed");
+        // One hash of PASSWORD for every user of this process: argon2 is the slowest step
+        // of setting up a test, and a hash verifies however many accounts carry it.
+        static HASH: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+        let hash = HASH.get_or_init(|| casetrack::auth::password::hash(PASSWORD).expect("hashed")).clone();
         self.with_conn(|c| create_user(c, &Actor::system(), input, hash, now)).expect("user created")
     }
 

@@ -37,14 +37,17 @@ impl World {
         let ba_dinh = app.unit("BA-DINH", "Quận Ba Đình", "district", Some(&city));
         let dien_bien = app.unit("BD-DIEN-BIEN", "Phường Điện Biên", "commune", Some(&ba_dinh));
         let cau_giay = app.unit("CAU-GIAY", "Quận Cầu Giấy", "district", Some(&city));
-        let admin = app.signed_in("quantri", Role::Admin, None).await;
-        let inspector = app.signed_in("thanhtra1", Role::Inspector, Some(&city)).await;
-        let inspector2 = app.signed_in("thanhtra2", Role::Inspector, Some(&city)).await;
-        let outsider = app.signed_in("thanhtra9", Role::Inspector, Some(&city)).await;
-        let city_reviewer = app.signed_in("ubkt.thanhpho", Role::Reviewer, Some(&city)).await;
-        let ba_dinh_reviewer = app.signed_in("ubkt.badinh", Role::Reviewer, Some(&ba_dinh)).await;
-        let ba_dinh_head = app.signed_in("truong.badinh", Role::UnitHead, Some(&ba_dinh)).await;
-        let cau_giay_head = app.signed_in("truong.caugiay", Role::UnitHead, Some(&cau_giay)).await;
+        // Each account is created in turn; the sign-ins (a password check each) run together.
+        let (admin, inspector, inspector2, outsider, city_reviewer, ba_dinh_reviewer, ba_dinh_head, cau_giay_head) = futures_util::join!(
+            app.signed_in("quantri", Role::Admin, None),
+            app.signed_in("thanhtra1", Role::Inspector, Some(&city)),
+            app.signed_in("thanhtra2", Role::Inspector, Some(&city)),
+            app.signed_in("thanhtra9", Role::Inspector, Some(&city)),
+            app.signed_in("ubkt.thanhpho", Role::Reviewer, Some(&city)),
+            app.signed_in("ubkt.badinh", Role::Reviewer, Some(&ba_dinh)),
+            app.signed_in("truong.badinh", Role::UnitHead, Some(&ba_dinh)),
+            app.signed_in("truong.caugiay", Role::UnitHead, Some(&cau_giay)),
+        );
         let (directive, indicators) = app.with_conn(|c| {
             let d = Directive::find_by_code(c, "24-CT/TU").unwrap().expect("default catalog loaded");
             let i = Indicator::of_directive(c, &d.id, false).unwrap();
