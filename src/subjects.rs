@@ -10,6 +10,7 @@ use crate::casework::{Ctx, scope_of};
 use crate::db::{DbConn, write_tx};
 use crate::domain::case_terms::SubjectKind;
 use crate::domain::handling::Category;
+use crate::domain::limits::{IDENTIFIER_MAX, NAME_MAX};
 use crate::domain::role::{Role, one_of};
 use crate::domain::text;
 use crate::error::{Error, Validator, msg};
@@ -17,8 +18,6 @@ use crate::model::audit::AuditEntry;
 use crate::model::subject::{CaseOfSubject, Former, Reach, Subject, category_words};
 use crate::model::unit::Unit;
 use crate::model::{canonical_id, parse_id};
-
-use crate::domain::limits::{IDENTIFIER_MAX, NAME_MAX};
 
 /// Whose records `caller` may look up: administrators all (they merge records), reviewers
 /// and unit heads their unit's subtree, inspectors their campaigns' target units.

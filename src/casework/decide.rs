@@ -9,6 +9,7 @@ use crate::auth::CurrentUser;
 use crate::db::{DbConn, write_tx};
 use crate::domain::dates;
 use crate::domain::handling::{Category, System};
+use crate::domain::limits::{AUTHORITY_MAX, DECISION_NOTE_MAX, REFERENCE_MAX};
 use crate::domain::role::one_of;
 use crate::domain::text;
 use crate::domain::workflow::{self, Addition, Status};
@@ -19,8 +20,6 @@ use crate::model::decision::Decision;
 use crate::model::handling::Handling;
 use crate::model::new_id;
 use crate::model::subject::Subject;
-
-use crate::domain::limits::{AUTHORITY_MAX, DECISION_NOTE_MAX, REFERENCE_MAX};
 
 /// A decision as a client gives it: inline when closing, or on its own.
 #[derive(Deserialize, Clone, Default, utoipa::ToSchema)]

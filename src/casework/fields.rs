@@ -7,6 +7,7 @@ use crate::db::DbConn;
 use crate::domain::case_terms::SubjectKind;
 use crate::domain::dates;
 use crate::domain::handling::Category;
+use crate::domain::limits::{DESCRIPTION_MAX, IDENTIFIER_MAX, NAME_MAX, TITLE_MAX};
 use crate::domain::role::one_of;
 use crate::domain::text;
 use crate::error::msg;
@@ -17,8 +18,6 @@ use crate::model::case::Case;
 use crate::model::directive::Indicator;
 use crate::model::subject::Subject;
 use crate::model::unit::Unit;
-
-use crate::domain::limits::{DESCRIPTION_MAX, IDENTIFIER_MAX, NAME_MAX, TITLE_MAX};
 
 #[derive(Deserialize, Default, Clone, utoipa::ToSchema)]
 pub struct SubjectInput {

@@ -8,6 +8,7 @@ use sha2::{Digest, Sha256};
 use super::{Ctx, visible};
 use crate::auth::CurrentUser;
 use crate::db::{DbConn, write_tx};
+use crate::domain::limits::COMMENT_MAX;
 use crate::domain::text;
 use crate::domain::workflow::{self, Addition};
 use crate::error::Error;
@@ -16,8 +17,6 @@ use crate::model::attachment::{Attachment, AttachmentFile};
 use crate::model::audit::AuditEntry;
 use crate::model::case::{CaseEvent, Comment};
 use crate::model::new_id;
-
-use crate::domain::limits::COMMENT_MAX;
 
 /// Adds a comment to a case the caller may see; returns its id and cleaned text.
 pub fn comment(
@@ -57,8 +56,6 @@ pub struct Upload {
     pub bytes: Vec<u8>,
 }
 
-/// Attaches an evidence file to a case the caller may see: checks its type and content,
-/// stores it under its SHA-256 (outside the database, once per content), then records it.
 /// Adds several evidence files to a case in one transaction: one refused file keeps none.
 pub fn attach_all(
     conn: &mut DbConn,
@@ -70,6 +67,8 @@ pub fn attach_all(
     write_tx(conn, |conn| uploads.into_iter().map(|u| attach(conn, ctx, caller, id, u)).collect())
 }
 
+/// Attaches an evidence file to a case the caller may see: checks its type and content,
+/// stores it under its SHA-256 (outside the database, once per content), then records it.
 pub fn attach(
     conn: &mut DbConn,
     ctx: &Ctx,

@@ -9,6 +9,7 @@ use crate::auth::CurrentUser;
 use crate::db::{DbConn, write_tx};
 use crate::domain::dates::instant;
 use crate::domain::deadline::{in_working_days, parse_deadline};
+use crate::domain::limits::{NOTE_MAX, WORKING_DAYS_MAX};
 use crate::domain::role::{Role, one_of};
 use crate::domain::text;
 use crate::domain::workflow::{self, Action, Check, Need, Refusal, Status};
@@ -18,8 +19,6 @@ use crate::model::audit::AuditEntry;
 use crate::model::case::{Case, CaseEvent};
 use crate::model::decision::Decision;
 use crate::model::unit::Unit;
-
-use crate::domain::limits::{NOTE_MAX, WORKING_DAYS_MAX};
 
 /// What a transition is given: the action and whatever its row of the table needs.
 #[derive(Deserialize, Default, utoipa::ToSchema)]

@@ -23,6 +23,7 @@ pub const DECISION_NOTE_MAX: usize = 2_000;
 pub const QUERY_MAX: usize = 200;
 /// The longest handling period `due_in_working_days` may set: about a year and a half.
 pub const WORKING_DAYS_MAX: i64 = 365;
-/// A new password's shortest and longest length.
+/// A new password's shortest length.
 pub const PASSWORD_MIN: usize = 10;
+/// A new password's longest length.
 pub const PASSWORD_MAX: usize = 128;
