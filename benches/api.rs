@@ -12,7 +12,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -29,6 +29,11 @@ use chrono::{Duration as Span, NaiveDateTime, Utc};
 use diesel::connection::SimpleConnection;
 use diesel::{Connection, PgConnection, RunQueryDsl};
 use serde_json::{Value, json};
+
+/// The server as a child process: the same helpers the tests use.
+#[path = "../tests/common/process.rs"]
+mod process;
+use process::{KillOnDrop, free_port, wait_ready};
 
 const BIN: &str = env!("CARGO_BIN_EXE_casetrack");
 const CONFIG_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/config");
@@ -180,7 +185,7 @@ fn run(opts: &Opts, backend: Backend) {
     // The server, on the loaded database.
     let serve = || {
         let port = free_port();
-        let server = Server(
+        let server = KillOnDrop(
             command(&db, dir.path())
                 .args(["serve", "--no-sweeper"])
                 .env("CASETRACK__SERVER__BIND", format!("127.0.0.1:{port}"))
@@ -189,12 +194,13 @@ fn run(opts: &Opts, backend: Backend) {
                 .spawn()
                 .expect("server starts"),
         );
-        (server, format!("http://127.0.0.1:{port}"))
+        (server, port)
     };
-    let (mut server, base) = serve();
+    let (mut server, port) = serve();
+    let base = format!("http://127.0.0.1:{port}");
     let rt = tokio::runtime::Runtime::new().unwrap();
     let http = reqwest::Client::new();
-    rt.block_on(wait_ready(&http, &base));
+    rt.block_on(wait_ready(port));
     let idle_rss = rss_mb(server.0.id(), "VmRSS");
 
     let fx = rt.block_on(Fixture::load(&http, &base, &password));
@@ -333,8 +339,9 @@ fn run(opts: &Opts, backend: Backend) {
     // sign-in's argon2 block) is not counted as the creates'.
     if opts.wants("sustained_create") {
         let (rounds, each) = if opts.quick { (4, 15) } else { (10, 60) };
-        let (server, base) = serve();
-        rt.block_on(wait_ready(&http, &base));
+        let (server, port) = serve();
+        rt.block_on(wait_ready(port));
+        let base = format!("http://127.0.0.1:{port}");
         let wrk = Wrk { secs: each, base, ..wrk.clone() };
         let create = Script::post("/api/v1/cases", &fx.case_body);
         let mut rss = Vec::new();
@@ -593,16 +600,6 @@ impl Drop for Folder {
     }
 }
 
-/// Stops the server if the run panics.
-struct Server(Child);
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 /// The one BIGINT a `SELECT COUNT(*) AS n …` answers.
 fn scalar(pool: &DbPool, sql: &str) -> i64 {
     #[derive(diesel::QueryableByName)]
@@ -847,10 +844,6 @@ fn raw_reads(pool: &DbPool, token: &str, ids: &[String], conc: usize, span: Dura
     })
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
 fn rss_mb(pid: u32, field: &str) -> f64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     status
@@ -859,16 +852,6 @@ fn rss_mb(pid: u32, field: &str) -> f64 {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
         .map(|kb| kb / 1024.0)
         .unwrap_or(f64::NAN)
-}
-
-async fn wait_ready(http: &reqwest::Client, base: &str) {
-    for _ in 0..300 {
-        if http.get(format!("{base}/readyz")).send().await.is_ok_and(|r| r.status().is_success()) {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("the server did not become ready");
 }
 
 /// Tokens and ids the scenarios use, read from the running server.

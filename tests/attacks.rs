@@ -917,7 +917,7 @@ fn logs_carry_no_personal_data_no_forged_lines_and_no_colour_codes() {
     use std::io::{BufRead, BufReader};
     let db = common::TestDb::new();
     let dir = tempfile::tempdir().unwrap();
-    let port = common::binary::free_port();
+    let port = common::process::free_port();
     let mut serve = common::binary::casetrack(&db, dir.path());
     serve
         .arg("serve")
@@ -925,7 +925,7 @@ fn logs_carry_no_personal_data_no_forged_lines_and_no_colour_codes() {
         .env("RUST_LOG", "info")
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
-    let mut child = common::binary::KillOnDrop(serve.spawn().unwrap());
+    let mut child = common::process::KillOnDrop(serve.spawn().unwrap());
     let mut stdout = BufReader::new(child.0.stdout.take().unwrap()).lines();
     let file = loop {
         let line = stdout.next().expect("the first administrator is announced").unwrap();
@@ -937,7 +937,7 @@ fn logs_carry_no_personal_data_no_forged_lines_and_no_colour_codes() {
     let typed_in_the_wrong_field = "Mật-khẩu-gõ-nhầm-ô\nFORGED access line";
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        common::binary::wait_ready(port).await;
+        common::process::wait_ready(port).await;
         let http = reqwest::Client::new();
         let base = format!("http://127.0.0.1:{port}");
         let login = |u: &str, p: &str| {

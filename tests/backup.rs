@@ -9,7 +9,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use casetrack::db::Backend;
-use common::binary::{KillOnDrop, casetrack, free_port, wait_ready};
+use common::binary::casetrack;
+use common::process::{KillOnDrop, free_port, wait_ready};
 use common::world::World;
 use common::{PASSWORD, TestApp, TestDb, spawn};
 use reqwest::multipart::{Form, Part};

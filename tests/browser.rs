@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use common::binary::{KillOnDrop, free_port};
+use common::process::{KillOnDrop, free_port};
 use common::world::World;
 use common::{PASSWORD, spawn};
 use serde_json::Value;

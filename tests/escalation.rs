@@ -488,7 +488,7 @@ async fn a_mail_server_that_never_answers_stalls_no_sweep_and_the_mail_goes_once
     use casetrack::db::schema::escalation_steps;
     // A listener that accepts connections and never says a word, on the port the mail
     // server will later answer on.
-    let port = common::binary::free_port();
+    let port = common::process::free_port();
     let mute = tokio::net::TcpListener::bind(("127.0.0.1", port)).await.unwrap();
     let held: std::sync::Arc<std::sync::Mutex<Vec<tokio::net::TcpStream>>> = Default::default();
     let keep = held.clone();

@@ -6,7 +6,7 @@ mod common;
 use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 
-use common::binary::free_port;
+use common::process::free_port;
 
 /// The shell block the README marks as the walkthrough.
 fn walkthrough() -> String {

@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod binary;
+pub mod process;
 pub mod smtp;
 pub mod visitor;
 pub mod world;
