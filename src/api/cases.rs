@@ -11,7 +11,7 @@ use crate::casework::list::{CaseQuery, case_filter};
 use crate::casework::{self, CaseInput, Ctx, TransitionInput};
 use crate::error::Error;
 use crate::model::case::{Case, CaseEvent};
-use crate::paging::{Page, PageRequest};
+use crate::paging::{Page, PageQuery, PageRequest};
 use crate::state::AppState;
 use crate::table::FileFormat;
 use crate::web::extract::{IfMatch, JsonBody, QueryParams, etag, parse_id};
@@ -227,14 +227,6 @@ pub struct EventView {
     actor_id: Option<String>,
     kind: String,
     detail: Value,
-}
-
-#[derive(Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct PageQuery {
-    limit: Option<i64>,
-    cursor: Option<String>,
 }
 
 #[utoipa::path(tag = "cases", params(PageQuery), responses((status = 200, description = "The case's timeline, oldest first", body = Page<EventView>)))]

@@ -13,7 +13,7 @@ use crate::i18n::{Lang, catalogs};
 use crate::import::register::{self, Options, Outcome};
 use crate::import::sheet;
 use crate::model::imports::ImportRecord;
-use crate::paging::{Page, PageRequest};
+use crate::paging::{Page, PageQuery, PageRequest};
 use crate::state::AppState;
 use crate::web::extract::{QueryParams, parse_id};
 
@@ -110,21 +110,13 @@ pub fn respond(outcome: Outcome, lang: Lang) -> HttpResponse {
         .json(body)
 }
 
-#[derive(Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ListQuery {
-    limit: Option<i64>,
-    cursor: Option<String>,
-}
-
 /// Past imports, newest first: every one for an administrator, a reviewer's own.
-#[utoipa::path(tag = "imports", params(ListQuery), responses((status = 200, description = "A page of imports", body = Page<ImportRecord>)))]
+#[utoipa::path(tag = "imports", params(PageQuery), responses((status = 200, description = "A page of imports", body = Page<ImportRecord>)))]
 #[get("/imports")]
 pub async fn list(
     state: web::Data<AppState>,
     caller: CurrentUser,
-    q: QueryParams<ListQuery>,
+    q: QueryParams<PageQuery>,
 ) -> Result<HttpResponse, Error> {
     caller.require(&[Role::Admin, Role::Reviewer])?;
     let page = PageRequest::parse(q.0.limit, q.0.cursor.as_deref())?;

@@ -9,7 +9,7 @@ use crate::auth::CurrentUser;
 use crate::domain::role::Role;
 use crate::error::Error;
 use crate::model::reorganisation::Reorganisation;
-use crate::paging::{Page, PageRequest};
+use crate::paging::{Page, PageQuery, PageRequest};
 use crate::reorganisation::{self, Plan, ReorganisationInput};
 use crate::state::AppState;
 use crate::web::extract::{JsonBody, QueryParams};
@@ -71,21 +71,13 @@ impl From<Reorganisation> for ReorganisationView {
     }
 }
 
-#[derive(Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
-pub struct ListQuery {
-    limit: Option<i64>,
-    cursor: Option<String>,
-}
-
 /// The reorganisations applied, newest first (administrators).
-#[utoipa::path(tag = "units", params(ListQuery), responses((status = 200, description = "A page of reorganisations", body = Page<ReorganisationView>)))]
+#[utoipa::path(tag = "units", params(PageQuery), responses((status = 200, description = "A page of reorganisations", body = Page<ReorganisationView>)))]
 #[get("/reorganisations")]
 pub async fn list(
     state: web::Data<AppState>,
     caller: CurrentUser,
-    q: QueryParams<ListQuery>,
+    q: QueryParams<PageQuery>,
 ) -> Result<HttpResponse, Error> {
     caller.require(&[Role::Admin])?;
     let page = PageRequest::parse(q.0.limit, q.0.cursor.as_deref())?;
