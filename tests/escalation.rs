@@ -8,9 +8,10 @@ use casetrack::db::schema::{outbox, units};
 use casetrack::jobs::{self, sender::DeliveryReport, sweep::SweepReport};
 use casetrack::mail::Mailer;
 use chrono::{DateTime, TimeZone, Utc};
+use common::builder::{AppBuilder, Started};
 use common::smtp::{Received, SmtpSink};
 use common::world::World;
-use common::{PASSWORD, TestApp, spawn_with};
+use common::{PASSWORD, TestApp};
 use diesel::prelude::*;
 use secrecy::SecretString;
 use serde_json::{Value, json};
@@ -29,26 +30,23 @@ fn at(y: i32, m: u32, d: u32, h: u32) -> DateTime<Utc> {
 impl Scene {
     /// A scene whose mail is kept in memory.
     async fn new(tune: impl FnOnce(&mut Settings) + Send + 'static) -> Scene {
-        Scene::build(None, tune).await
+        Scene::build(TestApp::builder(), tune).await
     }
 
     /// A scene whose mail goes over SMTP to a server on loopback.
     async fn over_smtp(tune: impl FnOnce(&mut Settings) + Send + 'static) -> Scene {
-        Scene::build(Some(SmtpSink::start().await), tune).await
+        Scene::build(TestApp::builder().with_mail(), tune).await
     }
 
-    async fn build(sink: Option<SmtpSink>, tune: impl FnOnce(&mut Settings) + Send + 'static) -> Scene {
-        let url = sink.as_ref().map(SmtpSink::url);
-        let app = spawn_with(move |s| {
-            if let Some(url) = url {
-                s.mail.transport = "smtp".into();
-                s.mail.smtp_url = Some(SecretString::from(url));
-            }
-            s.mail.from = "Hệ thống casetrack <casetrack@hanoi.gov.vn>".into();
-            s.server.public_url = "https://casetrack.hanoi.gov.vn".into();
-            tune(s);
-        })
-        .await;
+    async fn build(app: AppBuilder, tune: impl FnOnce(&mut Settings) + Send + 'static) -> Scene {
+        let Started { app, smtp: sink, .. } = app
+            .tune(|s| {
+                s.mail.from = "Hệ thống casetrack <casetrack@hanoi.gov.vn>".into();
+                s.server.public_url = "https://casetrack.hanoi.gov.vn".into();
+            })
+            .tune(tune)
+            .spawn()
+            .await;
         let w = World::new(&app).await;
         // Heads: Ba Đình and Cầu Giấy have one; the city has none but a mailbox.
         app.with_conn(|c| {

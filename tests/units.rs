@@ -4,7 +4,8 @@ mod common;
 
 use casetrack::domain::role::Role;
 use casetrack::model::unit::Unit;
-use common::spawn;
+use common::builder::Started;
+use common::{TestApp, spawn};
 use serde_json::{Value, json};
 
 fn codes(tree: &Value) -> Vec<String> {
@@ -48,35 +49,43 @@ async fn units_form_a_tree_served_nested() {
 
 #[tokio::test]
 async fn moving_a_unit_moves_its_whole_subtree() {
-    let app = spawn().await;
-    let admin = app.signed_in("quantri", Role::Admin, None).await;
-    let city = app.unit("HN", "Hà Nội", "city", None);
-    let old_parent = app.unit("OLD", "Khối cũ", "other", Some(&city));
-    let new_parent = app.unit("NEW", "Khối mới", "other", Some(&city));
-    let moving = app.unit("DEPT", "Phòng", "department", Some(&old_parent));
-    let leaf = app.unit("LEAF", "Tổ", "other", Some(&moving));
+    let Started { app, units, users, .. } = TestApp::builder()
+        .with_unit("HN", "Hà Nội", "city", None)
+        .with_unit("OLD", "Khối cũ", "other", Some("HN"))
+        .with_unit("NEW", "Khối mới", "other", Some("HN"))
+        .with_unit("DEPT", "Phòng", "department", Some("OLD"))
+        .with_unit("LEAF", "Tổ", "other", Some("DEPT"))
+        .with_user("quantri", Role::Admin, None)
+        .spawn()
+        .await;
+    let admin = &users["quantri"];
+    let [city, old_parent, new_parent, moving, leaf] = ["HN", "OLD", "NEW", "DEPT", "LEAF"].map(|c| &units[c]);
 
     app.patch(&format!("/api/v1/units/{}", moving.id), &admin.token, json!({"parent_id": new_parent.id}), None)
         .await
         .expect(200);
 
     let in_subtree = |root: &Unit, unit: &Unit| app.with_conn(|c| Unit::is_in_subtree(c, &root.id, &unit.id).unwrap());
-    assert!(in_subtree(&new_parent, &leaf));
-    assert!(in_subtree(&new_parent, &moving));
-    assert!(!in_subtree(&old_parent, &leaf));
-    assert!(!in_subtree(&old_parent, &moving));
-    assert!(in_subtree(&city, &leaf));
+    assert!(in_subtree(new_parent, leaf));
+    assert!(in_subtree(new_parent, moving));
+    assert!(!in_subtree(old_parent, leaf));
+    assert!(!in_subtree(old_parent, moving));
+    assert!(in_subtree(city, leaf));
     let tree = app.get(&format!("/api/v1/units/{}/tree", city.id), &admin.token).await.expect(200);
     assert_eq!(codes(&tree.body), vec!["HN", "NEW", "DEPT", "LEAF", "OLD"]);
 }
 
 #[tokio::test]
 async fn a_unit_cannot_be_placed_under_itself_or_its_descendants() {
-    let app = spawn().await;
-    let admin = app.signed_in("quantri", Role::Admin, None).await;
-    let city = app.unit("HN", "Hà Nội", "city", None);
-    let district = app.unit("BA-DINH", "Ba Đình", "district", Some(&city));
-    let commune = app.unit("DIEN-BIEN", "Điện Biên", "commune", Some(&district));
+    let Started { app, units, users, .. } = TestApp::builder()
+        .with_unit("HN", "Hà Nội", "city", None)
+        .with_unit("BA-DINH", "Ba Đình", "district", Some("HN"))
+        .with_unit("DIEN-BIEN", "Điện Biên", "commune", Some("BA-DINH"))
+        .with_user("quantri", Role::Admin, None)
+        .spawn()
+        .await;
+    let admin = &users["quantri"];
+    let (city, commune) = (&units["HN"], &units["DIEN-BIEN"]);
     let before = app.audit_count();
 
     for parent in [&city, &commune] {

@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod binary;
+pub mod builder;
 pub mod process;
 pub mod smtp;
 pub mod visitor;
@@ -363,6 +364,11 @@ pub fn spawn_on(db: TestDb, tune: impl FnOnce(&mut Settings)) -> TestApp {
 }
 
 impl TestApp {
+    /// A test app described before it starts: units, users, mail over SMTP, settings.
+    pub fn builder() -> builder::AppBuilder {
+        builder::AppBuilder::default()
+    }
+
     /// A second instance on the same database, as behind a load balancer: its own port,
     /// pool and clock (set to this one's time), the same signing secret.
     pub fn beside(&self, tune: impl FnOnce(&mut Settings)) -> TestApp {
