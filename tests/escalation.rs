@@ -66,17 +66,9 @@ impl Scene {
         self.sink.as_ref().expect("a scene over SMTP")
     }
 
-    /// The mailer the jobs use: the configured SMTP one, or the test app's memory.
-    fn mailer(&self) -> Mailer {
-        match self.sink {
-            Some(_) => Mailer::from_settings(&self.app.state.settings.mail).unwrap(),
-            None => self.app.mail.clone(),
-        }
-    }
-
+    /// One sweep and one delivery pass, through the app's mailer (SMTP in scenes over SMTP).
     async fn run(&self) -> (SweepReport, DeliveryReport) {
-        let settings = &self.app.state.settings;
-        jobs::run_once(&self.app.state.pool, settings, &self.mailer(), &self.app.clock).await.unwrap()
+        self.app.run_jobs().await
     }
 
     /// Every message sent so far, oldest first.
@@ -399,7 +391,7 @@ async fn concurrent_sweepers_alert_each_step_once() {
         s.case_in_handling(&format!("Đồng thời {i}")).await;
     }
     s.app.clock.set(at(2024, 11, 1, 0));
-    let (settings, mailer) = (&s.app.state.settings, s.mailer());
+    let (settings, mailer) = (&s.app.state.settings, s.app.mail.clone());
     let run = || jobs::run_once(&s.app.state.pool, settings, &mailer, &s.app.clock);
     let (a, b, c) = tokio::join!(run(), run(), run());
     let (a, b, c) = (a.unwrap(), b.unwrap(), c.unwrap());
@@ -429,7 +421,7 @@ async fn two_instances_sweep_and_deliver_each_alert_once() {
     // Both send through one mailbox, as two instances through one mail server.
     let sweep = |app: &TestApp| {
         let (pool, settings, clock) = (app.state.pool.clone(), app.state.settings.clone(), app.clock.clone());
-        let mailer = s.mailer();
+        let mailer = s.app.mail.clone();
         async move {
             let mut total = (0, 0);
             for _ in 0..3 {

@@ -13,6 +13,7 @@ use std::collections::HashMap;
 
 use casetrack::config::Settings;
 use casetrack::domain::role::Role;
+use casetrack::mail::Mailer;
 use casetrack::model::unit::Unit;
 use secrecy::SecretString;
 
@@ -62,8 +63,8 @@ impl AppBuilder {
         self
     }
 
-    /// The jobs deliver over a real SMTP conversation with a server on loopback
-    /// ([`Started::smtp`]) instead of keeping the mail in memory.
+    /// [`TestApp::run_jobs`] delivers over a real SMTP conversation with a server on
+    /// loopback ([`Started::smtp`]) instead of keeping the mail in memory.
     pub fn with_mail(mut self) -> Self {
         self.smtp = true;
         self
@@ -74,7 +75,7 @@ impl AppBuilder {
         let smtp = if self.smtp { Some(SmtpSink::start().await) } else { None };
         let url = smtp.as_ref().map(SmtpSink::url);
         let tunes = self.tunes;
-        let app = spawn_with(move |s| {
+        let mut app = spawn_with(move |s| {
             if let Some(url) = url {
                 s.mail.transport = "smtp".into();
                 s.mail.smtp_url = Some(SecretString::from(url));
@@ -84,6 +85,9 @@ impl AppBuilder {
             }
         })
         .await;
+        if smtp.is_some() {
+            app.mail = Mailer::from_settings(&app.state.settings.mail).expect("the SMTP mailer");
+        }
         let mut units: HashMap<String, Unit> = HashMap::new();
         for (code, name, kind, parent) in &self.units {
             let parent =

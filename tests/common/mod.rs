@@ -291,7 +291,8 @@ pub struct TestApp {
     pub state: web::Data<AppState>,
     pub clock: Clock,
     pub db: TestDb,
-    /// Where the jobs this test runs send mail ([`TestApp::run_jobs`]): memory.
+    /// Where the jobs this test runs send mail ([`TestApp::run_jobs`]): memory, or SMTP
+    /// with [`builder::AppBuilder::with_mail`].
     pub mail: casetrack::mail::Mailer,
 }
 
