@@ -265,6 +265,36 @@ async fn the_inspector_logs_a_case_with_evidence_and_a_bad_file_keeps_nothing() 
     page.expect(200).contains("biên bản.pdf").contains("Rất nghiêm trọng");
 }
 
+/// Evidence added to a case already logged: the files go in together, and one refused
+/// file keeps none of them.
+#[tokio::test]
+async fn evidence_added_to_a_case_keeps_every_file_or_none() {
+    let app = spawn().await;
+    let w = World::new(&app).await;
+    let case = w.log_case(&app, &w.dien_bien, "Bổ sung chứng cứ").await;
+    let id = case["id"].as_str().unwrap().to_string();
+    let v = Visitor::signed_in(&app, "thanhtra1").await;
+    let csrf = v.get(&format!("/cases/{id}")).await.csrf();
+    let file = |bytes: &'static [u8], name: &'static str| {
+        reqwest::multipart::Part::bytes(bytes).file_name(name).mime_str("application/pdf").unwrap()
+    };
+    let form = |second: (&'static [u8], &'static str)| {
+        reqwest::multipart::Form::new()
+            .text("_csrf", csrf.clone())
+            .part("file", file(b"%PDF-1.4 bien ban", "biên bản.pdf"))
+            .part("file", file(second.0, second.1))
+    };
+    let listed = format!("/api/v1/cases/{id}/attachments");
+    let files = || app.get(&listed, &w.inspector.token);
+    let bad = v.post_multipart(&format!("/cases/{id}/evidence"), form((b"not a pdf", "tường trình.pdf"))).await;
+    bad.expect(422).contains("Nội dung tệp không đúng với loại application/pdf.");
+    assert_eq!(files().await.body["items"].as_array().unwrap().len(), 0);
+    let ok =
+        v.post_multipart(&format!("/cases/{id}/evidence"), form((b"%PDF-1.4 tuong trinh", "tường trình.pdf"))).await;
+    ok.expect(303);
+    assert_eq!(files().await.body["items"].as_array().unwrap().len(), 2);
+}
+
 /// The form states the limits the core checks, from the same constants, and a refused
 /// field is described by its hint and its message together.
 #[tokio::test]
